@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Run every test suite that exists (entry point of `npm test` and .ci/run). Stops at the first failure.
+#
+#   native (always):   cargo fmt --check, cargo clippy -D warnings, cargo test --release
+#   web (only when www/ and src/wasm.rs exist):
+#                      wasm-pack test --headless --chrome, then tests/e2e/run.mjs if present
+#
+# SWEEP_SEEDS is passed through untouched (the seed sweep test reads it); under CI it defaults to 300.
+set -euo pipefail
+
+ROOT="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+case ":$PATH:" in *":$CARGO_BIN:"*) ;; *) export PATH="$CARGO_BIN:$PATH" ;; esac
+
+if [ -z "${SWEEP_SEEDS+set}" ] && [ -n "${CI:-}" ] && [ "${CI}" != false ]; then
+  export SWEEP_SEEDS=300
+fi
+
+stage() { echo; echo "== $* =="; }
+
+# ------------------------------------------------------------------ native
+stage "toolchain (native)"
+bash scripts/ensure-toolchain.sh native
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check
+
+stage "cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+stage "native tests${SWEEP_SEEDS:+ (SWEEP_SEEDS=$SWEEP_SEEDS)}"
+cargo test --release
+
+# ------------------------------------------------------------------ web (arrives with the page)
+if [ -d www ] && [ -f src/wasm.rs ]; then
+  stage "toolchain (web)"
+  bash scripts/ensure-toolchain.sh web
+
+  # npm binaryen's wasm-opt must come first on PATH (never Debian's binaryen).
+  export PATH="$ROOT/node_modules/.bin:$PATH"
+  # chromedriver/Chromium leave ~13 MB per session in $TMPDIR: keep it in a scratch dir, wipe it after.
+  SCRATCH="$ROOT/target/test-tmp"
+  rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
+  trap 'rm -rf "$SCRATCH"' EXIT
+
+  stage "wasm browser tests (wasm-pack test --headless --chrome)"
+  # Without CHROMEDRIVER the test runner looks for geckodriver first.
+  TMPDIR="$SCRATCH" CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome
+
+  if [ -f tests/e2e/run.mjs ]; then
+    # The e2e test loads the RELEASE build (wasm-opt'd): only a real page load catches a broken
+    # wasm-opt output, `wasm-pack test` never runs wasm-opt.
+    stage "web release build (wasm-pack build --target web --release)"
+    wasm-pack build --target web --release
+
+    stage "e2e tests (node tests/e2e/run.mjs)"
+    TMPDIR="$SCRATCH" node tests/e2e/run.mjs
+  fi
+else
+  stage "web tests skipped (no www/ + src/wasm.rs yet)"
+fi
+
+echo
+echo "all test suites passed"

@@ -1,0 +1,78 @@
+//! The write audit: every send's outcome, and which acknowledged writes are lost.
+//!
+//! An acknowledged write is *lost* when the partition's current leader (or, with
+//! no leader, every replica) no longer holds it at its offset — the situation
+//! `acks=1`, unclean elections and the legacy truncation rule can produce.
+
+use crate::client::producer::SendOutcome;
+use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
+use crate::log::PartitionLog;
+use crate::sim::Sim;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LostWrite {
+    pub write_id: u64,
+    pub topic: String,
+    pub partition: u32,
+    /// -1 for acks=0 (offset never known).
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub acked_at_ms: i64,
+    /// What is at that offset now.
+    pub now_at_offset: String,
+}
+
+fn holds(log: &PartitionLog, offset: i64, write_id: u64) -> bool {
+    if offset >= 0 {
+        log.record_at(offset).is_some_and(|r| r.write_id == write_id)
+    } else {
+        log.records().iter().any(|r| r.write_id == write_id)
+    }
+}
+
+/// The log of `broker` for `tp`, whether the broker runs or not (its disk).
+pub fn replica_log<'a>(sim: &'a Sim, broker: BrokerId, tp: &TopicPartition) -> Option<&'a PartitionLog> {
+    sim.brokers.get(&broker).and_then(|s| s.disk().logs.get(tp))
+}
+
+/// Acknowledged writes that are no longer where they were acknowledged.
+pub fn lost_acknowledged_writes(sim: &Sim) -> Vec<LostWrite> {
+    let mut lost = vec![];
+    for s in sim.producer.sends.values() {
+        let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
+        let Some(p) = s.partition else { continue };
+        let tp = TopicPartition::new(&s.topic, p);
+        let Some(state) = sim.controller.partitions.get(&tp) else { continue };
+        let leader_running = state.leader != NO_LEADER && sim.brokers.get(&state.leader).is_some_and(|b| b.process.is_some());
+        let present = if leader_running {
+            replica_log(sim, state.leader, &tp).is_some_and(|l| holds(l, offset, s.write_id))
+        } else {
+            // No running leader (offline, or the leader died and is not yet fenced):
+            // lost only if no replica holds it any more (else merely unavailable).
+            state.replicas.iter().any(|&b| replica_log(sim, b, &tp).is_some_and(|l| holds(l, offset, s.write_id)))
+        };
+        if !present {
+            let now_at = if leader_running && offset >= 0 {
+                match replica_log(sim, state.leader, &tp).and_then(|l| l.record_at(offset)) {
+                    Some(r) => format!("offset {offset} now holds {:?} (epoch {})", r.value.as_deref().unwrap_or("null"), r.leader_epoch),
+                    None => format!("offset {offset} no longer exists on leader {}", state.leader),
+                }
+            } else {
+                "no replica holds it".to_string()
+            };
+            lost.push(LostWrite {
+                write_id: s.write_id,
+                topic: s.topic.clone(),
+                partition: p,
+                offset,
+                key: s.key.as_deref().map(String::from),
+                value: s.value.as_deref().map(String::from),
+                acked_at_ms: at_ms,
+                now_at_offset: now_at,
+            });
+        }
+    }
+    lost
+}

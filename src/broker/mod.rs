@@ -1,0 +1,1135 @@
+//! A Kafka broker as a sans-IO state machine: registration and heartbeats to
+//! the controller, metadata replay, partition leadership (produce, follower
+//! fetches, ISR, high watermark) and followership (the replica fetcher with
+//! truncation), flushes and checkpoints on its simulated disk.
+
+pub mod disk;
+pub mod partition;
+pub mod replica_state;
+
+use crate::config::{Acks, BrokerConfig, TopicConfig};
+use crate::controller::join;
+use crate::effects::Out;
+use crate::errors::KafkaError;
+use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
+use crate::log::{NewRecord, PartitionLog};
+use crate::protocol::{FetchPartition, FetchPartitionResponse, MetadataRecord, Msg, PartitionLeader, PartitionState};
+use disk::Disk;
+use partition::{Partition, PendingIsrChange};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Most records one fetch returns per partition (stands in for `replica.fetch.max.bytes`).
+pub const MAX_FETCH_RECORDS: usize = 500;
+/// The broker→controller request timeout after which a pending AlterPartition is sent again
+/// (`controller.socket.timeout.ms`, 30 s).
+pub const ALTER_PARTITION_RETRY_MS: i64 = 30_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerStatus {
+    /// Sending BrokerRegistration.
+    Starting,
+    /// Registered, not yet unfenced by the controller (or fenced again).
+    Fenced,
+    Running,
+    ControlledShutdown,
+    /// Cleanly stopped; the node is down.
+    Stopped,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImageBroker {
+    pub broker_epoch: i64,
+    pub rack: Option<String>,
+    pub fenced: bool,
+    pub in_controlled_shutdown: bool,
+}
+
+/// The broker's replayed copy of the metadata log (`KRaftMetadataCache`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MetadataImage {
+    pub offset: i64,
+    pub brokers: BTreeMap<BrokerId, ImageBroker>,
+    pub topics: BTreeMap<String, TopicConfig>,
+    pub partitions: BTreeMap<TopicPartition, PartitionState>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FetcherPartition {
+    pub leader_epoch: i32,
+    pub backoff_until_ms: i64,
+}
+
+/// A replica fetcher thread's state for one leader broker (`num.replica.fetchers=1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Fetcher {
+    pub leader: BrokerId,
+    pub partitions: BTreeMap<TopicPartition, FetcherPartition>,
+    pub in_flight: Option<(u64, i64)>,
+    pub next_fetch_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+struct DelayedProduce {
+    from: NodeId,
+    correlation_id: u64,
+    tp: TopicPartition,
+    base_offset: i64,
+    required_offset: i64,
+    deadline_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+struct DelayedFetch {
+    follower: BrokerId,
+    session: u64,
+    partitions: Vec<FetchPartition>,
+    deadline_ms: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BrokerStats {
+    pub isr_shrinks: u64,
+    pub isr_expands: u64,
+    pub records_appended_as_leader: u64,
+    pub records_truncated: u64,
+    pub produce_errors: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Broker {
+    pub id: BrokerId,
+    pub rack: Option<String>,
+    pub config: BrokerConfig,
+    pub incarnation: u64,
+    pub disk: Disk,
+    pub status: BrokerStatus,
+    pub broker_epoch: i64,
+    pub metadata: MetadataImage,
+    pub partitions: BTreeMap<TopicPartition, Partition>,
+    pub fetchers: BTreeMap<BrokerId, Fetcher>,
+    delayed_produce: Vec<DelayedProduce>,
+    delayed_fetch: Vec<DelayedFetch>,
+    next_session: u64,
+    next_registration_ms: i64,
+    next_heartbeat_ms: i64,
+    next_isr_check_ms: i64,
+    next_hw_checkpoint_ms: i64,
+    next_os_flush_ms: i64,
+    want_shutdown: bool,
+    caught_up_heartbeat_sent: bool,
+    pub stats: BrokerStats,
+}
+
+fn tp_error(tp: &TopicPartition, error: KafkaError, log: Option<&PartitionLog>) -> FetchPartitionResponse {
+    FetchPartitionResponse {
+        tp: tp.clone(),
+        error,
+        high_watermark: log.map(|l| l.high_watermark()).unwrap_or(-1),
+        log_start_offset: log.map(|l| l.log_start_offset()).unwrap_or(-1),
+        log_end_offset: log.map(|l| l.log_end_offset()).unwrap_or(-1),
+        diverging_epoch: None,
+        records: vec![],
+    }
+}
+
+impl Broker {
+    /// Starts a broker process over `disk` (empty for a new broker, or what
+    /// survived a crash or shutdown). Volatile state starts empty; each log's HW
+    /// comes from `replication-offset-checkpoint`.
+    pub fn start(id: BrokerId, rack: Option<String>, config: BrokerConfig, mut disk: Disk, incarnation: u64, now_ms: i64) -> Broker {
+        let hws = disk.read_hw_checkpoint();
+        for (tp, log) in disk.logs.iter_mut() {
+            log.reset_volatile(hws.get(tp).copied().unwrap_or(0), now_ms);
+        }
+        let isr_period = (config.replica_lag_time_max_ms / 2).max(1);
+        Broker {
+            id,
+            rack,
+            incarnation,
+            status: BrokerStatus::Starting,
+            broker_epoch: -1,
+            metadata: MetadataImage { offset: -1, ..Default::default() },
+            partitions: BTreeMap::new(),
+            fetchers: BTreeMap::new(),
+            delayed_produce: vec![],
+            delayed_fetch: vec![],
+            next_session: 1,
+            next_registration_ms: now_ms,
+            next_heartbeat_ms: i64::MAX,
+            next_isr_check_ms: now_ms + isr_period,
+            next_hw_checkpoint_ms: now_ms + config.replica_high_watermark_checkpoint_interval_ms,
+            next_os_flush_ms: now_ms + config.os_flush_interval_ms,
+            want_shutdown: false,
+            caught_up_heartbeat_sent: false,
+            stats: BrokerStats::default(),
+            config,
+            disk,
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.status == BrokerStatus::Stopped
+    }
+
+    fn topic_config(&self, topic: &str) -> TopicConfig {
+        self.metadata.topics.get(topic).cloned().unwrap_or_default()
+    }
+
+    fn min_isr(&self, topic: &str) -> i64 {
+        self.topic_config(topic).min_insync_replicas(&self.config)
+    }
+
+    fn eligible_fn(&self, tp: &TopicPartition) -> impl Fn(BrokerId) -> bool + '_ {
+        let remote = self.partitions.get(tp).and_then(|p| p.leader_state.as_ref()).map(|ls| &ls.remote);
+        move |b: BrokerId| is_isr_eligible(&self.metadata, remote, b)
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    pub fn on_message(&mut self, now_ms: i64, from: NodeId, msg: Msg, out: &mut Out) {
+        if self.is_stopped() {
+            return;
+        }
+        match msg {
+            Msg::BrokerRegistrationResponse { error, broker_epoch } if self.status == BrokerStatus::Starting => {
+                if error == KafkaError::NONE {
+                    self.broker_epoch = broker_epoch;
+                    self.status = BrokerStatus::Fenced;
+                    self.next_heartbeat_ms = now_ms;
+                    out.log("broker", format!("registered with the controller, broker epoch {broker_epoch}"));
+                } else {
+                    self.next_registration_ms = now_ms + self.config.broker_heartbeat_interval_ms;
+                    out.log("broker", format!("registration failed: {error}; retrying"));
+                }
+            }
+            Msg::BrokerHeartbeatResponse { error, is_fenced, should_shut_down, records } => {
+                if error == KafkaError::STALE_BROKER_EPOCH || error == KafkaError::BROKER_NOT_AVAILABLE {
+                    // The controller no longer knows this registration: register again.
+                    self.status = BrokerStatus::Starting;
+                    self.next_registration_ms = now_ms;
+                    return;
+                }
+                self.apply_metadata(now_ms, &records, out);
+                if self.status == BrokerStatus::Fenced && !is_fenced {
+                    self.status = BrokerStatus::Running;
+                    out.log("broker", "unfenced by the controller; serving".to_string());
+                } else if self.status == BrokerStatus::Running && is_fenced {
+                    self.status = BrokerStatus::Fenced;
+                    out.log("broker", "the controller reports this broker fenced".to_string());
+                }
+                if self.status == BrokerStatus::ControlledShutdown && should_shut_down {
+                    self.finish_clean_shutdown(now_ms, out);
+                }
+            }
+            Msg::MetadataUpdate { records } => self.apply_metadata(now_ms, &records, out),
+            Msg::AlterPartitionResponse { tp, error, state } => self.handle_alter_partition_response(now_ms, tp, error, state, out),
+            Msg::Fetch { replica, broker_epoch, session, partitions } => {
+                self.handle_follower_fetch(now_ms, replica, broker_epoch, session, partitions, out)
+            }
+            Msg::FetchResponse { session, partitions } => {
+                if let Some(leader) = from.broker() {
+                    self.handle_fetch_response(now_ms, leader, session, partitions, out);
+                }
+            }
+            Msg::Produce { correlation_id, acks, timeout_ms, tp, records } => {
+                self.handle_produce(now_ms, from, correlation_id, acks, timeout_ms, tp, records, out)
+            }
+            Msg::MetadataRequest { correlation_id } => {
+                let partitions = self
+                    .metadata
+                    .partitions
+                    .values()
+                    .map(|p| PartitionLeader { tp: p.tp.clone(), leader: p.leader, leader_epoch: p.leader_epoch })
+                    .collect();
+                out.send(from, Msg::MetadataResponse { correlation_id, partitions });
+            }
+            Msg::ConsumerFetch { correlation_id, tp, fetch_offset, current_leader_epoch, max_records } => {
+                let partition = self.read_for_consumer(&tp, fetch_offset, current_leader_epoch, max_records);
+                out.send(from, Msg::ConsumerFetchResponse { correlation_id, partition });
+            }
+            Msg::Disconnected { lost: "Fetch", correlation_id } => {
+                let backoff = self.config.replica_fetch_backoff_ms;
+                if let Some(f) = from.broker().and_then(|leader| self.fetchers.get_mut(&leader)) {
+                    if f.in_flight.map(|(s, _)| s) == Some(correlation_id) {
+                        f.in_flight = None;
+                        f.next_fetch_ms = now_ms + backoff;
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.wake_at(self.next_wake(now_ms));
+    }
+
+    /// Begins a clean shutdown (`kafka-server-stop.sh`, SIGTERM).
+    pub fn begin_shutdown(&mut self, now_ms: i64, out: &mut Out) {
+        if self.is_stopped() {
+            return;
+        }
+        if self.config.controlled_shutdown_enable && self.broker_epoch >= 0 {
+            self.want_shutdown = true;
+            self.status = BrokerStatus::ControlledShutdown;
+            self.next_heartbeat_ms = now_ms;
+            out.log("broker", "starting controlled shutdown".to_string());
+            out.wake_at(now_ms);
+        } else {
+            self.finish_clean_shutdown(now_ms, out);
+        }
+    }
+
+    fn finish_clean_shutdown(&mut self, now_ms: i64, out: &mut Out) {
+        for log in self.disk.logs.values_mut() {
+            log.flush(now_ms);
+        }
+        self.disk.write_hw_checkpoint();
+        self.disk.clean_shutdown_broker_epoch = Some(self.broker_epoch);
+        self.status = BrokerStatus::Stopped;
+        out.log("broker", "shut down cleanly: logs flushed, replication-offset-checkpoint written".to_string());
+    }
+
+    // --------------------------------------------------------------- metadata
+
+    fn apply_metadata(&mut self, now_ms: i64, records: &[(i64, MetadataRecord)], out: &mut Out) {
+        let mut changed: Vec<TopicPartition> = vec![];
+        for (offset, rec) in records {
+            if *offset <= self.metadata.offset {
+                continue;
+            }
+            if *offset != self.metadata.offset + 1 {
+                break; // a gap (lost update): the next heartbeat response fills it
+            }
+            self.metadata.offset = *offset;
+            match rec {
+                MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced } => {
+                    self.metadata.brokers.insert(
+                        *broker,
+                        ImageBroker { broker_epoch: *broker_epoch, rack: rack.clone(), fenced: *fenced, in_controlled_shutdown: false },
+                    );
+                }
+                MetadataRecord::BrokerFenced { broker, fenced, in_controlled_shutdown } => {
+                    let b = self.metadata.brokers.entry(*broker).or_default();
+                    b.fenced = *fenced;
+                    b.in_controlled_shutdown = *in_controlled_shutdown;
+                }
+                MetadataRecord::Topic { name, config } => {
+                    let mut tc = TopicConfig::default();
+                    for (k, v) in config {
+                        tc.overrides.insert(k.clone(), v.clone());
+                    }
+                    self.metadata.topics.insert(name.clone(), tc);
+                }
+                MetadataRecord::Partition(st) => {
+                    self.metadata.partitions.insert(st.tp.clone(), st.clone());
+                    if !changed.contains(&st.tp) {
+                        changed.push(st.tp.clone());
+                    }
+                }
+            }
+        }
+        // BrokerLifecycleManager: once a fenced broker has replayed its own registration
+        // (its broker epoch is that record's offset), it heartbeats at once to be unfenced.
+        if self.status == BrokerStatus::Fenced
+            && self.broker_epoch >= 0
+            && self.metadata.offset >= self.broker_epoch
+            && !self.caught_up_heartbeat_sent
+        {
+            self.caught_up_heartbeat_sent = true;
+            self.next_heartbeat_ms = self.next_heartbeat_ms.min(now_ms);
+        }
+        for tp in changed {
+            let st = self.metadata.partitions[&tp].clone();
+            if st.replicas.contains(&self.id) {
+                self.apply_partition_state(now_ms, st, out);
+            }
+        }
+    }
+
+    /// `ReplicaManager.applyDelta`: become leader or follower as the metadata says.
+    fn apply_partition_state(&mut self, now_ms: i64, st: PartitionState, out: &mut Out) {
+        let tp = st.tp.clone();
+        if !self.disk.logs.contains_key(&tp) {
+            self.disk.logs.insert(tp.clone(), PartitionLog::new(tp.clone(), now_ms));
+        }
+        let part = self.partitions.entry(tp.clone()).or_insert_with(|| Partition::new(tp.clone(), self.id));
+        if st.partition_epoch < part.partition_epoch && st.leader_epoch <= part.leader_epoch {
+            return; // stale
+        }
+        if st.leader == self.id {
+            let log = self.disk.logs.get_mut(&tp).unwrap();
+            let new_epoch = part.make_leader(
+                log,
+                st.replicas.clone(),
+                st.isr.clone(),
+                st.leader_epoch,
+                st.partition_epoch,
+                st.leader_recovering,
+                now_ms,
+            );
+            if new_epoch {
+                out.log(
+                    "election",
+                    format!(
+                        "becomes leader of {tp} in epoch {} at offset {} (HW {}, ISR [{}])",
+                        st.leader_epoch,
+                        log.log_end_offset(),
+                        log.high_watermark(),
+                        join(&st.isr)
+                    ),
+                );
+                if st.leader_recovering {
+                    // Report recovery (RECOVERING → RECOVERED) with the ISR unchanged.
+                    let msg = Msg::AlterPartition {
+                        broker: self.id,
+                        broker_epoch: self.broker_epoch,
+                        tp: tp.clone(),
+                        leader_epoch: st.leader_epoch,
+                        partition_epoch: st.partition_epoch,
+                        new_isr: st.isr.clone(),
+                        leader_recovered: true,
+                    };
+                    if let Some(ls) = part.leader_state.as_mut() {
+                        ls.pending = Some(PendingIsrChange::Shrink { removed: vec![], proposed: st.isr.clone(), sent_at_ms: now_ms });
+                    }
+                    out.send(NodeId::Controller, msg);
+                }
+            }
+            for f in self.fetchers.values_mut() {
+                f.partitions.remove(&tp);
+            }
+            self.maybe_increment_hw(now_ms, &tp, out);
+            // Delayed fetches and produces for this partition re-check.
+            self.complete_delayed_produce(now_ms, &tp, out);
+        } else {
+            let was_leader = part.is_leader();
+            let changed = part.make_follower(st.replicas.clone(), st.leader, st.leader_epoch, st.partition_epoch);
+            if !changed {
+                return;
+            }
+            if was_leader {
+                out.log(
+                    "election",
+                    format!("is no longer leader of {tp} (new leader {} in epoch {})", leader_name(st.leader), st.leader_epoch),
+                );
+            }
+            // Pending acks=all writes cannot complete here any more.
+            self.fail_delayed_produce(&tp, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
+            self.complete_delayed_fetch_for(now_ms, &tp, out);
+            for f in self.fetchers.values_mut() {
+                f.partitions.remove(&tp);
+            }
+            if st.leader == NO_LEADER {
+                return;
+            }
+            if self.config.legacy_hw_truncation {
+                // LEGACY (pre-KIP-101, Kafka < 0.11): on becoming a follower, truncate to
+                // the local high watermark (ReplicaManager.makeFollowers, 0.10).
+                let log = self.disk.logs.get_mut(&tp).unwrap();
+                let hw = log.high_watermark();
+                let leo = log.log_end_offset();
+                let removed = log.truncate_to(hw);
+                if removed > 0 {
+                    self.stats.records_truncated += removed as u64;
+                    out.log(
+                        "truncate",
+                        format!(
+                        "truncates {tp} to its high watermark {hw} (legacy pre-KIP-101 rule): LEO {leo} → {hw}, {removed} record(s) removed"
+                    ),
+                    );
+                }
+            }
+            out.log("fetch", format!("becomes follower of {tp}: fetching from broker {} in epoch {}", st.leader, st.leader_epoch));
+            let f = self.fetchers.entry(st.leader).or_insert_with(|| Fetcher {
+                leader: st.leader,
+                partitions: BTreeMap::new(),
+                in_flight: None,
+                next_fetch_ms: now_ms,
+            });
+            f.partitions.insert(tp, FetcherPartition { leader_epoch: st.leader_epoch, backoff_until_ms: now_ms });
+            if f.in_flight.is_none() {
+                f.next_fetch_ms = f.next_fetch_ms.min(now_ms);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ ISR changes
+
+    fn handle_alter_partition_response(
+        &mut self,
+        now_ms: i64,
+        tp: TopicPartition,
+        error: KafkaError,
+        state: Option<PartitionState>,
+        out: &mut Out,
+    ) {
+        let Some(part) = self.partitions.get_mut(&tp) else { return };
+        let Some(ls) = part.leader_state.as_mut() else { return };
+        if ls.pending.is_none() {
+            return;
+        }
+        match error {
+            KafkaError::NONE => {
+                let Some(st) = state else { return };
+                if st.leader_epoch != part.leader_epoch || st.partition_epoch < part.partition_epoch {
+                    return; // stale: wait for metadata
+                }
+                ls.isr = st.isr.clone();
+                ls.pending = None;
+                ls.recovering = st.leader_recovering;
+                part.partition_epoch = st.partition_epoch;
+                self.maybe_increment_hw(now_ms, &tp, out);
+                self.complete_delayed_produce(now_ms, &tp, out);
+            }
+            KafkaError::INELIGIBLE_REPLICA => {
+                ls.pending = None;
+                out.log("isr", format!("AlterPartition of {tp} rejected: {error}; keeping ISR [{}]", join(&ls.isr)));
+            }
+            _ => {
+                out.log("isr", format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
+            }
+        }
+    }
+
+    /// `maybeShrinkIsr` for every partition this broker leads.
+    fn maybe_shrink_isr(&mut self, now_ms: i64, out: &mut Out) {
+        let max_lag = self.config.replica_lag_time_max_ms;
+        let tps: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| p.is_leader()).map(|(tp, _)| tp.clone()).collect();
+        for tp in tps {
+            let leo = self.disk.logs[&tp].log_end_offset();
+            let hw = self.disk.logs[&tp].high_watermark();
+            let part = self.partitions.get_mut(&tp).unwrap();
+            let out_of_sync = part.out_of_sync_replicas(leo, now_ms, max_lag);
+            if out_of_sync.is_empty() {
+                continue;
+            }
+            let ls = part.leader_state.as_mut().unwrap();
+            let new_isr: Vec<BrokerId> = ls.isr.iter().copied().filter(|b| !out_of_sync.contains(b)).collect();
+            let details: Vec<String> = out_of_sync
+                .iter()
+                .map(|b| {
+                    let s = ls.remote.get(b);
+                    let lag_ms = s.map(|s| now_ms - s.last_caught_up_time_ms).unwrap_or(0);
+                    let end = s.map(|s| s.log_end_offset).unwrap_or(-1);
+                    format!("broker {b}: endOffset {end}, {} behind, last caught up {lag_ms} ms ago", (leo - end.max(0)).max(0))
+                })
+                .collect();
+            out.log(
+                "isr",
+                format!(
+                    "shrinks ISR of {tp} from [{}] to [{}] (HW {hw}, LEO {leo}; out of sync: {})",
+                    join(&ls.isr),
+                    join(&new_isr),
+                    details.join("; ")
+                ),
+            );
+            self.stats.isr_shrinks += 1;
+            ls.pending = Some(PendingIsrChange::Shrink { removed: out_of_sync, proposed: new_isr.clone(), sent_at_ms: now_ms });
+            out.send(
+                NodeId::Controller,
+                Msg::AlterPartition {
+                    broker: self.id,
+                    broker_epoch: self.broker_epoch,
+                    tp: tp.clone(),
+                    leader_epoch: part.leader_epoch,
+                    partition_epoch: part.partition_epoch,
+                    new_isr,
+                    leader_recovered: !ls.recovering,
+                },
+            );
+        }
+    }
+
+    /// `maybeExpandIsr` after a follower's fetch.
+    fn maybe_expand_isr(&mut self, now_ms: i64, tp: &TopicPartition, follower: BrokerId, out: &mut Out) {
+        let hw = self.disk.logs[tp].high_watermark();
+        let eligible = {
+            let f = self.eligible_fn(tp);
+            f(follower)
+        };
+        let part = self.partitions.get_mut(tp).unwrap();
+        let Some(ls) = part.leader_state.as_ref() else { return };
+        if ls.pending.is_some() || ls.isr.contains(&follower) || !eligible {
+            return;
+        }
+        if !part.is_follower_in_sync(follower, hw) {
+            return;
+        }
+        let ls = part.leader_state.as_mut().unwrap();
+        let mut new_isr = ls.isr.clone();
+        new_isr.push(follower);
+        let leo = ls.remote.get(&follower).map(|s| s.log_end_offset).unwrap_or(-1);
+        out.log(
+            "isr",
+            format!(
+                "expands ISR of {tp} from [{}] to [{}] (broker {follower} caught up to offset {leo}, HW {hw})",
+                join(&ls.isr),
+                join(&new_isr)
+            ),
+        );
+        self.stats.isr_expands += 1;
+        ls.pending = Some(PendingIsrChange::Expand { new_member: follower, proposed: new_isr.clone(), sent_at_ms: now_ms });
+        out.send(
+            NodeId::Controller,
+            Msg::AlterPartition {
+                broker: self.id,
+                broker_epoch: self.broker_epoch,
+                tp: tp.clone(),
+                leader_epoch: part.leader_epoch,
+                partition_epoch: part.partition_epoch,
+                new_isr,
+                leader_recovered: !ls.recovering,
+            },
+        );
+    }
+
+    fn maybe_increment_hw(&mut self, now_ms: i64, tp: &TopicPartition, _out: &mut Out) -> bool {
+        let min_isr = self.min_isr(&tp.topic);
+        let max_lag = self.config.replica_lag_time_max_ms;
+        let Some(part) = self.partitions.get(tp) else { return false };
+        let Some(log) = self.disk.logs.get_mut(tp) else { return false };
+        let metadata = &self.metadata;
+        let remote = part.leader_state.as_ref().map(|ls| &ls.remote);
+        let eligible = |b: BrokerId| is_isr_eligible(metadata, remote, b);
+        part.maybe_increment_leader_hw(log, now_ms, min_isr, max_lag, &eligible)
+    }
+
+    // -------------------------------------------------------------- produce
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle_produce(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        correlation_id: u64,
+        acks: Acks,
+        timeout_ms: i64,
+        tp: TopicPartition,
+        records: Vec<NewRecord>,
+        out: &mut Out,
+    ) {
+        let respond = |out: &mut Out, error: KafkaError, base_offset: i64| {
+            if acks != Acks::Zero || error != KafkaError::NONE {
+                out.send(from, Msg::ProduceResponse { correlation_id, tp: tp.clone(), error, base_offset });
+            }
+        };
+        let is_leader = self.partitions.get(&tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
+        if !is_leader {
+            *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
+            // acks=0: Kafka closes the connection instead of answering.
+            respond(out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1);
+            return;
+        }
+        let min_isr = self.min_isr(&tp.topic);
+        let part = &self.partitions[&tp];
+        let isr_size = part.isr().len();
+        if acks == Acks::All && isr_size < part.effective_min_isr(min_isr) {
+            *self.stats.produce_errors.entry("NOT_ENOUGH_REPLICAS".into()).or_default() += 1;
+            out.log(
+                "produce",
+                format!(
+                "rejects produce to {tp}: NOT_ENOUGH_REPLICAS (ISR [{}] is smaller than min.insync.replicas={min_isr}); nothing written",
+                join(&part.isr())
+            ),
+            );
+            respond(out, KafkaError::NOT_ENOUGH_REPLICAS, -1);
+            return;
+        }
+        let epoch = part.leader_epoch;
+        let flush_messages = self.topic_config(&tp.topic).flush_messages(&self.config);
+        let log = self.disk.logs.get_mut(&tp).unwrap();
+        let (first, last) = log.append_as_leader(&records, epoch, now_ms);
+        if log.unflushed_messages() >= flush_messages {
+            log.flush(now_ms);
+        }
+        self.stats.records_appended_as_leader += records.len() as u64;
+        out.log(
+            "produce",
+            format!(
+                "appends {} record(s) to {tp} at offset {first}{} in epoch {epoch} (acks={})",
+                records.len(),
+                if last > first { format!("-{last}") } else { String::new() },
+                match acks {
+                    Acks::Zero => "0",
+                    Acks::One => "1",
+                    Acks::All => "all",
+                }
+            ),
+        );
+        self.maybe_increment_hw(now_ms, &tp, out);
+        self.complete_delayed_fetch_for(now_ms, &tp, out);
+        match acks {
+            Acks::Zero => {}
+            Acks::One => respond(out, KafkaError::NONE, first),
+            Acks::All => {
+                self.delayed_produce.push(DelayedProduce {
+                    from,
+                    correlation_id,
+                    tp: tp.clone(),
+                    base_offset: first,
+                    required_offset: last + 1,
+                    deadline_ms: now_ms + timeout_ms,
+                });
+                self.complete_delayed_produce(now_ms, &tp, out);
+            }
+        }
+    }
+
+    /// `checkEnoughReplicasReachOffset` for each waiting acks=all write of `tp`.
+    fn complete_delayed_produce(&mut self, _now_ms: i64, tp: &TopicPartition, out: &mut Out) {
+        let Some(part) = self.partitions.get(tp) else { return };
+        if !part.is_leader() {
+            return;
+        }
+        let hw = self.disk.logs[tp].high_watermark();
+        let min_isr = part.effective_min_isr(self.min_isr(&tp.topic));
+        let maximal = part.maximal_isr().len();
+        let mut i = 0;
+        while i < self.delayed_produce.len() {
+            let d = &self.delayed_produce[i];
+            if &d.tp == tp && hw >= d.required_offset {
+                let d = self.delayed_produce.remove(i);
+                let error = if min_isr <= maximal { KafkaError::NONE } else { KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND };
+                if error != KafkaError::NONE {
+                    *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+                }
+                out.send(d.from, Msg::ProduceResponse { correlation_id: d.correlation_id, tp: d.tp, error, base_offset: d.base_offset });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn fail_delayed_produce(&mut self, tp: &TopicPartition, error: KafkaError, out: &mut Out) {
+        let (failed, kept): (Vec<_>, Vec<_>) = self.delayed_produce.drain(..).partition(|d| &d.tp == tp);
+        self.delayed_produce = kept;
+        for d in failed {
+            *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+            out.send(d.from, Msg::ProduceResponse { correlation_id: d.correlation_id, tp: d.tp, error, base_offset: -1 });
+        }
+    }
+
+    // --------------------------------------------------------- leader: fetch
+
+    /// Reads for a follower (`Partition.fetchRecords` with `lastFetchedEpoch`).
+    /// Returns the response and whether the follower's fetch state may be updated.
+    fn read_for_follower(&self, fp: &FetchPartition) -> (FetchPartitionResponse, bool) {
+        let tp = &fp.tp;
+        let Some(part) = self.partitions.get(tp) else {
+            return (tp_error(tp, KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None), false);
+        };
+        let log = &self.disk.logs[tp];
+        if !part.is_leader() {
+            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), false);
+        }
+        if fp.current_leader_epoch < part.leader_epoch {
+            return (tp_error(tp, KafkaError::FENCED_LEADER_EPOCH, Some(log)), false);
+        }
+        if fp.current_leader_epoch > part.leader_epoch {
+            return (tp_error(tp, KafkaError::UNKNOWN_LEADER_EPOCH, Some(log)), false);
+        }
+        let leo = log.log_end_offset();
+        if fp.last_fetched_epoch >= 0 {
+            let (epoch, end) = log.epoch_cache.end_offset_for(fp.last_fetched_epoch, leo);
+            if epoch < 0 || end < 0 {
+                return (tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log)), false);
+            }
+            if epoch < fp.last_fetched_epoch || end < fp.fetch_offset {
+                let mut r = tp_error(tp, KafkaError::NONE, Some(log));
+                r.diverging_epoch = Some((epoch, end));
+                return (r, false);
+            }
+        }
+        if fp.fetch_offset > leo || fp.fetch_offset < log.log_start_offset() {
+            return (tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log)), false);
+        }
+        let mut r = tp_error(tp, KafkaError::NONE, Some(log));
+        r.records = log.read(fp.fetch_offset, leo, MAX_FETCH_RECORDS);
+        (r, true)
+    }
+
+    fn handle_follower_fetch(
+        &mut self,
+        now_ms: i64,
+        follower: BrokerId,
+        broker_epoch: i64,
+        session: u64,
+        partitions: Vec<FetchPartition>,
+        out: &mut Out,
+    ) {
+        let mut responses = Vec::with_capacity(partitions.len());
+        let mut total = 0usize;
+        let mut any_error = false;
+        for fp in &partitions {
+            let leader_leo_before = self.disk.logs.get(&fp.tp).map(|l| l.log_end_offset()).unwrap_or(0);
+            let (resp, update) = self.read_for_follower(fp);
+            total += resp.records.len();
+            any_error |= resp.error != KafkaError::NONE || resp.diverging_epoch.is_some();
+            responses.push(resp);
+            if update {
+                // updateFollowerFetchState: the fetch offset is the follower's LEO.
+                let part = self.partitions.get_mut(&fp.tp).unwrap();
+                let ls = part.leader_state.as_mut().unwrap();
+                let st = ls.remote.entry(follower).or_insert_with(|| replica_state::ReplicaState::unknown(0));
+                let prev_leo = st.log_end_offset;
+                st.update_fetch_state(fp.fetch_offset, fp.log_start_offset, now_ms, leader_leo_before, broker_epoch);
+                self.maybe_expand_isr(now_ms, &fp.tp, follower, out);
+                if prev_leo != fp.fetch_offset && self.maybe_increment_hw(now_ms, &fp.tp, out) {
+                    self.complete_delayed_produce(now_ms, &fp.tp, out);
+                }
+            }
+        }
+        let max_wait = self.config.replica_fetch_wait_max_ms;
+        if total == 0 && !any_error && max_wait > 0 {
+            // Long poll: hold the fetch until data arrives or replica.fetch.wait.max.ms passes.
+            self.delayed_fetch.push(DelayedFetch { follower, session, partitions, deadline_ms: now_ms + max_wait });
+            return;
+        }
+        out.send(NodeId::Broker(follower), Msg::FetchResponse { session, partitions: responses });
+    }
+
+    fn respond_delayed_fetch(&self, d: &DelayedFetch, out: &mut Out) {
+        let partitions = d.partitions.iter().map(|fp| self.read_for_follower(fp).0).collect();
+        out.send(NodeId::Broker(d.follower), Msg::FetchResponse { session: d.session, partitions });
+    }
+
+    fn complete_delayed_fetch_for(&mut self, _now_ms: i64, tp: &TopicPartition, out: &mut Out) {
+        let (ready, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| d.partitions.iter().any(|p| &p.tp == tp));
+        self.delayed_fetch = kept;
+        for d in ready {
+            self.respond_delayed_fetch(&d, out);
+        }
+    }
+
+    fn read_for_consumer(
+        &self,
+        tp: &TopicPartition,
+        fetch_offset: i64,
+        current_leader_epoch: i32,
+        max_records: usize,
+    ) -> FetchPartitionResponse {
+        let Some(part) = self.partitions.get(tp) else {
+            return tp_error(tp, KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None);
+        };
+        let log = &self.disk.logs[tp];
+        if !part.is_leader() {
+            return tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log));
+        }
+        if current_leader_epoch >= 0 && current_leader_epoch < part.leader_epoch {
+            return tp_error(tp, KafkaError::FENCED_LEADER_EPOCH, Some(log));
+        }
+        if current_leader_epoch > part.leader_epoch {
+            return tp_error(tp, KafkaError::UNKNOWN_LEADER_EPOCH, Some(log));
+        }
+        if fetch_offset > log.log_end_offset() || fetch_offset < log.log_start_offset() {
+            return tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log));
+        }
+        let mut r = tp_error(tp, KafkaError::NONE, Some(log));
+        // FetchIsolation.HIGH_WATERMARK: consumers see only committed records.
+        r.records = log.read(fetch_offset, log.high_watermark(), max_records);
+        r
+    }
+
+    // ------------------------------------------------------- follower: fetch
+
+    fn handle_fetch_response(
+        &mut self,
+        now_ms: i64,
+        leader: BrokerId,
+        session: u64,
+        partitions: Vec<FetchPartitionResponse>,
+        out: &mut Out,
+    ) {
+        let Some(f) = self.fetchers.get_mut(&leader) else { return };
+        if f.in_flight.map(|(s, _)| s) != Some(session) {
+            return;
+        }
+        f.in_flight = None;
+        f.next_fetch_ms = now_ms;
+        let backoff = self.config.replica_fetch_backoff_ms;
+        for pr in partitions {
+            let tp = pr.tp.clone();
+            let Some(fpart) = self.fetchers.get_mut(&leader).and_then(|f| f.partitions.get_mut(&tp)) else { continue };
+            let flush_messages = self.metadata.topics.get(&tp.topic).cloned().unwrap_or_default().flush_messages(&self.config);
+            let Some(log) = self.disk.logs.get_mut(&tp) else { continue };
+            match pr.error {
+                KafkaError::NONE => {
+                    if let Some((epoch, end)) = pr.diverging_epoch {
+                        // AbstractFetcherThread.getOffsetTruncationState
+                        let leo = log.log_end_offset();
+                        let target = if end < 0 {
+                            log.high_watermark()
+                        } else {
+                            let (fe, fend) = log.epoch_cache.end_offset_for(epoch, leo);
+                            if fe < 0 {
+                                end.min(leo)
+                            } else if fe != epoch {
+                                fend.min(leo)
+                            } else {
+                                fend.min(end).min(leo)
+                            }
+                        };
+                        let removed = log.truncate_to(target);
+                        self.stats.records_truncated += removed as u64;
+                        out.log("truncate", format!(
+                            "truncates {tp} from LEO {leo} to {target}: the leader's epoch {epoch} ends at {end} (diverging epoch); {removed} record(s) removed"
+                        ));
+                    } else {
+                        if !pr.records.is_empty() {
+                            log.append_as_follower(&pr.records);
+                            if log.unflushed_messages() >= flush_messages {
+                                log.flush(now_ms);
+                            }
+                        }
+                        // Follower HW = min(leader HW, own LEO); learned one fetch later.
+                        let before = log.high_watermark();
+                        let hw = log.update_high_watermark(pr.high_watermark);
+                        if hw != before && hw < before {
+                            out.log("hw", format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
+                        }
+                    }
+                }
+                KafkaError::OFFSET_OUT_OF_RANGE => {
+                    let leo = log.log_end_offset();
+                    if pr.log_end_offset >= 0 && pr.log_end_offset < leo {
+                        let removed = log.truncate_to(pr.log_end_offset);
+                        self.stats.records_truncated += removed as u64;
+                        out.log("truncate", format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset));
+                    } else if pr.log_start_offset > leo {
+                        log.truncate_fully_and_start_at(pr.log_start_offset);
+                        out.log(
+                            "truncate",
+                            format!(
+                                "truncates {tp} fully and starts at the leader's log start {} (OFFSET_OUT_OF_RANGE)",
+                                pr.log_start_offset
+                            ),
+                        );
+                    } else {
+                        fpart.backoff_until_ms = now_ms + backoff;
+                    }
+                }
+                _ => {
+                    // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH...: wait for metadata.
+                    fpart.backoff_until_ms = now_ms + backoff;
+                }
+            }
+        }
+    }
+
+    fn send_fetches(&mut self, now_ms: i64, out: &mut Out) {
+        let legacy = self.config.legacy_hw_truncation;
+        let leaders: Vec<BrokerId> = self.fetchers.keys().copied().collect();
+        for leader in leaders {
+            let f = self.fetchers.get_mut(&leader).unwrap();
+            if f.in_flight.is_some() || now_ms < f.next_fetch_ms || f.partitions.is_empty() {
+                continue;
+            }
+            let mut parts = vec![];
+            for (tp, fp) in &f.partitions {
+                if fp.backoff_until_ms > now_ms {
+                    continue;
+                }
+                let Some(log) = self.disk.logs.get(tp) else { continue };
+                parts.push(FetchPartition {
+                    tp: tp.clone(),
+                    current_leader_epoch: fp.leader_epoch,
+                    fetch_offset: log.log_end_offset(),
+                    // Legacy mode predates leader epochs in fetches: no divergence check.
+                    last_fetched_epoch: if legacy { -1 } else { log.latest_epoch().unwrap_or(-1) },
+                    log_start_offset: log.log_start_offset(),
+                });
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            let session = self.next_session;
+            self.next_session += 1;
+            f.in_flight = Some((session, now_ms));
+            out.send(NodeId::Broker(leader), Msg::Fetch { replica: self.id, broker_epoch: self.broker_epoch, session, partitions: parts });
+        }
+        self.fetchers.retain(|_, f| !f.partitions.is_empty() || f.in_flight.is_some());
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
+        if self.is_stopped() {
+            return;
+        }
+        if self.status == BrokerStatus::Starting && now_ms >= self.next_registration_ms {
+            let previous = self.disk.clean_shutdown_broker_epoch.unwrap_or(-1);
+            out.send(
+                NodeId::Controller,
+                Msg::BrokerRegistration {
+                    broker: self.id,
+                    rack: self.rack.clone(),
+                    incarnation: self.incarnation,
+                    previous_broker_epoch: previous,
+                },
+            );
+            self.next_registration_ms = now_ms + self.config.broker_heartbeat_interval_ms;
+        }
+        if self.status != BrokerStatus::Starting && now_ms >= self.next_heartbeat_ms {
+            out.send(
+                NodeId::Controller,
+                Msg::BrokerHeartbeat {
+                    broker: self.id,
+                    broker_epoch: self.broker_epoch,
+                    metadata_offset: self.metadata.offset,
+                    want_fence: false,
+                    want_shutdown: self.want_shutdown,
+                },
+            );
+            self.next_heartbeat_ms = now_ms + self.config.broker_heartbeat_interval_ms;
+        }
+        if now_ms >= self.next_isr_check_ms {
+            self.maybe_shrink_isr(now_ms, out);
+            self.next_isr_check_ms = now_ms + (self.config.replica_lag_time_max_ms / 2).max(1);
+        }
+        // Resend AlterPartition requests that got no answer.
+        let mut resend = vec![];
+        for (tp, p) in &self.partitions {
+            if let Some(ls) = &p.leader_state {
+                let (proposed, sent) = match &ls.pending {
+                    Some(PendingIsrChange::Expand { proposed, sent_at_ms, .. })
+                    | Some(PendingIsrChange::Shrink { proposed, sent_at_ms, .. }) => (proposed.clone(), *sent_at_ms),
+                    None => continue,
+                };
+                if now_ms - sent >= ALTER_PARTITION_RETRY_MS {
+                    resend.push((tp.clone(), proposed, p.leader_epoch, p.partition_epoch, !ls.recovering));
+                }
+            }
+        }
+        for (tp, proposed, le, pe, recovered) in resend {
+            if let Some(ls) = self.partitions.get_mut(&tp).and_then(|p| p.leader_state.as_mut()) {
+                match ls.pending.as_mut() {
+                    Some(PendingIsrChange::Expand { sent_at_ms, .. }) | Some(PendingIsrChange::Shrink { sent_at_ms, .. }) => {
+                        *sent_at_ms = now_ms
+                    }
+                    None => {}
+                }
+            }
+            out.send(
+                NodeId::Controller,
+                Msg::AlterPartition {
+                    broker: self.id,
+                    broker_epoch: self.broker_epoch,
+                    tp,
+                    leader_epoch: le,
+                    partition_epoch: pe,
+                    new_isr: proposed,
+                    leader_recovered: recovered,
+                },
+            );
+        }
+        if now_ms >= self.next_hw_checkpoint_ms {
+            self.disk.write_hw_checkpoint();
+            self.next_hw_checkpoint_ms = now_ms + self.config.replica_high_watermark_checkpoint_interval_ms;
+        }
+        if now_ms >= self.next_os_flush_ms {
+            for log in self.disk.logs.values_mut() {
+                log.os_writeback();
+            }
+            self.next_os_flush_ms = now_ms + self.config.os_flush_interval_ms;
+        }
+        // flush.ms (the log flusher)
+        let topics = self.metadata.topics.clone();
+        for (tp, log) in self.disk.logs.iter_mut() {
+            let flush_ms = topics.get(&tp.topic).cloned().unwrap_or_default().flush_ms(&self.config);
+            if log.unflushed_messages() > 0 && now_ms.saturating_sub(log.last_flush_ms()) >= flush_ms {
+                log.flush(now_ms);
+            }
+        }
+        // Delayed produce timeouts (request.timeout.ms → REQUEST_TIMED_OUT).
+        let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_produce.drain(..).partition(|d| now_ms >= d.deadline_ms);
+        self.delayed_produce = kept;
+        for d in expired {
+            *self.stats.produce_errors.entry("REQUEST_TIMED_OUT".into()).or_default() += 1;
+            out.log(
+                "produce",
+                format!(
+                    "acks=all write to {} at offset {} timed out: REQUEST_TIMED_OUT (HW did not reach {})",
+                    d.tp, d.base_offset, d.required_offset
+                ),
+            );
+            out.send(
+                d.from,
+                Msg::ProduceResponse { correlation_id: d.correlation_id, tp: d.tp, error: KafkaError::REQUEST_TIMED_OUT, base_offset: -1 },
+            );
+        }
+        // Delayed fetch timeouts.
+        let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| now_ms >= d.deadline_ms);
+        self.delayed_fetch = kept;
+        for d in expired {
+            self.respond_delayed_fetch(&d, out);
+        }
+        // Fetch request timeouts (replica.socket.timeout.ms).
+        let socket_timeout = self.config.replica_socket_timeout_ms;
+        let backoff = self.config.replica_fetch_backoff_ms;
+        for f in self.fetchers.values_mut() {
+            if let Some((_, sent)) = f.in_flight {
+                if now_ms - sent >= socket_timeout {
+                    f.in_flight = None;
+                    f.next_fetch_ms = now_ms + backoff;
+                }
+            }
+        }
+        self.send_fetches(now_ms, out);
+        out.wake_at(self.next_wake(now_ms));
+    }
+
+    /// The earliest time anything in this broker is due.
+    pub fn next_wake(&self, now_ms: i64) -> i64 {
+        if self.is_stopped() {
+            return i64::MAX;
+        }
+        let mut t = self.next_isr_check_ms.min(self.next_hw_checkpoint_ms).min(self.next_os_flush_ms);
+        if self.status == BrokerStatus::Starting {
+            t = t.min(self.next_registration_ms);
+        } else {
+            t = t.min(self.next_heartbeat_ms);
+        }
+        for d in &self.delayed_produce {
+            t = t.min(d.deadline_ms);
+        }
+        for d in &self.delayed_fetch {
+            t = t.min(d.deadline_ms);
+        }
+        for f in self.fetchers.values() {
+            match f.in_flight {
+                Some((_, sent)) => t = t.min(sent + self.config.replica_socket_timeout_ms),
+                None => {
+                    let ready = f.partitions.values().map(|p| p.backoff_until_ms).min().unwrap_or(i64::MAX);
+                    t = t.min(f.next_fetch_ms.max(ready));
+                }
+            }
+        }
+        for p in self.partitions.values() {
+            if let Some(ls) = &p.leader_state {
+                if let Some(PendingIsrChange::Expand { sent_at_ms, .. }) | Some(PendingIsrChange::Shrink { sent_at_ms, .. }) = &ls.pending {
+                    t = t.min(sent_at_ms + ALTER_PARTITION_RETRY_MS);
+                }
+            }
+        }
+        if self.config.log_flush_interval_ms < i64::MAX / 2 || self.metadata.topics.values().any(|t| t.overrides.contains_key("flush.ms")) {
+            t = t.min(now_ms + 100);
+        }
+        t.max(now_ms + 1)
+    }
+}
+
+/// `isReplicaIsrEligible` in KRaft: the broker is unfenced, not in controlled
+/// shutdown, and the broker epoch it fetched with matches its registration.
+fn is_isr_eligible(metadata: &MetadataImage, remote: Option<&BTreeMap<BrokerId, replica_state::ReplicaState>>, b: BrokerId) -> bool {
+    let Some(ib) = metadata.brokers.get(&b) else { return false };
+    let stored = remote.and_then(|r| r.get(&b)).and_then(|s| s.broker_epoch);
+    !ib.fenced && !ib.in_controlled_shutdown && (stored == Some(-1) || stored == Some(ib.broker_epoch))
+}
+
+fn leader_name(b: BrokerId) -> String {
+    if b == NO_LEADER {
+        "none".into()
+    } else {
+        b.to_string()
+    }
+}

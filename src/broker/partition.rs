@@ -1,0 +1,277 @@
+//! One partition as its leader sees it: ISR, pending ISR changes, per-follower
+//! state and the high watermark. Follows `core/.../cluster/Partition.scala`
+//! (Kafka 4.x):
+//!
+//! * `maximalIsr`: while an expand is in flight the new member already counts;
+//!   while a shrink is in flight the removed members still count (so the HW is
+//!   never advanced on an ISR the controller has not accepted).
+//! * `getOutOfSyncReplicas`: ISR followers that are not caught up (see
+//!   [`ReplicaState::is_caught_up`]); none while a change is in flight.
+//! * `isFollowerInSync` (expand): follower LEO ≥ HW and ≥ the leader epoch's start offset.
+//! * `maybeIncrementLeaderHW`: never while the committed ISR is smaller than
+//!   min(min.insync.replicas, RF) (KAFKA-15583, Kafka 3.7+); otherwise the min LEO
+//!   over the leader, the maximal ISR and any caught-up, eligible follower about
+//!   to join.
+
+use super::replica_state::ReplicaState;
+use crate::ids::{BrokerId, TopicPartition};
+use crate::log::PartitionLog;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PendingIsrChange {
+    Expand { new_member: BrokerId, proposed: Vec<BrokerId>, sent_at_ms: i64 },
+    Shrink { removed: Vec<BrokerId>, proposed: Vec<BrokerId>, sent_at_ms: i64 },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaderState {
+    /// Committed ISR, in the controller's order.
+    pub isr: Vec<BrokerId>,
+    pub pending: Option<PendingIsrChange>,
+    pub leader_epoch_start_offset: i64,
+    pub remote: BTreeMap<BrokerId, ReplicaState>,
+    /// Unclean election: the leader must report recovery to the controller.
+    pub recovering: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Partition {
+    pub tp: TopicPartition,
+    pub local: BrokerId,
+    pub replicas: Vec<BrokerId>,
+    /// Leader as last learned from metadata (-1: none).
+    pub leader: BrokerId,
+    pub leader_epoch: i32,
+    pub partition_epoch: i32,
+    /// `Some` while this broker leads the partition.
+    pub leader_state: Option<LeaderState>,
+}
+
+impl Partition {
+    pub fn new(tp: TopicPartition, local: BrokerId) -> Partition {
+        Partition { tp, local, replicas: vec![], leader: -1, leader_epoch: -1, partition_epoch: -1, leader_state: None }
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leader_state.is_some()
+    }
+
+    /// `makeLeader`: a new leader epoch records (epoch, LEO) in the epoch cache and
+    /// resets what it knows of followers (ISR members count as caught up now,
+    /// others as never, so they do not hold the HW back).
+    #[allow(clippy::too_many_arguments)]
+    pub fn make_leader(
+        &mut self,
+        log: &mut PartitionLog,
+        replicas: Vec<BrokerId>,
+        isr: Vec<BrokerId>,
+        leader_epoch: i32,
+        partition_epoch: i32,
+        recovering: bool,
+        now_ms: i64,
+    ) -> bool {
+        let new_epoch = self.leader_state.is_none() || leader_epoch != self.leader_epoch;
+        self.replicas = replicas;
+        self.leader = self.local;
+        self.partition_epoch = partition_epoch;
+        if new_epoch {
+            let start = log.log_end_offset();
+            log.epoch_cache.assign(leader_epoch, start);
+            let remote = self
+                .replicas
+                .iter()
+                .filter(|&&r| r != self.local)
+                .map(|&r| (r, ReplicaState::unknown(if isr.contains(&r) { now_ms } else { 0 })))
+                .collect();
+            self.leader_state = Some(LeaderState { isr, pending: None, leader_epoch_start_offset: start, remote, recovering });
+            self.leader_epoch = leader_epoch;
+        } else if let Some(ls) = self.leader_state.as_mut() {
+            ls.isr = isr;
+            ls.pending = None;
+            for &r in &self.replicas {
+                if r != self.local {
+                    ls.remote.entry(r).or_insert_with(|| ReplicaState::unknown(0));
+                }
+            }
+        }
+        new_epoch
+    }
+
+    pub fn make_follower(&mut self, replicas: Vec<BrokerId>, leader: BrokerId, leader_epoch: i32, partition_epoch: i32) -> bool {
+        let changed = self.leader_state.is_some() || leader != self.leader || leader_epoch != self.leader_epoch;
+        self.replicas = replicas;
+        self.leader = leader;
+        self.leader_epoch = leader_epoch;
+        self.partition_epoch = partition_epoch;
+        self.leader_state = None;
+        changed
+    }
+
+    /// The ISR used for the HW and for acks=all completion.
+    pub fn maximal_isr(&self) -> Vec<BrokerId> {
+        match &self.leader_state {
+            None => vec![],
+            Some(ls) => match &ls.pending {
+                Some(PendingIsrChange::Expand { new_member, .. }) => {
+                    let mut v = ls.isr.clone();
+                    if !v.contains(new_member) {
+                        v.push(*new_member);
+                    }
+                    v
+                }
+                _ => ls.isr.clone(),
+            },
+        }
+    }
+
+    pub fn isr(&self) -> Vec<BrokerId> {
+        self.leader_state.as_ref().map(|l| l.isr.clone()).unwrap_or_default()
+    }
+
+    /// `effectiveMinIsr`: min(min.insync.replicas, replication factor).
+    pub fn effective_min_isr(&self, min_insync_replicas: i64) -> usize {
+        (min_insync_replicas.max(1) as usize).min(self.replicas.len().max(1))
+    }
+
+    pub fn is_under_min_isr(&self, min_insync_replicas: i64) -> bool {
+        self.leader_state.as_ref().is_some_and(|ls| ls.isr.len() < self.effective_min_isr(min_insync_replicas))
+    }
+
+    /// `getOutOfSyncReplicas(replica.lag.time.max.ms)`.
+    pub fn out_of_sync_replicas(&self, leader_end_offset: i64, now_ms: i64, max_lag_ms: i64) -> Vec<BrokerId> {
+        let Some(ls) = &self.leader_state else { return vec![] };
+        if ls.pending.is_some() {
+            return vec![];
+        }
+        ls.isr
+            .iter()
+            .copied()
+            .filter(|&r| r != self.local)
+            .filter(|r| ls.remote.get(r).is_none_or(|s| !s.is_caught_up(leader_end_offset, now_ms, max_lag_ms)))
+            .collect()
+    }
+
+    /// `isFollowerInSync`: may this follower (re)join the ISR?
+    pub fn is_follower_in_sync(&self, follower: BrokerId, high_watermark: i64) -> bool {
+        let Some(ls) = &self.leader_state else { return false };
+        let leo = ls.remote.get(&follower).map(|s| s.log_end_offset).unwrap_or(-1);
+        leo >= high_watermark && leo >= ls.leader_epoch_start_offset
+    }
+
+    /// `maybeIncrementLeaderHW`. `eligible(b)`: the broker is unfenced, not shutting
+    /// down and its epoch matches (`isReplicaIsrEligible`).
+    pub fn maybe_increment_leader_hw(
+        &self,
+        log: &mut PartitionLog,
+        now_ms: i64,
+        min_insync_replicas: i64,
+        max_lag_ms: i64,
+        eligible: &dyn Fn(BrokerId) -> bool,
+    ) -> bool {
+        let Some(ls) = &self.leader_state else { return false };
+        if self.is_under_min_isr(min_insync_replicas) {
+            return false;
+        }
+        let leader_leo = log.log_end_offset();
+        let maximal = self.maximal_isr();
+        let mut new_hw = leader_leo;
+        for (&r, s) in &ls.remote {
+            let wait_to_join = s.is_caught_up(leader_leo, now_ms, max_lag_ms) && eligible(r);
+            if s.log_end_offset < new_hw && (maximal.contains(&r) || wait_to_join) {
+                new_hw = s.log_end_offset;
+            }
+        }
+        log.maybe_increment_high_watermark(new_hw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Kafka's `IsrExpirationTest` (replica.lag.time.max.ms = 100, leader LEO 20).
+    use super::*;
+    use crate::log::NewRecord;
+
+    const LAG: i64 = 100;
+
+    fn leader_with_leo_20(t0: i64) -> (Partition, PartitionLog) {
+        let tp = TopicPartition::new("foo", 0);
+        let mut log = PartitionLog::new(tp.clone(), 0);
+        let mut p = Partition::new(tp, 0);
+        p.make_leader(&mut log, vec![0, 1], vec![0, 1], 0, 0, false, t0);
+        let recs: Vec<NewRecord> = (0..20).map(|i| NewRecord { key: None, value: None, write_id: i }).collect();
+        log.append_as_leader(&recs, 0, t0);
+        // getPartitionWithAllReplicasInIsr: each follower fetched at 0 when the leader's LEO was 0.
+        p.leader_state.as_mut().unwrap().remote.get_mut(&1).unwrap().update_fetch_state(0, 0, t0, 0, 1);
+        (p, log)
+    }
+
+    fn fetch(p: &mut Partition, offset: i64, now: i64, leader_end: i64) {
+        p.leader_state.as_mut().unwrap().remote.get_mut(&1).unwrap().update_fetch_state(offset, 0, now, leader_end, 1);
+    }
+
+    #[test]
+    fn follower_that_stops_fetching_leaves_isr_after_replica_lag_time_max_ms() {
+        let t0 = 1_000;
+        let (p, log) = leader_with_leo_20(t0);
+        assert!(p.out_of_sync_replicas(log.log_end_offset(), t0 + 100, LAG).is_empty(), "exactly 100 ms is still in sync");
+        assert_eq!(p.out_of_sync_replicas(log.log_end_offset(), t0 + 150, LAG), vec![1]);
+    }
+
+    #[test]
+    fn stuck_follower_fetching_at_19_leaves_isr_after_150_ms() {
+        let t0 = 1_000;
+        let (mut p, log) = leader_with_leo_20(t0);
+        fetch(&mut p, 19, t0, 20);
+        assert!(p.out_of_sync_replicas(20, t0, LAG).is_empty());
+        assert_eq!(p.out_of_sync_replicas(log.log_end_offset(), t0 + 150, LAG), vec![1]);
+    }
+
+    #[test]
+    fn slow_follower_stays_while_catching_up_then_leaves_then_rejoins_at_20() {
+        let t0 = 1_000;
+        let (mut p, _log) = leader_with_leo_20(t0);
+        fetch(&mut p, 18, t0, 20);
+        assert!(p.out_of_sync_replicas(20, t0, LAG).is_empty());
+        fetch(&mut p, 19, t0 + 75, 20);
+        assert!(p.out_of_sync_replicas(20, t0 + 75, LAG).is_empty(), "still in after 75 ms");
+        assert_eq!(p.out_of_sync_replicas(20, t0 + 150, LAG), vec![1], "out after 75 ms more");
+        fetch(&mut p, 20, t0 + 150, 20);
+        assert!(p.out_of_sync_replicas(20, t0 + 150, LAG).is_empty(), "a fetch at 20 brings it back");
+    }
+
+    #[test]
+    fn caught_up_follower_with_no_new_data_never_leaves_isr() {
+        let t0 = 1_000;
+        let (mut p, _log) = leader_with_leo_20(t0);
+        fetch(&mut p, 20, t0, 20);
+        assert!(p.out_of_sync_replicas(20, t0, LAG).is_empty());
+        assert!(p.out_of_sync_replicas(20, t0 + 150, LAG).is_empty());
+        assert!(p.out_of_sync_replicas(20, t0 + 1_000_000, LAG).is_empty());
+    }
+
+    #[test]
+    fn high_watermark_is_min_leo_of_the_maximal_isr_and_waits_for_min_isr() {
+        let t0 = 0;
+        let tp = TopicPartition::new("t", 0);
+        let mut log = PartitionLog::new(tp.clone(), 0);
+        let mut p = Partition::new(tp, 1);
+        p.make_leader(&mut log, vec![1, 2, 3], vec![1, 2, 3], 0, 0, false, t0);
+        let recs: Vec<NewRecord> = (0..10).map(|i| NewRecord { key: None, value: None, write_id: i }).collect();
+        log.append_as_leader(&recs, 0, t0);
+        let ls = p.leader_state.as_mut().unwrap();
+        ls.remote.get_mut(&2).unwrap().update_fetch_state(10, 0, 5, 10, 1);
+        ls.remote.get_mut(&3).unwrap().update_fetch_state(4, 0, 5, 10, 1);
+        assert!(p.maybe_increment_leader_hw(&mut log, 5, 1, 30_000, &|_| true));
+        assert_eq!(log.high_watermark(), 4, "held back by broker 3");
+        // ISR shrinks to [1]; with min.insync.replicas=2 the HW must not move.
+        p.leader_state.as_mut().unwrap().isr = vec![1];
+        p.leader_state.as_mut().unwrap().remote.get_mut(&3).unwrap().last_caught_up_time_ms = -100_000;
+        assert!(!p.maybe_increment_leader_hw(&mut log, 6, 2, 30_000, &|_| true));
+        assert_eq!(log.high_watermark(), 4);
+        assert!(p.maybe_increment_leader_hw(&mut log, 6, 1, 30_000, &|_| true));
+        assert_eq!(log.high_watermark(), 10, "broker 2 is caught up and eligible; broker 3 is lagging and out");
+    }
+}

@@ -1,0 +1,5 @@
+//! Kafka clients as sans-IO state machines.
+pub mod metadata;
+pub mod partitioner;
+pub mod producer;
+pub mod reader;

@@ -1,0 +1,207 @@
+//! The one `Command` type: everything a user can do to the simulated cluster.
+//! The page, scenario files, shareable URLs and tests all speak it (JSON with a
+//! `type` tag, e.g. `{"type": "crash_broker", "broker": 2}`).
+
+use crate::ids::NodeId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Longest simulated time one `run` command may cover (a day).
+pub const MAX_RUN_MS: i64 = 24 * 3600 * 1000;
+/// Most records one `produce` command may send.
+pub const MAX_PRODUCE_COUNT: u32 = 100_000;
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// `kafka-topics.sh --create`.
+    CreateTopic {
+        name: String,
+        #[serde(default)]
+        partitions: Option<u32>,
+        #[serde(default)]
+        replication_factor: Option<u16>,
+        #[serde(default)]
+        config: BTreeMap<String, Value>,
+        /// Explicit assignment: partition ("0", "1", …) → replicas (first = preferred leader).
+        #[serde(default)]
+        assignment: Option<BTreeMap<String, Vec<i32>>>,
+    },
+    /// The producer sends `count` records (values `value`, `value-1`, ... when count > 1).
+    Produce {
+        topic: String,
+        #[serde(default)]
+        partition: Option<u32>,
+        #[serde(default)]
+        key: Option<String>,
+        #[serde(default)]
+        value: Option<String>,
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// Hard crash (kill -9 and power loss): volatile state and the page cache are lost.
+    /// With `keep_page_cache` only the process dies (the OS keeps unflushed writes).
+    CrashBroker {
+        broker: i32,
+        #[serde(default)]
+        keep_page_cache: bool,
+    },
+    /// Start a crashed or stopped broker again on its disk.
+    RestartBroker {
+        broker: i32,
+    },
+    /// Clean shutdown (controlled shutdown when `controlled.shutdown.enable=true`).
+    ShutdownBroker {
+        broker: i32,
+    },
+    /// A stop-the-world pause (long GC): the broker neither receives nor acts.
+    /// With `ms` it resumes by itself.
+    PauseBroker {
+        broker: i32,
+        #[serde(default)]
+        ms: Option<i64>,
+    },
+    ResumeBroker {
+        broker: i32,
+    },
+    /// Cut the link between two nodes (both ways unless `one_way`: then only from→to).
+    CutLink {
+        from: NodeId,
+        to: NodeId,
+        #[serde(default)]
+        one_way: bool,
+    },
+    HealLink {
+        from: NodeId,
+        to: NodeId,
+        #[serde(default)]
+        one_way: bool,
+    },
+    /// Cut every link to and from a node.
+    Isolate {
+        node: NodeId,
+    },
+    /// Heal every cut and remove slow/lossy link settings.
+    HealAll,
+    /// Add latency to a link (both ways unless `one_way`).
+    SlowLink {
+        from: NodeId,
+        to: NodeId,
+        extra_latency_ms: i64,
+        #[serde(default)]
+        one_way: bool,
+    },
+    /// Loss probability on one link (both ways unless `one_way`).
+    SetLinkLoss {
+        from: NodeId,
+        to: NodeId,
+        loss: f64,
+        #[serde(default)]
+        one_way: bool,
+    },
+    /// Global network settings.
+    SetNetwork {
+        #[serde(default)]
+        min_latency_ms: Option<i64>,
+        #[serde(default)]
+        max_latency_ms: Option<i64>,
+        #[serde(default)]
+        loss: Option<f64>,
+    },
+    /// A broker (or, without `broker`, every broker and the controller) config change.
+    /// Takes effect on the running process at once (dynamic config) and survives restarts.
+    SetBrokerConfig {
+        #[serde(default)]
+        broker: Option<i32>,
+        key: String,
+        value: Value,
+    },
+    /// `kafka-configs.sh --alter --entity-type topics`; `value: null` deletes the override.
+    SetTopicConfig {
+        topic: String,
+        key: String,
+        value: Value,
+    },
+    SetProducerConfig {
+        key: String,
+        value: Value,
+    },
+    /// `kafka-leader-election.sh --election-type preferred|unclean`.
+    ElectLeaders {
+        topic: String,
+        partition: u32,
+        election_type: ElectionType,
+    },
+    /// Start a reader (a consumer of committed records) on one partition.
+    StartReader {
+        topic: String,
+        partition: u32,
+    },
+    /// Advance simulated time by `ms`.
+    Run {
+        ms: i64,
+    },
+    /// Advance simulated time to `time_ms`.
+    RunUntil {
+        time_ms: i64,
+    },
+    /// Process exactly one event.
+    Step,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElectionType {
+    Preferred,
+    Unclean,
+}
+
+impl Command {
+    /// Parses a command from JSON text, with an error naming what is wrong.
+    pub fn from_json(text: &str) -> Result<Command, String> {
+        serde_json::from_str(text).map_err(|e| format!("invalid command: {e}"))
+    }
+
+    pub fn from_value(v: Value) -> Result<Command, String> {
+        serde_json::from_value(v).map_err(|e| format!("invalid command: {e}"))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip_through_json() {
+        let cmds = vec![
+            Command::CrashBroker { broker: 2, keep_page_cache: false },
+            Command::CutLink { from: NodeId::Broker(1), to: NodeId::Controller, one_way: true },
+            Command::Produce { topic: "t".into(), partition: Some(0), key: None, value: Some("x".into()), count: 3 },
+            Command::Run { ms: 500 },
+        ];
+        for c in cmds {
+            assert_eq!(Command::from_json(&c.to_json()).unwrap(), c);
+        }
+    }
+
+    #[test]
+    fn bad_commands_name_the_problem() {
+        let e = Command::from_json(r#"{"type":"crash_broker"}"#).unwrap_err();
+        assert!(e.contains("broker"), "{e}");
+        let e = Command::from_json(r#"{"type":"explode"}"#).unwrap_err();
+        assert!(e.contains("explode"), "{e}");
+        let e = Command::from_json(r#"{"type":"cut_link","from":"zookeeper","to":1}"#).unwrap_err();
+        assert!(e.contains("zookeeper"), "{e}");
+        let e = Command::from_json(r#"{"type":"run","ms":1,"extra":true}"#).unwrap_err();
+        assert!(e.contains("extra"), "{e}");
+    }
+}

@@ -1,0 +1,456 @@
+//! Broker, topic and simulation configuration, with Kafka's keys, defaults and
+//! ranges. One table ([`CONFIG_DEFS`]) documents every key the engine knows; the
+//! page uses it for tooltips and the docs for the config reference.
+//!
+//! Keys are exactly as Kafka spells them. Settings that exist only in the
+//! simulation start with `sim.`.
+
+use crate::errors::CommandError;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Where a key may be set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// `server.properties` of a broker (or the controller).
+    Broker,
+    /// A topic-level override (`kafka-configs.sh --entity-type topics`).
+    Topic,
+    /// A knob of the simulated world, not of Kafka.
+    Simulation,
+    /// A producer client config.
+    Producer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Long {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    Choice(&'static [&'static str]),
+    /// A probability in [0, 1].
+    Ratio,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigDef {
+    pub key: &'static str,
+    pub scope: Scope,
+    pub kind: Kind,
+    pub default: &'static str,
+    /// The broker-level key a topic-level key falls back to (Kafka's synonym).
+    pub broker_synonym: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+const LMAX: i64 = i64::MAX;
+
+macro_rules! def {
+    ($key:expr, $scope:ident, $kind:expr, $default:expr, $syn:expr, $doc:expr) => {
+        ConfigDef { key: $key, scope: Scope::$scope, kind: $kind, default: $default, broker_synonym: $syn, doc: $doc }
+    };
+}
+
+/// Every configuration key the engine understands.
+pub const CONFIG_DEFS: &[ConfigDef] = &[
+    // --- replication (broker) ---
+    def!("replica.lag.time.max.ms", Broker, Kind::Long { min: 1, max: LMAX }, "30000", None,
+        "A follower that has not caught up to the leader's log end offset for this long is removed from the ISR."),
+    def!("replica.fetch.wait.max.ms", Broker, Kind::Long { min: 0, max: LMAX }, "500", None,
+        "How long the leader holds a follower's fetch when there is no new data (long poll). Followers learn a new high watermark on the next fetch response."),
+    def!("replica.fetch.backoff.ms", Broker, Kind::Long { min: 0, max: LMAX }, "1000", None,
+        "How long a follower waits before fetching again after a fetch error."),
+    def!("replica.socket.timeout.ms", Broker, Kind::Long { min: 1, max: LMAX }, "30000", None,
+        "How long a follower waits for a fetch response before giving up on it."),
+    def!("replica.high.watermark.checkpoint.interval.ms", Broker, Kind::Long { min: 1, max: LMAX }, "5000", None,
+        "How often each broker writes the high watermarks to replication-offset-checkpoint. A restarted broker starts from this older value."),
+    def!("broker.heartbeat.interval.ms", Broker, Kind::Long { min: 1, max: LMAX }, "2000", None,
+        "How often a broker heartbeats to the controller."),
+    def!("broker.session.timeout.ms", Broker, Kind::Long { min: 1, max: LMAX }, "9000", None,
+        "A broker that has not heartbeated for this long is fenced by the controller: removed from ISRs, its leaderships moved."),
+    def!("controlled.shutdown.enable", Broker, Kind::Bool, "true", None,
+        "On a clean shutdown, ask the controller to move leaderships away first."),
+    def!("auto.leader.rebalance.enable", Broker, Kind::Bool, "true", None,
+        "The controller periodically moves leadership back to the preferred replica when it is in the ISR."),
+    def!("leader.imbalance.check.interval.seconds", Broker, Kind::Long { min: 1, max: LMAX }, "300", None,
+        "How often the controller checks for partitions not led by their preferred replica."),
+    def!("log.flush.interval.messages", Broker, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", None,
+        "fsync a partition log after this many appended messages. Kafka's default never forces a flush: durability comes from replication."),
+    def!("log.flush.interval.ms", Broker, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", None,
+        "fsync a partition log when its oldest unflushed message is this old (Kafka: unset, falls back to log.flush.scheduler.interval.ms = Long.MAX)."),
+    def!("min.insync.replicas", Broker, Kind::Long { min: 1, max: LMAX }, "1", None,
+        "With acks=all, the minimum ISR size for a write to be accepted (NOT_ENOUGH_REPLICAS) and acknowledged (NOT_ENOUGH_REPLICAS_AFTER_APPEND)."),
+    def!("unclean.leader.election.enable", Broker, Kind::Bool, "false", None,
+        "Allow electing a replica outside the ISR when no ISR member is alive. Availability over consistency: acknowledged writes may be lost."),
+    def!("default.replication.factor", Broker, Kind::Long { min: 1, max: 12 }, "1", None,
+        "Replication factor of topics created without one."),
+    def!("num.partitions", Broker, Kind::Long { min: 1, max: 1000 }, "1", None,
+        "Partition count of topics created without one."),
+    // --- topic-level overrides ---
+    def!("min.insync.replicas", Topic, Kind::Long { min: 1, max: LMAX }, "1", Some("min.insync.replicas"),
+        "Topic override of min.insync.replicas."),
+    def!("unclean.leader.election.enable", Topic, Kind::Bool, "false", Some("unclean.leader.election.enable"),
+        "Topic override of unclean.leader.election.enable."),
+    def!("flush.messages", Topic, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", Some("log.flush.interval.messages"),
+        "Topic override of log.flush.interval.messages."),
+    def!("flush.ms", Topic, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", Some("log.flush.interval.ms"),
+        "Topic override of log.flush.interval.ms."),
+    // --- producer ---
+    def!("acks", Producer, Kind::Choice(&["0", "1", "all", "-1"]), "all", None,
+        "0: fire and forget. 1: the leader wrote it. all (-1): every ISR member has it (the high watermark passed it)."),
+    def!("retries", Producer, Kind::Long { min: 0, max: i32::MAX as i64 }, "2147483647", None,
+        "How many times a failed send is retried (bounded by delivery.timeout.ms)."),
+    def!("retry.backoff.ms", Producer, Kind::Long { min: 0, max: LMAX }, "100", None,
+        "Wait before retrying a failed send."),
+    def!("request.timeout.ms", Producer, Kind::Long { min: 1, max: i32::MAX as i64 }, "30000", None,
+        "How long the producer waits for a response; also the broker's timeout for an acks=all write."),
+    def!("delivery.timeout.ms", Producer, Kind::Long { min: 1, max: i32::MAX as i64 }, "120000", None,
+        "Upper bound on the time to report success or failure of a send, retries included."),
+    def!("metadata.max.age.ms", Producer, Kind::Long { min: 0, max: LMAX }, "300000", None,
+        "Refresh metadata at least this often even without errors."),
+    // --- simulation ---
+    def!("sim.truncation.mode", Simulation, Kind::Choice(&["leader-epoch", "high-watermark"]), "leader-epoch", None,
+        "leader-epoch: followers truncate by the leader epoch (KIP-101, Kafka 0.11+; the diverging-epoch fetch of Kafka 2.7+). high-watermark: LEGACY pre-KIP-101 rule, truncate to the local checkpointed high watermark on restart and on becoming a follower, which can lose committed records."),
+    def!("sim.os.flush.interval.ms", Simulation, Kind::Long { min: 1, max: LMAX }, "30000", None,
+        "The operating system writes dirty page-cache pages to disk this often (Linux dirty_expire_centisecs is 30 s). A power loss loses what the OS has not written yet."),
+    def!("sim.network.min.latency.ms", Simulation, Kind::Long { min: 0, max: 60000 }, "1", None,
+        "Lowest one-way network latency of a link."),
+    def!("sim.network.max.latency.ms", Simulation, Kind::Long { min: 0, max: 60000 }, "3", None,
+        "Highest one-way network latency of a link (messages on one link still arrive in order)."),
+    def!("sim.network.loss", Simulation, Kind::Ratio, "0", None,
+        "Probability that a message is lost on a link (TCP would retransmit; here the request times out)."),
+];
+
+pub fn find_def(scope: Scope, key: &str) -> Option<&'static ConfigDef> {
+    CONFIG_DEFS.iter().find(|d| d.scope == scope && d.key == key)
+}
+
+/// Accepts a JSON number, bool or string for a config value and returns it as
+/// Kafka's string form after validating it against the key's definition.
+pub fn normalize_value(scope: Scope, key: &str, value: &Value) -> Result<String, CommandError> {
+    let def = find_def(scope, key).ok_or_else(|| {
+        let scope_name = match scope {
+            Scope::Broker => "broker",
+            Scope::Topic => "topic",
+            Scope::Simulation => "simulation",
+            Scope::Producer => "producer",
+        };
+        CommandError::invalid_config(key, format!("unknown {scope_name} config '{key}'"))
+    })?;
+    let raw = match value {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => {
+            return Err(CommandError::invalid_config(
+                key,
+                format!("invalid value {other} for configuration {key}: expected a string, number or boolean"),
+            ))
+        }
+    };
+    match def.kind {
+        Kind::Long { min, max } => {
+            let v: i64 = raw.parse().map_err(|_| {
+                CommandError::invalid_config(
+                    key,
+                    format!("invalid value {raw} for configuration {key}: not a number (expected an integer in [{min}, {max}])"),
+                )
+            })?;
+            if v < min || v > max {
+                return Err(CommandError::invalid_config(
+                    key,
+                    format!("invalid value {v} for configuration {key}: value must be in [{min}, {max}]"),
+                ));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Bool => match raw.to_ascii_lowercase().as_str() {
+            "true" => Ok("true".into()),
+            "false" => Ok("false".into()),
+            _ => Err(CommandError::invalid_config(
+                key,
+                format!("invalid value {raw} for configuration {key}: expected a boolean (true or false)"),
+            )),
+        },
+        Kind::Choice(choices) => {
+            if choices.contains(&raw.as_str()) {
+                Ok(raw)
+            } else {
+                Err(CommandError::invalid_config(
+                    key,
+                    format!("invalid value {raw} for configuration {key}: string must be one of: {}", choices.join(", ")),
+                ))
+            }
+        }
+        Kind::Ratio => {
+            let v: f64 = raw.parse().map_err(|_| {
+                CommandError::invalid_config(key, format!("invalid value {raw} for configuration {key}: not a number in [0, 1]"))
+            })?;
+            if !(0.0..=1.0).contains(&v) {
+                return Err(CommandError::invalid_config(
+                    key,
+                    format!("invalid value {raw} for configuration {key}: value must be in [0, 1]"),
+                ));
+            }
+            Ok(raw)
+        }
+    }
+}
+
+fn long(v: &str) -> i64 {
+    v.parse().unwrap_or(0)
+}
+
+/// Typed broker configuration (`server.properties`), plus the simulation
+/// settings that act per broker. Built from defaults and overrides.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrokerConfig {
+    pub replica_lag_time_max_ms: i64,
+    pub replica_fetch_wait_max_ms: i64,
+    pub replica_fetch_backoff_ms: i64,
+    pub replica_socket_timeout_ms: i64,
+    pub replica_high_watermark_checkpoint_interval_ms: i64,
+    pub broker_heartbeat_interval_ms: i64,
+    pub broker_session_timeout_ms: i64,
+    pub controlled_shutdown_enable: bool,
+    pub auto_leader_rebalance_enable: bool,
+    pub leader_imbalance_check_interval_seconds: i64,
+    pub log_flush_interval_messages: i64,
+    pub log_flush_interval_ms: i64,
+    pub min_insync_replicas: i64,
+    pub unclean_leader_election_enable: bool,
+    pub default_replication_factor: i64,
+    pub num_partitions: i64,
+    /// `sim.truncation.mode=high-watermark`: the legacy pre-KIP-101 rule.
+    pub legacy_hw_truncation: bool,
+    pub os_flush_interval_ms: i64,
+    /// Raw `key -> value` for everything set explicitly.
+    pub overrides: BTreeMap<String, String>,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        let mut c = BrokerConfig {
+            replica_lag_time_max_ms: 0,
+            replica_fetch_wait_max_ms: 0,
+            replica_fetch_backoff_ms: 0,
+            replica_socket_timeout_ms: 0,
+            replica_high_watermark_checkpoint_interval_ms: 0,
+            broker_heartbeat_interval_ms: 0,
+            broker_session_timeout_ms: 0,
+            controlled_shutdown_enable: true,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval_seconds: 0,
+            log_flush_interval_messages: 0,
+            log_flush_interval_ms: 0,
+            min_insync_replicas: 0,
+            unclean_leader_election_enable: false,
+            default_replication_factor: 0,
+            num_partitions: 0,
+            legacy_hw_truncation: false,
+            os_flush_interval_ms: 0,
+            overrides: BTreeMap::new(),
+        };
+        for d in CONFIG_DEFS.iter().filter(|d| matches!(d.scope, Scope::Broker | Scope::Simulation)) {
+            c.apply(d.key, d.default);
+        }
+        c.overrides.clear();
+        c
+    }
+}
+
+impl BrokerConfig {
+    /// Sets a broker or simulation key (validated). `value` may be a JSON
+    /// number, bool or string.
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), CommandError> {
+        let scope = if key.starts_with("sim.") { Scope::Simulation } else { Scope::Broker };
+        let v = normalize_value(scope, key, value)?;
+        self.apply(key, &v);
+        self.overrides.insert(key.to_string(), v);
+        Ok(())
+    }
+
+    fn apply(&mut self, key: &str, v: &str) {
+        match key {
+            "replica.lag.time.max.ms" => self.replica_lag_time_max_ms = long(v),
+            "replica.fetch.wait.max.ms" => self.replica_fetch_wait_max_ms = long(v),
+            "replica.fetch.backoff.ms" => self.replica_fetch_backoff_ms = long(v),
+            "replica.socket.timeout.ms" => self.replica_socket_timeout_ms = long(v),
+            "replica.high.watermark.checkpoint.interval.ms" => self.replica_high_watermark_checkpoint_interval_ms = long(v),
+            "broker.heartbeat.interval.ms" => self.broker_heartbeat_interval_ms = long(v),
+            "broker.session.timeout.ms" => self.broker_session_timeout_ms = long(v),
+            "controlled.shutdown.enable" => self.controlled_shutdown_enable = v == "true",
+            "auto.leader.rebalance.enable" => self.auto_leader_rebalance_enable = v == "true",
+            "leader.imbalance.check.interval.seconds" => self.leader_imbalance_check_interval_seconds = long(v),
+            "log.flush.interval.messages" => self.log_flush_interval_messages = long(v),
+            "log.flush.interval.ms" => self.log_flush_interval_ms = long(v),
+            "min.insync.replicas" => self.min_insync_replicas = long(v),
+            "unclean.leader.election.enable" => self.unclean_leader_election_enable = v == "true",
+            "default.replication.factor" => self.default_replication_factor = long(v),
+            "num.partitions" => self.num_partitions = long(v),
+            "sim.truncation.mode" => self.legacy_hw_truncation = v == "high-watermark",
+            "sim.os.flush.interval.ms" => self.os_flush_interval_ms = long(v),
+            // Network settings live in the network model, not per broker.
+            _ => {}
+        }
+    }
+}
+
+/// Topic-level overrides; a missing key falls back to the broker's value,
+/// as Kafka's `LogConfig` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TopicConfig {
+    pub overrides: BTreeMap<String, String>,
+}
+
+impl TopicConfig {
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), CommandError> {
+        let v = normalize_value(Scope::Topic, key, value)?;
+        self.overrides.insert(key.to_string(), v);
+        Ok(())
+    }
+
+    /// `kafka-configs.sh --alter --delete-config`.
+    pub fn delete(&mut self, key: &str) -> Result<(), CommandError> {
+        find_def(Scope::Topic, key).ok_or_else(|| CommandError::invalid_config(key, format!("unknown topic config '{key}'")))?;
+        self.overrides.remove(key);
+        Ok(())
+    }
+
+    pub fn min_insync_replicas(&self, broker: &BrokerConfig) -> i64 {
+        self.overrides.get("min.insync.replicas").map(|v| long(v)).unwrap_or(broker.min_insync_replicas)
+    }
+
+    pub fn unclean_leader_election_enable(&self, broker: &BrokerConfig) -> bool {
+        self.overrides.get("unclean.leader.election.enable").map(|v| v == "true").unwrap_or(broker.unclean_leader_election_enable)
+    }
+
+    pub fn flush_messages(&self, broker: &BrokerConfig) -> i64 {
+        self.overrides.get("flush.messages").map(|v| long(v)).unwrap_or(broker.log_flush_interval_messages)
+    }
+
+    pub fn flush_ms(&self, broker: &BrokerConfig) -> i64 {
+        self.overrides.get("flush.ms").map(|v| long(v)).unwrap_or(broker.log_flush_interval_ms)
+    }
+}
+
+/// `acks` as the producer sends it on the wire: 0, 1 or -1 (all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Acks {
+    #[serde(rename = "0")]
+    Zero,
+    #[serde(rename = "1")]
+    One,
+    #[serde(rename = "all")]
+    All,
+}
+
+impl Acks {
+    pub fn parse(s: &str) -> Option<Acks> {
+        match s {
+            "0" => Some(Acks::Zero),
+            "1" => Some(Acks::One),
+            "all" | "-1" => Some(Acks::All),
+            _ => None,
+        }
+    }
+}
+
+/// The minimal producer's configuration (the full producer arrives later).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProducerConfig {
+    pub acks: Acks,
+    pub retries: i64,
+    pub retry_backoff_ms: i64,
+    pub request_timeout_ms: i64,
+    pub delivery_timeout_ms: i64,
+    pub metadata_max_age_ms: i64,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        let mut c = ProducerConfig {
+            acks: Acks::All,
+            retries: 0,
+            retry_backoff_ms: 0,
+            request_timeout_ms: 0,
+            delivery_timeout_ms: 0,
+            metadata_max_age_ms: 0,
+        };
+        for d in CONFIG_DEFS.iter().filter(|d| d.scope == Scope::Producer) {
+            c.apply(d.key, d.default);
+        }
+        c
+    }
+}
+
+impl ProducerConfig {
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), CommandError> {
+        let v = normalize_value(Scope::Producer, key, value)?;
+        self.apply(key, &v);
+        Ok(())
+    }
+
+    fn apply(&mut self, key: &str, v: &str) {
+        match key {
+            "acks" => self.acks = Acks::parse(v).unwrap_or(Acks::All),
+            "retries" => self.retries = long(v),
+            "retry.backoff.ms" => self.retry_backoff_ms = long(v),
+            "request.timeout.ms" => self.request_timeout_ms = long(v),
+            "delivery.timeout.ms" => self.delivery_timeout_ms = long(v),
+            "metadata.max.age.ms" => self.metadata_max_age_ms = long(v),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_are_kafkas() {
+        let b = BrokerConfig::default();
+        assert_eq!(b.replica_lag_time_max_ms, 30_000);
+        assert_eq!(b.replica_high_watermark_checkpoint_interval_ms, 5_000);
+        assert_eq!(b.broker_session_timeout_ms, 9_000);
+        assert_eq!(b.min_insync_replicas, 1);
+        assert!(!b.unclean_leader_election_enable);
+        assert!(!b.legacy_hw_truncation);
+        let p = ProducerConfig::default();
+        assert_eq!(p.acks, Acks::All);
+        assert_eq!(p.delivery_timeout_ms, 120_000);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_the_range() {
+        let mut b = BrokerConfig::default();
+        let e = b.set("replica.lag.time.max.ms", &json!(0)).unwrap_err();
+        assert_eq!(e.field, "replica.lag.time.max.ms");
+        assert!(e.message.contains("[1, "), "{}", e.message);
+        let e = b.set("unclean.leader.election.enable", &json!("maybe")).unwrap_err();
+        assert!(e.message.contains("boolean"));
+        let e = b.set("no.such.key", &json!(1)).unwrap_err();
+        assert_eq!(e.error, crate::errors::KafkaError::INVALID_CONFIG);
+        b.set("sim.truncation.mode", &json!("high-watermark")).unwrap();
+        assert!(b.legacy_hw_truncation);
+    }
+
+    #[test]
+    fn topic_overrides_fall_back_to_the_broker_value() {
+        let mut b = BrokerConfig::default();
+        b.set("min.insync.replicas", &json!(2)).unwrap();
+        let mut t = TopicConfig::default();
+        assert_eq!(t.min_insync_replicas(&b), 2);
+        t.set("min.insync.replicas", &json!("3")).unwrap();
+        assert_eq!(t.min_insync_replicas(&b), 3);
+        t.delete("min.insync.replicas").unwrap();
+        assert_eq!(t.min_insync_replicas(&b), 2);
+    }
+}

@@ -1,0 +1,220 @@
+//! The KRaft controller's partition change rules, after
+//! `metadata/.../controller/PartitionChangeBuilder.java` (Kafka 4.x):
+//!
+//! * keep the current leader while it is in the target ISR and acceptable;
+//!   otherwise elect the first replica *in assignment order* that is in the
+//!   target ISR and acceptable (unfenced, not in controlled shutdown);
+//! * with ELR (KIP-966, on by default for clusters created on 4.1+) a replica in
+//!   the ELR may be elected when the ISR is empty, and becomes the sole ISR;
+//! * `UNCLEAN` (the topic allows it): failing the above, the first acceptable
+//!   replica; the ISR becomes just that leader and the leader is RECOVERING;
+//! * otherwise no leader (-1). Without ELR the ISR keeps its last member;
+//! * every change bumps the partition epoch; the leader epoch is bumped whenever
+//!   the leader is (re)set, not on ISR shrink/expand (metadata version ≥ 3.6).
+
+use crate::ids::{BrokerId, NO_LEADER};
+use crate::protocol::PartitionState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Election {
+    /// Default election: keep a valid leader, else first valid ISR member.
+    Online,
+    /// Preferred replica election (kafka-leader-election.sh --election-type preferred, auto rebalance).
+    Preferred,
+    /// Online, and failing that an out-of-sync replica (unclean.leader.election.enable=true).
+    Unclean,
+}
+
+pub struct ChangeInput<'a> {
+    pub current: &'a PartitionState,
+    pub target_isr: Vec<BrokerId>,
+    pub election: Election,
+    pub elr_enabled: bool,
+    pub min_insync_replicas: usize,
+    /// Brokers that restarted after an unclean shutdown: they leave the ELR.
+    pub unclean_shutdown: &'a [BrokerId],
+    pub acceptable: &'a dyn Fn(BrokerId) -> bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeResult {
+    pub state: PartitionState,
+    pub unclean: bool,
+    pub leader_changed: bool,
+}
+
+/// Builds the next partition state, or `None` when nothing would change
+/// (Kafka does not write a no-op `PartitionChangeRecord`).
+pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
+    let cur = input.current;
+    let replicas = &cur.replicas;
+    let mut target_isr: Vec<BrokerId> = input.target_isr.clone();
+    target_isr.dedup();
+
+    // maybePopulateTargetElr
+    let mut target_elr: Vec<BrokerId> = Vec::new();
+    if input.elr_enabled && target_isr.len() < input.min_insync_replicas {
+        for &r in replicas {
+            let was = cur.elr.contains(&r) || cur.isr.contains(&r);
+            if was && !target_isr.contains(&r) && !input.unclean_shutdown.contains(&r) {
+                target_elr.push(r);
+            }
+        }
+    }
+
+    let valid = |r: BrokerId, isr: &[BrokerId], elr: &[BrokerId]| -> bool {
+        r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
+    };
+
+    let mut unclean = false;
+    let leader = match input.election {
+        Election::Preferred => {
+            let preferred = replicas.first().copied().unwrap_or(NO_LEADER);
+            if valid(preferred, &target_isr, &target_elr) {
+                preferred
+            } else if valid(cur.leader, &target_isr, &target_elr) {
+                cur.leader
+            } else {
+                replicas.iter().copied().find(|&r| valid(r, &target_isr, &target_elr)).unwrap_or(NO_LEADER)
+            }
+        }
+        Election::Online | Election::Unclean => {
+            if valid(cur.leader, &target_isr, &target_elr) {
+                cur.leader
+            } else if let Some(r) = replicas.iter().copied().find(|&r| valid(r, &target_isr, &target_elr)) {
+                r
+            } else if input.election == Election::Unclean {
+                match replicas.iter().copied().find(|&r| (input.acceptable)(r)) {
+                    Some(r) => {
+                        unclean = true;
+                        r
+                    }
+                    None => NO_LEADER,
+                }
+            } else {
+                NO_LEADER
+            }
+        }
+    };
+
+    let mut recovering = cur.leader_recovering;
+    if leader != NO_LEADER && target_isr.is_empty() && target_elr.contains(&leader) {
+        // Elected from the ELR: it becomes the sole ISR member.
+        target_isr = vec![leader];
+        target_elr.retain(|&r| r != leader);
+    }
+    if unclean {
+        // "This can result in data loss!" (PartitionChangeBuilder)
+        target_isr = vec![leader];
+        target_elr.clear();
+        recovering = true;
+    }
+    if !input.elr_enabled && target_isr.is_empty() {
+        // Without ELR the ISR is never written empty: it keeps its last member(s).
+        target_isr = cur.isr.clone();
+    }
+
+    let leader_changed = leader != cur.leader;
+    let next = PartitionState {
+        tp: cur.tp.clone(),
+        replicas: cur.replicas.clone(),
+        isr: target_isr,
+        elr: target_elr,
+        leader,
+        leader_epoch: if leader_changed { cur.leader_epoch + 1 } else { cur.leader_epoch },
+        partition_epoch: cur.partition_epoch + 1,
+        leader_recovering: recovering,
+    };
+    let same = next.isr == cur.isr && next.elr == cur.elr && next.leader == cur.leader && next.leader_recovering == cur.leader_recovering;
+    if same {
+        None
+    } else {
+        Some(ChangeResult { state: next, unclean, leader_changed })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TopicPartition;
+
+    fn state(replicas: &[i32], isr: &[i32], leader: i32) -> PartitionState {
+        PartitionState {
+            tp: TopicPartition::new("t", 0),
+            replicas: replicas.to_vec(),
+            isr: isr.to_vec(),
+            elr: vec![],
+            leader,
+            leader_epoch: 4,
+            partition_epoch: 9,
+            leader_recovering: false,
+        }
+    }
+
+    fn change(cur: &PartitionState, isr: &[i32], election: Election, elr: bool, min_isr: usize, alive: &[i32]) -> Option<ChangeResult> {
+        let alive = alive.to_vec();
+        build_change(ChangeInput {
+            current: cur,
+            target_isr: isr.to_vec(),
+            election,
+            elr_enabled: elr,
+            min_insync_replicas: min_isr,
+            unclean_shutdown: &[],
+            acceptable: &|b| alive.contains(&b),
+        })
+    }
+
+    #[test]
+    fn leader_loss_elects_first_isr_member_in_replica_order_and_bumps_the_epoch() {
+        let cur = state(&[1, 2, 3], &[1, 3, 2], 1);
+        let r = change(&cur, &[3, 2], Election::Online, false, 1, &[2, 3]).unwrap();
+        assert_eq!(r.state.leader, 2, "replica order 1,2,3 ⇒ 2 before 3");
+        assert_eq!((r.state.leader_epoch, r.state.partition_epoch), (5, 10));
+        assert!(!r.unclean);
+    }
+
+    #[test]
+    fn isr_shrink_bumps_only_the_partition_epoch() {
+        let cur = state(&[1, 2, 3], &[1, 2, 3], 1);
+        let r = change(&cur, &[1, 2], Election::Online, false, 1, &[1, 2, 3]).unwrap();
+        assert_eq!((r.state.leader, r.state.leader_epoch, r.state.partition_epoch), (1, 4, 10));
+    }
+
+    #[test]
+    fn without_elr_the_last_isr_member_stays_and_the_partition_goes_offline() {
+        let cur = state(&[1, 2], &[1], 1);
+        let r = change(&cur, &[], Election::Online, false, 1, &[2]).unwrap();
+        assert_eq!(r.state.leader, NO_LEADER);
+        assert_eq!(r.state.isr, vec![1]);
+        assert_eq!(r.state.leader_epoch, 5);
+    }
+
+    #[test]
+    fn unclean_election_picks_a_live_out_of_sync_replica() {
+        let cur = state(&[1, 2, 3], &[1], 1);
+        let r = change(&cur, &[], Election::Unclean, false, 1, &[3]).unwrap();
+        assert_eq!((r.state.leader, r.state.isr.clone(), r.unclean, r.state.leader_recovering), (3, vec![3], true, true));
+    }
+
+    #[test]
+    fn elr_keeps_removed_members_eligible_when_the_isr_is_below_min_isr() {
+        let cur = state(&[1, 2, 3], &[1, 2], 1);
+        // broker 1 fenced: ISR [2] < min.insync.replicas 2 ⇒ ELR [1]
+        let r = change(&cur, &[2], Election::Online, true, 2, &[2, 3]).unwrap();
+        assert_eq!((r.state.leader, r.state.isr.clone(), r.state.elr.clone()), (2, vec![2], vec![1]));
+        // broker 2 fenced too: ISR empty, ELR [1, 2], no acceptable leader
+        let r2 = change(&r.state, &[], Election::Online, true, 2, &[3]).unwrap();
+        assert_eq!((r2.state.leader, r2.state.isr.clone(), r2.state.elr.clone()), (NO_LEADER, vec![], vec![1, 2]));
+        // broker 1 comes back: elected from the ELR, becomes the sole ISR member
+        let r3 = change(&r2.state, &[], Election::Online, true, 2, &[1, 3]).unwrap();
+        assert_eq!((r3.state.leader, r3.state.isr.clone(), r3.state.elr.clone()), (1, vec![1], vec![2]));
+    }
+
+    #[test]
+    fn preferred_election_moves_leadership_to_the_first_replica() {
+        let cur = state(&[1, 2, 3], &[1, 2, 3], 2);
+        let r = change(&cur, &[1, 2, 3], Election::Preferred, false, 1, &[1, 2, 3]).unwrap();
+        assert_eq!(r.state.leader, 1);
+        assert!(change(&r.state, &[1, 2, 3], Election::Preferred, false, 1, &[1, 2, 3]).is_none());
+    }
+}

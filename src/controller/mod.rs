@@ -1,0 +1,625 @@
+//! The active KRaft controller as a sans-IO state machine: broker registration
+//! and heartbeats, fencing, topic creation, leader election, AlterPartition and
+//! the metadata log the brokers replay. (A single controller for now; a quorum
+//! with failover comes with the fault sweeps.)
+//!
+//! Rules followed: `ClusterControlManager` (registration, fencing),
+//! `ReplicationControlManager` (AlterPartition validation order, fencing and
+//! controlled shutdown remove the broker from every ISR, auto leader
+//! rebalance), `PartitionChangeBuilder` (see [`election`]).
+
+pub mod assignment;
+pub mod election;
+
+use crate::config::{BrokerConfig, TopicConfig};
+use crate::effects::Out;
+use crate::errors::{CommandError, KafkaError};
+use crate::ids::{validate_topic_name, BrokerId, NodeId, TopicPartition, NO_LEADER};
+use crate::protocol::{MetadataRecord, Msg, PartitionState};
+use election::{build_change, ChangeInput, Election};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokerRegistration {
+    pub broker: BrokerId,
+    pub broker_epoch: i64,
+    pub rack: Option<String>,
+    pub incarnation: u64,
+    pub fenced: bool,
+    pub in_controlled_shutdown: bool,
+    pub last_contact_ms: i64,
+    /// Metadata offset of the registration record: the broker is unfenced once it has replayed it.
+    pub registration_offset: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Controller {
+    pub config: BrokerConfig,
+    /// `eligible.leader.replicas.version=1` (KIP-966): on for clusters created on Kafka 4.1+.
+    pub elr_enabled: bool,
+    pub brokers: BTreeMap<BrokerId, BrokerRegistration>,
+    pub topics: BTreeMap<String, TopicConfig>,
+    pub partitions: BTreeMap<TopicPartition, PartitionState>,
+    /// The metadata log; a record's offset is its index.
+    pub log: Vec<MetadataRecord>,
+    /// Records appended while handling the current input, pushed to brokers at the end.
+    pending_push: usize,
+    next_rebalance_check_ms: i64,
+    pub unclean_elections: u64,
+}
+
+impl Controller {
+    pub fn new(config: BrokerConfig, elr_enabled: bool) -> Controller {
+        let next = config.leader_imbalance_check_interval_seconds.saturating_mul(1000);
+        Controller {
+            config,
+            elr_enabled,
+            brokers: BTreeMap::new(),
+            topics: BTreeMap::new(),
+            partitions: BTreeMap::new(),
+            log: Vec::new(),
+            pending_push: 0,
+            next_rebalance_check_ms: next,
+            unclean_elections: 0,
+        }
+    }
+
+    fn append(&mut self, rec: MetadataRecord) -> i64 {
+        self.log.push(rec);
+        self.log.len() as i64 - 1
+    }
+
+    fn records_from(&self, from: i64) -> Rc<Vec<(i64, MetadataRecord)>> {
+        let start = from.max(0) as usize;
+        Rc::new(self.log.iter().enumerate().skip(start).map(|(i, r)| (i as i64, r.clone())).collect())
+    }
+
+    /// Pushes records appended since the last push to every registered broker
+    /// (the answer to their long-polling metadata fetch).
+    fn push_metadata(&mut self, out: &mut Out) {
+        if self.pending_push >= self.log.len() {
+            return;
+        }
+        let recs = self.records_from(self.pending_push as i64);
+        self.pending_push = self.log.len();
+        for &b in self.brokers.keys() {
+            out.send(NodeId::Broker(b), Msg::MetadataUpdate { records: recs.clone() });
+        }
+    }
+
+    fn is_acceptable_leader(&self, b: BrokerId) -> bool {
+        self.brokers.get(&b).map(|r| !r.fenced && !r.in_controlled_shutdown).unwrap_or(false)
+    }
+
+    fn topic_config(&self, topic: &str) -> TopicConfig {
+        self.topics.get(topic).cloned().unwrap_or_default()
+    }
+
+    /// Applies a partition change through the election rules; logs and records it.
+    #[allow(clippy::too_many_arguments)]
+    fn change_partition(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        target_isr: Vec<BrokerId>,
+        election: Election,
+        unclean_shutdown: &[BrokerId],
+        reason: &str,
+        out: &mut Out,
+    ) -> Option<PartitionState> {
+        let cur = self.partitions.get(tp)?.clone();
+        let tc = self.topic_config(&tp.topic);
+        let election =
+            if election == Election::Online && tc.unclean_leader_election_enable(&self.config) { Election::Unclean } else { election };
+        let min_isr = tc.min_insync_replicas(&self.config).max(1) as usize;
+        let result = {
+            let acceptable = |b: BrokerId| self.is_acceptable_leader(b);
+            build_change(ChangeInput {
+                current: &cur,
+                target_isr,
+                election,
+                elr_enabled: self.elr_enabled,
+                min_insync_replicas: min_isr,
+                unclean_shutdown,
+                acceptable: &acceptable,
+            })
+        }?;
+        let st = result.state.clone();
+        if result.leader_changed {
+            let leader = if st.leader == NO_LEADER { "none".to_string() } else { st.leader.to_string() };
+            if result.unclean {
+                self.unclean_elections += 1;
+                out.log("election", format!(
+                    "UNCLEAN leader election for {tp}: broker {leader} (not in the ISR) becomes leader in epoch {} ({reason}); records it lacks are lost",
+                    st.leader_epoch
+                ));
+            } else if st.leader == NO_LEADER {
+                out.log(
+                    "election",
+                    format!(
+                        "{tp} has no eligible leader: Leader: none, epoch {}, ISR [{}] ({reason}); partition is offline",
+                        st.leader_epoch,
+                        join(&st.isr)
+                    ),
+                );
+            } else {
+                out.log(
+                    "election",
+                    format!("elects broker {leader} leader of {tp} in epoch {} (ISR [{}]; {reason})", st.leader_epoch, join(&st.isr)),
+                );
+            }
+        } else if st.isr != cur.isr || st.elr != cur.elr {
+            out.log(
+                "isr",
+                format!(
+                    "commits ISR of {tp} [{}] → [{}]{} (partition epoch {}; {reason})",
+                    join(&cur.isr),
+                    join(&st.isr),
+                    if st.elr.is_empty() { String::new() } else { format!(", ELR [{}]", join(&st.elr)) },
+                    st.partition_epoch
+                ),
+            );
+        }
+        let _ = now_ms;
+        self.partitions.insert(tp.clone(), st.clone());
+        self.append(MetadataRecord::Partition(st.clone()));
+        Some(st)
+    }
+
+    /// Kafka's `CreateTopics`, validated as the controller does.
+    pub fn create_topic(
+        &mut self,
+        now_ms: i64,
+        name: &str,
+        assignment: BTreeMap<u32, Vec<BrokerId>>,
+        config: TopicConfig,
+        out: &mut Out,
+    ) -> Result<(), CommandError> {
+        validate_topic_name(name).map_err(|m| CommandError::new(KafkaError::INVALID_TOPIC_EXCEPTION, "name", m))?;
+        if self.topics.contains_key(name) {
+            return Err(CommandError::new(KafkaError::TOPIC_ALREADY_EXISTS, "name", format!("Topic '{name}' already exists.")));
+        }
+        for (p, replicas) in &assignment {
+            let mut seen = BTreeSet::new();
+            for r in replicas {
+                if !seen.insert(*r) {
+                    return Err(CommandError::new(
+                        KafkaError::INVALID_REPLICA_ASSIGNMENT,
+                        format!("assignment.{p}"),
+                        format!("duplicate replica {r} in partition {p}"),
+                    ));
+                }
+                if !self.brokers.contains_key(r) {
+                    return Err(CommandError::new(
+                        KafkaError::INVALID_REPLICA_ASSIGNMENT,
+                        format!("assignment.{p}"),
+                        format!("broker {r} in partition {p} is not registered"),
+                    ));
+                }
+            }
+            if replicas.is_empty() {
+                return Err(CommandError::new(
+                    KafkaError::INVALID_REPLICA_ASSIGNMENT,
+                    format!("assignment.{p}"),
+                    format!("partition {p} has no replicas"),
+                ));
+            }
+        }
+        self.append(MetadataRecord::Topic {
+            name: name.to_string(),
+            config: config.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
+        self.topics.insert(name.to_string(), config);
+        for (p, replicas) in assignment {
+            let tp = TopicPartition::new(name, p);
+            // ISR = the replicas that are unfenced; leader = first acceptable replica.
+            let isr: Vec<BrokerId> = replicas.iter().copied().filter(|&r| self.is_acceptable_leader(r)).collect();
+            let leader = isr.first().copied().unwrap_or(NO_LEADER);
+            let isr = if isr.is_empty() { replicas.clone() } else { isr };
+            let st = PartitionState {
+                tp: tp.clone(),
+                replicas: replicas.clone(),
+                isr: isr.clone(),
+                elr: vec![],
+                leader,
+                leader_epoch: 0,
+                partition_epoch: 0,
+                leader_recovering: false,
+            };
+            out.log(
+                "controller",
+                format!(
+                    "creates {tp}: Leader: {} Replicas: {} Isr: {}",
+                    if leader == NO_LEADER { "none".into() } else { leader.to_string() },
+                    join(&replicas),
+                    join(&isr)
+                ),
+            );
+            self.partitions.insert(tp, st.clone());
+            self.append(MetadataRecord::Partition(st));
+        }
+        let _ = now_ms;
+        self.push_metadata(out);
+        Ok(())
+    }
+
+    /// `kafka-configs.sh --alter --entity-type topics`.
+    pub fn alter_topic_config(&mut self, topic: &str, config: TopicConfig, out: &mut Out) -> Result<(), CommandError> {
+        if !self.topics.contains_key(topic) {
+            return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
+        }
+        self.append(MetadataRecord::Topic {
+            name: topic.to_string(),
+            config: config.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
+        self.topics.insert(topic.to_string(), config);
+        self.push_metadata(out);
+        Ok(())
+    }
+
+    /// `kafka-leader-election.sh` for one partition.
+    pub fn elect_leader(&mut self, now_ms: i64, tp: &TopicPartition, election: Election, out: &mut Out) -> Result<BrokerId, CommandError> {
+        let cur = self
+            .partitions
+            .get(tp)
+            .cloned()
+            .ok_or_else(|| CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "partition", format!("{tp} does not exist")))?;
+        match election {
+            Election::Preferred => {
+                let preferred = cur.replicas[0];
+                if cur.leader == preferred {
+                    return Err(CommandError::new(
+                        KafkaError::ELECTION_NOT_NEEDED,
+                        "partition",
+                        format!("leader of {tp} is already the preferred replica {preferred}"),
+                    ));
+                }
+                if !(cur.isr.contains(&preferred) && self.is_acceptable_leader(preferred)) {
+                    return Err(CommandError::new(
+                        KafkaError::PREFERRED_LEADER_NOT_AVAILABLE,
+                        "partition",
+                        format!("preferred replica {preferred} of {tp} is not in the ISR or not alive"),
+                    ));
+                }
+            }
+            Election::Unclean | Election::Online => {
+                if cur.leader != NO_LEADER && self.is_acceptable_leader(cur.leader) {
+                    return Err(CommandError::new(
+                        KafkaError::ELECTION_NOT_NEEDED,
+                        "partition",
+                        format!("{tp} already has leader {}", cur.leader),
+                    ));
+                }
+            }
+        }
+        let isr = cur.isr.clone();
+        let st = self.change_partition(now_ms, tp, isr, election, &[], "leader election requested", out);
+        self.push_metadata(out);
+        match st {
+            Some(s) if s.leader != NO_LEADER => Ok(s.leader),
+            _ => Err(CommandError::new(KafkaError::ELIGIBLE_LEADERS_NOT_AVAILABLE, "partition", format!("no eligible leader for {tp}"))),
+        }
+    }
+
+    pub fn on_message(&mut self, now_ms: i64, from: NodeId, msg: Msg, out: &mut Out) {
+        match msg {
+            Msg::BrokerRegistration { broker, rack, incarnation, previous_broker_epoch } => {
+                self.handle_registration(now_ms, broker, rack, incarnation, previous_broker_epoch, out)
+            }
+            Msg::BrokerHeartbeat { broker, broker_epoch, metadata_offset, want_fence, want_shutdown } => {
+                self.handle_heartbeat(now_ms, broker, broker_epoch, metadata_offset, want_fence, want_shutdown, out)
+            }
+            Msg::AlterPartition { broker, broker_epoch, tp, leader_epoch, partition_epoch, new_isr, leader_recovered } => {
+                let (error, state) = self.handle_alter_partition(
+                    now_ms,
+                    broker,
+                    broker_epoch,
+                    &tp,
+                    leader_epoch,
+                    partition_epoch,
+                    new_isr,
+                    leader_recovered,
+                    out,
+                );
+                out.send(from, Msg::AlterPartitionResponse { tp, error, state });
+            }
+            _ => {}
+        }
+        self.push_metadata(out);
+    }
+
+    fn handle_registration(
+        &mut self,
+        now_ms: i64,
+        broker: BrokerId,
+        rack: Option<String>,
+        incarnation: u64,
+        previous_broker_epoch: i64,
+        out: &mut Out,
+    ) {
+        let mut unclean_restart = false;
+        if let Some(existing) = self.brokers.get(&broker) {
+            let session_valid = now_ms - existing.last_contact_ms <= self.config.broker_session_timeout_ms;
+            let clean = previous_broker_epoch == existing.broker_epoch;
+            if existing.incarnation != incarnation && session_valid && !clean && !existing.fenced {
+                out.log("controller", format!(
+                    "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (the previous incarnation's session has not expired)"
+                ));
+                out.send(
+                    NodeId::Broker(broker),
+                    Msg::BrokerRegistrationResponse { error: KafkaError::DUPLICATE_BROKER_REGISTRATION, broker_epoch: -1 },
+                );
+                return;
+            }
+            unclean_restart = existing.incarnation != incarnation && !clean;
+        }
+        let offset = self.log.len() as i64;
+        let epoch = offset; // Kafka uses the registration record's offset as the broker epoch.
+        self.append(MetadataRecord::RegisterBroker { broker, broker_epoch: epoch, rack: rack.clone(), fenced: true });
+        self.brokers.insert(
+            broker,
+            BrokerRegistration {
+                broker,
+                broker_epoch: epoch,
+                rack,
+                incarnation,
+                fenced: true,
+                in_controlled_shutdown: false,
+                last_contact_ms: now_ms,
+                registration_offset: offset,
+            },
+        );
+        out.log("controller", format!("registers broker {broker} with broker epoch {epoch} (fenced until it catches up with metadata)"));
+        if unclean_restart && self.elr_enabled {
+            // handleBrokerUncleanShutdown: an unclean restart may have lost data; leave ISR and ELR.
+            let tps: Vec<TopicPartition> = self
+                .partitions
+                .iter()
+                .filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker))
+                .map(|(tp, _)| tp.clone())
+                .collect();
+            for tp in tps {
+                let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
+                self.change_partition(
+                    now_ms,
+                    &tp,
+                    isr,
+                    Election::Online,
+                    &[broker],
+                    &format!("broker {broker} restarted after an unclean shutdown"),
+                    out,
+                );
+            }
+        }
+        out.send(NodeId::Broker(broker), Msg::BrokerRegistrationResponse { error: KafkaError::NONE, broker_epoch: epoch });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle_heartbeat(
+        &mut self,
+        now_ms: i64,
+        broker: BrokerId,
+        broker_epoch: i64,
+        metadata_offset: i64,
+        want_fence: bool,
+        want_shutdown: bool,
+        out: &mut Out,
+    ) {
+        let Some(reg) = self.brokers.get_mut(&broker) else {
+            out.send(
+                NodeId::Broker(broker),
+                Msg::BrokerHeartbeatResponse {
+                    error: KafkaError::BROKER_NOT_AVAILABLE,
+                    is_fenced: true,
+                    should_shut_down: false,
+                    records: Rc::new(vec![]),
+                },
+            );
+            return;
+        };
+        if reg.broker_epoch != broker_epoch {
+            out.send(
+                NodeId::Broker(broker),
+                Msg::BrokerHeartbeatResponse {
+                    error: KafkaError::STALE_BROKER_EPOCH,
+                    is_fenced: true,
+                    should_shut_down: false,
+                    records: Rc::new(vec![]),
+                },
+            );
+            return;
+        }
+        reg.last_contact_ms = now_ms;
+        if want_shutdown && !reg.in_controlled_shutdown {
+            reg.in_controlled_shutdown = true;
+            self.append(MetadataRecord::BrokerFenced { broker, fenced: self.brokers[&broker].fenced, in_controlled_shutdown: true });
+            out.log("controller", format!("broker {broker} enters controlled shutdown: moving its leaderships and removing it from ISRs"));
+            self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} in controlled shutdown"), out);
+        }
+        let reg = &self.brokers[&broker];
+        if reg.fenced && !want_fence && !want_shutdown && metadata_offset >= reg.registration_offset {
+            self.brokers.get_mut(&broker).unwrap().fenced = false;
+            self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: false });
+            out.log("controller", format!("unfences broker {broker} (caught up with metadata at offset {metadata_offset})"));
+            // handleBrokerUnfenced: elect leaders for leaderless partitions.
+            let leaderless: Vec<TopicPartition> =
+                self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
+            for tp in leaderless {
+                let isr = self.partitions[&tp].isr.clone();
+                self.change_partition(now_ms, &tp, isr, Election::Online, &[], &format!("broker {broker} unfenced"), out);
+            }
+        }
+        let reg = &self.brokers[&broker];
+        let should_shut_down = reg.in_controlled_shutdown && !self.partitions.values().any(|p| p.leader == broker);
+        let is_fenced = reg.fenced;
+        let records = self.records_from(metadata_offset + 1);
+        out.send(NodeId::Broker(broker), Msg::BrokerHeartbeatResponse { error: KafkaError::NONE, is_fenced, should_shut_down, records });
+    }
+
+    fn remove_from_all_isrs(&mut self, now_ms: i64, broker: BrokerId, reason: &str, out: &mut Out) {
+        let tps: Vec<TopicPartition> =
+            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.leader == broker).map(|(tp, _)| tp.clone()).collect();
+        for tp in tps {
+            let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
+            self.change_partition(now_ms, &tp, isr, Election::Online, &[], reason, out);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle_alter_partition(
+        &mut self,
+        now_ms: i64,
+        broker: BrokerId,
+        broker_epoch: i64,
+        tp: &TopicPartition,
+        leader_epoch: i32,
+        partition_epoch: i32,
+        new_isr: Vec<BrokerId>,
+        leader_recovered: bool,
+        out: &mut Out,
+    ) -> (KafkaError, Option<PartitionState>) {
+        // Validation order of ReplicationControlManager.alterPartition / validateAlterPartitionData.
+        match self.brokers.get(&broker) {
+            Some(r) if r.broker_epoch == broker_epoch => {}
+            _ => return (KafkaError::STALE_BROKER_EPOCH, None),
+        }
+        let Some(cur) = self.partitions.get(tp).cloned() else {
+            return (KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None);
+        };
+        if leader_epoch < cur.leader_epoch {
+            return (KafkaError::FENCED_LEADER_EPOCH, Some(cur));
+        }
+        if broker != cur.leader {
+            return (KafkaError::INVALID_REQUEST, Some(cur));
+        }
+        if partition_epoch < cur.partition_epoch {
+            return (KafkaError::INVALID_UPDATE_VERSION, Some(cur));
+        }
+        if !new_isr.contains(&broker)
+            || new_isr.iter().any(|b| !cur.replicas.contains(b))
+            || (cur.leader_recovering && !leader_recovered && new_isr.len() > 1)
+        {
+            return (KafkaError::INVALID_REQUEST, Some(cur));
+        }
+        for b in &new_isr {
+            if !cur.isr.contains(b) {
+                let eligible = self.brokers.get(b).map(|r| !r.fenced && !r.in_controlled_shutdown).unwrap_or(false);
+                if !eligible {
+                    out.log("isr", format!("rejects AlterPartition of {tp} from broker {broker}: INELIGIBLE_REPLICA (broker {b} is fenced or shutting down)"));
+                    return (KafkaError::INELIGIBLE_REPLICA, Some(cur));
+                }
+            }
+        }
+        if leader_recovered && cur.leader_recovering {
+            if let Some(p) = self.partitions.get_mut(tp) {
+                p.leader_recovering = false;
+            }
+        }
+        let changed =
+            self.change_partition(now_ms, tp, new_isr, Election::Online, &[], &format!("AlterPartition from leader {broker}"), out);
+        let st = changed.unwrap_or_else(|| self.partitions[tp].clone());
+        (KafkaError::NONE, Some(st))
+    }
+
+    pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
+        // maybeFenceStaleBrokers
+        let stale: Vec<BrokerId> = self
+            .brokers
+            .values()
+            .filter(|r| !r.fenced && now_ms - r.last_contact_ms > self.config.broker_session_timeout_ms)
+            .map(|r| r.broker)
+            .collect();
+        for b in stale {
+            let since = now_ms - self.brokers[&b].last_contact_ms;
+            self.brokers.get_mut(&b).unwrap().fenced = true;
+            self.append(MetadataRecord::BrokerFenced {
+                broker: b,
+                fenced: true,
+                in_controlled_shutdown: self.brokers[&b].in_controlled_shutdown,
+            });
+            out.log(
+                "controller",
+                format!(
+                    "fences broker {b}: no heartbeat for {since} ms (broker.session.timeout.ms={})",
+                    self.config.broker_session_timeout_ms
+                ),
+            );
+            self.remove_from_all_isrs(now_ms, b, &format!("broker {b} fenced"), out);
+        }
+        // maybeElectUncleanLeaders: leaderless partitions of topics that allow it.
+        let leaderless: Vec<TopicPartition> =
+            self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
+        for tp in leaderless {
+            if self.topic_config(&tp.topic).unclean_leader_election_enable(&self.config) {
+                let isr = self.partitions[&tp].isr.clone();
+                self.change_partition(now_ms, &tp, isr, Election::Unclean, &[], "unclean.leader.election.enable=true", out);
+            }
+        }
+        // Auto leader rebalance (the KRaft controller ignores leader.imbalance.per.broker.percentage).
+        if self.config.auto_leader_rebalance_enable && now_ms >= self.next_rebalance_check_ms {
+            self.next_rebalance_check_ms = now_ms + self.config.leader_imbalance_check_interval_seconds.saturating_mul(1000);
+            let imbalanced: Vec<TopicPartition> = self
+                .partitions
+                .iter()
+                .filter(|(_, p)| p.leader != p.replicas[0] && p.isr.contains(&p.replicas[0]) && self.is_acceptable_leader(p.replicas[0]))
+                .map(|(tp, _)| tp.clone())
+                .collect();
+            for tp in imbalanced {
+                let isr = self.partitions[&tp].isr.clone();
+                self.change_partition(now_ms, &tp, isr, Election::Preferred, &[], "auto leader rebalance", out);
+            }
+        }
+        self.push_metadata(out);
+        out.wake_at(self.next_wake(now_ms));
+    }
+
+    /// The next time the controller has something to check.
+    pub fn next_wake(&self, now_ms: i64) -> i64 {
+        let mut next = now_ms + 1000;
+        for r in self.brokers.values().filter(|r| !r.fenced) {
+            next = next.min(r.last_contact_ms + self.config.broker_session_timeout_ms + 1);
+        }
+        if self.config.auto_leader_rebalance_enable {
+            next = next.min(self.next_rebalance_check_ms);
+        }
+        next.max(now_ms + 1)
+    }
+
+    /// `kafka-topics.sh --describe` lines for a topic.
+    pub fn describe(&self, topic: Option<&str>) -> String {
+        let mut s = String::new();
+        for (name, cfg) in &self.topics {
+            if topic.is_some_and(|t| t != name) {
+                continue;
+            }
+            let parts: Vec<&PartitionState> = self.partitions.values().filter(|p| &p.tp.topic == name).collect();
+            let rf = parts.first().map(|p| p.replicas.len()).unwrap_or(0);
+            let configs: Vec<String> = cfg.overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            s.push_str(&format!(
+                "Topic: {name}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}\n",
+                parts.len(),
+                configs.join(",")
+            ));
+            for p in parts {
+                let leader = if p.leader == NO_LEADER { "none".to_string() } else { p.leader.to_string() };
+                s.push_str(&format!(
+                    "\tTopic: {name}\tPartition: {}\tLeader: {leader}\tReplicas: {}\tIsr: {}",
+                    p.tp.partition,
+                    join(&p.replicas),
+                    join(&p.isr)
+                ));
+                if self.elr_enabled {
+                    s.push_str(&format!("\tElr: {}\tLastKnownElr: ", join(&p.elr)));
+                }
+                s.push('\n');
+            }
+        }
+        s
+    }
+}
+
+pub fn join(v: &[BrokerId]) -> String {
+    v.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",")
+}

@@ -1,0 +1,135 @@
+//! Kafka's protocol error names (`org.apache.kafka.common.protocol.Errors`), as
+//! the engine reports them. Only the ones the simulation can produce are here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum KafkaError {
+    NONE,
+    /// The broker is not the leader (or not a replica) of the partition.
+    NOT_LEADER_OR_FOLLOWER,
+    /// `acks=all` and the ISR is smaller than `min.insync.replicas`: nothing was written.
+    NOT_ENOUGH_REPLICAS,
+    /// Written to the leader, but the ISR shrank below `min.insync.replicas` before it was committed.
+    NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+    /// The broker did not complete the request within its timeout (`request.timeout.ms` for acks=all).
+    REQUEST_TIMED_OUT,
+    /// The request's leader epoch is older than the broker's.
+    FENCED_LEADER_EPOCH,
+    /// The request's leader epoch is newer than the broker's.
+    UNKNOWN_LEADER_EPOCH,
+    OFFSET_OUT_OF_RANGE,
+    UNKNOWN_TOPIC_OR_PARTITION,
+    LEADER_NOT_AVAILABLE,
+    /// AlterPartition with a stale partition epoch.
+    INVALID_UPDATE_VERSION,
+    /// AlterPartition adding a fenced or shutting-down broker to the ISR.
+    INELIGIBLE_REPLICA,
+    /// The broker's epoch in a request does not match its registration.
+    STALE_BROKER_EPOCH,
+    /// A second broker registered with an id whose session is still alive.
+    DUPLICATE_BROKER_REGISTRATION,
+    /// The connection broke (peer crashed or restarted) before a response came.
+    NETWORK_EXCEPTION,
+    TOPIC_ALREADY_EXISTS,
+    INVALID_PARTITIONS,
+    INVALID_REPLICATION_FACTOR,
+    INVALID_REPLICA_ASSIGNMENT,
+    INVALID_TOPIC_EXCEPTION,
+    INVALID_CONFIG,
+    INVALID_REQUEST,
+    ELECTION_NOT_NEEDED,
+    PREFERRED_LEADER_NOT_AVAILABLE,
+    ELIGIBLE_LEADERS_NOT_AVAILABLE,
+    BROKER_NOT_AVAILABLE,
+    /// Client side: `delivery.timeout.ms` passed before the record was acknowledged
+    /// (Java's `org.apache.kafka.common.errors.TimeoutException`; no wire code).
+    DELIVERY_TIMEOUT,
+}
+
+impl KafkaError {
+    /// Errors a producer retries after refreshing metadata (Kafka's `RetriableException`s).
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            KafkaError::NOT_LEADER_OR_FOLLOWER
+                | KafkaError::NOT_ENOUGH_REPLICAS
+                | KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                | KafkaError::REQUEST_TIMED_OUT
+                | KafkaError::LEADER_NOT_AVAILABLE
+                | KafkaError::NETWORK_EXCEPTION
+                | KafkaError::UNKNOWN_TOPIC_OR_PARTITION
+                | KafkaError::FENCED_LEADER_EPOCH
+                | KafkaError::UNKNOWN_LEADER_EPOCH
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaError::NONE => "NONE",
+            KafkaError::NOT_LEADER_OR_FOLLOWER => "NOT_LEADER_OR_FOLLOWER",
+            KafkaError::NOT_ENOUGH_REPLICAS => "NOT_ENOUGH_REPLICAS",
+            KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            KafkaError::REQUEST_TIMED_OUT => "REQUEST_TIMED_OUT",
+            KafkaError::FENCED_LEADER_EPOCH => "FENCED_LEADER_EPOCH",
+            KafkaError::UNKNOWN_LEADER_EPOCH => "UNKNOWN_LEADER_EPOCH",
+            KafkaError::OFFSET_OUT_OF_RANGE => "OFFSET_OUT_OF_RANGE",
+            KafkaError::UNKNOWN_TOPIC_OR_PARTITION => "UNKNOWN_TOPIC_OR_PARTITION",
+            KafkaError::LEADER_NOT_AVAILABLE => "LEADER_NOT_AVAILABLE",
+            KafkaError::INVALID_UPDATE_VERSION => "INVALID_UPDATE_VERSION",
+            KafkaError::INELIGIBLE_REPLICA => "INELIGIBLE_REPLICA",
+            KafkaError::STALE_BROKER_EPOCH => "STALE_BROKER_EPOCH",
+            KafkaError::DUPLICATE_BROKER_REGISTRATION => "DUPLICATE_BROKER_REGISTRATION",
+            KafkaError::NETWORK_EXCEPTION => "NETWORK_EXCEPTION",
+            KafkaError::TOPIC_ALREADY_EXISTS => "TOPIC_ALREADY_EXISTS",
+            KafkaError::INVALID_PARTITIONS => "INVALID_PARTITIONS",
+            KafkaError::INVALID_REPLICATION_FACTOR => "INVALID_REPLICATION_FACTOR",
+            KafkaError::INVALID_REPLICA_ASSIGNMENT => "INVALID_REPLICA_ASSIGNMENT",
+            KafkaError::INVALID_TOPIC_EXCEPTION => "INVALID_TOPIC_EXCEPTION",
+            KafkaError::INVALID_CONFIG => "INVALID_CONFIG",
+            KafkaError::INVALID_REQUEST => "INVALID_REQUEST",
+            KafkaError::ELECTION_NOT_NEEDED => "ELECTION_NOT_NEEDED",
+            KafkaError::PREFERRED_LEADER_NOT_AVAILABLE => "PREFERRED_LEADER_NOT_AVAILABLE",
+            KafkaError::ELIGIBLE_LEADERS_NOT_AVAILABLE => "ELIGIBLE_LEADERS_NOT_AVAILABLE",
+            KafkaError::BROKER_NOT_AVAILABLE => "BROKER_NOT_AVAILABLE",
+            KafkaError::DELIVERY_TIMEOUT => "DELIVERY_TIMEOUT",
+        }
+    }
+}
+
+impl fmt::Display for KafkaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An error answered to a user command, scenario file or config change:
+/// Kafka's error name where Kafka has one, and a message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandError {
+    pub error: KafkaError,
+    pub field: String,
+    pub message: String,
+}
+
+impl CommandError {
+    pub fn new(error: KafkaError, field: impl Into<String>, message: impl Into<String>) -> Self {
+        CommandError { error, field: field.into(), message: message.into() }
+    }
+    pub fn invalid_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CommandError::new(KafkaError::INVALID_REQUEST, field, message)
+    }
+    pub fn invalid_config(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CommandError::new(KafkaError::INVALID_CONFIG, field, message)
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.error, self.field, self.message)
+    }
+}
+
+impl std::error::Error for CommandError {}

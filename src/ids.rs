@@ -1,0 +1,146 @@
+//! Names of things: node ids and topic-partitions, spelled as Kafka spells them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Kafka's `broker.id` / `node.id` of a broker.
+pub type BrokerId = i32;
+
+/// Kafka's "no leader" marker (`LeaderAndIsr.NO_LEADER`).
+pub const NO_LEADER: BrokerId = -1;
+
+/// Every addressable node of the simulated cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeId {
+    /// The active KRaft controller.
+    Controller,
+    Broker(BrokerId),
+    /// A producer client (its numeric id; `producer-1`).
+    Producer(u32),
+    /// A reader/consumer client (`reader-1`).
+    Reader(u32),
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeId::Controller => write!(f, "controller"),
+            NodeId::Broker(b) => write!(f, "broker-{b}"),
+            NodeId::Producer(p) => write!(f, "producer-{p}"),
+            NodeId::Reader(r) => write!(f, "reader-{r}"),
+        }
+    }
+}
+
+impl NodeId {
+    /// Parses `controller`, `broker-2`, `2` (a broker), `producer-1`, `reader-1`.
+    pub fn parse(s: &str) -> Result<NodeId, String> {
+        let s = s.trim();
+        if s == "controller" {
+            return Ok(NodeId::Controller);
+        }
+        if let Ok(b) = s.parse::<i32>() {
+            return Ok(NodeId::Broker(b));
+        }
+        let (kind, num) =
+            s.rsplit_once('-').ok_or_else(|| format!("unknown node '{s}': expected controller, broker-N, producer-N or reader-N"))?;
+        let n: i64 = num.parse().map_err(|_| format!("unknown node '{s}': '{num}' is not a number"))?;
+        match kind {
+            "broker" if (0..=i32::MAX as i64).contains(&n) => Ok(NodeId::Broker(n as i32)),
+            "producer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Producer(n as u32)),
+            "reader" | "consumer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Reader(n as u32)),
+            _ => Err(format!("unknown node '{s}': expected controller, broker-N, producer-N or reader-N")),
+        }
+    }
+
+    pub fn broker(&self) -> Option<BrokerId> {
+        match self {
+            NodeId::Broker(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for NodeId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NodeId, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(i64),
+            Str(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Num(n) if (0..=i32::MAX as i64).contains(&n) => Ok(NodeId::Broker(n as i32)),
+            Raw::Num(n) => Err(serde::de::Error::custom(format!("broker id {n} is out of range"))),
+            Raw::Str(s) => NodeId::parse(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A topic-partition, displayed as Kafka does: `orders-0`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: u32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: &str, partition: u32) -> TopicPartition {
+        TopicPartition { topic: topic.to_string(), partition }
+    }
+}
+
+impl fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// Kafka's topic name rule (`Topic.validate`): 1..=249 chars of `[a-zA-Z0-9._-]`, not `.` or `..`.
+pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return Err("topic name cannot be \".\" or \"..\"".into());
+    }
+    if name.len() > 249 {
+        return Err(format!("topic name is illegal, it can't be longer than 249 characters, topic name: {}...", &name[..40]));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_' || *c == '-')) {
+        return Err(format!(
+            "topic name {name:?} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-' (found {c:?})"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_round_trip() {
+        for n in [NodeId::Controller, NodeId::Broker(3), NodeId::Producer(1), NodeId::Reader(2)] {
+            assert_eq!(NodeId::parse(&n.to_string()).unwrap(), n);
+        }
+        assert_eq!(NodeId::parse("2").unwrap(), NodeId::Broker(2));
+        assert!(NodeId::parse("zookeeper").is_err());
+        assert!(NodeId::parse("broker-x").is_err());
+    }
+
+    #[test]
+    fn topic_names_follow_kafkas_rule() {
+        assert!(validate_topic_name("orders.v1_x-2").is_ok());
+        assert!(validate_topic_name("").is_err());
+        assert!(validate_topic_name("..").is_err());
+        assert!(validate_topic_name("a b").is_err());
+        assert!(validate_topic_name(&"a".repeat(250)).is_err());
+    }
+}

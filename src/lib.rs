@@ -1,0 +1,23 @@
+//! A deterministic simulation of Apache Kafka's replication engine (Kafka 4.x,
+//! KRaft semantics): brokers, the controller, partition logs with leader epochs,
+//! the ISR, the high watermark, acks and elections, over a simulated disk and
+//! network. Every protocol role is a sans-IO state machine; `sim` drives them.
+
+pub mod audit;
+pub mod broker;
+pub mod checker;
+pub mod client;
+pub mod command;
+pub mod config;
+pub mod controller;
+pub mod effects;
+pub mod errors;
+pub mod ids;
+pub mod log;
+pub mod protocol;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+
+pub use command::Command;
+pub use sim::{ClusterSpec, Sim};
