@@ -39,6 +39,8 @@ pub struct PartitionState {
     pub isr: Vec<BrokerId>,
     /// Eligible leader replicas (KIP-966).
     pub elr: Vec<BrokerId>,
+    /// KIP-966 `LastKnownElr`: the last leader, kept when ISR and ELR both become empty.
+    pub last_known_elr: Vec<BrokerId>,
     /// -1 when the partition has no leader.
     pub leader: BrokerId,
     pub leader_epoch: i32,

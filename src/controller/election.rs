@@ -6,6 +6,9 @@
 //!   target ISR and acceptable (unfenced, not in controlled shutdown);
 //! * with ELR (KIP-966, on by default for clusters created on 4.1+) a replica in
 //!   the ELR may be elected when the ISR is empty, and becomes the sole ISR;
+//! * with ELR, when ISR and ELR are both empty, the last known leader
+//!   (`lastKnownElr`) may be elected when it returns (`canElectLastKnownLeader`,
+//!   "balanced recovery"); Kafka records it as an unclean election;
 //! * `UNCLEAN` (the topic allows it): failing the above, the first acceptable
 //!   replica; the ISR becomes just that leader and the leader is RECOVERING;
 //! * otherwise no leader (-1). Without ELR the ISR keeps its last member;
@@ -40,6 +43,8 @@ pub struct ChangeInput<'a> {
 pub struct ChangeResult {
     pub state: PartitionState,
     pub unclean: bool,
+    /// Elected as the last known leader (KIP-966 balanced recovery).
+    pub last_known_leader: bool,
     pub leader_changed: bool,
 }
 
@@ -66,7 +71,32 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
     };
 
+    // lastKnownElr: remembered once nothing else is eligible.
+    let last_known_elr: Vec<BrokerId> = if input.elr_enabled && target_isr.is_empty() && target_elr.is_empty() {
+        if cur.leader != NO_LEADER {
+            vec![cur.leader]
+        } else if !cur.last_known_elr.is_empty() {
+            cur.last_known_elr.clone()
+        } else {
+            cur.isr.iter().chain(cur.elr.iter()).take(1).copied().collect()
+        }
+    } else {
+        vec![]
+    };
+    let can_elect_last_known = |_: ()| -> Option<BrokerId> {
+        if input.elr_enabled
+            && target_isr.is_empty()
+            && target_elr.is_empty()
+            && last_known_elr.len() == 1
+            && (input.acceptable)(last_known_elr[0])
+        {
+            Some(last_known_elr[0])
+        } else {
+            None
+        }
+    };
     let mut unclean = false;
+    let mut last_known = false;
     let leader = match input.election {
         Election::Preferred => {
             let preferred = replicas.first().copied().unwrap_or(NO_LEADER);
@@ -82,6 +112,10 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
             if valid(cur.leader, &target_isr, &target_elr) {
                 cur.leader
             } else if let Some(r) = replicas.iter().copied().find(|&r| valid(r, &target_isr, &target_elr)) {
+                r
+            } else if let Some(r) = can_elect_last_known(()) {
+                unclean = true;
+                last_known = true;
                 r
             } else if input.election == Election::Unclean {
                 match replicas.iter().copied().find(|&r| (input.acceptable)(r)) {
@@ -103,6 +137,7 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         target_isr = vec![leader];
         target_elr.retain(|&r| r != leader);
     }
+    let last_known_elr = if leader != NO_LEADER { vec![] } else { last_known_elr };
     if unclean {
         // "This can result in data loss!" (PartitionChangeBuilder)
         target_isr = vec![leader];
@@ -120,16 +155,21 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         replicas: cur.replicas.clone(),
         isr: target_isr,
         elr: target_elr,
+        last_known_elr,
         leader,
         leader_epoch: if leader_changed { cur.leader_epoch + 1 } else { cur.leader_epoch },
         partition_epoch: cur.partition_epoch + 1,
         leader_recovering: recovering,
     };
-    let same = next.isr == cur.isr && next.elr == cur.elr && next.leader == cur.leader && next.leader_recovering == cur.leader_recovering;
+    let same = next.isr == cur.isr
+        && next.elr == cur.elr
+        && next.last_known_elr == cur.last_known_elr
+        && next.leader == cur.leader
+        && next.leader_recovering == cur.leader_recovering;
     if same {
         None
     } else {
-        Some(ChangeResult { state: next, unclean, leader_changed })
+        Some(ChangeResult { state: next, unclean, last_known_leader: last_known, leader_changed })
     }
 }
 
@@ -144,6 +184,7 @@ mod tests {
             replicas: replicas.to_vec(),
             isr: isr.to_vec(),
             elr: vec![],
+            last_known_elr: vec![],
             leader,
             leader_epoch: 4,
             partition_epoch: 9,
@@ -208,6 +249,32 @@ mod tests {
         // broker 1 comes back: elected from the ELR, becomes the sole ISR member
         let r3 = change(&r2.state, &[], Election::Online, true, 2, &[1, 3]).unwrap();
         assert_eq!((r3.state.leader, r3.state.isr.clone(), r3.state.elr.clone()), (1, vec![1], vec![2]));
+    }
+
+    #[test]
+    fn last_known_leader_is_elected_when_isr_and_elr_are_empty() {
+        // ISR [1], min.insync.replicas 1: fencing broker 1 moves it to the ELR.
+        let cur = state(&[1, 2], &[1], 1);
+        let r = change(&cur, &[], Election::Online, true, 1, &[2]).unwrap();
+        assert_eq!((r.state.leader, r.state.isr.clone(), r.state.elr.clone()), (NO_LEADER, vec![], vec![1]));
+        // Broker 1 restarts after an unclean shutdown: it leaves the ELR; only LastKnownElr remembers it.
+        let r1 = build_change(ChangeInput {
+            current: &r.state,
+            target_isr: vec![],
+            election: Election::Online,
+            elr_enabled: true,
+            min_insync_replicas: 1,
+            unclean_shutdown: &[1],
+            acceptable: &|b| b == 2,
+        })
+        .unwrap();
+        assert_eq!((r1.state.leader, r1.state.elr.clone(), r1.state.last_known_elr.clone()), (NO_LEADER, vec![], vec![1]));
+        // Broker 2 is alive but was never eligible: no election.
+        assert!(change(&r1.state, &[], Election::Online, true, 1, &[2]).is_none());
+        // Broker 1 is unfenced again: elected as the last known leader, recorded as unclean.
+        let r2 = change(&r1.state, &[], Election::Online, true, 1, &[1, 2]).unwrap();
+        assert_eq!((r2.state.leader, r2.state.isr.clone(), r2.unclean, r2.last_known_leader), (1, vec![1], true, true));
+        assert!(r2.state.last_known_elr.is_empty());
     }
 
     #[test]

@@ -129,7 +129,13 @@ impl Controller {
         let st = result.state.clone();
         if result.leader_changed {
             let leader = if st.leader == NO_LEADER { "none".to_string() } else { st.leader.to_string() };
-            if result.unclean {
+            if result.last_known_leader {
+                self.unclean_elections += 1;
+                out.log("election", format!(
+                    "elects broker {leader} leader of {tp} in epoch {} as its last known leader: ISR and ELR are empty (KIP-966 balanced recovery, recorded as unclean; {reason})",
+                    st.leader_epoch
+                ));
+            } else if result.unclean {
                 self.unclean_elections += 1;
                 out.log("election", format!(
                     "UNCLEAN leader election for {tp}: broker {leader} (not in the ISR) becomes leader in epoch {} ({reason}); records it lacks are lost",
@@ -223,6 +229,7 @@ impl Controller {
                 replicas: replicas.clone(),
                 isr: isr.clone(),
                 elr: vec![],
+                last_known_elr: vec![],
                 leader,
                 leader_epoch: 0,
                 partition_epoch: 0,
@@ -611,7 +618,7 @@ impl Controller {
                     join(&p.isr)
                 ));
                 if self.elr_enabled {
-                    s.push_str(&format!("\tElr: {}\tLastKnownElr: ", join(&p.elr)));
+                    s.push_str(&format!("\tElr: {}\tLastKnownElr: {}", join(&p.elr), join(&p.last_known_elr)));
                 }
                 s.push('\n');
             }

@@ -1,0 +1,176 @@
+//! The durability stories of the issue, each as a scenario with exact outcomes.
+mod common;
+use common::*;
+use kafka_playground::client::producer::SendOutcome;
+use kafka_playground::ids::NodeId;
+use kafka_playground::Command;
+
+fn acked(c: &Cluster) -> usize {
+    c.acked_values().len()
+}
+
+#[test]
+fn min_insync_replicas_2_keeps_acknowledging_with_one_broker_down_and_refuses_with_two() {
+    let mut c = cluster(11, 3, &[("min.insync.replicas", v(2))], &[("acks", all()), ("retries", v(0))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "all-up", 1);
+    c.run(1_000);
+    assert_eq!(acked(&c), 1);
+
+    // One follower down: fenced after broker.session.timeout.ms, ISR [1,2] ≥ 2.
+    c.crash(3);
+    c.run(10_000);
+    assert_eq!(c.isr("orders"), vec![1, 2]);
+    c.produce("orders", "one-down", 1);
+    c.run(1_000);
+    assert_eq!(acked(&c), 2, "acknowledged with one broker down");
+
+    // Two down: ISR [1] < 2 → NOT_ENOUGH_REPLICAS before append; nothing written.
+    c.crash(2);
+    c.run(10_000);
+    assert_eq!(c.isr("orders"), vec![1]);
+    let leo_before = c.log_end_offset(1, "orders");
+    c.produce("orders", "two-down", 1);
+    c.run(1_000);
+    assert_eq!(acked(&c), 2);
+    assert_eq!(c.failed(), vec![("two-down".to_string(), "NOT_ENOUGH_REPLICAS".to_string())]);
+    assert_eq!(c.log_end_offset(1, "orders"), leo_before, "nothing appended");
+    assert_eq!(c.events_matching("NOT_ENOUGH_REPLICAS (ISR [1] is smaller than min.insync.replicas=2); nothing written").len(), 1);
+    assert!(c.lost().is_empty());
+    c.assert_no_violations();
+}
+
+/// Cut the leader's fetch responses, write, then crash the leader before any follower has the write.
+fn leader_dies_before_followers_fetch(acks: &str) -> Cluster {
+    let mut c =
+        cluster(12, 3, &[], &[("acks", v(acks)), ("retries", v(0)), ("delivery.timeout.ms", v(20_000)), ("request.timeout.ms", v(15_000))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "safe", 3);
+    c.run(1_000);
+    // The leader's responses to its followers are lost from now on (one-way cuts).
+    c.apply(Command::CutLink { from: NodeId::Broker(1), to: NodeId::Broker(2), one_way: true });
+    c.apply(Command::CutLink { from: NodeId::Broker(1), to: NodeId::Broker(3), one_way: true });
+    c.produce("orders", "at-risk", 5);
+    c.run(200);
+    c.crash(1);
+    c.run(15_000);
+    c
+}
+
+#[test]
+fn acks_1_loses_acknowledged_writes_when_the_leader_dies_before_followers_fetch() {
+    let c = leader_dies_before_followers_fetch("1");
+    assert_eq!(acked(&c), 8, "acks=1: the leader acknowledged all 8");
+    assert_eq!(c.leader("orders"), Some(2));
+    let lost: Vec<i64> = c.lost().iter().map(|l| l.offset).collect();
+    assert_eq!(lost, vec![3, 4, 5, 6, 7], "the 5 at-risk writes are gone");
+    assert!(c.cs.checker.names().contains("AcknowledgedWriteLost"));
+}
+
+#[test]
+fn acks_all_loses_nothing_when_the_leader_dies_before_followers_fetch() {
+    let c = leader_dies_before_followers_fetch("all");
+    assert_eq!(acked(&c), 3, "acks=all: the at-risk writes were never acknowledged");
+    assert_eq!(c.leader("orders"), Some(2));
+    assert!(c.lost().is_empty());
+    c.assert_no_violations();
+}
+
+/// Jepsen 2013 ("Kafka", Call me maybe): the ISR shrinks to the leader alone, the leader
+/// keeps acknowledging, then is cut off and killed; an out-of-sync replica is elected.
+fn jepsen_2013(min_isr: i64, unclean: bool, elr: bool) -> Cluster {
+    let mut c = cluster_with_elr(
+        13,
+        3,
+        elr,
+        &[("replica.lag.time.max.ms", v(10_000)), ("min.insync.replicas", v(min_isr)), ("unclean.leader.election.enable", v(unclean))],
+        &[("acks", all()), ("retries", v(0)), ("delivery.timeout.ms", v(30_000)), ("request.timeout.ms", v(25_000))],
+    );
+    c.topic("jepsen", &[&[1, 2, 3]], &[]);
+    c.produce("jepsen", "healthy", 2);
+    c.run(1_000);
+    // Followers partitioned from the leader: the ISR shrinks to [1].
+    c.cut(NodeId::Broker(1), NodeId::Broker(2));
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    c.produce("jepsen", "isr-of-one", 5);
+    c.run(20_000);
+    // The leader is cut off from the controller and killed.
+    c.apply(Command::Isolate { node: NodeId::Broker(1) });
+    c.crash(1);
+    c.run(30_000);
+    c
+}
+
+#[test]
+fn jepsen_2013_unclean_election_with_min_isr_1_loses_acknowledged_writes() {
+    let c = jepsen_2013(1, true, true);
+    assert_eq!(acked(&c), 7, "with min.insync.replicas=1 the ISR of one acknowledged everything");
+    assert!(c.leader("jepsen").is_some_and(|l| l != 1), "an out-of-sync replica was elected");
+    assert_eq!(c.events_matching("UNCLEAN leader election for jepsen-0").len(), 1);
+    assert_eq!(c.lost().len(), 5, "the 5 writes acknowledged by the ISR of one are lost: {:?}", c.lost());
+    assert!(c.cs.checker.names().contains("AcknowledgedWriteLost"));
+}
+
+#[test]
+fn jepsen_2013_with_min_isr_2_and_clean_elections_loses_nothing_and_elr_keeps_the_partition_available() {
+    // Kafka 4.x (ELR on): the ISR of one cannot advance the HW (KAFKA-15583), so the
+    // followers it dropped still hold every committed record and join the ELR.
+    let c = jepsen_2013(2, false, true);
+    assert_eq!(acked(&c), 2, "the ISR of one could not acknowledge");
+    assert!(c.failed().iter().all(|(v, e)| v.starts_with("isr-of-one") && e == "REQUEST_TIMED_OUT"), "{:?}", c.failed());
+    assert_eq!(c.events_matching("commits ISR of jepsen-0 [1,2,3] → [1], ELR [2,3]").len(), 1);
+    assert_eq!(c.leader("jepsen"), Some(2), "elected from the ELR, cleanly");
+    assert_eq!(c.sim().controller.unclean_elections, 0);
+    assert!(c.lost().is_empty());
+    c.assert_no_violations();
+}
+
+#[test]
+fn jepsen_2013_with_min_isr_2_and_no_elr_leaves_the_partition_offline_and_loses_nothing() {
+    // Before ELR (clusters created before Kafka 4.1): no clean candidate, Leader: none.
+    let c = jepsen_2013(2, false, false);
+    assert_eq!(acked(&c), 2);
+    assert_eq!(c.leader("jepsen"), None);
+    assert_eq!(c.isr("jepsen"), vec![1], "the ISR keeps its last member");
+    assert!(c.lost().is_empty());
+    c.assert_no_violations();
+}
+
+/// KIP-101 scenario 1: the follower restarts and truncates to its (stale) HW, then the
+/// leader dies before the follower fetches again and the follower becomes leader.
+fn kip_101_scenario_1(truncation_mode: &str) -> Cluster {
+    let mut c = cluster(14, 2, &[("min.insync.replicas", v(1)), ("sim.truncation.mode", v(truncation_mode))], &[("acks", all())]);
+    // The follower restarts cleanly and fast, without moving leaderships first.
+    c.apply(Command::SetBrokerConfig { broker: Some(2), key: "controlled.shutdown.enable".into(), value: v(false) });
+    c.topic("kip101", &[&[1, 2]], &[]);
+    c.produce("kip101", "m1", 1);
+    c.run(1_000);
+    c.produce("kip101", "m2", 1);
+    assert!(c.run_until(|s| s.producer.sends.values().all(|x| matches!(x.outcome, SendOutcome::Acked { .. })), 1_000));
+    assert_eq!((c.log_end_offset(2, "kip101"), c.high_watermark(2, "kip101")), (2, 1), "follower has m2, not yet its HW");
+    c.apply(Command::ShutdownBroker { broker: 2 });
+    c.cut(NodeId::Broker(1), NodeId::Broker(2));
+    c.apply(Command::RestartBroker { broker: 2 });
+    c.run(1_000);
+    c.crash(1);
+    c.run(12_000);
+    assert_eq!(c.leader("kip101"), Some(2), "the follower became leader");
+    c
+}
+
+#[test]
+fn kip_101_scenario_1_legacy_high_watermark_truncation_loses_the_committed_message() {
+    let c = kip_101_scenario_1("high-watermark");
+    assert_eq!(c.events_matching("truncates kip101-0 to its high watermark 1 (legacy pre-KIP-101 rule)").len(), 1);
+    let lost: Vec<Option<String>> = c.lost().into_iter().map(|l| l.value).collect();
+    assert_eq!(lost, vec![Some("m2".to_string())]);
+}
+
+#[test]
+fn kip_101_scenario_1_leader_epoch_truncation_keeps_the_committed_message() {
+    let c = kip_101_scenario_1("leader-epoch");
+    assert!(c.events_matching("truncates").is_empty());
+    assert_eq!(c.log_end_offset(2, "kip101"), 2);
+    assert!(c.lost().is_empty());
+    c.assert_no_violations();
+}

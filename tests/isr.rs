@@ -1,0 +1,72 @@
+//! The ISR, watched in a running cluster: who leaves, who stays, who returns.
+mod common;
+use common::*;
+use kafka_playground::ids::NodeId;
+
+#[test]
+fn follower_that_stops_fetching_leaves_isr_after_replica_lag_time_max_ms() {
+    let lag = 10_000;
+    let mut c = cluster(7, 3, &[("replica.lag.time.max.ms", v(lag))], &[("acks", v("1"))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "before", 1);
+    c.run(1_000);
+    assert_eq!(c.isr("orders"), vec![1, 2, 3]);
+
+    // Broker 3 can no longer reach the leader; new data arrives on the leader.
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    let cut_at = c.now();
+    c.produce("orders", "after-cut", 1);
+    c.run(lag - 1_000);
+    assert_eq!(c.isr("orders"), vec![1, 2, 3], "still in the ISR before replica.lag.time.max.ms");
+    // The leader checks every replica.lag.time.max.ms / 2: out within lag + lag/2.
+    let left = c.run_until(|s| s.controller.partitions.values().all(|p| p.isr == vec![1, 2]), lag / 2 + 2_000);
+    assert!(left, "broker 3 did not leave the ISR:\n{}", c.dump_events());
+    let shrunk_after = c.now() - cut_at;
+    assert!(shrunk_after > lag - 600 && shrunk_after <= lag + lag / 2 + 100, "left after {shrunk_after} ms");
+    assert_eq!(c.events_matching("shrinks ISR of orders-0 from [1,2,3] to [1,2]").len(), 1);
+
+    // Healed: its lost fetch times out after replica.socket.timeout.ms (30 s), the next one
+    // catches it up to the HW and the epoch start, and it rejoins.
+    c.apply(kafka_playground::Command::HealAll);
+    assert!(c.run_until(|s| s.controller.partitions.values().all(|p| p.isr == vec![1, 2, 3]), 32_000), "broker 3 did not rejoin");
+    assert_eq!(c.events_matching("expands ISR of orders-0 from [1,2] to [1,2,3]").len(), 1);
+    c.assert_no_violations();
+}
+
+#[test]
+fn caught_up_follower_that_stops_fetching_stays_in_isr_while_no_new_data_arrives() {
+    let mut c = cluster(8, 3, &[("replica.lag.time.max.ms", v(10_000))], &[]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "x", 3);
+    c.run(2_000);
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    // Kafka's isCaughtUp: leader LEO == follower LEO ⇒ in sync, however long ago it fetched.
+    c.run(60_000);
+    assert_eq!(c.isr("orders"), vec![1, 2, 3]);
+    // The first new record makes its lag visible: out within lag + lag/2.
+    c.apply(kafka_playground::Command::SetProducerConfig { key: "acks".into(), value: v("1") });
+    c.produce("orders", "y", 1);
+    c.run(16_000);
+    assert_eq!(c.isr("orders"), vec![1, 2]);
+    c.assert_no_violations();
+}
+
+#[test]
+fn high_watermark_reaches_followers_one_fetch_later() {
+    let mut c = cluster(9, 3, &[], &[("acks", all())]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "m", 1);
+    // The write is acknowledged once both followers fetched it and fetched again.
+    assert!(c.run_until(
+        |s| s.producer.sends.values().all(|x| matches!(x.outcome, kafka_playground::client::producer::SendOutcome::Acked { .. })),
+        1_000
+    ));
+    assert_eq!(c.high_watermark(1, "orders"), 1, "leader HW covers the write");
+    assert_eq!(c.log_end_offset(2, "orders"), 1);
+    assert_eq!(c.high_watermark(2, "orders"), 0, "follower has the record but not yet the new HW");
+    // Their next fetch returns when replica.fetch.wait.max.ms (500) expires, carrying HW 1.
+    c.run(600);
+    assert_eq!(c.high_watermark(2, "orders"), 1);
+    assert_eq!(c.high_watermark(3, "orders"), 1);
+    c.assert_no_violations();
+}
