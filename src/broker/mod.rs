@@ -21,6 +21,9 @@ use std::collections::BTreeMap;
 
 /// Most records one fetch returns per partition (stands in for `replica.fetch.max.bytes`).
 pub const MAX_FETCH_RECORDS: usize = 500;
+/// How long a broker waits for a BrokerRegistration response before sending it again
+/// (one registration in flight at a time, as BrokerLifecycleManager does).
+pub const REGISTRATION_TIMEOUT_MS: i64 = 10_000;
 /// The broker→controller request timeout after which a pending AlterPartition is sent again
 /// (`controller.socket.timeout.ms`, 30 s).
 pub const ALTER_PARTITION_RETRY_MS: i64 = 30_000;
@@ -196,7 +199,8 @@ impl Broker {
             Msg::BrokerRegistrationResponse { error, broker_epoch } if self.status == BrokerStatus::Starting => {
                 if error == KafkaError::NONE {
                     self.broker_epoch = broker_epoch;
-                    self.status = BrokerStatus::Fenced;
+                    // A broker asked to shut down stays shutting down across re-registration.
+                    self.status = if self.want_shutdown { BrokerStatus::ControlledShutdown } else { BrokerStatus::Fenced };
                     self.next_heartbeat_ms = now_ms;
                     out.log("broker", format!("registered with the controller, broker epoch {broker_epoch}"));
                 } else {
@@ -219,7 +223,7 @@ impl Broker {
                     self.status = BrokerStatus::Fenced;
                     out.log("broker", "the controller reports this broker fenced".to_string());
                 }
-                if self.status == BrokerStatus::ControlledShutdown && should_shut_down {
+                if self.want_shutdown && should_shut_down {
                     self.finish_clean_shutdown(now_ms, out);
                 }
             }
@@ -378,21 +382,25 @@ impl Broker {
                         join(&st.isr)
                     ),
                 );
-                if st.leader_recovering {
-                    // Report recovery (RECOVERING → RECOVERED) with the ISR unchanged.
-                    let msg = Msg::AlterPartition {
-                        broker: self.id,
-                        broker_epoch: self.broker_epoch,
-                        tp: tp.clone(),
-                        leader_epoch: st.leader_epoch,
-                        partition_epoch: st.partition_epoch,
-                        new_isr: st.isr.clone(),
-                        leader_recovered: true,
-                    };
-                    if let Some(ls) = part.leader_state.as_mut() {
-                        ls.pending = Some(PendingIsrChange::Shrink { removed: vec![], proposed: st.isr.clone(), sent_at_ms: now_ms });
-                    }
-                    out.send(NodeId::Controller, msg);
+            }
+            // After an unclean election the leader reports RECOVERED (ISR unchanged) as soon
+            // as no other ISR change is in flight.
+            if let Some(ls) = part.leader_state.as_mut() {
+                ls.recovering = st.leader_recovering;
+                if ls.recovering && ls.pending.is_none() {
+                    ls.pending = Some(PendingIsrChange::Shrink { removed: vec![], proposed: st.isr.clone(), sent_at_ms: now_ms });
+                    out.send(
+                        NodeId::Controller,
+                        Msg::AlterPartition {
+                            broker: self.id,
+                            broker_epoch: self.broker_epoch,
+                            tp: tp.clone(),
+                            leader_epoch: st.leader_epoch,
+                            partition_epoch: st.partition_epoch,
+                            new_isr: st.isr.clone(),
+                            leader_recovered: true,
+                        },
+                    );
                 }
             }
             for f in self.fetchers.values_mut() {
@@ -534,7 +542,7 @@ impl Broker {
                     leader_epoch: part.leader_epoch,
                     partition_epoch: part.partition_epoch,
                     new_isr,
-                    leader_recovered: !ls.recovering,
+                    leader_recovered: true,
                 },
             );
         }
@@ -578,7 +586,7 @@ impl Broker {
                 leader_epoch: part.leader_epoch,
                 partition_epoch: part.partition_epoch,
                 new_isr,
-                leader_recovered: !ls.recovering,
+                leader_recovered: true,
             },
         );
     }
@@ -967,7 +975,7 @@ impl Broker {
                     previous_broker_epoch: previous,
                 },
             );
-            self.next_registration_ms = now_ms + self.config.broker_heartbeat_interval_ms;
+            self.next_registration_ms = now_ms + REGISTRATION_TIMEOUT_MS;
         }
         if self.status != BrokerStatus::Starting && now_ms >= self.next_heartbeat_ms {
             out.send(
@@ -996,7 +1004,7 @@ impl Broker {
                     None => continue,
                 };
                 if now_ms - sent >= ALTER_PARTITION_RETRY_MS {
-                    resend.push((tp.clone(), proposed, p.leader_epoch, p.partition_epoch, !ls.recovering));
+                    resend.push((tp.clone(), proposed, p.leader_epoch, p.partition_epoch, true));
                 }
             }
         }

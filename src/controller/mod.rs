@@ -520,9 +520,13 @@ impl Controller {
             }
         }
         if leader_recovered && cur.leader_recovering {
-            if let Some(p) = self.partitions.get_mut(tp) {
-                p.leader_recovering = false;
-            }
+            // LeaderRecoveryState RECOVERING → RECOVERED, written as its own change.
+            let mut st = cur.clone();
+            st.leader_recovering = false;
+            st.partition_epoch += 1;
+            out.log("election", format!("{tp}: leader {broker} has recovered after an unclean election (RECOVERING → RECOVERED)"));
+            self.partitions.insert(tp.clone(), st.clone());
+            self.append(MetadataRecord::Partition(st));
         }
         let changed =
             self.change_partition(now_ms, tp, new_isr, Election::Online, &[], &format!("AlterPartition from leader {broker}"), out);

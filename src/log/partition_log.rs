@@ -134,6 +134,10 @@ impl PartitionLog {
     /// Returns how many records were removed.
     pub fn truncate_to(&mut self, offset: i64) -> usize {
         if offset >= self.log_end_offset {
+            // No record moves, but epoch entries starting at or after the target are
+            // still trimmed (an epoch this replica led without writing to it), or the
+            // follower would keep sending that epoch as its lastFetchedEpoch.
+            self.epoch_cache.truncate_from_end(offset);
             return 0;
         }
         let offset = offset.max(self.log_start_offset);
@@ -225,6 +229,15 @@ mod tests {
         log.lose_page_cache();
         assert_eq!(log.log_end_offset(), 3);
         assert_eq!(log.latest_epoch(), Some(0));
+    }
+
+    #[test]
+    fn truncating_to_the_log_end_still_drops_an_empty_trailing_epoch() {
+        let mut log = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        log.append_as_leader(&recs(3), 3, 0);
+        log.epoch_cache.assign(5, 3); // led epoch 5 without writing in it
+        assert_eq!(log.truncate_to(3), 0);
+        assert_eq!(log.latest_epoch(), Some(3));
     }
 
     #[test]

@@ -146,7 +146,8 @@ pub struct Sim {
     pub brokers: BTreeMap<BrokerId, BrokerSlot>,
     pub producer: Producer,
     pub readers: BTreeMap<u32, Reader>,
-    scheduled_wakes: BTreeSet<(NodeId, i64)>,
+    /// Pending wake-ups by (node, time, incarnation): a restarted node gets its own.
+    scheduled_wakes: BTreeSet<(NodeId, i64, u64)>,
     pub events: Vec<Event>,
     pub events_dropped: usize,
     trace_hash: u64,
@@ -285,7 +286,7 @@ impl Sim {
             return;
         }
         let at = at.max(self.now_ms);
-        if self.scheduled_wakes.insert((node, at)) {
+        if self.scheduled_wakes.insert((node, at, incarnation)) {
             self.queue.push(at, Ev::Wake { node, incarnation });
         }
     }
@@ -431,7 +432,7 @@ impl Sim {
                 self.dispatch(to, from, msg);
             }
             Ev::Wake { node, incarnation } => {
-                self.scheduled_wakes.remove(&(node, t));
+                self.scheduled_wakes.remove(&(node, t, incarnation));
                 if self.node_up(node, incarnation) || node == NodeId::Controller {
                     self.tick(node);
                 }
