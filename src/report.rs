@@ -80,6 +80,8 @@ pub struct Report {
     pub producer: ProducerReport,
     pub lost_acknowledged_writes: Vec<LostWrite>,
     pub invariant_violations: Vec<Violation>,
+    /// The scenario's `expect` block, checked (empty when it has none).
+    pub expectations: Vec<crate::scenario::ExpectationResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Event>>,
 }
@@ -173,6 +175,7 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
         producer: ProducerReport { acknowledged, failed, pending: sim.producer.pending() },
         lost_acknowledged_writes: lost_acknowledged_writes(sim),
         invariant_violations: violations.to_vec(),
+        expectations: vec![],
         events: if with_events { Some(sim.events.clone()) } else { None },
     }
 }

@@ -32,6 +32,7 @@ pub struct Scenario {
     pub elr_enabled: bool,
     pub topics: Vec<Command>,
     pub steps: Vec<Step>,
+    pub expect: Option<Expect>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,126 @@ impl From<CommandError> for ScenarioError {
 }
 
 const TOP_LEVEL_KEYS: &[&str] =
-    &["name", "description", "seed", "brokers", "broker_config", "producer_config", "features", "topics", "steps"];
+    &["name", "description", "seed", "brokers", "broker_config", "producer_config", "features", "topics", "steps", "expect"];
+
+/// What a scenario file says its run must end with (checked by the CLI and the tests).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Expect {
+    pub lost_acknowledged_writes: Option<usize>,
+    pub acknowledged: Option<usize>,
+    pub failed: Option<usize>,
+    /// "topic-partition" → leader broker id, or null for no leader.
+    pub leaders: BTreeMap<String, Option<i32>>,
+    /// "topic-partition" → ISR.
+    pub isr: BTreeMap<String, Vec<i32>>,
+    /// Names of the invariants that must be violated (empty: none may be).
+    pub violations: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExpectationResult {
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+    pub ok: bool,
+}
+
+fn parse_expect(v: &Value) -> Result<Expect, ScenarioError> {
+    let o = v.as_object().ok_or_else(|| err("expect", "expected an object"))?;
+    let mut e = Expect::default();
+    for (k, x) in o {
+        let f = format!("expect.{k}");
+        let count = || x.as_u64().map(|n| n as usize).ok_or_else(|| err(&f, "expected a count ≥ 0"));
+        match k.as_str() {
+            "lost_acknowledged_writes" => e.lost_acknowledged_writes = Some(count()?),
+            "acknowledged" => e.acknowledged = Some(count()?),
+            "failed" => e.failed = Some(count()?),
+            "leaders" => {
+                for (tp, l) in x.as_object().ok_or_else(|| err(&f, "expected {\"topic-0\": broker or null}"))? {
+                    let leader = if l.is_null() {
+                        None
+                    } else {
+                        Some(l.as_i64().ok_or_else(|| err(format!("{f}.{tp}"), "expected a broker id or null"))? as i32)
+                    };
+                    e.leaders.insert(tp.clone(), leader);
+                }
+            }
+            "isr" => {
+                for (tp, l) in x.as_object().ok_or_else(|| err(&f, "expected {\"topic-0\": [broker, ...]}"))? {
+                    let ids = l.as_array().ok_or_else(|| err(format!("{f}.{tp}"), "expected a list of broker ids"))?;
+                    let ids = ids
+                        .iter()
+                        .map(|b| b.as_i64().map(|b| b as i32))
+                        .collect::<Option<Vec<i32>>>()
+                        .ok_or_else(|| err(format!("{f}.{tp}"), "expected broker ids"))?;
+                    e.isr.insert(tp.clone(), ids);
+                }
+            }
+            "violations" => {
+                let names = x.as_array().ok_or_else(|| err(&f, "expected a list of invariant names"))?;
+                e.violations = Some(
+                    names
+                        .iter()
+                        .map(|n| n.as_str().map(String::from))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| err(&f, "expected invariant names"))?,
+                );
+            }
+            _ => {
+                return Err(err(
+                    f,
+                    "unknown expectation; expected lost_acknowledged_writes, acknowledged, failed, leaders, isr or violations",
+                ))
+            }
+        }
+    }
+    Ok(e)
+}
+
+impl Expect {
+    /// Compares a finished run with the expectations.
+    pub fn check(&self, cs: &CheckedSim) -> Vec<ExpectationResult> {
+        use crate::client::producer::SendOutcome;
+        let mut out = vec![];
+        let mut push = |what: String, expected: String, actual: String| {
+            let ok = expected == actual;
+            out.push(ExpectationResult { what, expected, actual, ok });
+        };
+        let sim = &cs.sim;
+        if let Some(n) = self.lost_acknowledged_writes {
+            push("lost_acknowledged_writes".into(), n.to_string(), crate::audit::lost_acknowledged_writes(sim).len().to_string());
+        }
+        if let Some(n) = self.acknowledged {
+            let a = sim.producer.sends.values().filter(|s| matches!(s.outcome, SendOutcome::Acked { .. })).count();
+            push("acknowledged".into(), n.to_string(), a.to_string());
+        }
+        if let Some(n) = self.failed {
+            let a = sim.producer.sends.values().filter(|s| matches!(s.outcome, SendOutcome::Failed { .. })).count();
+            push("failed".into(), n.to_string(), a.to_string());
+        }
+        let fmt_leader = |l: Option<i32>| l.map(|b| b.to_string()).unwrap_or_else(|| "none".into());
+        for (tp, l) in &self.leaders {
+            let actual = sim
+                .controller
+                .partitions
+                .iter()
+                .find(|(k, _)| &k.to_string() == tp)
+                .map(|(_, p)| fmt_leader((p.leader != crate::ids::NO_LEADER).then_some(p.leader)));
+            push(format!("leader of {tp}"), fmt_leader(*l), actual.unwrap_or_else(|| "no such partition".into()));
+        }
+        for (tp, isr) in &self.isr {
+            let actual = sim.controller.partitions.iter().find(|(k, _)| &k.to_string() == tp).map(|(_, p)| format!("{:?}", p.isr));
+            push(format!("isr of {tp}"), format!("{isr:?}"), actual.unwrap_or_else(|| "no such partition".into()));
+        }
+        if let Some(v) = &self.violations {
+            let mut want = v.clone();
+            want.sort();
+            let got: Vec<String> = cs.checker.names().into_iter().map(String::from).collect();
+            push("violated invariants".into(), format!("{want:?}"), format!("{got:?}"));
+        }
+        out
+    }
+}
 
 fn config_map(v: Option<&Value>, field: &str) -> Result<BTreeMap<String, Value>, ScenarioError> {
     match v {
@@ -177,7 +297,12 @@ impl Scenario {
         for (k, v) in &producer_config {
             pc.set(k, v).map_err(|e| err(format!("producer_config.{k}"), e.message))?;
         }
+        let expect = match obj.get("expect") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse_expect(v)?),
+        };
         Ok(Scenario {
+            expect,
             name: obj.get("name").and_then(|v| v.as_str()).map(String::from),
             description: obj.get("description").and_then(|v| v.as_str()).map(String::from),
             seed,

@@ -4,7 +4,12 @@ use kafka_playground::report::build_report;
 use kafka_playground::scenario::{run, Scenario};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kafka-sim run FILE [--events]\n       kafka-sim describe FILE\n\nRuns a scenario file (see docs/scenarios.md) and prints a JSON report.\n  --events   include the event log in the report";
+const USAGE: &str = "usage: kafka-sim run FILE [--events]
+       kafka-sim describe FILE
+
+Runs a scenario file (see docs/scenarios.md) and prints a JSON report.
+Exits 1 when the file's `expect` block is not met, 2 when the file is invalid.
+  --events   include the event log in the report";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,11 +50,21 @@ fn main() -> ExitCode {
         print!("{}", cs.sim.describe(None));
         return ExitCode::SUCCESS;
     }
-    let report = build_report(&cs.sim, &cs.checker.violations, with_events);
+    let mut report = build_report(&cs.sim, &cs.checker.violations, with_events);
+    if let Some(e) = &scenario.expect {
+        report.expectations = e.check(&cs);
+    }
+    let unmet: Vec<String> =
+        report.expectations.iter().filter(|e| !e.ok).map(|e| format!("{}: expected {}, got {}", e.what, e.expected, e.actual)).collect();
     match serde_json::to_string_pretty(&report) {
         Ok(s) => {
             println!("{s}");
-            ExitCode::SUCCESS
+            if unmet.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("{file}: {} expectation(s) not met:\n  {}", unmet.len(), unmet.join("\n  "));
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             eprintln!("error: cannot encode the report: {e}");
