@@ -126,6 +126,29 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "Probability that a message is lost on a link (TCP would retransmit; here the request times out)."),
 ];
 
+/// The config reference as a Markdown table (README.md carries its output).
+pub fn reference_markdown() -> String {
+    let mut s = String::from("| key | scope | default | allowed | meaning |\n|---|---|---|---|---|\n");
+    for d in CONFIG_DEFS {
+        let scope = match d.scope {
+            Scope::Broker => "broker",
+            Scope::Topic => "topic",
+            Scope::Simulation => "simulation",
+            Scope::Producer => "producer",
+        };
+        let allowed = match d.kind {
+            Kind::Long { min, max } if max == i64::MAX => format!("≥ {min}"),
+            Kind::Long { min, max } => format!("{min}–{max}"),
+            Kind::Bool => "true, false".into(),
+            Kind::Choice(c) => c.join(", "),
+            Kind::Ratio => "0–1".into(),
+        };
+        let default = if d.default == "9223372036854775807" { "Long.MAX (never)" } else { d.default };
+        s.push_str(&format!("| `{}` | {scope} | {default} | {allowed} | {} |\n", d.key, d.doc));
+    }
+    s
+}
+
 pub fn find_def(scope: Scope, key: &str) -> Option<&'static ConfigDef> {
     CONFIG_DEFS.iter().find(|d| d.scope == scope && d.key == key)
 }

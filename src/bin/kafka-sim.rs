@@ -6,13 +6,19 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: kafka-sim run FILE [--events]
        kafka-sim describe FILE
+       kafka-sim configs
 
 Runs a scenario file (see docs/scenarios.md) and prints a JSON report.
 Exits 1 when the file's `expect` block is not met, 2 when the file is invalid.
+`configs` prints the reference of every config key (Markdown).
   --events   include the event log in the report";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("configs") {
+        print!("{}", kafka_playground::config::reference_markdown());
+        return ExitCode::SUCCESS;
+    }
     let (cmd, file) = match (args.first(), args.get(1)) {
         (Some(c), Some(f)) if c == "run" || c == "describe" => (c.clone(), f.clone()),
         _ => {
