@@ -70,3 +70,46 @@ fn high_watermark_reaches_followers_one_fetch_later() {
     assert_eq!(c.high_watermark(3, "orders"), 1);
     c.assert_no_violations();
 }
+
+#[test]
+fn a_reader_sees_only_records_below_the_high_watermark() {
+    use kafka_playground::Command;
+    let mut c = cluster(10, 3, &[("replica.lag.time.max.ms", v(10_000))], &[("acks", v("1"))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::StartReader { topic: "orders".into(), partition: 0 });
+    c.produce("orders", "committed", 3);
+    c.run(1_500);
+    assert_eq!(c.sim().readers[&1].seen.len(), 3);
+    // Both followers cut off: acks=1 writes land on the leader above the HW (ISR still [1,2,3]).
+    c.cut(NodeId::Broker(1), NodeId::Broker(2));
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    c.produce("orders", "uncommitted", 4);
+    c.run(2_000);
+    assert_eq!(c.log_end_offset(1, "orders"), 7);
+    assert_eq!(c.high_watermark(1, "orders"), 3);
+    assert_eq!(c.sim().readers[&1].seen.len(), 3, "records above the HW are invisible to consumers");
+    // Healed: followers fetch them, the HW moves, the reader sees them.
+    c.apply(Command::HealAll);
+    c.run(35_000);
+    assert_eq!(c.high_watermark(1, "orders"), 7);
+    let offsets: Vec<i64> = c.sim().readers[&1].seen.iter().map(|s| s.offset).collect();
+    assert_eq!(offsets, (0..7).collect::<Vec<_>>());
+    c.assert_no_violations();
+}
+
+#[test]
+fn after_an_unclean_election_the_checker_reports_records_a_consumer_saw_that_are_gone() {
+    use kafka_playground::Command;
+    let mut c = cluster(15, 3, &[("replica.lag.time.max.ms", v(5_000)), ("unclean.leader.election.enable", v(true))], &[("acks", v("all"))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::StartReader { topic: "orders".into(), partition: 0 });
+    c.cut(NodeId::Broker(1), NodeId::Broker(2));
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    c.produce("orders", "only-on-leader", 3);
+    c.run(12_000); // ISR shrinks to [1]; min.insync.replicas=1 commits them; the reader reads them
+    assert_eq!(c.sim().readers[&1].seen.len(), 3);
+    c.apply(Command::Isolate { node: NodeId::Broker(1) });
+    c.crash(1);
+    c.run(12_000);
+    assert!(c.cs.checker.names().contains("ConsumerSawReplacedRecord"), "{:?}", c.cs.checker.violations);
+}
