@@ -24,6 +24,25 @@ pub struct Violation {
     pub message: String,
 }
 
+/// Why acknowledged writes of `tp` were lost, in words.
+fn loss_reason(sim: &Sim, tp: &str, lost: &[crate::audit::LostWrite]) -> &'static str {
+    use crate::config::Acks;
+    let unclean = sim.controller.unclean_partitions.iter().any(|p| p.to_string() == tp);
+    let weak_acks = lost
+        .iter()
+        .filter(|l| format!("{}-{}", l.topic, l.partition) == tp)
+        .any(|l| sim.producer.sends.get(&l.write_id).is_some_and(|s| s.acks != Acks::All));
+    if unclean {
+        "an out-of-sync replica was elected (unclean leader election)"
+    } else if sim.brokers.values().any(|b| b.config.legacy_hw_truncation) {
+        "a follower truncated to its high watermark (legacy pre-KIP-101 rule) and then became leader"
+    } else if weak_acks {
+        "they were acknowledged with acks=0/1 before any follower had them, then the leader failed"
+    } else {
+        "every replica that held them lost them (unflushed page cache lost in a power failure, or truncation)"
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Checker {
     pub violations: Vec<Violation>,
@@ -153,11 +172,12 @@ impl Checker {
                 let n = offs.len();
                 let lo = offs.iter().min().unwrap();
                 let hi = offs.iter().max().unwrap();
+                let reason = loss_reason(sim, &tp, &lost);
                 self.report(
                     "AcknowledgedWriteLost",
                     tp.clone(),
                     now,
-                    format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}"),
+                    format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}: {reason}"),
                 );
             }
         }

@@ -137,6 +137,14 @@ pub enum Command {
         partition: u32,
         election_type: ElectionType,
     },
+    /// A steady producer workload: `records_per_sec` records to `topic`, keyed with one
+    /// of `keys` keys (0 = no key: round-robin). A rate of 0 stops it.
+    SetWorkload {
+        topic: String,
+        records_per_sec: f64,
+        #[serde(default)]
+        keys: u32,
+    },
     /// Start a reader (a consumer of committed records) on one partition.
     StartReader {
         topic: String,

@@ -14,6 +14,7 @@ pub mod effects;
 pub mod errors;
 pub mod ids;
 pub mod log;
+pub mod playground;
 pub mod protocol;
 pub mod report;
 pub mod scenario;

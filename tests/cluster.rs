@@ -214,3 +214,30 @@ fn the_os_writes_the_page_cache_back_after_sim_os_flush_interval_ms() {
     c.crash(3);
     assert_eq!(c.log_end_offset(3, "orders"), 5);
 }
+
+#[test]
+fn followers_fetch_at_once_from_a_leader_that_returns_soon_after_a_crash() {
+    // The fetcher to a dead leader is shut down when its partitions move away
+    // (ReplicaFetcherManager.shutdownIdleFetcherThreads); it must not wait for
+    // replica.socket.timeout.ms when that broker leads again.
+    let mut c = cluster(31, 3, &[("min.insync.replicas", v(2))], &[("acks", all())]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "a", 2);
+    c.run(1_000);
+    c.apply(Command::CrashBroker { broker: 1, keep_page_cache: true });
+    c.run(10_000);
+    assert_eq!(c.leader("orders"), Some(2));
+    c.apply(Command::RestartBroker { broker: 1 });
+    assert!(c.run_until(|s| s.controller.partitions.values().all(|p| p.isr.len() == 3), 5_000));
+    c.apply(Command::ElectLeaders { topic: "orders".into(), partition: 0, election_type: ElectionType::Preferred });
+    c.run(50);
+    assert_eq!(c.leader("orders"), Some(1));
+    let t = c.now();
+    c.produce("orders", "b", 1);
+    assert!(c.run_until(
+        |s| s.producer.sends.values().all(|x| matches!(x.outcome, kafka_playground::client::producer::SendOutcome::Acked { .. })),
+        2_000
+    ));
+    assert!(c.now() - t < 1_000, "acknowledged after {} ms", c.now() - t);
+    c.assert_no_violations();
+}

@@ -100,7 +100,8 @@ fn a_reader_sees_only_records_below_the_high_watermark() {
 #[test]
 fn after_an_unclean_election_the_checker_reports_records_a_consumer_saw_that_are_gone() {
     use kafka_playground::Command;
-    let mut c = cluster(15, 3, &[("replica.lag.time.max.ms", v(5_000)), ("unclean.leader.election.enable", v(true))], &[("acks", v("all"))]);
+    let mut c =
+        cluster(15, 3, &[("replica.lag.time.max.ms", v(5_000)), ("unclean.leader.election.enable", v(true))], &[("acks", v("all"))]);
     c.topic("orders", &[&[1, 2, 3]], &[]);
     c.apply(Command::StartReader { topic: "orders".into(), partition: 0 });
     c.cut(NodeId::Broker(1), NodeId::Broker(2));

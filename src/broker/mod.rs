@@ -267,6 +267,14 @@ impl Broker {
         out.wake_at(self.next_wake(now_ms));
     }
 
+    /// Requests this broker holds open (acks=all produces, long-polling fetches): when
+    /// the process dies, the OS resets their connections.
+    pub fn held_requests(&self) -> Vec<(NodeId, &'static str, u64)> {
+        let mut v: Vec<(NodeId, &'static str, u64)> = self.delayed_produce.iter().map(|d| (d.from, "Produce", d.correlation_id)).collect();
+        v.extend(self.delayed_fetch.iter().map(|d| (NodeId::Broker(d.follower), "Fetch", d.session)));
+        v
+    }
+
     /// Begins a clean shutdown (`kafka-server-stop.sh`, SIGTERM).
     pub fn begin_shutdown(&mut self, now_ms: i64, out: &mut Out) {
         if self.is_stopped() {
@@ -955,7 +963,9 @@ impl Broker {
             f.in_flight = Some((session, now_ms));
             out.send(NodeId::Broker(leader), Msg::Fetch { replica: self.id, broker_epoch: self.broker_epoch, session, partitions: parts });
         }
-        self.fetchers.retain(|_, f| !f.partitions.is_empty() || f.in_flight.is_some());
+        // ReplicaFetcherManager.shutdownIdleFetcherThreads: a fetcher with no partitions
+        // is stopped, and its in-flight request forgotten.
+        self.fetchers.retain(|_, f| !f.partitions.is_empty());
     }
 
     // ------------------------------------------------------------------ timers

@@ -69,6 +69,8 @@ pub struct Producer {
     retry_at: BTreeMap<TopicPartition, i64>,
     round_robin: u32,
     pub sends: BTreeMap<u64, SendRecord>,
+    /// Failed produce attempts by Kafka error name (retried or not).
+    pub error_counts: BTreeMap<&'static str, u64>,
 }
 
 impl Producer {
@@ -86,6 +88,7 @@ impl Producer {
             retry_at: BTreeMap::new(),
             round_robin: 0,
             sends: BTreeMap::new(),
+            error_counts: BTreeMap::new(),
         }
     }
 
@@ -222,6 +225,7 @@ impl Producer {
             }
         }
         if !expired.is_empty() {
+            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += expired.len() as u64;
             for q in self.queue.values_mut() {
                 q.retain(|id| !expired.contains(id));
             }
@@ -233,6 +237,7 @@ impl Producer {
     fn fail_request(&mut self, now_ms: i64, corr: u64, error: KafkaError, out: &mut Out) {
         let Some(f) = self.in_flight.remove(&corr) else { return };
         self.busy.remove(&f.tp);
+        *self.error_counts.entry(error.name()).or_default() += 1;
         let retriable = error.is_retriable();
         let mut requeue = vec![];
         for id in &f.write_ids {

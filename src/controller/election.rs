@@ -71,26 +71,11 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
     };
 
-    // lastKnownElr: remembered once nothing else is eligible.
-    let last_known_elr: Vec<BrokerId> = if input.elr_enabled && target_isr.is_empty() && target_elr.is_empty() {
-        if cur.leader != NO_LEADER {
-            vec![cur.leader]
-        } else if !cur.last_known_elr.is_empty() {
-            cur.last_known_elr.clone()
-        } else {
-            cur.isr.iter().chain(cur.elr.iter()).take(1).copied().collect()
-        }
-    } else {
-        vec![]
-    };
+    // canElectLastKnownLeader uses the partition's current LastKnownElr.
     let can_elect_last_known = |_: ()| -> Option<BrokerId> {
-        if input.elr_enabled
-            && target_isr.is_empty()
-            && target_elr.is_empty()
-            && last_known_elr.len() == 1
-            && (input.acceptable)(last_known_elr[0])
-        {
-            Some(last_known_elr[0])
+        let lk = &cur.last_known_elr;
+        if input.elr_enabled && target_isr.is_empty() && target_elr.is_empty() && lk.len() == 1 && (input.acceptable)(lk[0]) {
+            Some(lk[0])
         } else {
             None
         }
@@ -137,7 +122,6 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         target_isr = vec![leader];
         target_elr.retain(|&r| r != leader);
     }
-    let last_known_elr = if leader != NO_LEADER { vec![] } else { last_known_elr };
     if unclean {
         // "This can result in data loss!" (PartitionChangeBuilder)
         target_isr = vec![leader];
@@ -149,6 +133,16 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         target_isr = cur.isr.clone();
     }
 
+    // maybeUpdateLastKnownLeader: the first change that empties the ISR records the
+    // leader of that moment; a partition with a leader clears it.
+    let mut last_known_elr = cur.last_known_elr.clone();
+    if input.elr_enabled {
+        if target_isr.is_empty() && !cur.isr.is_empty() && cur.leader != NO_LEADER && cur.last_known_elr != vec![cur.leader] {
+            last_known_elr = vec![cur.leader];
+        } else if leader != NO_LEADER {
+            last_known_elr.clear();
+        }
+    }
     let leader_changed = leader != cur.leader;
     let next = PartitionState {
         tp: cur.tp.clone(),

@@ -48,6 +48,11 @@ pub struct Controller {
     pending_push: usize,
     next_rebalance_check_ms: i64,
     pub unclean_elections: u64,
+    /// Partitions that had an unclean (or last-known-leader) election, for explanations.
+    pub unclean_partitions: BTreeSet<TopicPartition>,
+    /// Committed ISR shrinks and expands (the cluster-wide IsrShrinksPerSec / IsrExpandsPerSec counts).
+    pub isr_shrinks: u64,
+    pub isr_expands: u64,
 }
 
 impl Controller {
@@ -63,6 +68,9 @@ impl Controller {
             pending_push: 0,
             next_rebalance_check_ms: next,
             unclean_elections: 0,
+            unclean_partitions: BTreeSet::new(),
+            isr_shrinks: 0,
+            isr_expands: 0,
         }
     }
 
@@ -129,6 +137,9 @@ impl Controller {
         let st = result.state.clone();
         if result.leader_changed {
             let leader = if st.leader == NO_LEADER { "none".to_string() } else { st.leader.to_string() };
+            if result.unclean {
+                self.unclean_partitions.insert(tp.clone());
+            }
             if result.last_known_leader {
                 self.unclean_elections += 1;
                 out.log("election", format!(
@@ -169,6 +180,11 @@ impl Controller {
             );
         }
         let _ = now_ms;
+        if st.isr.len() < cur.isr.len() {
+            self.isr_shrinks += 1;
+        } else if st.isr.len() > cur.isr.len() {
+            self.isr_expands += 1;
+        }
         self.partitions.insert(tp.clone(), st.clone());
         self.append(MetadataRecord::Partition(st.clone()));
         Some(st)

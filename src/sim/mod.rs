@@ -112,11 +112,27 @@ impl BrokerSlot {
     }
 }
 
+/// A steady producer workload (see `Command::SetWorkload`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Workload {
+    pub topic: String,
+    pub records_per_sec: f64,
+    pub keys: u32,
+    #[serde(skip)]
+    carry: f64,
+    #[serde(skip)]
+    generation: u64,
+}
+
+/// Most records a workload may produce per second.
+pub const MAX_WORKLOAD_RATE: f64 = 100_000.0;
+
 #[derive(Debug)]
 enum Ev {
-    Deliver { from: NodeId, to: NodeId, msg: Msg, to_incarnation: u64 },
+    Deliver { from: NodeId, to: NodeId, msg: Msg, to_incarnation: u64, sent_ms: i64 },
     Wake { node: NodeId, incarnation: u64 },
     Resume { broker: BrokerId },
+    WorkloadTick { generation: u64 },
 }
 
 /// A message on the wire, for views (dots moving along links).
@@ -125,6 +141,7 @@ pub struct InFlightMessage {
     pub from: NodeId,
     pub to: NodeId,
     pub kind: &'static str,
+    pub sent_ms: i64,
     pub deliver_at_ms: i64,
 }
 
@@ -156,6 +173,8 @@ pub struct Sim {
     pub net_stats: NetStats,
     /// Every command applied, in order, with the time it was applied.
     pub command_log: Vec<(i64, Command)>,
+    pub workload: Option<Workload>,
+    workload_rng: Rng,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -211,6 +230,8 @@ impl Sim {
             events_processed: 0,
             net_stats: NetStats::default(),
             command_log: vec![],
+            workload: None,
+            workload_rng: root.fork("workload"),
             spec,
         };
         for b in sim.spec.brokers.clone() {
@@ -310,7 +331,7 @@ impl Sim {
                 Effect::Send { to, msg } => match self.network.transmit(self.now_ms, node, to) {
                     Transit::DeliverAt(at) => {
                         let to_incarnation = self.incarnation_of(to);
-                        self.queue.push(at, Ev::Deliver { from: node, to, msg, to_incarnation });
+                        self.queue.push(at, Ev::Deliver { from: node, to, msg, to_incarnation, sent_ms: self.now_ms });
                     }
                     Transit::Dropped(why) => {
                         if why == "link cut" {
@@ -405,7 +426,7 @@ impl Sim {
         self.now_ms = t;
         self.events_processed += 1;
         match ev {
-            Ev::Deliver { from, to, msg, to_incarnation } => {
+            Ev::Deliver { from, to, msg, to_incarnation, .. } => {
                 self.mix(t as u64);
                 self.mix(node_code(from));
                 self.mix(node_code(to));
@@ -424,7 +445,7 @@ impl Sim {
                         let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
                         let at = t + self.network.min_latency_ms.max(1);
                         let inc = self.incarnation_of(from);
-                        self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc });
+                        self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: t });
                     }
                     return true;
                 }
@@ -438,8 +459,44 @@ impl Sim {
                 }
             }
             Ev::Resume { broker } => self.resume_broker(broker),
+            Ev::WorkloadTick { generation } => self.workload_tick(generation),
         }
         true
+    }
+
+    /// Tick period of a workload: one record per tick up to 100/s, then batches every 10 ms.
+    fn workload_period_ms(rate: f64) -> i64 {
+        if rate > 100.0 {
+            10
+        } else {
+            (1000.0 / rate).round().max(1.0) as i64
+        }
+    }
+
+    fn workload_tick(&mut self, generation: u64) {
+        let Some(w) = self.workload.as_mut() else { return };
+        if w.generation != generation || w.records_per_sec <= 0.0 {
+            return;
+        }
+        let period = Self::workload_period_ms(w.records_per_sec);
+        let exact = w.records_per_sec * period as f64 / 1000.0 + w.carry;
+        let n = exact.floor() as u64;
+        w.carry = exact - n as f64;
+        let (topic, keys) = (w.topic.clone(), w.keys);
+        if self.controller.topics.contains_key(&topic) {
+            for _ in 0..n {
+                let id = self.next_write_id;
+                self.next_write_id += 1;
+                let key: Option<Rc<str>> =
+                    if keys == 0 { None } else { Some(format!("key-{}", self.workload_rng.range_inclusive(0, keys as u64 - 1)).into()) };
+                let value: Rc<str> = format!("v{id}").into();
+                self.producer.send(self.now_ms, id, &topic, None, key, Some(value));
+            }
+            if n > 0 {
+                self.schedule_wake(NodeId::Producer(PRODUCER_ID), self.now_ms, 0);
+            }
+        }
+        self.queue.push(self.now_ms + period, Ev::WorkloadTick { generation });
     }
 
     /// Runs every event up to and including `until_ms`, then sets the clock there.
@@ -458,13 +515,19 @@ impl Sim {
         self.run_until(until);
     }
 
+    pub fn in_flight_count(&self) -> usize {
+        self.queue.iter_sorted().iter().filter(|(_, _, e)| matches!(e, Ev::Deliver { .. })).count()
+    }
+
     /// Messages currently on the wire.
     pub fn in_flight(&self) -> Vec<InFlightMessage> {
         self.queue
             .iter_sorted()
             .into_iter()
             .filter_map(|(t, _, ev)| match ev {
-                Ev::Deliver { from, to, msg, .. } => Some(InFlightMessage { from: *from, to: *to, kind: msg.kind(), deliver_at_ms: t }),
+                Ev::Deliver { from, to, msg, sent_ms, .. } => {
+                    Some(InFlightMessage { from: *from, to: *to, kind: msg.kind(), sent_ms: *sent_ms, deliver_at_ms: t })
+                }
                 _ => None,
             })
             .collect()
@@ -631,6 +694,7 @@ impl Sim {
                 let Some(p) = slot.process.take() else {
                     return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
                 };
+                let held = p.held_requests();
                 let mut disk = p.disk;
                 let lost: i64 =
                     if keep_page_cache { 0 } else { disk.logs.values().map(|l| l.log_end_offset() - l.durable_end_offset()).sum() };
@@ -649,6 +713,15 @@ impl Sim {
                     format!("crashes (power loss): volatile state gone, {lost} unflushed record(s) lost from the page cache")
                 };
                 self.log_event(NodeId::Broker(broker), "fault", what);
+                // The OS closes the dead process's sockets: clients waiting on it see a reset.
+                for (to, lost, correlation_id) in held {
+                    if !self.network.is_cut(NodeId::Broker(broker), to) {
+                        let at = now + self.network.min_latency_ms.max(1);
+                        let inc = self.incarnation_of(to);
+                        let msg = Msg::Disconnected { lost, correlation_id };
+                        self.queue.push(at, Ev::Deliver { from: NodeId::Broker(broker), to, msg, to_incarnation: inc, sent_ms: now });
+                    }
+                }
             }
             Command::RestartBroker { broker } => {
                 self.broker_slot(broker, "broker")?;
@@ -845,6 +918,39 @@ impl Sim {
                 let r = self.controller.elect_leader(now, &tp, election, &mut out);
                 self.apply_effects(NodeId::Controller, out);
                 r?;
+            }
+            Command::SetWorkload { topic, records_per_sec, keys } => {
+                if !records_per_sec.is_finite() || !(0.0..=MAX_WORKLOAD_RATE).contains(&records_per_sec) {
+                    return Err(CommandError::invalid_request(
+                        "records_per_sec",
+                        format!("records_per_sec must be in [0, {MAX_WORKLOAD_RATE}]"),
+                    ));
+                }
+                if keys > 1_000_000 {
+                    return Err(CommandError::invalid_request("keys", "keys must be in [0, 1000000]"));
+                }
+                if records_per_sec > 0.0 && !self.controller.topics.contains_key(&topic) {
+                    return Err(CommandError::new(
+                        KafkaError::UNKNOWN_TOPIC_OR_PARTITION,
+                        "topic",
+                        format!("topic '{topic}' does not exist"),
+                    ));
+                }
+                let generation = self.workload.as_ref().map(|w| w.generation + 1).unwrap_or(1);
+                self.workload = Some(Workload { topic: topic.clone(), records_per_sec, keys, carry: 0.0, generation });
+                if records_per_sec > 0.0 {
+                    self.queue.push(now, Ev::WorkloadTick { generation });
+                    self.log_event(
+                        NodeId::Producer(PRODUCER_ID),
+                        "produce",
+                        format!(
+                            "workload: {records_per_sec} records/s to {topic}{}",
+                            if keys > 0 { format!(" over {keys} keys") } else { String::new() }
+                        ),
+                    );
+                } else {
+                    self.log_event(NodeId::Producer(PRODUCER_ID), "produce", "workload stopped".into());
+                }
             }
             Command::StartReader { topic, partition } => {
                 let tp = TopicPartition::new(&topic, partition);

@@ -1,0 +1,712 @@
+//! The page's engine handle, in plain Rust (tested natively; `wasm.rs` only
+//! wraps it): a simulation under the invariant checker, scenario steps that wait
+//! for their time, metrics history, and compact views for rendering.
+//!
+//! Views come in two kinds:
+//! * structure (JSON, changes rarely, versioned): brokers, topics, partitions, replicas;
+//! * a frame: every hot number in one `f64` buffer with the layout of [`FrameLayout`],
+//!   plus the tail of every replica's log as leader epochs in an `i32` buffer. The
+//!   page reads both straight out of wasm memory, so a frame costs no JSON.
+
+use crate::audit::lost_acknowledged_writes;
+use crate::client::producer::SendOutcome;
+use crate::command::Command;
+use crate::config::CONFIG_DEFS;
+use crate::errors::CommandError;
+use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
+use crate::scenario::{start, CheckedSim, Scenario, ScenarioError};
+use crate::sim::NodeStatus;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The scenario the page opens with: three brokers, one topic, a steady producer.
+pub const DEFAULT_SCENARIO: &str = r#"{
+  "name": "playground",
+  "description": "Three brokers and a replicated topic with a steady acks=all producer. Crash the leader, cut a follower off, change acks or min.insync.replicas, and watch the ISR and the high watermark.",
+  "brokers": 3,
+  "broker_config": { "min.insync.replicas": 2, "replica.lag.time.max.ms": 10000 },
+  "producer_config": { "acks": "all" },
+  "topics": [ { "name": "orders", "partitions": 3, "replication_factor": 3 } ],
+  "steps": [ { "type": "set_workload", "topic": "orders", "records_per_sec": 4, "keys": 8 } ]
+}"#;
+
+/// How many offsets of each replica's log tail the frame carries.
+pub const TAIL_CELLS: usize = 48;
+/// Metric samples are taken every this many simulated ms.
+pub const METRICS_PERIOD_MS: i64 = 1_000;
+/// Samples kept (10 simulated minutes).
+pub const METRICS_KEEP: usize = 600;
+/// Costly invariants are re-checked every this many events while playing.
+pub const SLOW_CHECK_EVERY: u64 = 200;
+
+/// Offsets into the frame buffer. Every field is an `f64`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameLayout {
+    pub header: usize,
+    pub broker_offset: usize,
+    pub broker_stride: usize,
+    pub partition_offset: usize,
+    pub partition_stride: usize,
+    pub replica_offset: usize,
+    pub replica_stride: usize,
+    pub header_fields: &'static [&'static str],
+    pub broker_fields: &'static [&'static str],
+    pub partition_fields: &'static [&'static str],
+    pub replica_fields: &'static [&'static str],
+    /// Codes used by `broker.status`.
+    pub broker_status_codes: &'static [&'static str],
+}
+
+const HEADER_FIELDS: &[&str] = &[
+    "now_ms",
+    "events_processed",
+    "structure_version",
+    "brokers",
+    "partitions",
+    "replicas",
+    "in_flight",
+    "violations",
+    "event_seq_end",
+    "acknowledged",
+    "failed",
+    "pending",
+    "lost",
+    "unclean_elections",
+    "isr_shrinks",
+    "isr_expands",
+];
+const BROKER_FIELDS: &[&str] = &["id", "status", "partitions_led", "log_end_offset_sum", "unflushed", "reserved"];
+const PARTITION_FIELDS: &[&str] = &[
+    "leader",
+    "leader_epoch",
+    "partition_epoch",
+    "isr_size",
+    "elr_size",
+    "offline",
+    "under_replicated",
+    "leader_high_watermark",
+    "tail_base",
+];
+const REPLICA_FIELDS: &[&str] = &[
+    "broker",
+    "present",
+    "log_start_offset",
+    "log_end_offset",
+    "high_watermark",
+    "durable_end_offset",
+    "in_isr",
+    "in_elr",
+    "is_leader",
+    "lag_records",
+    "lag_ms",
+    "latest_epoch",
+];
+const STATUS_CODES: &[&str] = &["online", "fenced", "starting", "controlled_shutdown", "paused", "crashed", "stopped"];
+
+fn status_code(s: NodeStatus) -> f64 {
+    match s {
+        NodeStatus::Online => 0.0,
+        NodeStatus::Fenced => 1.0,
+        NodeStatus::Starting => 2.0,
+        NodeStatus::ControlledShutdown => 3.0,
+        NodeStatus::Paused => 4.0,
+        NodeStatus::Crashed => 5.0,
+        NodeStatus::Stopped => 6.0,
+    }
+}
+
+pub fn frame_layout() -> FrameLayout {
+    let header = HEADER_FIELDS.len();
+    FrameLayout {
+        header,
+        broker_offset: header,
+        broker_stride: BROKER_FIELDS.len(),
+        partition_offset: 0, // filled per structure (depends on the broker count)
+        partition_stride: PARTITION_FIELDS.len(),
+        replica_offset: 0,
+        replica_stride: REPLICA_FIELDS.len(),
+        header_fields: HEADER_FIELDS,
+        broker_fields: BROKER_FIELDS,
+        partition_fields: PARTITION_FIELDS,
+        replica_fields: REPLICA_FIELDS,
+        broker_status_codes: STATUS_CODES,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplicaRef {
+    pub topic: String,
+    pub partition: u32,
+    pub broker: BrokerId,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartitionRef {
+    pub topic: String,
+    pub partition: u32,
+    pub replicas: Vec<BrokerId>,
+    /// Index of the first of this partition's rows in the replica table.
+    pub first_replica: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BrokerRef {
+    pub id: BrokerId,
+    pub rack: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Structure {
+    pub version: u64,
+    pub seed: u64,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub brokers: Vec<BrokerRef>,
+    pub topics: Vec<TopicView>,
+    pub partitions: Vec<PartitionRef>,
+    pub replicas: Vec<ReplicaRef>,
+    /// Every node that can send messages, in lane order.
+    pub nodes: Vec<String>,
+    pub tail_cells: usize,
+    pub layout: FrameLayout,
+    pub frame_len: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TopicView {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: usize,
+    pub config: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsSample {
+    pub time_ms: i64,
+    pub under_replicated_partitions: u32,
+    pub offline_partitions_count: u32,
+    pub isr_shrinks: u64,
+    pub isr_expands: u64,
+    pub acknowledged: u64,
+    pub failed: u64,
+    pub produce_latency_p50_ms: Option<i64>,
+    pub produce_latency_p99_ms: Option<i64>,
+    /// Sum over readers of (leader HW − reader position).
+    pub consumer_lag: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub current: MetricsSample,
+    pub produce_errors: BTreeMap<String, u64>,
+    pub history: Vec<MetricsSample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub seq: usize,
+    pub time_ms: i64,
+    pub node: String,
+    pub category: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InvariantsView {
+    pub ok: bool,
+    pub violations: Vec<crate::checker::Violation>,
+    pub lost_acknowledged_writes: usize,
+}
+
+pub struct Playground {
+    pub cs: CheckedSim,
+    scenario: Scenario,
+    /// Scenario steps with a future `at_ms`, in order.
+    pending: Vec<(i64, Command)>,
+    structure_key: String,
+    structure_version: u64,
+    frame: Vec<f64>,
+    tails: Vec<i32>,
+    history: Vec<MetricsSample>,
+    next_sample_ms: i64,
+    last_sample_acked: usize,
+}
+
+impl Playground {
+    /// From a scenario file's text (the default scenario when `None`), with an optional seed override.
+    pub fn new(scenario_json: Option<&str>, seed: Option<u64>) -> Result<Playground, ScenarioError> {
+        let mut scenario = Scenario::parse(scenario_json.unwrap_or(DEFAULT_SCENARIO))?;
+        if let Some(s) = seed {
+            scenario.seed = s;
+        }
+        let mut cs = start(&scenario)?;
+        cs.slow_check_every = SLOW_CHECK_EVERY;
+        let mut p = Playground {
+            cs,
+            pending: vec![],
+            structure_key: String::new(),
+            structure_version: 0,
+            frame: vec![],
+            tails: vec![],
+            history: vec![],
+            next_sample_ms: 0,
+            last_sample_acked: 0,
+            scenario: scenario.clone(),
+        };
+        let now = p.cs.sim.now_ms();
+        for (i, step) in scenario.steps.iter().enumerate() {
+            match step.at_ms {
+                Some(at) if at > now => p.pending.push((at, step.command.clone())),
+                _ => p.cs.apply(step.command.clone()).map_err(|e| ScenarioError {
+                    field: format!("steps[{i}].{}", e.field),
+                    message: format!("{}: {}", e.error, e.message),
+                })?,
+            }
+        }
+        p.pending.sort_by_key(|(t, _)| *t);
+        p.next_sample_ms = p.cs.sim.now_ms();
+        p.sample_metrics();
+        Ok(p)
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.cs.sim.now_ms()
+    }
+
+    /// Applies a user command (JSON text). `run`, `run_until` and `step` advance time.
+    pub fn apply_json(&mut self, json: &str) -> Result<(), CommandError> {
+        let cmd = Command::from_json(json).map_err(|m| CommandError::invalid_request("command", m))?;
+        self.apply(cmd)
+    }
+
+    pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
+        match cmd {
+            Command::Run { ms } => {
+                if !(0..=crate::command::MAX_RUN_MS).contains(&ms) {
+                    return Err(CommandError::invalid_request("ms", format!("run takes 0 to {} ms", crate::command::MAX_RUN_MS)));
+                }
+                self.advance(ms);
+                Ok(())
+            }
+            other => self.cs.apply(other),
+        }
+    }
+
+    /// Advances simulated time by `ms`, applying scenario steps that come due and
+    /// sampling metrics. Returns the number of events processed.
+    pub fn advance(&mut self, ms: i64) -> u64 {
+        let before = self.cs.sim.events_processed;
+        let until = self.now_ms().saturating_add(ms.max(0));
+        loop {
+            let next_step = self.pending.first().map(|(t, _)| *t).filter(|t| *t <= until);
+            let next_sample = self.next_sample_ms.min(until);
+            let target = next_step.map_or(next_sample, |s| s.min(next_sample));
+            self.cs.run_until(target);
+            if self.now_ms() >= self.next_sample_ms {
+                self.sample_metrics();
+            }
+            if let Some(at) = next_step {
+                if self.now_ms() >= at {
+                    let (_, cmd) = self.pending.remove(0);
+                    let _ = self.cs.apply(cmd);
+                }
+            }
+            if self.now_ms() >= until && self.pending.first().is_none_or(|(t, _)| *t > until) {
+                break;
+            }
+        }
+        self.cs.sim.events_processed - before
+    }
+
+    /// Processes exactly one event (or applies the next due scenario step).
+    pub fn step(&mut self) -> bool {
+        if let Some((at, _)) = self.pending.first() {
+            if self.cs.sim.next_event_time().is_none_or(|t| t >= *at) {
+                let (at, cmd) = self.pending.remove(0);
+                self.cs.run_until(at);
+                let _ = self.cs.apply(cmd);
+                return true;
+            }
+        }
+        let more = self.cs.step();
+        if self.now_ms() >= self.next_sample_ms {
+            self.sample_metrics();
+        }
+        more
+    }
+
+    fn sample_metrics(&mut self) {
+        let s = self.current_metrics();
+        self.last_sample_acked = s.acknowledged as usize;
+        self.history.push(s);
+        if self.history.len() > METRICS_KEEP {
+            self.history.remove(0);
+        }
+        self.next_sample_ms = self.now_ms() + METRICS_PERIOD_MS;
+    }
+
+    fn current_metrics(&self) -> MetricsSample {
+        let sim = &self.cs.sim;
+        let now = sim.now_ms();
+        let mut urp = 0;
+        let mut offline = 0;
+        for p in sim.controller.partitions.values() {
+            if p.leader == NO_LEADER {
+                offline += 1;
+            } else if p.isr.len() < p.replicas.len() {
+                urp += 1;
+            }
+        }
+        let mut acked = 0u64;
+        let mut failed = 0u64;
+        let mut recent: Vec<i64> = vec![];
+        for s in sim.producer.sends.values() {
+            match s.outcome {
+                SendOutcome::Acked { at_ms, .. } => {
+                    acked += 1;
+                    if now - at_ms <= 10 * METRICS_PERIOD_MS && s.acks != crate::config::Acks::Zero {
+                        recent.push(at_ms - s.created_ms);
+                    }
+                }
+                SendOutcome::Failed { .. } => failed += 1,
+                SendOutcome::Pending => {}
+            }
+        }
+        recent.sort_unstable();
+        let pct = |p: f64| -> Option<i64> {
+            if recent.is_empty() {
+                None
+            } else {
+                let i = ((recent.len() as f64 - 1.0) * p).round() as usize;
+                Some(recent[i])
+            }
+        };
+        let mut lag = 0;
+        for r in sim.readers.values() {
+            if let Some(st) = sim.controller.partitions.get(&r.tp) {
+                if let Some(log) =
+                    (st.leader != NO_LEADER).then(|| sim.brokers.get(&st.leader).and_then(|b| b.disk().logs.get(&r.tp))).flatten()
+                {
+                    lag += (log.high_watermark() - r.position).max(0);
+                }
+            }
+        }
+        MetricsSample {
+            time_ms: now,
+            under_replicated_partitions: urp,
+            offline_partitions_count: offline,
+            isr_shrinks: sim.controller.isr_shrinks,
+            isr_expands: sim.controller.isr_expands,
+            acknowledged: acked,
+            failed,
+            produce_latency_p50_ms: pct(0.5),
+            produce_latency_p99_ms: pct(0.99),
+            consumer_lag: lag,
+        }
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            current: self.current_metrics(),
+            produce_errors: self.cs.sim.producer.error_counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            history: self.history.clone(),
+        }
+    }
+
+    fn replica_table(&self) -> (Vec<PartitionRef>, Vec<ReplicaRef>) {
+        let mut parts = vec![];
+        let mut reps = vec![];
+        for p in self.cs.sim.controller.partitions.values() {
+            parts.push(PartitionRef {
+                topic: p.tp.topic.clone(),
+                partition: p.tp.partition,
+                replicas: p.replicas.clone(),
+                first_replica: reps.len(),
+            });
+            for &b in &p.replicas {
+                reps.push(ReplicaRef { topic: p.tp.topic.clone(), partition: p.tp.partition, broker: b });
+            }
+        }
+        (parts, reps)
+    }
+
+    /// The structure view; its `version` changes whenever brokers, topics or replicas change.
+    pub fn structure(&mut self) -> Structure {
+        let sim = &self.cs.sim;
+        let brokers: Vec<BrokerRef> = sim.brokers.values().map(|s| BrokerRef { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
+        let topics: Vec<TopicView> = sim
+            .controller
+            .topics
+            .iter()
+            .map(|(name, cfg)| {
+                let parts: Vec<_> = sim.controller.partitions.values().filter(|p| &p.tp.topic == name).collect();
+                TopicView {
+                    name: name.clone(),
+                    partitions: parts.len() as u32,
+                    replication_factor: parts.first().map(|p| p.replicas.len()).unwrap_or(0),
+                    config: cfg.overrides.clone(),
+                }
+            })
+            .collect();
+        let (partitions, replicas) = self.replica_table();
+        let key = format!("{brokers:?}{topics:?}{replicas:?}");
+        if key != self.structure_key {
+            self.structure_key = key;
+            self.structure_version += 1;
+        }
+        let mut nodes = vec!["controller".to_string()];
+        nodes.extend(brokers.iter().map(|b| format!("broker-{}", b.id)));
+        nodes.push("producer-1".into());
+        nodes.extend(sim.readers.keys().map(|r| format!("reader-{r}")));
+        let mut layout = frame_layout();
+        layout.partition_offset = layout.broker_offset + brokers.len() * layout.broker_stride;
+        layout.replica_offset = layout.partition_offset + partitions.len() * layout.partition_stride;
+        let frame_len = layout.replica_offset + replicas.len() * layout.replica_stride;
+        Structure {
+            version: self.structure_version,
+            seed: sim.spec.seed,
+            name: self.scenario.name.clone(),
+            description: self.scenario.description.clone(),
+            brokers,
+            topics,
+            partitions,
+            replicas,
+            nodes,
+            tail_cells: TAIL_CELLS,
+            layout,
+            frame_len,
+        }
+    }
+
+    /// Recomputes the frame buffers; returns (frame, tails).
+    pub fn frame(&mut self) -> (&[f64], &[i32]) {
+        let structure = self.structure();
+        let sim = &self.cs.sim;
+        let l = &structure.layout;
+        self.frame.clear();
+        self.frame.resize(structure.frame_len, 0.0);
+        self.tails.clear();
+        self.tails.resize(structure.replicas.len() * TAIL_CELLS, -1);
+        let f = &mut self.frame;
+        let lost = if sim.producer.sends.is_empty() { 0 } else { lost_acknowledged_writes(sim).len() };
+        let (mut acked, mut failed, mut pending) = (0.0, 0.0, 0.0);
+        for s in sim.producer.sends.values() {
+            match s.outcome {
+                SendOutcome::Acked { .. } => acked += 1.0,
+                SendOutcome::Failed { .. } => failed += 1.0,
+                SendOutcome::Pending => pending += 1.0,
+            }
+        }
+        let header = [
+            sim.now_ms() as f64,
+            sim.events_processed as f64,
+            structure.version as f64,
+            structure.brokers.len() as f64,
+            structure.partitions.len() as f64,
+            structure.replicas.len() as f64,
+            sim.in_flight_count() as f64,
+            self.cs.checker.violations.len() as f64,
+            (sim.events_dropped + sim.events.len()) as f64,
+            acked,
+            failed,
+            pending,
+            lost as f64,
+            sim.controller.unclean_elections as f64,
+            sim.controller.isr_shrinks as f64,
+            sim.controller.isr_expands as f64,
+        ];
+        f[..header.len()].copy_from_slice(&header);
+        for (i, b) in structure.brokers.iter().enumerate() {
+            let o = l.broker_offset + i * l.broker_stride;
+            let slot = &sim.brokers[&b.id];
+            let led = sim.controller.partitions.values().filter(|p| p.leader == b.id).count();
+            let disk = slot.disk();
+            f[o] = b.id as f64;
+            f[o + 1] = status_code(slot.status());
+            f[o + 2] = led as f64;
+            f[o + 3] = disk.logs.values().map(|x| x.log_end_offset()).sum::<i64>() as f64;
+            f[o + 4] = disk.logs.values().map(|x| x.log_end_offset() - x.durable_end_offset()).sum::<i64>() as f64;
+        }
+        for (pi, pr) in structure.partitions.iter().enumerate() {
+            let tp = TopicPartition::new(&pr.topic, pr.partition);
+            let st = &sim.controller.partitions[&tp];
+            let o = l.partition_offset + pi * l.partition_stride;
+            let leader_log = (st.leader != NO_LEADER).then(|| sim.brokers.get(&st.leader).and_then(|b| b.disk().logs.get(&tp))).flatten();
+            let leader_leo = leader_log.map(|x| x.log_end_offset());
+            let max_leo = pr
+                .replicas
+                .iter()
+                .filter_map(|b| sim.brokers.get(b).and_then(|s| s.disk().logs.get(&tp)))
+                .map(|x| x.log_end_offset())
+                .max()
+                .unwrap_or(0);
+            let tail_base = (max_leo - TAIL_CELLS as i64).max(0);
+            f[o] = st.leader as f64;
+            f[o + 1] = st.leader_epoch as f64;
+            f[o + 2] = st.partition_epoch as f64;
+            f[o + 3] = st.isr.len() as f64;
+            f[o + 4] = st.elr.len() as f64;
+            f[o + 5] = if st.leader == NO_LEADER { 1.0 } else { 0.0 };
+            f[o + 6] = if st.leader != NO_LEADER && st.isr.len() < st.replicas.len() { 1.0 } else { 0.0 };
+            f[o + 7] = leader_log.map(|x| x.high_watermark()).unwrap_or(-1) as f64;
+            f[o + 8] = tail_base as f64;
+            // The leader's view of each follower (for lag in ms).
+            let leader_state = sim
+                .brokers
+                .get(&st.leader)
+                .and_then(|b| b.process.as_ref())
+                .and_then(|p| p.partitions.get(&tp))
+                .and_then(|p| p.leader_state.as_ref());
+            for (k, &b) in pr.replicas.iter().enumerate() {
+                let ri = pr.first_replica + k;
+                let o = l.replica_offset + ri * l.replica_stride;
+                let slot = &sim.brokers[&b];
+                let log = slot.disk().logs.get(&tp);
+                f[o] = b as f64;
+                f[o + 1] = if log.is_some() { 1.0 } else { 0.0 };
+                if let Some(log) = log {
+                    let hw = if slot.process.is_some() {
+                        log.high_watermark()
+                    } else {
+                        slot.disk().read_hw_checkpoint().get(&tp).copied().unwrap_or(0)
+                    };
+                    f[o + 2] = log.log_start_offset() as f64;
+                    f[o + 3] = log.log_end_offset() as f64;
+                    f[o + 4] = hw as f64;
+                    f[o + 5] = log.durable_end_offset() as f64;
+                    f[o + 11] = log.latest_epoch().unwrap_or(-1) as f64;
+                    let cells = &mut self.tails[ri * TAIL_CELLS..(ri + 1) * TAIL_CELLS];
+                    for r in log.read(tail_base, tail_base + TAIL_CELLS as i64, TAIL_CELLS) {
+                        cells[(r.offset - tail_base) as usize] = r.leader_epoch;
+                    }
+                }
+                f[o + 6] = if st.isr.contains(&b) { 1.0 } else { 0.0 };
+                f[o + 7] = if st.elr.contains(&b) { 1.0 } else { 0.0 };
+                f[o + 8] = if st.leader == b { 1.0 } else { 0.0 };
+                f[o + 9] = match (leader_leo, log) {
+                    (Some(lleo), Some(log)) if st.leader != b => (lleo - log.log_end_offset()) as f64,
+                    _ => -1.0,
+                };
+                f[o + 10] = match leader_state.and_then(|ls| ls.remote.get(&b)) {
+                    Some(rs) if st.leader != b && rs.last_caught_up_time_ms > 0 => (sim.now_ms() - rs.last_caught_up_time_ms) as f64,
+                    _ => -1.0,
+                };
+            }
+        }
+        (&self.frame, &self.tails)
+    }
+
+    /// Event-log lines with `seq` ≥ `from` (at most `max`).
+    pub fn events_since(&self, from: usize, max: usize) -> Vec<EventView> {
+        let sim = &self.cs.sim;
+        let first = sim.events_dropped;
+        let start = from.max(first) - first;
+        sim.events
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(max)
+            .map(|(i, e)| EventView {
+                seq: first + i,
+                time_ms: e.time_ms,
+                node: e.node.to_string(),
+                category: e.category,
+                message: e.message.clone(),
+            })
+            .collect()
+    }
+
+    pub fn invariants(&self) -> InvariantsView {
+        InvariantsView {
+            ok: self.cs.checker.violations.is_empty(),
+            violations: self.cs.checker.violations.clone(),
+            lost_acknowledged_writes: lost_acknowledged_writes(&self.cs.sim).len(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        self.cs.sim.describe(None)
+    }
+
+    /// Current configuration: broker defaults in force, per-broker overrides, topics, producer.
+    pub fn configs(&self) -> serde_json::Value {
+        let sim = &self.cs.sim;
+        let brokers: BTreeMap<String, BTreeMap<String, String>> =
+            sim.brokers.iter().map(|(id, s)| (id.to_string(), s.config.overrides.clone())).collect();
+        serde_json::json!({
+            "cluster": sim.spec.broker_config.overrides,
+            "brokers": brokers,
+            "producer": sim.producer.config,
+            "workload": sim.workload,
+            "network": { "min_latency_ms": sim.network.min_latency_ms, "max_latency_ms": sim.network.max_latency_ms, "loss": sim.network.loss, "cuts": sim.network.cuts.iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect::<Vec<_>>() },
+            "elr_enabled": sim.spec.elr_enabled,
+        })
+    }
+
+    pub fn config_defs() -> &'static [crate::config::ConfigDef] {
+        CONFIG_DEFS
+    }
+
+    pub fn trace_hash_hex(&self) -> String {
+        format!("{:016x}", self.cs.sim.trace_hash())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_playground_starts_produces_and_fills_the_frame() {
+        let mut p = Playground::new(None, Some(7)).unwrap();
+        let s = p.structure();
+        assert_eq!((s.brokers.len(), s.partitions.len(), s.replicas.len()), (3, 3, 9));
+        p.advance(5_000);
+        let s = p.structure();
+        let (frame, tails) = p.frame();
+        assert_eq!(frame.len(), s.frame_len);
+        assert_eq!(tails.len(), 9 * TAIL_CELLS);
+        assert!(frame[9] >= 15.0, "about 4 records/s acknowledged: {}", frame[9]);
+        let l = &s.layout;
+        for r in 0..9 {
+            let o = l.replica_offset + r * l.replica_stride;
+            assert_eq!(frame[o + 1], 1.0, "every replica has a log");
+            assert!(frame[o + 4] <= frame[o + 3], "HW ≤ LEO");
+        }
+        assert!(tails.iter().any(|&e| e == 0), "records of epoch 0 in the tails");
+        assert!(p.invariants().ok);
+        assert!(p.metrics().history.len() >= 5);
+    }
+
+    #[test]
+    fn crashing_a_leader_shows_a_new_leader_with_a_higher_epoch_in_the_frame() {
+        let mut p = Playground::new(None, Some(3)).unwrap();
+        p.advance(2_000);
+        let s = p.structure();
+        let l = s.layout.clone();
+        let leader = p.frame().0[l.partition_offset] as i32;
+        p.apply_json(&format!(r#"{{"type":"crash_broker","broker":{leader}}}"#)).unwrap();
+        p.advance(12_000);
+        let f = p.frame().0;
+        assert_ne!(f[l.partition_offset] as i32, leader);
+        assert_eq!(f[l.partition_offset + 1], 1.0, "leader epoch 1");
+        let e = p.apply_json(r#"{"type":"crash_broker"}"#).unwrap_err();
+        assert!(e.message.contains("broker"));
+        assert!(p.events_since(0, 1000).iter().any(|e| e.message.contains("elects broker")));
+    }
+
+    #[test]
+    fn timed_scenario_steps_are_applied_when_their_time_comes() {
+        let text = r#"{"brokers": 3, "topics": [{"name": "t", "partitions": 1, "replication_factor": 3, "assignment": {"0": [1,2,3]}}],
+            "steps": [{"at_ms": 5000, "type": "crash_broker", "broker": 1}]}"#;
+        let mut p = Playground::new(Some(text), Some(1)).unwrap();
+        p.advance(4_000);
+        assert!(p.cs.sim.brokers[&1].process.is_some());
+        p.advance(2_000);
+        assert!(p.cs.sim.brokers[&1].process.is_none());
+    }
+}
