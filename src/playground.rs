@@ -677,7 +677,7 @@ mod tests {
             assert_eq!(frame[o + 1], 1.0, "every replica has a log");
             assert!(frame[o + 4] <= frame[o + 3], "HW ≤ LEO");
         }
-        assert!(tails.iter().any(|&e| e == 0), "records of epoch 0 in the tails");
+        assert!(tails.contains(&0), "records of epoch 0 in the tails");
         assert!(p.invariants().ok);
         assert!(p.metrics().history.len() >= 5);
     }
