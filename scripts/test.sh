@@ -47,7 +47,8 @@ if [ -d www ] && [ -f src/wasm.rs ]; then
 
   stage "wasm browser tests (wasm-pack test --headless --chrome)"
   # Without CHROMEDRIVER the test runner looks for geckodriver first.
-  TMPDIR="$SCRATCH" CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome
+  # --release: the golden runs check invariants after every event, too slow unoptimized.
+  TMPDIR="$SCRATCH" CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=180 wasm-pack test --headless --chrome --release
 
   if [ -f tests/e2e/run.mjs ]; then
     # The e2e test loads the RELEASE build (wasm-opt'd): only a real page load catches a broken

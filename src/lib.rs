@@ -12,6 +12,7 @@ pub mod config;
 pub mod controller;
 pub mod effects;
 pub mod errors;
+pub mod golden;
 pub mod ids;
 pub mod log;
 pub mod playground;
@@ -19,6 +20,8 @@ pub mod protocol;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use command::Command;
 pub use sim::{ClusterSpec, Sim};

@@ -600,6 +600,16 @@ impl Playground {
         (&self.frame, &self.tails)
     }
 
+    /// The frame buffer filled by the last [`Playground::frame`].
+    pub fn frame_buf(&self) -> &[f64] {
+        &self.frame
+    }
+
+    /// The log-tail buffer filled by the last [`Playground::frame`].
+    pub fn tails(&self) -> &[i32] {
+        &self.tails
+    }
+
     /// Event-log lines with `seq` ≥ `from` (at most `max`).
     pub fn events_since(&self, from: usize, max: usize) -> Vec<EventView> {
         let sim = &self.cs.sim;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Cluster behaviour beyond the durability stories: placement, describe,
 //! validation, controlled shutdown, leader elections, zombies, checkpoints, flushes.
 mod common;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The durability stories of the issue, each as a scenario with exact outcomes.
 mod common;
 use common::*;

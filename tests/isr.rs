@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The ISR, watched in a running cluster: who leaves, who stays, who returns.
 mod common;
 use common::*;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Seed sweep under safe settings (acks=all, min.insync.replicas=2, unclean
 //! election off, leader-epoch truncation): random workloads and fault schedules
 //! (crash, restart, clean shutdown, GC pause, two-way and one-way cuts, slow and

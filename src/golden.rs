@@ -1,0 +1,41 @@
+//! Golden runs: fixed scenarios and seeds whose trace hashes are recorded in
+//! `tests/golden/trace_hashes.json` by the native suite and checked again in the
+//! browser (wasm), so native and wasm runs are shown to be identical.
+
+use crate::playground::Playground;
+
+pub struct GoldenCase {
+    pub name: &'static str,
+    pub scenario: Option<&'static str>,
+    pub seed: u64,
+    pub run_ms: i64,
+}
+
+pub const GOLDEN_CASES: &[GoldenCase] = &[
+    GoldenCase { name: "default-playground-seed-42-60s", scenario: None, seed: 42, run_ms: 60_000 },
+    GoldenCase { name: "quickstart", scenario: Some(include_str!("../scenarios/quickstart.json")), seed: 42, run_ms: 0 },
+    GoldenCase {
+        name: "unclean-leader-election",
+        scenario: Some(include_str!("../scenarios/unclean-leader-election.json")),
+        seed: 7,
+        run_ms: 5_000,
+    },
+    GoldenCase {
+        name: "kip-101-legacy-truncation",
+        scenario: Some(include_str!("../scenarios/kip-101-legacy-truncation.json")),
+        seed: 3,
+        run_ms: 0,
+    },
+];
+
+/// Runs one golden case and returns its trace hash (hex).
+pub fn run_case(c: &GoldenCase) -> String {
+    let mut p = Playground::new(c.scenario, Some(c.seed)).expect("golden scenario is valid");
+    // Timed steps of scenario files run to completion first, then the extra time.
+    let last_step = p.scenario().steps.iter().filter_map(|s| s.at_ms).max().unwrap_or(0);
+    if last_step > p.now_ms() {
+        p.advance(last_step - p.now_ms());
+    }
+    p.advance(c.run_ms);
+    p.trace_hash_hex()
+}

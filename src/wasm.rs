@@ -1,0 +1,177 @@
+//! The browser facade: the only file that knows wasm-bindgen. It wraps
+//! [`crate::playground::Playground`]; every input is validated and every error
+//! comes back as a JS exception with a clear message, never a panic.
+
+use crate::playground::Playground as Core;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+}
+
+/// Reports panics to the console and to `globalThis.__kafkaPlaygroundPanic(message)`
+/// when the page defines it, so a bug never leaves the page silently dead.
+fn panic_hook(info: &std::panic::PanicHookInfo<'_>) {
+    let msg = format!("kafka-playground engine panicked: {info}");
+    console_error(&msg);
+    let global = js_sys::global();
+    if let Ok(f) = js_sys::Reflect::get(&global, &JsValue::from_str("__kafkaPlaygroundPanic")) {
+        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+            let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&msg));
+        }
+    }
+}
+
+/// Installs the panic hook (once; called by the constructor).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(panic_hook)));
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot encode view: {e}")))
+}
+
+/// Largest seed accepted (JavaScript numbers are exact up to 2^53).
+const MAX_SEED: f64 = 9_007_199_254_740_991.0;
+
+fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        return 1;
+    }
+    u64::from_le_bytes(b) & ((1u64 << 53) - 1)
+}
+
+/// The engine handle the page holds.
+#[wasm_bindgen]
+pub struct Playground {
+    core: Core,
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// `scenario`: a scenario file's JSON text (the default playground when absent);
+    /// `seed`: an integer in [0, 2^53) (chosen at random when absent).
+    #[wasm_bindgen(constructor)]
+    pub fn new(scenario: Option<String>, seed: Option<f64>) -> Result<Playground, JsError> {
+        install_panic_hook();
+        let seed = match seed {
+            None => random_seed(),
+            Some(s) if s.is_finite() && s >= 0.0 && s <= MAX_SEED && s.fract() == 0.0 => s as u64,
+            Some(s) => return Err(JsError::new(&format!("seed: expected an integer in [0, 2^53), got {s}"))),
+        };
+        let core = Core::new(scenario.as_deref(), Some(seed)).map_err(|e| JsError::new(&format!("scenario {e}")))?;
+        Ok(Playground { core })
+    }
+
+    /// Applies one command given as JSON text, e.g. `{"type":"crash_broker","broker":2}`.
+    pub fn apply(&mut self, command: &str) -> Result<(), JsError> {
+        if command.len() > 64 * 1024 {
+            return Err(JsError::new("command: larger than 64 KiB"));
+        }
+        self.core.apply_json(command).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Advances simulated time; returns the number of events processed.
+    pub fn advance(&mut self, ms: f64) -> Result<f64, JsError> {
+        if !ms.is_finite() || ms < 0.0 || ms > crate::command::MAX_RUN_MS as f64 {
+            return Err(JsError::new(&format!("ms: expected 0 to {} ms, got {ms}", crate::command::MAX_RUN_MS)));
+        }
+        Ok(self.core.advance(ms.floor() as i64) as f64)
+    }
+
+    /// Processes one event; false when nothing is left to do.
+    pub fn step(&mut self) -> bool {
+        self.core.step()
+    }
+
+    #[wasm_bindgen(js_name = nowMs)]
+    pub fn now_ms(&self) -> f64 {
+        self.core.now_ms() as f64
+    }
+
+    /// Brokers, topics, partitions, replicas and the frame layout (changes rarely; see `version`).
+    pub fn structure(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.core.structure())
+    }
+
+    /// Recomputes the frame (and the log tails); returns the address of its `f64` buffer in wasm memory
+    /// (read it with `new Float64Array(wasmMemory().buffer, ptr, frameLen())`).
+    pub fn frame(&mut self) -> u32 {
+        self.core.frame().0.as_ptr() as u32
+    }
+
+    #[wasm_bindgen(js_name = frameLen)]
+    pub fn frame_len(&self) -> u32 {
+        self.core.frame_buf().len() as u32
+    }
+
+    /// Address of the log-tail buffer (`i32` leader epochs, -1 = no record) filled by the last `frame()`.
+    #[wasm_bindgen(js_name = tailsPtr)]
+    pub fn tails_ptr(&self) -> u32 {
+        self.core.tails().as_ptr() as u32
+    }
+
+    #[wasm_bindgen(js_name = tailsLen)]
+    pub fn tails_len(&self) -> u32 {
+        self.core.tails().len() as u32
+    }
+
+    /// Event-log lines with `seq` ≥ `from` (at most `max`).
+    #[wasm_bindgen(js_name = eventsSince)]
+    pub fn events_since(&self, from: f64, max: u32) -> Result<JsValue, JsError> {
+        let from = if from.is_finite() && from >= 0.0 { from as usize } else { 0 };
+        to_js(&self.core.events_since(from, max.min(5_000) as usize))
+    }
+
+    /// Messages on the wire: from, to, kind, sent_ms, deliver_at_ms.
+    #[wasm_bindgen(js_name = inFlight)]
+    pub fn in_flight(&self, max: u32) -> Result<JsValue, JsError> {
+        let v: Vec<_> = self.core.cs.sim.in_flight().into_iter().take(max as usize).collect();
+        to_js(&v)
+    }
+
+    pub fn metrics(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.metrics())
+    }
+
+    pub fn invariants(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.invariants())
+    }
+
+    /// `kafka-topics.sh --describe` output.
+    pub fn describe(&self) -> String {
+        self.core.describe()
+    }
+
+    pub fn configs(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.configs())
+    }
+
+    /// Every config key with scope, default, allowed values and meaning (for tooltips).
+    #[wasm_bindgen(js_name = configDefs)]
+    pub fn config_defs() -> Result<JsValue, JsError> {
+        to_js(&Core::config_defs())
+    }
+
+    #[wasm_bindgen(js_name = traceHash)]
+    pub fn trace_hash(&self) -> String {
+        self.core.trace_hash_hex()
+    }
+
+    /// The seed of this run (an integer below 2^53).
+    pub fn seed(&self) -> f64 {
+        self.core.cs.sim.spec.seed as f64
+    }
+}
+
+/// The module's memory, for reading `frame()` and `tailsPtr()` buffers. (Not named
+/// `memory`: that name is the module's own memory export, which the JS glue uses.)
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}

@@ -1,0 +1,64 @@
+#![cfg(target_arch = "wasm32")]
+//! The wasm facade in a real browser (`wasm-pack test --headless --chrome`):
+//! commands, views, errors, and determinism against the native trace hashes.
+use kafka_playground::golden::{run_case, GOLDEN_CASES};
+use kafka_playground::wasm::Playground;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn wasm_runs_give_the_native_trace_hashes() {
+    let golden: std::collections::BTreeMap<String, String> = serde_json::from_str(include_str!("golden/trace_hashes.json")).unwrap();
+    assert_eq!(golden.len(), GOLDEN_CASES.len());
+    for c in GOLDEN_CASES {
+        assert_eq!(run_case(c), golden[c.name], "{} differs between wasm and native", c.name);
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_facade_runs_commands_and_fills_views() {
+    let mut p = Playground::new(None, Some(5.0)).unwrap();
+    assert_eq!(p.seed(), 5.0);
+    assert!(p.advance(3_000.0).unwrap() > 0.0);
+    p.apply(r#"{"type":"crash_broker","broker":1}"#).unwrap();
+    p.advance(12_000.0).unwrap();
+    let ptr = p.frame();
+    assert!(ptr != 0);
+    assert!(p.frame_len() > 16);
+    assert!(p.tails_len() > 0);
+    assert!(p.describe().contains("Topic: orders"));
+    assert!(p.structure().unwrap().is_object());
+    assert!(p.metrics().unwrap().is_object());
+    assert!(p.invariants().unwrap().is_object());
+    assert!(p.events_since(0.0, 100).unwrap().is_array());
+    assert!(p.in_flight(100).unwrap().is_array());
+    assert_eq!(p.trace_hash().len(), 16);
+}
+
+#[wasm_bindgen_test]
+fn bad_input_is_an_exception_naming_the_field_never_a_panic() {
+    assert!(Playground::new(Some("{\"brokers\": 99}".into()), Some(1.0)).is_err());
+    assert!(Playground::new(None, Some(-1.0)).is_err());
+    assert!(Playground::new(None, Some(f64::NAN)).is_err());
+    let mut p = Playground::new(None, Some(1.0)).unwrap();
+    assert!(p.apply("not json").is_err());
+    assert!(p.apply(r#"{"type":"crash_broker","broker":77}"#).is_err());
+    assert!(p.apply(r#"{"type":"set_broker_config","key":"min.insync.replicas","value":0}"#).is_err());
+    assert!(p.advance(-5.0).is_err());
+    assert!(p.advance(f64::INFINITY).is_err());
+    // Still alive after all that.
+    assert!(p.advance(100.0).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn the_prng_gives_the_pinned_native_values_and_the_sim_runs_in_wasm() {
+    let mut r = kafka_playground::sim::rng::Rng::new(0);
+    assert_eq!(r.next_u64(), 0x99EC5F36CB75F2B4);
+    let spec = kafka_playground::sim::ClusterSpec::new(1, 3);
+    let mut sim = kafka_playground::sim::Sim::new(spec).unwrap();
+    for _ in 0..1000 {
+        sim.step();
+    }
+    assert!(sim.now_ms() > 0);
+}
