@@ -45,6 +45,9 @@ if [ -d www ] && [ -f src/wasm.rs ]; then
   rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
   trap 'rm -rf "$SCRATCH"' EXIT
 
+  stage "cargo clippy (wasm32)"
+  cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
   stage "wasm browser tests (wasm-pack test --headless --chrome)"
   # Without CHROMEDRIVER the test runner looks for geckodriver first.
   # --release: the golden runs check invariants after every event, too slow unoptimized.

@@ -61,7 +61,7 @@ impl Playground {
         install_panic_hook();
         let seed = match seed {
             None => random_seed(),
-            Some(s) if s.is_finite() && s >= 0.0 && s <= MAX_SEED && s.fract() == 0.0 => s as u64,
+            Some(s) if (0.0..=MAX_SEED).contains(&s) && s.fract() == 0.0 => s as u64,
             Some(s) => return Err(JsError::new(&format!("seed: expected an integer in [0, 2^53), got {s}"))),
         };
         let core = Core::new(scenario.as_deref(), Some(seed)).map_err(|e| JsError::new(&format!("scenario {e}")))?;
