@@ -20,7 +20,7 @@ serve_page() {
   # binaryen (fails here); Debian's binaryen (wasm-opt 108) produces a module that breaks at init().
   export PATH="$ROOT/node_modules/.bin:$PATH"
   echo "== wasm build (wasm-pack build --target web --release) =="
-  wasm-pack build --target web --release
+  bash scripts/build-web.sh
   echo "== serving $ROOT (Ctrl-C to stop) =="
   exec node scripts/serve.mjs "$ROOT"
 }

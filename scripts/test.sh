@@ -57,7 +57,7 @@ if [ -d www ] && [ -f src/wasm.rs ]; then
     # The e2e test loads the RELEASE build (wasm-opt'd): only a real page load catches a broken
     # wasm-opt output, `wasm-pack test` never runs wasm-opt.
     stage "web release build (wasm-pack build --target web --release)"
-    wasm-pack build --target web --release
+    bash scripts/build-web.sh
 
     stage "e2e tests (node tests/e2e/run.mjs)"
     TMPDIR="$SCRATCH" node tests/e2e/run.mjs
