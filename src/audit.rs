@@ -39,8 +39,13 @@ pub fn replica_log<'a>(sim: &'a Sim, broker: BrokerId, tp: &TopicPartition) -> O
 
 /// Acknowledged writes that are no longer where they were acknowledged.
 pub fn lost_acknowledged_writes(sim: &Sim) -> Vec<LostWrite> {
+    lost_acknowledged_writes_from(sim, 0)
+}
+
+/// The same, looking only at writes with an id ≥ `from_write_id`.
+pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostWrite> {
     let mut lost = vec![];
-    for s in sim.producer.sends.values() {
+    for s in sim.producer.sends.range(from_write_id..).map(|(_, s)| s) {
         let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
         let Some(p) = s.partition else { continue };
         let tp = TopicPartition::new(&s.topic, p);

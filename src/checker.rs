@@ -11,7 +11,7 @@
 //! * `AcknowledgedWriteLost` — an acknowledged write is gone (audit).
 //! * `ConsumerSawReplacedRecord` — a reader saw a record that the leader no longer has at that offset.
 
-use crate::audit::{lost_acknowledged_writes, replica_log};
+use crate::audit::replica_log;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -47,8 +47,19 @@ fn loss_reason(sim: &Sim, tp: &str, lost: &[crate::audit::LostWrite]) -> &'stati
 pub struct Checker {
     pub violations: Vec<Violation>,
     reported: BTreeSet<(&'static str, String)>,
-    leaders_by_epoch: BTreeMap<(TopicPartition, i32), BrokerId>,
-    leader_hw: BTreeMap<(TopicPartition, BrokerId, i32), i64>,
+    /// Leader of each (partition, leader epoch) seen so far.
+    leaders_by_epoch: BTreeMap<TopicPartition, BTreeMap<i32, BrokerId>>,
+    /// Last HW seen on each (partition, leader, epoch).
+    leader_hw: BTreeMap<TopicPartition, (BrokerId, i32, i64)>,
+    controller_log_seen: usize,
+    /// LogMatching progress per (partition, broker a, broker b): verified below `offset`
+    /// while both logs had these truncation counts.
+    verified: BTreeMap<(TopicPartition, BrokerId, BrokerId), (i64, u64, u64)>,
+    /// State of the world at the last full audit (disruption key).
+    audit_key: Option<(usize, u64, u64)>,
+    /// Writes below this id were final and present at the last audit.
+    audit_from_write_id: u64,
+    audited_seen: BTreeMap<u32, usize>,
 }
 
 impl Checker {
@@ -58,40 +69,64 @@ impl Checker {
         }
     }
 
-    /// Cheap invariants (every step).
+    fn note_leader(&mut self, tp: &TopicPartition, epoch: i32, broker: BrokerId, now: i64, by_controller: bool) {
+        let prev = match self.leaders_by_epoch.get_mut(tp) {
+            Some(m) => *m.entry(epoch).or_insert(broker),
+            None => {
+                self.leaders_by_epoch.entry(tp.clone()).or_default().insert(epoch, broker);
+                broker
+            }
+        };
+        if prev != broker {
+            let msg = if by_controller {
+                format!("{tp} had leaders {prev} and {broker} in the same leader epoch {epoch}")
+            } else {
+                format!("brokers {prev} and {broker} both led {tp} in leader epoch {epoch}")
+            };
+            self.report("TwoLeadersInOneEpoch", format!("{tp}@{epoch}"), now, msg);
+        }
+    }
+
+    /// Cheap invariants (every step): the controller's view when its metadata changed,
+    /// and the broker that handled the last event (every broker after a command).
     pub fn check_fast(&mut self, sim: &Sim) {
+        self.check_fast_nodes(sim, sim.last_node);
+    }
+
+    /// `node`: only that node changed (`None`: look at every broker).
+    fn check_fast_nodes(&mut self, sim: &Sim, node: Option<crate::ids::NodeId>) {
         let now = sim.now_ms();
-        for (tp, st) in &sim.controller.partitions {
-            if st.leader != NO_LEADER && !st.isr.contains(&st.leader) {
-                self.report(
-                    "LeaderNotInIsr",
-                    format!("{tp}@{}", st.leader_epoch),
-                    now,
-                    format!("leader {} of {tp} is not in its ISR [{}]", st.leader, crate::controller::join(&st.isr)),
-                );
-            }
-            if let Some(b) = st.isr.iter().find(|b| !st.replicas.contains(b)) {
-                self.report(
-                    "IsrNotSubsetOfReplicas",
-                    format!("{tp}"),
-                    now,
-                    format!("ISR of {tp} names broker {b}, which is not a replica"),
-                );
-            }
-            if st.leader != NO_LEADER {
-                let prev = *self.leaders_by_epoch.entry((tp.clone(), st.leader_epoch)).or_insert(st.leader);
-                if prev != st.leader {
+        if sim.controller.log.len() != self.controller_log_seen {
+            self.controller_log_seen = sim.controller.log.len();
+            for (tp, st) in &sim.controller.partitions {
+                if st.leader != NO_LEADER && !st.isr.contains(&st.leader) {
                     self.report(
-                        "TwoLeadersInOneEpoch",
+                        "LeaderNotInIsr",
                         format!("{tp}@{}", st.leader_epoch),
                         now,
-                        format!("{tp} had leaders {prev} and {} in the same leader epoch {}", st.leader, st.leader_epoch),
+                        format!("leader {} of {tp} is not in its ISR [{}]", st.leader, crate::controller::join(&st.isr)),
                     );
+                }
+                if let Some(b) = st.isr.iter().find(|b| !st.replicas.contains(b)) {
+                    self.report(
+                        "IsrNotSubsetOfReplicas",
+                        format!("{tp}"),
+                        now,
+                        format!("ISR of {tp} names broker {b}, which is not a replica"),
+                    );
+                }
+                if st.leader != NO_LEADER {
+                    self.note_leader(tp, st.leader_epoch, st.leader, now, true);
                 }
             }
         }
-        for (b, slot) in &sim.brokers {
-            let Some(p) = &slot.process else { continue };
+        let brokers: Vec<BrokerId> = match node {
+            Some(crate::ids::NodeId::Broker(b)) => vec![b],
+            Some(_) => vec![],
+            None => sim.brokers.keys().copied().collect(),
+        };
+        for b in brokers {
+            let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
             for (tp, part) in &p.partitions {
                 let Some(log) = p.disk.logs.get(tp) else { continue };
                 if log.high_watermark() > log.log_end_offset() {
@@ -103,35 +138,34 @@ impl Checker {
                     );
                 }
                 if part.is_leader() {
-                    let prev = *self.leaders_by_epoch.entry((tp.clone(), part.leader_epoch)).or_insert(*b);
-                    if prev != *b {
-                        self.report(
-                            "TwoLeadersInOneEpoch",
-                            format!("{tp}@{}", part.leader_epoch),
-                            now,
-                            format!("brokers {prev} and {b} both led {tp} in leader epoch {}", part.leader_epoch),
-                        );
-                    }
-                    let key = (tp.clone(), *b, part.leader_epoch);
+                    self.note_leader(tp, part.leader_epoch, b, now, false);
                     let hw = log.high_watermark();
-                    if let Some(&last) = self.leader_hw.get(&key) {
-                        if hw < last {
-                            self.report(
-                                "LeaderHighWatermarkDecreased",
-                                format!("{tp}/{b}/{}", part.leader_epoch),
-                                now,
-                                format!("leader {b} of {tp} lowered its HW from {last} to {hw} in epoch {}", part.leader_epoch),
-                            );
+                    let mut decreased = None;
+                    match self.leader_hw.get_mut(tp) {
+                        Some(last) if last.0 == b && last.1 == part.leader_epoch => {
+                            if hw < last.2 {
+                                decreased = Some(last.2);
+                            }
+                            last.2 = hw;
+                        }
+                        Some(last) => *last = (b, part.leader_epoch, hw),
+                        None => {
+                            self.leader_hw.insert(tp.clone(), (b, part.leader_epoch, hw));
                         }
                     }
-                    self.leader_hw.insert(key, hw);
+                    if let Some(prev) = decreased {
+                        let key = format!("{tp}/{b}/{}", part.leader_epoch);
+                        let msg = format!("leader {b} of {tp} lowered its HW from {prev} to {hw} in epoch {}", part.leader_epoch);
+                        self.report("LeaderHighWatermarkDecreased", key, now, msg);
+                    }
                 }
             }
         }
     }
 
-    /// Costly invariants: log agreement, lost writes, consumer-visible records.
-    pub fn check_slow(&mut self, sim: &Sim) {
+    /// Costly invariants: log agreement, lost writes, consumer-visible records. Work is
+    /// incremental; `full` re-verifies everything.
+    pub fn check_slow_with(&mut self, sim: &Sim, full: bool) {
         let now = sim.now_ms();
         for (tp, st) in &sim.controller.partitions {
             // LogMatching over every pair of replicas that are running.
@@ -146,7 +180,16 @@ impl Checker {
                     let (a, la) = live[i];
                     let (b, lb) = live[j];
                     let upto = la.high_watermark().min(lb.high_watermark());
-                    let from = la.log_start_offset().max(lb.log_start_offset());
+                    let mut from = la.log_start_offset().max(lb.log_start_offset());
+                    let key = (tp.clone(), a, b);
+                    if let Some(&(done, ta, tb)) = self.verified.get(&key) {
+                        if !full && ta == la.truncations && tb == lb.truncations {
+                            from = from.max(done);
+                        }
+                    }
+                    if from >= upto {
+                        continue;
+                    }
                     let ra = la.read(from, upto, usize::MAX);
                     let rb = lb.read(from, upto, usize::MAX);
                     if let Some((x, y)) = ra
@@ -159,35 +202,57 @@ impl Checker {
                             x.offset, x.value.as_deref().unwrap_or("null"), x.leader_epoch, y.value.as_deref().unwrap_or("null"), y.leader_epoch
                         ));
                     }
+                    self.verified.insert(key, (upto, la.truncations, lb.truncations));
                 }
             }
         }
-        let lost = lost_acknowledged_writes(sim);
-        if !lost.is_empty() {
-            let mut by_tp: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-            for l in &lost {
-                by_tp.entry(format!("{}-{}", l.topic, l.partition)).or_default().push(l.offset);
-            }
-            for (tp, offs) in by_tp {
-                let n = offs.len();
-                let lo = offs.iter().min().unwrap();
-                let hi = offs.iter().max().unwrap();
-                let reason = loss_reason(sim, &tp, &lost);
-                self.report(
-                    "AcknowledgedWriteLost",
-                    tp.clone(),
-                    now,
-                    format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}: {reason}"),
-                );
+        // Lost writes and replaced records can only appear after a metadata change, a
+        // truncation or a crash/restart: otherwise only new acks and new reads need a look.
+        let truncations: u64 = sim.brokers.values().map(|s| s.disk().logs.values().map(|l| l.truncations).sum::<u64>()).sum();
+        let key = (sim.controller.log.len(), truncations, sim.disruptions);
+        let disrupted = full || self.audit_key != Some(key);
+        self.audit_key = Some(key);
+        let from = if disrupted { 0 } else { self.audit_from_write_id };
+        // Next time start at the oldest write still pending (later ones may still change).
+        self.audit_from_write_id = sim
+            .producer
+            .sends
+            .range(from..)
+            .find(|(_, s)| s.outcome == crate::client::producer::SendOutcome::Pending)
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| sim.producer.sends.keys().next_back().map(|k| k + 1).unwrap_or(0));
+        {
+            let lost = crate::audit::lost_acknowledged_writes_from(sim, from);
+            if !lost.is_empty() {
+                let mut by_tp: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+                for l in &lost {
+                    by_tp.entry(format!("{}-{}", l.topic, l.partition)).or_default().push(l.offset);
+                }
+                for (tp, offs) in by_tp {
+                    let n = offs.len();
+                    let lo = offs.iter().min().unwrap();
+                    let hi = offs.iter().max().unwrap();
+                    let reason = loss_reason(sim, &tp, &lost);
+                    self.report(
+                        "AcknowledgedWriteLost",
+                        tp.clone(),
+                        now,
+                        format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}: {reason}"),
+                    );
+                }
             }
         }
         for r in sim.readers.values() {
+            let start = if disrupted { 0 } else { self.audited_seen.get(&r.id).copied().unwrap_or(0) };
+            self.audited_seen.insert(r.id, r.seen.len());
             let Some(st) = sim.controller.partitions.get(&r.tp) else { continue };
             if st.leader == NO_LEADER {
                 continue;
             }
             let Some(log) = replica_log(sim, st.leader, &r.tp) else { continue };
-            if let Some(s) = r.seen.iter().find(|s| log.record_at(s.offset).is_none_or(|x| x.write_id != s.write_id)) {
+            if let Some(s) =
+                r.seen[start.min(r.seen.len())..].iter().find(|s| log.record_at(s.offset).is_none_or(|x| x.write_id != s.write_id))
+            {
                 self.report(
                     "ConsumerSawReplacedRecord",
                     format!("{}/{}", r.tp, s.offset),
@@ -201,9 +266,15 @@ impl Checker {
         }
     }
 
+    pub fn check_slow(&mut self, sim: &Sim) {
+        self.check_slow_with(sim, false);
+    }
+
+    /// Everything, from scratch.
     pub fn check(&mut self, sim: &Sim) {
-        self.check_fast(sim);
-        self.check_slow(sim);
+        self.controller_log_seen = usize::MAX;
+        self.check_fast_nodes(sim, None);
+        self.check_slow_with(sim, true);
     }
 
     pub fn names(&self) -> BTreeSet<&'static str> {

@@ -30,6 +30,10 @@ pub const DEFAULT_SCENARIO: &str = r#"{
   "steps": [ { "type": "set_workload", "topic": "orders", "records_per_sec": 4, "keys": 8 } ]
 }"#;
 
+/// The benchmark workload (page `?preset=bench`, `kafka-bench`): 6 brokers × 24 partitions × RF 3,
+/// 500 acks=all records/s over 64 keys.
+pub const BENCH_SCENARIO: &str = r#"{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}"#;
+
 /// How many offsets of each replica's log tail the frame carries.
 pub const TAIL_CELLS: usize = 48;
 /// Metric samples are taken every this many simulated ms.

@@ -176,12 +176,17 @@ impl Broker {
         self.status == BrokerStatus::Stopped
     }
 
+    fn topic_config_ref(&self, topic: &str) -> Option<&TopicConfig> {
+        self.metadata.topics.get(topic)
+    }
+
+    #[allow(dead_code)]
     fn topic_config(&self, topic: &str) -> TopicConfig {
         self.metadata.topics.get(topic).cloned().unwrap_or_default()
     }
 
     fn min_isr(&self, topic: &str) -> i64 {
-        self.topic_config(topic).min_insync_replicas(&self.config)
+        self.topic_config_ref(topic).map(|t| t.min_insync_replicas(&self.config)).unwrap_or(self.config.min_insync_replicas)
     }
 
     fn eligible_fn(&self, tp: &TopicPartition) -> impl Fn(BrokerId) -> bool + '_ {
@@ -652,7 +657,8 @@ impl Broker {
             return;
         }
         let epoch = part.leader_epoch;
-        let flush_messages = self.topic_config(&tp.topic).flush_messages(&self.config);
+        let flush_messages =
+            self.topic_config_ref(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
         let log = self.disk.logs.get_mut(&tp).unwrap();
         let (first, last) = log.append_as_leader(&records, epoch, now_ms);
         if log.unflushed_messages() >= flush_messages {
@@ -866,7 +872,12 @@ impl Broker {
         for pr in partitions {
             let tp = pr.tp.clone();
             let Some(fpart) = self.fetchers.get_mut(&leader).and_then(|f| f.partitions.get_mut(&tp)) else { continue };
-            let flush_messages = self.metadata.topics.get(&tp.topic).cloned().unwrap_or_default().flush_messages(&self.config);
+            let flush_messages = self
+                .metadata
+                .topics
+                .get(&tp.topic)
+                .map(|t| t.flush_messages(&self.config))
+                .unwrap_or(self.config.log_flush_interval_messages);
             let Some(log) = self.disk.logs.get_mut(&tp) else { continue };
             match pr.error {
                 KafkaError::NONE => {
@@ -1051,9 +1062,9 @@ impl Broker {
             self.next_os_flush_ms = now_ms + self.config.os_flush_interval_ms;
         }
         // flush.ms (the log flusher)
-        let topics = self.metadata.topics.clone();
+        let topics = &self.metadata.topics;
         for (tp, log) in self.disk.logs.iter_mut() {
-            let flush_ms = topics.get(&tp.topic).cloned().unwrap_or_default().flush_ms(&self.config);
+            let flush_ms = topics.get(&tp.topic).map(|t| t.flush_ms(&self.config)).unwrap_or(self.config.log_flush_interval_ms);
             if log.unflushed_messages() > 0 && now_ms.saturating_sub(log.last_flush_ms()) >= flush_ms {
                 log.flush(now_ms);
             }

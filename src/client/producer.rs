@@ -71,6 +71,10 @@ pub struct Producer {
     pub sends: BTreeMap<u64, SendRecord>,
     /// Failed produce attempts by Kafka error name (retried or not).
     pub error_counts: BTreeMap<&'static str, u64>,
+    /// Write ids in creation order (creation times never decrease); finished ones are
+    /// dropped from the front lazily, so expiry and wake-ups look only at the front.
+    order: VecDeque<u64>,
+    pending_count: usize,
 }
 
 impl Producer {
@@ -89,6 +93,8 @@ impl Producer {
             round_robin: 0,
             sends: BTreeMap::new(),
             error_counts: BTreeMap::new(),
+            order: VecDeque::new(),
+            pending_count: 0,
         }
     }
 
@@ -110,6 +116,8 @@ impl Producer {
             },
         );
         self.unresolved.push_back(write_id);
+        self.order.push_back(write_id);
+        self.pending_count += 1;
         self.resolve();
     }
 
@@ -140,7 +148,26 @@ impl Producer {
     }
 
     pub fn pending(&self) -> usize {
-        self.sends.values().filter(|s| s.outcome == SendOutcome::Pending).count()
+        self.pending_count
+    }
+
+    /// Records a final outcome of a pending send.
+    fn finish(&mut self, id: u64, outcome: SendOutcome) {
+        if let Some(s) = self.sends.get_mut(&id) {
+            if s.outcome == SendOutcome::Pending {
+                self.pending_count -= 1;
+            }
+            s.outcome = outcome;
+        }
+    }
+
+    fn trim_order(&mut self) {
+        while let Some(id) = self.order.front() {
+            if self.sends.get(id).is_some_and(|s| s.outcome == SendOutcome::Pending) {
+                break;
+            }
+            self.order.pop_front();
+        }
     }
 
     pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
@@ -187,7 +214,7 @@ impl Producer {
             if self.config.acks == Acks::Zero {
                 // acks=0: the send completes as soon as it is on the wire, offset unknown.
                 for id in ids {
-                    self.sends.get_mut(&id).unwrap().outcome = SendOutcome::Acked { offset: -1, at_ms: now_ms };
+                    self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
                 }
             } else {
                 self.busy.insert(tp.clone());
@@ -207,7 +234,7 @@ impl Producer {
                 t = t.min(self.retry_at.get(tp).copied().unwrap_or(now_ms));
             }
         }
-        for s in self.sends.values().filter(|s| s.outcome == SendOutcome::Pending) {
+        if let Some(s) = self.order.front().and_then(|id| self.sends.get(id)) {
             t = t.min(s.created_ms + self.config.delivery_timeout_ms);
         }
         t.max(now_ms + 1)
@@ -216,12 +243,25 @@ impl Producer {
     /// `delivery.timeout.ms`: queued records that are too old fail.
     fn expire(&mut self, now_ms: i64, out: &mut Out) {
         let limit = self.config.delivery_timeout_ms;
-        let in_flight: BTreeSet<u64> = self.in_flight.values().flat_map(|f| f.write_ids.iter().copied()).collect();
+        self.trim_order();
         let mut expired = vec![];
-        for s in self.sends.values_mut() {
-            if s.outcome == SendOutcome::Pending && now_ms - s.created_ms >= limit && !in_flight.contains(&s.write_id) {
-                s.outcome = SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms };
-                expired.push(s.write_id);
+        let mut candidates = vec![];
+        for id in &self.order {
+            let s = &self.sends[id];
+            if now_ms - s.created_ms < limit {
+                break; // creation order: the rest are younger
+            }
+            if s.outcome == SendOutcome::Pending {
+                candidates.push(*id);
+            }
+        }
+        if !candidates.is_empty() {
+            let in_flight: BTreeSet<u64> = self.in_flight.values().flat_map(|f| f.write_ids.iter().copied()).collect();
+            for id in candidates {
+                if !in_flight.contains(&id) {
+                    self.finish(id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
+                    expired.push(id);
+                }
             }
         }
         if !expired.is_empty() {
@@ -247,7 +287,8 @@ impl Producer {
             if retriable && (s.attempts as i64) <= self.config.retries && within {
                 requeue.push(*id);
             } else {
-                s.outcome = SendOutcome::Failed { error: if within { error } else { KafkaError::DELIVERY_TIMEOUT }, at_ms: now_ms };
+                let e = if within { error } else { KafkaError::DELIVERY_TIMEOUT };
+                self.finish(*id, SendOutcome::Failed { error: e, at_ms: now_ms });
             }
         }
         if !requeue.is_empty() {
@@ -282,8 +323,7 @@ impl Producer {
                     if let Some(f) = self.in_flight.remove(&correlation_id) {
                         self.busy.remove(&f.tp);
                         for (i, id) in f.write_ids.iter().enumerate() {
-                            let s = self.sends.get_mut(id).unwrap();
-                            s.outcome = SendOutcome::Acked { offset: base_offset + i as i64, at_ms: now_ms };
+                            self.finish(*id, SendOutcome::Acked { offset: base_offset + i as i64, at_ms: now_ms });
                         }
                     }
                 } else {

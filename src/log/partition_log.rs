@@ -23,6 +23,9 @@ pub struct PartitionLog {
     high_watermark: i64,
     unflushed_messages: i64,
     last_flush_ms: i64,
+    /// Times records were removed from the end (truncation, power loss): lets checkers
+    /// know when previously verified records may have changed.
+    pub truncations: u64,
 }
 
 impl PartitionLog {
@@ -38,6 +41,7 @@ impl PartitionLog {
             high_watermark: 0,
             unflushed_messages: 0,
             last_flush_ms: now_ms,
+            truncations: 0,
         }
     }
 
@@ -144,6 +148,7 @@ impl PartitionLog {
         let keep = self.records.partition_point(|r| r.offset < offset);
         let removed = self.records.len() - keep;
         self.records.truncate(keep);
+        self.truncations += 1;
         self.log_end_offset = offset;
         self.durable_end_offset = self.durable_end_offset.min(offset);
         self.recovery_point = self.recovery_point.min(offset);
@@ -156,6 +161,7 @@ impl PartitionLog {
     /// `UnifiedLog.truncateFullyAndStartAt`: the follower is so far behind the
     /// leader's log start that it drops everything and starts there.
     pub fn truncate_fully_and_start_at(&mut self, offset: i64) {
+        self.truncations += 1;
         self.records.clear();
         self.log_start_offset = offset;
         self.log_end_offset = offset;
@@ -185,6 +191,7 @@ impl PartitionLog {
     pub fn lose_page_cache(&mut self) {
         let durable = self.durable_end_offset;
         if durable < self.log_end_offset {
+            self.truncations += 1;
             let keep = self.records.partition_point(|r| r.offset < durable);
             self.records.truncate(keep);
             self.log_end_offset = durable.max(self.log_start_offset);

@@ -175,6 +175,10 @@ pub struct Sim {
     pub command_log: Vec<(i64, Command)>,
     pub workload: Option<Workload>,
     workload_rng: Rng,
+    /// The node whose state the last event could have changed (for incremental checks).
+    pub last_node: Option<NodeId>,
+    /// Bumped on every crash, restart, shutdown and pause change (for incremental checks).
+    pub disruptions: u64,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -232,6 +236,8 @@ impl Sim {
             command_log: vec![],
             workload: None,
             workload_rng: root.fork("workload"),
+            last_node: None,
+            disruptions: 0,
             spec,
         };
         for b in sim.spec.brokers.clone() {
@@ -424,6 +430,12 @@ impl Sim {
     pub fn step(&mut self) -> bool {
         let Some((t, _seq, ev)) = self.queue.pop() else { return false };
         self.now_ms = t;
+        self.last_node = match &ev {
+            Ev::Deliver { to, .. } => Some(*to),
+            Ev::Wake { node, .. } => Some(*node),
+            Ev::Resume { broker } => Some(NodeId::Broker(*broker)),
+            Ev::WorkloadTick { .. } => Some(NodeId::Producer(PRODUCER_ID)),
+        };
         self.events_processed += 1;
         match ev {
             Ev::Deliver { from, to, msg, to_incarnation, .. } => {
@@ -651,6 +663,8 @@ impl Sim {
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         let logged = cmd.clone();
         let now = self.now_ms;
+        self.last_node = None; // a command may touch anything
+        self.disruptions += 1;
         match cmd {
             Command::CreateTopic { name, partitions, replication_factor, config, assignment } => {
                 self.create_topic(&name, partitions, replication_factor, &config, assignment.as_ref())?;
