@@ -39,6 +39,8 @@ const MIME = {
 
 const isInside = (root, p) => p === root || p.startsWith(root + path.sep);
 
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'";
+
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
   res.end(body);
@@ -92,6 +94,8 @@ function makeHandler(rootReal) {
         'Content-Length': st.size,
         'Cache-Control': 'no-store', // always the freshly built wasm
         'X-Content-Type-Options': 'nosniff',
+        // The playground must run without 'unsafe-eval' or inline code (only wasm compilation).
+        ...(type.startsWith('text/html') ? { 'Content-Security-Policy': CSP } : {}),
       });
       if (req.method === 'HEAD') return res.end();
       const stream = fs.createReadStream(real);

@@ -169,6 +169,12 @@ impl Playground {
     }
 }
 
+/// The benchmark scenario (6 brokers × 24 partitions × RF 3; the page's `?preset=bench`).
+#[wasm_bindgen(js_name = benchScenario)]
+pub fn bench_scenario() -> String {
+    crate::playground::BENCH_SCENARIO.to_string()
+}
+
 /// The module's memory, for reading `frame()` and `tailsPtr()` buffers. (Not named
 /// `memory`: that name is the module's own memory export, which the JS glue uses.)
 #[wasm_bindgen(js_name = wasmMemory)]

@@ -1,0 +1,70 @@
+// Browser half of `npm run bench`: in headless Chromium, the wasm engine's throughput on the
+// benchmark workload (the same scenario and seed as `kafka-bench`: equal trace hashes prove it),
+// the page's frame time at 1x and 100x on the 6 brokers x 24 partitions x RF 3 preset, and the
+// gzipped sizes of what a visitor downloads. Prints one JSON object.
+import { chromium } from 'playwright-core';
+import { startServer } from '../scripts/serve.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const simMs = Number(process.argv[2] || 60000);
+const frameSeconds = Number(process.argv[3] || 8);
+const gz = (f) => zlib.gzipSync(fs.readFileSync(path.join(root, f)), { level: 9 }).length;
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.round((s.length - 1) * p))] : null;
+};
+
+const server = await startServer({ root, port: 0 });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const result = { engine: 'wasm (headless Chromium)' };
+try {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  await page.goto(`${server.url}?preset=bench&seed=1&autoplay=0`);
+  await page.waitForFunction(() => globalThis.__playground);
+  // Three runs on fresh engines; report the fastest, as kafka-bench does.
+  const runs = await page.evaluate(async (ms) => {
+    const mod = await import('./pkg/kafka_playground.js');
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      const scenario = mod.benchScenario();
+      const p = new mod.Playground(scenario, 1);
+      const t0 = performance.now();
+      const events = p.advance(ms);
+      const secs = (performance.now() - t0) / 1000;
+      const acked = p.metrics().current.acknowledged;
+      out.push({ rps: acked / secs, eps: events / secs, events, hash: p.traceHash() });
+      p.free();
+    }
+    return out;
+  }, simMs);
+  const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+  Object.assign(result, { simulated_ms: simMs, records_per_sec: Math.round(best.rps), events_per_sec: Math.round(best.eps), events: best.events, trace_hash: best.hash });
+
+  for (const speed of [1, 100]) {
+    await page.goto(`${server.url}?preset=bench&seed=1&speed=${speed}`);
+    await page.waitForFunction(() => globalThis.__frameStats && globalThis.__frameStats.samples.length > 10);
+    await page.evaluate(() => { globalThis.__frameStats.samples.length = 0; });
+    await page.waitForTimeout(frameSeconds * 1000);
+    const stats = await page.evaluate(() => ({ samples: globalThis.__frameStats.samples.slice(), now: globalThis.__playground.nowMs() }));
+    result[`frame_ms_${speed}x`] = { p50: +pct(stats.samples, 0.5).toFixed(2), p95: +pct(stats.samples, 0.95).toFixed(2), frames: stats.samples.length };
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+const js = fs.readdirSync(path.join(root, 'www')).filter((f) => f.endsWith('.js')).map((f) => `www/${f}`);
+const css = fs.readdirSync(path.join(root, 'www')).filter((f) => f.endsWith('.css')).map((f) => `www/${f}`);
+result.sizes_gzip_bytes = {
+  wasm: gz('pkg/kafka_playground_bg.wasm'),
+  wasm_raw: fs.statSync(path.join(root, 'pkg/kafka_playground_bg.wasm')).size,
+  js_css: [...js, ...css, 'index.html', 'pkg/kafka_playground.js'].reduce((n, f) => n + gz(f), 0),
+};
+console.log(JSON.stringify(result));
