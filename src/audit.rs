@@ -81,3 +81,37 @@ pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostW
     }
     lost
 }
+
+/// Counts lost acknowledged writes incrementally: a full recount only after something
+/// that can lose writes (a metadata change, a truncation, a crash or a command);
+/// otherwise only writes that became final since the last count are examined.
+#[derive(Debug, Default, Clone)]
+pub struct LostCounter {
+    key: Option<(usize, u64, u64)>,
+    from_write_id: u64,
+    lost: usize,
+}
+
+impl LostCounter {
+    pub fn count(&mut self, sim: &Sim) -> usize {
+        let truncations: u64 = sim.brokers.values().map(|s| s.disk().logs.values().map(|l| l.truncations).sum::<u64>()).sum();
+        let key = (sim.controller.log.len(), truncations, sim.disruptions);
+        if self.key != Some(key) {
+            self.key = Some(key);
+            self.from_write_id = 0;
+            self.lost = 0;
+        }
+        let from = self.from_write_id;
+        self.lost += lost_acknowledged_writes_from(sim, from).len();
+        // Writes before the oldest pending one are final: they are not looked at again.
+        self.from_write_id = sim
+            .producer
+            .sends
+            .range(from..)
+            .find(|(_, s)| s.outcome == SendOutcome::Pending)
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| sim.producer.sends.keys().next_back().map(|k| k + 1).unwrap_or(0));
+        // A pending write examined now was not counted (only acknowledged ones are).
+        self.lost
+    }
+}

@@ -8,7 +8,6 @@
 //!   plus the tail of every replica's log as leader epochs in an `i32` buffer. The
 //!   page reads both straight out of wasm memory, so a frame costs no JSON.
 
-use crate::audit::lost_acknowledged_writes;
 use crate::client::producer::SendOutcome;
 use crate::command::Command;
 use crate::config::CONFIG_DEFS;
@@ -234,6 +233,7 @@ pub struct Playground {
     history: Vec<MetricsSample>,
     next_sample_ms: i64,
     last_sample_acked: usize,
+    lost: crate::audit::LostCounter,
 }
 
 impl Playground {
@@ -255,6 +255,7 @@ impl Playground {
             history: vec![],
             next_sample_ms: 0,
             last_sample_acked: 0,
+            lost: Default::default(),
             scenario: scenario.clone(),
         };
         let now = p.cs.sim.now_ms();
@@ -365,19 +366,15 @@ impl Playground {
                 urp += 1;
             }
         }
-        let mut acked = 0u64;
-        let mut failed = 0u64;
+        let acked = sim.producer.acked_count as u64;
+        let failed = sim.producer.failed_count as u64;
+        // Latency of writes acknowledged in the last 10 s (among the newest 5000 sends).
         let mut recent: Vec<i64> = vec![];
-        for s in sim.producer.sends.values() {
-            match s.outcome {
-                SendOutcome::Acked { at_ms, .. } => {
-                    acked += 1;
-                    if now - at_ms <= 10 * METRICS_PERIOD_MS && s.acks != crate::config::Acks::Zero {
-                        recent.push(at_ms - s.created_ms);
-                    }
+        for s in sim.producer.sends.values().rev().take(5_000) {
+            if let SendOutcome::Acked { at_ms, .. } = s.outcome {
+                if now - at_ms <= 10 * METRICS_PERIOD_MS && s.acks != crate::config::Acks::Zero {
+                    recent.push(at_ms - s.created_ms);
                 }
-                SendOutcome::Failed { .. } => failed += 1,
-                SendOutcome::Pending => {}
             }
         }
         recent.sort_unstable();
@@ -457,7 +454,7 @@ impl Playground {
             })
             .collect();
         let (partitions, replicas) = self.replica_table();
-        let key = format!("{brokers:?}{topics:?}{replicas:?}");
+        let key = format!("{brokers:?}{topics:?}{replicas:?}{:?}", sim.readers.keys().collect::<Vec<_>>());
         if key != self.structure_key {
             self.structure_key = key;
             self.structure_version += 1;
@@ -495,16 +492,9 @@ impl Playground {
         self.frame.resize(structure.frame_len, 0.0);
         self.tails.clear();
         self.tails.resize(structure.replicas.len() * TAIL_CELLS, -1);
+        let lost = self.lost.count(sim);
         let f = &mut self.frame;
-        let lost = if sim.producer.sends.is_empty() { 0 } else { lost_acknowledged_writes(sim).len() };
-        let (mut acked, mut failed, mut pending) = (0.0, 0.0, 0.0);
-        for s in sim.producer.sends.values() {
-            match s.outcome {
-                SendOutcome::Acked { .. } => acked += 1.0,
-                SendOutcome::Failed { .. } => failed += 1.0,
-                SendOutcome::Pending => pending += 1.0,
-            }
-        }
+        let (acked, failed, pending) = (sim.producer.acked_count as f64, sim.producer.failed_count as f64, sim.producer.pending() as f64);
         let header = [
             sim.now_ms() as f64,
             sim.events_processed as f64,
@@ -576,7 +566,8 @@ impl Playground {
                     let hw = if slot.process.is_some() {
                         log.high_watermark()
                     } else {
-                        slot.disk().read_hw_checkpoint().get(&tp).copied().unwrap_or(0)
+                        // The HW it will start from: the checkpoint, clamped to its log (as Kafka loads it).
+                        slot.disk().read_hw_checkpoint().get(&tp).copied().unwrap_or(0).clamp(log.log_start_offset(), log.log_end_offset())
                     };
                     f[o + 2] = log.log_start_offset() as f64;
                     f[o + 3] = log.log_end_offset() as f64;
@@ -588,7 +579,8 @@ impl Playground {
                         cells[(r.offset - tail_base) as usize] = r.leader_epoch;
                     }
                 }
-                f[o + 6] = if st.isr.contains(&b) { 1.0 } else { 0.0 };
+                // 1-based position in the ISR (the controller's order), 0 = not in the ISR.
+                f[o + 6] = st.isr.iter().position(|&x| x == b).map(|i| i as f64 + 1.0).unwrap_or(0.0);
                 f[o + 7] = if st.elr.contains(&b) { 1.0 } else { 0.0 };
                 f[o + 8] = if st.leader == b { 1.0 } else { 0.0 };
                 f[o + 9] = match (leader_leo, log) {
@@ -634,11 +626,11 @@ impl Playground {
             .collect()
     }
 
-    pub fn invariants(&self) -> InvariantsView {
+    pub fn invariants(&mut self) -> InvariantsView {
         InvariantsView {
             ok: self.cs.checker.violations.is_empty(),
             violations: self.cs.checker.violations.clone(),
-            lost_acknowledged_writes: lost_acknowledged_writes(&self.cs.sim).len(),
+            lost_acknowledged_writes: self.lost.count(&self.cs.sim),
         }
     }
 
@@ -656,13 +648,34 @@ impl Playground {
             "brokers": brokers,
             "producer": sim.producer.config,
             "workload": sim.workload,
-            "network": { "min_latency_ms": sim.network.min_latency_ms, "max_latency_ms": sim.network.max_latency_ms, "loss": sim.network.loss, "cuts": sim.network.cuts.iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect::<Vec<_>>() },
+            "network": {
+                "min_latency_ms": sim.network.min_latency_ms,
+                "max_latency_ms": sim.network.max_latency_ms,
+                "loss": sim.network.loss,
+                "cuts": sim.network.cuts.iter().map(|(a, b)| [a.to_string(), b.to_string()]).collect::<Vec<_>>(),
+                "links": sim.network.links.iter().map(|((a, b), l)| serde_json::json!({"from": a.to_string(), "to": b.to_string(), "extra_latency_ms": l.extra_latency_ms, "loss": l.loss})).collect::<Vec<_>>(),
+            },
             "elr_enabled": sim.spec.elr_enabled,
         })
     }
 
-    pub fn config_defs() -> &'static [crate::config::ConfigDef] {
+    /// Every config key for tooltips and forms; limits as JS-safe numbers (Long.MAX → null).
+    pub fn config_defs() -> Vec<serde_json::Value> {
+        use crate::config::Kind;
+        let num = |v: i64| if v.unsigned_abs() >= (1u64 << 53) { serde_json::Value::Null } else { serde_json::json!(v) };
         CONFIG_DEFS
+            .iter()
+            .map(|d| {
+                let (kind, min, max, choices) = match d.kind {
+                    Kind::Long { min, max } => ("long", num(min), num(max), vec![]),
+                    Kind::Bool => ("boolean", serde_json::Value::Null, serde_json::Value::Null, vec!["true", "false"]),
+                    Kind::Choice(c) => ("choice", serde_json::Value::Null, serde_json::Value::Null, c.to_vec()),
+                    Kind::Ratio => ("ratio", serde_json::json!(0), serde_json::json!(1), vec![]),
+                };
+                let default = if d.default == "9223372036854775807" { "9223372036854775807 (Long.MAX: never)" } else { d.default };
+                serde_json::json!({"key": d.key, "scope": d.scope, "kind": kind, "min": min, "max": max, "choices": choices, "default": default, "broker_synonym": d.broker_synonym, "doc": d.doc})
+            })
+            .collect()
     }
 
     pub fn trace_hash_hex(&self) -> String {
@@ -711,6 +724,22 @@ mod tests {
         let e = p.apply_json(r#"{"type":"crash_broker"}"#).unwrap_err();
         assert!(e.message.contains("broker"));
         assert!(p.events_since(0, 1000).iter().any(|e| e.message.contains("elects broker")));
+    }
+
+    #[test]
+    fn the_incremental_lost_count_agrees_with_a_full_audit() {
+        let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), Some(7)).unwrap();
+        let mut seen_loss = false;
+        for _ in 0..80 {
+            p.advance(500);
+            let full = crate::audit::lost_acknowledged_writes(&p.cs.sim).len();
+            let s = p.structure();
+            let header_lost = p.frame().0[12];
+            assert_eq!(header_lost as usize, full, "at {} ms ({})", p.now_ms(), s.version);
+            assert_eq!(p.invariants().lost_acknowledged_writes, full);
+            seen_loss |= full > 0;
+        }
+        assert!(seen_loss, "the scenario loses acknowledged writes");
     }
 
     #[test]

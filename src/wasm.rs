@@ -139,7 +139,7 @@ impl Playground {
         to_js(&self.core.metrics())
     }
 
-    pub fn invariants(&self) -> Result<JsValue, JsError> {
+    pub fn invariants(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.core.invariants())
     }
 

@@ -75,6 +75,8 @@ pub struct Producer {
     /// dropped from the front lazily, so expiry and wake-ups look only at the front.
     order: VecDeque<u64>,
     pending_count: usize,
+    pub acked_count: usize,
+    pub failed_count: usize,
 }
 
 impl Producer {
@@ -95,6 +97,8 @@ impl Producer {
             error_counts: BTreeMap::new(),
             order: VecDeque::new(),
             pending_count: 0,
+            acked_count: 0,
+            failed_count: 0,
         }
     }
 
@@ -156,6 +160,11 @@ impl Producer {
         if let Some(s) = self.sends.get_mut(&id) {
             if s.outcome == SendOutcome::Pending {
                 self.pending_count -= 1;
+                match outcome {
+                    SendOutcome::Acked { .. } => self.acked_count += 1,
+                    SendOutcome::Failed { .. } => self.failed_count += 1,
+                    SendOutcome::Pending => self.pending_count += 1,
+                }
             }
             s.outcome = outcome;
         }

@@ -54,7 +54,7 @@ try {
   };
   // Simulated time moves by stepping in ms through the page's own controls is slow; use
   // the exposed engine handle for time only, and the UI for every user action.
-  const advance = (ms) => page.evaluate((m) => { globalThis.__playground.advance(m); }, ms);
+  const advance = (ms) => page.evaluate((m) => { globalThis.__advance(m); }, ms);
 
   await check('the page loads under a strict CSP with no console errors', async () => {
     const resp = await page.goto(`${server.url}?seed=42&autoplay=0`);

@@ -1,0 +1,362 @@
+// Control panel, broker fault menu and link faults. Every control sends one engine
+// command (JSON with a "type" tag); errors come back as exceptions and are shown.
+// To add a config control, add a line to CONFIG_CONTROLS.
+import { el } from './render.js';
+
+/**
+ * Config keys with a control: group, key, scope (as in CONFIG_DEFS), and the
+ * allowed values for a <select> (a number field otherwise).
+ */
+const CONFIG_CONTROLS = [
+  { group: 'producer', scope: 'producer', key: 'acks', choices: ['0', '1', 'all'], testid: 'acks' },
+  { group: 'topic', scope: 'topic', key: 'min.insync.replicas' },
+  { group: 'topic', scope: 'topic', key: 'unclean.leader.election.enable', choices: ['false', 'true'] },
+  { group: 'brokers', scope: 'broker', key: 'replica.lag.time.max.ms' },
+  { group: 'brokers', scope: 'broker', key: 'unclean.leader.election.enable', choices: ['false', 'true'] },
+  { group: 'brokers', scope: 'simulation', key: 'sim.truncation.mode', choices: ['leader-epoch', 'high-watermark'] },
+  { group: 'brokers', scope: 'broker', key: 'log.flush.interval.messages', never: true },
+  { group: 'brokers', scope: 'simulation', key: 'sim.os.flush.interval.ms' },
+];
+const LONG_MAX = '9223372036854775807';
+
+/**
+ * Config definitions by "scope:key". From Playground.configDefs(); if that fails,
+ * from the config reference table in the README (generated from the same table).
+ */
+export async function loadDefs(Playground, report) {
+  const defs = new Map();
+  try {
+    for (const d of Playground.configDefs()) {
+      const k = d.kind;
+      const allowed = k === 'bool' ? 'true, false' : k === 'ratio' ? '0–1' : k.choice ? k.choice.join(', ') : k.long ? `${k.long.min}–${k.long.max}` : '';
+      defs.set(`${d.scope}:${d.key}`, { doc: d.doc, def: d.default, allowed });
+    }
+    return defs;
+  } catch (e) {
+    report?.(`Playground.configDefs() failed (${e.message}); tooltips use the README's config table.`);
+  }
+  try {
+    const res = await fetch(new URL('../pkg/README.md', import.meta.url));
+    const text = res.ok ? await res.text() : '';
+    for (const m of text.matchAll(/^\| `([^`]+)` \| (\w+) \| ([^|]+) \| ([^|]+) \| (.+) \|$/gm)) {
+      defs.set(`${m[2]}:${m[1]}`, { doc: m[5].trim(), def: m[3].trim(), allowed: m[4].trim() });
+    }
+  } catch { /* no tooltips then */ }
+  return defs;
+}
+
+function tip(defs, scope, key) {
+  const d = defs.get(`${scope}:${key}`);
+  if (!d) return key;
+  const dflt = d.def === LONG_MAX ? 'Long.MAX (never)' : d.def;
+  const syn = scope === 'topic' ? defs.get(`broker:${key}`) : null; // the broker key it overrides
+  return `${key} (${scope}): ${d.doc}${syn ? ` ${syn.doc}` : ''}\nDefault: ${dflt}.${d.allowed ? ` Allowed: ${d.allowed}.` : ''}`;
+}
+
+function button(text, testid, title) {
+  const b = el('button', '', text);
+  b.type = 'button';
+  if (testid) b.dataset.testid = testid;
+  if (title) b.title = title;
+  return b;
+}
+
+function numberInput(id, testid, min, step) {
+  const i = el('input');
+  i.type = 'number'; i.id = id; i.min = String(min ?? 0); i.step = String(step ?? 1);
+  if (testid) i.dataset.testid = testid;
+  return i;
+}
+
+/** A labelled row: <label> (a Kafka key) + input (+ apply button). */
+function row(labelText, input, extra = [], title = '') {
+  const r = el('div', 'ctl');
+  const lab = el('label', 'key', labelText);
+  lab.htmlFor = input.id;
+  if (title) { lab.title = title; input.title = title; }
+  r.append(lab, input, ...extra);
+  return r;
+}
+
+export class Controls {
+  /** app: {run(cmd) → bool, topic, structure, configs()}; defs from loadDefs. */
+  constructor(root, app, defs) {
+    this.app = app;
+    this.defs = defs;
+    this.inputs = []; // {c, input} for config controls
+    this.dirty = new WeakSet(); // inputs edited but not applied
+    this.groups = {};
+    const group = (id, title, hint) => {
+      const fs = el('fieldset', `group group-${id}`);
+      const lg = el('legend', '', title);
+      if (hint) lg.append(el('span', 'hint', ` ${hint}`));
+      fs.append(lg);
+      root.append(fs);
+      this.groups[id] = fs;
+      return fs;
+    };
+    const prod = group('producer', 'Producer', 'producer-1');
+    const topic = group('topic', 'Topic', '');
+    this.topicHint = topic.querySelector('.hint') || topic.firstChild.appendChild(el('span', 'hint'));
+    group('brokers', 'Brokers', 'all brokers (set_broker_config)');
+    const net = group('network', 'Network', 'every link');
+    const links = group('links', 'Faults: links', 'click a broker header for broker faults');
+
+    // Producer: workload, produce buttons.
+    this.buildConfigs(); // acks goes first in its group
+    const rate = numberInput('ctl-rate', 'rate', 0, 1);
+    const keys = numberInput('ctl-keys', 'keys', 0, 1);
+    keys.setAttribute('aria-label', 'number of keys');
+    const rateApply = button('apply', 'rate-apply', 'set_workload');
+    const wl = () => {
+      const r = Number(rate.value), k = Number(keys.value || 0);
+      if (rate.value === '' || !(r >= 0)) return app.error('records/s: enter a number ≥ 0');
+      if (app.run({ type: 'set_workload', topic: app.topic, records_per_sec: r, keys: Math.floor(k) })) { this.dirty.delete(rate); this.dirty.delete(keys); }
+    };
+    rateApply.addEventListener('click', wl);
+    onEnter(rate, wl); onEnter(keys, wl); markDirty(rate, this.dirty); markDirty(keys, this.dirty);
+    const keysLab = el('label', 'key small', 'keys');
+    keysLab.htmlFor = 'ctl-keys';
+    prod.append(row('records/s', rate, [keysLab, keys, rateApply], 'Steady workload (set_workload): records per second to the topic, keyed with one of `keys` keys (0 = no key, round robin). 0 records/s stops it.'));
+    this.rate = rate; this.keys = keys;
+    const p1 = button('produce 1', 'produce-1', 'Send one record now (produce)');
+    const p10 = button('produce 10', 'produce-10', 'Send ten records now (produce)');
+    p1.addEventListener('click', () => app.run({ type: 'produce', topic: app.topic, count: 1 }));
+    p10.addEventListener('click', () => app.run({ type: 'produce', topic: app.topic, count: 10 }));
+    const bar = el('div', 'ctl buttons');
+    bar.append(p1, p10);
+    prod.append(bar);
+
+    // Topic: which topic, readers.
+    this.topicSel = el('select');
+    this.topicSel.id = 'ctl-topic';
+    this.topicSel.dataset.testid = 'topic';
+    this.topicSel.addEventListener('change', () => { app.topic = this.topicSel.value; this.setStructure(app.structure); app.changed(); });
+    topic.insertBefore(row('topic', this.topicSel, [], 'The topic the producer, topic configs and readers act on.'), topic.children[1]);
+    this.partSel = el('select');
+    this.partSel.id = 'ctl-reader-part';
+    const startReader = button('start reader', 'start-reader', 'start_reader: a consumer of committed records (it reads up to the HW)');
+    startReader.addEventListener('click', () => app.run({ type: 'start_reader', topic: app.topic, partition: Number(this.partSel.value) }));
+    topic.append(row('partition', this.partSel, [startReader], 'Start a reader on this partition.'));
+
+    // Network.
+    const nmin = numberInput('ctl-net-min', 'net-min', 0, 1), nmax = numberInput('ctl-net-max', 'net-max', 0, 1), loss = numberInput('ctl-net-loss', 'net-loss', 0, 0.01);
+    loss.max = '1';
+    const netApply = button('apply', 'net-apply', 'set_network');
+    const applyNet = () => {
+      const cmd = { type: 'set_network' };
+      if (nmin.value !== '') cmd.min_latency_ms = Math.floor(Number(nmin.value));
+      if (nmax.value !== '') cmd.max_latency_ms = Math.floor(Number(nmax.value));
+      if (loss.value !== '') cmd.loss = Number(loss.value);
+      if (app.run(cmd)) [nmin, nmax, loss].forEach((i) => this.dirty.delete(i));
+    };
+    netApply.addEventListener('click', applyNet);
+    [nmin, nmax, loss].forEach((i) => { onEnter(i, applyNet); markDirty(i, this.dirty); });
+    net.append(row('min latency ms', nmin, [], tip(defs, 'simulation', 'sim.network.min.latency.ms')),
+      row('max latency ms', nmax, [], tip(defs, 'simulation', 'sim.network.max.latency.ms')),
+      row('loss', loss, [netApply], tip(defs, 'simulation', 'sim.network.loss')));
+    const slowmo = button('slow motion: 100–300 ms', 'net-slowmo', 'Raise latency so that single messages can be watched travelling');
+    slowmo.addEventListener('click', () => app.run({ type: 'set_network', min_latency_ms: 100, max_latency_ms: 300 }));
+    const fast = button('reset: 1–3 ms', 'net-reset', 'The default latency');
+    fast.addEventListener('click', () => app.run({ type: 'set_network', min_latency_ms: 1, max_latency_ms: 3, loss: 0 }));
+    const nb = el('div', 'ctl buttons');
+    nb.append(slowmo, fast);
+    net.append(nb);
+    this.net = { nmin, nmax, loss };
+
+    // Links: cut / heal / slow / isolate between any two nodes.
+    this.from = el('select'); this.from.id = 'ctl-cut-from'; this.from.dataset.testid = 'cut-from';
+    this.to = el('select'); this.to.id = 'ctl-cut-to'; this.to.dataset.testid = 'cut-to';
+    const oneWay = el('input'); oneWay.type = 'checkbox'; oneWay.id = 'ctl-one-way'; oneWay.dataset.testid = 'cut-one-way';
+    const owLab = el('label', 'small', 'one way (from → to only)'); owLab.htmlFor = 'ctl-one-way';
+    links.append(row('from', this.from), row('to', this.to), el('div', 'ctl'));
+    links.lastChild.append(oneWay, owLab);
+    const pair = () => ({ from: this.from.value, to: this.to.value, one_way: oneWay.checked });
+    const cut = button('cut', 'cut', 'cut_link: messages on the link are dropped');
+    const heal = button('heal', 'heal', 'heal_link');
+    const isolate = button('isolate “from”', 'isolate', 'isolate: cut every link to and from the “from” node');
+    const healAll = button('heal all', 'heal-all', 'heal_all: restore every link, remove slow links');
+    cut.addEventListener('click', () => app.run({ type: 'cut_link', ...pair() }));
+    heal.addEventListener('click', () => app.run({ type: 'heal_link', ...pair() }));
+    isolate.addEventListener('click', () => app.run({ type: 'isolate', node: this.from.value }));
+    healAll.addEventListener('click', () => app.run({ type: 'heal_all' }));
+    const lb = el('div', 'ctl buttons');
+    lb.append(cut, heal, isolate, healAll);
+    links.append(lb);
+    const slowMs = numberInput('ctl-slow-ms', 'slow-ms', 0, 100);
+    slowMs.value = '500';
+    const slow = button('slow link', 'slow', 'slow_link: add this latency to the link');
+    slow.addEventListener('click', () => app.run({ type: 'slow_link', ...pair(), extra_latency_ms: Math.floor(Number(slowMs.value) || 0) }));
+    links.append(row('extra latency ms', slowMs, [slow]));
+  }
+
+  buildConfigs() {
+    const { defs } = this;
+    for (const c of CONFIG_CONTROLS) {
+      const id = `ctl-${c.scope}-${c.key}`;
+      const testid = c.testid || `${c.scope === 'topic' ? 'topic-config' : 'config'}-${c.key}`;
+      let input;
+      if (c.choices) {
+        input = el('select');
+        for (const v of c.choices) input.append(el('option', '', v));
+        input.addEventListener('change', () => this.apply(c, input));
+      } else {
+        input = el('input');
+        input.type = 'text';
+        input.inputMode = 'numeric';
+        input.autocomplete = 'off';
+        input.size = 8;
+        if (c.never) input.placeholder = 'never';
+        onEnter(input, () => this.apply(c, input));
+        markDirty(input, this.dirty);
+      }
+      input.id = id;
+      input.dataset.testid = testid;
+      const extra = [];
+      if (!c.choices) {
+        const b = button('apply', `${testid}-apply`, `Apply ${c.key}`);
+        b.addEventListener('click', () => this.apply(c, input));
+        extra.push(b);
+      }
+      this.groups[c.group].append(row(c.key, input, extra, tip(defs, c.scope, c.key)));
+      this.inputs.push({ c, input });
+    }
+  }
+
+  /** Sends the command for one config control. */
+  apply(c, input) {
+    let v = input.value.trim();
+    if (c.never && (v === '' || v === 'never')) v = LONG_MAX;
+    if (!c.choices && !/^\d+$/.test(v)) {
+      this.app.error(`${c.key}: enter a whole number`);
+      return;
+    }
+    const cmd = c.scope === 'producer' ? { type: 'set_producer_config', key: c.key, value: v }
+      : c.scope === 'topic' ? { type: 'set_topic_config', topic: this.app.topic, key: c.key, value: v }
+        : { type: 'set_broker_config', key: c.key, value: v };
+    if (this.app.run(cmd)) this.dirty.delete(input);
+  }
+
+  /** New structure: topics, partitions, node names. */
+  setStructure(s) {
+    const { app } = this;
+    if (!s.topics.some((t) => t.name === app.topic)) app.topic = s.topics[0]?.name ?? '';
+    fillSelect(this.topicSel, s.topics.map((t) => t.name), app.topic);
+    this.topicSel.disabled = s.topics.length < 2;
+    const parts = s.partitions.filter((p) => p.topic === app.topic).map((p) => String(p.partition));
+    fillSelect(this.partSel, parts, this.partSel.value || '0');
+    fillSelect(this.from, s.nodes, this.from.value || 'broker-1');
+    fillSelect(this.to, s.nodes, this.to.value || (s.nodes.includes('broker-2') ? 'broker-2' : s.nodes[1]));
+  }
+
+  /** Shows the values in force (skips fields being edited). */
+  sync() {
+    const { app } = this;
+    const cfg = app.configs();
+    const topic = app.structure.topics.find((t) => t.name === app.topic);
+    const brokerVal = (key) => {
+      const vals = new Set(Object.values(cfg.brokers).map((o) => o[key] ?? cfg.cluster[key]));
+      return vals.size === 1 ? [...vals][0] : undefined;
+    };
+    for (const { c, input } of this.inputs) {
+      let v;
+      if (c.scope === 'producer') v = cfg.producer[c.key];
+      else if (c.scope === 'topic') v = topic?.config[c.key] ?? brokerVal(c.key);
+      else v = brokerVal(c.key);
+      v = v ?? this.defs.get(`${c.scope}:${c.key}`)?.def ?? (c.choices ? c.choices[0] : '');
+      if (c.never && (v === LONG_MAX || String(v).startsWith('Long.MAX'))) v = 'never';
+      v = String(v);
+      if (v === '-1' && c.key === 'acks') v = 'all';
+      if (document.activeElement !== input && !this.dirty.has(input) && input.value !== v) input.value = v;
+    }
+    if (this.topicHint) this.topicHint.textContent = ` ${app.topic} (set_topic_config)`;
+    const w = cfg.workload;
+    setIfIdle(this.rate, w && w.topic === app.topic ? w.records_per_sec : 0, this.dirty);
+    setIfIdle(this.keys, w && w.topic === app.topic ? w.keys : 0, this.dirty);
+    setIfIdle(this.net.nmin, cfg.network.min_latency_ms, this.dirty);
+    setIfIdle(this.net.nmax, cfg.network.max_latency_ms, this.dirty);
+    setIfIdle(this.net.loss, cfg.network.loss, this.dirty);
+  }
+}
+
+function setIfIdle(input, v, dirty) {
+  if (document.activeElement !== input && !dirty.has(input) && input.value !== String(v)) input.value = String(v);
+}
+function markDirty(input, dirty) {
+  input.addEventListener('input', () => dirty.add(input));
+}
+function onEnter(input, fn) {
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); fn(); } });
+}
+function fillSelect(sel, values, want) {
+  if ([...sel.options].map((o) => o.value).join() !== values.join()) sel.replaceChildren(...values.map((v) => el('option', '', v)));
+  sel.value = values.includes(want) ? want : values[0] ?? '';
+}
+
+/** The fault menu that opens under a broker's header button. */
+export class BrokerMenu {
+  constructor(stage, app) {
+    this.app = app;
+    this.menu = el('div', 'menu');
+    this.menu.setAttribute('role', 'menu');
+    this.menu.hidden = true;
+    stage.append(this.menu);
+    this.anchor = null;
+    document.addEventListener('pointerdown', (e) => {
+      if (!this.menu.hidden && !this.menu.contains(e.target) && e.target !== this.anchor && !this.anchor?.contains(e.target)) this.close(false);
+    });
+    this.menu.addEventListener('keydown', (e) => {
+      const items = [...this.menu.querySelectorAll('button:not(:disabled)')];
+      const i = items.indexOf(document.activeElement);
+      if (e.key === 'Escape') { e.preventDefault(); this.close(true); }
+      else if (e.key === 'ArrowDown') { e.preventDefault(); items[(i + 1) % items.length]?.focus(); }
+      else if (e.key === 'ArrowUp') { e.preventDefault(); items[(i - 1 + items.length) % items.length]?.focus(); }
+    });
+  }
+
+  /** Opens (or closes, if open for the same broker) the menu for broker `id`. */
+  toggle(id, anchor, status) {
+    if (!this.menu.hidden && this.anchor === anchor) { this.close(true); return; }
+    this.anchor = anchor;
+    const running = status !== 'crashed' && status !== 'stopped';
+    const b = `broker-${id}`;
+    const items = [
+      ['crash', 'Crash: power loss', 'Hard crash. The page cache is lost too: records not yet fsynced are gone.', { type: 'crash_broker', broker: id }, running],
+      ['kill', 'kill -9', 'Only the process dies; the OS keeps the page cache (unflushed records survive).', { type: 'crash_broker', broker: id, keep_page_cache: true }, running],
+      ['shutdown', 'Clean shutdown', 'kafka-server-stop.sh: controlled shutdown moves leaderships away first, then flushes.', { type: 'shutdown_broker', broker: id }, running],
+      ['restart', 'Restart', 'Start the broker again on its disk; it recovers its logs and catches up.', { type: 'restart_broker', broker: id }, !running],
+      ['pause', 'Pause 15 s (GC)', 'A stop-the-world pause of 15 s: the broker neither receives nor acts (zombie leader).', { type: 'pause_broker', broker: id, ms: 15000 }, running && status !== 'paused'],
+      ['resume', 'Resume', 'End the pause now.', { type: 'resume_broker', broker: id }, status === 'paused'],
+      ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
+    ];
+    const head = el('div', 'menu-head', `${b} · ${status.replace('_', ' ')}`);
+    this.menu.replaceChildren(head, ...items.map(([key, text, title, cmd, enabled]) => {
+      const btn = button(text, `${b}-${key}`, title);
+      btn.setAttribute('role', 'menuitem');
+      btn.disabled = !enabled;
+      btn.addEventListener('click', () => { this.close(true); this.app.run(cmd); });
+      return btn;
+    }));
+    this.menu.setAttribute('aria-label', `Faults for ${b}`);
+    this.menu.hidden = false;
+    this.place();
+    anchor.setAttribute('aria-expanded', 'true');
+    this.menu.querySelector('button:not(:disabled)')?.focus();
+  }
+
+  /** Puts the menu under its broker's header (again after a resize). */
+  place() {
+    if (this.menu.hidden || !this.anchor) return;
+    const stageBox = this.menu.parentElement.getBoundingClientRect(), a = this.anchor.getBoundingClientRect();
+    const left = Math.min(a.left - stageBox.left, stageBox.width - this.menu.offsetWidth - 4);
+    this.menu.style.left = `${Math.max(0, left)}px`;
+    this.menu.style.top = `${a.bottom - stageBox.top + 2}px`;
+  }
+
+  close(refocus) {
+    if (this.menu.hidden) return;
+    this.menu.hidden = true;
+    this.anchor?.setAttribute('aria-expanded', 'false');
+    if (refocus) this.anchor?.focus();
+  }
+}

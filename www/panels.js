@@ -1,0 +1,266 @@
+// Text panels, refreshed a few times per second (never per frame): event log,
+// invariants, metrics with sparklines, the describe console, and the
+// screen-reader partition summary (also the e2e test's hook).
+import { el } from './render.js';
+
+export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault'];
+const QUIET = new Set(['produce']); // one line per append: off by default so ISR and election lines stand out
+const MAX_LINES = 2000; // in the DOM
+const KEEP = 20000; // in memory, so a filter can be turned back on
+
+export const fmtT = (ms) => `t+${(ms / 1000).toFixed(3)}`;
+
+/** Event log with category filters and auto-scroll. */
+export class EventLog {
+  constructor(root) {
+    this.all = [];
+    this.on = new Set(CATEGORIES.filter((c) => !QUIET.has(c)));
+    const bar = el('div', 'log-filters');
+    bar.setAttribute('role', 'group');
+    bar.setAttribute('aria-label', 'Show categories');
+    for (const c of CATEGORIES) {
+      const lab = el('label', `chip cat-${c}`);
+      const cb = el('input');
+      cb.type = 'checkbox'; cb.checked = this.on.has(c); cb.dataset.testid = `filter-${c}`;
+      cb.addEventListener('change', () => { cb.checked ? this.on.add(c) : this.on.delete(c); this.rebuild(); });
+      lab.append(cb, ` ${c}`);
+      bar.append(lab);
+    }
+    const auto = el('label', 'chip');
+    this.auto = el('input');
+    this.auto.type = 'checkbox'; this.auto.checked = true;
+    auto.append(this.auto, ' auto-scroll');
+    bar.append(auto);
+    this.box = el('div', 'log');
+    this.box.dataset.testid = 'event-log';
+    this.box.setAttribute('role', 'log');
+    this.box.setAttribute('aria-live', 'off'); // far too chatty to announce
+    this.box.tabIndex = 0;
+    this.box.setAttribute('aria-label', 'Event log');
+    root.append(bar, this.box);
+  }
+
+  line(e) {
+    const d = el('div', `ev cat-${e.category}`);
+    d.append(el('span', 'ev-t', `[${fmtT(e.time_ms)}] `), el('span', 'ev-cat', e.category), ` ${e.node} ${e.message}`);
+    return d;
+  }
+
+  /** Appends new events (in seq order). */
+  add(events) {
+    if (!events.length) return;
+    this.all.push(...events);
+    if (this.all.length > KEEP) this.all.splice(0, this.all.length - KEEP);
+    const frag = document.createDocumentFragment();
+    const shown = events.filter((e) => this.on.has(e.category)).slice(-MAX_LINES);
+    for (const e of shown) frag.append(this.line(e));
+    this.box.append(frag);
+    let extra = this.box.childElementCount - MAX_LINES;
+    while (extra-- > 0) this.box.firstChild.remove();
+    if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
+  }
+
+  note(text) {
+    this.box.append(el('div', 'ev ev-note', text));
+  }
+
+  rebuild() {
+    const frag = document.createDocumentFragment();
+    const shown = this.all.filter((e) => this.on.has(e.category)).slice(-MAX_LINES);
+    for (const e of shown) frag.append(this.line(e));
+    this.box.replaceChildren(frag);
+    if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
+  }
+}
+
+/** Invariant status: green or red with each violation in words, plus lost writes. */
+export class InvariantsPanel {
+  constructor(root) {
+    this.root = root;
+    this.last = '';
+  }
+
+  update(inv) {
+    const key = JSON.stringify(inv);
+    if (key === this.last) return; // a live region: only touch it on change
+    this.last = key;
+    const ok = inv.ok && inv.lost_acknowledged_writes === 0;
+    this.root.dataset.ok = String(inv.ok);
+    this.root.classList.toggle('bad', !ok);
+    const head = el('p', 'inv-head', inv.ok ? '✓ All invariants hold' : `✗ ${inv.violations.length} invariant violation${inv.violations.length === 1 ? '' : 's'}`);
+    const lost = el('p', 'inv-lost', `Lost acknowledged writes: ${inv.lost_acknowledged_writes}`);
+    const kids = [head];
+    if (inv.violations.length) {
+      const ul = el('ul', 'inv-list');
+      for (const v of inv.violations) {
+        const li = el('li');
+        li.append(el('strong', '', v.invariant), ` [${fmtT(v.time_ms)}] ${v.message}`);
+        ul.append(li);
+      }
+      kids.push(ul);
+    }
+    kids.push(lost);
+    this.root.replaceChildren(...kids);
+  }
+}
+
+/** Metrics: numbers plus sparklines of metrics().history. */
+const METRICS = [
+  { name: 'UnderReplicatedPartitions', tip: 'Partitions whose ISR is smaller than their replica set.', get: (m) => m.under_replicated_partitions, bad: (v) => v > 0 },
+  { name: 'OfflinePartitionsCount', tip: 'Partitions without a leader: neither readable nor writable.', get: (m) => m.offline_partitions_count, bad: (v) => v > 0 },
+  { name: 'ISR shrinks / expands', tip: 'Total ISR changes committed by the controller (IsrShrinksPerSec / IsrExpandsPerSec).', get: (m) => m.isr_shrinks, get2: (m) => m.isr_expands, fmt: (m) => `${m.isr_shrinks} / ${m.isr_expands}` },
+  { name: 'Produce latency p50 / p99', tip: 'Send-to-acknowledgement time of writes acknowledged in the last 10 s (ms). acks=all waits for the ISR.', get: (m) => m.produce_latency_p50_ms ?? 0, get2: (m) => m.produce_latency_p99_ms ?? 0, fmt: (m) => (m.produce_latency_p50_ms == null ? '—' : `${m.produce_latency_p50_ms} / ${m.produce_latency_p99_ms} ms`) },
+  { name: 'Acknowledged / failed', tip: 'Producer sends acknowledged and failed for good (chart: acknowledged per second).', rate: true, get: (m) => m.acknowledged, fmt: (m) => `${m.acknowledged} / ${m.failed}`, bad2: (m) => m.failed > 0 },
+  { name: 'Consumer lag', tip: 'Sum over readers of (leader HW − reader position), in records.', get: (m) => m.consumer_lag },
+];
+
+export class MetricsPanel {
+  constructor(root) {
+    this.root = root;
+    this.cards = METRICS.map((def) => {
+      const card = el('div', 'metric');
+      card.title = def.tip;
+      const val = el('div', 'metric-val', '0');
+      const cv = el('canvas', 'spark');
+      cv.setAttribute('aria-hidden', 'true');
+      card.append(el('div', 'metric-name', def.name), val, cv);
+      root.append(card);
+      return { def, card, val, cv };
+    });
+    this.errors = el('p', 'metric-errors');
+    root.append(this.errors);
+    this.lastT = -1;
+  }
+
+  update(m) {
+    for (const c of this.cards) {
+      const cur = m.current;
+      c.val.textContent = c.def.fmt ? c.def.fmt(cur) : String(c.def.get(cur));
+      c.card.classList.toggle('bad', !!(c.def.bad?.(c.def.get(cur)) || c.def.bad2?.(cur)));
+    }
+    const errs = Object.entries(m.produce_errors);
+    this.errors.textContent = errs.length ? `Produce errors: ${errs.map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'Produce errors: none';
+    this.errors.classList.toggle('bad', errs.length > 0);
+    const h = m.history;
+    const t = h.length ? h[h.length - 1].time_ms : -1;
+    if (t === this.lastT) return; // charts change only with a new sample
+    this.lastT = t;
+    for (const c of this.cards) spark(c.cv, h, c.def);
+  }
+}
+
+/** A sparkline (one or two series) of the last 120 samples. */
+function spark(cv, hist, def) {
+  const h = hist.slice(-121);
+  let a = h.map(def.get);
+  if (def.rate) a = a.slice(1).map((v, i) => v - a[i]);
+  const b = def.get2 ? h.map(def.get2) : null;
+  const w = cv.clientWidth || 120, ht = cv.clientHeight || 28, dpr = window.devicePixelRatio || 1;
+  if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(ht * dpr); }
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, ht);
+  const max = Math.max(1, ...a, ...(b || []));
+  const line = (vals, color) => {
+    if (vals.length < 2) return;
+    ctx.strokeStyle = color; ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    vals.forEach((v, i) => {
+      const x = (i / (vals.length - 1)) * (w - 2) + 1, y = ht - 2 - (v / max) * (ht - 4);
+      i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+    });
+    ctx.stroke();
+  };
+  if (b) line(b, '#e8710a');
+  line(a, '#1a73e8');
+}
+
+/** `kafka-topics.sh --describe` in a <pre>. */
+export function updateDescribe(pre, text) {
+  if (pre.textContent !== text) pre.textContent = text;
+}
+
+/** Parses describe output: "topic-p" → {leader, isr: [..], elr: [..]} (the ISR order is only here). */
+export function parseDescribe(text) {
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('\t')) continue;
+    const kv = {};
+    for (const part of line.trim().split('\t')) {
+      const i = part.indexOf(': ');
+      if (i > 0) kv[part.slice(0, i)] = part.slice(i + 2);
+      else if (part.endsWith(':')) kv[part.slice(0, -1)] = '';
+    }
+    const list = (s) => (s ? s.split(',').filter(Boolean) : []);
+    out.set(`${kv.Topic}-${kv.Partition}`, { leader: kv.Leader, isr: list(kv.Isr), elr: list(kv.Elr) });
+  }
+  return out;
+}
+
+/**
+ * The accessible partition summary: one element per partition, attributes
+ * (data-leader, data-leader-epoch, data-isr) and words kept current.
+ */
+export class PartitionSummary {
+  constructor(root) {
+    this.root = root;
+    this.items = [];
+  }
+
+  setStructure(s) {
+    this.items = s.partitions.map((p) => {
+      const li = el('li');
+      li.dataset.testid = `partition-${p.topic}-${p.partition}`;
+      return li;
+    });
+    this.root.replaceChildren(...this.items);
+  }
+
+  update(s, idx, f, desc) {
+    const L = s.layout;
+    s.partitions.forEach((p, pi) => {
+      const li = this.items[pi];
+      const po = L.partition_offset + pi * L.partition_stride;
+      const lead = f[po + idx.p.leader];
+      const leader = lead < 0 ? 'none' : String(lead);
+      const epoch = String(f[po + idx.p.leader_epoch]);
+      const name = `${p.topic}-${p.partition}`;
+      const d = desc.get(name);
+      let isr = d ? d.isr : [];
+      if (!d) { // fall back to the frame (replica order)
+        isr = p.replicas.filter((b, k) => f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.in_isr] > 0).map(String);
+      }
+      const behind = [];
+      p.replicas.forEach((b, k) => {
+        const ro = L.replica_offset + (p.first_replica + k) * L.replica_stride;
+        if (f[ro + idx.r.in_isr] > 0) return;
+        const rec = f[ro + idx.r.lag_records], ms = f[ro + idx.r.lag_ms];
+        behind.push(rec < 0 && ms < 0 ? `broker ${b}` : `broker ${b}${rec >= 0 ? ` ${rec} records` : ''}${ms >= 0 ? ` ${(ms / 1000).toFixed(1)} s` : ''} behind`);
+      });
+      const hw = f[po + idx.p.leader_high_watermark];
+      const text = `${name}: ${leader === 'none' ? 'no leader (offline)' : `leader broker ${leader}`}, leader epoch ${epoch}, in-sync replicas ${isr.join(', ') || 'none'}` +
+        `${hw >= 0 ? `, high watermark ${hw}` : ''}${behind.length ? `; out of sync: ${behind.join('; ')}` : ''}${d && d.elr.length ? `; ELR ${d.elr.join(', ')}` : ''}.`;
+      if (li.dataset.leader !== leader) li.dataset.leader = leader;
+      if (li.dataset.leaderEpoch !== epoch) li.dataset.leaderEpoch = epoch;
+      const isrs = isr.join(',');
+      if (li.dataset.isr !== isrs) li.dataset.isr = isrs;
+      if (li.textContent !== text) li.textContent = text;
+    });
+  }
+}
+
+/** One replica in words (the canvas tooltip). */
+export function replicaText(s, idx, f, pi, broker, status) {
+  const L = s.layout, p = s.partitions[pi];
+  const k = p.replicas.indexOf(broker);
+  const ro = L.replica_offset + (p.first_replica + k) * L.replica_stride;
+  const v = (name) => f[ro + idx.r[name]];
+  const name = `${p.topic}-${p.partition}`;
+  if (!v('present')) return `broker-${broker} (${status}) has no log for ${name}.`;
+  const role = v('is_leader') ? `the LEADER (leader epoch ${f[L.partition_offset + pi * L.partition_stride + idx.p.leader_epoch]})`
+    : v('in_isr') ? 'a follower in the ISR' : v('in_elr') ? 'a follower in the ELR (eligible to lead, not in the ISR)' : 'a follower OUT OF SYNC (not in the ISR)';
+  const lag = v('lag_records') >= 0 ? ` It is ${v('lag_records')} record(s) behind the leader${v('lag_ms') >= 0 ? `; last caught up ${(v('lag_ms') / 1000).toFixed(1)} s ago` : ''}.` : '';
+  return `${name} on broker-${broker} (${status}): ${role}.${lag}\n` +
+    `Log start ${v('log_start_offset')}, high watermark (HW) ${v('high_watermark')}, log end offset (LEO) ${v('log_end_offset')}, ` +
+    `flushed to disk up to ${v('durable_end_offset')}, newest record's epoch ${v('latest_epoch')}.`;
+}

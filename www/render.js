@@ -1,0 +1,526 @@
+// Cluster view on one canvas: brokers are columns, partitions are rows, and each
+// replica's log tail is a strip of offset cells coloured by leader epoch. Above the
+// columns, the network: controller, producer and readers, links, cuts, and the
+// messages in flight as moving dots. Broker headers are real buttons laid over it.
+
+export const EPOCH_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7'];
+const PALE = EPOCH_COLORS.map((c) => mix(c, 0.65));
+
+/** Broker status → colour (text and column tint); labels are the status names. */
+export const STATUS_COLORS = {
+  online: '#137333', fenced: '#b06000', starting: '#1967d2', controlled_shutdown: '#8430ce',
+  paused: '#007b83', crashed: '#c5221f', stopped: '#5f6368',
+};
+const STATUS_TINT = { fenced: '#fef7e0', starting: '#e8f0fe', controlled_shutdown: '#f3e8fd', paused: '#e4f7fb', crashed: '#fce8e6', stopped: '#f1f3f4' };
+const DOWN = new Set(['crashed', 'stopped']);
+
+/** Message kinds → dot style (first match wins). Responses are drawn hollow. */
+export const MSG_STYLES = [
+  { re: /^Produce/, color: '#e8710a', shape: 'circle', label: 'Produce' },
+  { re: /^Fetch/, color: '#1a73e8', shape: 'circle', label: 'Fetch (replication)' },
+  { re: /^ConsumerFetch/, color: '#00897b', shape: 'square', label: 'ConsumerFetch' },
+  { re: /^AlterPartition/, color: '#9334e6', shape: 'diamond', label: 'AlterPartition (ISR change)' },
+  { re: /^Metadata/, color: '#188038', shape: 'triangle', label: 'Metadata' },
+  { re: /^Broker/, color: '#80868b', shape: 'square', label: 'heartbeat / registration', small: true },
+  { re: /./, color: '#d93025', shape: 'cross', label: 'Disconnected' },
+];
+const styleCache = new Map();
+function msgStyle(kind) {
+  let st = styleCache.get(kind);
+  if (!st) {
+    st = { ...MSG_STYLES.find((m) => m.re.test(kind)), hollow: kind.endsWith('Response') };
+    styleCache.set(kind, st);
+  }
+  return st;
+}
+
+/** Lightens a #rrggbb colour towards white by `t`. */
+function mix(hex, t) {
+  const n = parseInt(hex.slice(1), 16);
+  const ch = (s) => Math.round(((n >> s) & 255) * (1 - t) + 255 * t);
+  return `rgb(${ch(16)},${ch(8)},${ch(0)})`;
+}
+
+/** Draws one message marker centred on (x, y); shared with the legend icons. */
+export function drawMarker(ctx, kind, x, y, r) {
+  const st = msgStyle(kind);
+  if (st.small) r *= 0.8;
+  ctx.beginPath();
+  if (st.shape === 'circle') ctx.arc(x, y, r, 0, 6.2832);
+  else if (st.shape === 'square') ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
+  else if (st.shape === 'diamond') { ctx.moveTo(x, y - r * 1.2); ctx.lineTo(x + r * 1.2, y); ctx.lineTo(x, y + r * 1.2); ctx.lineTo(x - r * 1.2, y); ctx.closePath(); }
+  else if (st.shape === 'triangle') { ctx.moveTo(x, y - r * 1.1); ctx.lineTo(x + r, y + r * 0.8); ctx.lineTo(x - r, y + r * 0.8); ctx.closePath(); }
+  else { ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r); }
+  if (st.shape === 'cross' || st.hollow) {
+    ctx.strokeStyle = st.color; ctx.lineWidth = 2; ctx.stroke();
+    if (st.hollow && st.shape !== 'cross') { ctx.fillStyle = '#fff'; ctx.fill(); ctx.stroke(); }
+  } else {
+    ctx.fillStyle = st.color; ctx.fill();
+  }
+}
+
+/** A small crown (the leader badge) with its top-left corner at (x, y); 12×9 px. */
+export function drawCrown(ctx, x, y) {
+  ctx.beginPath();
+  ctx.moveTo(x, y + 9); ctx.lineTo(x, y + 2); ctx.lineTo(x + 3, y + 5); ctx.lineTo(x + 6, y);
+  ctx.lineTo(x + 9, y + 5); ctx.lineTo(x + 12, y + 2); ctx.lineTo(x + 12, y + 9); ctx.closePath();
+  ctx.fillStyle = '#f9ab00'; ctx.fill();
+  ctx.strokeStyle = '#8a5a00'; ctx.lineWidth = 1; ctx.stroke();
+}
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const MIN_CELL = 4; // px per offset cell at the least
+const fmtSec = (ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+
+export class ClusterView {
+  /** stage: positioned container; canvas inside it; headers: layer for the broker buttons. */
+  constructor(stage, canvas, headers, onBrokerClick) {
+    Object.assign(this, { stage, canvas, headers, onBrokerClick });
+    this.ctx = canvas.getContext('2d');
+    this.buttons = new Map(); // broker id → {btn, status, led, unflushed}
+    this.readers = [];
+    this.s = null;
+  }
+
+  /** New structure (brokers, partitions, replicas) and its field index maps. */
+  setStructure(s, idx) {
+    this.s = s; this.idx = idx;
+    this.readers = s.nodes.filter((n) => n.startsWith('reader-'));
+    this.brokerCol = new Map(s.brokers.map((b, i) => [b.id, i]));
+    this.headers.replaceChildren();
+    this.buttons.clear();
+    for (const b of s.brokers) {
+      const btn = document.createElement('button');
+      btn.type = 'button';
+      btn.className = 'broker-head';
+      btn.dataset.testid = `broker-${b.id}`;
+      btn.setAttribute('aria-haspopup', 'menu');
+      const name = el('span', 'bname', `broker-${b.id}`);
+      if (b.rack) name.append(el('span', 'rack', ` rack ${b.rack}`));
+      const status = el('span', 'bstatus', '');
+      const led = el('span', 'bled', '');
+      const unfl = el('span', 'unfl', '');
+      const line = el('span', 'bline');
+      line.append(led, unfl);
+      btn.append(name, status, line);
+      btn.addEventListener('click', () => this.onBrokerClick(b.id, btn));
+      this.headers.append(btn);
+      this.buttons.set(b.id, { btn, status, led, unfl, last: '' });
+    }
+    this.layout();
+  }
+
+  /** Computes the geometry for the current width; call on resize and structure change. */
+  layout() {
+    const s = this.s;
+    if (!s) return;
+    const W = Math.max(320, this.stage.clientWidth);
+    const nb = s.brokers.length;
+    const gl = W < 760 ? 84 : 104; // left gutter: controller, partition labels
+    const gr = W < 760 ? 78 : 96; // right gutter: producer, readers
+    const colW = (W - gl - gr) / nb;
+    const bandH = Math.max(96, 52 + this.readers.length * 28 + 8);
+    const headH = 50;
+    const compact = s.partitions.length > 8;
+    const rowH = compact ? 30 : 62;
+    const rowsTop = bandH + headH + 6;
+    const H = rowsTop + s.partitions.length * rowH + 8;
+    const cw = Math.max(MIN_CELL, Math.min(12, Math.floor((colW - 24) / s.tail_cells)));
+    const K = Math.max(4, Math.min(s.tail_cells, Math.floor((colW - 24) / cw)));
+    const g = { W, H, gl, gr, colW, bandH, headH, compact, rowH, rowsTop, cw, K };
+    this.g = g;
+    const dpr = window.devicePixelRatio || 1;
+    this.dpr = dpr;
+    this.canvas.width = Math.round(W * dpr);
+    this.canvas.height = Math.round(H * dpr);
+    this.canvas.style.height = `${H}px`;
+    this.stage.style.height = `${H}px`;
+    s.brokers.forEach((b, i) => {
+      const st = this.buttons.get(b.id).btn.style;
+      st.left = `${gl + i * colW + 4}px`;
+      st.top = `${bandH}px`;
+      st.width = `${colW - 8}px`;
+      st.height = `${headH - 6}px`;
+    });
+    // Node positions ("ports") and the links between them.
+    const ports = new Map();
+    const boxes = [];
+    const ctrl = { x: 8, y: 8, w: gl - 16, h: 40, name: 'controller', sub: '(KRaft)', fill: '#f1f3f4', stroke: '#5f6368' };
+    boxes.push(ctrl);
+    ports.set('controller', { x: ctrl.x + ctrl.w, y: ctrl.y + 22, kind: 'side' });
+    const prod = { x: W - gr + 8, y: 8, w: gr - 16, h: 40, name: 'producer-1', sub: '', fill: '#fef7e0', stroke: '#e8710a' };
+    boxes.push(prod);
+    ports.set('producer-1', { x: prod.x, y: prod.y + 30, kind: 'side' });
+    this.readers.forEach((r, i) => {
+      const box = { x: W - gr + 8, y: 56 + i * 28, w: gr - 16, h: 22, name: r, sub: '', fill: '#e0f2f1', stroke: '#00897b' };
+      boxes.push(box);
+      ports.set(r, { x: box.x, y: box.y + 11, kind: 'side' });
+    });
+    s.brokers.forEach((b, i) => ports.set(`broker-${b.id}`, { x: gl + (i + 0.5) * colW, y: bandH - 4, kind: 'broker' }));
+    this.ports = ports;
+    this.boxes = boxes;
+    this.links = new Map();
+    this.prod = prod;
+  }
+
+  /** The replica under canvas point (x, y): {pi, broker}, or null. */
+  hit(x, y) {
+    const { g, s } = this;
+    if (!s || y < g.rowsTop || x < g.gl) return null;
+    const pi = Math.floor((y - g.rowsTop) / g.rowH), col = Math.floor((x - g.gl) / g.colW);
+    const p = s.partitions[pi], b = s.brokers[col];
+    return p && b && p.replicas.includes(b.id) ? { pi, broker: b.id } : null;
+  }
+
+  /** The curve from node a to node b: {x0,y0,cx,cy,x1,y1}, or undefined for unknown nodes. */
+  link(a, b) {
+    const key = `${a}|${b}`;
+    let l = this.links.get(key);
+    if (l === undefined) {
+      const p = this.ports.get(a), q = this.ports.get(b);
+      if (!p || !q) return undefined;
+      let cx, cy;
+      if (p.kind === 'broker' && q.kind === 'broker') {
+        // Arc above the headers, higher for brokers further apart.
+        const dx = Math.abs(q.x - p.x);
+        cx = (p.x + q.x) / 2;
+        cy = p.y - Math.min(2 * (p.y - 12), 28 + 0.35 * dx);
+      } else if (p.kind === 'broker') {
+        cx = p.x; cy = q.y; // out of the node sideways, then down into the broker
+      } else if (q.kind === 'broker') {
+        cx = q.x; cy = p.y;
+      } else {
+        cx = (p.x + q.x) / 2; cy = Math.min(p.y, q.y) - 20;
+      }
+      l = { x0: p.x, y0: p.y, cx, cy, x1: q.x, y1: q.y };
+      this.links.set(key, l);
+    }
+    return l;
+  }
+
+  /** Updates the DOM header buttons (only when their text changes). */
+  updateHeaders(f) {
+    const { s, idx } = this;
+    const L = s.layout;
+    s.brokers.forEach((b, i) => {
+      const o = L.broker_offset + i * L.broker_stride;
+      const status = L.broker_status_codes[f[o + idx.b.status]] || 'unknown';
+      const led = f[o + idx.b.partitions_led];
+      const unfl = f[o + idx.b.unflushed];
+      const key = `${status}|${led}|${unfl}`;
+      const h = this.buttons.get(b.id);
+      if (h.last === key) return;
+      h.last = key;
+      h.status.textContent = `● ${status.replace('_', ' ')}`;
+      h.status.style.color = STATUS_COLORS[status] || '#000';
+      h.led.textContent = DOWN.has(status) ? 'click: restart…' : `leads ${led}`;
+      h.unfl.textContent = unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
+      h.btn.dataset.status = status;
+      h.btn.setAttribute('aria-label', `broker-${b.id}${b.rack ? `, rack ${b.rack}` : ''}: ${status}, leads ${led} partition(s), ${unfl} record(s) not yet fsynced. Open fault menu`);
+      h.btn.title = `broker-${b.id} is ${status}. Leads ${led} partition(s). ${unfl} record(s) are only in the page cache (lost on power loss). Click for faults.`;
+    });
+  }
+
+  /**
+   * Draws everything. f / tails: the frame views; flights: in-flight messages;
+   * now: simulated ms (fractional while slowed down); net: {cuts, slow, acks, trails}.
+   */
+  draw(f, tails, flights, now, net) {
+    const { ctx, g, s, idx } = this;
+    if (!s) return;
+    const L = s.layout;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, g.W, g.H);
+    ctx.textBaseline = 'middle';
+
+    // Column tints by broker status.
+    const status = s.brokers.map((b, i) => L.broker_status_codes[f[L.broker_offset + i * L.broker_stride + idx.b.status]]);
+    status.forEach((st, i) => {
+      const tint = STATUS_TINT[st];
+      if (tint) {
+        ctx.fillStyle = tint;
+        ctx.fillRect(g.gl + i * g.colW + 2, g.bandH, g.colW - 4, g.H - g.bandH);
+      }
+    });
+
+    this.drawNetwork(ctx, g, status, net);
+
+    // Partition rows.
+    const T = s.tail_cells;
+    for (let pi = 0; pi < s.partitions.length; pi++) {
+      const p = s.partitions[pi];
+      const po = L.partition_offset + pi * L.partition_stride;
+      const y = g.rowsTop + pi * g.rowH;
+      if (pi > 0) { ctx.fillStyle = '#e8eaed'; ctx.fillRect(4, y - 1, g.W - 8, 1); }
+      this.drawRowLabel(ctx, g, p, f, po, y);
+      // The window: the last K offsets up to the longest log (within the frame's tail cells).
+      let maxLeo = 0;
+      for (let k = 0; k < p.replicas.length; k++) maxLeo = Math.max(maxLeo, f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.log_end_offset]);
+      const tailBase = f[po + idx.p.tail_base];
+      const base = Math.max(tailBase, maxLeo - g.K);
+      const epoch = f[po + idx.p.leader_epoch];
+      for (let k = 0; k < p.replicas.length; k++) {
+        const ri = p.first_replica + k;
+        const col = this.brokerCol.get(p.replicas[k]);
+        if (col === undefined) continue;
+        const ro = L.replica_offset + ri * L.replica_stride;
+        const down = DOWN.has(status[col]);
+        if (down) ctx.globalAlpha = 0.5;
+        this.drawReplica(ctx, g, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '');
+        ctx.globalAlpha = 1;
+      }
+    }
+
+    this.drawDots(ctx, flights, now, net.trails);
+  }
+
+  drawNetwork(ctx, g, status, net) {
+    const s = this.s;
+    // Faint links first.
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = '#dadce0';
+    ctx.beginPath();
+    const names = s.brokers.map((b) => `broker-${b.id}`);
+    for (let i = 0; i < names.length; i++) {
+      for (const o of ['controller', 'producer-1', ...this.readers]) this.pathLink(ctx, this.link(o, names[i]));
+      for (let j = i + 1; j < names.length; j++) this.pathLink(ctx, this.link(names[i], names[j]));
+    }
+    ctx.stroke();
+    // Slow links (set from this page) and cuts.
+    for (const [key, ms] of net.slow) {
+      const [a, b] = key.split('|');
+      this.markLink(ctx, a, b, '#e8710a', [2, 3], `slow +${ms} ms`);
+    }
+    const seen = new Set();
+    for (const [a, b] of net.cuts) {
+      const pair = a < b ? `${a}|${b}` : `${b}|${a}`;
+      if (seen.has(pair)) continue;
+      seen.add(pair);
+      const both = net.cuts.some(([x, y]) => x === b && y === a);
+      this.markLink(ctx, a, b, '#d93025', [6, 4], both ? 'cut' : `cut ${short(a)}→${short(b)}`);
+    }
+    // Node boxes.
+    for (const box of this.boxes) {
+      ctx.fillStyle = box.fill; ctx.strokeStyle = box.stroke; ctx.lineWidth = 1.5;
+      ctx.beginPath(); ctx.roundRect(box.x, box.y, box.w, box.h, 6); ctx.fill(); ctx.stroke();
+      ctx.fillStyle = '#202124'; ctx.textAlign = 'center';
+      const sub = box === this.prod ? `acks=${net.acks}` : box.sub;
+      ctx.font = `600 11px ${FONT}`;
+      if (ctx.measureText(box.name).width > box.w - 6) ctx.font = `600 9.5px ${FONT}`;
+      ctx.fillText(box.name, box.x + box.w / 2, box.y + (sub ? 14 : box.h / 2));
+      if (sub) { ctx.font = `10px ${FONT}`; ctx.fillText(sub, box.x + box.w / 2, box.y + 28); }
+    }
+    // Broker anchors.
+    s.brokers.forEach((b, i) => {
+      const p = this.ports.get(`broker-${b.id}`);
+      ctx.fillStyle = STATUS_COLORS[status[i]] || '#000';
+      ctx.beginPath(); ctx.arc(p.x, p.y, 4, 0, 6.2832); ctx.fill();
+    });
+  }
+
+  pathLink(ctx, l) {
+    if (!l) return;
+    ctx.moveTo(l.x0, l.y0);
+    ctx.quadraticCurveTo(l.cx, l.cy, l.x1, l.y1);
+  }
+
+  /** A coloured dashed link with a label at its middle. */
+  markLink(ctx, a, b, color, dash, label) {
+    const l = this.link(a, b);
+    if (!l) return;
+    ctx.save();
+    ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.setLineDash(dash);
+    ctx.beginPath(); this.pathLink(ctx, l); ctx.stroke();
+    ctx.restore();
+    const x = 0.25 * l.x0 + 0.5 * l.cx + 0.25 * l.x1, y = 0.25 * l.y0 + 0.5 * l.cy + 0.25 * l.y1;
+    ctx.font = `600 10px ${FONT}`;
+    const w = ctx.measureText(label).width + 6;
+    ctx.fillStyle = '#fff'; ctx.fillRect(x - w / 2, y - 7, w, 14);
+    ctx.fillStyle = color; ctx.textAlign = 'center'; ctx.fillText(label, x, y);
+  }
+
+  drawRowLabel(ctx, g, p, f, po, y) {
+    const idx = this.idx.p;
+    const name = `${p.topic}-${p.partition}`;
+    const mid = y + g.rowH / 2;
+    ctx.textAlign = 'left';
+    ctx.fillStyle = '#202124';
+    ctx.font = `600 ${g.compact ? 11 : 12}px ${FONT}`;
+    const offline = f[po + idx.offline] > 0, urp = f[po + idx.under_replicated] > 0;
+    if (g.compact) {
+      ctx.fillText(name, 10, mid);
+      ctx.font = `10px ${FONT}`; ctx.fillStyle = '#5f6368'; ctx.textAlign = 'right';
+      ctx.fillText(`epoch ${f[po + idx.leader_epoch]}`, g.gl - 4, mid);
+      ctx.textAlign = 'left';
+      if (offline || urp) { ctx.fillStyle = offline ? '#d93025' : '#e37400'; ctx.beginPath(); ctx.arc(5, mid, 3, 0, 6.2832); ctx.fill(); }
+      return;
+    }
+    const fit = (texts) => texts.find((t) => ctx.measureText(t).width <= g.gl - 14) ?? texts[texts.length - 1];
+    ctx.fillText(name, 10, mid - 14);
+    ctx.font = `11px ${FONT}`;
+    ctx.fillStyle = '#5f6368';
+    const e = f[po + idx.leader_epoch];
+    ctx.fillText(fit([`leader epoch ${e}`, `epoch ${e}`]), 10, mid + 1);
+    if (offline || urp) {
+      ctx.fillStyle = offline ? '#d93025' : '#b06000';
+      ctx.font = `600 10px ${FONT}`;
+      ctx.fillText(offline ? 'OFFLINE' : fit(['under-replicated', 'under-repl.']), 10, mid + 15);
+    }
+  }
+
+  /**
+   * One replica in its broker column: status line, the log strip, HW/LEO markers.
+   * Layers are drawn in order; a segment layer (storage engine) would go between
+   * the cells and the markers.
+   */
+  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus) {
+    const r = this.idx.r;
+    const present = f[ro + r.present] > 0;
+    const x0 = colX + 12;
+    const sw = g.K * g.cw;
+    const sy = g.compact ? y + 8 : y + 20;
+    const sh = g.compact ? 14 : 18;
+    const inIsr = f[ro + r.in_isr] > 0, inElr = f[ro + r.in_elr] > 0, leader = f[ro + r.is_leader] > 0;
+    // Box: border style shows ISR membership.
+    let stroke = '#d93025', dash = [5, 3], fill = '#fce8e6', lw = 1.5;
+    if (!present) { stroke = '#9aa0a6'; dash = [2, 3]; fill = '#fff'; }
+    else if (leader) { stroke = '#c98f00'; dash = []; fill = '#fff'; lw = 2.5; }
+    else if (inIsr) { stroke = '#1e8e3e'; dash = []; fill = '#fff'; lw = 2; }
+    else if (inElr) { stroke = '#e37400'; dash = [5, 3]; fill = '#fef7e0'; }
+    ctx.fillStyle = fill;
+    ctx.fillRect(x0 - 3, sy - 3, sw + 6, sh + 6);
+    ctx.save();
+    ctx.strokeStyle = stroke; ctx.lineWidth = lw; ctx.setLineDash(dash);
+    ctx.strokeRect(x0 - 3, sy - 3, sw + 6, sh + 6);
+    ctx.restore();
+    if (!present) {
+      ctx.fillStyle = '#5f6368'; ctx.font = `10px ${FONT}`; ctx.textAlign = 'left';
+      ctx.fillText('no log', x0 + 2, sy + sh / 2);
+      return;
+    }
+    const hw = f[ro + r.high_watermark], leo = f[ro + r.log_end_offset], lso = f[ro + r.log_start_offset];
+    this.layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh);
+    // (segment layer: log segments / retention / compaction boxes would be drawn here)
+    this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
+    if (leader) drawCrown(ctx, x0 - 9, sy - 12);
+    if (leo < base && !g.compact) { // the whole log is left of the window
+      ctx.fillStyle = '#5f6368'; ctx.font = `italic 10px ${FONT}`; ctx.textAlign = 'left';
+      const t = `◂ log ends at offset ${leo}, left of this view`;
+      ctx.fillText(ctx.measureText(t).width < sw - 8 ? t : `◂ ends at ${leo}`, x0 + 4, sy + sh / 2);
+    }
+    this.colLeft = colX;
+    if (!g.compact) this.statusLine(ctx, g, f, ro, x0 + (leader ? 8 : 0), y + 9, epoch, leader, inIsr, inElr, downStatus, hw, leo);
+  }
+
+  /** Offset cells, run-length merged; pale above the replica's HW (not committed yet). */
+  layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh) {
+    const { K, cw } = g;
+    let runKey = -1, runStart = 0, last = -1;
+    for (let i = 0; i <= K; i++) {
+      let key = -1;
+      if (i < K) {
+        const e = tails[t0 + i];
+        if (e >= 0) { key = (e % 8) * 2 + (base + i < hw ? 0 : 1); last = i; }
+      }
+      if (key !== runKey) {
+        if (runKey >= 0) {
+          ctx.fillStyle = (runKey & 1 ? PALE : EPOCH_COLORS)[runKey >> 1];
+          ctx.fillRect(x0 + runStart * cw, sy, (i - runStart) * cw, sh);
+        }
+        runKey = key; runStart = i;
+      }
+    }
+    if (cw >= 4 && last > 0) { // thin gaps between cells
+      ctx.strokeStyle = 'rgba(255,255,255,0.85)'; ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let i = 1; i <= last; i++) { const x = x0 + i * cw - 0.5; ctx.moveTo(x, sy); ctx.lineTo(x, sy + sh); }
+      ctx.stroke();
+    }
+  }
+
+  /** Log start bracket, HW bar, LEO triangle and (in full mode) their labels. */
+  layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh) {
+    const sw = g.K * g.cw;
+    const xOf = (o) => x0 + (o - base) * g.cw;
+    ctx.fillStyle = '#202124';
+    if (lso >= base && lso <= base + g.K) { const x = xOf(lso); ctx.fillRect(x - 1, sy - 2, 2, sh + 4); ctx.fillRect(x - 1, sy - 2, 4, 2); ctx.fillRect(x - 1, sy + sh, 4, 2); }
+    const hwIn = hw >= base, hx = hwIn ? xOf(hw) : x0;
+    if (hwIn) { ctx.fillStyle = '#202124'; ctx.fillRect(hx - 1, sy - 5, 2.5, sh + 10); }
+    const lx = Math.max(x0, xOf(leo));
+    ctx.fillStyle = '#5f6368';
+    ctx.beginPath(); ctx.moveTo(lx, sy + sh + 2); ctx.lineTo(lx + 4, sy + sh + 8); ctx.lineTo(lx - 4, sy + sh + 8); ctx.closePath(); ctx.fill();
+    if (g.compact) return;
+    // Labels under the strip; merged when they would overlap.
+    ctx.font = `10px ${FONT}`;
+    const ly = sy + sh + 13;
+    const hwText = hwIn ? `HW ${hw}` : `◂ HW ${hw}`;
+    const leoText = `LEO ${leo}`;
+    const place = (text, x, color) => {
+      const w = ctx.measureText(text).width;
+      const left = Math.min(Math.max(x - w / 2, x0 - 4), x0 + sw + 4 - w);
+      ctx.fillStyle = color; ctx.textAlign = 'left'; ctx.fillText(text, left, ly);
+      return [left, left + w];
+    };
+    if (hw === leo) { place(`HW = LEO ${leo}`, lx, '#202124'); return; }
+    const wh = ctx.measureText(hwText).width, wl = ctx.measureText(leoText).width;
+    if (lx - hx < (wh + wl) / 2 + 6) place(`${hwText} · ${leoText}`, (hx + lx) / 2, '#202124');
+    else { place(hwText, hx, '#202124'); place(leoText, lx, '#5f6368'); }
+  }
+
+  /** The words above a strip: leader, in ISR, or how far behind. */
+  statusLine(ctx, g, f, ro, x, y, epoch, leader, inIsr, inElr, downStatus, hw, leo) {
+    const r = this.idx.r;
+    const lagRec = f[ro + r.lag_records], lagMs = f[ro + r.lag_ms];
+    let texts, color; // longest first; the first that fits is drawn
+    if (leader) { texts = [`leader · epoch ${epoch}`, `leader e${epoch}`]; color = '#8a5a00'; }
+    else if (inIsr) {
+      texts = [lagRec > 0 ? `✓ in ISR · ${lagRec} behind` : '✓ in ISR · caught up', '✓ in ISR'];
+      color = '#137333';
+    } else {
+      const parts = [];
+      if (lagRec >= 0) parts.push(`${lagRec} record${lagRec === 1 ? '' : 's'}`);
+      if (lagMs >= 0) parts.push(fmtSec(lagMs));
+      const behind = parts.length ? `${parts.join(', ')} behind` : '';
+      const what = inElr ? 'ELR, not in ISR' : 'out of sync';
+      texts = [behind ? `✗ ${what} · ${behind}` : `✗ ${what}`, behind ? `✗ ${behind}` : `✗ ${what}`, lagRec >= 0 ? `✗ ${lagRec} behind` : `✗ ${what}`];
+      color = inElr ? '#b06000' : '#c5221f';
+    }
+    if (downStatus) texts = [`${downStatus} · ${texts[0]}`, `${downStatus} · ${texts[texts.length - 1]}`, downStatus];
+    ctx.font = `600 11px ${FONT}`;
+    ctx.textAlign = 'left';
+    ctx.fillStyle = color;
+    const max = g.colW - 16 - (x - this.colLeft);
+    ctx.fillText(texts.find((t) => ctx.measureText(t).width <= max) ?? texts[texts.length - 1], x, y);
+  }
+
+  drawDots(ctx, flights, now, trails) {
+    const r = this.g.compact ? 3.5 : 4.5;
+    for (const m of flights) {
+      const l = this.link(m.from, m.to);
+      if (!l) continue;
+      const span = m.deliver_at_ms - m.sent_ms;
+      const t = span > 0 ? Math.min(1, Math.max(0, (now - m.sent_ms) / span)) : 1;
+      const [x, y] = qpt(l, t);
+      if (trails && t > 0.02) {
+        const [tx, ty] = qpt(l, Math.max(0, t - 0.12));
+        ctx.strokeStyle = 'rgba(60,64,67,0.25)'; ctx.lineWidth = 2;
+        ctx.beginPath(); ctx.moveTo(tx, ty); ctx.lineTo(x, y); ctx.stroke();
+      }
+      drawMarker(ctx, m.kind, x, y, r);
+    }
+  }
+}
+
+function qpt(l, t) {
+  const u = 1 - t;
+  return [u * u * l.x0 + 2 * u * t * l.cx + t * t * l.x1, u * u * l.y0 + 2 * u * t * l.cy + t * t * l.y1];
+}
+
+const short = (n) => n.replace('broker-', 'b').replace('controller', 'ctrl').replace('producer-', 'p').replace('reader-', 'r');
+
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
