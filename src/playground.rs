@@ -234,6 +234,8 @@ pub struct Playground {
     next_sample_ms: i64,
     last_sample_acked: usize,
     lost: crate::audit::LostCounter,
+    /// The last structure view and the cheap key it was built for.
+    cached: Option<((usize, usize, usize, usize, usize), Structure)>,
 }
 
 impl Playground {
@@ -256,6 +258,7 @@ impl Playground {
             next_sample_ms: 0,
             last_sample_acked: 0,
             lost: Default::default(),
+            cached: None,
             scenario: scenario.clone(),
         };
         let now = p.cs.sim.now_ms();
@@ -437,6 +440,21 @@ impl Playground {
 
     /// The structure view; its `version` changes whenever brokers, topics or replicas change.
     pub fn structure(&mut self) -> Structure {
+        self.structure_ref().clone()
+    }
+
+    /// The structure, rebuilt only when brokers, topics, partitions, metadata or readers changed.
+    fn structure_ref(&mut self) -> &Structure {
+        let sim = &self.cs.sim;
+        let key = (sim.brokers.len(), sim.controller.topics.len(), sim.controller.partitions.len(), sim.readers.len(), sim.controller.log.len());
+        if self.cached.as_ref().is_none_or(|(k, _)| *k != key) {
+            let s = self.build_structure();
+            self.cached = Some((key, s));
+        }
+        &self.cached.as_ref().unwrap().1
+    }
+
+    fn build_structure(&mut self) -> Structure {
         let sim = &self.cs.sim;
         let brokers: Vec<BrokerRef> = sim.brokers.values().map(|s| BrokerRef { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
         let topics: Vec<TopicView> = sim
@@ -485,7 +503,7 @@ impl Playground {
 
     /// Recomputes the frame buffers; returns (frame, tails).
     pub fn frame(&mut self) -> (&[f64], &[i32]) {
-        let structure = self.structure();
+        let structure = self.structure_ref().clone();
         let sim = &self.cs.sim;
         let l = &structure.layout;
         self.frame.clear();

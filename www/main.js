@@ -220,7 +220,7 @@ function safely(fn) {
 // ---------------------------------------------------------------- the loop
 let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9;
 /** Engine time per frame (ms) and the simulated-ms-per-real-ms actually achieved. */
-const ENGINE_BUDGET_MS = 6;
+const ENGINE_BUDGET_MS = 3.5;
 let effective = 1;
 let eventSeq = 0, lastViolations = -1, lastLost = -1;
 const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
@@ -237,7 +237,8 @@ function tick(ts) {
     // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
     acc += Math.min(dt * speed, 5000);
     let whole = Math.floor(acc);
-    const slice = Math.max(1, Math.ceil(whole / 8));
+    // Small slices (≤ 20 simulated ms) so one call cannot overshoot the budget by much.
+    const slice = Math.max(1, Math.min(Math.ceil(whole / 8), 20));
     let done = 0;
     while (whole > 0 && performance.now() - t0 < ENGINE_BUDGET_MS) {
       const n = Math.min(slice, whole);
