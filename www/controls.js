@@ -188,6 +188,22 @@ export class Controls {
     const slow = button('slow link', 'slow', 'slow_link: add this latency to the link');
     slow.addEventListener('click', () => app.run({ type: 'slow_link', ...pair(), extra_latency_ms: Math.floor(Number(slowMs.value) || 0) }));
     links.append(row('extra latency ms', slowMs, [slow]));
+
+    // Cluster shape: a new cluster is a new run, so it is a URL (shareable) and a reload.
+    const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor');
+    const here = new URLSearchParams(location.search);
+    const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = '12'; shapeBrokers.value = here.get('brokers') || '3';
+    const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = '64'; np.value = here.get('partitions') || '3';
+    const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = '12'; nr.value = here.get('rf') || '3';
+    const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers, and topic "orders" with these partitions and replication factor');
+    go.addEventListener('click', () => {
+      const q = new URLSearchParams(location.search);
+      q.delete('preset');
+      q.set('brokers', shapeBrokers.value); q.set('partitions', np.value); q.set('rf', nr.value);
+      location.search = q.toString();
+    });
+    shape.append(row('brokers', shapeBrokers, [], 'Number of brokers (1-12)'), row('num.partitions', np, [], 'Partitions of topic "orders"'),
+      row('replication.factor', nr, [go], 'Replicas per partition (at most the number of brokers)'));
   }
 
   buildConfigs() {

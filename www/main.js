@@ -58,6 +58,28 @@ if (params.has('autoplay')) {
   else if (v !== '1' && v !== 'true') urlErrors.push(`?autoplay=${v}: expected 0 or 1; playing.`);
 }
 let scenario;
+// ?brokers=N&partitions=P&rf=R: a cluster of that shape (validated here and by the engine).
+if (params.has('brokers') || params.has('partitions') || params.has('rf')) {
+  const int = (k, lo, hi, dflt) => {
+    const raw = params.get(k);
+    if (raw === null) return dflt;
+    const v = Number(raw);
+    if (Number.isInteger(v) && v >= lo && v <= hi) return v;
+    urlErrors.push(`?${k}=${raw}: expected an integer from ${lo} to ${hi}; using ${dflt}.`);
+    return dflt;
+  };
+  const brokers = int('brokers', 1, 12, 3);
+  const partitions = int('partitions', 1, 64, 3);
+  let rf = int('rf', 1, 12, Math.min(3, brokers));
+  if (rf > brokers) { urlErrors.push(`?rf=${rf} is more than the ${brokers} brokers; using ${brokers}.`); rf = brokers; }
+  scenario = JSON.stringify({
+    name: 'custom', brokers,
+    broker_config: { 'min.insync.replicas': Math.min(2, rf), 'replica.lag.time.max.ms': 10000 },
+    producer_config: { acks: 'all' },
+    topics: [{ name: 'orders', partitions, replication_factor: rf }],
+    steps: [{ type: 'set_workload', topic: 'orders', records_per_sec: 4, keys: 8 }],
+  });
+}
 if (params.has('preset')) {
   if (params.get('preset') === 'bench') scenario = BENCH;
   else urlErrors.push(`?preset=${params.get('preset')} is unknown (known: bench); using the default playground.`);
