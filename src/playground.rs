@@ -446,7 +446,8 @@ impl Playground {
     /// The structure, rebuilt only when brokers, topics, partitions, metadata or readers changed.
     fn structure_ref(&mut self) -> &Structure {
         let sim = &self.cs.sim;
-        let key = (sim.brokers.len(), sim.controller.topics.len(), sim.controller.partitions.len(), sim.readers.len(), sim.controller.log.len());
+        let key =
+            (sim.brokers.len(), sim.controller.topics.len(), sim.controller.partitions.len(), sim.readers.len(), sim.controller.log.len());
         if self.cached.as_ref().is_none_or(|(k, _)| *k != key) {
             let s = self.build_structure();
             self.cached = Some((key, s));
