@@ -221,6 +221,10 @@ pub struct InvariantsView {
     pub lost_acknowledged_writes: usize,
 }
 
+/// Counts that change whenever the structure view may change: brokers, topics,
+/// partitions, readers and the metadata log length.
+type StructureKey = (usize, usize, usize, usize, usize);
+
 pub struct Playground {
     pub cs: CheckedSim,
     scenario: Scenario,
@@ -235,7 +239,7 @@ pub struct Playground {
     last_sample_acked: usize,
     lost: crate::audit::LostCounter,
     /// The last structure view and the cheap key it was built for.
-    cached: Option<((usize, usize, usize, usize, usize), Structure)>,
+    cached: Option<(StructureKey, Structure)>,
 }
 
 impl Playground {
