@@ -404,15 +404,7 @@ impl Broker {
                     ls.pending = Some(PendingIsrChange::Shrink { removed: vec![], proposed: st.isr.clone(), sent_at_ms: now_ms });
                     out.send(
                         NodeId::Controller,
-                        Msg::AlterPartition {
-                            broker: self.id,
-                            broker_epoch: self.broker_epoch,
-                            tp: tp.clone(),
-                            leader_epoch: st.leader_epoch,
-                            partition_epoch: st.partition_epoch,
-                            new_isr: st.isr.clone(),
-                            leader_recovered: true,
-                        },
+                        alter_partition(self.id, self.broker_epoch, tp.clone(), st.leader_epoch, st.partition_epoch, st.isr.clone()),
                     );
                 }
             }
@@ -548,15 +540,7 @@ impl Broker {
             ls.pending = Some(PendingIsrChange::Shrink { removed: out_of_sync, proposed: new_isr.clone(), sent_at_ms: now_ms });
             out.send(
                 NodeId::Controller,
-                Msg::AlterPartition {
-                    broker: self.id,
-                    broker_epoch: self.broker_epoch,
-                    tp: tp.clone(),
-                    leader_epoch: part.leader_epoch,
-                    partition_epoch: part.partition_epoch,
-                    new_isr,
-                    leader_recovered: true,
-                },
+                alter_partition(self.id, self.broker_epoch, tp.clone(), part.leader_epoch, part.partition_epoch, new_isr),
             );
         }
     }
@@ -592,15 +576,7 @@ impl Broker {
         ls.pending = Some(PendingIsrChange::Expand { new_member: follower, proposed: new_isr.clone(), sent_at_ms: now_ms });
         out.send(
             NodeId::Controller,
-            Msg::AlterPartition {
-                broker: self.id,
-                broker_epoch: self.broker_epoch,
-                tp: tp.clone(),
-                leader_epoch: part.leader_epoch,
-                partition_epoch: part.partition_epoch,
-                new_isr,
-                leader_recovered: true,
-            },
+            alter_partition(self.id, self.broker_epoch, tp.clone(), part.leader_epoch, part.partition_epoch, new_isr),
         );
     }
 
@@ -1025,11 +1001,11 @@ impl Broker {
                     None => continue,
                 };
                 if now_ms - sent >= ALTER_PARTITION_RETRY_MS {
-                    resend.push((tp.clone(), proposed, p.leader_epoch, p.partition_epoch, true));
+                    resend.push((tp.clone(), proposed, p.leader_epoch, p.partition_epoch));
                 }
             }
         }
-        for (tp, proposed, le, pe, recovered) in resend {
+        for (tp, proposed, le, pe) in resend {
             if let Some(ls) = self.partitions.get_mut(&tp).and_then(|p| p.leader_state.as_mut()) {
                 match ls.pending.as_mut() {
                     Some(PendingIsrChange::Expand { sent_at_ms, .. }) | Some(PendingIsrChange::Shrink { sent_at_ms, .. }) => {
@@ -1038,18 +1014,7 @@ impl Broker {
                     None => {}
                 }
             }
-            out.send(
-                NodeId::Controller,
-                Msg::AlterPartition {
-                    broker: self.id,
-                    broker_epoch: self.broker_epoch,
-                    tp,
-                    leader_epoch: le,
-                    partition_epoch: pe,
-                    new_isr: proposed,
-                    leader_recovered: recovered,
-                },
-            );
+            out.send(NodeId::Controller, alter_partition(self.id, self.broker_epoch, tp, le, pe, proposed));
         }
         if now_ms >= self.next_hw_checkpoint_ms {
             self.disk.write_hw_checkpoint();
@@ -1145,6 +1110,19 @@ impl Broker {
         }
         t.max(now_ms + 1)
     }
+}
+
+/// An AlterPartition request. The leader always reports itself RECOVERED: it recovered
+/// the moment it became leader (a leader elected uncleanly reports it this way).
+fn alter_partition(
+    broker: BrokerId,
+    broker_epoch: i64,
+    tp: TopicPartition,
+    leader_epoch: i32,
+    partition_epoch: i32,
+    new_isr: Vec<BrokerId>,
+) -> Msg {
+    Msg::AlterPartition { broker, broker_epoch, tp, leader_epoch, partition_epoch, new_isr, leader_recovered: true }
 }
 
 /// `isReplicaIsrEligible` in KRaft: the broker is unfenced, not in controlled
