@@ -25,21 +25,14 @@ serve_page() {
   exec node scripts/serve.mjs "$ROOT"
 }
 
+if has_page; then
+  serve_page   # builds the wasm engine, serves the repo root, prints "Playground: http://localhost:PORT/"
+fi
+
+# Without the page: build the scenario CLI and run the quickstart scenario.
 echo "== toolchain (native) =="
 bash scripts/ensure-toolchain.sh native
-
 echo "== build (cargo build --release --bin kafka-sim) =="
 cargo build --release --bin kafka-sim
-
-if [ -f scenarios/quickstart.json ]; then
-  echo "== run scenarios/quickstart.json =="
-  target/release/kafka-sim run scenarios/quickstart.json
-fi
-
-if has_page; then
-  serve_page
-else
-  echo
-  echo "The browser playground arrives with the page (www/). Then \`npm start\` will also build the wasm"
-  echo "package and serve it on localhost, printing the URL (Playground: http://localhost:PORT/)."
-fi
+echo "== run scenarios/quickstart.json =="
+target/release/kafka-sim describe scenarios/quickstart.json
