@@ -378,14 +378,12 @@ impl CheckedSim {
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         match cmd {
             Command::Run { ms } => {
-                let until = self.sim.now_ms() + ms;
-                self.sim.apply(Command::Run { ms: 0 })?; // validates and logs the command
                 if !(0..=crate::command::MAX_RUN_MS).contains(&ms) {
-                    return Err(CommandError::invalid_request("ms", "out of range"));
+                    return Err(CommandError::invalid_request("ms", format!("run takes 0 to {} ms, got {ms}", crate::command::MAX_RUN_MS)));
                 }
-                self.sim.command_log.pop();
-                self.sim.command_log.push((self.sim.now_ms(), Command::Run { ms }));
-                self.run_until(until);
+                let now = self.sim.now_ms();
+                self.sim.command_log.push((now, Command::Run { ms }));
+                self.run_until(now + ms);
                 Ok(())
             }
             Command::RunUntil { time_ms } => {

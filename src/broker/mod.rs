@@ -180,11 +180,6 @@ impl Broker {
         self.metadata.topics.get(topic)
     }
 
-    #[allow(dead_code)]
-    fn topic_config(&self, topic: &str) -> TopicConfig {
-        self.metadata.topics.get(topic).cloned().unwrap_or_default()
-    }
-
     fn min_isr(&self, topic: &str) -> i64 {
         self.topic_config_ref(topic).map(|t| t.min_insync_replicas(&self.config)).unwrap_or(self.config.min_insync_replicas)
     }
