@@ -24,7 +24,15 @@ pub struct LostWrite {
     pub now_at_offset: String,
 }
 
+/// Does `log` still hold the write? Records below the log start offset were deleted by
+/// retention (a policy, not a loss), so they count as held.
 fn holds(log: &PartitionLog, offset: i64, write_id: u64) -> bool {
+    if offset >= 0 && offset < log.log_start_offset() {
+        return true;
+    }
+    if offset < 0 && log.log_start_offset() > 0 && !log.records().iter().any(|r| r.write_id == write_id) {
+        return true; // acks=0: offset unknown, and retention has deleted old records
+    }
     if offset >= 0 {
         log.record_at(offset).is_some_and(|r| r.write_id == write_id)
     } else {

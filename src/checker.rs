@@ -250,8 +250,11 @@ impl Checker {
                 continue;
             }
             let Some(log) = replica_log(sim, st.leader, &r.tp) else { continue };
-            if let Some(s) =
-                r.seen[start.min(r.seen.len())..].iter().find(|s| log.record_at(s.offset).is_none_or(|x| x.write_id != s.write_id))
+            // Records below the log start offset were deleted by retention, not replaced.
+            let deleted_below = log.log_start_offset();
+            if let Some(s) = r.seen[start.min(r.seen.len())..]
+                .iter()
+                .find(|s| s.offset >= deleted_below && log.record_at(s.offset).is_none_or(|x| x.write_id != s.write_id))
             {
                 self.report(
                     "ConsumerSawReplacedRecord",

@@ -91,7 +91,42 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "Replication factor of topics created without one."),
     def!("num.partitions", Broker, Kind::Long { min: 1, max: 1000 }, "1", None,
         "Partition count of topics created without one."),
+    // --- log storage (broker defaults) ---
+    def!("log.segment.bytes", Broker, Kind::Long { min: 14, max: i32::MAX as i64 }, "1073741824", None,
+        "A segment rolls when the next batch would make it larger than this. (Kafka 4.0 requires at least 1 MiB (KIP-1030); the playground allows small segments so rolling can be watched.)"),
+    def!("log.roll.ms", Broker, Kind::Long { min: 1, max: LMAX }, "604800000", None,
+        "A segment rolls once its first record is this old (log.roll.hours = 168)."),
+    def!("log.roll.jitter.ms", Broker, Kind::Long { min: 0, max: LMAX }, "0", None,
+        "Up to this much is subtracted from log.roll.ms per segment, so that segments do not all roll at once."),
+    def!("log.index.size.max.bytes", Broker, Kind::Long { min: 4, max: i32::MAX as i64 }, "10485760", None,
+        "A segment rolls when its offset index (8 bytes an entry) is full."),
+    def!("log.index.interval.bytes", Broker, Kind::Long { min: 0, max: i32::MAX as i64 }, "4096", None,
+        "An offset-index entry is added every this many bytes of records."),
+    def!("log.retention.ms", Broker, Kind::Long { min: -1, max: LMAX }, "604800000", None,
+        "Delete segments whose newest record is older than this (-1: keep forever). log.retention.hours = 168."),
+    def!("log.retention.bytes", Broker, Kind::Long { min: -1, max: LMAX }, "-1", None,
+        "Delete oldest segments while a partition is larger than this (-1: no limit)."),
+    def!("log.cleanup.policy", Broker, Kind::Choice(&["delete", "compact", "compact,delete", "delete,compact"]), "delete", None,
+        "delete: retention removes old segments. compact: the log cleaner keeps the last value per key."),
+    def!("log.retention.check.interval.ms", Broker, Kind::Long { min: 1, max: LMAX }, "300000", None,
+        "How often each broker checks its logs for segments to delete."),
     // --- topic-level overrides ---
+    def!("segment.bytes", Topic, Kind::Long { min: 14, max: i32::MAX as i64 }, "1073741824", Some("log.segment.bytes"),
+        "Topic override of log.segment.bytes."),
+    def!("segment.ms", Topic, Kind::Long { min: 1, max: LMAX }, "604800000", Some("log.roll.ms"),
+        "Topic override of log.roll.ms."),
+    def!("segment.jitter.ms", Topic, Kind::Long { min: 0, max: LMAX }, "0", Some("log.roll.jitter.ms"),
+        "Topic override of log.roll.jitter.ms."),
+    def!("segment.index.bytes", Topic, Kind::Long { min: 4, max: i32::MAX as i64 }, "10485760", Some("log.index.size.max.bytes"),
+        "Topic override of log.index.size.max.bytes."),
+    def!("index.interval.bytes", Topic, Kind::Long { min: 0, max: i32::MAX as i64 }, "4096", Some("log.index.interval.bytes"),
+        "Topic override of log.index.interval.bytes."),
+    def!("retention.ms", Topic, Kind::Long { min: -1, max: LMAX }, "604800000", Some("log.retention.ms"),
+        "Topic override of log.retention.ms."),
+    def!("retention.bytes", Topic, Kind::Long { min: -1, max: LMAX }, "-1", Some("log.retention.bytes"),
+        "Topic override of log.retention.bytes."),
+    def!("cleanup.policy", Topic, Kind::Choice(&["delete", "compact", "compact,delete", "delete,compact"]), "delete", Some("log.cleanup.policy"),
+        "Topic override of log.cleanup.policy."),
     def!("min.insync.replicas", Topic, Kind::Long { min: 1, max: LMAX }, "1", Some("min.insync.replicas"),
         "Topic override of min.insync.replicas."),
     def!("unclean.leader.election.enable", Topic, Kind::Bool, "false", Some("unclean.leader.election.enable"),
@@ -249,6 +284,9 @@ pub struct BrokerConfig {
     pub unclean_leader_election_enable: bool,
     pub default_replication_factor: i64,
     pub num_partitions: i64,
+    /// Log storage defaults (`log.segment.bytes`, `log.retention.*`, …) as a LogConfig.
+    pub log_defaults: crate::log::LogConfig,
+    pub log_retention_check_interval_ms: i64,
     /// `sim.truncation.mode=high-watermark`: the legacy pre-KIP-101 rule.
     pub legacy_hw_truncation: bool,
     pub os_flush_interval_ms: i64,
@@ -277,6 +315,8 @@ impl Default for BrokerConfig {
             num_partitions: 0,
             legacy_hw_truncation: false,
             os_flush_interval_ms: 0,
+            log_defaults: crate::log::LogConfig::default(),
+            log_retention_check_interval_ms: 0,
             overrides: BTreeMap::new(),
         };
         for d in CONFIG_DEFS.iter().filter(|d| matches!(d.scope, Scope::Broker | Scope::Simulation)) {
@@ -318,6 +358,18 @@ impl BrokerConfig {
             "num.partitions" => self.num_partitions = long(v),
             "sim.truncation.mode" => self.legacy_hw_truncation = v == "high-watermark",
             "sim.os.flush.interval.ms" => self.os_flush_interval_ms = long(v),
+            "log.segment.bytes" => self.log_defaults.segment_bytes = long(v),
+            "log.roll.ms" => self.log_defaults.segment_ms = long(v),
+            "log.roll.jitter.ms" => self.log_defaults.segment_jitter_ms = long(v),
+            "log.index.size.max.bytes" => self.log_defaults.segment_index_bytes = long(v),
+            "log.index.interval.bytes" => self.log_defaults.index_interval_bytes = long(v),
+            "log.retention.ms" => self.log_defaults.retention_ms = long(v),
+            "log.retention.bytes" => self.log_defaults.retention_bytes = long(v),
+            "log.cleanup.policy" => {
+                self.log_defaults.cleanup_delete = v.contains("delete");
+                self.log_defaults.cleanup_compact = v.contains("compact");
+            }
+            "log.retention.check.interval.ms" => self.log_retention_check_interval_ms = long(v),
             // Network settings live in the network model, not per broker.
             _ => {}
         }
@@ -355,6 +407,28 @@ impl TopicConfig {
 
     pub fn flush_messages(&self, broker: &BrokerConfig) -> i64 {
         self.overrides.get("flush.messages").map(|v| long(v)).unwrap_or(broker.log_flush_interval_messages)
+    }
+
+    /// The log storage config of this topic: overrides over the broker's defaults (`LogConfig`).
+    pub fn log_config(&self, broker: &BrokerConfig) -> crate::log::LogConfig {
+        let mut c = broker.log_defaults;
+        for (k, v) in &self.overrides {
+            match k.as_str() {
+                "segment.bytes" => c.segment_bytes = long(v),
+                "segment.ms" => c.segment_ms = long(v),
+                "segment.jitter.ms" => c.segment_jitter_ms = long(v),
+                "segment.index.bytes" => c.segment_index_bytes = long(v),
+                "index.interval.bytes" => c.index_interval_bytes = long(v),
+                "retention.ms" => c.retention_ms = long(v),
+                "retention.bytes" => c.retention_bytes = long(v),
+                "cleanup.policy" => {
+                    c.cleanup_delete = v.contains("delete");
+                    c.cleanup_compact = v.contains("compact");
+                }
+                _ => {}
+            }
+        }
+        c
     }
 
     pub fn flush_ms(&self, broker: &BrokerConfig) -> i64 {

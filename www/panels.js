@@ -3,7 +3,7 @@
 // screen-reader partition summary (also the e2e test's hook).
 import { el } from './render.js';
 
-export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault'];
+export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault', 'storage'];
 const QUIET = new Set(['produce']); // one line per append: off by default so ISR and election lines stand out
 const MAX_LINES = 2000; // in the DOM
 const KEEP = 20000; // in memory, so a filter can be turned back on

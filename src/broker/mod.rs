@@ -120,6 +120,7 @@ pub struct Broker {
     next_isr_check_ms: i64,
     next_hw_checkpoint_ms: i64,
     next_os_flush_ms: i64,
+    next_retention_check_ms: i64,
     want_shutdown: bool,
     caught_up_heartbeat_sent: bool,
     pub stats: BrokerStats,
@@ -164,6 +165,7 @@ impl Broker {
             next_isr_check_ms: now_ms + isr_period,
             next_hw_checkpoint_ms: now_ms + config.replica_high_watermark_checkpoint_interval_ms,
             next_os_flush_ms: now_ms + config.os_flush_interval_ms,
+            next_retention_check_ms: now_ms + config.log_retention_check_interval_ms,
             want_shutdown: false,
             caught_up_heartbeat_sent: false,
             stats: BrokerStats::default(),
@@ -178,6 +180,22 @@ impl Broker {
 
     fn topic_config_ref(&self, topic: &str) -> Option<&TopicConfig> {
         self.metadata.topics.get(topic)
+    }
+
+    /// Gives every log its storage config: topic overrides over this broker's defaults.
+    pub fn refresh_log_configs(&mut self) {
+        for (tp, log) in self.disk.logs.iter_mut() {
+            log.config = self.metadata.topics.get(&tp.topic).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
+        }
+    }
+
+    /// Moves a log's roll and deletion events into the event log.
+    fn drain_log_events(&mut self, tp: &TopicPartition, out: &mut Out) {
+        if let Some(log) = self.disk.logs.get_mut(tp) {
+            for e in log.take_events() {
+                out.log("storage", e);
+            }
+        }
     }
 
     fn min_isr(&self, topic: &str) -> i64 {
@@ -356,6 +374,7 @@ impl Broker {
                 self.apply_partition_state(now_ms, st, out);
             }
         }
+        self.refresh_log_configs();
     }
 
     /// `ReplicaManager.applyDelta`: become leader or follower as the metadata says.
@@ -636,6 +655,7 @@ impl Broker {
             log.flush(now_ms);
         }
         self.stats.records_appended_as_leader += records.len() as u64;
+        self.drain_log_events(&tp, out);
         out.log(
             "produce",
             format!(
@@ -874,9 +894,12 @@ impl Broker {
                         ));
                     } else {
                         if !pr.records.is_empty() {
-                            log.append_as_follower(&pr.records);
+                            log.append_as_follower(&pr.records, now_ms);
                             if log.unflushed_messages() >= flush_messages {
                                 log.flush(now_ms);
+                            }
+                            for e in log.take_events() {
+                                out.log("storage", e);
                             }
                         }
                         // Follower HW = min(leader HW, own LEO); learned one fetch later.
@@ -1015,6 +1038,16 @@ impl Broker {
             self.disk.write_hw_checkpoint();
             self.next_hw_checkpoint_ms = now_ms + self.config.replica_high_watermark_checkpoint_interval_ms;
         }
+        // Retention (`log.retention.check.interval.ms`): every replica deletes its own old segments.
+        if now_ms >= self.next_retention_check_ms {
+            self.next_retention_check_ms = now_ms + self.config.log_retention_check_interval_ms;
+            for (_, log) in self.disk.logs.iter_mut() {
+                log.delete_old_segments(now_ms);
+                for e in log.take_events() {
+                    out.log("storage", e);
+                }
+            }
+        }
         if now_ms >= self.next_os_flush_ms {
             for log in self.disk.logs.values_mut() {
                 log.os_writeback();
@@ -1072,7 +1105,7 @@ impl Broker {
         if self.is_stopped() {
             return i64::MAX;
         }
-        let mut t = self.next_isr_check_ms.min(self.next_hw_checkpoint_ms).min(self.next_os_flush_ms);
+        let mut t = self.next_isr_check_ms.min(self.next_hw_checkpoint_ms).min(self.next_os_flush_ms).min(self.next_retention_check_ms);
         if self.status == BrokerStatus::Starting {
             t = t.min(self.next_registration_ms);
         } else {

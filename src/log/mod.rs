@@ -2,7 +2,9 @@
 pub mod epoch_cache;
 pub mod partition_log;
 pub mod record;
+pub mod segment;
 
 pub use epoch_cache::{EpochEntry, LeaderEpochCache};
 pub use partition_log::PartitionLog;
 pub use record::{NewRecord, Record};
+pub use segment::{LogConfig, Segment};

@@ -8,6 +8,7 @@
 
 use super::epoch_cache::LeaderEpochCache;
 use super::record::{NewRecord, Record};
+use super::segment::{stored_size, LogConfig, Segment};
 use crate::ids::TopicPartition;
 
 #[derive(Debug, Clone)]
@@ -26,6 +27,11 @@ pub struct PartitionLog {
     /// Times records were removed from the end (truncation, power loss): lets checkers
     /// know when previously verified records may have changed.
     pub truncations: u64,
+    /// Segments by base offset; the last one is the active segment.
+    segments: Vec<Segment>,
+    pub config: LogConfig,
+    /// Roll and deletion events since the owner last took them.
+    events: Vec<String>,
 }
 
 impl PartitionLog {
@@ -42,7 +48,161 @@ impl PartitionLog {
             unflushed_messages: 0,
             last_flush_ms: now_ms,
             truncations: 0,
+            segments: vec![Segment::new(0, now_ms, 0)],
+            config: LogConfig::default(),
+            events: vec![],
         }
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Events (rolls, deletions) since the last call.
+    pub fn take_events(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// A deterministic stand-in for Kafka's random `segment.jitter.ms` per segment.
+    fn jitter_for(&self, base_offset: i64) -> i64 {
+        let j = self.config.segment_jitter_ms;
+        if j <= 0 {
+            return 0;
+        }
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.tp.to_string().bytes().chain(base_offset.to_le_bytes()) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01B3);
+        }
+        (h % j as u64) as i64
+    }
+
+    /// `UnifiedLog.roll`: a new active segment starts at `leo`, the next offset to be stored.
+    fn roll(&mut self, now_ms: i64, reason: &str, leo: i64) {
+        if self.segments.last().is_some_and(|s| s.base_offset == leo) {
+            return; // already an empty active segment at the LEO
+        }
+        let old = self.segments.last().unwrap();
+        self.events.push(format!(
+            "rolls {} segment {} ({} records, {} bytes; {reason}) → new active segment {:020}.log",
+            self.tp,
+            old.file_name("log"),
+            old.records,
+            old.size_bytes,
+            leo
+        ));
+        let jitter = self.jitter_for(leo);
+        self.segments.push(Segment::new(leo, now_ms, jitter));
+    }
+
+    /// Appends records to the active segment, rolling first when a batch would not fit
+    /// (`LogSegment.shouldRoll`). Batches are delimited by `batch_start`.
+    fn store(&mut self, records: Vec<Record>, now_ms: i64) {
+        let cfg = self.config;
+        let mut i = 0;
+        while i < records.len() {
+            let mut j = i + 1;
+            while j < records.len() && !records[j].batch_start {
+                j += 1;
+            }
+            let bytes: u64 = records[i..j].iter().map(stored_size).sum();
+            let ts = records[i..j].iter().map(|r| r.timestamp_ms).max().unwrap_or(now_ms);
+            if let Some(reason) = self.segments.last().unwrap().should_roll(bytes, ts, &cfg) {
+                self.roll(now_ms, reason, records[i].offset);
+            }
+            for r in &records[i..j] {
+                self.segments.last_mut().unwrap().add(r, &cfg);
+            }
+            i = j;
+        }
+        self.records.extend(records);
+    }
+
+    /// Recomputes the segments after records were removed from the end.
+    fn rebuild_tail_segments(&mut self, now_ms: i64) {
+        let end = self.log_end_offset;
+        while self.segments.len() > 1 && self.segments.last().unwrap().base_offset >= end {
+            self.segments.pop();
+        }
+        if self.segments.is_empty() || self.segments[0].base_offset > end {
+            self.segments = vec![Segment::new(end, now_ms, 0)];
+        }
+        let cfg = self.config;
+        let last = self.segments.last_mut().unwrap();
+        let mut fresh = Segment::new(last.base_offset, last.created_ms, last.roll_jitter_ms);
+        let start = self.records.partition_point(|r| r.offset < fresh.base_offset);
+        for r in &self.records[start..] {
+            fresh.add(r, &cfg);
+        }
+        *last = fresh;
+    }
+
+    /// `UnifiedLog.deleteOldSegments` (cleanup.policy includes delete): first segments whose
+    /// newest record is older than `retention.ms`, then oldest segments while the log is
+    /// larger than `retention.bytes`. Only segments wholly below the high watermark; when
+    /// every segment would go, an empty active segment is rolled first. Returns the number
+    /// of segments deleted.
+    pub fn delete_old_segments(&mut self, now_ms: i64) -> usize {
+        let cfg = self.config;
+        if !cfg.cleanup_delete {
+            return 0;
+        }
+        let mut deleted = 0;
+        // retention.ms
+        if cfg.retention_ms >= 0 {
+            deleted += self.delete_prefix(now_ms, "retention.ms", |seg, _| now_ms - seg.largest_timestamp_ms > cfg.retention_ms);
+        }
+        // retention.bytes
+        if cfg.retention_bytes >= 0 {
+            let total: u64 = self.segments.iter().map(|s| s.size_bytes).sum();
+            let mut diff = total as i64 - cfg.retention_bytes;
+            deleted += self.delete_prefix(now_ms, "retention.bytes", |seg, _| {
+                if diff - seg.size_bytes as i64 >= 0 {
+                    diff -= seg.size_bytes as i64;
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        deleted
+    }
+
+    fn delete_prefix(&mut self, now_ms: i64, reason: &str, mut pred: impl FnMut(&Segment, usize) -> bool) -> usize {
+        let hw = self.high_watermark;
+        let n = self.segments.len();
+        let mut count = 0;
+        for i in 0..n {
+            let seg = &self.segments[i];
+            let upper = if i + 1 < n { self.segments[i + 1].base_offset } else { self.log_end_offset };
+            if seg.records == 0 || upper > hw || !pred(seg, i) {
+                break;
+            }
+            count += 1;
+        }
+        if count == 0 {
+            return 0;
+        }
+        if count == n {
+            self.roll(now_ms, "every segment is deletable", self.log_end_offset);
+        }
+        let gone: Vec<Segment> = self.segments.drain(..count).collect();
+        let new_start = self.segments[0].base_offset;
+        for seg in &gone {
+            self.events.push(format!(
+                "deletes segment {} of {} ({} records, {} bytes): {reason}",
+                seg.file_name("log"),
+                self.tp,
+                seg.records,
+                seg.size_bytes
+            ));
+        }
+        let keep_from = self.records.partition_point(|r| r.offset < new_start);
+        self.records.drain(..keep_from);
+        self.events.push(format!("{}: log start offset {} → {new_start}", self.tp, self.log_start_offset));
+        self.log_start_offset = new_start;
+        self.epoch_cache.truncate_from_start(new_start);
+        count
     }
 
     pub fn log_start_offset(&self) -> i64 {
@@ -96,32 +256,42 @@ impl PartitionLog {
     pub fn append_as_leader(&mut self, records: &[NewRecord], leader_epoch: i32, now_ms: i64) -> (i64, i64) {
         let first = self.log_end_offset;
         self.epoch_cache.assign(leader_epoch, first);
-        for r in records {
-            self.records.push(Record {
-                offset: self.log_end_offset,
+        let batch: Vec<Record> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Record {
+                offset: first + i as i64,
                 leader_epoch,
                 timestamp_ms: now_ms,
                 key: r.key.clone(),
                 value: r.value.clone(),
+                batch_start: i == 0,
                 write_id: r.write_id,
-            });
-            self.log_end_offset += 1;
-        }
+            })
+            .collect();
+        self.log_end_offset += records.len() as i64;
         self.unflushed_messages += records.len() as i64;
+        self.store(batch, now_ms);
         (first, self.log_end_offset - 1)
     }
 
     /// `appendAsFollower`: keeps the leader's offsets and epochs.
-    pub fn append_as_follower(&mut self, records: &[Record]) {
+    pub fn append_as_follower(&mut self, records: &[Record], now_ms: i64) {
+        let mut fresh = Vec::with_capacity(records.len());
         for r in records {
             if r.offset < self.log_end_offset {
                 continue; // already have it (duplicate response)
             }
             self.epoch_cache.assign(r.leader_epoch, r.offset);
             self.log_end_offset = r.offset + 1;
-            self.records.push(r.clone());
+            fresh.push(r.clone());
             self.unflushed_messages += 1;
         }
+        if let Some(first) = fresh.first_mut() {
+            // A fetch may start inside a batch (after truncation): count its header here.
+            first.batch_start = true;
+        }
+        self.store(fresh, now_ms);
     }
 
     /// Records in `[from, until)`, at most `max` of them.
@@ -155,6 +325,7 @@ impl PartitionLog {
         self.high_watermark = self.high_watermark.min(offset);
         self.epoch_cache.truncate_from_end(offset);
         self.unflushed_messages = (self.log_end_offset - self.durable_end_offset).max(0);
+        self.rebuild_tail_segments(self.last_flush_ms);
         removed
     }
 
@@ -170,6 +341,7 @@ impl PartitionLog {
         self.high_watermark = offset;
         self.epoch_cache.clear();
         self.unflushed_messages = 0;
+        self.segments = vec![Segment::new(offset, self.last_flush_ms, 0)];
     }
 
     /// `UnifiedLog.flush`: Kafka fsyncs the log up to the LEO.
@@ -199,6 +371,7 @@ impl PartitionLog {
         self.epoch_cache.truncate_from_end(self.log_end_offset);
         self.recovery_point = self.recovery_point.min(self.log_end_offset);
         self.unflushed_messages = 0;
+        self.rebuild_tail_segments(self.last_flush_ms);
     }
 
     /// What survives any restart: the HW is volatile and is reloaded from the

@@ -13,6 +13,8 @@ pub struct Record {
     pub key: Option<Rc<str>>,
     /// `None` is a tombstone.
     pub value: Option<Rc<str>>,
+    /// First record of its producer batch (the batch header's bytes are counted on it).
+    pub batch_start: bool,
     /// Identity of the producer send that wrote this record (the audit uses it to
     /// tell a record from another with the same key and value; Kafka would use a
     /// header or the value itself).

@@ -880,6 +880,7 @@ impl Sim {
                     slot.config.set(&key, &value)?;
                     if let Some(p) = slot.process.as_mut() {
                         p.config.set(&key, &value)?;
+                        p.refresh_log_configs();
                     }
                 }
                 if broker.is_none() {
