@@ -53,9 +53,27 @@ pub fn lost_acknowledged_writes(sim: &Sim) -> Vec<LostWrite> {
 /// The same, looking only at writes with an id ≥ `from_write_id`.
 pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostWrite> {
     let mut lost = vec![];
+    // Compaction: a value superseded by a later acknowledged write of the same key (a new
+    // value or a tombstone) may legitimately disappear. Latest acknowledged offset per key:
+    let compacted = sim.controller.topics.values().any(|t| t.overrides.get("cleanup.policy").is_some_and(|p| p.contains("compact")))
+        || sim.spec.broker_config.log_defaults.cleanup_compact;
+    let mut latest_by_key: std::collections::BTreeMap<(&str, u32, &str), i64> = std::collections::BTreeMap::new();
+    if compacted {
+        for s in sim.producer.sends.values() {
+            if let (SendOutcome::Acked { offset, .. }, Some(p), Some(k)) = (&s.outcome, s.partition, s.key.as_deref()) {
+                let e = latest_by_key.entry((s.topic.as_str(), p, k)).or_insert(*offset);
+                *e = (*e).max(*offset);
+            }
+        }
+    }
     for s in sim.producer.sends.range(from_write_id..).map(|(_, s)| s) {
         let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
         let Some(p) = s.partition else { continue };
+        if let Some(k) = s.key.as_deref() {
+            if latest_by_key.get(&(s.topic.as_str(), p, k)).is_some_and(|&latest| latest > offset) {
+                continue; // superseded: compaction may remove it
+            }
+        }
         let tp = TopicPartition::new(&s.topic, p);
         let Some(state) = sim.controller.partitions.get(&tp) else { continue };
         let leader_running = state.leader != NO_LEADER && sim.brokers.get(&state.leader).is_some_and(|b| b.process.is_some());

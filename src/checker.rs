@@ -190,13 +190,27 @@ impl Checker {
                     if from >= upto {
                         continue;
                     }
+                    // Compare the offsets both replicas hold: compaction leaves gaps, and a
+                    // replica may have compacted a range the other has not yet.
                     let ra = la.read(from, upto, usize::MAX);
                     let rb = lb.read(from, upto, usize::MAX);
-                    if let Some((x, y)) = ra
-                        .iter()
-                        .zip(rb.iter())
-                        .find(|(x, y)| x.offset != y.offset || x.write_id != y.write_id || x.leader_epoch != y.leader_epoch)
-                    {
+                    let (mut x, mut y) = (0, 0);
+                    let mut mismatch = None;
+                    while x < ra.len() && y < rb.len() {
+                        match ra[x].offset.cmp(&rb[y].offset) {
+                            std::cmp::Ordering::Less => x += 1,
+                            std::cmp::Ordering::Greater => y += 1,
+                            std::cmp::Ordering::Equal => {
+                                if ra[x].write_id != rb[y].write_id || ra[x].leader_epoch != rb[y].leader_epoch {
+                                    mismatch = Some((&ra[x], &rb[y]));
+                                    break;
+                                }
+                                x += 1;
+                                y += 1;
+                            }
+                        }
+                    }
+                    if let Some((x, y)) = mismatch {
                         self.report("LogsDisagreeBelowHighWatermark", format!("{tp}/{a}/{b}"), now, format!(
                             "brokers {a} and {b} disagree on {tp} below their high watermarks: offset {} holds {:?} (epoch {}) on {a} but {:?} (epoch {}) on {b}",
                             x.offset, x.value.as_deref().unwrap_or("null"), x.leader_epoch, y.value.as_deref().unwrap_or("null"), y.leader_epoch

@@ -110,7 +110,25 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "delete: retention removes old segments. compact: the log cleaner keeps the last value per key."),
     def!("log.retention.check.interval.ms", Broker, Kind::Long { min: 1, max: LMAX }, "300000", None,
         "How often each broker checks its logs for segments to delete."),
+    def!("log.cleaner.backoff.ms", Broker, Kind::Long { min: 1, max: LMAX }, "15000", None,
+        "How long the log cleaner waits between passes when no log needs cleaning."),
+    def!("log.cleaner.min.cleanable.ratio", Broker, Kind::Ratio, "0.5", None,
+        "A compacted log is cleaned once dirty bytes / (clean + dirty bytes) reaches this."),
+    def!("log.cleaner.delete.retention.ms", Broker, Kind::Long { min: 0, max: LMAX }, "86400000", None,
+        "How long a tombstone survives after its segment was first cleaned."),
+    def!("log.cleaner.min.compaction.lag.ms", Broker, Kind::Long { min: 0, max: LMAX }, "0", None,
+        "Records younger than this are never compacted."),
+    def!("log.cleaner.max.compaction.lag.ms", Broker, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", None,
+        "A dirty record older than this makes its log eligible for cleaning whatever the dirty ratio."),
     // --- topic-level overrides ---
+    def!("min.cleanable.dirty.ratio", Topic, Kind::Ratio, "0.5", Some("log.cleaner.min.cleanable.ratio"),
+        "Topic override of log.cleaner.min.cleanable.ratio."),
+    def!("delete.retention.ms", Topic, Kind::Long { min: 0, max: LMAX }, "86400000", Some("log.cleaner.delete.retention.ms"),
+        "Topic override of log.cleaner.delete.retention.ms."),
+    def!("min.compaction.lag.ms", Topic, Kind::Long { min: 0, max: LMAX }, "0", Some("log.cleaner.min.compaction.lag.ms"),
+        "Topic override of log.cleaner.min.compaction.lag.ms."),
+    def!("max.compaction.lag.ms", Topic, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", Some("log.cleaner.max.compaction.lag.ms"),
+        "Topic override of log.cleaner.max.compaction.lag.ms."),
     def!("segment.bytes", Topic, Kind::Long { min: 14, max: i32::MAX as i64 }, "1073741824", Some("log.segment.bytes"),
         "Topic override of log.segment.bytes."),
     def!("segment.ms", Topic, Kind::Long { min: 1, max: LMAX }, "604800000", Some("log.roll.ms"),
@@ -287,6 +305,7 @@ pub struct BrokerConfig {
     /// Log storage defaults (`log.segment.bytes`, `log.retention.*`, …) as a LogConfig.
     pub log_defaults: crate::log::LogConfig,
     pub log_retention_check_interval_ms: i64,
+    pub log_cleaner_backoff_ms: i64,
     /// `sim.truncation.mode=high-watermark`: the legacy pre-KIP-101 rule.
     pub legacy_hw_truncation: bool,
     pub os_flush_interval_ms: i64,
@@ -317,6 +336,7 @@ impl Default for BrokerConfig {
             os_flush_interval_ms: 0,
             log_defaults: crate::log::LogConfig::default(),
             log_retention_check_interval_ms: 0,
+            log_cleaner_backoff_ms: 0,
             overrides: BTreeMap::new(),
         };
         for d in CONFIG_DEFS.iter().filter(|d| matches!(d.scope, Scope::Broker | Scope::Simulation)) {
@@ -370,6 +390,11 @@ impl BrokerConfig {
                 self.log_defaults.cleanup_compact = v.contains("compact");
             }
             "log.retention.check.interval.ms" => self.log_retention_check_interval_ms = long(v),
+            "log.cleaner.backoff.ms" => self.log_cleaner_backoff_ms = long(v),
+            "log.cleaner.min.cleanable.ratio" => self.log_defaults.min_cleanable_dirty_ratio = v.parse().unwrap_or(0.5),
+            "log.cleaner.delete.retention.ms" => self.log_defaults.delete_retention_ms = long(v),
+            "log.cleaner.min.compaction.lag.ms" => self.log_defaults.min_compaction_lag_ms = long(v),
+            "log.cleaner.max.compaction.lag.ms" => self.log_defaults.max_compaction_lag_ms = long(v),
             // Network settings live in the network model, not per broker.
             _ => {}
         }
@@ -425,6 +450,10 @@ impl TopicConfig {
                     c.cleanup_delete = v.contains("delete");
                     c.cleanup_compact = v.contains("compact");
                 }
+                "min.cleanable.dirty.ratio" => c.min_cleanable_dirty_ratio = v.parse().unwrap_or(0.5),
+                "delete.retention.ms" => c.delete_retention_ms = long(v),
+                "min.compaction.lag.ms" => c.min_compaction_lag_ms = long(v),
+                "max.compaction.lag.ms" => c.max_compaction_lag_ms = long(v),
                 _ => {}
             }
         }

@@ -40,6 +40,8 @@ pub enum KafkaError {
     INVALID_TOPIC_EXCEPTION,
     INVALID_CONFIG,
     INVALID_REQUEST,
+    /// A record a broker refuses, e.g. one without a key for a compacted topic.
+    INVALID_RECORD,
     ELECTION_NOT_NEEDED,
     PREFERRED_LEADER_NOT_AVAILABLE,
     ELIGIBLE_LEADERS_NOT_AVAILABLE,
@@ -90,6 +92,7 @@ impl KafkaError {
             KafkaError::INVALID_TOPIC_EXCEPTION => "INVALID_TOPIC_EXCEPTION",
             KafkaError::INVALID_CONFIG => "INVALID_CONFIG",
             KafkaError::INVALID_REQUEST => "INVALID_REQUEST",
+            KafkaError::INVALID_RECORD => "INVALID_RECORD",
             KafkaError::ELECTION_NOT_NEEDED => "ELECTION_NOT_NEEDED",
             KafkaError::PREFERRED_LEADER_NOT_AVAILABLE => "PREFERRED_LEADER_NOT_AVAILABLE",
             KafkaError::ELIGIBLE_LEADERS_NOT_AVAILABLE => "ELIGIBLE_LEADERS_NOT_AVAILABLE",

@@ -121,6 +121,7 @@ pub struct Broker {
     next_hw_checkpoint_ms: i64,
     next_os_flush_ms: i64,
     next_retention_check_ms: i64,
+    next_cleaner_ms: i64,
     want_shutdown: bool,
     caught_up_heartbeat_sent: bool,
     pub stats: BrokerStats,
@@ -166,6 +167,7 @@ impl Broker {
             next_hw_checkpoint_ms: now_ms + config.replica_high_watermark_checkpoint_interval_ms,
             next_os_flush_ms: now_ms + config.os_flush_interval_ms,
             next_retention_check_ms: now_ms + config.log_retention_check_interval_ms,
+            next_cleaner_ms: now_ms + config.log_cleaner_backoff_ms,
             want_shutdown: false,
             caught_up_heartbeat_sent: false,
             stats: BrokerStats::default(),
@@ -631,6 +633,12 @@ impl Broker {
             respond(out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1);
             return;
         }
+        // A compacted topic refuses records without a key (Kafka: "Compacted topic cannot accept message without key").
+        if self.disk.logs.get(&tp).is_some_and(|l| l.config.cleanup_compact) && records.iter().any(|r| r.key.is_none()) {
+            *self.stats.produce_errors.entry("INVALID_RECORD".into()).or_default() += 1;
+            respond(out, KafkaError::INVALID_RECORD, -1);
+            return;
+        }
         let min_isr = self.min_isr(&tp.topic);
         let part = &self.partitions[&tp];
         let isr_size = part.isr().len();
@@ -1048,6 +1056,23 @@ impl Broker {
                 }
             }
         }
+        // The log cleaner (one thread): the log with the highest dirty ratio that needs cleaning.
+        if now_ms >= self.next_cleaner_ms {
+            self.next_cleaner_ms = now_ms + self.config.log_cleaner_backoff_ms;
+            let pick =
+                self.disk.logs.iter().filter(|(_, l)| l.needs_cleaning(now_ms)).map(|(tp, l)| (l.dirty_ratio(now_ms), tp.clone())).fold(
+                    None::<(f64, TopicPartition)>,
+                    |best, x| match best {
+                        Some(b) if b.0 >= x.0 => Some(b),
+                        _ => Some(x),
+                    },
+                );
+            if let Some((_, tp)) = pick {
+                let log = self.disk.logs.get_mut(&tp).unwrap();
+                log.clean(now_ms);
+                self.drain_log_events(&tp, out);
+            }
+        }
         if now_ms >= self.next_os_flush_ms {
             for log in self.disk.logs.values_mut() {
                 log.os_writeback();
@@ -1105,7 +1130,12 @@ impl Broker {
         if self.is_stopped() {
             return i64::MAX;
         }
-        let mut t = self.next_isr_check_ms.min(self.next_hw_checkpoint_ms).min(self.next_os_flush_ms).min(self.next_retention_check_ms);
+        let mut t = self
+            .next_isr_check_ms
+            .min(self.next_hw_checkpoint_ms)
+            .min(self.next_os_flush_ms)
+            .min(self.next_retention_check_ms)
+            .min(self.next_cleaner_ms);
         if self.status == BrokerStatus::Starting {
             t = t.min(self.next_registration_ms);
         } else {

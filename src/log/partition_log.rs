@@ -32,6 +32,10 @@ pub struct PartitionLog {
     pub config: LogConfig,
     /// Roll and deletion events since the owner last took them.
     events: Vec<String>,
+    /// The cleaner checkpoint: records below it have been compacted (the "clean" head).
+    pub cleaner_checkpoint: i64,
+    /// When each surviving tombstone was first cleaned (it disappears `delete.retention.ms` later).
+    tombstones_cleaned_at: std::collections::BTreeMap<i64, i64>,
 }
 
 impl PartitionLog {
@@ -51,7 +55,152 @@ impl PartitionLog {
             segments: vec![Segment::new(0, now_ms, 0)],
             config: LogConfig::default(),
             events: vec![],
+            cleaner_checkpoint: 0,
+            tombstones_cleaned_at: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// End of the cleanable range (`LogCleanerManager.cleanableOffsets`): the first of the
+    /// active segment's base, the HW, and the first record younger than `min.compaction.lag.ms`;
+    /// rounded down to a segment boundary (only whole segments are cleaned).
+    fn first_uncleanable_offset(&self, now_ms: i64) -> i64 {
+        let active = self.segments.last().map(|s| s.base_offset).unwrap_or(self.log_end_offset);
+        let mut end = active.min(self.high_watermark);
+        if self.config.min_compaction_lag_ms > 0 {
+            if let Some(r) = self.records.iter().find(|r| now_ms - r.timestamp_ms < self.config.min_compaction_lag_ms) {
+                end = end.min(r.offset);
+            }
+        }
+        // Round down to the start of the segment containing `end` (whole segments only).
+        let idx = self.segments.partition_point(|s| s.base_offset <= end);
+        if idx == 0 {
+            return self.log_start_offset;
+        }
+        let seg = &self.segments[idx - 1];
+        let next = self.segments.get(idx).map(|s| s.base_offset).unwrap_or(self.log_end_offset);
+        if next <= end {
+            next
+        } else {
+            seg.base_offset
+        }
+    }
+
+    /// (dirty bytes, total bytes of the cleanable log) for the dirty ratio.
+    pub fn dirty_stats(&self, now_ms: i64) -> (u64, u64, i64) {
+        let end = self.first_uncleanable_offset(now_ms);
+        let start = self.cleaner_checkpoint.max(self.log_start_offset);
+        let mut clean = 0u64;
+        let mut dirty = 0u64;
+        for r in self.read(self.log_start_offset, end, usize::MAX) {
+            if r.offset < start {
+                clean += stored_size(&r);
+            } else {
+                dirty += stored_size(&r);
+            }
+        }
+        (dirty, clean + dirty, end)
+    }
+
+    /// The dirty ratio the cleaner ranks logs by: dirty bytes / cleanable bytes.
+    pub fn dirty_ratio(&self, now_ms: i64) -> f64 {
+        let (dirty, total, _) = self.dirty_stats(now_ms);
+        if total == 0 {
+            0.0
+        } else {
+            dirty as f64 / total as f64
+        }
+    }
+
+    /// Should the cleaner take this log now? The dirty ratio reached
+    /// `min.cleanable.dirty.ratio`, or a dirty record waited longer than `max.compaction.lag.ms`.
+    pub fn needs_cleaning(&self, now_ms: i64) -> bool {
+        if !self.config.cleanup_compact {
+            return false;
+        }
+        let (dirty, total, end) = self.dirty_stats(now_ms);
+        if dirty == 0 || total == 0 {
+            return false;
+        }
+        let overdue = self.config.max_compaction_lag_ms < i64::MAX / 2
+            && self
+                .read(self.cleaner_checkpoint.max(self.log_start_offset), end, 1)
+                .first()
+                .is_some_and(|r| now_ms - r.timestamp_ms > self.config.max_compaction_lag_ms);
+        dirty as f64 / total as f64 >= self.config.min_cleanable_dirty_ratio || overdue
+    }
+
+    /// One cleaning pass (`Cleaner.clean`): over the whole segments below the first uncleanable
+    /// offset, keep the last record of every key (offsets stay; gaps appear), keep tombstones for
+    /// `delete.retention.ms` after they were first cleaned, regroup small segments up to
+    /// `segment.bytes`, and move the cleaner checkpoint. Returns the number of records removed.
+    pub fn clean(&mut self, now_ms: i64) -> usize {
+        let end = self.first_uncleanable_offset(now_ms);
+        let start = self.log_start_offset;
+        if end <= start {
+            return 0;
+        }
+        // Offset map: the last offset of each key in the cleanable range.
+        let lo = self.records.partition_point(|r| r.offset < start);
+        let hi = self.records.partition_point(|r| r.offset < end);
+        let mut last: std::collections::BTreeMap<std::rc::Rc<str>, i64> = std::collections::BTreeMap::new();
+        for r in &self.records[lo..hi] {
+            if let Some(k) = &r.key {
+                last.insert(k.clone(), r.offset);
+            }
+        }
+        let mut kept: Vec<Record> = Vec::with_capacity(hi - lo);
+        let (mut superseded, mut tombstones) = (0usize, 0usize);
+        for r in &self.records[lo..hi] {
+            let latest = r.key.as_ref().map(|k| last.get(k) == Some(&r.offset)).unwrap_or(true);
+            if !latest {
+                superseded += 1;
+                self.tombstones_cleaned_at.remove(&r.offset);
+                continue;
+            }
+            if r.value.is_none() {
+                let first = *self.tombstones_cleaned_at.entry(r.offset).or_insert(now_ms);
+                if now_ms - first > self.config.delete_retention_ms {
+                    tombstones += 1;
+                    self.tombstones_cleaned_at.remove(&r.offset);
+                    continue;
+                }
+            }
+            kept.push(r.clone());
+        }
+        let removed = superseded + tombstones;
+        // Regroup the cleaned segments up to segment.bytes (groupSegmentsBySize).
+        let cfg = self.config;
+        let old_count = self.segments.iter().filter(|s| s.base_offset < end).count();
+        let old: Vec<Segment> = self.segments.drain(..old_count).collect();
+        let mut grouped: Vec<Segment> = vec![];
+        let mut k = 0;
+        for (i, seg) in old.iter().enumerate() {
+            let upper = old.get(i + 1).map(|s| s.base_offset).unwrap_or(end);
+            let mine: Vec<&Record> = kept[k..].iter().take_while(|r| r.offset < upper).collect();
+            k += mine.len();
+            let bytes: u64 = mine.iter().map(|r| stored_size(r)).sum();
+            let fits = grouped.last().is_some_and(|g: &Segment| g.size_bytes + bytes <= cfg.segment_bytes as u64);
+            if !fits {
+                grouped.push(Segment::new(seg.base_offset, seg.created_ms, seg.roll_jitter_ms));
+            }
+            let g = grouped.last_mut().unwrap();
+            for r in mine {
+                g.add(r, &cfg);
+            }
+        }
+        let (before_records, before_segments) = (hi - lo, old.len());
+        self.records.splice(lo..hi, kept);
+        grouped.append(&mut self.segments);
+        self.segments = grouped;
+        self.cleaner_checkpoint = end;
+        self.truncations += 1; // records changed below the HW: checkers re-verify
+        self.events.push(format!(
+            "cleaner compacts {} offsets [{start}, {end}): {before_records} → {} records ({superseded} superseded, {tombstones} tombstones removed), {before_segments} → {} segment(s); cleaner checkpoint {end}",
+            self.tp,
+            before_records - removed,
+            self.segments.iter().filter(|s| s.base_offset < end).count()
+        ));
+        removed
     }
 
     pub fn segments(&self) -> &[Segment] {

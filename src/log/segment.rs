@@ -39,7 +39,7 @@ pub fn stored_size(r: &Record) -> u64 {
 }
 
 /// The storage configs of one log (topic config over broker defaults), as `LogConfig`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LogConfig {
     pub segment_bytes: i64,
     pub segment_ms: i64,
@@ -52,6 +52,10 @@ pub struct LogConfig {
     pub retention_bytes: i64,
     pub cleanup_delete: bool,
     pub cleanup_compact: bool,
+    pub min_cleanable_dirty_ratio: f64,
+    pub delete_retention_ms: i64,
+    pub min_compaction_lag_ms: i64,
+    pub max_compaction_lag_ms: i64,
 }
 
 impl Default for LogConfig {
@@ -66,6 +70,10 @@ impl Default for LogConfig {
             retention_bytes: -1,
             cleanup_delete: true,
             cleanup_compact: false,
+            min_cleanable_dirty_ratio: 0.5,
+            delete_retention_ms: 86_400_000,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: i64::MAX,
         }
     }
 }
