@@ -3,10 +3,59 @@
 //! Prints JSON: simulated records acknowledged per wall-clock second, events per
 //! second, and the trace hash (equal to the browser's when the workload matches).
 
+use kafka_playground::ids::TopicPartition;
+use kafka_playground::log::{LogConfig, NewRecord, PartitionLog};
 use kafka_playground::playground::{Playground, BENCH_SCENARIO};
 use std::time::Instant;
 
+/// `kafka-bench storage`: appends/s into one partition log with 16 KB segments and
+/// retention.bytes 1 MB (checked every 10 000 appends), the memory it ends with, and the
+/// cleaner's throughput on a compacted log of 200 000 records over 1 000 keys.
+fn storage() {
+    let tp = TopicPartition::new("bench", 0);
+    let mut log = PartitionLog::new(tp.clone(), 0);
+    log.config = LogConfig { segment_bytes: 16 * 1024, retention_bytes: 1024 * 1024, retention_ms: -1, ..LogConfig::default() };
+    let n: u64 = 2_000_000;
+    let start = Instant::now();
+    let mut max_records = 0;
+    for i in 0..n {
+        let key: std::rc::Rc<str> = format!("key-{}", i % 1000).into();
+        log.append_as_leader(&[NewRecord { key: Some(key), value: Some("value-000000000000".into()), write_id: i }], 0, i as i64);
+        if i % 10_000 == 9_999 {
+            log.update_high_watermark(log.log_end_offset());
+            log.delete_old_segments(i as i64);
+            let _ = log.take_events();
+            max_records = max_records.max(log.records().len());
+        }
+    }
+    let append_secs = start.elapsed().as_secs_f64();
+    let kept_records = log.records().len();
+    let kept_segments = log.segments().len();
+
+    let mut c = PartitionLog::new(tp, 0);
+    c.config = LogConfig { segment_bytes: 64 * 1024, cleanup_delete: false, cleanup_compact: true, ..LogConfig::default() };
+    let m: u64 = 200_000;
+    for i in 0..m {
+        let key: std::rc::Rc<str> = format!("key-{}", i % 1000).into();
+        c.append_as_leader(&[NewRecord { key: Some(key), value: Some("value-000000000000".into()), write_id: i }], 0, 0);
+    }
+    c.update_high_watermark(c.log_end_offset());
+    let t = Instant::now();
+    let removed = c.clean(1);
+    let clean_secs = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"storage\":true,\"appends\":{n},\"appends_per_sec\":{:.0},\"records_kept\":{kept_records},\"max_records_held\":{max_records},\"segments_kept\":{kept_segments},\"cleaned_records\":{m},\"cleaned_records_per_sec\":{:.0},\"records_removed\":{removed},\"records_after_cleaning\":{}}}",
+        n as f64 / append_secs,
+        m as f64 / clean_secs,
+        c.records().len()
+    );
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("storage") {
+        storage();
+        return;
+    }
     let sim_ms: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(60_000);
     let mut best: Option<(f64, f64, u64, String)> = None;
     // Three runs; report the fastest (least disturbed by the machine).

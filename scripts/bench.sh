@@ -12,6 +12,8 @@ echo "== native (cargo run --release --bin kafka-bench) =="
 cargo build --release --bin kafka-bench -q
 NATIVE="$(./target/release/kafka-bench "${BENCH_SIM_MS:-60000}")"
 echo "$NATIVE"
+echo "== storage: appends, retention memory, cleaning (kafka-bench storage) =="
+./target/release/kafka-bench storage
 echo "== web build =="
 bash scripts/build-web.sh >/dev/null 2>&1
 echo "== wasm in headless Chromium (node bench/browser.mjs) =="

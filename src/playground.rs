@@ -215,6 +215,33 @@ pub struct EventView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct SegmentView {
+    pub base_offset: i64,
+    /// Base offset of the next segment (the log end offset for the active one).
+    pub next_offset: i64,
+    pub file: String,
+    pub size_bytes: u64,
+    pub records: u64,
+    pub active: bool,
+}
+
+/// One replica's storage, for drawing segments, retention and compaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplicaStorageView {
+    pub topic: String,
+    pub partition: u32,
+    pub broker: BrokerId,
+    pub log_start_offset: i64,
+    pub log_end_offset: i64,
+    /// Records below it are compacted (the cleaner's "clean" head); 0 when never cleaned.
+    pub cleaner_checkpoint: i64,
+    pub cleanup_policy: &'static str,
+    pub segments: Vec<SegmentView>,
+    /// Offsets of tombstones (null values) within the frame's tail window.
+    pub tombstones: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct InvariantsView {
     pub ok: bool,
     pub violations: Vec<crate::checker::Violation>,
@@ -655,6 +682,68 @@ impl Playground {
             violations: self.cs.checker.violations.clone(),
             lost_acknowledged_writes: self.lost.count(&self.cs.sim),
         }
+    }
+
+    /// Segments, log start, cleaner checkpoint and tombstones of every replica, in the
+    /// structure's replica order.
+    pub fn storage(&mut self) -> Vec<ReplicaStorageView> {
+        let structure = self.structure_ref().clone();
+        let sim = &self.cs.sim;
+        structure
+            .replicas
+            .iter()
+            .map(|r| {
+                let tp = TopicPartition::new(&r.topic, r.partition);
+                let log = sim.brokers.get(&r.broker).and_then(|s| s.disk().logs.get(&tp));
+                match log {
+                    None => ReplicaStorageView {
+                        topic: r.topic.clone(),
+                        partition: r.partition,
+                        broker: r.broker,
+                        log_start_offset: 0,
+                        log_end_offset: 0,
+                        cleaner_checkpoint: 0,
+                        cleanup_policy: "delete",
+                        segments: vec![],
+                        tombstones: vec![],
+                    },
+                    Some(log) => {
+                        let segs = log.segments();
+                        let segments = segs
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| SegmentView {
+                                base_offset: s.base_offset,
+                                next_offset: segs.get(i + 1).map(|n| n.base_offset).unwrap_or(log.log_end_offset()),
+                                file: s.file_name("log"),
+                                size_bytes: s.size_bytes,
+                                records: s.records,
+                                active: i + 1 == segs.len(),
+                            })
+                            .collect();
+                        let base = (log.log_end_offset() - TAIL_CELLS as i64 * 4).max(0);
+                        let tombstones =
+                            log.read(base, i64::MAX, usize::MAX).iter().filter(|x| x.value.is_none()).map(|x| x.offset).collect();
+                        let policy = match (log.config.cleanup_compact, log.config.cleanup_delete) {
+                            (true, true) => "compact,delete",
+                            (true, false) => "compact",
+                            _ => "delete",
+                        };
+                        ReplicaStorageView {
+                            topic: r.topic.clone(),
+                            partition: r.partition,
+                            broker: r.broker,
+                            log_start_offset: log.log_start_offset(),
+                            log_end_offset: log.log_end_offset(),
+                            cleaner_checkpoint: log.cleaner_checkpoint,
+                            cleanup_policy: policy,
+                            segments,
+                            tombstones,
+                        }
+                    }
+                }
+            })
+            .collect()
     }
 
     pub fn describe(&self) -> String {

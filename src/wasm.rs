@@ -143,6 +143,12 @@ impl Playground {
         to_js(&self.core.invariants())
     }
 
+    /// Every replica's segments (file names, sizes, the active one), log start, cleaner
+    /// checkpoint and tombstone offsets, in the structure's replica order.
+    pub fn storage(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.core.storage())
+    }
+
     /// `kafka-topics.sh --describe` output.
     pub fn describe(&self) -> String {
         self.core.describe()
