@@ -69,6 +69,9 @@ pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostW
     for s in sim.producer.sends.range(from_write_id..).map(|(_, s)| s) {
         let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
         let Some(p) = s.partition else { continue };
+        if compacted && s.value.is_none() {
+            continue; // a tombstone: the cleaner removes it delete.retention.ms after first cleaning it
+        }
         if let Some(k) = s.key.as_deref() {
             if latest_by_key.get(&(s.topic.as_str(), p, k)).is_some_and(|&latest| latest > offset) {
                 continue; // superseded: compaction may remove it

@@ -43,6 +43,9 @@ pub enum Command {
         value: Option<String>,
         #[serde(default = "one")]
         count: u32,
+        /// Send a tombstone (a null value: "delete this key" in a compacted topic).
+        #[serde(default)]
+        tombstone: bool,
     },
     /// Hard crash (kill -9 and power loss): volatile state and the page cache are lost.
     /// With `keep_page_cache` only the process dies (the OS keeps unflushed writes).
@@ -193,7 +196,7 @@ mod tests {
         let cmds = vec![
             Command::CrashBroker { broker: 2, keep_page_cache: false },
             Command::CutLink { from: NodeId::Broker(1), to: NodeId::Controller, one_way: true },
-            Command::Produce { topic: "t".into(), partition: Some(0), key: None, value: Some("x".into()), count: 3 },
+            Command::Produce { tombstone: false, topic: "t".into(), partition: Some(0), key: None, value: Some("x".into()), count: 3 },
             Command::Run { ms: 500 },
         ];
         for c in cmds {

@@ -93,7 +93,9 @@ fn invalid_topics_and_commands_are_refused_with_kafkas_error_and_the_field() {
     assert_eq!((e.error, e.field.as_str()), (KafkaError::INVALID_CONFIG, "min.insync.replicas"));
     let e = c.cs.apply(Command::CrashBroker { broker: 9, keep_page_cache: false }).unwrap_err();
     assert_eq!(e.field, "broker");
-    let e = c.cs.apply(Command::Produce { topic: "nope".into(), partition: None, key: None, value: None, count: 1 }).unwrap_err();
+    let e =
+        c.cs.apply(Command::Produce { tombstone: false, topic: "nope".into(), partition: None, key: None, value: None, count: 1 })
+            .unwrap_err();
     assert_eq!(e.error, KafkaError::UNKNOWN_TOPIC_OR_PARTITION);
     let e = c.cs.apply(Command::Run { ms: -5 }).unwrap_err();
     assert_eq!(e.field, "ms");

@@ -170,7 +170,7 @@ fn leader_and_followers_end_with_the_same_records_after_cleaning() {
 fn a_compacted_topic_refuses_records_without_a_key() {
     let mut c = cluster(52, 3, &[], &[("acks", all()), ("retries", v(0))]);
     c.topic("state", &[&[1, 2, 3]], &[("cleanup.policy", v("compact"))]);
-    c.apply(Command::Produce { topic: "state".into(), partition: Some(0), key: None, value: Some("x".into()), count: 1 });
+    c.apply(Command::Produce { tombstone: false, topic: "state".into(), partition: Some(0), key: None, value: Some("x".into()), count: 1 });
     c.run(1_000);
     assert_eq!(c.failed(), vec![("x".to_string(), "INVALID_RECORD".to_string())]);
     assert_eq!(c.log_end_offset(1, "state"), 0);

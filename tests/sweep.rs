@@ -87,9 +87,14 @@ fn sweep_with(seed: u64, settings: Settings) -> Result<(u64, usize), String> {
         let up: Vec<i32> = brokers.iter().copied().filter(|b| run.cs.sim.brokers[b].process.is_some()).collect();
         let roll = rng.range_inclusive(0, 99);
         let cmd = match roll {
-            0..=29 => {
-                Command::Produce { topic: "t".into(), partition: None, key: None, value: None, count: rng.range_inclusive(1, 20) as u32 }
-            }
+            0..=29 => Command::Produce {
+                tombstone: false,
+                topic: "t".into(),
+                partition: None,
+                key: None,
+                value: None,
+                count: rng.range_inclusive(1, 20) as u32,
+            },
             30..=54 => Command::Run { ms: rng.range_inclusive(100, 5_000) as i64 },
             55..=62 if !up.is_empty() => Command::CrashBroker { broker: *rng.pick(&up).unwrap(), keep_page_cache: !settings.power_loss },
             63..=70 if !down.is_empty() => Command::RestartBroker { broker: *rng.pick(&down).unwrap() },

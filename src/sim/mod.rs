@@ -669,7 +669,7 @@ impl Sim {
             Command::CreateTopic { name, partitions, replication_factor, config, assignment } => {
                 self.create_topic(&name, partitions, replication_factor, &config, assignment.as_ref())?;
             }
-            Command::Produce { topic, partition, key, value, count } => {
+            Command::Produce { topic, partition, key, value, count, tombstone } => {
                 if count == 0 || count > MAX_PRODUCE_COUNT {
                     return Err(CommandError::invalid_request("count", format!("count must be in [1, {MAX_PRODUCE_COUNT}], got {count}")));
                 }
@@ -698,7 +698,7 @@ impl Sim {
                         (Some(v), _) => format!("{v}-{i}").into(),
                         (None, _) => format!("v{id}").into(),
                     };
-                    self.producer.send(now, id, &topic, partition, key.clone(), Some(v));
+                    self.producer.send(now, id, &topic, partition, key.clone(), if tombstone { None } else { Some(v) });
                 }
                 self.schedule_wake(NodeId::Producer(PRODUCER_ID), now, 0);
             }

@@ -71,7 +71,14 @@ impl Cluster {
     }
 
     pub fn produce(&mut self, topic: &str, value: &str, count: u32) {
-        self.apply(Command::Produce { topic: topic.into(), partition: Some(0), key: None, value: Some(value.into()), count });
+        self.apply(Command::Produce {
+            tombstone: false,
+            topic: topic.into(),
+            partition: Some(0),
+            key: None,
+            value: Some(value.into()),
+            count,
+        });
     }
 
     pub fn run(&mut self, ms: i64) {
