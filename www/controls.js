@@ -5,17 +5,27 @@ import { el } from './render.js';
 
 /**
  * Config keys with a control: group, key, scope (as in CONFIG_DEFS), and the
- * allowed values for a <select> (a number field otherwise).
+ * allowed values for a <select> (a number field otherwise; `signed`: -1 allowed,
+ * `ratio`: a decimal from 0 to 1).
  */
 const CONFIG_CONTROLS = [
   { group: 'producer', scope: 'producer', key: 'acks', choices: ['0', '1', 'all'], testid: 'acks' },
   { group: 'topic', scope: 'topic', key: 'min.insync.replicas' },
   { group: 'topic', scope: 'topic', key: 'unclean.leader.election.enable', choices: ['false', 'true'] },
+  { group: 'topic', scope: 'topic', key: 'cleanup.policy', choices: ['delete', 'compact', 'compact,delete'] },
+  { group: 'topic', scope: 'topic', key: 'segment.bytes' },
+  { group: 'topic', scope: 'topic', key: 'segment.ms' },
+  { group: 'topic', scope: 'topic', key: 'retention.ms', signed: true },
+  { group: 'topic', scope: 'topic', key: 'retention.bytes', signed: true },
+  { group: 'topic', scope: 'topic', key: 'min.cleanable.dirty.ratio', ratio: true },
+  { group: 'topic', scope: 'topic', key: 'delete.retention.ms' },
   { group: 'brokers', scope: 'broker', key: 'replica.lag.time.max.ms' },
   { group: 'brokers', scope: 'broker', key: 'unclean.leader.election.enable', choices: ['false', 'true'] },
   { group: 'brokers', scope: 'simulation', key: 'sim.truncation.mode', choices: ['leader-epoch', 'high-watermark'] },
   { group: 'brokers', scope: 'broker', key: 'log.flush.interval.messages', never: true },
   { group: 'brokers', scope: 'simulation', key: 'sim.os.flush.interval.ms' },
+  { group: 'brokers', scope: 'broker', key: 'log.retention.check.interval.ms' },
+  { group: 'brokers', scope: 'broker', key: 'log.cleaner.backoff.ms' },
 ];
 const LONG_MAX = '9223372036854775807';
 
@@ -219,7 +229,7 @@ export class Controls {
       } else {
         input = el('input');
         input.type = 'text';
-        input.inputMode = 'numeric';
+        input.inputMode = c.ratio ? 'decimal' : 'numeric';
         input.autocomplete = 'off';
         input.size = 8;
         if (c.never) input.placeholder = 'never';
@@ -243,8 +253,9 @@ export class Controls {
   apply(c, input) {
     let v = input.value.trim();
     if (c.never && (v === '' || v === 'never')) v = LONG_MAX;
-    if (!c.choices && !/^\d+$/.test(v)) {
-      this.app.error(`${c.key}: enter a whole number`);
+    const ok = c.ratio ? /^(0|1)?(\.\d+)?$/.test(v) && v !== '' && v !== '.' : (c.signed ? /^-?\d+$/ : /^\d+$/).test(v);
+    if (!c.choices && !ok) {
+      this.app.error(`${c.key}: enter ${c.ratio ? 'a number from 0 to 1' : c.signed ? 'a whole number (-1: no limit)' : 'a whole number'}`);
       return;
     }
     const cmd = c.scope === 'producer' ? { type: 'set_producer_config', key: c.key, value: v }

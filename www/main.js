@@ -3,7 +3,7 @@
 import init, { Playground, wasmMemory } from '../pkg/kafka_playground.js';
 import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
 import { Controls, BrokerMenu, loadDefs } from './controls.js';
-import { EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
+import { EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
 
 const BENCH = '{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}';
 const SPEEDS = ['0.1', '0.25', '0.5', '1', '2', '5', '10', '100', '1000'];
@@ -153,6 +153,7 @@ const log = new EventLog($('log'));
 const inv = new InvariantsPanel($('invariants'));
 const metrics = new MetricsPanel($('metrics'));
 const summary = new PartitionSummary($('summary'));
+const segments = new SegmentsList($('segments'), $('segments-head'));
 buildLegend($('legend'));
 
 let frame = null, tails = null; // views into wasm memory; re-created every frame
@@ -283,6 +284,7 @@ function tick(ts) {
   const t2 = performance.now();
   const now = frame[idx.h.now_ms];
   hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
+  if (texts) view.storage = texts.storage; // before drawing: the strips use it
   view.updateHeaders(frame);
   view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches });
   clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
@@ -300,7 +302,7 @@ function tick(ts) {
 /** Reads the text views (events, describe, invariants, metrics, configs). */
 function gatherTexts(t0) {
   lastUi = t0;
-  const out = { desc: pg.describe(), cfg: pg.configs() };
+  const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage() };
   // Events: only the newest 500 when too many came at once (e.g. at 1000×).
   // The counts come from the previous frame (no extra frame() call).
   const { end, violations, lost } = hdr;
@@ -326,6 +328,7 @@ function applyTexts(t) {
   if (t.metrics) metrics.update(t.metrics);
   updateDescribe($('describe'), t.desc);
   summary.update(app.structure, app.idx, frame, parseDescribe(t.desc));
+  segments.update(app.structure, app.idx, frame, t.storage, app.topic);
 }
 
 /** The legend under the canvas: how to read cells, borders and dots. */
@@ -357,7 +360,11 @@ function buildLegend(root) {
   const resp = el('span', 'lg'); resp.append(icon((x) => drawMarker(x, 'FetchResponse', 7, 7, 4)), 'hollow = response');
   const cut = el('span', 'lg'); cut.append(el('span', 'bx bx-cut'), 'cut link');
   l3.append(resp, cut, el('span', 'lg hint', '(default latency is 1–3 ms: slow down or use “slow motion” in Network to see them)'));
-  root.append(l1, l2, l3);
+  const l4 = el('p');
+  l4.append(el('strong', '', 'Segments: '), 'a thin divider where a log segment starts, a dashed outline around the active segment (the one being written), ',
+    'a hollow cell with × for a tombstone (a null-value record, for compaction), and a dotted purple line at the cleaner checkpoint (compacted | dirty). ',
+    'Set segment.bytes and retention.ms under Topic to watch segments roll and be deleted (the log start moves).');
+  root.append(l1, l2, l3, l4);
 }
 
 // ---------------------------------------------------------------- go

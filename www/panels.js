@@ -249,6 +249,44 @@ export class PartitionSummary {
   }
 }
 
+const fmtBytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+
+/**
+ * The segment files of the shown topic's partition 0 on its leader (or its first
+ * replica when there is no leader), from pg.storage(). Rebuilt only on change.
+ */
+export class SegmentsList {
+  constructor(root, head) {
+    this.root = root;
+    this.head = head;
+    this.last = '';
+  }
+
+  update(s, idx, f, storage, topic) {
+    if (!storage) return;
+    const pi = s.partitions.findIndex((p) => p.topic === topic && p.partition === 0);
+    let head = `${topic}-0: no partition`, rows = [];
+    if (pi >= 0) {
+      const p = s.partitions[pi];
+      const lead = f[s.layout.partition_offset + pi * s.layout.partition_stride + idx.p.leader];
+      const k = Math.max(0, p.replicas.indexOf(lead));
+      const st = storage[p.first_replica + k];
+      if (st) {
+        const who = lead >= 0 && p.replicas[k] === lead ? 'leader' : 'no leader; first replica';
+        head = `${st.topic}-${st.partition} on broker-${st.broker} (${who}): cleanup.policy=${st.cleanup_policy}, log start ${st.log_start_offset}, log end ${st.log_end_offset}` +
+          `${st.cleaner_checkpoint > st.log_start_offset ? `, cleaner checkpoint ${st.cleaner_checkpoint}` : ''}, ${st.segments.length} segment${st.segments.length === 1 ? '' : 's'}` +
+          `${st.tombstones.length ? `, ${st.tombstones.length} tombstone${st.tombstones.length === 1 ? '' : 's'}` : ''}`;
+        rows = st.segments.map((g) => `${g.file} ${fmtBytes(g.size_bytes)} ${g.records} record${g.records === 1 ? '' : 's'}${g.active ? ' (active)' : ''}`);
+      }
+    }
+    const key = `${head}\n${rows.join('\n')}`;
+    if (key === this.last) return;
+    this.last = key;
+    this.head.textContent = head;
+    this.root.replaceChildren(...rows.map((t) => el('li', t.endsWith('(active)') ? 'seg-active' : '', t)));
+  }
+}
+
 /** One replica in words (the canvas tooltip). */
 export function replicaText(s, idx, f, pi, broker, status) {
   const L = s.layout, p = s.partitions[pi];

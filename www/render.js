@@ -69,6 +69,7 @@ export function drawCrown(ctx, x, y) {
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const SEG_LINE = 'rgba(32,33,36,0.7)', SEG_ACTIVE = '#6b4fbb', SEG_CLEANER = '#6b4fbb';
 const MIN_CELL = 4; // px per offset cell at the least
 const fmtSec = (ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
@@ -80,6 +81,7 @@ export class ClusterView {
     this.buttons = new Map(); // broker id → {btn, status, led, unflushed}
     this.readers = [];
     this.s = null;
+    this.storage = null; // pg.storage() (replica order), refreshed with the text views
   }
 
   /** New structure (brokers, partitions, replicas) and its field index maps. */
@@ -266,7 +268,7 @@ export class ClusterView {
         const ro = L.replica_offset + ri * L.replica_stride;
         const down = DOWN.has(status[col]);
         if (down) ctx.globalAlpha = 0.5;
-        this.drawReplica(ctx, g, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '');
+        this.drawReplica(ctx, g, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri]);
         ctx.globalAlpha = 1;
       }
     }
@@ -370,10 +372,9 @@ export class ClusterView {
 
   /**
    * One replica in its broker column: status line, the log strip, HW/LEO markers.
-   * Layers are drawn in order; a segment layer (storage engine) would go between
-   * the cells and the markers.
+   * Layers are drawn in order: cells, segments (st: this replica's pg.storage() entry), markers.
    */
-  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus) {
+  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st) {
     const r = this.idx.r;
     const present = f[ro + r.present] > 0;
     const x0 = colX + 12;
@@ -400,7 +401,7 @@ export class ClusterView {
     }
     const hw = f[ro + r.high_watermark], leo = f[ro + r.log_end_offset], lso = f[ro + r.log_start_offset];
     this.layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh);
-    // (segment layer: log segments / retention / compaction boxes would be drawn here)
+    const cleanerX = st ? this.layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) : -1;
     this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
     if (leader) drawCrown(ctx, x0 - 9, sy - 12);
     if (leo < base && !g.compact) { // the whole log is left of the window
@@ -409,7 +410,76 @@ export class ClusterView {
       ctx.fillText(ctx.measureText(t).width < sw - 8 ? t : `◂ ends at ${leo}`, x0 + 4, sy + sh / 2);
     }
     this.colLeft = colX;
-    if (!g.compact) this.statusLine(ctx, g, f, ro, x0 + (leader ? 8 : 0), y + 9, epoch, leader, inIsr, inElr, downStatus, hw, leo);
+    if (g.compact) return;
+    const right = this.statusLine(ctx, g, f, ro, x0 + (leader ? 8 : 0), y + 9, epoch, leader, inIsr, inElr, downStatus, hw, leo);
+    if (cleanerX >= 0) { // label the clean | dirty line where the status words leave room
+      ctx.font = `9px ${FONT}`;
+      const w = ctx.measureText('cleaner').width;
+      const lx = cleanerX - w - 3; // on the clean side of the line
+      if (lx > right + 6) { ctx.fillStyle = SEG_CLEANER; ctx.textAlign = 'left'; ctx.fillText('cleaner', lx, y + 10); }
+    }
+  }
+
+  /**
+   * Log segments: a divider at each segment's base offset in the window, the active
+   * segment outlined (dashed), tombstones as hollow cells with an ×, and the cleaner
+   * checkpoint (clean | dirty) as a dotted line. Returns the checkpoint's x, or -1.
+   */
+  layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) {
+    const { K, cw } = g;
+    const end = base + K;
+    const xOf = (o) => x0 + (o - base) * cw;
+    ctx.save();
+    // Tombstones.
+    const tw = cw >= 3 ? cw - 1 : cw;
+    for (const o of st.tombstones) {
+      if (o < base || o >= end) continue;
+      const e = tails[t0 + (o - base)];
+      const x = xOf(o);
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(x, sy, tw, sh);
+      ctx.strokeStyle = e >= 0 ? EPOCH_COLORS[e % 8] : '#5f6368';
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x + 0.5, sy + 0.5, tw - 1, sh - 1);
+      if (cw >= 6) {
+        const m = sy + sh / 2, r = Math.min(tw / 2 - 1.5, 4);
+        ctx.beginPath();
+        ctx.moveTo(x + tw / 2 - r, m - r); ctx.lineTo(x + tw / 2 + r, m + r);
+        ctx.moveTo(x + tw / 2 + r, m - r); ctx.lineTo(x + tw / 2 - r, m + r);
+        ctx.stroke();
+      }
+    }
+    // Segment dividers (the log start has its own bracket).
+    ctx.strokeStyle = SEG_LINE; ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    let active = null;
+    for (const seg of st.segments) {
+      if (seg.active) active = seg;
+      const b = seg.base_offset;
+      if (b <= base || b > end || b <= lso) continue;
+      const x = Math.round(xOf(b)) - 0.25;
+      ctx.moveTo(x, sy - 3); ctx.lineTo(x, sy + sh + 3);
+    }
+    ctx.stroke();
+    // The active segment: a dashed outline around its cells.
+    if (active) {
+      const a = Math.max(active.base_offset, base), z = Math.min(active.next_offset, end);
+      if (z > a) {
+        ctx.strokeStyle = SEG_ACTIVE; ctx.lineWidth = 1.25; ctx.setLineDash([3, 2]);
+        ctx.strokeRect(xOf(a) + 1, sy - 1.5, (z - a) * cw - 1.5, sh + 3);
+        ctx.setLineDash([]);
+      }
+    }
+    // Cleaner checkpoint.
+    let cx = -1;
+    const cp = st.cleaner_checkpoint;
+    if (cp > st.log_start_offset && cp > base && cp <= end) {
+      cx = Math.round(xOf(cp)) + 0.5;
+      ctx.strokeStyle = SEG_CLEANER; ctx.lineWidth = 1.5; ctx.setLineDash([2, 2]);
+      ctx.beginPath(); ctx.moveTo(cx, sy - 6); ctx.lineTo(cx, sy + sh + 3); ctx.stroke();
+    }
+    ctx.restore();
+    return cx;
   }
 
   /** Offset cells, run-length merged; pale above the replica's HW (not committed yet). */
@@ -490,7 +560,9 @@ export class ClusterView {
     ctx.textAlign = 'left';
     ctx.fillStyle = color;
     const max = g.colW - 16 - (x - this.colLeft);
-    ctx.fillText(texts.find((t) => ctx.measureText(t).width <= max) ?? texts[texts.length - 1], x, y);
+    const t = texts.find((tx) => ctx.measureText(tx).width <= max) ?? texts[texts.length - 1];
+    ctx.fillText(t, x, y);
+    return x + ctx.measureText(t).width;
   }
 
   drawDots(ctx, flights, now, trails) {

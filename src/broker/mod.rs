@@ -191,6 +191,16 @@ impl Broker {
         }
     }
 
+    /// After a config change: periodic tasks follow their new interval at once (the
+    /// playground applies broker configs live).
+    pub fn reschedule_timers(&mut self, now_ms: i64) {
+        self.next_retention_check_ms = self.next_retention_check_ms.min(now_ms + self.config.log_retention_check_interval_ms);
+        self.next_cleaner_ms = self.next_cleaner_ms.min(now_ms + self.config.log_cleaner_backoff_ms);
+        self.next_isr_check_ms = self.next_isr_check_ms.min(now_ms + (self.config.replica_lag_time_max_ms / 2).max(1));
+        self.next_hw_checkpoint_ms = self.next_hw_checkpoint_ms.min(now_ms + self.config.replica_high_watermark_checkpoint_interval_ms);
+        self.next_os_flush_ms = self.next_os_flush_ms.min(now_ms + self.config.os_flush_interval_ms);
+    }
+
     /// Moves a log's roll and deletion events into the event log.
     fn drain_log_events(&mut self, tp: &TopicPartition, out: &mut Out) {
         if let Some(log) = self.disk.logs.get_mut(tp) {

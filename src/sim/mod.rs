@@ -881,11 +881,16 @@ impl Sim {
                     if let Some(p) = slot.process.as_mut() {
                         p.config.set(&key, &value)?;
                         p.refresh_log_configs();
+                        p.reschedule_timers(now);
                     }
                 }
                 if broker.is_none() {
                     self.spec.broker_config.set(&key, &value)?;
                     self.controller.config.set(&key, &value)?;
+                }
+                for b in &targets {
+                    let inc = self.brokers[b].incarnation;
+                    self.schedule_wake(NodeId::Broker(*b), now, inc);
                 }
                 let v = normalize_value(if key.starts_with("sim.") { Scope::Simulation } else { Scope::Broker }, &key, &value)?;
                 self.log_event(
