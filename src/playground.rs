@@ -535,7 +535,9 @@ impl Playground {
 
     /// Recomputes the frame buffers; returns (frame, tails).
     pub fn frame(&mut self) -> (&[f64], &[i32]) {
-        let structure = self.structure_ref().clone();
+        // Borrow the cached structure for this frame without cloning it (it is put back below).
+        self.structure_ref();
+        let (key, structure) = self.cached.take().expect("structure_ref filled the cache");
         let sim = &self.cs.sim;
         let l = &structure.layout;
         self.frame.clear();
@@ -643,6 +645,7 @@ impl Playground {
                 };
             }
         }
+        self.cached = Some((key, structure));
         (&self.frame, &self.tails)
     }
 
