@@ -49,6 +49,31 @@ pub enum KafkaError {
     /// Client side: `delivery.timeout.ms` passed before the record was acknowledged
     /// (Java's `org.apache.kafka.common.errors.TimeoutException`; no wire code).
     DELIVERY_TIMEOUT,
+    /// An idempotent producer's batch whose sequence does not follow the last one the broker has.
+    OUT_OF_ORDER_SEQUENCE_NUMBER,
+    /// The batch duplicates one the broker already has (Kafka answers NONE with the original offset for
+    /// the last five batches; the name is kept for older ones).
+    DUPLICATE_SEQUENCE_NUMBER,
+    /// A batch from an older epoch of the producer id.
+    INVALID_PRODUCER_EPOCH,
+    /// The broker has no state for the producer id and the batch does not start at sequence 0.
+    UNKNOWN_PRODUCER_ID,
+    /// The group coordinator is not available (e.g. `__consumer_offsets` cannot be created or has no leader).
+    COORDINATOR_NOT_AVAILABLE,
+    /// The broker is not the coordinator of this group.
+    NOT_COORDINATOR,
+    /// The coordinator is loading the group's state from `__consumer_offsets`.
+    COORDINATOR_LOAD_IN_PROGRESS,
+    /// The group is rebalancing: the member must rejoin.
+    REBALANCE_IN_PROGRESS,
+    /// The member id is not (or no longer) known to the coordinator.
+    UNKNOWN_MEMBER_ID,
+    /// The member's generation is not the group's current one.
+    ILLEGAL_GENERATION,
+    /// A JoinGroup without a member id: the coordinator hands one out and asks the member to rejoin with it (KIP-394).
+    MEMBER_ID_REQUIRED,
+    /// Client side: the consumer's position was truncated away by an unclean election (KIP-320).
+    LOG_TRUNCATION,
 }
 
 impl KafkaError {
@@ -65,6 +90,10 @@ impl KafkaError {
                 | KafkaError::UNKNOWN_TOPIC_OR_PARTITION
                 | KafkaError::FENCED_LEADER_EPOCH
                 | KafkaError::UNKNOWN_LEADER_EPOCH
+                | KafkaError::OUT_OF_ORDER_SEQUENCE_NUMBER
+                | KafkaError::COORDINATOR_NOT_AVAILABLE
+                | KafkaError::NOT_COORDINATOR
+                | KafkaError::COORDINATOR_LOAD_IN_PROGRESS
         )
     }
 
@@ -98,6 +127,18 @@ impl KafkaError {
             KafkaError::ELIGIBLE_LEADERS_NOT_AVAILABLE => "ELIGIBLE_LEADERS_NOT_AVAILABLE",
             KafkaError::BROKER_NOT_AVAILABLE => "BROKER_NOT_AVAILABLE",
             KafkaError::DELIVERY_TIMEOUT => "DELIVERY_TIMEOUT",
+            KafkaError::OUT_OF_ORDER_SEQUENCE_NUMBER => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            KafkaError::DUPLICATE_SEQUENCE_NUMBER => "DUPLICATE_SEQUENCE_NUMBER",
+            KafkaError::INVALID_PRODUCER_EPOCH => "INVALID_PRODUCER_EPOCH",
+            KafkaError::UNKNOWN_PRODUCER_ID => "UNKNOWN_PRODUCER_ID",
+            KafkaError::COORDINATOR_NOT_AVAILABLE => "COORDINATOR_NOT_AVAILABLE",
+            KafkaError::NOT_COORDINATOR => "NOT_COORDINATOR",
+            KafkaError::COORDINATOR_LOAD_IN_PROGRESS => "COORDINATOR_LOAD_IN_PROGRESS",
+            KafkaError::REBALANCE_IN_PROGRESS => "REBALANCE_IN_PROGRESS",
+            KafkaError::UNKNOWN_MEMBER_ID => "UNKNOWN_MEMBER_ID",
+            KafkaError::ILLEGAL_GENERATION => "ILLEGAL_GENERATION",
+            KafkaError::MEMBER_ID_REQUIRED => "MEMBER_ID_REQUIRED",
+            KafkaError::LOG_TRUNCATION => "LOG_TRUNCATION",
         }
     }
 }
