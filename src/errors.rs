@@ -90,7 +90,6 @@ impl KafkaError {
                 | KafkaError::UNKNOWN_TOPIC_OR_PARTITION
                 | KafkaError::FENCED_LEADER_EPOCH
                 | KafkaError::UNKNOWN_LEADER_EPOCH
-                | KafkaError::OUT_OF_ORDER_SEQUENCE_NUMBER
                 | KafkaError::COORDINATOR_NOT_AVAILABLE
                 | KafkaError::NOT_COORDINATOR
                 | KafkaError::COORDINATOR_LOAD_IN_PROGRESS
