@@ -153,6 +153,40 @@ pub enum Command {
         topic: String,
         partition: u32,
     },
+    /// Start a consumer in group `group_id` subscribed to `topics` (`consumer.subscribe`), with
+    /// consumer configs (`session.timeout.ms`, `partition.assignment.strategy`, `client.rack`, …).
+    /// Creates `__consumer_offsets` first if needed.
+    StartConsumer {
+        group_id: String,
+        topics: Vec<String>,
+        #[serde(default)]
+        config: BTreeMap<String, Value>,
+    },
+    /// `consumer.close()`: commit (with auto-commit), leave the group.
+    StopConsumer {
+        consumer: u32,
+    },
+    /// The consumer process dies: no LeaveGroup; the coordinator notices after `session.timeout.ms`.
+    CrashConsumer {
+        consumer: u32,
+    },
+    /// The application stops calling poll() for `ms` (slow processing); past
+    /// `max.poll.interval.ms` the consumer leaves the group.
+    StallConsumer {
+        consumer: u32,
+        ms: i64,
+    },
+    /// `consumer.commitSync()` of the current positions.
+    CommitOffsets {
+        consumer: u32,
+    },
+    /// Change a consumer config, of one consumer or (without `consumer`) of every consumer.
+    SetConsumerConfig {
+        #[serde(default)]
+        consumer: Option<u32>,
+        key: String,
+        value: Value,
+    },
     /// Advance simulated time by `ms`.
     Run {
         ms: i64,

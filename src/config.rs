@@ -22,6 +22,8 @@ pub enum Scope {
     Simulation,
     /// A producer client config.
     Producer,
+    /// A consumer client config.
+    Consumer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,6 +37,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// A probability in [0, 1].
     Ratio,
+    /// A short name (a rack id): up to 64 characters of `[a-zA-Z0-9._-]`; empty means unset.
+    Text,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,6 +171,54 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
     def!("metadata.max.age.ms", Producer, Kind::Long { min: 0, max: LMAX }, "300000", None,
         "Refresh metadata at least this often even without errors."),
     // --- simulation ---
+    def!("batch.size", Producer, Kind::Long { min: 0, max: i32::MAX as i64 }, "16384", None,
+        "The producer collects records for one partition into a batch of up to this many bytes; a full batch is sent at once. The sticky partitioner switches partition after this many bytes."),
+    def!("linger.ms", Producer, Kind::Long { min: 0, max: LMAX }, "5", None,
+        "How long a batch waits for more records before it is sent (Kafka 4.0 raised the default from 0 to 5, KIP-1030)."),
+    def!("max.in.flight.requests.per.connection", Producer, Kind::Long { min: 1, max: i32::MAX as i64 }, "5", None,
+        "Most unanswered Produce requests per broker. 1 keeps order without idempotence; with more and retries, a retried batch can land after a later one."),
+    def!("enable.idempotence", Producer, Kind::Bool, "true", None,
+        "Producer id + per-partition sequence numbers: the leader rejects duplicates and gaps, so retries neither duplicate nor reorder. Requires acks=all, retries > 0 and max.in.flight.requests.per.connection ≤ 5; when not set explicitly it is silently off if those conflict."),
+    def!("partitioner.adaptive.partitioning.enable", Producer, Kind::Bool, "true", None,
+        "The sticky partitioner prefers partitions whose brokers have shorter queues (KIP-794)."),
+    def!("partitioner.ignore.keys", Producer, Kind::Bool, "false", None,
+        "Partition keyed records with the sticky partitioner too, ignoring the key."),
+    // --- consumer groups (broker) ---
+    def!("offsets.topic.num.partitions", Broker, Kind::Long { min: 1, max: 1000 }, "50", None,
+        "Partitions of __consumer_offsets, created when the first consumer group needs it. A group's coordinator is the leader of partition abs(hash(group.id)) % this."),
+    def!("offsets.topic.replication.factor", Broker, Kind::Long { min: 1, max: 12 }, "3", None,
+        "Replication factor of __consumer_offsets. It cannot be created while the cluster has fewer brokers."),
+    def!("offsets.commit.timeout.ms", Broker, Kind::Long { min: 1, max: LMAX }, "5000", None,
+        "An offset commit waits this long for its record to be replicated to the ISR of the __consumer_offsets partition."),
+    def!("group.initial.rebalance.delay.ms", Broker, Kind::Long { min: 0, max: LMAX }, "3000", None,
+        "The first rebalance of an empty group waits this long (extended by each new member) so that members starting together join one rebalance."),
+    def!("group.min.session.timeout.ms", Broker, Kind::Long { min: 1, max: LMAX }, "6000", None,
+        "Smallest session.timeout.ms a consumer may ask for (INVALID_SESSION_TIMEOUT otherwise)."),
+    def!("group.max.session.timeout.ms", Broker, Kind::Long { min: 1, max: LMAX }, "1800000", None,
+        "Largest session.timeout.ms a consumer may ask for."),
+    def!("replica.selector.class", Broker, Kind::Choice(&["null", "org.apache.kafka.common.replica.RackAwareReplicaSelector"]), "null", None,
+        "With RackAwareReplicaSelector, the leader tells a consumer with client.rack to fetch from a replica in its rack (KIP-392). Followers serve committed records up to their own high watermark."),
+    // --- consumer ---
+    def!("session.timeout.ms", Consumer, Kind::Long { min: 1, max: LMAX }, "45000", None,
+        "A consumer that sends no heartbeat for this long is removed from its group, and its partitions move (Kafka 3.0+ default 45 s)."),
+    def!("heartbeat.interval.ms", Consumer, Kind::Long { min: 1, max: LMAX }, "3000", None,
+        "How often the consumer's heartbeat thread heartbeats to the group coordinator."),
+    def!("max.poll.interval.ms", Consumer, Kind::Long { min: 1, max: LMAX }, "300000", None,
+        "If the application does not poll for this long, the consumer leaves the group (its partitions move); it also bounds how long a rebalance waits."),
+    def!("enable.auto.commit", Consumer, Kind::Bool, "true", None,
+        "Commit the consumed positions every auto.commit.interval.ms (and before giving up partitions in a rebalance)."),
+    def!("auto.commit.interval.ms", Consumer, Kind::Long { min: 0, max: LMAX }, "5000", None,
+        "How often positions are committed with enable.auto.commit."),
+    def!("auto.offset.reset", Consumer, Kind::Choice(&["latest", "earliest", "none"]), "latest", None,
+        "Where to start without a committed offset, or when the position is out of range: latest (the high watermark), earliest (the log start), none (an error)."),
+    def!("partition.assignment.strategy", Consumer, Kind::Choice(&["range,cooperative-sticky", "range", "roundrobin", "cooperative-sticky"]), "range,cooperative-sticky", None,
+        "Assignors in preference order. The default lists range first, so groups use range with eager rebalancing; cooperative-sticky alone rebalances incrementally."),
+    def!("client.rack", Consumer, Kind::Text, "", None,
+        "The consumer's rack. With replica.selector.class=RackAwareReplicaSelector on the brokers it fetches from a replica in this rack (KIP-392)."),
+    def!("fetch.max.wait.ms", Consumer, Kind::Long { min: 0, max: LMAX }, "500", None,
+        "How long the broker holds a consumer's fetch when no new committed records are there."),
+    def!("max.poll.records", Consumer, Kind::Long { min: 1, max: 100000 }, "500", None,
+        "Most records one fetch returns to the consumer."),
     def!("sim.truncation.mode", Simulation, Kind::Choice(&["leader-epoch", "high-watermark"]), "leader-epoch", None,
         "leader-epoch: followers truncate by the leader epoch (KIP-101, Kafka 0.11+; the diverging-epoch fetch of Kafka 2.7+). high-watermark: LEGACY pre-KIP-101 rule, truncate to the local checkpointed high watermark on restart and on becoming a follower, which can lose committed records."),
     def!("sim.os.flush.interval.ms", Simulation, Kind::Long { min: 1, max: LMAX }, "30000", None,
@@ -188,6 +240,7 @@ pub fn reference_markdown() -> String {
             Scope::Topic => "topic",
             Scope::Simulation => "simulation",
             Scope::Producer => "producer",
+            Scope::Consumer => "consumer",
         };
         let allowed = match d.kind {
             Kind::Long { min, max } if max == i64::MAX => format!("≥ {min}"),
@@ -195,6 +248,7 @@ pub fn reference_markdown() -> String {
             Kind::Bool => "true, false".into(),
             Kind::Choice(c) => c.join(", "),
             Kind::Ratio => "0–1".into(),
+            Kind::Text => "a rack name, or empty".into(),
         };
         let default = if d.default == "9223372036854775807" { "Long.MAX (never)" } else { d.default };
         s.push_str(&format!("| `{}` | {scope} | {default} | {allowed} | {} |\n", d.key, d.doc));
@@ -215,6 +269,7 @@ pub fn normalize_value(scope: Scope, key: &str, value: &Value) -> Result<String,
             Scope::Topic => "topic",
             Scope::Simulation => "simulation",
             Scope::Producer => "producer",
+            Scope::Consumer => "consumer",
         };
         CommandError::invalid_config(key, format!("unknown {scope_name} config '{key}'"))
     })?;
@@ -263,6 +318,15 @@ pub fn normalize_value(scope: Scope, key: &str, value: &Value) -> Result<String,
                 ))
             }
         }
+        Kind::Text => {
+            if raw.len() > 64 || !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-') {
+                return Err(CommandError::invalid_config(
+                    key,
+                    format!("invalid value {raw:?} for configuration {key}: up to 64 characters of [a-zA-Z0-9._-]"),
+                ));
+            }
+            Ok(raw)
+        }
         Kind::Ratio => {
             let v: f64 = raw.parse().map_err(|_| {
                 CommandError::invalid_config(key, format!("invalid value {raw} for configuration {key}: not a number in [0, 1]"))
@@ -309,6 +373,13 @@ pub struct BrokerConfig {
     /// `sim.truncation.mode=high-watermark`: the legacy pre-KIP-101 rule.
     pub legacy_hw_truncation: bool,
     pub os_flush_interval_ms: i64,
+    pub offsets_topic_num_partitions: i64,
+    pub offsets_topic_replication_factor: i64,
+    pub offsets_commit_timeout_ms: i64,
+    pub group_initial_rebalance_delay_ms: i64,
+    pub group_min_session_timeout_ms: i64,
+    pub group_max_session_timeout_ms: i64,
+    pub rack_aware_replica_selector: bool,
     /// Raw `key -> value` for everything set explicitly.
     pub overrides: BTreeMap<String, String>,
 }
@@ -337,6 +408,13 @@ impl Default for BrokerConfig {
             log_defaults: crate::log::LogConfig::default(),
             log_retention_check_interval_ms: 0,
             log_cleaner_backoff_ms: 0,
+            offsets_topic_num_partitions: 0,
+            offsets_topic_replication_factor: 0,
+            offsets_commit_timeout_ms: 0,
+            group_initial_rebalance_delay_ms: 0,
+            group_min_session_timeout_ms: 0,
+            group_max_session_timeout_ms: 0,
+            rack_aware_replica_selector: false,
             overrides: BTreeMap::new(),
         };
         for d in CONFIG_DEFS.iter().filter(|d| matches!(d.scope, Scope::Broker | Scope::Simulation)) {
@@ -395,6 +473,13 @@ impl BrokerConfig {
             "log.cleaner.delete.retention.ms" => self.log_defaults.delete_retention_ms = long(v),
             "log.cleaner.min.compaction.lag.ms" => self.log_defaults.min_compaction_lag_ms = long(v),
             "log.cleaner.max.compaction.lag.ms" => self.log_defaults.max_compaction_lag_ms = long(v),
+            "offsets.topic.num.partitions" => self.offsets_topic_num_partitions = long(v),
+            "offsets.topic.replication.factor" => self.offsets_topic_replication_factor = long(v),
+            "offsets.commit.timeout.ms" => self.offsets_commit_timeout_ms = long(v),
+            "group.initial.rebalance.delay.ms" => self.group_initial_rebalance_delay_ms = long(v),
+            "group.min.session.timeout.ms" => self.group_min_session_timeout_ms = long(v),
+            "group.max.session.timeout.ms" => self.group_max_session_timeout_ms = long(v),
+            "replica.selector.class" => self.rack_aware_replica_selector = v.ends_with("RackAwareReplicaSelector"),
             // Network settings live in the network model, not per broker.
             _ => {}
         }
@@ -487,7 +572,7 @@ impl Acks {
     }
 }
 
-/// The minimal producer's configuration (the full producer arrives later).
+/// The producer's configuration (`ProducerConfig`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProducerConfig {
     pub acks: Acks,
@@ -496,6 +581,14 @@ pub struct ProducerConfig {
     pub request_timeout_ms: i64,
     pub delivery_timeout_ms: i64,
     pub metadata_max_age_ms: i64,
+    pub batch_size: i64,
+    pub linger_ms: i64,
+    pub max_in_flight_requests_per_connection: i64,
+    pub enable_idempotence: bool,
+    /// Was `enable.idempotence` set by the user (then conflicts are errors, not a silent off)?
+    pub idempotence_explicit: bool,
+    pub partitioner_adaptive_partitioning_enable: bool,
+    pub partitioner_ignore_keys: bool,
 }
 
 impl Default for ProducerConfig {
@@ -507,6 +600,13 @@ impl Default for ProducerConfig {
             request_timeout_ms: 0,
             delivery_timeout_ms: 0,
             metadata_max_age_ms: 0,
+            batch_size: 0,
+            linger_ms: 0,
+            max_in_flight_requests_per_connection: 0,
+            enable_idempotence: true,
+            idempotence_explicit: false,
+            partitioner_adaptive_partitioning_enable: true,
+            partitioner_ignore_keys: false,
         };
         for d in CONFIG_DEFS.iter().filter(|d| d.scope == Scope::Producer) {
             c.apply(d.key, d.default);
@@ -516,10 +616,41 @@ impl Default for ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// Sets a key. As `ProducerConfig.postProcessAndValidateIdempotenceConfigs`: with
+    /// `enable.idempotence=true` set explicitly, acks must be all, retries > 0 and
+    /// max.in.flight ≤ 5 (a ConfigException otherwise); left at its default, idempotence is
+    /// silently turned off by such a conflict (KAFKA-13673).
     pub fn set(&mut self, key: &str, value: &Value) -> Result<(), CommandError> {
         let v = normalize_value(Scope::Producer, key, value)?;
-        self.apply(key, &v);
+        let mut next = self.clone();
+        next.apply(key, &v);
+        if key == "enable.idempotence" {
+            next.idempotence_explicit = true;
+        }
+        if next.enable_idempotence && next.idempotence_explicit {
+            if next.acks != Acks::All {
+                return Err(CommandError::invalid_config(
+                    key,
+                    "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence. (set enable.idempotence=false first)",
+                ));
+            }
+            if next.retries == 0 {
+                return Err(CommandError::invalid_config(key, "Must set retries to non-zero when using the idempotent producer."));
+            }
+            if next.max_in_flight_requests_per_connection > 5 {
+                return Err(CommandError::invalid_config(
+                    key,
+                    "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer.",
+                ));
+            }
+        }
+        *self = next;
         Ok(())
+    }
+
+    /// Is idempotence in effect (see [`ProducerConfig::set`])?
+    pub fn idempotence_enabled(&self) -> bool {
+        self.enable_idempotence && self.acks == Acks::All && self.retries > 0 && self.max_in_flight_requests_per_connection <= 5
     }
 
     fn apply(&mut self, key: &str, v: &str) {
@@ -530,6 +661,74 @@ impl ProducerConfig {
             "request.timeout.ms" => self.request_timeout_ms = long(v),
             "delivery.timeout.ms" => self.delivery_timeout_ms = long(v),
             "metadata.max.age.ms" => self.metadata_max_age_ms = long(v),
+            "batch.size" => self.batch_size = long(v),
+            "linger.ms" => self.linger_ms = long(v),
+            "max.in.flight.requests.per.connection" => self.max_in_flight_requests_per_connection = long(v),
+            "enable.idempotence" => self.enable_idempotence = v == "true",
+            "partitioner.adaptive.partitioning.enable" => self.partitioner_adaptive_partitioning_enable = v == "true",
+            "partitioner.ignore.keys" => self.partitioner_ignore_keys = v == "true",
+            _ => {}
+        }
+    }
+}
+
+/// A consumer's configuration (`ConsumerConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsumerConfig {
+    pub session_timeout_ms: i64,
+    pub heartbeat_interval_ms: i64,
+    pub max_poll_interval_ms: i64,
+    pub enable_auto_commit: bool,
+    pub auto_commit_interval_ms: i64,
+    /// "latest", "earliest" or "none".
+    pub auto_offset_reset: String,
+    /// Assignor names in preference order.
+    pub partition_assignment_strategy: Vec<String>,
+    pub client_rack: Option<String>,
+    pub fetch_max_wait_ms: i64,
+    pub max_poll_records: i64,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        let mut c = ConsumerConfig {
+            session_timeout_ms: 0,
+            heartbeat_interval_ms: 0,
+            max_poll_interval_ms: 0,
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 0,
+            auto_offset_reset: String::new(),
+            partition_assignment_strategy: vec![],
+            client_rack: None,
+            fetch_max_wait_ms: 0,
+            max_poll_records: 0,
+        };
+        for d in CONFIG_DEFS.iter().filter(|d| d.scope == Scope::Consumer) {
+            c.apply(d.key, d.default);
+        }
+        c
+    }
+}
+
+impl ConsumerConfig {
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), CommandError> {
+        let v = normalize_value(Scope::Consumer, key, value)?;
+        self.apply(key, &v);
+        Ok(())
+    }
+
+    fn apply(&mut self, key: &str, v: &str) {
+        match key {
+            "session.timeout.ms" => self.session_timeout_ms = long(v),
+            "heartbeat.interval.ms" => self.heartbeat_interval_ms = long(v),
+            "max.poll.interval.ms" => self.max_poll_interval_ms = long(v),
+            "enable.auto.commit" => self.enable_auto_commit = v == "true",
+            "auto.commit.interval.ms" => self.auto_commit_interval_ms = long(v),
+            "auto.offset.reset" => self.auto_offset_reset = v.to_string(),
+            "partition.assignment.strategy" => self.partition_assignment_strategy = v.split(',').map(|s| s.to_string()).collect(),
+            "client.rack" => self.client_rack = (!v.is_empty()).then(|| v.to_string()),
+            "fetch.max.wait.ms" => self.fetch_max_wait_ms = long(v),
+            "max.poll.records" => self.max_poll_records = long(v),
             _ => {}
         }
     }

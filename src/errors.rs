@@ -72,6 +72,8 @@ pub enum KafkaError {
     ILLEGAL_GENERATION,
     /// A JoinGroup without a member id: the coordinator hands one out and asks the member to rejoin with it (KIP-394).
     MEMBER_ID_REQUIRED,
+    /// A JoinGroup whose session timeout is outside group.min/max.session.timeout.ms.
+    INVALID_SESSION_TIMEOUT,
     /// Client side: the consumer's position was truncated away by an unclean election (KIP-320).
     LOG_TRUNCATION,
 }
@@ -138,6 +140,7 @@ impl KafkaError {
             KafkaError::ILLEGAL_GENERATION => "ILLEGAL_GENERATION",
             KafkaError::MEMBER_ID_REQUIRED => "MEMBER_ID_REQUIRED",
             KafkaError::LOG_TRUNCATION => "LOG_TRUNCATION",
+            KafkaError::INVALID_SESSION_TIMEOUT => "INVALID_SESSION_TIMEOUT",
         }
     }
 }

@@ -17,8 +17,10 @@ pub enum NodeId {
     Broker(BrokerId),
     /// A producer client (its numeric id; `producer-1`).
     Producer(u32),
-    /// A reader/consumer client (`reader-1`).
+    /// A reader of one partition's committed records (`reader-1`).
     Reader(u32),
+    /// A consumer in a consumer group (`consumer-1`).
+    Consumer(u32),
 }
 
 impl fmt::Display for NodeId {
@@ -28,6 +30,7 @@ impl fmt::Display for NodeId {
             NodeId::Broker(b) => write!(f, "broker-{b}"),
             NodeId::Producer(p) => write!(f, "producer-{p}"),
             NodeId::Reader(r) => write!(f, "reader-{r}"),
+            NodeId::Consumer(c) => write!(f, "consumer-{c}"),
         }
     }
 }
@@ -42,14 +45,16 @@ impl NodeId {
         if let Ok(b) = s.parse::<i32>() {
             return Ok(NodeId::Broker(b));
         }
-        let (kind, num) =
-            s.rsplit_once('-').ok_or_else(|| format!("unknown node '{s}': expected controller, broker-N, producer-N or reader-N"))?;
+        let (kind, num) = s
+            .rsplit_once('-')
+            .ok_or_else(|| format!("unknown node '{s}': expected controller, broker-N, producer-N, reader-N or consumer-N"))?;
         let n: i64 = num.parse().map_err(|_| format!("unknown node '{s}': '{num}' is not a number"))?;
         match kind {
             "broker" if (0..=i32::MAX as i64).contains(&n) => Ok(NodeId::Broker(n as i32)),
             "producer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Producer(n as u32)),
-            "reader" | "consumer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Reader(n as u32)),
-            _ => Err(format!("unknown node '{s}': expected controller, broker-N, producer-N or reader-N")),
+            "reader" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Reader(n as u32)),
+            "consumer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Consumer(n as u32)),
+            _ => Err(format!("unknown node '{s}': expected controller, broker-N, producer-N, reader-N or consumer-N")),
         }
     }
 
@@ -127,7 +132,7 @@ mod tests {
 
     #[test]
     fn node_names_round_trip() {
-        for n in [NodeId::Controller, NodeId::Broker(3), NodeId::Producer(1), NodeId::Reader(2)] {
+        for n in [NodeId::Controller, NodeId::Broker(3), NodeId::Producer(1), NodeId::Reader(2), NodeId::Consumer(4)] {
             assert_eq!(NodeId::parse(&n.to_string()).unwrap(), n);
         }
         assert_eq!(NodeId::parse("2").unwrap(), NodeId::Broker(2));

@@ -71,6 +71,37 @@ pub struct FetchPartitionResponse {
     pub records: Vec<Record>,
 }
 
+/// A consumer's subscription as carried in JoinGroup (`ConsumerProtocolSubscription`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupSubscription {
+    pub topics: Vec<String>,
+    pub owned_partitions: Vec<TopicPartition>,
+    pub generation: i32,
+    pub rack: Option<String>,
+}
+
+/// One partition's batch in a Produce request (v2 batch header fields of an idempotent producer).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProduceBatch {
+    pub tp: TopicPartition,
+    /// -1 (`NO_PRODUCER_ID`) when the producer is not idempotent.
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    /// Sequence of the first record (-1 without idempotence).
+    pub base_sequence: i32,
+    pub records: Vec<NewRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProducePartitionResponse {
+    pub tp: TopicPartition,
+    pub error: KafkaError,
+    pub base_offset: i64,
+    /// The batch duplicated one the leader already had: nothing was appended and the
+    /// original offsets are returned (`UnifiedLog.analyzeAndValidateProducerState`).
+    pub duplicate: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartitionLeader {
     pub tp: TopicPartition,
@@ -145,18 +176,26 @@ pub enum Msg {
         correlation_id: u64,
         partitions: Vec<PartitionLeader>,
     },
+    /// At most one batch per partition, all led by the receiving broker.
     Produce {
         correlation_id: u64,
         acks: Acks,
         timeout_ms: i64,
-        tp: TopicPartition,
-        records: Vec<NewRecord>,
+        batches: Vec<ProduceBatch>,
     },
     ProduceResponse {
         correlation_id: u64,
-        tp: TopicPartition,
+        responses: Vec<ProducePartitionResponse>,
+    },
+    /// An idempotent producer asks any broker for a producer id.
+    InitProducerId {
+        correlation_id: u64,
+    },
+    InitProducerIdResponse {
+        correlation_id: u64,
         error: KafkaError,
-        base_offset: i64,
+        producer_id: i64,
+        producer_epoch: i16,
     },
     /// A consumer fetch (`replica_id = -1`): reads only below the high watermark.
     ConsumerFetch {
@@ -165,10 +204,133 @@ pub enum Msg {
         fetch_offset: i64,
         current_leader_epoch: i32,
         max_records: usize,
+        /// `rack_id` (KIP-392): the leader may name a same-rack follower to fetch from.
+        rack_id: Option<String>,
+        /// How long the broker may hold the fetch for new committed data (`fetch.max.wait.ms`; 0: answer now).
+        max_wait_ms: i64,
     },
     ConsumerFetchResponse {
         correlation_id: u64,
         partition: FetchPartitionResponse,
+        /// KIP-392 `preferred_read_replica` (-1: none).
+        preferred_read_replica: BrokerId,
+    },
+
+    /// Consumer → broker: the leader epoch's end offset (`OffsetsForLeaderEpoch`, KIP-320 validation).
+    OffsetsForLeaderEpoch {
+        correlation_id: u64,
+        tp: TopicPartition,
+        current_leader_epoch: i32,
+        leader_epoch: i32,
+    },
+    OffsetsForLeaderEpochResponse {
+        correlation_id: u64,
+        tp: TopicPartition,
+        error: KafkaError,
+        leader_epoch: i32,
+        end_offset: i64,
+    },
+    /// `ListOffsets` with timestamp -2 (earliest) or -1 (latest: the HW for read_uncommitted).
+    ListOffsets {
+        correlation_id: u64,
+        tp: TopicPartition,
+        timestamp: i64,
+        current_leader_epoch: i32,
+    },
+    ListOffsetsResponse {
+        correlation_id: u64,
+        tp: TopicPartition,
+        error: KafkaError,
+        offset: i64,
+        leader_epoch: i32,
+    },
+
+    // ---- consumer groups (classic protocol) ----
+    FindCoordinator {
+        correlation_id: u64,
+        group_id: String,
+    },
+    FindCoordinatorResponse {
+        correlation_id: u64,
+        error: KafkaError,
+        coordinator: BrokerId,
+    },
+    JoinGroup {
+        correlation_id: u64,
+        group_id: String,
+        member_id: String,
+        client_id: String,
+        session_timeout_ms: i64,
+        rebalance_timeout_ms: i64,
+        /// (assignor name, subscription) in preference order.
+        protocols: Vec<(String, GroupSubscription)>,
+    },
+    JoinGroupResponse {
+        correlation_id: u64,
+        error: KafkaError,
+        generation: i32,
+        protocol: String,
+        leader: String,
+        member_id: String,
+        /// Only for the leader: every member's subscription for the chosen protocol.
+        members: Vec<(String, GroupSubscription)>,
+    },
+    SyncGroup {
+        correlation_id: u64,
+        group_id: String,
+        generation: i32,
+        member_id: String,
+        /// The leader's assignment for every member (empty from followers).
+        assignments: Vec<(String, Vec<TopicPartition>)>,
+    },
+    SyncGroupResponse {
+        correlation_id: u64,
+        error: KafkaError,
+        assignment: Vec<TopicPartition>,
+    },
+    Heartbeat {
+        correlation_id: u64,
+        group_id: String,
+        generation: i32,
+        member_id: String,
+    },
+    HeartbeatResponse {
+        correlation_id: u64,
+        error: KafkaError,
+    },
+    LeaveGroup {
+        correlation_id: u64,
+        group_id: String,
+        member_id: String,
+        reason: String,
+    },
+    LeaveGroupResponse {
+        correlation_id: u64,
+        error: KafkaError,
+    },
+    OffsetCommit {
+        correlation_id: u64,
+        group_id: String,
+        generation: i32,
+        member_id: String,
+        /// (partition, next offset to consume, leader epoch of the last consumed record)
+        offsets: Vec<(TopicPartition, i64, i32)>,
+    },
+    OffsetCommitResponse {
+        correlation_id: u64,
+        error: KafkaError,
+        offsets: Vec<(TopicPartition, i64, i32)>,
+    },
+    OffsetFetch {
+        correlation_id: u64,
+        group_id: String,
+        partitions: Vec<TopicPartition>,
+    },
+    OffsetFetchResponse {
+        correlation_id: u64,
+        error: KafkaError,
+        /// (partition, committed offset or -1, leader epoch or -1)
+        offsets: Vec<(TopicPartition, i64, i32)>,
     },
 
     /// Delivered by the network to a sender whose message reached a node that is down
@@ -196,9 +358,50 @@ impl Msg {
             Msg::MetadataResponse { .. } => "MetadataResponse",
             Msg::Produce { .. } => "Produce",
             Msg::ProduceResponse { .. } => "ProduceResponse",
+            Msg::InitProducerId { .. } => "InitProducerId",
+            Msg::InitProducerIdResponse { .. } => "InitProducerIdResponse",
             Msg::ConsumerFetch { .. } => "ConsumerFetch",
             Msg::ConsumerFetchResponse { .. } => "ConsumerFetchResponse",
+            Msg::OffsetsForLeaderEpoch { .. } => "OffsetsForLeaderEpoch",
+            Msg::OffsetsForLeaderEpochResponse { .. } => "OffsetsForLeaderEpochResponse",
+            Msg::ListOffsets { .. } => "ListOffsets",
+            Msg::ListOffsetsResponse { .. } => "ListOffsetsResponse",
+            Msg::FindCoordinator { .. } => "FindCoordinator",
+            Msg::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
+            Msg::JoinGroup { .. } => "JoinGroup",
+            Msg::JoinGroupResponse { .. } => "JoinGroupResponse",
+            Msg::SyncGroup { .. } => "SyncGroup",
+            Msg::SyncGroupResponse { .. } => "SyncGroupResponse",
+            Msg::Heartbeat { .. } => "Heartbeat",
+            Msg::HeartbeatResponse { .. } => "HeartbeatResponse",
+            Msg::LeaveGroup { .. } => "LeaveGroup",
+            Msg::LeaveGroupResponse { .. } => "LeaveGroupResponse",
+            Msg::OffsetCommit { .. } => "OffsetCommit",
+            Msg::OffsetCommitResponse { .. } => "OffsetCommitResponse",
+            Msg::OffsetFetch { .. } => "OffsetFetch",
+            Msg::OffsetFetchResponse { .. } => "OffsetFetchResponse",
             Msg::Disconnected { .. } => "Disconnected",
+        }
+    }
+
+    /// Does the sender wait for an answer (so a dead peer's connection reset matters)?
+    pub fn expects_response(&self) -> bool {
+        match self {
+            Msg::Produce { acks, .. } => *acks != Acks::Zero,
+            Msg::Fetch { .. }
+            | Msg::MetadataRequest { .. }
+            | Msg::ConsumerFetch { .. }
+            | Msg::InitProducerId { .. }
+            | Msg::OffsetsForLeaderEpoch { .. }
+            | Msg::ListOffsets { .. }
+            | Msg::FindCoordinator { .. }
+            | Msg::JoinGroup { .. }
+            | Msg::SyncGroup { .. }
+            | Msg::Heartbeat { .. }
+            | Msg::LeaveGroup { .. }
+            | Msg::OffsetCommit { .. }
+            | Msg::OffsetFetch { .. } => true,
+            _ => false,
         }
     }
 
@@ -210,8 +413,28 @@ impl Msg {
             | Msg::MetadataResponse { correlation_id, .. }
             | Msg::Produce { correlation_id, .. }
             | Msg::ProduceResponse { correlation_id, .. }
+            | Msg::InitProducerId { correlation_id }
+            | Msg::InitProducerIdResponse { correlation_id, .. }
             | Msg::ConsumerFetch { correlation_id, .. }
             | Msg::ConsumerFetchResponse { correlation_id, .. }
+            | Msg::OffsetsForLeaderEpoch { correlation_id, .. }
+            | Msg::OffsetsForLeaderEpochResponse { correlation_id, .. }
+            | Msg::ListOffsets { correlation_id, .. }
+            | Msg::ListOffsetsResponse { correlation_id, .. }
+            | Msg::FindCoordinator { correlation_id, .. }
+            | Msg::FindCoordinatorResponse { correlation_id, .. }
+            | Msg::JoinGroup { correlation_id, .. }
+            | Msg::JoinGroupResponse { correlation_id, .. }
+            | Msg::SyncGroup { correlation_id, .. }
+            | Msg::SyncGroupResponse { correlation_id, .. }
+            | Msg::Heartbeat { correlation_id, .. }
+            | Msg::HeartbeatResponse { correlation_id, .. }
+            | Msg::LeaveGroup { correlation_id, .. }
+            | Msg::LeaveGroupResponse { correlation_id, .. }
+            | Msg::OffsetCommit { correlation_id, .. }
+            | Msg::OffsetCommitResponse { correlation_id, .. }
+            | Msg::OffsetFetch { correlation_id, .. }
+            | Msg::OffsetFetchResponse { correlation_id, .. }
             | Msg::Disconnected { correlation_id, .. } => *correlation_id,
             _ => 0,
         }

@@ -4,6 +4,7 @@
 //! truncation), flushes and checkpoints on its simulated disk.
 
 pub mod disk;
+pub mod group_coordinator;
 pub mod partition;
 pub mod replica_state;
 
@@ -12,9 +13,13 @@ use crate::controller::join;
 use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
-use crate::log::{NewRecord, PartitionLog};
-use crate::protocol::{FetchPartition, FetchPartitionResponse, MetadataRecord, Msg, PartitionLeader, PartitionState};
+use crate::log::producer_state::{BatchInfo, Validation};
+use crate::log::PartitionLog;
+use crate::protocol::{
+    FetchPartition, FetchPartitionResponse, MetadataRecord, Msg, PartitionLeader, PartitionState, ProduceBatch, ProducePartitionResponse,
+};
 use disk::Disk;
+use group_coordinator::{partition_for, CoordinatorConfig, GroupCoordinator, OFFSETS_TOPIC};
 use partition::{Partition, PendingIsrChange};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -81,7 +86,36 @@ struct DelayedProduce {
     base_offset: i64,
     required_offset: i64,
     deadline_ms: i64,
+    duplicate: bool,
+    /// A write of the group coordinator (its token) rather than of a client.
+    internal: Option<u64>,
 }
+
+/// A consumer fetch held until committed data arrives or `fetch.max.wait.ms` passes.
+#[derive(Debug, Clone)]
+struct DelayedConsumerFetch {
+    from: NodeId,
+    correlation_id: u64,
+    tp: TopicPartition,
+    fetch_offset: i64,
+    current_leader_epoch: i32,
+    max_records: usize,
+    rack_id: Option<String>,
+    deadline_ms: i64,
+}
+
+/// A Produce request whose partitions are not all answered yet.
+#[derive(Debug, Clone)]
+struct PendingProduceRequest {
+    remaining: usize,
+    responses: Vec<ProducePartitionResponse>,
+}
+
+/// Producer ids handed out per broker registration: a block of this many ids starting at
+/// `broker_epoch × PRODUCER_ID_BLOCK_SIZE`. Stands in for the controller's AllocateProducerIds
+/// blocks (`ProducerIdManager`, blocks of 1000): broker epochs are unique offsets of the
+/// metadata log, so blocks never overlap.
+pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 
 #[derive(Debug, Clone)]
 struct DelayedFetch {
@@ -113,7 +147,12 @@ pub struct Broker {
     pub partitions: BTreeMap<TopicPartition, Partition>,
     pub fetchers: BTreeMap<BrokerId, Fetcher>,
     delayed_produce: Vec<DelayedProduce>,
+    produce_requests: BTreeMap<(NodeId, u64), PendingProduceRequest>,
+    next_producer_id: i64,
     delayed_fetch: Vec<DelayedFetch>,
+    delayed_consumer_fetch: Vec<DelayedConsumerFetch>,
+    /// The group coordinator for the `__consumer_offsets` partitions this broker leads.
+    pub groups: GroupCoordinator,
     next_session: u64,
     next_registration_ms: i64,
     next_heartbeat_ms: i64,
@@ -159,7 +198,11 @@ impl Broker {
             partitions: BTreeMap::new(),
             fetchers: BTreeMap::new(),
             delayed_produce: vec![],
+            produce_requests: BTreeMap::new(),
+            next_producer_id: 0,
             delayed_fetch: vec![],
+            delayed_consumer_fetch: vec![],
+            groups: GroupCoordinator::new(((id as u64) << 32) ^ incarnation),
             next_session: 1,
             next_registration_ms: now_ms,
             next_heartbeat_ms: i64::MAX,
@@ -229,6 +272,7 @@ impl Broker {
             Msg::BrokerRegistrationResponse { error, broker_epoch } if self.status == BrokerStatus::Starting => {
                 if error == KafkaError::NONE {
                     self.broker_epoch = broker_epoch;
+                    self.next_producer_id = 0;
                     // A broker asked to shut down stays shutting down across re-registration.
                     self.status = if self.want_shutdown { BrokerStatus::ControlledShutdown } else { BrokerStatus::Fenced };
                     self.next_heartbeat_ms = now_ms;
@@ -267,8 +311,24 @@ impl Broker {
                     self.handle_fetch_response(now_ms, leader, session, partitions, out);
                 }
             }
-            Msg::Produce { correlation_id, acks, timeout_ms, tp, records } => {
-                self.handle_produce(now_ms, from, correlation_id, acks, timeout_ms, tp, records, out)
+            Msg::Produce { correlation_id, acks, timeout_ms, batches } => {
+                if acks != Acks::Zero {
+                    let pending = PendingProduceRequest { remaining: batches.len(), responses: vec![] };
+                    self.produce_requests.insert((from, correlation_id), pending);
+                }
+                for b in batches {
+                    self.handle_produce(now_ms, from, correlation_id, acks, timeout_ms, b, out);
+                }
+            }
+            Msg::InitProducerId { correlation_id } => {
+                // ProducerIdManager: the next id of this registration's block.
+                let (error, producer_id) = if self.broker_epoch < 0 || self.next_producer_id >= PRODUCER_ID_BLOCK_SIZE {
+                    (KafkaError::COORDINATOR_NOT_AVAILABLE, -1)
+                } else {
+                    self.next_producer_id += 1;
+                    (KafkaError::NONE, self.broker_epoch * PRODUCER_ID_BLOCK_SIZE + self.next_producer_id - 1)
+                };
+                out.send(from, Msg::InitProducerIdResponse { correlation_id, error, producer_id, producer_epoch: 0 });
             }
             Msg::MetadataRequest { correlation_id } => {
                 let partitions = self
@@ -279,9 +339,85 @@ impl Broker {
                     .collect();
                 out.send(from, Msg::MetadataResponse { correlation_id, partitions });
             }
-            Msg::ConsumerFetch { correlation_id, tp, fetch_offset, current_leader_epoch, max_records } => {
-                let partition = self.read_for_consumer(&tp, fetch_offset, current_leader_epoch, max_records);
-                out.send(from, Msg::ConsumerFetchResponse { correlation_id, partition });
+            Msg::ConsumerFetch { correlation_id, tp, fetch_offset, current_leader_epoch, max_records, rack_id, max_wait_ms } => {
+                let d = DelayedConsumerFetch {
+                    from,
+                    correlation_id,
+                    tp,
+                    fetch_offset,
+                    current_leader_epoch,
+                    max_records,
+                    rack_id,
+                    deadline_ms: now_ms + max_wait_ms,
+                };
+                let (partition, preferred) = self.read_for_consumer(&d);
+                if partition.error == KafkaError::NONE && partition.records.is_empty() && preferred < 0 && max_wait_ms > 0 {
+                    // Long poll: hold the fetch until the HW passes the fetch offset or fetch.max.wait.ms passes.
+                    self.delayed_consumer_fetch.push(d);
+                } else {
+                    out.send(from, Msg::ConsumerFetchResponse { correlation_id, partition, preferred_read_replica: preferred });
+                }
+            }
+            Msg::ListOffsets { correlation_id, tp, timestamp, current_leader_epoch } => {
+                let (error, offset, leader_epoch) = match (self.partitions.get(&tp), self.disk.logs.get(&tp)) {
+                    (Some(p), Some(log)) if p.is_leader() => {
+                        if current_leader_epoch >= 0 && current_leader_epoch < p.leader_epoch {
+                            (KafkaError::FENCED_LEADER_EPOCH, -1, -1)
+                        } else if current_leader_epoch > p.leader_epoch {
+                            (KafkaError::UNKNOWN_LEADER_EPOCH, -1, -1)
+                        } else if timestamp == -2 {
+                            let o = log.log_start_offset();
+                            (KafkaError::NONE, o, log.epoch_cache.epoch_for_offset(o).unwrap_or(-1))
+                        } else {
+                            // LATEST for read_uncommitted consumers: the high watermark.
+                            (KafkaError::NONE, log.high_watermark(), p.leader_epoch)
+                        }
+                    }
+                    (Some(_), _) => (KafkaError::NOT_LEADER_OR_FOLLOWER, -1, -1),
+                    _ => (KafkaError::UNKNOWN_TOPIC_OR_PARTITION, -1, -1),
+                };
+                out.send(from, Msg::ListOffsetsResponse { correlation_id, tp, error, offset, leader_epoch });
+            }
+            Msg::OffsetsForLeaderEpoch { correlation_id, tp, current_leader_epoch, leader_epoch } => {
+                let (error, epoch, end) = match (self.partitions.get(&tp), self.disk.logs.get(&tp)) {
+                    (Some(p), Some(log)) if p.is_leader() => {
+                        if current_leader_epoch >= 0 && current_leader_epoch < p.leader_epoch {
+                            (KafkaError::FENCED_LEADER_EPOCH, -1, -1)
+                        } else if current_leader_epoch > p.leader_epoch {
+                            (KafkaError::UNKNOWN_LEADER_EPOCH, -1, -1)
+                        } else {
+                            let (e, o) = log.epoch_cache.end_offset_for(leader_epoch, log.log_end_offset());
+                            (KafkaError::NONE, e, o)
+                        }
+                    }
+                    (Some(_), _) => (KafkaError::NOT_LEADER_OR_FOLLOWER, -1, -1),
+                    _ => (KafkaError::UNKNOWN_TOPIC_OR_PARTITION, -1, -1),
+                };
+                out.send(from, Msg::OffsetsForLeaderEpochResponse { correlation_id, tp, error, leader_epoch: epoch, end_offset: end });
+            }
+            Msg::FindCoordinator { correlation_id, group_id } => {
+                let n = self.offsets_partitions();
+                let (error, coordinator) = if n == 0 || self.status != BrokerStatus::Running {
+                    (KafkaError::COORDINATOR_NOT_AVAILABLE, -1)
+                } else {
+                    let tp = TopicPartition::new(OFFSETS_TOPIC, partition_for(&group_id, n));
+                    match self.metadata.partitions.get(&tp).map(|p| p.leader) {
+                        Some(l) if l != NO_LEADER => (KafkaError::NONE, l),
+                        _ => (KafkaError::COORDINATOR_NOT_AVAILABLE, -1),
+                    }
+                };
+                out.send(from, Msg::FindCoordinatorResponse { correlation_id, error, coordinator });
+            }
+            Msg::JoinGroup { .. }
+            | Msg::SyncGroup { .. }
+            | Msg::Heartbeat { .. }
+            | Msg::LeaveGroup { .. }
+            | Msg::OffsetCommit { .. }
+            | Msg::OffsetFetch { .. } => {
+                let n = self.offsets_partitions();
+                let cfg = self.coordinator_config();
+                self.groups.on_message(now_ms, from, &msg, n, &cfg, out);
+                self.flush_coordinator_appends(now_ms, out);
             }
             Msg::Disconnected { lost: "Fetch", correlation_id } => {
                 let backoff = self.config.replica_fetch_backoff_ms;
@@ -294,14 +430,83 @@ impl Broker {
             }
             _ => {}
         }
+        self.complete_delayed_consumer_fetches(now_ms, false, out);
         out.wake_at(self.next_wake(now_ms));
+    }
+
+    fn offsets_partitions(&self) -> u32 {
+        self.metadata.partitions.range(TopicPartition::new(OFFSETS_TOPIC, 0)..).take_while(|(tp, _)| tp.topic == OFFSETS_TOPIC).count()
+            as u32
+    }
+
+    fn coordinator_config(&self) -> CoordinatorConfig {
+        CoordinatorConfig {
+            initial_rebalance_delay_ms: self.config.group_initial_rebalance_delay_ms,
+            min_session_timeout_ms: self.config.group_min_session_timeout_ms,
+            max_session_timeout_ms: self.config.group_max_session_timeout_ms,
+        }
+    }
+
+    /// Appends the group coordinator asked for, as acks=-1 writes to `__consumer_offsets`.
+    fn flush_coordinator_appends(&mut self, now_ms: i64, out: &mut Out) {
+        let appends = std::mem::take(&mut self.groups.appends);
+        for a in appends {
+            let tp = TopicPartition::new(OFFSETS_TOPIC, a.partition);
+            let leader =
+                self.partitions.get(&tp).filter(|p| p.is_leader()).map(|p| (p.leader_epoch, p.isr().len(), p.effective_min_isr(0)));
+            let Some((epoch, isr, _)) = leader else {
+                self.groups.on_append_done(a.token, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
+                continue;
+            };
+            let min_isr = self.min_isr(OFFSETS_TOPIC);
+            if (isr as i64) < min_isr {
+                self.groups.on_append_done(a.token, KafkaError::NOT_ENOUGH_REPLICAS, out);
+                continue;
+            }
+            let log = self.disk.logs.get_mut(&tp).unwrap();
+            let (first, last) = log.append_as_leader(&a.records, epoch, now_ms);
+            self.drain_log_events(&tp, out);
+            self.maybe_increment_hw(now_ms, &tp, out);
+            self.complete_delayed_fetch_for(now_ms, &tp, out);
+            self.delayed_produce.push(DelayedProduce {
+                from: NodeId::Broker(self.id),
+                correlation_id: 0,
+                tp: tp.clone(),
+                base_offset: first,
+                required_offset: last + 1,
+                deadline_ms: now_ms + self.config.offsets_commit_timeout_ms,
+                duplicate: false,
+                internal: Some(a.token),
+            });
+            self.complete_delayed_produce(now_ms, &tp, out);
+        }
+    }
+
+    /// Answers held consumer fetches whose partition has new committed data (or whose wait is over).
+    fn complete_delayed_consumer_fetches(&mut self, now_ms: i64, all: bool, out: &mut Out) {
+        if self.delayed_consumer_fetch.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.delayed_consumer_fetch);
+        for d in held {
+            let (partition, preferred) = self.read_for_consumer(&d);
+            if all || now_ms >= d.deadline_ms || partition.error != KafkaError::NONE || !partition.records.is_empty() {
+                out.send(
+                    d.from,
+                    Msg::ConsumerFetchResponse { correlation_id: d.correlation_id, partition, preferred_read_replica: preferred },
+                );
+            } else {
+                self.delayed_consumer_fetch.push(d);
+            }
+        }
     }
 
     /// Requests this broker holds open (acks=all produces, long-polling fetches): when
     /// the process dies, the OS resets their connections.
     pub fn held_requests(&self) -> Vec<(NodeId, &'static str, u64)> {
-        let mut v: Vec<(NodeId, &'static str, u64)> = self.delayed_produce.iter().map(|d| (d.from, "Produce", d.correlation_id)).collect();
+        let mut v: Vec<(NodeId, &'static str, u64)> = self.produce_requests.keys().map(|(from, c)| (*from, "Produce", *c)).collect();
         v.extend(self.delayed_fetch.iter().map(|d| (NodeId::Broker(d.follower), "Fetch", d.session)));
+        v.extend(self.delayed_consumer_fetch.iter().map(|d| (d.from, "ConsumerFetch", d.correlation_id)));
         v
     }
 
@@ -440,6 +645,10 @@ impl Broker {
             self.maybe_increment_hw(now_ms, &tp, out);
             // Delayed fetches and produces for this partition re-check.
             self.complete_delayed_produce(now_ms, &tp, out);
+            if tp.topic == OFFSETS_TOPIC {
+                let records = self.disk.logs[&tp].records();
+                self.groups.load(now_ms, tp.partition, records, out);
+            }
         } else {
             let was_leader = part.is_leader();
             let changed = part.make_follower(st.replicas.clone(), st.leader, st.leader_epoch, st.partition_epoch);
@@ -454,6 +663,9 @@ impl Broker {
             }
             // Pending acks=all writes cannot complete here any more.
             self.fail_delayed_produce(&tp, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
+            if tp.topic == OFFSETS_TOPIC {
+                self.groups.unload(tp.partition, out);
+            }
             self.complete_delayed_fetch_for(now_ms, &tp, out);
             for f in self.fetchers.values_mut() {
                 f.partitions.remove(&tp);
@@ -619,6 +831,19 @@ impl Broker {
 
     // -------------------------------------------------------------- produce
 
+    /// One partition of a Produce request is answered; the response goes out when all are.
+    fn produce_partition_done(&mut self, from: NodeId, correlation_id: u64, r: ProducePartitionResponse, out: &mut Out) {
+        let key = (from, correlation_id);
+        let Some(p) = self.produce_requests.get_mut(&key) else { return };
+        p.responses.push(r);
+        p.remaining = p.remaining.saturating_sub(1);
+        if p.remaining == 0 {
+            let p = self.produce_requests.remove(&key).unwrap();
+            out.send(from, Msg::ProduceResponse { correlation_id, responses: p.responses });
+        }
+    }
+
+    /// `ReplicaManager.appendRecords` for one partition's batch.
     #[allow(clippy::too_many_arguments)]
     fn handle_produce(
         &mut self,
@@ -627,26 +852,27 @@ impl Broker {
         correlation_id: u64,
         acks: Acks,
         timeout_ms: i64,
-        tp: TopicPartition,
-        records: Vec<NewRecord>,
+        batch: ProduceBatch,
         out: &mut Out,
     ) {
-        let respond = |out: &mut Out, error: KafkaError, base_offset: i64| {
-            if acks != Acks::Zero || error != KafkaError::NONE {
-                out.send(from, Msg::ProduceResponse { correlation_id, tp: tp.clone(), error, base_offset });
+        let ProduceBatch { tp, producer_id, producer_epoch, base_sequence, records } = batch;
+        let respond = |this: &mut Self, out: &mut Out, error: KafkaError, base_offset: i64, duplicate: bool| {
+            if acks != Acks::Zero {
+                let r = ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate };
+                this.produce_partition_done(from, correlation_id, r, out);
             }
         };
         let is_leader = self.partitions.get(&tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
         if !is_leader {
             *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
             // acks=0: Kafka closes the connection instead of answering.
-            respond(out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1);
+            respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false);
             return;
         }
         // A compacted topic refuses records without a key (Kafka: "Compacted topic cannot accept message without key").
         if self.disk.logs.get(&tp).is_some_and(|l| l.config.cleanup_compact) && records.iter().any(|r| r.key.is_none()) {
             *self.stats.produce_errors.entry("INVALID_RECORD".into()).or_default() += 1;
-            respond(out, KafkaError::INVALID_RECORD, -1);
+            respond(self, out, KafkaError::INVALID_RECORD, -1, false);
             return;
         }
         let min_isr = self.min_isr(&tp.topic);
@@ -661,37 +887,75 @@ impl Broker {
                 join(&part.isr())
             ),
             );
-            respond(out, KafkaError::NOT_ENOUGH_REPLICAS, -1);
+            respond(self, out, KafkaError::NOT_ENOUGH_REPLICAS, -1, false);
             return;
         }
         let epoch = part.leader_epoch;
         let flush_messages =
             self.topic_config_ref(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
         let log = self.disk.logs.get_mut(&tp).unwrap();
-        let (first, last) = log.append_as_leader(&records, epoch, now_ms);
-        if log.unflushed_messages() >= flush_messages {
-            log.flush(now_ms);
-        }
-        self.stats.records_appended_as_leader += records.len() as u64;
-        self.drain_log_events(&tp, out);
-        out.log(
-            "produce",
-            format!(
-                "appends {} record(s) to {tp} at offset {first}{} in epoch {epoch} (acks={})",
-                records.len(),
-                if last > first { format!("-{last}") } else { String::new() },
-                match acks {
-                    Acks::Zero => "0",
-                    Acks::One => "1",
-                    Acks::All => "all",
+        let n = records.len() as i64;
+        let info = BatchInfo {
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            last_sequence: if base_sequence < 0 { base_sequence } else { ((base_sequence as i64 + n - 1) % (i32::MAX as i64 + 1)) as i32 },
+            first_offset: log.log_end_offset(),
+            last_offset: log.log_end_offset() + n - 1,
+            timestamp_ms: now_ms,
+        };
+        // UnifiedLog.analyzeAndValidateProducerState: duplicates of the last five batches are
+        // answered with their original offsets; sequence gaps and old epochs are rejected.
+        let (first, last, duplicate) = match log.producer_state.validate(&info) {
+            Validation::Reject(error) => {
+                *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+                out.log(
+                    "produce",
+                    format!(
+                        "rejects a batch of producer id {producer_id} (epoch {producer_epoch}, sequence {base_sequence}) for {tp}: {error}"
+                    ),
+                );
+                respond(self, out, error, -1, false);
+                return;
+            }
+            Validation::Duplicate { first_offset, last_offset } => {
+                out.log(
+                    "produce",
+                    format!(
+                        "{tp}: batch of producer id {producer_id} with sequence {base_sequence} is a duplicate of offsets {first_offset}-{last_offset}; not appended again"
+                    ),
+                );
+                (first_offset, last_offset, true)
+            }
+            Validation::Append => {
+                let (first, last) = log.append_as_leader_batch(&records, epoch, now_ms, producer_id, producer_epoch, base_sequence);
+                if log.unflushed_messages() >= flush_messages {
+                    log.flush(now_ms);
                 }
-            ),
-        );
-        self.maybe_increment_hw(now_ms, &tp, out);
-        self.complete_delayed_fetch_for(now_ms, &tp, out);
+                self.stats.records_appended_as_leader += records.len() as u64;
+                self.drain_log_events(&tp, out);
+                out.log(
+                    "produce",
+                    format!(
+                        "appends {} record(s) to {tp} at offset {first}{} in epoch {epoch} (acks={}{})",
+                        records.len(),
+                        if last > first { format!("-{last}") } else { String::new() },
+                        match acks {
+                            Acks::Zero => "0",
+                            Acks::One => "1",
+                            Acks::All => "all",
+                        },
+                        if producer_id >= 0 { format!(", producer id {producer_id}, sequence {base_sequence}") } else { String::new() }
+                    ),
+                );
+                self.maybe_increment_hw(now_ms, &tp, out);
+                self.complete_delayed_fetch_for(now_ms, &tp, out);
+                (first, last, false)
+            }
+        };
         match acks {
             Acks::Zero => {}
-            Acks::One => respond(out, KafkaError::NONE, first),
+            Acks::One => respond(self, out, KafkaError::NONE, first, duplicate),
             Acks::All => {
                 self.delayed_produce.push(DelayedProduce {
                     from,
@@ -700,6 +964,8 @@ impl Broker {
                     base_offset: first,
                     required_offset: last + 1,
                     deadline_ms: now_ms + timeout_ms,
+                    duplicate,
+                    internal: None,
                 });
                 self.complete_delayed_produce(now_ms, &tp, out);
             }
@@ -724,7 +990,12 @@ impl Broker {
                 if error != KafkaError::NONE {
                     *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
                 }
-                out.send(d.from, Msg::ProduceResponse { correlation_id: d.correlation_id, tp: d.tp, error, base_offset: d.base_offset });
+                if let Some(token) = d.internal {
+                    self.groups.on_append_done(token, error, out);
+                    continue;
+                }
+                let r = ProducePartitionResponse { tp: d.tp, error, base_offset: d.base_offset, duplicate: d.duplicate };
+                self.produce_partition_done(d.from, d.correlation_id, r, out);
             } else {
                 i += 1;
             }
@@ -735,8 +1006,13 @@ impl Broker {
         let (failed, kept): (Vec<_>, Vec<_>) = self.delayed_produce.drain(..).partition(|d| &d.tp == tp);
         self.delayed_produce = kept;
         for d in failed {
+            if let Some(token) = d.internal {
+                self.groups.on_append_done(token, error, out);
+                continue;
+            }
             *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
-            out.send(d.from, Msg::ProduceResponse { correlation_id: d.correlation_id, tp: d.tp, error, base_offset: -1 });
+            let r = ProducePartitionResponse { tp: d.tp, error, base_offset: -1, duplicate: false };
+            self.produce_partition_done(d.from, d.correlation_id, r, out);
         }
     }
 
@@ -832,33 +1108,63 @@ impl Broker {
         }
     }
 
-    fn read_for_consumer(
-        &self,
-        tp: &TopicPartition,
-        fetch_offset: i64,
-        current_leader_epoch: i32,
-        max_records: usize,
-    ) -> FetchPartitionResponse {
+    /// A consumer fetch (`replica_id = -1`): from the leader, or from a follower (KIP-392),
+    /// reading only below this replica's high watermark (`FetchIsolation.HIGH_WATERMARK`).
+    /// Returns the response and the preferred read replica (-1: none) the leader names when
+    /// `replica.selector.class` is RackAwareReplicaSelector (`ReplicaManager.findPreferredReadReplica`).
+    fn read_for_consumer(&self, d: &DelayedConsumerFetch) -> (FetchPartitionResponse, BrokerId) {
+        let tp = &d.tp;
         let Some(part) = self.partitions.get(tp) else {
-            return tp_error(tp, KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None);
+            return (tp_error(tp, KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None), -1);
         };
         let log = &self.disk.logs[tp];
-        if !part.is_leader() {
-            return tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log));
+        if !part.replicas.contains(&self.id) || (!part.is_leader() && part.leader != NO_LEADER && self.status != BrokerStatus::Running) {
+            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), -1);
         }
-        if current_leader_epoch >= 0 && current_leader_epoch < part.leader_epoch {
-            return tp_error(tp, KafkaError::FENCED_LEADER_EPOCH, Some(log));
+        if !part.is_leader() && part.leader == NO_LEADER {
+            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), -1);
         }
-        if current_leader_epoch > part.leader_epoch {
-            return tp_error(tp, KafkaError::UNKNOWN_LEADER_EPOCH, Some(log));
+        if d.current_leader_epoch >= 0 && d.current_leader_epoch < part.leader_epoch {
+            return (tp_error(tp, KafkaError::FENCED_LEADER_EPOCH, Some(log)), -1);
         }
-        if fetch_offset > log.log_end_offset() || fetch_offset < log.log_start_offset() {
-            return tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log));
+        if d.current_leader_epoch > part.leader_epoch {
+            return (tp_error(tp, KafkaError::UNKNOWN_LEADER_EPOCH, Some(log)), -1);
+        }
+        if d.fetch_offset > log.log_end_offset() || d.fetch_offset < log.log_start_offset() {
+            return (tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log)), -1);
+        }
+        if part.is_leader() && self.config.rack_aware_replica_selector {
+            if let Some(rack) = d.rack_id.as_deref().filter(|r| !r.is_empty()) {
+                // RackAwareReplicaSelector over replicas that hold the fetch offset.
+                let ls = part.leader_state.as_ref().unwrap();
+                let rack_of = |b: BrokerId| self.metadata.brokers.get(&b).and_then(|x| x.rack.clone());
+                let mut same_rack: Vec<(i64, BrokerId)> = vec![];
+                for b in &part.replicas {
+                    if *b == self.id {
+                        if rack_of(self.id).as_deref() == Some(rack) {
+                            same_rack.push((i64::MAX, self.id));
+                        }
+                        continue;
+                    }
+                    if let Some(st) = ls.remote.get(b) {
+                        if st.log_end_offset >= d.fetch_offset
+                            && st.log_start_offset <= d.fetch_offset
+                            && rack_of(*b).as_deref() == Some(rack)
+                        {
+                            same_rack.push((st.log_end_offset, *b));
+                        }
+                    }
+                }
+                if let Some(&(_, best)) = same_rack.iter().max() {
+                    if best != self.id {
+                        return (tp_error(tp, KafkaError::NONE, Some(log)), best);
+                    }
+                }
+            }
         }
         let mut r = tp_error(tp, KafkaError::NONE, Some(log));
-        // FetchIsolation.HIGH_WATERMARK: consumers see only committed records.
-        r.records = log.read(fetch_offset, log.high_watermark(), max_records);
-        r
+        r.records = log.read(d.fetch_offset, log.high_watermark(), d.max_records);
+        (r, -1)
     }
 
     // ------------------------------------------------------- follower: fetch
@@ -997,6 +1303,10 @@ impl Broker {
         if self.is_stopped() {
             return;
         }
+        let cfg = self.coordinator_config();
+        self.groups.on_tick(now_ms, &cfg, out);
+        self.flush_coordinator_appends(now_ms, out);
+        self.complete_delayed_consumer_fetches(now_ms, false, out);
         if self.status == BrokerStatus::Starting && now_ms >= self.next_registration_ms {
             let previous = self.disk.clean_shutdown_broker_epoch.unwrap_or(-1);
             out.send(
@@ -1101,6 +1411,10 @@ impl Broker {
         let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_produce.drain(..).partition(|d| now_ms >= d.deadline_ms);
         self.delayed_produce = kept;
         for d in expired {
+            if let Some(token) = d.internal {
+                self.groups.on_append_done(token, KafkaError::REQUEST_TIMED_OUT, out);
+                continue;
+            }
             *self.stats.produce_errors.entry("REQUEST_TIMED_OUT".into()).or_default() += 1;
             out.log(
                 "produce",
@@ -1109,10 +1423,8 @@ impl Broker {
                     d.tp, d.base_offset, d.required_offset
                 ),
             );
-            out.send(
-                d.from,
-                Msg::ProduceResponse { correlation_id: d.correlation_id, tp: d.tp, error: KafkaError::REQUEST_TIMED_OUT, base_offset: -1 },
-            );
+            let r = ProducePartitionResponse { tp: d.tp, error: KafkaError::REQUEST_TIMED_OUT, base_offset: -1, duplicate: false };
+            self.produce_partition_done(d.from, d.correlation_id, r, out);
         }
         // Delayed fetch timeouts.
         let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| now_ms >= d.deadline_ms);
@@ -1157,6 +1469,10 @@ impl Broker {
         for d in &self.delayed_fetch {
             t = t.min(d.deadline_ms);
         }
+        for d in &self.delayed_consumer_fetch {
+            t = t.min(d.deadline_ms);
+        }
+        t = t.min(self.groups.next_wake());
         for f in self.fetchers.values() {
             match f.in_flight {
                 Some((_, sent)) => t = t.min(sent + self.config.replica_socket_timeout_ms),

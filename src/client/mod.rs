@@ -1,4 +1,6 @@
 //! Kafka clients as sans-IO state machines.
+pub mod assignor;
+pub mod consumer;
 pub mod metadata;
 pub mod partitioner;
 pub mod producer;

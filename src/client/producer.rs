@@ -1,7 +1,20 @@
-//! A minimal Kafka producer as a sans-IO state machine: partitioning, metadata
-//! refresh, `acks`, retries with `retry.backoff.ms`, `request.timeout.ms` and
-//! `delivery.timeout.ms`. One request in flight per partition (ordering kept;
-//! batching, idempotence and the sticky partitioner arrive with the full client).
+//! Kafka's producer as a sans-IO state machine, after `KafkaProducer`,
+//! `RecordAccumulator`, `Sender`, `BuiltInPartitioner` and `TransactionManager`
+//! (idempotence only):
+//!
+//! - partitioning: keyed records by `toPositive(murmur2(key)) % numPartitions`; keyless
+//!   records by the built-in sticky partitioner (KIP-480 / KIP-794), switching partition
+//!   after `batch.size` bytes, weighted towards partitions with shorter queues;
+//! - batching: a batch per partition fills up to `batch.size` bytes and is sent when full
+//!   or `linger.ms` after it was opened;
+//! - the sender: one Produce request per broker carrying at most one batch per partition,
+//!   at most `max.in.flight.requests.per.connection` requests per broker;
+//! - retries with `retry.backoff.ms`, `request.timeout.ms` (the connection is closed, so
+//!   every request in flight to that broker fails) and `delivery.timeout.ms`;
+//! - `enable.idempotence`: a producer id from InitProducerId, per-partition sequence
+//!   numbers, retried batches re-sent in sequence order, and the epoch bump of KIP-360
+//!   after a batch fails with its sequence unresolved.
+//!
 //! Every send's outcome is recorded for the audit.
 
 use super::metadata::ClientMetadata;
@@ -10,14 +23,18 @@ use crate::config::{Acks, ProducerConfig};
 use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::log::segment::{record_size, BATCH_HEADER_BYTES};
 use crate::log::NewRecord;
-use crate::protocol::Msg;
+use crate::protocol::{Msg, ProduceBatch};
+use crate::sim::rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-/// Most records sent in one Produce request (stands in for `batch.size`).
-pub const MAX_BATCH_RECORDS: usize = 100;
+/// `RecordBatch.NO_PRODUCER_ID` / `NO_PRODUCER_EPOCH` / `NO_SEQUENCE`.
+pub const NO_PRODUCER_ID: i64 = -1;
+pub const NO_PRODUCER_EPOCH: i16 = -1;
+pub const NO_SEQUENCE: i32 = -1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -49,11 +66,45 @@ pub struct SendRecord {
     pub outcome: SendOutcome,
 }
 
+/// A `ProducerBatch` in the accumulator or in flight.
 #[derive(Debug, Clone)]
-struct InFlight {
+struct Batch {
     tp: TopicPartition,
     write_ids: Vec<u64>,
+    bytes: u64,
+    created_ms: i64,
+    attempts: u32,
+    retry_at_ms: i64,
+    /// Assigned when the batch is first drained (idempotence); kept across retries.
+    base_sequence: i32,
+    producer_id: i64,
+    producer_epoch: i16,
+    in_flight: bool,
+}
+
+#[derive(Debug, Clone)]
+struct InFlightRequest {
+    node: BrokerId,
+    batch_ids: Vec<u64>,
     sent_ms: i64,
+}
+
+/// The sticky partition of a topic (`BuiltInPartitioner.StickyPartitionInfo`).
+#[derive(Debug, Clone, Copy)]
+struct Sticky {
+    partition: u32,
+    produced_bytes: u64,
+}
+
+/// Producer counters for views and reports.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProducerStats {
+    pub batches_sent: u64,
+    pub requests_sent: u64,
+    pub records_sent: u64,
+    pub retries: u64,
+    pub epoch_bumps: u64,
+    pub duplicates_answered: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -61,45 +112,69 @@ pub struct Producer {
     pub id: u32,
     pub config: ProducerConfig,
     pub metadata: ClientMetadata,
+    rng: Rng,
     next_corr: u64,
     unresolved: VecDeque<u64>,
-    queue: BTreeMap<TopicPartition, VecDeque<u64>>,
-    in_flight: BTreeMap<u64, InFlight>,
-    busy: BTreeSet<TopicPartition>,
-    retry_at: BTreeMap<TopicPartition, i64>,
-    round_robin: u32,
+    batches: BTreeMap<u64, Batch>,
+    next_batch_id: u64,
+    /// Batches waiting to be sent, per partition, in send (and sequence) order.
+    queues: BTreeMap<TopicPartition, VecDeque<u64>>,
+    in_flight: BTreeMap<u64, InFlightRequest>,
+    sticky: BTreeMap<String, Sticky>,
+    // ---- idempotence (TransactionManager) ----
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    init_pid_in_flight: Option<(u64, i64)>,
+    init_pid_backoff_until_ms: i64,
+    next_sequence: BTreeMap<TopicPartition, i32>,
+    /// A sequenced batch failed: bump the epoch once nothing is in flight (KIP-360).
+    epoch_bump_needed: bool,
     pub sends: BTreeMap<u64, SendRecord>,
     /// Failed produce attempts by Kafka error name (retried or not).
     pub error_counts: BTreeMap<&'static str, u64>,
-    /// Write ids in creation order (creation times never decrease); finished ones are
-    /// dropped from the front lazily, so expiry and wake-ups look only at the front.
+    /// Write ids in creation order; finished ones are dropped from the front lazily.
     order: VecDeque<u64>,
     pending_count: usize,
     pub acked_count: usize,
     pub failed_count: usize,
+    pub stats: ProducerStats,
 }
 
 impl Producer {
-    pub fn new(id: u32, config: ProducerConfig, bootstrap: Vec<BrokerId>) -> Producer {
+    pub fn new(id: u32, config: ProducerConfig, bootstrap: Vec<BrokerId>, rng: Rng) -> Producer {
         let md = ClientMetadata::new(bootstrap, config.metadata_max_age_ms, config.request_timeout_ms);
         Producer {
             id,
             config,
             metadata: md,
+            rng,
             next_corr: 0,
             unresolved: VecDeque::new(),
-            queue: BTreeMap::new(),
+            batches: BTreeMap::new(),
+            next_batch_id: 1,
+            queues: BTreeMap::new(),
             in_flight: BTreeMap::new(),
-            busy: BTreeSet::new(),
-            retry_at: BTreeMap::new(),
-            round_robin: 0,
+            sticky: BTreeMap::new(),
+            producer_id: NO_PRODUCER_ID,
+            producer_epoch: NO_PRODUCER_EPOCH,
+            init_pid_in_flight: None,
+            init_pid_backoff_until_ms: 0,
+            next_sequence: BTreeMap::new(),
+            epoch_bump_needed: false,
             sends: BTreeMap::new(),
             error_counts: BTreeMap::new(),
             order: VecDeque::new(),
             pending_count: 0,
             acked_count: 0,
             failed_count: 0,
+            stats: ProducerStats::default(),
         }
+    }
+
+    /// Is idempotence in effect? (`ProducerConfig.idempotenceEnabled`: on by default, and
+    /// silently off when not set explicitly but acks, retries or max.in.flight conflict.)
+    pub fn idempotent(&self) -> bool {
+        self.config.idempotence_enabled()
     }
 
     /// `producer.send(record)`.
@@ -122,28 +197,43 @@ impl Producer {
         self.unresolved.push_back(write_id);
         self.order.push_back(write_id);
         self.pending_count += 1;
-        self.resolve();
+        self.resolve(now_ms);
     }
 
-    /// Runs the partitioner for records whose topic's partition count is known.
-    fn resolve(&mut self) {
+    /// Runs the partitioner for records whose topic's partition count is known, and appends
+    /// them to the accumulator (`RecordAccumulator.append`).
+    fn resolve(&mut self, now_ms: i64) {
         let mut still = VecDeque::new();
         while let Some(id) = self.unresolved.pop_front() {
-            let rec = self.sends.get_mut(&id).unwrap();
+            let rec = &self.sends[&id];
             let Some(&n) = self.metadata.partition_counts.get(&rec.topic) else {
                 still.push_back(id);
                 continue;
             };
-            let p = match (rec.partition, &rec.key) {
-                (Some(p), _) => p,
-                (None, Some(k)) => partition_for_key(k.as_bytes(), n),
-                (None, None) => {
-                    self.round_robin = self.round_robin.wrapping_add(1);
-                    self.round_robin % n
-                }
+            let size = record_size(rec.key.as_deref(), rec.value.as_deref());
+            let topic = rec.topic.clone();
+            let keyed = rec.key.is_some() && !self.config.partitioner_ignore_keys;
+            let (p, used_sticky) = match (rec.partition, &rec.key) {
+                (Some(p), _) => (p, false),
+                (None, Some(k)) if keyed => (partition_for_key(k.as_bytes(), n), false),
+                _ => (self.sticky_partition(&topic, n), true),
             };
-            rec.partition = Some(p);
-            self.queue.entry(TopicPartition::new(&rec.topic, p)).or_default().push_back(id);
+            self.sends.get_mut(&id).unwrap().partition = Some(p);
+            let tp = TopicPartition::new(&topic, p);
+            self.append_to_batch(now_ms, &tp, id, size);
+            if used_sticky {
+                // BuiltInPartitioner.updatePartitionInfo: switch after batch.size bytes, when the
+                // partition's batches are all full (enableSwitch), or after 2 × batch.size anyway.
+                let batch_size = self.config.batch_size as u64;
+                let all_full = self.queues.get(&tp).and_then(|q| q.back()).is_none_or(|b| self.batches[b].bytes >= batch_size);
+                let s = self.sticky.get_mut(&topic).unwrap();
+                if s.partition == p {
+                    s.produced_bytes += size;
+                    if (s.produced_bytes >= batch_size && all_full) || s.produced_bytes >= 2 * batch_size {
+                        self.sticky.remove(&topic);
+                    }
+                }
+            }
         }
         if !still.is_empty() {
             self.metadata.stale = true;
@@ -151,8 +241,85 @@ impl Producer {
         self.unresolved = still;
     }
 
+    /// `BuiltInPartitioner.peekCurrentPartitionInfo` / `nextPartition`.
+    fn sticky_partition(&mut self, topic: &str, n: u32) -> u32 {
+        if let Some(s) = self.sticky.get(topic) {
+            if s.partition < n {
+                return s.partition;
+            }
+        }
+        let random = (self.rng.next_u64() as u32 & 0x7fff_ffff) as i64; // Utils.toPositive(nextInt())
+                                                                        // Partitions with a known leader ("available"), and their queue sizes (RecordAccumulator.partitionReady).
+        let available: Vec<u32> = (0..n).filter(|p| self.metadata.leader(&TopicPartition::new(topic, *p)).is_some()).collect();
+        let queue_sizes: Vec<i64> =
+            available.iter().map(|p| self.queues.get(&TopicPartition::new(topic, *p)).map(|q| q.len() as i64).unwrap_or(0)).collect();
+        let partition = if self.config.partitioner_adaptive_partitioning_enable
+            && n >= 2
+            && !available.is_empty()
+            && (available.len() as u32 != n || queue_sizes.iter().any(|q| *q != queue_sizes[0]))
+        {
+            // updatePartitionLoadStats: invert queue sizes into a cumulative frequency table.
+            let max_plus1 = queue_sizes.iter().copied().max().unwrap_or(0) + 1;
+            let mut cft = Vec::with_capacity(queue_sizes.len());
+            let mut sum = 0;
+            for q in &queue_sizes {
+                sum += max_plus1 - q;
+                cft.push(sum);
+            }
+            let weighted = random % sum;
+            // Index of the first value strictly greater than `weighted`.
+            let idx = cft.partition_point(|v| *v <= weighted);
+            available[idx]
+        } else if !available.is_empty() {
+            available[(random % available.len() as i64) as usize]
+        } else {
+            (random % n as i64) as u32
+        };
+        self.sticky.insert(topic.to_string(), Sticky { partition, produced_bytes: 0 });
+        partition
+    }
+
+    fn append_to_batch(&mut self, now_ms: i64, tp: &TopicPartition, id: u64, size: u64) {
+        let batch_size = self.config.batch_size as u64;
+        let q = self.queues.entry(tp.clone()).or_default();
+        if let Some(last) = q.back() {
+            let b = self.batches.get_mut(last).unwrap();
+            if b.attempts == 0 && !b.in_flight && b.bytes + size <= batch_size {
+                b.write_ids.push(id);
+                b.bytes += size;
+                return;
+            }
+        }
+        let bid = self.next_batch_id;
+        self.next_batch_id += 1;
+        self.batches.insert(
+            bid,
+            Batch {
+                tp: tp.clone(),
+                write_ids: vec![id],
+                bytes: BATCH_HEADER_BYTES + size,
+                created_ms: now_ms,
+                attempts: 0,
+                retry_at_ms: 0,
+                base_sequence: NO_SEQUENCE,
+                producer_id: NO_PRODUCER_ID,
+                producer_epoch: NO_PRODUCER_EPOCH,
+                in_flight: false,
+            },
+        );
+        q.push_back(bid);
+    }
+
     pub fn pending(&self) -> usize {
         self.pending_count
+    }
+
+    /// Batches waiting in the accumulator and requests in flight (for views).
+    pub fn queued_batches(&self) -> usize {
+        self.queues.values().map(|q| q.len()).sum()
+    }
+    pub fn in_flight_requests(&self) -> usize {
+        self.in_flight.len()
     }
 
     /// Records a final outcome of a pending send.
@@ -182,55 +349,186 @@ impl Producer {
     pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
         self.expire(now_ms, out);
         self.metadata.poll(now_ms, &mut self.next_corr, out);
-        // Requests that got no response in request.timeout.ms fail (retriably).
-        let timed_out: Vec<u64> =
-            self.in_flight.iter().filter(|(_, f)| now_ms - f.sent_ms >= self.config.request_timeout_ms).map(|(c, _)| *c).collect();
-        for c in timed_out {
-            self.fail_request(now_ms, c, KafkaError::REQUEST_TIMED_OUT, out);
+        // Requests with no response in request.timeout.ms: NetworkClient closes the
+        // connection, so every request in flight to that broker fails with it.
+        let timed_out: BTreeSet<BrokerId> =
+            self.in_flight.values().filter(|f| now_ms - f.sent_ms >= self.config.request_timeout_ms).map(|f| f.node).collect();
+        for node in timed_out {
+            let corrs: Vec<(u64, bool)> = self
+                .in_flight
+                .iter()
+                .filter(|(_, f)| f.node == node)
+                .map(|(c, f)| (*c, now_ms - f.sent_ms >= self.config.request_timeout_ms))
+                .collect();
+            for (c, timed) in corrs {
+                let e = if timed { KafkaError::REQUEST_TIMED_OUT } else { KafkaError::NETWORK_EXCEPTION };
+                self.fail_request(now_ms, c, e, out);
+            }
         }
-        let tps: Vec<TopicPartition> = self.queue.iter().filter(|(_, q)| !q.is_empty()).map(|(tp, _)| tp.clone()).collect();
+        if self.idempotent() {
+            self.maybe_bump_epoch(out);
+            if self.producer_id == NO_PRODUCER_ID {
+                self.init_producer_id(now_ms, out);
+            }
+        }
+        self.drain(now_ms, out);
+        out.wake_at(self.next_wake(now_ms));
+    }
+
+    /// InitProducerId to any broker (`TransactionManager.initializeTransactions` for an idempotent producer).
+    fn init_producer_id(&mut self, now_ms: i64, out: &mut Out) {
+        if let Some((_, sent)) = self.init_pid_in_flight {
+            if now_ms - sent < self.config.request_timeout_ms {
+                return;
+            }
+            self.init_pid_in_flight = None;
+        }
+        if now_ms < self.init_pid_backoff_until_ms || self.metadata.bootstrap.is_empty() {
+            return;
+        }
+        let b = self.metadata.bootstrap[(self.next_corr as usize) % self.metadata.bootstrap.len()];
+        self.next_corr += 1;
+        self.init_pid_in_flight = Some((self.next_corr, now_ms));
+        out.send(NodeId::Broker(b), Msg::InitProducerId { correlation_id: self.next_corr });
+    }
+
+    /// KIP-360: once nothing is in flight, a producer whose sequence got out of step bumps its
+    /// epoch locally and restarts every partition's sequence at 0.
+    fn maybe_bump_epoch(&mut self, out: &mut Out) {
+        if !self.epoch_bump_needed || !self.in_flight.is_empty() || self.producer_id == NO_PRODUCER_ID {
+            return;
+        }
+        self.epoch_bump_needed = false;
+        if self.producer_epoch == i16::MAX {
+            // Epoch exhausted: ask for a new producer id.
+            self.producer_id = NO_PRODUCER_ID;
+            self.producer_epoch = NO_PRODUCER_EPOCH;
+        } else {
+            self.producer_epoch += 1;
+        }
+        self.stats.epoch_bumps += 1;
+        self.next_sequence.clear();
+        for b in self.batches.values_mut() {
+            b.base_sequence = NO_SEQUENCE;
+        }
+        out.log(
+            "produce",
+            format!(
+                "producer-{} bumps its epoch to {} (KIP-360): a batch failed with its sequence unresolved; sequences restart at 0",
+                self.id, self.producer_epoch
+            ),
+        );
+    }
+
+    /// `RecordAccumulator.ready` + `drain`: for each broker with room for another request,
+    /// take the first ready batch of each partition it leads.
+    fn drain(&mut self, now_ms: i64, out: &mut Out) {
+        let idempotent = self.idempotent();
+        if idempotent && (self.producer_id == NO_PRODUCER_ID || self.epoch_bump_needed) {
+            return;
+        }
+        let max_in_flight = self.config.max_in_flight_requests_per_connection as usize;
+        let guarantee_order = max_in_flight == 1;
+        let mut per_node: BTreeMap<BrokerId, usize> = BTreeMap::new();
+        for f in self.in_flight.values() {
+            *per_node.entry(f.node).or_default() += 1;
+        }
+        let in_flight_tps: BTreeSet<TopicPartition> =
+            self.in_flight.values().flat_map(|f| f.batch_ids.iter().map(|b| self.batches[b].tp.clone())).collect();
+        let mut requests: BTreeMap<BrokerId, Vec<u64>> = BTreeMap::new();
+        let tps: Vec<TopicPartition> = self.queues.iter().filter(|(_, q)| !q.is_empty()).map(|(tp, _)| tp.clone()).collect();
         for tp in tps {
-            if self.busy.contains(&tp) || self.retry_at.get(&tp).is_some_and(|&t| t > now_ms) {
+            let q = &self.queues[&tp];
+            let bid = q[0];
+            let b = &self.batches[&bid];
+            let ready = if b.attempts > 0 {
+                now_ms >= b.retry_at_ms
+            } else {
+                q.len() > 1 || b.bytes >= self.config.batch_size as u64 || now_ms - b.created_ms >= self.config.linger_ms
+            };
+            if !ready {
                 continue;
             }
             let Some((leader, _)) = self.metadata.leader(&tp) else {
                 self.metadata.stale = true;
                 continue;
             };
-            let q = self.queue.get_mut(&tp).unwrap();
-            let n = q.len().min(MAX_BATCH_RECORDS);
-            let ids: Vec<u64> = q.drain(..n).collect();
-            let records: Vec<NewRecord> = ids
-                .iter()
-                .map(|id| {
-                    let s = self.sends.get_mut(id).unwrap();
-                    s.attempts += 1;
-                    NewRecord { key: s.key.clone(), value: s.value.clone(), write_id: *id }
-                })
-                .collect();
+            if guarantee_order && in_flight_tps.contains(&tp) {
+                continue; // the partition is muted while a batch is in flight
+            }
+            // Idempotence: a retried batch goes out only when it is first in line
+            // (RecordAccumulator.shouldStopDrainBatchesForPartition).
+            if idempotent && b.attempts > 0 && in_flight_tps.contains(&tp) {
+                continue;
+            }
+            let used = per_node.get(&leader).copied().unwrap_or(0) + usize::from(requests.contains_key(&leader));
+            if used >= max_in_flight {
+                continue;
+            }
+            requests.entry(leader).or_default().push(bid);
+        }
+        for (node, bids) in requests {
+            let mut batches = Vec::with_capacity(bids.len());
+            for bid in &bids {
+                let tp = self.batches[bid].tp.clone();
+                self.queues.get_mut(&tp).unwrap().pop_front();
+                let next_seq = self.next_sequence.entry(tp.clone()).or_insert(0);
+                let b = self.batches.get_mut(bid).unwrap();
+                if idempotent {
+                    if b.base_sequence == NO_SEQUENCE {
+                        b.base_sequence = *next_seq;
+                        *next_seq = next_seq.wrapping_add(b.write_ids.len() as i32) & i32::MAX;
+                    }
+                    b.producer_id = self.producer_id;
+                    b.producer_epoch = self.producer_epoch;
+                } else {
+                    b.base_sequence = NO_SEQUENCE;
+                    b.producer_id = NO_PRODUCER_ID;
+                    b.producer_epoch = NO_PRODUCER_EPOCH;
+                }
+                if b.attempts > 0 {
+                    self.stats.retries += 1;
+                }
+                b.attempts += 1;
+                b.in_flight = true;
+                let records: Vec<NewRecord> = b
+                    .write_ids
+                    .iter()
+                    .map(|id| {
+                        let s = self.sends.get_mut(id).unwrap();
+                        s.attempts += 1;
+                        NewRecord { key: s.key.clone(), value: s.value.clone(), write_id: *id }
+                    })
+                    .collect();
+                self.stats.records_sent += records.len() as u64;
+                batches.push(ProduceBatch {
+                    tp,
+                    producer_id: b.producer_id,
+                    producer_epoch: b.producer_epoch,
+                    base_sequence: b.base_sequence,
+                    records,
+                });
+            }
+            self.stats.batches_sent += bids.len() as u64;
+            self.stats.requests_sent += 1;
             self.next_corr += 1;
             let corr = self.next_corr;
             out.send(
-                NodeId::Broker(leader),
-                Msg::Produce {
-                    correlation_id: corr,
-                    acks: self.config.acks,
-                    timeout_ms: self.config.request_timeout_ms,
-                    tp: tp.clone(),
-                    records,
-                },
+                NodeId::Broker(node),
+                Msg::Produce { correlation_id: corr, acks: self.config.acks, timeout_ms: self.config.request_timeout_ms, batches },
             );
             if self.config.acks == Acks::Zero {
                 // acks=0: the send completes as soon as it is on the wire, offset unknown.
-                for id in ids {
-                    self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
+                for bid in bids {
+                    let b = self.batches.remove(&bid).unwrap();
+                    for id in b.write_ids {
+                        self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
+                    }
                 }
             } else {
-                self.busy.insert(tp.clone());
-                self.in_flight.insert(corr, InFlight { tp, write_ids: ids, sent_ms: now_ms });
+                self.in_flight.insert(corr, InFlightRequest { node, batch_ids: bids, sent_ms: now_ms });
             }
         }
-        out.wake_at(self.next_wake(now_ms));
     }
 
     fn next_wake(&self, now_ms: i64) -> i64 {
@@ -238,9 +536,22 @@ impl Producer {
         for f in self.in_flight.values() {
             t = t.min(f.sent_ms + self.config.request_timeout_ms);
         }
-        for (tp, q) in &self.queue {
-            if !q.is_empty() && !self.busy.contains(tp) {
-                t = t.min(self.retry_at.get(tp).copied().unwrap_or(now_ms));
+        if self.idempotent() && self.producer_id == NO_PRODUCER_ID {
+            t = t.min(match self.init_pid_in_flight {
+                Some((_, sent)) => sent + self.config.request_timeout_ms,
+                None => self.init_pid_backoff_until_ms.max(now_ms),
+            });
+        }
+        for q in self.queues.values() {
+            if let Some(b) = q.front().map(|b| &self.batches[b]) {
+                let at = if b.attempts > 0 {
+                    b.retry_at_ms
+                } else if q.len() > 1 || b.bytes >= self.config.batch_size as u64 {
+                    now_ms
+                } else {
+                    b.created_ms + self.config.linger_ms
+                };
+                t = t.min(at);
             }
         }
         if let Some(s) = self.order.front().and_then(|id| self.sends.get(id)) {
@@ -249,65 +560,110 @@ impl Producer {
         t.max(now_ms + 1)
     }
 
-    /// `delivery.timeout.ms`: queued records that are too old fail.
+    /// `delivery.timeout.ms`: batches (queued or in flight) older than it fail
+    /// (`RecordAccumulator.expiredBatches`, `Sender.getExpiredInflightBatches`).
     fn expire(&mut self, now_ms: i64, out: &mut Out) {
         let limit = self.config.delivery_timeout_ms;
         self.trim_order();
-        let mut expired = vec![];
-        let mut candidates = vec![];
-        for id in &self.order {
-            let s = &self.sends[id];
-            if now_ms - s.created_ms < limit {
-                break; // creation order: the rest are younger
+        if self.order.front().and_then(|id| self.sends.get(id)).is_none_or(|s| now_ms - s.created_ms < limit) {
+            return;
+        }
+        let expired: Vec<u64> = self.batches.iter().filter(|(_, b)| now_ms - b.created_ms >= limit).map(|(id, _)| *id).collect();
+        let mut records = 0;
+        for bid in &expired {
+            let b = self.batches.remove(bid).unwrap();
+            if let Some(q) = self.queues.get_mut(&b.tp) {
+                q.retain(|x| x != bid);
             }
-            if s.outcome == SendOutcome::Pending {
-                candidates.push(*id);
+            for f in self.in_flight.values_mut() {
+                f.batch_ids.retain(|x| x != bid);
+            }
+            if b.base_sequence != NO_SEQUENCE {
+                self.epoch_bump_needed = true;
+            }
+            records += b.write_ids.len();
+            for id in b.write_ids {
+                self.finish(id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
             }
         }
-        if !candidates.is_empty() {
-            let in_flight: BTreeSet<u64> = self.in_flight.values().flat_map(|f| f.write_ids.iter().copied()).collect();
-            for id in candidates {
-                if !in_flight.contains(&id) {
-                    self.finish(id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
-                    expired.push(id);
-                }
+        // Records still waiting for metadata expire too.
+        let mut unresolved_expired = vec![];
+        for id in &self.unresolved {
+            if now_ms - self.sends[id].created_ms >= limit {
+                unresolved_expired.push(*id);
             }
         }
-        if !expired.is_empty() {
-            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += expired.len() as u64;
-            for q in self.queue.values_mut() {
-                q.retain(|id| !expired.contains(id));
-            }
-            self.unresolved.retain(|id| !expired.contains(id));
-            out.log("produce", format!("{} record(s) expired: delivery.timeout.ms={limit} passed", expired.len()));
+        for id in &unresolved_expired {
+            self.finish(*id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
+        }
+        self.unresolved.retain(|id| !unresolved_expired.contains(id));
+        records += unresolved_expired.len();
+        if records > 0 {
+            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += records as u64;
+            out.log("produce", format!("{records} record(s) expired: delivery.timeout.ms={limit} passed"));
         }
     }
 
+    /// The whole request failed (timeout, disconnect): every batch in it fails with `error`.
     fn fail_request(&mut self, now_ms: i64, corr: u64, error: KafkaError, out: &mut Out) {
         let Some(f) = self.in_flight.remove(&corr) else { return };
-        self.busy.remove(&f.tp);
+        for bid in f.batch_ids {
+            self.complete_batch(now_ms, bid, error, -1, out);
+        }
+    }
+
+    /// `Sender.completeBatch` for one partition's answer.
+    fn complete_batch(&mut self, now_ms: i64, bid: u64, error: KafkaError, base_offset: i64, out: &mut Out) {
+        let idempotent = self.idempotent();
+        let Some(b) = self.batches.get_mut(&bid) else { return };
+        b.in_flight = false;
+        if error == KafkaError::NONE {
+            let b = self.batches.remove(&bid).unwrap();
+            for (i, id) in b.write_ids.iter().enumerate() {
+                self.finish(*id, SendOutcome::Acked { offset: base_offset + i as i64, at_ms: now_ms });
+            }
+            return;
+        }
         *self.error_counts.entry(error.name()).or_default() += 1;
-        let retriable = error.is_retriable();
-        let mut requeue = vec![];
-        for id in &f.write_ids {
-            let s = self.sends.get_mut(id).unwrap();
-            s.last_error = Some(error);
-            let within = now_ms - s.created_ms < self.config.delivery_timeout_ms;
-            if retriable && (s.attempts as i64) <= self.config.retries && within {
-                requeue.push(*id);
-            } else {
-                let e = if within { error } else { KafkaError::DELIVERY_TIMEOUT };
-                self.finish(*id, SendOutcome::Failed { error: e, at_ms: now_ms });
+        let within = now_ms - b.created_ms < self.config.delivery_timeout_ms;
+        let tp = b.tp.clone();
+        let seq = b.base_sequence;
+        // An OUT_OF_ORDER_SEQUENCE_NUMBER is retried when an earlier batch of the partition is still
+        // unresolved (it will be re-sent first), as TransactionManager.canRetry does.
+        let earlier_pending =
+            seq != NO_SEQUENCE && self.batches.values().any(|o| o.tp == tp && o.base_sequence != NO_SEQUENCE && o.base_sequence < seq);
+        let retriable = error.is_retriable() || (idempotent && error == KafkaError::OUT_OF_ORDER_SEQUENCE_NUMBER && earlier_pending);
+        let b = self.batches.get_mut(&bid).unwrap();
+        for id in &b.write_ids {
+            if let Some(s) = self.sends.get_mut(id) {
+                s.last_error = Some(error);
             }
         }
-        if !requeue.is_empty() {
-            let q = self.queue.entry(f.tp.clone()).or_default();
-            for id in requeue.into_iter().rev() {
-                q.push_front(id);
-            }
-            self.retry_at.insert(f.tp.clone(), now_ms + self.config.retry_backoff_ms);
+        if retriable && (b.attempts as i64) <= self.config.retries && within {
+            b.retry_at_ms = now_ms + self.config.retry_backoff_ms;
+            // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
+            let q = self.queues.entry(tp.clone()).or_default();
+            let pos = if idempotent && seq != NO_SEQUENCE {
+                q.iter()
+                    .position(|o| {
+                        let os = self.batches[o].base_sequence;
+                        os == NO_SEQUENCE || os > seq
+                    })
+                    .unwrap_or(q.len())
+            } else {
+                0
+            };
+            q.insert(pos, bid);
         } else {
-            out.log("produce", format!("send of {} record(s) to {} failed: {error}", f.write_ids.len(), f.tp));
+            let b = self.batches.remove(&bid).unwrap();
+            let e = if within { error } else { KafkaError::DELIVERY_TIMEOUT };
+            if idempotent && b.base_sequence != NO_SEQUENCE {
+                self.epoch_bump_needed = true;
+            }
+            out.log("produce", format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
+            for id in b.write_ids {
+                self.finish(id, SendOutcome::Failed { error: e, at_ms: now_ms });
+            }
         }
         if matches!(
             error,
@@ -325,18 +681,35 @@ impl Producer {
     pub fn on_message(&mut self, now_ms: i64, _from: NodeId, msg: Msg, out: &mut Out) {
         match msg {
             Msg::MetadataResponse { correlation_id, partitions } if self.metadata.on_response(now_ms, correlation_id, &partitions) => {
-                self.resolve();
+                self.resolve(now_ms);
             }
-            Msg::ProduceResponse { correlation_id, error, base_offset, .. } => {
-                if error == KafkaError::NONE {
-                    if let Some(f) = self.in_flight.remove(&correlation_id) {
-                        self.busy.remove(&f.tp);
-                        for (i, id) in f.write_ids.iter().enumerate() {
-                            self.finish(*id, SendOutcome::Acked { offset: base_offset + i as i64, at_ms: now_ms });
+            Msg::InitProducerIdResponse { correlation_id, error, producer_id, producer_epoch } => {
+                if self.init_pid_in_flight.map(|(c, _)| c) == Some(correlation_id) {
+                    self.init_pid_in_flight = None;
+                    if error == KafkaError::NONE {
+                        self.producer_id = producer_id;
+                        self.producer_epoch = producer_epoch;
+                        self.next_sequence.clear();
+                        for b in self.batches.values_mut() {
+                            b.base_sequence = NO_SEQUENCE;
                         }
+                        out.log("produce", format!("producer-{} got producer id {producer_id}, epoch {producer_epoch}", self.id));
+                    } else {
+                        self.init_pid_backoff_until_ms = now_ms + self.config.retry_backoff_ms.max(1);
                     }
-                } else {
-                    self.fail_request(now_ms, correlation_id, error, out);
+                }
+            }
+            Msg::ProduceResponse { correlation_id, responses } => {
+                if let Some(f) = self.in_flight.remove(&correlation_id) {
+                    for bid in f.batch_ids {
+                        let Some(tp) = self.batches.get(&bid).map(|b| b.tp.clone()) else { continue };
+                        let r = responses.iter().find(|r| r.tp == tp);
+                        let (error, base) = r.map(|r| (r.error, r.base_offset)).unwrap_or((KafkaError::NETWORK_EXCEPTION, -1));
+                        if r.is_some_and(|r| r.duplicate) {
+                            self.stats.duplicates_answered += 1;
+                        }
+                        self.complete_batch(now_ms, bid, error, base, out);
+                    }
                 }
             }
             Msg::Disconnected { lost, correlation_id } => {
@@ -344,6 +717,9 @@ impl Producer {
                     self.fail_request(now_ms, correlation_id, KafkaError::NETWORK_EXCEPTION, out);
                 } else if lost == "Metadata" {
                     self.metadata.on_disconnected(correlation_id);
+                } else if lost == "InitProducerId" && self.init_pid_in_flight.map(|(c, _)| c) == Some(correlation_id) {
+                    self.init_pid_in_flight = None;
+                    self.init_pid_backoff_until_ms = now_ms + self.config.retry_backoff_ms.max(1);
                 }
             }
             _ => {}

@@ -68,6 +68,8 @@ impl Reader {
                         fetch_offset: self.position,
                         current_leader_epoch: epoch,
                         max_records: 500,
+                        rack_id: None,
+                        max_wait_ms: 0,
                     },
                 );
             } else {
@@ -88,7 +90,7 @@ impl Reader {
             Msg::MetadataResponse { correlation_id, partitions } => {
                 self.metadata.on_response(now_ms, correlation_id, &partitions);
             }
-            Msg::ConsumerFetchResponse { correlation_id, partition } => {
+            Msg::ConsumerFetchResponse { correlation_id, partition, .. } => {
                 if self.in_flight.map(|(c, _)| c) != Some(correlation_id) {
                     return;
                 }

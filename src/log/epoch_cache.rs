@@ -32,6 +32,11 @@ impl LeaderEpochCache {
         self.entries.last().map(|e| e.epoch)
     }
 
+    /// The epoch of the record at `offset` (`LeaderEpochFileCache.epochForOffset`).
+    pub fn epoch_for_offset(&self, offset: i64) -> Option<i32> {
+        self.entries.iter().rev().find(|e| e.start_offset <= offset).map(|e| e.epoch)
+    }
+
     /// `LeaderEpochFileCache.assign`: record that `epoch` starts at `start_offset`.
     /// Only a newer epoch (or an earlier start for the latest epoch) changes the
     /// cache; entries with an epoch ≥ the new one, or a start offset ≥ the new

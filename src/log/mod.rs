@@ -1,6 +1,7 @@
 //! The storage of one replica: records, the leader epoch cache, durability.
 pub mod epoch_cache;
 pub mod partition_log;
+pub mod producer_state;
 pub mod record;
 pub mod segment;
 

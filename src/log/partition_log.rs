@@ -7,6 +7,7 @@
 //! (as in Kafka, it is recovered from `replication-offset-checkpoint`).
 
 use super::epoch_cache::LeaderEpochCache;
+use super::producer_state::{BatchInfo, ProducerStateManager};
 use super::record::{NewRecord, Record};
 use super::segment::{stored_size, LogConfig, Segment};
 use crate::ids::TopicPartition;
@@ -36,6 +37,36 @@ pub struct PartitionLog {
     pub cleaner_checkpoint: i64,
     /// When each surviving tombstone was first cleaned (it disappears `delete.retention.ms` later).
     tombstones_cleaned_at: std::collections::BTreeMap<i64, i64>,
+    /// Idempotent producers' last batches (`ProducerStateManager`), rebuilt from the log
+    /// after truncation and on recovery.
+    pub producer_state: ProducerStateManager,
+}
+
+/// The producer batches of `records` (idempotent ones only), in offset order.
+fn producer_batches(records: &[Record]) -> Vec<BatchInfo> {
+    let mut out: Vec<BatchInfo> = vec![];
+    for r in records {
+        if r.producer_id < 0 {
+            continue;
+        }
+        match out.last_mut() {
+            Some(b) if !r.batch_start && b.producer_id == r.producer_id && b.last_offset + 1 == r.offset => {
+                b.last_offset = r.offset;
+                b.last_sequence = r.sequence;
+                b.timestamp_ms = b.timestamp_ms.max(r.timestamp_ms);
+            }
+            _ => out.push(BatchInfo {
+                producer_id: r.producer_id,
+                producer_epoch: r.producer_epoch,
+                base_sequence: r.sequence,
+                last_sequence: r.sequence,
+                first_offset: r.offset,
+                last_offset: r.offset,
+                timestamp_ms: r.timestamp_ms,
+            }),
+        }
+    }
+    out
 }
 
 impl PartitionLog {
@@ -57,7 +88,14 @@ impl PartitionLog {
             events: vec![],
             cleaner_checkpoint: 0,
             tombstones_cleaned_at: std::collections::BTreeMap::new(),
+            producer_state: ProducerStateManager::default(),
         }
+    }
+
+    /// Reloads the producer state from the log (`UnifiedLog.rebuildProducerState`).
+    fn rebuild_producer_state(&mut self) {
+        let batches = producer_batches(&self.records);
+        self.producer_state = ProducerStateManager::rebuild(batches.iter());
     }
 
     /// End of the cleanable range (`LogCleanerManager.cleanableOffsets`): the first of the
@@ -403,6 +441,20 @@ impl PartitionLog {
     /// `appendAsLeader`: assigns offsets from the LEO, stamps `leader_epoch`,
     /// and records the epoch start in the epoch cache. Returns (first, last) offset.
     pub fn append_as_leader(&mut self, records: &[NewRecord], leader_epoch: i32, now_ms: i64) -> (i64, i64) {
+        self.append_as_leader_batch(records, leader_epoch, now_ms, -1, -1, -1)
+    }
+
+    /// `appendAsLeader` of one producer batch with its header's producer id, epoch and base
+    /// sequence (-1s without idempotence); updates the producer state.
+    pub fn append_as_leader_batch(
+        &mut self,
+        records: &[NewRecord],
+        leader_epoch: i32,
+        now_ms: i64,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+    ) -> (i64, i64) {
         let first = self.log_end_offset;
         self.epoch_cache.assign(leader_epoch, first);
         let batch: Vec<Record> = records
@@ -416,8 +468,22 @@ impl PartitionLog {
                 value: r.value.clone(),
                 batch_start: i == 0,
                 write_id: r.write_id,
+                producer_id,
+                producer_epoch,
+                sequence: if base_sequence < 0 { -1 } else { ((base_sequence as i64 + i as i64) % (i32::MAX as i64 + 1)) as i32 },
             })
             .collect();
+        if producer_id >= 0 && !batch.is_empty() {
+            self.producer_state.update(&BatchInfo {
+                producer_id,
+                producer_epoch,
+                base_sequence,
+                last_sequence: batch.last().unwrap().sequence,
+                first_offset: first,
+                last_offset: first + batch.len() as i64 - 1,
+                timestamp_ms: now_ms,
+            });
+        }
         self.log_end_offset += records.len() as i64;
         self.unflushed_messages += records.len() as i64;
         self.store(batch, now_ms);
@@ -439,6 +505,10 @@ impl PartitionLog {
         if let Some(first) = fresh.first_mut() {
             // A fetch may start inside a batch (after truncation): count its header here.
             first.batch_start = true;
+        }
+        // The follower replays the batches' producer state (origin REPLICATION: no validation).
+        for b in producer_batches(&fresh) {
+            self.producer_state.update(&b);
         }
         self.store(fresh, now_ms);
     }
@@ -475,6 +545,7 @@ impl PartitionLog {
         self.epoch_cache.truncate_from_end(offset);
         self.unflushed_messages = (self.log_end_offset - self.durable_end_offset).max(0);
         self.rebuild_tail_segments(self.last_flush_ms);
+        self.rebuild_producer_state();
         removed
     }
 
@@ -491,6 +562,7 @@ impl PartitionLog {
         self.epoch_cache.clear();
         self.unflushed_messages = 0;
         self.segments = vec![Segment::new(offset, self.last_flush_ms, 0)];
+        self.producer_state = ProducerStateManager::default();
     }
 
     /// `UnifiedLog.flush`: Kafka fsyncs the log up to the LEO.
@@ -521,6 +593,7 @@ impl PartitionLog {
         self.recovery_point = self.recovery_point.min(self.log_end_offset);
         self.unflushed_messages = 0;
         self.rebuild_tail_segments(self.last_flush_ms);
+        self.rebuild_producer_state();
     }
 
     /// What survives any restart: the HW is volatile and is reloaded from the
@@ -528,6 +601,8 @@ impl PartitionLog {
     pub fn reset_volatile(&mut self, checkpointed_hw: i64, now_ms: i64) {
         self.high_watermark = checkpointed_hw.clamp(self.log_start_offset, self.log_end_offset);
         self.last_flush_ms = now_ms;
+        // Log recovery reloads the producer state (Kafka: from snapshots plus the log tail).
+        self.rebuild_producer_state();
     }
 }
 

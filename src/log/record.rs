@@ -19,6 +19,10 @@ pub struct Record {
     /// tell a record from another with the same key and value; Kafka would use a
     /// header or the value itself).
     pub write_id: u64,
+    /// The batch header's producer id (-1 without idempotence), epoch and this record's sequence.
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub sequence: i32,
 }
 
 /// A record as a producer sends it, before the leader assigns offset and epoch.

@@ -8,11 +8,13 @@ pub mod queue;
 pub mod rng;
 
 use crate::broker::disk::Disk;
+use crate::broker::group_coordinator::OFFSETS_TOPIC;
 use crate::broker::{Broker, BrokerStatus};
+use crate::client::consumer::Consumer;
 use crate::client::producer::Producer;
 use crate::client::reader::Reader;
 use crate::command::{Command, ElectionType, MAX_PRODUCE_COUNT, MAX_RUN_MS};
-use crate::config::{normalize_value, BrokerConfig, ProducerConfig, Scope, TopicConfig};
+use crate::config::{normalize_value, BrokerConfig, ConsumerConfig, ProducerConfig, Scope, TopicConfig};
 use crate::controller::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
 use crate::controller::election::Election;
 use crate::controller::Controller;
@@ -163,6 +165,9 @@ pub struct Sim {
     pub brokers: BTreeMap<BrokerId, BrokerSlot>,
     pub producer: Producer,
     pub readers: BTreeMap<u32, Reader>,
+    /// Consumers in groups (crashed and closed ones stay, for the audit).
+    pub consumers: BTreeMap<u32, Consumer>,
+    pub crashed_consumers: BTreeSet<u32>,
     /// Pending wake-ups by (node, time, incarnation): a restarted node gets its own.
     scheduled_wakes: BTreeSet<(NodeId, i64, u64)>,
     pub events: Vec<Event>,
@@ -190,6 +195,7 @@ fn node_code(n: NodeId) -> u64 {
         NodeId::Broker(b) => (2 << 40) | (b as u32 as u64),
         NodeId::Producer(p) => (3 << 40) | p as u64,
         NodeId::Reader(r) => (4 << 40) | r as u64,
+        NodeId::Consumer(c) => (5 << 40) | c as u64,
     }
 }
 
@@ -219,8 +225,10 @@ impl Sim {
         let bootstrap: Vec<BrokerId> = spec.brokers.iter().map(|b| b.id).collect();
         let mut sim = Sim {
             controller: Controller::new(spec.broker_config.clone(), spec.elr_enabled),
-            producer: Producer::new(PRODUCER_ID, spec.producer_config.clone(), bootstrap),
+            producer: Producer::new(PRODUCER_ID, spec.producer_config.clone(), bootstrap, root.fork("producer")),
             readers: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+            crashed_consumers: BTreeSet::new(),
             now_ms: 0,
             queue: EventQueue::default(),
             network,
@@ -360,6 +368,7 @@ impl Sim {
             NodeId::Controller => true,
             NodeId::Producer(p) => p == PRODUCER_ID,
             NodeId::Reader(r) => self.readers.contains_key(&r),
+            NodeId::Consumer(c) => self.consumers.contains_key(&c) && !self.crashed_consumers.contains(&c),
         }
     }
 
@@ -382,6 +391,11 @@ impl Sim {
             NodeId::Reader(r) => {
                 if let Some(rd) = self.readers.get_mut(&r) {
                     rd.on_message(now, from, msg, &mut out);
+                }
+            }
+            NodeId::Consumer(c) => {
+                if let Some(cs) = self.consumers.get_mut(&c) {
+                    cs.on_message(now, from, msg, &mut out);
                 }
             }
         }
@@ -407,6 +421,11 @@ impl Sim {
             NodeId::Reader(r) => {
                 if let Some(rd) = self.readers.get_mut(&r) {
                     rd.on_tick(now, &mut out);
+                }
+            }
+            NodeId::Consumer(c) => {
+                if let Some(cs) = self.consumers.get_mut(&c) {
+                    cs.on_tick(now, &mut out);
                 }
             }
         }
@@ -451,8 +470,7 @@ impl Sim {
                 if !self.node_up(to, to_incarnation) {
                     self.net_stats.dropped_node_down += 1;
                     // The peer is down or restarted: the sender's connection is reset.
-                    let expects_response = matches!(msg, Msg::Fetch { .. } | Msg::MetadataRequest { .. } | Msg::ConsumerFetch { .. })
-                        || matches!(&msg, Msg::Produce { acks, .. } if *acks != crate::config::Acks::Zero);
+                    let expects_response = msg.expects_response();
                     if expects_response && !self.network.is_cut(to, from) {
                         let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
                         let at = t + self.network.min_latency_ms.max(1);
@@ -577,6 +595,7 @@ impl Sim {
             NodeId::Broker(b) => self.broker_slot(b, field).map(|_| ()),
             NodeId::Controller | NodeId::Producer(PRODUCER_ID) => Ok(()),
             NodeId::Reader(r) if self.readers.contains_key(&r) => Ok(()),
+            NodeId::Consumer(c) if self.consumers.contains_key(&c) => Ok(()),
             other => Err(CommandError::invalid_request(field, format!("there is no node {other}"))),
         }
     }
@@ -801,6 +820,7 @@ impl Sim {
                 let mut others: Vec<NodeId> = vec![NodeId::Controller, NodeId::Producer(PRODUCER_ID)];
                 others.extend(self.brokers.keys().map(|b| NodeId::Broker(*b)));
                 others.extend(self.readers.keys().map(|r| NodeId::Reader(*r)));
+                others.extend(self.consumers.keys().map(|c| NodeId::Consumer(*c)));
                 for o in others {
                     if o != node {
                         self.network.cut(node, o, true);
@@ -982,6 +1002,51 @@ impl Sim {
                 self.readers.insert(id, Reader::new(id, tp, bootstrap));
                 self.schedule_wake(NodeId::Reader(id), now, 0);
             }
+            Command::StartConsumer { group_id, topics, config } => {
+                self.start_consumer(&group_id, &topics, &config)?;
+            }
+            Command::StopConsumer { consumer } => {
+                self.consumer_mut(consumer)?;
+                let mut out = Out::default();
+                self.consumers.get_mut(&consumer).unwrap().close(now, &mut out);
+                self.apply_effects(NodeId::Consumer(consumer), out);
+            }
+            Command::CrashConsumer { consumer } => {
+                self.consumer_mut(consumer)?;
+                self.crashed_consumers.insert(consumer);
+                self.log_event(
+                    NodeId::Consumer(consumer),
+                    "fault",
+                    "crashes: no LeaveGroup, no commit; the coordinator waits for session.timeout.ms".into(),
+                );
+            }
+            Command::StallConsumer { consumer, ms } => {
+                if !(1..=MAX_RUN_MS).contains(&ms) {
+                    return Err(CommandError::invalid_request("ms", format!("a stall lasts 1 to {MAX_RUN_MS} ms")));
+                }
+                self.consumer_mut(consumer)?.stall(now, ms);
+                self.log_event(NodeId::Consumer(consumer), "fault", format!("the application stops polling for {ms} ms"));
+            }
+            Command::CommitOffsets { consumer } => {
+                self.consumer_mut(consumer)?;
+                let mut out = Out::default();
+                self.consumers.get_mut(&consumer).unwrap().commit_now(now, &mut out);
+                self.apply_effects(NodeId::Consumer(consumer), out);
+            }
+            Command::SetConsumerConfig { consumer, key, value } => {
+                ConsumerConfig::default().set(&key, &value)?;
+                let targets: Vec<u32> = match consumer {
+                    Some(c) => {
+                        self.consumer_mut(c)?;
+                        vec![c]
+                    }
+                    None => self.consumers.keys().copied().collect(),
+                };
+                for c in targets {
+                    self.consumers.get_mut(&c).unwrap().config.set(&key, &value)?;
+                    self.schedule_wake(NodeId::Consumer(c), now, 0);
+                }
+            }
             Command::Run { ms } => {
                 if !(0..=MAX_RUN_MS).contains(&ms) {
                     return Err(CommandError::invalid_request("ms", format!("run takes 0 to {MAX_RUN_MS} ms, got {ms}")));
@@ -1002,6 +1067,95 @@ impl Sim {
             }
         }
         self.command_log.push((now, logged));
+        Ok(())
+    }
+
+    fn consumer_mut(&mut self, c: u32) -> Result<&mut Consumer, CommandError> {
+        if self.crashed_consumers.contains(&c) {
+            return Err(CommandError::invalid_request("consumer", format!("consumer-{c} has crashed")));
+        }
+        match self.consumers.get_mut(&c) {
+            Some(x) if x.state != crate::client::consumer::MemberState::Closed => Ok(x),
+            Some(_) => Err(CommandError::invalid_request("consumer", format!("consumer-{c} is closed"))),
+            None => Err(CommandError::invalid_request("consumer", format!("there is no consumer-{c}"))),
+        }
+    }
+
+    /// `consumer.subscribe(topics)` in a new consumer. As a broker does on the first
+    /// FindCoordinator, creates `__consumer_offsets` (compacted, `offsets.topic.*`) if missing.
+    fn start_consumer(&mut self, group_id: &str, topics: &[String], config: &BTreeMap<String, Value>) -> Result<(), CommandError> {
+        if group_id.is_empty()
+            || group_id.len() > 249
+            || !group_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+        {
+            return Err(CommandError::invalid_request(
+                "group_id",
+                "group.id must be 1 to 249 characters of [a-zA-Z0-9._-] (the playground's limit; Kafka allows any non-empty string)",
+            ));
+        }
+        if topics.is_empty() {
+            return Err(CommandError::invalid_request("topics", "subscribe to at least one topic"));
+        }
+        for t in topics {
+            if t == OFFSETS_TOPIC || !self.controller.topics.contains_key(t) {
+                return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topics", format!("topic '{t}' does not exist")));
+            }
+        }
+        let mut cc = ConsumerConfig::default();
+        for (k, v) in config {
+            cc.set(k, v)?;
+        }
+        if cc.partition_assignment_strategy.is_empty() {
+            return Err(CommandError::invalid_config("partition.assignment.strategy", "at least one assignor is needed"));
+        }
+        // All members of a group subscribe to the same topics here (the assignors' general
+        // path for differing subscriptions is not exercised by the playground).
+        if let Some(other) =
+            self.consumers.values().find(|c| c.group_id == group_id && c.state != crate::client::consumer::MemberState::Closed)
+        {
+            if other.topics != topics {
+                return Err(CommandError::invalid_request(
+                    "topics",
+                    format!(
+                        "members of group {group_id} subscribe to [{}] here; start this consumer with the same topics",
+                        other.topics.join(", ")
+                    ),
+                ));
+            }
+        }
+        if !self.controller.topics.contains_key(OFFSETS_TOPIC) {
+            let n = self.spec.broker_config.offsets_topic_num_partitions as u32;
+            let rf = self.spec.broker_config.offsets_topic_replication_factor;
+            if rf as usize > self.brokers.len() {
+                return Err(CommandError::new(
+                    KafkaError::COORDINATOR_NOT_AVAILABLE,
+                    "offsets.topic.replication.factor",
+                    format!(
+                        "offsets.topic.replication.factor={rf} but the cluster has {} broker(s): Kafka cannot create {OFFSETS_TOPIC} and consumers get COORDINATOR_NOT_AVAILABLE. Set offsets.topic.replication.factor to at most {}.",
+                        self.brokers.len(),
+                        self.brokers.len()
+                    ),
+                ));
+            }
+            let mut cfg = BTreeMap::new();
+            cfg.insert("cleanup.policy".to_string(), Value::String("compact".into()));
+            cfg.insert("segment.bytes".to_string(), Value::from(104_857_600));
+            self.create_topic(OFFSETS_TOPIC, Some(n), Some(rf as u16), &cfg, None)?;
+            self.log_event(
+                NodeId::Controller,
+                "group",
+                format!("creates internal topic {OFFSETS_TOPIC} ({n} partitions, replication factor {rf}, cleanup.policy=compact)"),
+            );
+        }
+        let id = self.consumers.keys().next_back().map(|k| k + 1).unwrap_or(1);
+        let bootstrap: Vec<BrokerId> = self.brokers.keys().copied().collect();
+        self.consumers.insert(id, Consumer::new(id, group_id, topics.to_vec(), cc, bootstrap, self.now_ms));
+        self.log_event(
+            NodeId::Consumer(id),
+            "group",
+            format!("consumer-{id} starts in group {group_id}, subscribed to [{}]", topics.join(", ")),
+        );
+        self.schedule_wake(NodeId::Consumer(id), self.now_ms, 0);
         Ok(())
     }
 
