@@ -144,3 +144,94 @@ impl LostCounter {
         self.lost
     }
 }
+
+/// The per-run audit of Kafka's system tests (`VerifiableProducer` / `VerifiableConsumer`):
+/// what was acknowledged, failed and lost, and what the logs and consumers show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClientAudit {
+    pub acknowledged: usize,
+    pub failed: usize,
+    pub lost_after_acknowledgement: usize,
+    /// Extra copies of a send in the partition logs (retries without idempotence).
+    pub duplicated: usize,
+    /// Keys whose records sit in the log in a different order than they were sent.
+    pub out_of_order_keys: usize,
+    /// Records consumers received more than once (redelivery after a rebalance or crash).
+    pub consumed_more_than_once: usize,
+    /// Records a consumer or reader received that the log no longer holds at that offset
+    /// (truncated by an unclean election or the legacy truncation rule).
+    pub consumed_then_truncated: usize,
+}
+
+/// The log the audit reads for `tp`: the running leader's, else the longest replica's.
+fn audit_log<'a>(sim: &'a Sim, tp: &TopicPartition) -> Option<&'a PartitionLog> {
+    let state = sim.controller.partitions.get(tp)?;
+    if state.leader != NO_LEADER && sim.brokers.get(&state.leader).is_some_and(|b| b.process.is_some()) {
+        return replica_log(sim, state.leader, tp);
+    }
+    state.replicas.iter().filter_map(|b| replica_log(sim, *b, tp)).max_by_key(|l| l.log_end_offset())
+}
+
+pub fn client_audit(sim: &Sim) -> ClientAudit {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut a = ClientAudit {
+        acknowledged: sim.producer.acked_count,
+        failed: sim.producer.failed_count,
+        lost_after_acknowledgement: lost_acknowledged_writes(sim).len(),
+        ..Default::default()
+    };
+    for tp in sim.controller.partitions.keys() {
+        if tp.topic == crate::broker::group_coordinator::OFFSETS_TOPIC {
+            continue;
+        }
+        let Some(log) = audit_log(sim, tp) else { continue };
+        let mut seen: BTreeSet<u64> = BTreeSet::new();
+        let mut last_by_key: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut bad_keys: BTreeSet<&str> = BTreeSet::new();
+        for r in log.records() {
+            if r.write_id == 0 {
+                continue;
+            }
+            if !seen.insert(r.write_id) {
+                a.duplicated += 1;
+                continue;
+            }
+            if let Some(k) = r.key.as_deref() {
+                // A single producer sends in write-id order: a smaller id after a larger one is a reordering.
+                if let Some(prev) = last_by_key.insert(k, r.write_id) {
+                    if prev > r.write_id {
+                        bad_keys.insert(k);
+                        last_by_key.insert(k, prev);
+                    }
+                }
+            }
+        }
+        a.out_of_order_keys += bad_keys.len();
+    }
+    let mut consumed: BTreeSet<u64> = BTreeSet::new();
+    for c in sim.consumers.values() {
+        for r in &c.consumed {
+            if !consumed.insert(r.write_id) {
+                a.consumed_more_than_once += 1;
+            }
+        }
+    }
+    let gone = |tp: &TopicPartition, offset: i64, write_id: u64| -> bool {
+        match audit_log(sim, tp) {
+            None => false,
+            Some(l) if offset < l.log_start_offset() => false,
+            Some(l) => match l.record_at(offset) {
+                Some(r) => r.write_id != write_id,
+                // Missing inside the log: compacted away (not truncated); past the end: truncated.
+                None => offset >= l.log_end_offset(),
+            },
+        }
+    };
+    for c in sim.consumers.values() {
+        a.consumed_then_truncated += c.consumed.iter().filter(|r| gone(&r.tp, r.offset, r.write_id)).count();
+    }
+    for rd in sim.readers.values() {
+        a.consumed_then_truncated += rd.seen.iter().filter(|r| gone(&rd.tp, r.offset, r.write_id)).count();
+    }
+    a
+}

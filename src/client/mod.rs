@@ -1,6 +1,7 @@
 //! Kafka clients as sans-IO state machines.
 pub mod assignor;
 pub mod consumer;
+pub mod groups_view;
 pub mod metadata;
 pub mod partitioner;
 pub mod producer;
