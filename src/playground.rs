@@ -8,7 +8,9 @@
 //!   plus the tail of every replica's log as leader epochs in an `i32` buffer. The
 //!   page reads both straight out of wasm memory, so a frame costs no JSON.
 
-use crate::client::producer::SendOutcome;
+use crate::broker::group_coordinator::OFFSETS_TOPIC;
+use crate::client::groups_view::{describe_groups, group_ids, group_view, GroupView};
+use crate::client::producer::{ProducerStats, SendOutcome};
 use crate::command::Command;
 use crate::config::CONFIG_DEFS;
 use crate::errors::CommandError;
@@ -23,7 +25,7 @@ pub const DEFAULT_SCENARIO: &str = r#"{
   "name": "playground",
   "description": "Three brokers and a replicated topic with a steady acks=all producer. Crash the leader, cut a follower off, change acks or min.insync.replicas, and watch the ISR and the high watermark.",
   "brokers": 3,
-  "broker_config": { "min.insync.replicas": 2, "replica.lag.time.max.ms": 10000 },
+  "broker_config": { "min.insync.replicas": 2, "replica.lag.time.max.ms": 10000, "offsets.topic.num.partitions": 3 },
   "producer_config": { "acks": "all" },
   "topics": [ { "name": "orders", "partitions": 3, "replication_factor": 3 } ],
   "steps": [ { "type": "set_workload", "topic": "orders", "records_per_sec": 4, "keys": 8 } ]
@@ -178,6 +180,8 @@ pub struct Structure {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TopicView {
     pub name: String,
+    /// `__consumer_offsets`: created by the first consumer, drawn compactly after the user topics.
+    pub internal: bool,
     pub partitions: u32,
     pub replication_factor: usize,
     pub config: BTreeMap<String, String>,
@@ -194,7 +198,7 @@ pub struct MetricsSample {
     pub failed: u64,
     pub produce_latency_p50_ms: Option<i64>,
     pub produce_latency_p99_ms: Option<i64>,
-    /// Sum over readers of (leader HW − reader position).
+    /// Sum over readers and running consumers of (leader HW − position).
     pub consumer_lag: i64,
 }
 
@@ -246,6 +250,64 @@ pub struct InvariantsView {
     pub ok: bool,
     pub violations: Vec<crate::checker::Violation>,
     pub lost_acknowledged_writes: usize,
+}
+
+/// The producer as the page shows it: settings in force (Kafka names), identity and counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProducerView {
+    /// Every producer config key with its value in force, as text.
+    pub settings: BTreeMap<String, String>,
+    /// Is idempotence in effect (it is silently off when left at its default and acks, retries
+    /// or max.in.flight conflict)?
+    pub idempotent: bool,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub stats: ProducerStats,
+    pub queued_batches: usize,
+    pub in_flight_requests: usize,
+    pub acknowledged: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionView {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: i64,
+    pub state: crate::client::consumer::PositionState,
+    /// Leader high watermark − position (records), -1 when unknown.
+    pub lag: i64,
+    /// Committed offset known to this consumer (-1: none).
+    pub committed: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsumerView {
+    pub id: u32,
+    pub client_id: String,
+    pub group_id: String,
+    pub topics: Vec<String>,
+    pub member_id: String,
+    pub generation: i32,
+    pub protocol: Option<String>,
+    pub state: crate::client::consumer::MemberState,
+    pub crashed: bool,
+    /// Simulated ms left of a stall (0: polling normally).
+    pub stalled_ms: i64,
+    pub coordinator: Option<BrokerId>,
+    pub assignor: String,
+    pub assignment: Vec<String>,
+    pub positions: Vec<PositionView>,
+    pub consumed: usize,
+    pub stats: crate::client::consumer::ConsumerStats,
+}
+
+/// Producer, consumers and groups (`Playground::clients`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientsView {
+    pub producer: ProducerView,
+    pub consumers: Vec<ConsumerView>,
+    pub groups: Vec<GroupView>,
 }
 
 /// Counts that change whenever the structure view may change: brokers, topics,
@@ -430,6 +492,17 @@ impl Playground {
                 }
             }
         }
+        // And over running consumers: (leader HW − position) of each fetched partition.
+        for c in sim.consumers.values().filter(|c| !sim.crashed_consumers.contains(&c.id)) {
+            for (tp, pos) in &c.positions {
+                let st = sim.controller.partitions.get(tp);
+                if let Some(log) =
+                    st.filter(|st| st.leader != NO_LEADER).and_then(|st| sim.brokers.get(&st.leader)).and_then(|b| b.disk().logs.get(tp))
+                {
+                    lag += (log.high_watermark() - pos.offset).max(0);
+                }
+            }
+        }
         MetricsSample {
             time_ms: now,
             under_replicated_partitions: urp,
@@ -455,7 +528,10 @@ impl Playground {
     fn replica_table(&self) -> (Vec<PartitionRef>, Vec<ReplicaRef>) {
         let mut parts = vec![];
         let mut reps = vec![];
-        for p in self.cs.sim.controller.partitions.values() {
+        // User topics first, then `__consumer_offsets` (the same order as the structure's topics).
+        let all = &self.cs.sim.controller.partitions;
+        let ordered = all.values().filter(|p| p.tp.topic != OFFSETS_TOPIC).chain(all.values().filter(|p| p.tp.topic == OFFSETS_TOPIC));
+        for p in ordered {
             parts.push(PartitionRef {
                 topic: p.tp.topic.clone(),
                 partition: p.tp.partition,
@@ -477,8 +553,13 @@ impl Playground {
     /// The structure, rebuilt only when brokers, topics, partitions, metadata or readers changed.
     fn structure_ref(&mut self) -> &Structure {
         let sim = &self.cs.sim;
-        let key =
-            (sim.brokers.len(), sim.controller.topics.len(), sim.controller.partitions.len(), sim.readers.len(), sim.controller.log.len());
+        let key = (
+            sim.brokers.len(),
+            sim.controller.topics.len(),
+            sim.controller.partitions.len(),
+            sim.readers.len() + sim.consumers.len(),
+            sim.controller.log.len(),
+        );
         if self.cached.as_ref().is_none_or(|(k, _)| *k != key) {
             let s = self.build_structure();
             self.cached = Some((key, s));
@@ -489,13 +570,15 @@ impl Playground {
     fn build_structure(&mut self) -> Structure {
         let sim = &self.cs.sim;
         let brokers: Vec<BrokerRef> = sim.brokers.values().map(|s| BrokerRef { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
-        let topics: Vec<TopicView> = sim
+        // User topics first, the internal `__consumer_offsets` last (it sorts first by name).
+        let mut topics: Vec<TopicView> = sim
             .controller
             .topics
             .iter()
             .map(|(name, cfg)| {
                 let parts: Vec<_> = sim.controller.partitions.values().filter(|p| &p.tp.topic == name).collect();
                 TopicView {
+                    internal: name == OFFSETS_TOPIC,
                     name: name.clone(),
                     partitions: parts.len() as u32,
                     replication_factor: parts.first().map(|p| p.replicas.len()).unwrap_or(0),
@@ -503,8 +586,13 @@ impl Playground {
                 }
             })
             .collect();
+        topics.sort_by_key(|t| t.internal);
         let (partitions, replicas) = self.replica_table();
-        let key = format!("{brokers:?}{topics:?}{replicas:?}{:?}", sim.readers.keys().collect::<Vec<_>>());
+        let key = format!(
+            "{brokers:?}{topics:?}{replicas:?}{:?}{:?}",
+            sim.readers.keys().collect::<Vec<_>>(),
+            sim.consumers.keys().collect::<Vec<_>>()
+        );
         if key != self.structure_key {
             self.structure_key = key;
             self.structure_version += 1;
@@ -513,6 +601,7 @@ impl Playground {
         nodes.extend(brokers.iter().map(|b| format!("broker-{}", b.id)));
         nodes.push("producer-1".into());
         nodes.extend(sim.readers.keys().map(|r| format!("reader-{r}")));
+        nodes.extend(sim.consumers.keys().map(|c| format!("consumer-{c}")));
         let mut layout = frame_layout();
         layout.partition_offset = layout.broker_offset + brokers.len() * layout.broker_stride;
         layout.replica_offset = layout.partition_offset + partitions.len() * layout.partition_stride;
@@ -753,6 +842,101 @@ impl Playground {
         self.cs.sim.describe(None)
     }
 
+    /// `kafka-consumer-groups.sh --describe` of every group.
+    pub fn describe_groups(&self) -> String {
+        describe_groups(&self.cs.sim, None)
+    }
+
+    /// The producer's settings in force, as Kafka key → text.
+    pub fn producer_settings(&self) -> BTreeMap<String, String> {
+        let c = &self.cs.sim.producer.config;
+        let acks = match c.acks {
+            crate::config::Acks::Zero => "0",
+            crate::config::Acks::One => "1",
+            crate::config::Acks::All => "all",
+        };
+        [
+            ("acks", acks.to_string()),
+            ("retries", c.retries.to_string()),
+            ("retry.backoff.ms", c.retry_backoff_ms.to_string()),
+            ("request.timeout.ms", c.request_timeout_ms.to_string()),
+            ("delivery.timeout.ms", c.delivery_timeout_ms.to_string()),
+            ("metadata.max.age.ms", c.metadata_max_age_ms.to_string()),
+            ("batch.size", c.batch_size.to_string()),
+            ("linger.ms", c.linger_ms.to_string()),
+            ("max.in.flight.requests.per.connection", c.max_in_flight_requests_per_connection.to_string()),
+            ("enable.idempotence", c.enable_idempotence.to_string()),
+            ("partitioner.adaptive.partitioning.enable", c.partitioner_adaptive_partitioning_enable.to_string()),
+            ("partitioner.ignore.keys", c.partitioner_ignore_keys.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// The producer, every consumer (state, assignment, positions, lag) and every group.
+    pub fn clients(&self) -> ClientsView {
+        let sim = &self.cs.sim;
+        let pr = &sim.producer;
+        let producer = ProducerView {
+            settings: self.producer_settings(),
+            idempotent: pr.idempotent(),
+            producer_id: pr.producer_id,
+            producer_epoch: pr.producer_epoch,
+            stats: pr.stats.clone(),
+            queued_batches: pr.queued_batches(),
+            in_flight_requests: pr.in_flight_requests(),
+            acknowledged: pr.acked_count,
+            failed: pr.failed_count,
+        };
+        let hw = |tp: &TopicPartition| -> Option<i64> {
+            let st = sim.controller.partitions.get(tp)?;
+            (st.leader != NO_LEADER).then_some(())?;
+            sim.brokers.get(&st.leader).and_then(|b| b.disk().logs.get(tp)).map(|l| l.high_watermark())
+        };
+        let now = sim.now_ms();
+        let consumers = sim
+            .consumers
+            .values()
+            .map(|c| ConsumerView {
+                id: c.id,
+                client_id: c.client_id.clone(),
+                group_id: c.group_id.clone(),
+                topics: c.topics.clone(),
+                member_id: c.member_id.clone(),
+                generation: c.generation,
+                protocol: c.protocol.clone(),
+                state: c.state,
+                crashed: sim.crashed_consumers.contains(&c.id),
+                stalled_ms: (c.stalled_until_ms - now).max(0),
+                coordinator: c.coordinator,
+                assignor: c.config.partition_assignment_strategy.join(","),
+                assignment: c.assignment.iter().map(|tp| tp.to_string()).collect(),
+                positions: c
+                    .positions
+                    .iter()
+                    .map(|(tp, p)| PositionView {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        offset: p.offset,
+                        state: p.state.clone(),
+                        lag: hw(tp).map(|h| (h - p.offset).max(0)).unwrap_or(-1),
+                        committed: c.committed.get(tp).copied().unwrap_or(-1),
+                    })
+                    .collect(),
+                consumed: c.consumed.len(),
+                stats: c.stats.clone(),
+            })
+            .collect();
+        let groups = group_ids(sim).iter().filter_map(|g| group_view(sim, g)).collect();
+        ClientsView { producer, consumers, groups }
+    }
+
+    /// The client audit (duplicates, reordering, redelivery, truncation seen by consumers, losses).
+    pub fn audit(&self) -> crate::audit::ClientAudit {
+        crate::audit::client_audit(&self.cs.sim)
+    }
+
     /// Current configuration: broker defaults in force, per-broker overrides, topics, producer.
     pub fn configs(&self) -> serde_json::Value {
         let sim = &self.cs.sim;
@@ -761,7 +945,7 @@ impl Playground {
         serde_json::json!({
             "cluster": sim.spec.broker_config.overrides,
             "brokers": brokers,
-            "producer": sim.producer.config,
+            "producer": self.producer_settings(),
             "workload": sim.workload,
             "network": {
                 "min_latency_ms": sim.network.min_latency_ms,
@@ -867,5 +1051,31 @@ mod tests {
         assert!(p.cs.sim.brokers[&1].process.is_some());
         p.advance(2_000);
         assert!(p.cs.sim.brokers[&1].process.is_none());
+    }
+
+    #[test]
+    fn clients_view_shows_consumers_groups_and_the_audit() {
+        let mut p = Playground::new(None, Some(5)).unwrap();
+        p.advance(2_000);
+        for _ in 0..2 {
+            p.apply_json(r#"{"type":"start_consumer","group_id":"demo-group","topics":["orders"],"config":{"partition.assignment.strategy":"range"}}"#)
+                .unwrap();
+        }
+        p.advance(20_000);
+        let s = p.structure();
+        assert_eq!(s.topics.last().map(|t| (t.name.as_str(), t.internal)), Some((OFFSETS_TOPIC, true)));
+        assert_eq!(s.topics[0].name, "orders");
+        assert_eq!(s.partitions.len(), 6, "3 of orders + 3 of __consumer_offsets");
+        assert_eq!(s.partitions[0].topic, "orders");
+        let c = p.clients();
+        assert_eq!(c.producer.settings["acks"], "all");
+        assert_eq!(c.consumers.len(), 2);
+        let owned: usize = c.consumers.iter().map(|x| x.assignment.len()).sum();
+        assert_eq!(owned, 3, "{:?}", c.consumers.iter().map(|x| &x.assignment).collect::<Vec<_>>());
+        assert_eq!(c.groups.len(), 1);
+        assert!(p.describe_groups().contains("demo-group"));
+        let a = p.audit();
+        assert_eq!(a.lost_after_acknowledgement, 0);
+        assert!(a.acknowledged > 0);
     }
 }

@@ -154,6 +154,24 @@ impl Playground {
         self.core.describe()
     }
 
+    /// `kafka-consumer-groups.sh --describe` output for every group.
+    #[wasm_bindgen(js_name = describeGroups)]
+    pub fn describe_groups(&self) -> String {
+        self.core.describe_groups()
+    }
+
+    /// The producer (settings in force, id/epoch, counters), consumers (state, assignment,
+    /// positions, lag) and groups (state, generation, per-partition offsets and lag).
+    pub fn clients(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.clients())
+    }
+
+    /// The client audit: acknowledged, failed, lost, duplicated, out-of-order keys,
+    /// consumed more than once, consumed then truncated.
+    pub fn audit(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.audit())
+    }
+
     pub fn configs(&self) -> Result<JsValue, JsError> {
         to_js(&self.core.configs())
     }

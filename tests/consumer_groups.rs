@@ -4,10 +4,11 @@
 
 mod common;
 use common::*;
+use kafka_playground::audit::client_audit;
 use kafka_playground::broker::group_coordinator::{partition_for, GroupState, OFFSETS_TOPIC};
 use kafka_playground::client::consumer::MemberState;
 use kafka_playground::command::Command;
-use kafka_playground::ids::TopicPartition;
+use kafka_playground::ids::{NodeId, TopicPartition};
 use kafka_playground::sim::Sim;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -77,8 +78,6 @@ fn three_consumers_share_six_partitions_with_the_range_assignor() {
     }
     // The coordinator is the leader of __consumer_offsets-(abs(hash) % 3).
     let p = partition_for("billing", 3);
-    let leader = c.leader(&format!("{OFFSETS_TOPIC}")).is_some();
-    let _ = leader;
     let tp = TopicPartition::new(OFFSETS_TOPIC, p);
     let offsets_leader = sim.controller.partitions[&tp].leader;
     for cons in sim.consumers.values() {
@@ -152,4 +151,167 @@ fn a_consumer_that_dies_is_removed_after_session_timeout_and_its_partitions_resu
         assert!(!starts.is_empty(), "{tp} did not resume from a committed offset");
     }
     c.assert_no_violations();
+}
+
+#[test]
+fn committed_offsets_survive_the_failure_of_the_coordinators_broker() {
+    let mut c = group_cluster(3, &[]);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 100.0, keys: 30 });
+    for _ in 0..2 {
+        start_consumer(&mut c, "ledger", json!({"auto.commit.interval.ms": 1000, "auto.offset.reset": "earliest"}));
+    }
+    assert!(c.run_until(|s| stable(s, 2), 60_000), "group never stabilised");
+    c.run(5_000);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 0.0, keys: 0 });
+    c.run(3_000); // the last auto-commits land
+    let (old, g) = kafka_playground::client::groups_view::coordinator_group(c.sim(), "ledger").unwrap();
+    let committed = g.offsets.clone();
+    assert_eq!(committed.len(), 6, "{committed:?}");
+    assert!(committed.values().map(|x| x.0).sum::<i64>() > 0);
+    c.crash(old);
+    assert!(
+        c.run_until(|s| kafka_playground::client::groups_view::coordinator_group(s, "ledger").is_some_and(|(b, _)| b != old), 30_000),
+        "no new coordinator"
+    );
+    let (new, g) = kafka_playground::client::groups_view::coordinator_group(c.sim(), "ledger").unwrap();
+    assert_ne!(new, old);
+    assert_eq!(g.offsets, committed, "the new coordinator loaded the same offsets from __consumer_offsets");
+    assert!(!c.events_matching(&format!("becomes coordinator for {OFFSETS_TOPIC}")).is_empty());
+    // The consumers find the new coordinator and keep committing there.
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 100.0, keys: 30 });
+    c.run(20_000);
+    let sim = c.sim();
+    for cons in sim.consumers.values() {
+        assert_eq!(cons.coordinator, Some(new), "{} still talks to broker {:?}", cons.client_id, cons.coordinator);
+    }
+    let (_, g) = kafka_playground::client::groups_view::coordinator_group(sim, "ledger").unwrap();
+    assert!(g.offsets.iter().any(|(tp, o)| o.0 > committed[tp].0), "no commit after the move");
+    c.assert_no_violations();
+}
+
+#[test]
+fn consumers_never_receive_a_record_above_the_high_watermark() {
+    // A slow follower keeps the HW well behind the leader's LEO.
+    let mut c = group_cluster(4, &[]);
+    c.apply(Command::SlowLink { from: NodeId::Broker(2), to: NodeId::Broker(1), extra_latency_ms: 300, one_way: false });
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 300.0, keys: 10 });
+    start_consumer(&mut c, "reader", json!({"auto.offset.reset": "earliest", "fetch.max.wait.ms": 50}));
+    let mut checked = 0usize;
+    let mut above_hw_seen = false;
+    let until = c.now() + 20_000;
+    while c.now() < until {
+        let before = c.sim().consumers[&1].consumed.len();
+        c.cs.step();
+        let sim = c.sim();
+        for r in &sim.consumers[&1].consumed[before..] {
+            // The serving replica's HW in that response, and the leader's HW now.
+            assert!(r.offset < r.high_watermark, "{r:?}");
+            let leader = sim.controller.partitions[&r.tp].leader;
+            let hw = sim.brokers[&leader].disk().logs[&r.tp].high_watermark();
+            assert!(r.offset < hw, "consumed {} at {} above the leader's HW {hw}", r.tp, r.offset);
+            checked += 1;
+        }
+        // Meanwhile the leaders do hold records above the HW.
+        above_hw_seen |= sim.controller.partitions.iter().filter(|(tp, _)| tp.topic == "orders").any(|(tp, st)| {
+            let l = &sim.brokers[&st.leader].disk().logs[tp];
+            l.log_end_offset() > l.high_watermark()
+        });
+    }
+    assert!(checked > 1_000, "only {checked} records consumed");
+    assert!(above_hw_seen, "the test never had uncommitted records to refuse");
+}
+
+#[test]
+fn cooperative_sticky_moves_only_the_partitions_that_change_owner_in_two_rebalances() {
+    let mut c = group_cluster(5, &[]);
+    let cfg = json!({"partition.assignment.strategy": "cooperative-sticky", "auto.offset.reset": "earliest"});
+    for _ in 0..2 {
+        start_consumer(&mut c, "coop", cfg.clone());
+    }
+    assert!(c.run_until(|s| stable(s, 2), 60_000), "group never stabilised");
+    let first = owners(c.sim());
+    let gen1 = c.sim().consumers[&1].generation;
+    start_consumer(&mut c, "coop", cfg);
+    assert!(c.run_until(|s| stable(s, 3) && s.consumers.values().all(|x| x.assignment.len() == 2), 60_000), "{}", c.dump_events());
+    let second = owners(c.sim());
+    // Consumers 1 and 2 each kept 2 of their 3 partitions; only the moved ones were revoked.
+    for id in [1u32, 2] {
+        let kept = first.iter().filter(|(tp, o)| **o == id && second.get(*tp) == Some(&id)).count();
+        assert_eq!(kept, 2, "consumer {id} kept {kept}");
+    }
+    let revocations = c.events_matching("(cooperative) and rejoins");
+    assert_eq!(revocations.len(), 2, "{revocations:?}");
+    assert!(c.events_matching("revokes all its partitions").is_empty(), "eager revocation under cooperative-sticky");
+    // Two rebalances: one that withholds the moving partitions, one that hands them over.
+    assert_eq!(c.sim().consumers[&1].generation, gen1 + 2);
+    assert_eq!(c.sim().consumers[&1].protocol.as_deref(), Some("cooperative-sticky"));
+}
+
+#[test]
+fn a_consumer_with_client_rack_fetches_from_the_follower_in_its_rack() {
+    let mut spec = kafka_playground::sim::ClusterSpec::new(6, 3);
+    for (i, b) in spec.brokers.iter_mut().enumerate() {
+        b.rack = Some(format!("az-{}", i + 1));
+    }
+    spec.broker_config.set("replica.selector.class", &v("org.apache.kafka.common.replica.RackAwareReplicaSelector")).unwrap();
+    spec.broker_config.set("offsets.topic.num.partitions", &v(1)).unwrap();
+    let sim = Sim::new(spec).unwrap();
+    let mut c = Cluster { cs: kafka_playground::scenario::CheckedSim::new(sim) };
+    c.run(3_000);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 50.0, keys: 0 });
+    let config: BTreeMap<String, Value> = serde_json::from_value(json!({"client.rack": "az-3", "auto.offset.reset": "earliest"})).unwrap();
+    c.apply(Command::StartConsumer { group_id: "near".into(), topics: vec!["orders".into()], config });
+    c.run(20_000);
+    let cons = &c.sim().consumers[&1];
+    assert!(cons.stats.fetches_from_followers > 0);
+    let from_follower = cons.consumed.iter().filter(|r| r.served_by == 3).count();
+    assert!(from_follower > 500, "{} of {} records came from broker 3 in az-3", from_follower, cons.consumed.len());
+    c.assert_no_violations();
+}
+
+#[test]
+fn after_an_unclean_election_a_consumer_detects_the_truncation_and_rewinds_to_the_divergence_point() {
+    let mut c = cluster(
+        7,
+        3,
+        &[
+            ("min.insync.replicas", v(1)),
+            ("unclean.leader.election.enable", v(true)),
+            ("replica.lag.time.max.ms", v(10_000)),
+            ("offsets.topic.num.partitions", v(1)),
+        ],
+        &[("enable.idempotence", v(false))],
+    );
+    c.topic("jepsen", &[&[1, 2, 3]], &[]);
+    let config: BTreeMap<String, Value> = serde_json::from_value(json!({"auto.offset.reset": "earliest"})).unwrap();
+    c.apply(Command::StartConsumer { group_id: "watcher".into(), topics: vec!["jepsen".into()], config });
+    c.run(8_000);
+    c.produce("jepsen", "replicated", 3);
+    c.run(1_000);
+    c.cut(NodeId::Broker(1), NodeId::Broker(2));
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    c.run(20_000); // ISR shrinks to [1]
+    c.produce("jepsen", "isr-of-one", 5);
+    c.run(2_000); // committed with ISR [1]; the consumer reads offsets 3..8
+    let tp = TopicPartition::new("jepsen", 0);
+    assert_eq!(c.sim().consumers[&1].positions[&tp].offset, 8, "the consumer read the lone leader's records");
+    c.apply(Command::Isolate { node: NodeId::Broker(1) });
+    c.crash(1);
+    c.run(15_000);
+    c.apply(Command::HealAll);
+    c.produce("jepsen", "after-election", 2);
+    // The consumer's fetch to the isolated broker 1 waits out request.timeout.ms (30 s), then it
+    // refreshes metadata, sees leader epoch 1, and validates its position (KIP-320).
+    c.run(40_000);
+    assert_eq!(c.leader("jepsen"), Some(2));
+    let detected = c.events_matching("truncation detected for partition jepsen-0 at offset 8");
+    assert_eq!(detected.len(), 1, "{}", c.dump_events());
+    assert!(detected[0].contains("resetting offset to the first offset known to diverge 3"), "{detected:?}");
+    let sim = c.sim();
+    assert_eq!(sim.consumers[&1].stats.truncations_detected, 1);
+    let a = client_audit(sim);
+    assert_eq!(a.consumed_then_truncated, 5, "{a:?}");
+    // The rewound consumer then reads the new records at offsets 3 and 4.
+    assert_eq!(sim.consumers[&1].positions[&tp].offset, 5);
 }

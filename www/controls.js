@@ -10,6 +10,11 @@ import { el } from './render.js';
  */
 const CONFIG_CONTROLS = [
   { group: 'producer', scope: 'producer', key: 'acks', choices: ['0', '1', 'all'], testid: 'acks' },
+  { group: 'producer', scope: 'producer', key: 'enable.idempotence', fromDefs: true },
+  { group: 'producer', scope: 'producer', key: 'max.in.flight.requests.per.connection', fromDefs: true },
+  { group: 'producer', scope: 'producer', key: 'retries', fromDefs: true },
+  { group: 'producer', scope: 'producer', key: 'linger.ms', fromDefs: true },
+  { group: 'producer', scope: 'producer', key: 'batch.size', fromDefs: true },
   { group: 'topic', scope: 'topic', key: 'min.insync.replicas' },
   { group: 'topic', scope: 'topic', key: 'unclean.leader.election.enable', choices: ['false', 'true'] },
   { group: 'topic', scope: 'topic', key: 'cleanup.policy', choices: ['delete', 'compact', 'compact,delete'] },
@@ -37,9 +42,10 @@ export async function loadDefs(Playground, report) {
   const defs = new Map();
   try {
     for (const d of Playground.configDefs()) {
-      const k = d.kind;
-      const allowed = k === 'bool' ? 'true, false' : k === 'ratio' ? '0–1' : k.choice ? k.choice.join(', ') : k.long ? `${k.long.min}–${k.long.max}` : '';
-      defs.set(`${d.scope}:${d.key}`, { doc: d.doc, def: d.default, allowed });
+      const k = d.kind; // long, boolean, choice, ratio, text
+      const allowed = k === 'boolean' ? 'true, false' : k === 'ratio' ? '0–1' : k === 'choice' ? d.choices.join(', ')
+        : k === 'long' ? `${d.min ?? '−2^63'}–${d.max ?? 'Long.MAX'}` : '';
+      defs.set(`${d.scope}:${d.key}`, { doc: d.doc, def: d.default, allowed, kind: k, choices: d.choices });
     }
     return defs;
   } catch (e) {
@@ -136,6 +142,10 @@ export class Controls {
     const bar = el('div', 'ctl buttons');
     bar.append(p1, p10);
     prod.append(bar);
+    this.prodStats = el('p', 'prod-stats');
+    this.prodStats.dataset.testid = 'producer-stats';
+    this.prodStats.setAttribute('aria-live', 'off');
+    prod.append(this.prodStats);
 
     // Topic: which topic, readers.
     this.topicSel = el('select');
@@ -218,9 +228,12 @@ export class Controls {
 
   buildConfigs() {
     const { defs } = this;
-    for (const c of CONFIG_CONTROLS) {
+    for (const c0 of CONFIG_CONTROLS) {
+      // Producer controls take their form from configDefs(): a <select> for booleans and choices.
+      const d = c0.fromDefs ? defs.get(`${c0.scope}:${c0.key}`) : null;
+      const c = d && (d.kind === 'boolean' || d.kind === 'choice') ? { ...c0, choices: d.choices } : c0;
       const id = `ctl-${c.scope}-${c.key}`;
-      const testid = c.testid || `${c.scope === 'topic' ? 'topic-config' : 'config'}-${c.key}`;
+      const testid = c.testid || `${c.scope === 'topic' ? 'topic-config' : c.scope === 'producer' ? 'producer-config' : 'config'}-${c.key}`;
       let input;
       if (c.choices) {
         input = el('select');
@@ -262,12 +275,25 @@ export class Controls {
       : c.scope === 'topic' ? { type: 'set_topic_config', topic: this.app.topic, key: c.key, value: v }
         : { type: 'set_broker_config', key: c.key, value: v };
     if (this.app.run(cmd)) this.dirty.delete(input);
+    else if (c.choices) this.sync(true); // a refused choice: show the value still in force
+  }
+
+  /** The producer's identity and counters, from pg.clients().producer. */
+  updateProducer(p) {
+    const s = p.stats;
+    const pid = p.producer_id < 0 ? 'none' : `${p.producer_id}, epoch ${p.producer_epoch}`;
+    const text = `producer id ${pid} · idempotence ${p.idempotent ? 'on' : 'off'}\n` +
+      `${s.batches_sent} batches, ${s.requests_sent} requests, ${s.retries} retries, ${s.epoch_bumps} epoch bumps, ${s.duplicates_answered} duplicates answered\n` +
+      `queued batches ${p.queued_batches}, in-flight requests ${p.in_flight_requests}`;
+    if (this.prodStats.textContent !== text) this.prodStats.textContent = text;
+    this.prodStats.title = 'Producer id and epoch come from InitProducerId (idempotent producers only). Retries resend a batch; without idempotence a retried batch that had been written is written again (a duplicate), and with max.in.flight > 1 it can land after a later batch (reordering).';
   }
 
   /** New structure: topics, partitions, node names. */
   setStructure(s) {
     const { app } = this;
-    if (!s.topics.some((t) => t.name === app.topic)) app.topic = s.topics[0]?.name ?? '';
+    const user = s.topics.filter((t) => !t.internal);
+    if (!s.topics.some((t) => t.name === app.topic)) app.topic = user[0]?.name ?? s.topics[0]?.name ?? '';
     fillSelect(this.topicSel, s.topics.map((t) => t.name), app.topic);
     this.topicSel.disabled = s.topics.length < 2;
     const parts = s.partitions.filter((p) => p.topic === app.topic).map((p) => String(p.partition));
@@ -276,11 +302,12 @@ export class Controls {
     fillSelect(this.to, s.nodes, this.to.value || (s.nodes.includes('broker-2') ? 'broker-2' : s.nodes[1]));
   }
 
-  /** Shows the values in force (skips fields being edited). */
-  sync() {
+  /** Shows the values in force (skips fields being edited, unless `force` for selects). */
+  sync(force = false) {
     const { app } = this;
     const cfg = app.configs();
     const topic = app.structure.topics.find((t) => t.name === app.topic);
+    // The producer's settings in force come as Kafka key → text.
     const brokerVal = (key) => {
       const vals = new Set(Object.values(cfg.brokers).map((o) => o[key] ?? cfg.cluster[key]));
       return vals.size === 1 ? [...vals][0] : undefined;
@@ -294,7 +321,8 @@ export class Controls {
       if (c.never && (v === LONG_MAX || String(v).startsWith('Long.MAX'))) v = 'never';
       v = String(v);
       if (v === '-1' && c.key === 'acks') v = 'all';
-      if (document.activeElement !== input && !this.dirty.has(input) && input.value !== v) input.value = v;
+      const idle = (force && c.choices) || (document.activeElement !== input && !this.dirty.has(input));
+      if (idle && input.value !== v) input.value = v;
     }
     if (this.topicHint) this.topicHint.textContent = ` ${app.topic} (set_topic_config)`;
     const w = cfg.workload;

@@ -3,13 +3,15 @@
 import init, { Playground, wasmMemory } from '../pkg/kafka_playground.js';
 import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
 import { Controls, BrokerMenu, loadDefs } from './controls.js';
-import { EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
+import { ConsumerPanel } from './groups.js';
+import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
 
 const BENCH = '{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}';
 const SPEEDS = ['0.1', '0.25', '0.5', '1', '2', '5', '10', '100', '1000'];
 const MAX_SEED = 2 ** 53 - 1;
 const UI_MS = 250; // DOM text panels: at most 4 updates per second
 const METRICS_MS = 500; // metrics() copies the whole history: twice per second
+const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
 const $ = (id) => document.getElementById(id);
 
 globalThis.__frameStats = { samples: [], last: null };
@@ -128,7 +130,7 @@ const app = {
       if (!cmd.one_way) set(cmd.to, cmd.from);
     }
     if (cmd.type === 'heal_all') app.slow.clear();
-    if (cmd.type === 'start_reader') loadStructure(); // readers are nodes, outside the structure version
+    if (cmd.type === 'start_reader' || cmd.type === 'start_consumer') loadStructure(); // new nodes (and maybe __consumer_offsets)
     app.changed();
     return true;
   },
@@ -154,6 +156,8 @@ const inv = new InvariantsPanel($('invariants'));
 const metrics = new MetricsPanel($('metrics'));
 const summary = new PartitionSummary($('summary'));
 const segments = new SegmentsList($('segments'), $('segments-head'));
+const audit = new AuditPanel($('audit'));
+const group = new ConsumerPanel($('consumer-group'), app);
 buildLegend($('legend'));
 
 let frame = null, tails = null; // views into wasm memory; re-created every frame
@@ -241,7 +245,7 @@ function safely(fn) {
 }
 
 // ---------------------------------------------------------------- the loop
-let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9;
+let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
 /** Engine time per frame (ms) and the simulated-ms-per-real-ms actually achieved. */
 const ENGINE_BUDGET_MS = 3.5;
 let effective = 1;
@@ -302,7 +306,7 @@ function tick(ts) {
 /** Reads the text views (events, describe, invariants, metrics, configs). */
 function gatherTexts(t0) {
   lastUi = t0;
-  const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage() };
+  const out = { desc: pg.describe(), groupsDesc: pg.describeGroups(), cfg: pg.configs(), storage: pg.storage(), clients: pg.clients() };
   // Events: only the newest 500 when too many came at once (e.g. at 1000×).
   // The counts come from the previous frame (no extra frame() call).
   const { end, violations, lost } = hdr;
@@ -315,6 +319,7 @@ function gatherTexts(t0) {
     lastViolations = violations; lastLost = lost;
   }
   if (forceUi || t0 - lastMetrics >= METRICS_MS) { out.metrics = pg.metrics(); lastMetrics = t0; }
+  if (forceUi || t0 - lastAudit >= AUDIT_MS) { out.audit = pg.audit(); lastAudit = t0; }
   forceUi = false;
   return out;
 }
@@ -326,7 +331,11 @@ function applyTexts(t) {
   log.add(t.events);
   if (t.inv) inv.update(t.inv);
   if (t.metrics) metrics.update(t.metrics);
+  if (t.audit) audit.update(t.audit);
+  group.update(t.clients);
+  controls.updateProducer(t.clients.producer);
   updateDescribe($('describe'), t.desc);
+  updateDescribe($('describe-groups'), t.groupsDesc);
   summary.update(app.structure, app.idx, frame, parseDescribe(t.desc));
   segments.update(app.structure, app.idx, frame, t.storage, app.topic);
 }

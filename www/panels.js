@@ -3,7 +3,7 @@
 // screen-reader partition summary (also the e2e test's hook).
 import { el } from './render.js';
 
-export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault', 'storage'];
+export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault', 'storage', 'group', 'consume'];
 const QUIET = new Set(['produce']); // one line per append: off by default so ISR and election lines stand out
 const MAX_LINES = 2000; // in the DOM
 const KEEP = 20000; // in memory, so a filter can be turned back on
@@ -15,6 +15,7 @@ export class EventLog {
   constructor(root) {
     this.all = [];
     this.on = new Set(CATEGORIES.filter((c) => !QUIET.has(c)));
+    this.known = new Set(CATEGORIES);
     const bar = el('div', 'log-filters');
     bar.setAttribute('role', 'group');
     bar.setAttribute('aria-label', 'Show categories');
@@ -52,12 +53,17 @@ export class EventLog {
     this.all.push(...events);
     if (this.all.length > KEEP) this.all.splice(0, this.all.length - KEEP);
     const frag = document.createDocumentFragment();
-    const shown = events.filter((e) => this.on.has(e.category)).slice(-MAX_LINES);
+    const shown = events.filter((e) => this.shows(e.category)).slice(-MAX_LINES);
     for (const e of shown) frag.append(this.line(e));
     this.box.append(frag);
     let extra = this.box.childElementCount - MAX_LINES;
     while (extra-- > 0) this.box.firstChild.remove();
     if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
+  }
+
+  /** Categories without a filter chip are always shown. */
+  shows(c) {
+    return this.on.has(c) || !this.known.has(c);
   }
 
   note(text) {
@@ -66,7 +72,7 @@ export class EventLog {
 
   rebuild() {
     const frag = document.createDocumentFragment();
-    const shown = this.all.filter((e) => this.on.has(e.category)).slice(-MAX_LINES);
+    const shown = this.all.filter((e) => this.shows(e.category)).slice(-MAX_LINES);
     for (const e of shown) frag.append(this.line(e));
     this.box.replaceChildren(frag);
     if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
@@ -104,6 +110,45 @@ export class InvariantsPanel {
   }
 }
 
+/** The client audit (pg.audit()): what producers and consumers saw go wrong. */
+const AUDIT = [
+  ['duplicated', 'duplicated', 'Extra copies of a send in the partition logs: a retry of a batch that had been written (enable.idempotence=false).'],
+  ['out_of_order_keys', 'out-of-order keys', 'Keys whose records sit in the log in a different order than they were sent (retries with max.in.flight > 1 and no idempotence).'],
+  ['consumed_more_than_once', 'consumed twice', 'Records consumers received more than once: redelivery after a rebalance or crash, from the last committed offset (at-least-once).'],
+  ['consumed_then_truncated', 'consumed, then truncated', 'Records a consumer or reader received that the log no longer holds at that offset (unclean election, legacy truncation).'],
+  ['lost_after_acknowledgement', 'lost after ack', 'Acknowledged writes the log no longer holds.'],
+];
+
+export class AuditPanel {
+  constructor(root) {
+    this.root = root;
+    this.last = '';
+    this.items = AUDIT.map(([key, name, tipText]) => {
+      const d = el('span', 'audit-item');
+      d.title = tipText;
+      d.dataset.key = key;
+      const v = el('strong', '', '0');
+      d.append(`${name} `, v);
+      return { key, d, v };
+    });
+    this.head = el('span', 'audit-head', 'Client audit:');
+    root.append(this.head, ...this.items.map((i) => i.d));
+  }
+
+  update(a) {
+    const key = JSON.stringify(a);
+    if (key === this.last) return;
+    this.last = key;
+    this.head.textContent = `Client audit (${a.acknowledged} acknowledged, ${a.failed} failed):`;
+    for (const i of this.items) {
+      const v = a[i.key] ?? 0;
+      i.v.textContent = String(v);
+      i.d.classList.toggle('bad', v > 0);
+      this.root.dataset[i.key.replace(/_(\w)/g, (_, c) => c.toUpperCase())] = String(v);
+    }
+  }
+}
+
 /** Metrics: numbers plus sparklines of metrics().history. */
 const METRICS = [
   { name: 'UnderReplicatedPartitions', tip: 'Partitions whose ISR is smaller than their replica set.', get: (m) => m.under_replicated_partitions, bad: (v) => v > 0 },
@@ -111,7 +156,7 @@ const METRICS = [
   { name: 'ISR shrinks / expands', tip: 'Total ISR changes committed by the controller (IsrShrinksPerSec / IsrExpandsPerSec).', get: (m) => m.isr_shrinks, get2: (m) => m.isr_expands, fmt: (m) => `${m.isr_shrinks} / ${m.isr_expands}` },
   { name: 'Produce latency p50 / p99', tip: 'Send-to-acknowledgement time of writes acknowledged in the last 10 s (ms). acks=all waits for the ISR.', get: (m) => m.produce_latency_p50_ms ?? 0, get2: (m) => m.produce_latency_p99_ms ?? 0, fmt: (m) => (m.produce_latency_p50_ms == null ? '—' : `${m.produce_latency_p50_ms} / ${m.produce_latency_p99_ms} ms`) },
   { name: 'Acknowledged / failed', tip: 'Producer sends acknowledged and failed for good (chart: acknowledged per second).', rate: true, get: (m) => m.acknowledged, fmt: (m) => `${m.acknowledged} / ${m.failed}`, bad2: (m) => m.failed > 0 },
-  { name: 'Consumer lag', tip: 'Sum over readers of (leader HW − reader position), in records.', get: (m) => m.consumer_lag },
+  { name: 'Consumer lag', tip: 'Sum over readers and running consumers of (leader HW − position), in records.', get: (m) => m.consumer_lag },
 ];
 
 export class MetricsPanel {

@@ -87,7 +87,8 @@ export class ClusterView {
   /** New structure (brokers, partitions, replicas) and its field index maps. */
   setStructure(s, idx) {
     this.s = s; this.idx = idx;
-    this.readers = s.nodes.filter((n) => n.startsWith('reader-'));
+    // Readers and consumers: boxes under the producer, in the right gutter.
+    this.readers = s.nodes.filter((n) => n.startsWith('reader-') || n.startsWith('consumer-'));
     this.brokerCol = new Map(s.brokers.map((b, i) => [b.id, i]));
     this.headers.replaceChildren();
     this.buttons.clear();
@@ -123,13 +124,29 @@ export class ClusterView {
     const colW = (W - gl - gr) / nb;
     const bandH = Math.max(96, 52 + this.readers.length * 28 + 8);
     const headH = 50;
-    const compact = s.partitions.length > 8;
+    // Internal topics (__consumer_offsets) come last in the structure and are drawn as
+    // compact rows under a small heading, so they never crowd out the user topics.
+    const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
+    const userRows = s.partitions.filter((p) => !internal.has(p.topic)).length;
+    const compact = userRows > 8;
     const rowH = compact ? 30 : 62;
     const rowsTop = bandH + headH + 6;
-    const H = rowsTop + s.partitions.length * rowH + 8;
     const cw = Math.max(MIN_CELL, Math.min(12, Math.floor((colW - 24) / s.tail_cells)));
     const K = Math.max(4, Math.min(s.tail_cells, Math.floor((colW - 24) / cw)));
-    const g = { W, H, gl, gr, colW, bandH, headH, compact, rowH, rowsTop, cw, K };
+    const g = { W, H: 0, gl, gr, colW, bandH, headH, compact, rowH, rowsTop, cw, K };
+    g.small = { ...g, compact: true, rowH: 30 };
+    const rows = [];
+    let y = rowsTop, section = null;
+    for (const p of s.partitions) {
+      const inner = internal.has(p.topic);
+      if (inner && section !== p.topic) { section = p.topic; rows.sectionAt = rows.sectionAt || []; rows.sectionAt.push({ y, topic: p.topic }); y += 18; }
+      const rg = inner ? g.small : g;
+      rows.push({ y, h: rg.rowH, g: rg, internal: inner });
+      y += rg.rowH;
+    }
+    this.rows = rows;
+    const H = y + 8;
+    g.H = H; g.small.H = H;
     this.g = g;
     const dpr = window.devicePixelRatio || 1;
     this.dpr = dpr;
@@ -154,7 +171,8 @@ export class ClusterView {
     boxes.push(prod);
     ports.set('producer-1', { x: prod.x, y: prod.y + 30, kind: 'side' });
     this.readers.forEach((r, i) => {
-      const box = { x: W - gr + 8, y: 56 + i * 28, w: gr - 16, h: 22, name: r, sub: '', fill: '#e0f2f1', stroke: '#00897b' };
+      const cons = r.startsWith('consumer-');
+      const box = { x: W - gr + 8, y: 56 + i * 28, w: gr - 16, h: 22, name: r, sub: '', fill: cons ? '#e8f0fe' : '#e0f2f1', stroke: cons ? '#1a73e8' : '#00897b' };
       boxes.push(box);
       ports.set(r, { x: box.x, y: box.y + 11, kind: 'side' });
     });
@@ -169,7 +187,7 @@ export class ClusterView {
   hit(x, y) {
     const { g, s } = this;
     if (!s || y < g.rowsTop || x < g.gl) return null;
-    const pi = Math.floor((y - g.rowsTop) / g.rowH), col = Math.floor((x - g.gl) / g.colW);
+    const pi = this.rows.findIndex((r) => y >= r.y && y < r.y + r.h), col = Math.floor((x - g.gl) / g.colW);
     const p = s.partitions[pi], b = s.brokers[col];
     return p && b && p.replicas.includes(b.id) ? { pi, broker: b.id } : null;
   }
@@ -252,9 +270,9 @@ export class ClusterView {
     for (let pi = 0; pi < s.partitions.length; pi++) {
       const p = s.partitions[pi];
       const po = L.partition_offset + pi * L.partition_stride;
-      const y = g.rowsTop + pi * g.rowH;
+      const row = this.rows[pi], y = row.y, rg = row.g;
       if (pi > 0) { ctx.fillStyle = '#e8eaed'; ctx.fillRect(4, y - 1, g.W - 8, 1); }
-      this.drawRowLabel(ctx, g, p, f, po, y);
+      this.drawRowLabel(ctx, rg, p, f, po, y, row.internal);
       // The window: the last K offsets up to the longest log (within the frame's tail cells).
       let maxLeo = 0;
       for (let k = 0; k < p.replicas.length; k++) maxLeo = Math.max(maxLeo, f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.log_end_offset]);
@@ -268,9 +286,15 @@ export class ClusterView {
         const ro = L.replica_offset + ri * L.replica_stride;
         const down = DOWN.has(status[col]);
         if (down) ctx.globalAlpha = 0.5;
-        this.drawReplica(ctx, g, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri]);
+        this.drawReplica(ctx, rg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri]);
         ctx.globalAlpha = 1;
       }
+    }
+
+    for (const sec of this.rows.sectionAt || []) { // the heading above internal topics
+      ctx.fillStyle = '#f1f3f4'; ctx.fillRect(4, sec.y, g.W - 8, 16);
+      ctx.fillStyle = '#5f6368'; ctx.font = `600 10.5px ${FONT}`; ctx.textAlign = 'left';
+      ctx.fillText(`${sec.topic} (internal: consumer group offsets and coordinators, one group per partition by hash)`, 10, sec.y + 8);
     }
 
     this.drawDots(ctx, flights, now, net.trails);
@@ -341,9 +365,9 @@ export class ClusterView {
     ctx.fillStyle = color; ctx.textAlign = 'center'; ctx.fillText(label, x, y);
   }
 
-  drawRowLabel(ctx, g, p, f, po, y) {
+  drawRowLabel(ctx, g, p, f, po, y, internal) {
     const idx = this.idx.p;
-    const name = `${p.topic}-${p.partition}`;
+    const name = internal ? `offsets-${p.partition}` : `${p.topic}-${p.partition}`;
     const mid = y + g.rowH / 2;
     ctx.textAlign = 'left';
     ctx.fillStyle = '#202124';
@@ -351,6 +375,10 @@ export class ClusterView {
     const offline = f[po + idx.offline] > 0, urp = f[po + idx.under_replicated] > 0;
     if (g.compact) {
       ctx.fillText(name, 10, mid);
+      if (internal) { // no room for the epoch beside the longer name: a dot for offline / under-replicated only
+        if (offline || urp) { ctx.fillStyle = offline ? '#d93025' : '#e37400'; ctx.beginPath(); ctx.arc(5, mid, 3, 0, 6.2832); ctx.fill(); }
+        return;
+      }
       ctx.font = `10px ${FONT}`; ctx.fillStyle = '#5f6368'; ctx.textAlign = 'right';
       ctx.fillText(`epoch ${f[po + idx.leader_epoch]}`, g.gl - 4, mid);
       ctx.textAlign = 'left';

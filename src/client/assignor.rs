@@ -17,7 +17,7 @@
 //!   rules rack-aware logic is never enabled; `Subscription::rack` is accepted and ignored, and only the non-rack
 //!   code paths are implemented.
 //!
-//! Known differences (all on inputs a real group does not produce, or invisible to callers):
+//! Known differences (on inputs a healthy group rarely or never sends, or invisible to callers):
 //! - Each member's partition list is returned sorted by (topic, partition). Kafka returns the same set of partitions
 //!   in an order that is an artifact of its HashMaps and assignment sequence.
 //! - Duplicate topics / owned partitions within one subscription are deduplicated; duplicate member ids keep the
@@ -541,9 +541,8 @@ fn constrained(
                 under_min.remove(it);
             }
             exactly_min.push_back(consumer);
-        } else if count == max_quota {
-            current_over_min += 1;
         }
+        // (Kafka also counts members reaching maxQuota here, but only to log a sanity check.)
     }
     (assignment, transferring)
 }

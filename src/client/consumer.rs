@@ -101,6 +101,9 @@ pub struct ConsumerStats {
     pub fetches_from_followers: u64,
 }
 
+/// (correlation id, sent at, offsets) of the OffsetCommit in flight.
+type InFlightCommit = (u64, i64, Vec<(TopicPartition, i64, i32)>);
+
 #[derive(Debug, Clone)]
 pub struct Consumer {
     pub id: u32,
@@ -128,7 +131,7 @@ pub struct Consumer {
     pub committed: BTreeMap<TopicPartition, i64>,
     heartbeat_in_flight: Option<(u64, i64)>,
     next_heartbeat_ms: i64,
-    commit_in_flight: Option<(u64, i64, Vec<(TopicPartition, i64, i32)>)>,
+    commit_in_flight: Option<InFlightCommit>,
     next_auto_commit_ms: i64,
     offset_fetch_in_flight: Option<(u64, i64)>,
     /// Requests for one partition (ListOffsets, OffsetsForLeaderEpoch) by correlation id.
@@ -650,19 +653,19 @@ impl Consumer {
             Msg::MetadataResponse { correlation_id, partitions } => {
                 self.metadata.on_response(now_ms, correlation_id, &partitions);
             }
-            Msg::FindCoordinatorResponse { correlation_id, error, coordinator } => {
-                if self.find_in_flight.map(|x| x.0) == Some(correlation_id) {
-                    self.find_in_flight = None;
-                    if error == KafkaError::NONE {
-                        out.log(
-                            "group",
-                            format!("{}: discovered group coordinator broker-{coordinator} for group {}", self.client_id, self.group_id),
-                        );
-                        self.coordinator = Some(coordinator);
-                        self.next_heartbeat_ms = now_ms;
-                    } else {
-                        self.coordinator_backoff_until_ms = now_ms + RETRY_BACKOFF_MS;
-                    }
+            Msg::FindCoordinatorResponse { correlation_id, error, coordinator }
+                if self.find_in_flight.map(|x| x.0) == Some(correlation_id) =>
+            {
+                self.find_in_flight = None;
+                if error == KafkaError::NONE {
+                    out.log(
+                        "group",
+                        format!("{}: discovered group coordinator broker-{coordinator} for group {}", self.client_id, self.group_id),
+                    );
+                    self.coordinator = Some(coordinator);
+                    self.next_heartbeat_ms = now_ms;
+                } else {
+                    self.coordinator_backoff_until_ms = now_ms + RETRY_BACKOFF_MS;
                 }
             }
             Msg::JoinGroupResponse { correlation_id, error, generation, protocol, leader, member_id, members } => {
@@ -844,8 +847,15 @@ impl Consumer {
                     self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
                     return;
                 }
-                // SubscriptionState.maybeCompleteValidation.
-                if end_offset >= 0 && (end_offset < p.offset || leader_epoch < p.last_fetched_epoch && end_offset < p.offset) {
+                // SubscriptionState.maybeCompleteValidation: an undefined epoch/offset means the
+                // divergence point is unknown (reset by auto.offset.reset).
+                if leader_epoch < 0 || end_offset < 0 {
+                    self.stats.truncations_detected += 1;
+                    out.log("consume", format!("{client}: truncation detected for {tp} with no known divergence point"));
+                    self.reset_or_fail(&tp, "the leader has no record of the position's epoch", out);
+                    return self.on_tick(now_ms, out);
+                }
+                if end_offset < p.offset {
                     self.stats.truncations_detected += 1;
                     if reset == "none" {
                         p.state = PositionState::Failed;

@@ -683,20 +683,20 @@ impl Producer {
             Msg::MetadataResponse { correlation_id, partitions } if self.metadata.on_response(now_ms, correlation_id, &partitions) => {
                 self.resolve(now_ms);
             }
-            Msg::InitProducerIdResponse { correlation_id, error, producer_id, producer_epoch } => {
-                if self.init_pid_in_flight.map(|(c, _)| c) == Some(correlation_id) {
-                    self.init_pid_in_flight = None;
-                    if error == KafkaError::NONE {
-                        self.producer_id = producer_id;
-                        self.producer_epoch = producer_epoch;
-                        self.next_sequence.clear();
-                        for b in self.batches.values_mut() {
-                            b.base_sequence = NO_SEQUENCE;
-                        }
-                        out.log("produce", format!("producer-{} got producer id {producer_id}, epoch {producer_epoch}", self.id));
-                    } else {
-                        self.init_pid_backoff_until_ms = now_ms + self.config.retry_backoff_ms.max(1);
+            Msg::InitProducerIdResponse { correlation_id, error, producer_id, producer_epoch }
+                if self.init_pid_in_flight.map(|(c, _)| c) == Some(correlation_id) =>
+            {
+                self.init_pid_in_flight = None;
+                if error == KafkaError::NONE {
+                    self.producer_id = producer_id;
+                    self.producer_epoch = producer_epoch;
+                    self.next_sequence.clear();
+                    for b in self.batches.values_mut() {
+                        b.base_sequence = NO_SEQUENCE;
                     }
+                    out.log("produce", format!("producer-{} got producer id {producer_id}, epoch {producer_epoch}", self.id));
+                } else {
+                    self.init_pid_backoff_until_ms = now_ms + self.config.retry_backoff_ms.max(1);
                 }
             }
             Msg::ProduceResponse { correlation_id, responses } => {

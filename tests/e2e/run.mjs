@@ -4,7 +4,11 @@
 //
 // It checks: the page loads with no console errors; a write with acks=all is acknowledged;
 // crashing the leader brings a new leader with epoch + 1; a follower cut off from the leader
-// leaves the ISR after replica.lag.time.max.ms; and it saves screenshots in test-results/.
+// leaves the ISR after replica.lag.time.max.ms; segments roll and retention deletes them; the
+// producer's enable.idempotence is changed from its panel (and a conflicting acks is refused
+// with Kafka's message); two consumers added from the page share the topic's partitions, and
+// after one crashes the survivor owns them all once session.timeout.ms has passed. It saves
+// screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, the whole page in docs/screenshot.png, the README's picture).
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 import fs from 'node:fs';
@@ -136,6 +140,62 @@ try {
     const log = await byId('event-log').textContent();
     assert(log.includes('deletes segment'), 'no segment deletion in the event log');
     await page.screenshot({ path: path.join(outDir, 'storage.png') });
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('producer settings and a consumer group work from the page: idempotence, rebalance, failover', async () => {
+    const producerSetting = (k) => page.evaluate((key) => globalThis.__playground.configs().producer[key], k);
+    const idem = byId('producer-config-enable.idempotence');
+    await idem.selectOption('false');
+    assert(await producerSetting('enable.idempotence') === 'false', 'enable.idempotence not set to false');
+    await idem.selectOption('true');
+    assert(await producerSetting('enable.idempotence') === 'true', 'enable.idempotence not set back to true');
+    // Explicit idempotence with acks=1 is refused with Kafka's message, and the control shows the value in force.
+    await byId('acks').selectOption('1');
+    const err = await byId('error').textContent();
+    assert(/acks to all/.test(err), `no idempotence error shown: ${err}`);
+    assert(await producerSetting('acks') === 'all' && await byId('acks').inputValue() === 'all', 'acks changed despite the error');
+    await page.locator('#error-close').click();
+    await byId('producer-config-linger.ms').fill('20');
+    await byId('producer-config-linger.ms-apply').click();
+    assert(await producerSetting('linger.ms') === '20', 'linger.ms not applied');
+    const stats = await byId('producer-stats').textContent();
+    assert(/producer id \d+, epoch \d+/.test(stats) && /batches/.test(stats), `producer stats: ${stats}`);
+
+    await byId('add-consumer').click();
+    await byId('add-consumer').click();
+    const owners = async () => {
+      await page.waitForTimeout(300); // the panels refresh on the next frame
+      return page.locator('[data-testid="group-table"] tr[data-partition^="orders-"]').evaluateAll((rows) => rows.map((r) => r.dataset.owner));
+    };
+    let own = [];
+    for (let i = 0; i < 30; i++) {
+      await advance(1000);
+      own = await owners();
+      if (own.length === 3 && own.every(Boolean) && new Set(own).size === 2) break;
+    }
+    assert(own.length === 3 && own.every(Boolean) && new Set(own).size === 2, `partitions not shared by two consumers: ${own}`);
+    assert(await byId('consumer-1').getAttribute('data-state') === 'stable', 'consumer-1 not stable');
+    const desc = await byId('describe-groups').textContent();
+    assert(desc.includes('CURRENT-OFFSET') && desc.includes('demo-group'), `kafka-consumer-groups.sh output: ${desc.slice(0, 200)}`);
+    const survivor = await page.evaluate(() => globalThis.__playground.clients().consumers.find((c) => c.id === 2).client_id);
+    await byId('consumer-1-crash').click();
+    await advance(20000);
+    own = await owners();
+    assert(own.some((o) => o !== survivor), `the crashed consumer's partitions moved before session.timeout.ms: ${own}`);
+    for (let i = 0; i < 4; i++) await advance(10000); // 60 s in all: past session.timeout.ms = 45 s
+    own = await owners();
+    assert(own.length === 3 && own.every((o) => o === survivor), `after the crash, owners ${own} (survivor ${survivor})`);
+    assert(await byId('consumer-1').getAttribute('data-state') === 'crashed', 'consumer-1 not shown as crashed');
+    const audit = await byId('audit').textContent();
+    assert(/duplicated \d+/.test(audit) && /consumed twice \d+/.test(audit), `audit: ${audit}`);
+    const log = await byId('event-log').textContent();
+    assert(/group/.test(log), 'no group events in the event log');
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky time bar in its place, not over a panel
+    await page.waitForTimeout(300);
+    // The README's picture is refreshed only on request (UPDATE_SCREENSHOT=1), so a test run leaves the tree clean.
+    const shot = process.env.UPDATE_SCREENSHOT ? path.join(root, 'docs', 'screenshot.png') : path.join(outDir, 'clients-full.png');
+    await page.screenshot({ path: shot, fullPage: true });
     assert(problems.length === 0, problems.join('\n'));
   });
 
