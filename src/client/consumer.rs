@@ -278,6 +278,12 @@ impl Consumer {
         if offsets.is_empty() {
             return false;
         }
+        self.send_offset_commit(c, now_ms, offsets, out);
+        true
+    }
+
+    /// OffsetCommit of `offsets` to coordinator `c` in this member's generation.
+    fn send_offset_commit(&mut self, c: BrokerId, now_ms: i64, offsets: Vec<(TopicPartition, i64, i32)>, out: &mut Out) {
         let corr = self.corr();
         out.send(
             NodeId::Broker(c),
@@ -290,7 +296,6 @@ impl Consumer {
             },
         );
         self.commit_in_flight = Some((corr, now_ms, offsets));
-        true
     }
 
     pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
@@ -1032,18 +1037,7 @@ impl Consumer {
                     .collect();
                 if !offsets.is_empty() && self.commit_in_flight.is_none() {
                     if let Some(c) = self.coordinator {
-                        let corr = self.corr();
-                        out.send(
-                            NodeId::Broker(c),
-                            Msg::OffsetCommit {
-                                correlation_id: corr,
-                                group_id: self.group_id.clone(),
-                                generation: self.generation,
-                                member_id: self.member_id.clone(),
-                                offsets: offsets.clone(),
-                            },
-                        );
-                        self.commit_in_flight = Some((corr, now_ms, offsets));
+                        self.send_offset_commit(c, now_ms, offsets, out);
                     }
                 }
             }
