@@ -79,6 +79,10 @@ pub struct Report {
     pub replicas: Vec<ReplicaReport>,
     pub producer: ProducerReport,
     pub lost_acknowledged_writes: Vec<LostWrite>,
+    /// VerifiableProducer/Consumer-style counts (duplicates, reordered keys, redelivery, truncation seen).
+    pub client_audit: crate::audit::ClientAudit,
+    /// `kafka-consumer-groups.sh --describe` of every group (empty without consumers).
+    pub consumer_groups: String,
     pub invariant_violations: Vec<Violation>,
     /// The scenario's `expect` block, checked (empty when it has none).
     pub expectations: Vec<crate::scenario::ExpectationResult>,
@@ -174,6 +178,8 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
         replicas,
         producer: ProducerReport { acknowledged, failed, pending: sim.producer.pending() },
         lost_acknowledged_writes: lost_acknowledged_writes(sim),
+        client_audit: crate::audit::client_audit(sim),
+        consumer_groups: if sim.consumers.is_empty() { String::new() } else { crate::client::groups_view::describe_groups(sim, None) },
         invariant_violations: violations.to_vec(),
         expectations: vec![],
         events: if with_events { Some(sim.events.clone()) } else { None },
