@@ -31,10 +31,10 @@ pub const GOLDEN_CASES: &[GoldenCase] = &[
 /// Runs one golden case and returns its trace hash (hex).
 pub fn run_case(c: &GoldenCase) -> String {
     let mut p = Playground::new(c.scenario, Some(c.seed)).expect("golden scenario is valid");
-    // Timed steps of scenario files run to completion first, then the extra time.
-    let last_step = p.scenario().steps.iter().filter_map(|s| s.at_ms).max().unwrap_or(0);
-    if last_step > p.now_ms() {
-        p.advance(last_step - p.now_ms());
+    // The scenario's steps run to completion first, then the extra time.
+    let end = p.scenario_end_ms();
+    if end > p.now_ms() {
+        p.advance(end - p.now_ms());
     }
     p.advance(c.run_ms);
     p.trace_hash_hex()

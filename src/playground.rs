@@ -329,6 +329,8 @@ pub struct Playground {
     lost: crate::audit::LostCounter,
     /// The last structure view and the cheap key it was built for.
     cached: Option<(StructureKey, Structure)>,
+    /// When the scenario's last step has been applied (its `run`s added up).
+    scenario_end_ms: i64,
 }
 
 impl Playground {
@@ -352,16 +354,22 @@ impl Playground {
             last_sample_acked: 0,
             lost: Default::default(),
             cached: None,
+            scenario_end_ms: 0,
             scenario: scenario.clone(),
         };
-        let now = p.cs.sim.now_ms();
-        for (i, step) in scenario.steps.iter().enumerate() {
-            match step.at_ms {
-                Some(at) if at > now => p.pending.push((at, step.command.clone())),
-                _ => p.cs.apply(step.command.clone()).map_err(|e| ScenarioError {
+        // Every step goes on the timeline (a `run` is time passing), so the page plays a
+        // scenario from its start; steps due now are applied at once, so that a bad one
+        // is reported as the scenario's error.
+        let (timeline, end_ms) = scenario.timeline(p.cs.sim.now_ms());
+        p.scenario_end_ms = end_ms;
+        for (i, (at, cmd)) in timeline.into_iter().enumerate() {
+            if at > p.now_ms() {
+                p.pending.push((at, cmd));
+            } else {
+                p.cs.apply(cmd).map_err(|e| ScenarioError {
                     field: format!("steps[{i}].{}", e.field),
                     message: format!("{}: {}", e.error, e.message),
-                })?,
+                })?;
             }
         }
         p.pending.sort_by_key(|(t, _)| *t);
@@ -372,6 +380,11 @@ impl Playground {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// Simulated time at which every step of the scenario has been applied.
+    pub fn scenario_end_ms(&self) -> i64 {
+        self.scenario_end_ms
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -33,6 +33,8 @@ pub struct Scenario {
     pub topics: Vec<Command>,
     pub steps: Vec<Step>,
     pub expect: Option<Expect>,
+    /// Guided-scenario stops (empty for a free playground).
+    pub narration: Vec<NarrationStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +60,144 @@ impl From<CommandError> for ScenarioError {
 }
 
 const TOP_LEVEL_KEYS: &[&str] =
-    &["name", "description", "seed", "brokers", "broker_config", "producer_config", "features", "topics", "steps", "expect"];
+    &["name", "description", "seed", "brokers", "broker_config", "producer_config", "features", "topics", "steps", "expect", "narration"];
+
+/// Most narration steps in one scenario.
+pub const MAX_NARRATION: usize = 64;
+
+/// One stop of a guided scenario: the story pauses at `at_ms` (absolute simulated
+/// time) and shows `title` and `text`, highlighting what `look_at` names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NarrationStep {
+    pub at_ms: i64,
+    pub title: String,
+    pub text: String,
+    pub look_at: Vec<LookAt>,
+}
+
+/// Something on the page a narration step points at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LookAt {
+    Broker { broker: i32 },
+    Controller,
+    Partition { topic: String, partition: u32 },
+    Replica { topic: String, partition: u32, broker: i32 },
+    Consumer { consumer: u32 },
+    Panel { panel: String },
+}
+
+/// Panels a narration step may point at (the page's names).
+pub const NARRATION_PANELS: &[&str] = &["invariants", "audit", "events", "metrics", "consumer-group", "describe", "segments", "producer"];
+
+/// `"orders-0"` → ("orders", 0): the partition number follows the last `-`.
+fn split_tp(s: &str) -> Option<(String, u32)> {
+    let (t, p) = s.rsplit_once('-')?;
+    if t.is_empty() || p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 6 {
+        return None;
+    }
+    Some((t.to_string(), p.parse().ok()?))
+}
+
+impl LookAt {
+    /// Parses `broker:2`, `controller`, `partition:orders-0`, `replica:orders-0@2`, `consumer:1`, `panel:invariants`.
+    pub fn parse(s: &str) -> Result<LookAt, String> {
+        let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
+        let bad = || {
+            format!(
+                "\"{s}\" is not a target; expected broker:<id>, controller, partition:<topic>-<p>, replica:<topic>-<p>@<broker>, consumer:<id> or panel:<{}>",
+                NARRATION_PANELS.join("|")
+            )
+        };
+        let int = |x: &str| x.parse::<i64>().ok().filter(|v| (0..=i32::MAX as i64).contains(v));
+        Ok(match kind {
+            "broker" => LookAt::Broker { broker: int(arg).ok_or_else(bad)? as i32 },
+            "controller" if arg.is_empty() => LookAt::Controller,
+            "partition" => {
+                let (topic, partition) = split_tp(arg).ok_or_else(bad)?;
+                LookAt::Partition { topic, partition }
+            }
+            "replica" => {
+                let (tp, b) = arg.split_once('@').ok_or_else(bad)?;
+                let (topic, partition) = split_tp(tp).ok_or_else(bad)?;
+                LookAt::Replica { topic, partition, broker: int(b).ok_or_else(bad)? as i32 }
+            }
+            "consumer" => LookAt::Consumer { consumer: int(arg).ok_or_else(bad)? as u32 },
+            "panel" if NARRATION_PANELS.contains(&arg) => LookAt::Panel { panel: arg.to_string() },
+            _ => return Err(bad()),
+        })
+    }
+}
+
+fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Result<Vec<NarrationStep>, ScenarioError> {
+    let arr = v.as_array().ok_or_else(|| err("narration", "expected a list of {\"at_ms\", \"title\", \"text\", \"look_at\"}"))?;
+    if arr.len() > MAX_NARRATION {
+        return Err(err("narration", format!("{} steps; the limit is {MAX_NARRATION}", arr.len())));
+    }
+    // Partitions per topic named in the scenario (topics created later by commands are not known here).
+    let mut known: BTreeMap<&str, Option<u32>> = BTreeMap::new();
+    for t in topics {
+        if let Command::CreateTopic { name, partitions, .. } = t {
+            known.insert(name, *partitions);
+        }
+    }
+    let mut out: Vec<NarrationStep> = vec![];
+    for (i, item) in arr.iter().enumerate() {
+        let f = format!("narration[{i}]");
+        let o = item.as_object().ok_or_else(|| err(&f, "expected {\"at_ms\", \"title\", \"text\", \"look_at\"}"))?;
+        for k in o.keys() {
+            if !["at_ms", "title", "text", "look_at"].contains(&k.as_str()) {
+                return Err(err(format!("{f}.{k}"), "unknown field; expected at_ms, title, text or look_at"));
+            }
+        }
+        let at_ms = o
+            .get("at_ms")
+            .and_then(|x| x.as_i64())
+            .filter(|x| (0..=crate::command::MAX_RUN_MS).contains(x))
+            .ok_or_else(|| err(format!("{f}.at_ms"), "expected a simulated time in ms, 0 to 86400000"))?;
+        if let Some(prev) = out.last() {
+            if at_ms < prev.at_ms {
+                return Err(err(format!("{f}.at_ms"), format!("narration goes back in time ({at_ms} < {})", prev.at_ms)));
+            }
+        }
+        let text_field = |k: &str, max: usize| -> Result<String, ScenarioError> {
+            let s = o.get(k).and_then(|x| x.as_str()).ok_or_else(|| err(format!("{f}.{k}"), "expected text"))?;
+            let n = s.chars().count();
+            if n == 0 || n > max {
+                return Err(err(format!("{f}.{k}"), format!("expected 1 to {max} characters, got {n}")));
+            }
+            Ok(s.to_string())
+        };
+        let title = text_field("title", 120)?;
+        let text = text_field("text", 2000)?;
+        let mut look_at = vec![];
+        if let Some(l) = o.get("look_at") {
+            let l = l.as_array().ok_or_else(|| err(format!("{f}.look_at"), "expected a list of targets such as \"broker:2\""))?;
+            for (j, t) in l.iter().enumerate() {
+                let lf = format!("{f}.look_at[{j}]");
+                let t = t.as_str().ok_or_else(|| err(&lf, "expected a target such as \"broker:2\""))?;
+                let target = LookAt::parse(t).map_err(|m| err(&lf, m))?;
+                let broker_known = |b: i32| brokers.iter().any(|s| s.id == b);
+                let topic_ok = |topic: &str, p: u32| match known.get(topic) {
+                    Some(n) => p < n.unwrap_or(1),
+                    None => topic == crate::broker::group_coordinator::OFFSETS_TOPIC,
+                };
+                match &target {
+                    LookAt::Broker { broker } | LookAt::Replica { broker, .. } if !broker_known(*broker) => {
+                        return Err(err(&lf, format!("no broker {broker} in this scenario")));
+                    }
+                    LookAt::Partition { topic, partition } | LookAt::Replica { topic, partition, .. } if !topic_ok(topic, *partition) => {
+                        return Err(err(&lf, format!("no partition {topic}-{partition} among the scenario's topics")));
+                    }
+                    _ => {}
+                }
+                look_at.push(target);
+            }
+        }
+        out.push(NarrationStep { at_ms, title, text, look_at });
+    }
+    Ok(out)
+}
 
 /// What a scenario file says its run must end with (checked by the CLI and the tests).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -301,8 +440,13 @@ impl Scenario {
             None | Some(Value::Null) => None,
             Some(v) => Some(parse_expect(v)?),
         };
+        let narration = match obj.get("narration") {
+            None | Some(Value::Null) => vec![],
+            Some(v) => parse_narration(v, &brokers, &topics)?,
+        };
         Ok(Scenario {
             expect,
+            narration,
             name: obj.get("name").and_then(|v| v.as_str()).map(String::from),
             description: obj.get("description").and_then(|v| v.as_str()).map(String::from),
             seed,
@@ -313,6 +457,27 @@ impl Scenario {
             topics,
             steps,
         })
+    }
+
+    /// The steps placed on the timeline, as the page plays them: each command with the
+    /// absolute time it is applied at, `run`/`run_until` turned into time passing, and
+    /// the time the last step ends (`start_ms` is when start-up finished). Running
+    /// until each time and then applying the command is exactly what running the
+    /// steps one after the other does, so both give the same trace.
+    pub fn timeline(&self, start_ms: i64) -> (Vec<(i64, Command)>, i64) {
+        let mut t = start_ms;
+        let mut out = vec![];
+        for step in &self.steps {
+            if let Some(at) = step.at_ms {
+                t = t.max(at);
+            }
+            match &step.command {
+                Command::Run { ms } => t = t.saturating_add((*ms).max(0)),
+                Command::RunUntil { time_ms } => t = t.max(*time_ms),
+                c => out.push((t, c.clone())),
+            }
+        }
+        (out, t)
     }
 
     pub fn cluster_spec(&self) -> Result<ClusterSpec, ScenarioError> {
@@ -333,6 +498,7 @@ impl Scenario {
 }
 
 /// A simulation under the invariant checker.
+#[derive(Clone)]
 pub struct CheckedSim {
     pub sim: Sim,
     pub checker: Checker,

@@ -77,7 +77,7 @@ pub enum NodeStatus {
     Stopped,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct BrokerSlot {
     pub spec: BrokerSpec,
     pub config: BrokerConfig,
@@ -129,7 +129,7 @@ pub struct Workload {
 /// Most records a workload may produce per second.
 pub const MAX_WORKLOAD_RATE: f64 = 100_000.0;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Ev {
     Deliver { from: NodeId, to: NodeId, msg: Msg, to_incarnation: u64, sent_ms: i64 },
     Wake { node: NodeId, incarnation: u64 },
@@ -155,6 +155,7 @@ pub struct NetStats {
     pub dropped_node_down: u64,
 }
 
+#[derive(Clone)]
 pub struct Sim {
     pub spec: ClusterSpec,
     now_ms: i64,

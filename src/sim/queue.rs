@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry<T> {
     time_ms: i64,
     seq: u64,
@@ -29,7 +29,7 @@ impl<T> Ord for Entry<T> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EventQueue<T> {
     heap: BinaryHeap<Entry<T>>,
     next_seq: u64,
