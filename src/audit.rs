@@ -79,7 +79,14 @@ pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostW
         }
         let tp = TopicPartition::new(&s.topic, p);
         let Some(state) = sim.controller.partitions.get(&tp) else { continue };
-        let leader_running = state.leader != NO_LEADER && sim.brokers.get(&state.leader).is_some_and(|b| b.process.is_some());
+        // A leader that restarted and has not registered again (its previous incarnation is
+        // still the leader until the controller fences it) serves nothing: its freshly
+        // recovered log says nothing about what the cluster holds.
+        let leader_running = state.leader != NO_LEADER
+            && sim
+                .brokers
+                .get(&state.leader)
+                .is_some_and(|b| matches!(b.status(), crate::sim::NodeStatus::Online | crate::sim::NodeStatus::ControlledShutdown));
         let present = if leader_running {
             replica_log(sim, state.leader, &tp).is_some_and(|l| holds(l, offset, s.write_id))
         } else {

@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -17,6 +17,7 @@ use crate::errors::CommandError;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
 use crate::scenario::{start, CheckedSim, Scenario, ScenarioError};
 use crate::sim::NodeStatus;
+use crate::timeline::{Op, Partial, Position, Target, Timeline};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -43,6 +44,42 @@ pub const METRICS_PERIOD_MS: i64 = 1_000;
 pub const METRICS_KEEP: usize = 600;
 /// Costly invariants are re-checked every this many events while playing.
 pub const SLOW_CHECK_EVERY: u64 = 200;
+/// A snapshot of the engine every this many simulated ms (time travel), at first.
+pub const SNAPSHOT_EVERY_MS: i64 = 2_000;
+/// Most snapshots kept; beyond, every other one goes and the interval doubles.
+pub const MAX_SNAPSHOTS: usize = 128;
+
+/// Everything that replaying needs to restore (the views' caches are rebuilt).
+#[derive(Clone)]
+pub struct EngineSnapshot {
+    cs: CheckedSim,
+    pending: Vec<(i64, Command)>,
+    history: Vec<MetricsSample>,
+    next_sample_ms: i64,
+    last_sample_acked: usize,
+}
+
+/// The run's timeline for the page's scrubber (`Playground::timeline_view`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineView {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub now_ms: i64,
+    /// Whether the engine is at the end of the run (else: scrubbed back; playing continues
+    /// the recorded run, a command or a step forks it).
+    pub at_end: bool,
+    /// The user's commands with the simulated time each was applied at.
+    pub commands: Vec<TimedCommand>,
+    pub snapshots: usize,
+    pub snapshot_every_ms: i64,
+    pub scenario_end_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimedCommand {
+    pub at_ms: i64,
+    pub command: Command,
+}
 
 /// Offsets into the frame buffer. Every field is an `f64`.
 #[derive(Debug, Clone, Serialize)]
@@ -331,6 +368,23 @@ pub struct Playground {
     cached: Option<(StructureKey, Structure)>,
     /// When the scenario's last step has been applied (its `run`s added up).
     scenario_end_ms: i64,
+    /// Every op of the run and the snapshots (time travel).
+    timeline: Timeline<Box<EngineSnapshot>>,
+    /// Where the engine is on the timeline.
+    pos: Position,
+}
+
+impl EngineSnapshot {
+    /// A placeholder replaced as soon as the playground is built.
+    fn empty() -> EngineSnapshot {
+        EngineSnapshot {
+            cs: CheckedSim::new(crate::sim::Sim::new(crate::sim::ClusterSpec::new(0, 1)).expect("a one-broker cluster is valid")),
+            pending: vec![],
+            history: vec![],
+            next_sample_ms: 0,
+            last_sample_acked: 0,
+        }
+    }
 }
 
 impl Playground {
@@ -355,6 +409,8 @@ impl Playground {
             lost: Default::default(),
             cached: None,
             scenario_end_ms: 0,
+            timeline: Timeline::new(0, Box::new(EngineSnapshot::empty()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS),
+            pos: Position::START,
             scenario: scenario.clone(),
         };
         // Every step goes on the timeline (a `run` is time passing), so the page plays a
@@ -375,6 +431,7 @@ impl Playground {
         p.pending.sort_by_key(|(t, _)| *t);
         p.next_sample_ms = p.cs.sim.now_ms();
         p.sample_metrics();
+        p.timeline = Timeline::new(p.now_ms(), Box::new(p.snapshot()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS);
         Ok(p)
     }
 
@@ -397,6 +454,8 @@ impl Playground {
         self.apply(cmd)
     }
 
+    /// Applies a user command and records it on the timeline. After scrubbing back, a
+    /// command forks the run: what came after is discarded.
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         match cmd {
             Command::Run { ms } => {
@@ -406,14 +465,228 @@ impl Playground {
                 self.advance(ms);
                 Ok(())
             }
-            other => self.cs.apply(other),
+            Command::RunUntil { time_ms } => {
+                let now = self.now_ms();
+                if time_ms < now || time_ms - now > crate::command::MAX_RUN_MS {
+                    return Err(CommandError::invalid_request(
+                        "time_ms",
+                        format!("time_ms must be between now ({now}) and now + {}", crate::command::MAX_RUN_MS),
+                    ));
+                }
+                self.advance(time_ms - now);
+                Ok(())
+            }
+            Command::Step => {
+                self.step();
+                Ok(())
+            }
+            other => {
+                self.fork();
+                self.cs.apply(other.clone())?;
+                self.timeline.push(Op::Apply(other), self.now_ms());
+                self.pos = self.timeline.end();
+                Ok(())
+            }
         }
     }
 
     /// Advances simulated time by `ms`, applying scenario steps that come due and
-    /// sampling metrics. Returns the number of events processed.
+    /// sampling metrics. Returns the number of events processed. Scrubbed back, this
+    /// plays the recorded run forward (its commands again), then goes on live.
     pub fn advance(&mut self, ms: i64) -> u64 {
         let before = self.cs.sim.events_processed;
+        let until = self.now_ms().saturating_add(ms.max(0));
+        if self.pos != self.timeline.end() {
+            let end_ms = self.timeline.end_ms();
+            self.exec_to(self.timeline.target_at(until.min(end_ms)));
+            if until <= end_ms {
+                return self.cs.sim.events_processed - before;
+            }
+            self.exec_to(Target { op: self.timeline.ops().len(), until_ms: None });
+        }
+        // Live: snapshots every `snapshot_every_ms` of simulated time.
+        loop {
+            let due = self.timeline.last_snapshot_ms() + self.timeline.snapshot_every_ms;
+            if due >= until {
+                break;
+            }
+            self.engine_advance(due - self.now_ms());
+            self.timeline.push(Op::Until(due), self.now_ms());
+            let pos = Position { op: self.timeline.ops().len() - 1, partial: Partial::Until(due) };
+            let snap = Box::new(self.snapshot());
+            self.timeline.add_snapshot(pos, due, snap);
+        }
+        self.engine_advance(until - self.now_ms());
+        self.timeline.push(Op::Until(until), self.now_ms());
+        self.pos = self.timeline.end();
+        self.cs.sim.events_processed - before
+    }
+
+    /// Processes exactly one event (or applies the next due scenario step). Scrubbed
+    /// back, this forks the run first.
+    pub fn step(&mut self) -> bool {
+        self.fork();
+        let more = self.engine_step();
+        self.timeline.push(Op::Steps(1), self.now_ms());
+        self.pos = self.timeline.end();
+        more
+    }
+
+    // ------------------------------------------------------------ time travel
+
+    fn snapshot(&self) -> EngineSnapshot {
+        EngineSnapshot {
+            cs: self.cs.clone(),
+            pending: self.pending.clone(),
+            history: self.history.clone(),
+            next_sample_ms: self.next_sample_ms,
+            last_sample_acked: self.last_sample_acked,
+        }
+    }
+
+    fn restore(&mut self, s: &EngineSnapshot) {
+        self.cs = s.cs.clone();
+        self.pending = s.pending.clone();
+        self.history = s.history.clone();
+        self.next_sample_ms = s.next_sample_ms;
+        self.last_sample_acked = s.last_sample_acked;
+        self.lost = Default::default();
+        // The structure may differ (brokers, topics, consumers): views rebuild it.
+        self.cached = None;
+        self.structure_key.clear();
+    }
+
+    /// Runs the recorded ops from the current position to `t` (which is not before it).
+    fn exec_to(&mut self, t: Target) {
+        while self.pos.op < t.op {
+            let i = self.pos.op;
+            match self.timeline.ops()[i].clone() {
+                Op::Until(u) => {
+                    self.engine_advance(u - self.now_ms());
+                }
+                Op::Steps(n) => {
+                    let done = if let Partial::Steps(m) = self.pos.partial { m } else { 0 };
+                    for _ in done..n {
+                        self.engine_step();
+                    }
+                }
+                Op::Apply(c) => {
+                    let _ = self.cs.apply(c);
+                }
+            }
+            self.pos = Position { op: i + 1, partial: Partial::None };
+        }
+        let Some(until) = t.until_ms else { return };
+        if t.op >= self.timeline.ops().len() {
+            return;
+        }
+        match self.timeline.ops()[t.op].clone() {
+            Op::Until(_) => {
+                self.engine_advance(until - self.now_ms());
+                self.pos.partial = Partial::Until(until);
+            }
+            Op::Steps(n) => {
+                let mut m = if let Partial::Steps(m) = self.pos.partial { m } else { 0 };
+                while m < n && self.next_thing_ms().is_some_and(|x| x <= until) {
+                    self.engine_step();
+                    m += 1;
+                }
+                self.pos.partial = Partial::Steps(m);
+            }
+            Op::Apply(_) => {}
+        }
+    }
+
+    /// Time of the next event or due scenario step.
+    fn next_thing_ms(&self) -> Option<i64> {
+        let e = self.cs.sim.next_event_time();
+        let s = self.pending.first().map(|(t, _)| *t);
+        match (e, s) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves the engine to the state it had at simulated time `t_ms` of this run
+    /// (clamped to the run), from the nearest snapshot or from where it is. Later ops
+    /// are kept: playing continues them, a command or `fork` discards them.
+    pub fn seek(&mut self, t_ms: i64) {
+        let t_ms = t_ms.clamp(self.timeline.start_ms, self.timeline.end_ms());
+        let target = self.timeline.target_at(t_ms);
+        let target_pos = Position {
+            op: target.op,
+            partial: match target.until_ms {
+                Some(u) if target.op < self.timeline.ops().len() => match self.timeline.ops()[target.op] {
+                    Op::Until(_) => Partial::Until(u),
+                    _ => Partial::None,
+                },
+                _ => Partial::None,
+            },
+        };
+        let (snap_pos, snap_ms, _) = self.timeline.snapshot_for(&target);
+        let from_here = self.pos.is_at_or_before(&target_pos) && self.now_ms() >= snap_ms && !matches!(self.pos.partial, Partial::Steps(_));
+        if !from_here || (self.pos == target_pos && self.now_ms() > t_ms) {
+            let (_, _, snap) = self.timeline.snapshot_for(&target);
+            let snap = snap.clone();
+            self.restore(&snap);
+            self.pos = snap_pos;
+        }
+        self.exec_to(target);
+    }
+
+    /// Discards everything after the current moment (the run continues from here).
+    pub fn fork(&mut self) {
+        if self.pos != self.timeline.end() {
+            let now = self.now_ms();
+            self.timeline.truncate(self.pos, now);
+            self.pos = self.timeline.end();
+        }
+    }
+
+    /// Goes back to just before the last command and forgets it (and what came after).
+    /// Returns the command undone, or `None` when there is none.
+    pub fn undo(&mut self) -> Option<Command> {
+        let i = self.timeline.before_last_command()?;
+        let Op::Apply(cmd) = self.timeline.ops()[i].clone() else { return None };
+        let target = Target { op: i, until_ms: None };
+        let (snap_pos, _, snap) = self.timeline.snapshot_for(&target);
+        let snap = snap.clone();
+        if !self.pos.is_at_or_before(&Position { op: i, partial: Partial::None }) {
+            self.restore(&snap);
+            self.pos = snap_pos;
+        }
+        self.exec_to(target);
+        self.fork();
+        Some(cmd)
+    }
+
+    /// The timeline for the page's scrubber.
+    pub fn timeline_view(&self) -> TimelineView {
+        let mut commands = vec![];
+        for (i, op) in self.timeline.ops().iter().enumerate() {
+            if let Op::Apply(c) = op {
+                commands.push(TimedCommand { at_ms: self.timeline.op_end_ms(i), command: c.clone() });
+            }
+        }
+        TimelineView {
+            start_ms: self.timeline.start_ms,
+            end_ms: self.timeline.end_ms(),
+            now_ms: self.now_ms(),
+            at_end: self.pos == self.timeline.end(),
+            commands,
+            snapshots: self.timeline.snapshot_count(),
+            snapshot_every_ms: self.timeline.snapshot_every_ms,
+            scenario_end_ms: self.scenario_end_ms,
+        }
+    }
+
+    /// The recorded ops (for shareable links and exports).
+    pub fn ops(&self) -> &[Op] {
+        self.timeline.ops()
+    }
+
+    /// Advances the engine (no recording): scenario steps that come due, metric samples.
+    fn engine_advance(&mut self, ms: i64) {
         let until = self.now_ms().saturating_add(ms.max(0));
         loop {
             let next_step = self.pending.first().map(|(t, _)| *t).filter(|t| *t <= until);
@@ -433,11 +706,10 @@ impl Playground {
                 break;
             }
         }
-        self.cs.sim.events_processed - before
     }
 
-    /// Processes exactly one event (or applies the next due scenario step).
-    pub fn step(&mut self) -> bool {
+    /// One event or due scenario step (no recording).
+    fn engine_step(&mut self) -> bool {
         if let Some((at, _)) = self.pending.first() {
             if self.cs.sim.next_event_time().is_none_or(|t| t >= *at) {
                 let (at, cmd) = self.pending.remove(0);

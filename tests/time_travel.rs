@@ -1,0 +1,156 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Time travel: scrubbing back and forking give exactly the state of a fresh run of
+//! the shortened command log; playing on after a scrub continues the recorded run.
+use kafka_playground::command::Command;
+use kafka_playground::ids::NodeId;
+use kafka_playground::playground::Playground;
+
+/// Everything a user can see, in one string: the trace hash, time, events processed,
+/// kafka-topics.sh --describe, the invariants and every replica's segments.
+fn state(p: &mut Playground) -> String {
+    let violations = format!("{:?}", p.invariants().violations);
+    let storage = serde_json::to_string(&p.storage()).unwrap();
+    format!("{} t={} events={} {}\n{violations}\n{storage}", p.trace_hash_hex(), p.now_ms(), p.cs.sim.events_processed, p.describe())
+}
+
+fn crash(b: i32) -> Command {
+    Command::CrashBroker { broker: b, keep_page_cache: false }
+}
+
+/// The run every test starts from: 60 s of the default playground with a crash,
+/// a restart and a cut link, advanced in uneven chunks like the page's frames.
+fn recorded_run(seed: u64) -> Playground {
+    let mut p = Playground::new(None, Some(seed)).unwrap();
+    for _ in 0..30 {
+        p.advance(100);
+    }
+    p.apply(crash(1)).unwrap();
+    p.advance(7_000);
+    p.apply(Command::RestartBroker { broker: 1 }).unwrap();
+    for _ in 0..7 {
+        p.advance(1_733);
+    }
+    p.apply(Command::CutLink { from: NodeId::Broker(2), to: NodeId::Broker(3), one_way: false }).unwrap();
+    p.advance(35_000 - 7 * 1_733 - 7_000 - 3_000 + 25_000);
+    p
+}
+
+#[test]
+fn scrubbing_back_gives_the_state_of_a_fresh_run_up_to_that_time() {
+    let mut p = recorded_run(5);
+    let end = state(&mut p);
+    let end_ms = p.now_ms();
+    // Fresh runs of the same commands up to 8 s after start-up and up to 30 s.
+    let start = Playground::new(None, Some(5)).unwrap().now_ms();
+    for t in [start + 1_234, start + 3_000, start + 8_000, start + 30_000, start + 2_000] {
+        let mut fresh = Playground::new(None, Some(5)).unwrap();
+        fresh.advance((start + 3_000).min(t) - fresh.now_ms());
+        if t >= start + 3_000 {
+            fresh.apply(crash(1)).unwrap();
+            fresh.advance((start + 10_000).min(t) - fresh.now_ms());
+        }
+        if t >= start + 10_000 {
+            fresh.apply(Command::RestartBroker { broker: 1 }).unwrap();
+            fresh.advance((start + 10_000 + 7 * 1_733).min(t) - fresh.now_ms());
+        }
+        if t >= start + 10_000 + 7 * 1_733 {
+            fresh.apply(Command::CutLink { from: NodeId::Broker(2), to: NodeId::Broker(3), one_way: false }).unwrap();
+            fresh.advance(t - fresh.now_ms());
+        }
+        p.seek(t);
+        assert_eq!(p.now_ms(), t);
+        assert_eq!(state(&mut p), state(&mut fresh), "scrubbed to {t}");
+        assert!(!p.timeline_view().at_end);
+    }
+    // Scrubbing to the end again, and playing forward from the past, reach the same end.
+    p.seek(end_ms);
+    assert_eq!(state(&mut p), end);
+    p.seek(start + 500);
+    while p.now_ms() < end_ms {
+        p.advance(997.min(end_ms - p.now_ms()));
+    }
+    assert_eq!(state(&mut p), end, "playing on after a scrub continues the recorded run");
+    assert!(p.timeline_view().at_end);
+    assert_eq!(p.timeline_view().commands.len(), 3);
+}
+
+#[test]
+fn a_command_after_scrubbing_back_forks_the_run_like_a_fresh_run_of_the_shortened_log() {
+    let mut p = recorded_run(9);
+    let start = Playground::new(None, Some(9)).unwrap().now_ms();
+    p.seek(start + 6_000); // after the crash, before the restart
+    p.apply(crash(2)).unwrap();
+    p.advance(20_000);
+    let v = p.timeline_view();
+    assert_eq!(v.commands.iter().map(|c| c.at_ms).collect::<Vec<_>>(), vec![start + 3_000, start + 6_000]);
+    assert_eq!(v.end_ms, start + 26_000);
+
+    let mut fresh = Playground::new(None, Some(9)).unwrap();
+    fresh.advance(3_000);
+    fresh.apply(crash(1)).unwrap();
+    fresh.advance(3_000);
+    fresh.apply(crash(2)).unwrap();
+    fresh.advance(20_000);
+    assert_eq!(state(&mut p), state(&mut fresh));
+}
+
+#[test]
+fn undo_returns_to_just_before_the_last_command_and_forgets_it() {
+    let mut p = recorded_run(11);
+    let start = Playground::new(None, Some(11)).unwrap().now_ms();
+    let undone = p.undo().expect("there is a command to undo");
+    assert!(matches!(undone, Command::CutLink { .. }), "{undone:?}");
+    assert_eq!(p.now_ms(), start + 10_000 + 7 * 1_733);
+    assert!(p.timeline_view().at_end);
+    assert_eq!(p.timeline_view().commands.len(), 2);
+    p.advance(5_000);
+
+    let mut fresh = Playground::new(None, Some(11)).unwrap();
+    fresh.advance(3_000);
+    fresh.apply(crash(1)).unwrap();
+    fresh.advance(7_000);
+    fresh.apply(Command::RestartBroker { broker: 1 }).unwrap();
+    fresh.advance(7 * 1_733 + 5_000);
+    assert_eq!(state(&mut p), state(&mut fresh));
+    // Undo twice more empties the command list; a fourth has nothing to undo.
+    assert!(p.undo().is_some());
+    assert!(p.undo().is_some());
+    assert_eq!(p.now_ms(), start + 3_000);
+    assert!(p.undo().is_none());
+}
+
+#[test]
+fn stepping_single_events_is_recorded_and_replayed_exactly() {
+    let mut p = Playground::new(None, Some(3)).unwrap();
+    p.advance(1_000);
+    for _ in 0..25 {
+        p.step();
+    }
+    p.apply(crash(3)).unwrap();
+    for _ in 0..40 {
+        p.step();
+    }
+    p.advance(4_000);
+    let end = state(&mut p);
+    let end_ms = p.now_ms();
+    let mid = p.timeline_view().commands[0].at_ms;
+    p.seek(mid - 1);
+    assert!(p.now_ms() <= mid);
+    p.seek(end_ms);
+    assert_eq!(state(&mut p), end);
+}
+
+#[test]
+fn a_long_run_keeps_a_bounded_number_of_snapshots() {
+    let mut p = Playground::new(None, Some(1)).unwrap();
+    p.advance(60 * 60 * 1000);
+    let v = p.timeline_view();
+    assert!(v.snapshots <= kafka_playground::playground::MAX_SNAPSHOTS, "{}", v.snapshots);
+    assert!(v.snapshots >= kafka_playground::playground::MAX_SNAPSHOTS / 2, "{}", v.snapshots);
+    assert!(v.snapshot_every_ms > kafka_playground::playground::SNAPSHOT_EVERY_MS);
+    let end = state(&mut p);
+    p.seek(v.start_ms + 1_800_000);
+    assert_eq!(p.now_ms(), v.start_ms + 1_800_000);
+    p.seek(v.end_ms);
+    assert_eq!(state(&mut p), end);
+}
