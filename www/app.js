@@ -58,16 +58,18 @@ function buildDom(mount, mode, page, caption) {
   r.seed = page ? null : h('span', { class: 'seed', 'data-testid': 'seed', title: 'The seed of this run: the same seed and the same actions give the same run' });
   const timebar = h('div', { class: 'timebar', role: 'toolbar', 'aria-label': 'Simulated time' },
     ...[r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean),
-    h('label', { for: 'speed', text: 'speed' }), r.speed, ...(r.seed ? [r.seed] : []), r.clock);
+    h('span', { class: 'speed-ctl' }, h('label', { for: 'speed', text: 'speed' }), r.speed), ...(r.seed ? [r.seed] : []), r.clock);
 
   r.canvas = h('canvas', { id: 'canvas', role: 'img', 'aria-label': 'Cluster view: brokers as columns, partitions as rows; see the partition summary below for the same information in words.' });
   r.heads = h('div', { class: 'heads', id: 'heads' });
   r.stage = h('div', { class: 'stage', id: 'stage' }, r.canvas, r.heads);
+  r.stageScroll = h('div', { class: 'stage-scroll' }, r.stage); // scrolls sideways when the columns would be too narrow
   r.legend = h('div', { class: 'legend', id: 'legend' });
   r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
   const legendBox = full ? r.legend : h('details', { class: 'legend-details' }, h('summary', { text: 'How to read this picture' }), r.legend);
-  const cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
-    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stage, legendBox, r.summary);
+  r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
+    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll, legendBox, r.summary);
+  const cluster = r.cluster;
   r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
 
   const kids = [r.panic, r.error];
@@ -214,11 +216,13 @@ export function createPlayground(mount, engine, opts) {
   };
 
   // ---------------------------------------------------------------- UI pieces
-  const stage = dom.stage;
-  // The minimal fault menu has no network faults (it has no "heal all" to undo them).
-  const menu = new BrokerMenu(stage, app, full ? undefined : ['crash', 'kill', 'shutdown', 'restart', 'pause', 'resume']);
+  const stage = dom.stage, viewport = dom.stageScroll;
+  // The fault menu lives in the cluster card, outside the sideways scroller (which would clip it).
+  // The minimal one has no network faults (it has no "heal all" to undo them).
+  const menu = new BrokerMenu(dom.cluster, app, full ? undefined : ['crash', 'kill', 'shutdown', 'restart', 'pause', 'resume']);
   cleanups.push(() => menu.destroy());
-  const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)));
+  listen(viewport, 'scroll', () => menu.close(false));
+  const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)), viewport);
   const controls = full ? new Controls(dom.controls, app, defs) : null;
   const log = full ? new EventLog(dom.log) : null;
   const inv = new InvariantsPanel(dom.invariants);
@@ -425,11 +429,11 @@ export function createPlayground(mount, engine, opts) {
   setPlaying(playing);
   let width = 0;
   const ro = new ResizeObserver(() => {
-    if (stage.clientWidth === width) return; // height follows from the content
-    width = stage.clientWidth;
+    if (viewport.clientWidth === width) return; // height follows from the content
+    width = viewport.clientWidth;
     view.layout(); menu.place(); dirty = true; schedule();
   });
-  ro.observe(stage);
+  ro.observe(viewport);
   cleanups.push(() => ro.disconnect());
   // Off screen (scrolled away, or in a closed <details>): no frames, no simulated time.
   const io = new IntersectionObserver((entries) => {

@@ -350,18 +350,21 @@ function fillSelect(sel, values, want) {
 
 /** The fault menu that opens under a broker's header button. */
 export class BrokerMenu {
-  /** only: the item keys to offer (all when absent). Call destroy() when the instance stops. */
-  constructor(stage, app, only) {
+  /**
+   * host: the positioned element the menu is placed in; only: the item keys to offer (all when
+   * absent). Call destroy() when the instance stops.
+   */
+  constructor(host, app, only) {
     this.app = app;
     this.only = only ? new Set(only) : null;
     this.menu = el('div', 'menu');
     this.menu.setAttribute('role', 'menu');
     this.menu.hidden = true;
-    stage.append(this.menu);
+    host.append(this.menu);
     this.anchor = null;
     // A press anywhere else closes the menu. composedPath() sees through shadow roots
     // (at the document, a press inside an embed is retargeted to its host element).
-    this.doc = stage.ownerDocument;
+    this.doc = host.ownerDocument;
     this.onDown = (e) => {
       if (this.menu.hidden) return;
       const path = e.composedPath();
