@@ -68,7 +68,8 @@ function buildDom(mount, mode, page, caption) {
   r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
   const legendBox = full ? r.legend : h('details', { class: 'legend-details' }, h('summary', { text: 'How to read this picture' }), r.legend);
   r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
-    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll, legendBox, r.summary);
+    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll,
+    h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary);
   const cluster = r.cluster;
   r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
 

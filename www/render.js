@@ -131,6 +131,7 @@ export class ClusterView {
     // Columns narrower than MIN_COL would be unreadable: the view gets wider and scrolls sideways.
     const W = Math.max(avail, gl + gr + nb * MIN_COL);
     this.stage.style.width = W > avail ? `${W}px` : '';
+    this.viewport.classList.toggle('wide', W > avail); // shows the "scroll sideways" hint (CSS)
     const colW = (W - gl - gr) / nb;
     const bandH = Math.max(96, 52 + this.readers.length * 28 + 8);
     const headH = 50;
