@@ -279,7 +279,7 @@ export function createPlayground(mount, engine, opts) {
   const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => a - b);
   speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
   speedSel.value = String(speed);
-  listen(speedSel, 'change', () => { speed = Number(speedSel.value); });
+  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
   function setPlaying(on) {
     playing = on;
     playBtn.setAttribute('aria-pressed', String(on));
@@ -317,7 +317,7 @@ export function createPlayground(mount, engine, opts) {
 
   // ---------------------------------------------------------------- the loop
   let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
-  let effective = 1; // simulated ms per real ms actually achieved
+  let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
   let eventSeq = 0, lastViolations = -1, lastLost = -1;
   const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
   let raf = 0, visible = true;

@@ -324,6 +324,9 @@ try {
 
   await check('the docs page reads well at 1366 px and at 400 px (no sideways page scroll)', async () => {
     for (let i = 0; i < 3; i++) { await embeds.nth(i).scrollIntoViewIfNeeded(); await docs.waitForTimeout(300); }
+    await docs.locator('iframe').scrollIntoViewIfNeeded(); // lazy: it starts when seen
+    await docs.frameLocator('iframe').locator('kafka-playground [data-testid="broker-1"]').waitFor();
+    await docs.waitForTimeout(2500);
     await docs.evaluate(() => window.scrollTo(0, 0));
     await docs.waitForTimeout(300);
     // docs/embed.md's picture is refreshed only on request (UPDATE_SCREENSHOT=1), like the README's.
