@@ -119,6 +119,8 @@ export function renderFatal(mount, message) {
  * engine: from loadEngine(). opts:
  *   mode 'full' | 'minimal'; page: true for the main page (main landmark, page-wide keys);
  *   scenario: scenario JSON text or undefined (the engine's default playground); seed (undefined: random);
+ *   fallbacks: [{scenario, seed, using}] tried in order when the engine refuses the scenario;
+ *   what: how to name the asked run in a message when the engine refuses it (default: its seed);
  *   speed (0.1–1000); playing (bool); messages: [text] shown at start (validation messages);
  *   keyTarget: where Space / → are heard (default: the mount); caption: an element above the time bar;
  *   shape {brokers, partitions, rf} and newCluster(shape): the Cluster controls (full mode);
@@ -167,7 +169,10 @@ export function createPlayground(mount, engine, opts) {
       if (why) messages.push(`${why}; ${t.using}.`);
       break;
     } catch (e) {
-      if (!why) why = `Cannot start${opts.seed !== undefined ? ` with seed ${opts.seed}` : ''}: ${e.message}`;
+      if (!why) {
+        const what = opts.what ?? (opts.seed !== undefined ? `with seed ${opts.seed}` : '');
+        why = `Cannot start${what ? ` ${what}` : ''}: ${e.message}`;
+      }
     }
   }
   if (messages.length) showError(messages.join(' '));

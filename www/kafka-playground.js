@@ -93,6 +93,7 @@ export class KafkaPlaygroundElement extends HTMLElement {
       scenario: plan.scenario,
       seed: plan.seed,
       fallbacks: plan.fallbacks,
+      what: plan.what,
       speed: o.speed,
       playing: o.autoplay,
       messages: errors,

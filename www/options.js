@@ -54,7 +54,7 @@ export function parseOptions(get) {
   const seed = raw('seed');
   if (seed !== null) {
     if (/^\d{1,16}$/.test(seed) && Number(seed) <= MAX_SEED) o.seed = Number(seed);
-    else bad('seed', seed, 'a whole number from 0 to 2^53−1', o.scenario ? "the scenario's seed" : 'a random seed');
+    else bad('seed', seed, 'a whole number from 0 to 2^53−1', o.scenario ? "the scenario's seed (random without one)" : 'a random seed');
   }
   o.brokers = int('brokers', 1, 12, '3');
   o.partitions = int('partitions', 1, 64, '3');
@@ -148,7 +148,7 @@ function override(sc, o) {
 
 /**
  * The scenario for these options (fetching scenarios/<name>.json relative to `base`, this
- * module's URL by default). Returns { scenario (JSON text), seed, fallbacks (for createPlayground),
+ * module's URL by default). Returns { scenario (JSON text), seed, fallbacks and what (for createPlayground),
  * info ({name, description} of a scenario file, or null), shape ({brokers, partitions, rf}) }.
  * Problems are pushed to `errors`.
  */
@@ -181,9 +181,10 @@ export async function resolveScenario(o, errors, base = import.meta.url) {
       const fallbacks = names.length
         ? [{ scenario: JSON.stringify(plain), seed, using: `using scenario "${o.scenario}" without ${names.join(', ')}` }]
         : [];
-      return { scenario: JSON.stringify(sc), seed, fallbacks, info: { name: file.name || o.scenario, description: file.description || '' }, shape: shapeOf(sc) };
+      const what = `scenario "${o.scenario}"${names.length ? ` with ${names.join(', ')} set` : ''}`;
+      return { scenario: JSON.stringify(sc), seed, fallbacks, what, info: { name: file.name || o.scenario, description: file.description || '' }, shape: shapeOf(sc) };
     }
   }
   const sc = custom();
-  return { scenario: JSON.stringify(sc), seed: o.seed, fallbacks: [], info: null, shape: shapeOf(sc) };
+  return { scenario: JSON.stringify(sc), seed: o.seed, fallbacks: [], what: undefined, info: null, shape: shapeOf(sc) };
 }
