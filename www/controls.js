@@ -95,7 +95,7 @@ function row(labelText, input, extra = [], title = '') {
 }
 
 export class Controls {
-  /** app: {run(cmd) → bool, topic, structure, configs()}; defs from loadDefs. */
+  /** app: {run(cmd) → bool, topic, structure, configs(), shape, newCluster(shape)}; defs from loadDefs. */
   constructor(root, app, defs) {
     this.app = app;
     this.defs = defs;
@@ -209,19 +209,15 @@ export class Controls {
     slow.addEventListener('click', () => app.run({ type: 'slow_link', ...pair(), extra_latency_ms: Math.floor(Number(slowMs.value) || 0) }));
     links.append(row('extra latency ms', slowMs, [slow]));
 
-    // Cluster shape: a new cluster is a new run, so it is a URL (shareable) and a reload.
+    // Cluster shape: a new cluster is a new run. app.shape holds the current one; app.newCluster
+    // starts the new one (the main page: a URL, shareable, and a reload; an embed: new attributes).
     const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor');
-    const here = new URLSearchParams(location.search);
-    const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = '12'; shapeBrokers.value = here.get('brokers') || '3';
-    const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = '64'; np.value = here.get('partitions') || '3';
-    const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = '12'; nr.value = here.get('rf') || '3';
+    const cur = app.shape;
+    const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = '12'; shapeBrokers.value = String(cur.brokers);
+    const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = '64'; np.value = String(cur.partitions);
+    const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = '12'; nr.value = String(cur.rf);
     const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers, and topic "orders" with these partitions and replication factor');
-    go.addEventListener('click', () => {
-      const q = new URLSearchParams(location.search);
-      q.delete('preset');
-      q.set('brokers', shapeBrokers.value); q.set('partitions', np.value); q.set('rf', nr.value);
-      location.search = q.toString();
-    });
+    go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value }));
     shape.append(row('brokers', shapeBrokers, [], 'Number of brokers (1-12)'), row('num.partitions', np, [], 'Partitions of topic "orders"'),
       row('replication.factor', nr, [go], 'Replicas per partition (at most the number of brokers)'));
   }
@@ -321,7 +317,7 @@ export class Controls {
       if (c.never && (v === LONG_MAX || String(v).startsWith('Long.MAX'))) v = 'never';
       v = String(v);
       if (v === '-1' && c.key === 'acks') v = 'all';
-      const idle = (force && c.choices) || (document.activeElement !== input && !this.dirty.has(input));
+      const idle = (force && c.choices) || (!focused(input) && !this.dirty.has(input));
       if (idle && input.value !== v) input.value = v;
     }
     if (this.topicHint) this.topicHint.textContent = ` ${app.topic} (set_topic_config)`;
@@ -334,8 +330,12 @@ export class Controls {
   }
 }
 
+/** Whether `node` has the focus (within its own document or shadow root). */
+function focused(node) {
+  return node.getRootNode().activeElement === node;
+}
 function setIfIdle(input, v, dirty) {
-  if (document.activeElement !== input && !dirty.has(input) && input.value !== String(v)) input.value = String(v);
+  if (!focused(input) && !dirty.has(input) && input.value !== String(v)) input.value = String(v);
 }
 function markDirty(input, dirty) {
   input.addEventListener('input', () => dirty.add(input));
@@ -350,19 +350,30 @@ function fillSelect(sel, values, want) {
 
 /** The fault menu that opens under a broker's header button. */
 export class BrokerMenu {
-  constructor(stage, app) {
+  /**
+   * host: the positioned element the menu is placed in; only: the item keys to offer (all when
+   * absent). Call destroy() when the instance stops.
+   */
+  constructor(host, app, only) {
     this.app = app;
+    this.only = only ? new Set(only) : null;
     this.menu = el('div', 'menu');
     this.menu.setAttribute('role', 'menu');
     this.menu.hidden = true;
-    stage.append(this.menu);
+    host.append(this.menu);
     this.anchor = null;
-    document.addEventListener('pointerdown', (e) => {
-      if (!this.menu.hidden && !this.menu.contains(e.target) && e.target !== this.anchor && !this.anchor?.contains(e.target)) this.close(false);
-    });
+    // A press anywhere else closes the menu. composedPath() sees through shadow roots
+    // (at the document, a press inside an embed is retargeted to its host element).
+    this.doc = host.ownerDocument;
+    this.onDown = (e) => {
+      if (this.menu.hidden) return;
+      const path = e.composedPath();
+      if (!path.includes(this.menu) && !(this.anchor && path.includes(this.anchor))) this.close(false);
+    };
+    this.doc.addEventListener('pointerdown', this.onDown);
     this.menu.addEventListener('keydown', (e) => {
       const items = [...this.menu.querySelectorAll('button:not(:disabled)')];
-      const i = items.indexOf(document.activeElement);
+      const i = items.indexOf(this.menu.getRootNode().activeElement);
       if (e.key === 'Escape') { e.preventDefault(); this.close(true); }
       else if (e.key === 'ArrowDown') { e.preventDefault(); items[(i + 1) % items.length]?.focus(); }
       else if (e.key === 'ArrowUp') { e.preventDefault(); items[(i - 1 + items.length) % items.length]?.focus(); }
@@ -385,7 +396,8 @@ export class BrokerMenu {
       ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
     ];
     const head = el('div', 'menu-head', `${b} · ${status.replace('_', ' ')}`);
-    this.menu.replaceChildren(head, ...items.map(([key, text, title, cmd, enabled]) => {
+    const shown = this.only ? items.filter(([key]) => this.only.has(key)) : items;
+    this.menu.replaceChildren(head, ...shown.map(([key, text, title, cmd, enabled]) => {
       const btn = button(text, `${b}-${key}`, title);
       btn.setAttribute('role', 'menuitem');
       btn.disabled = !enabled;
@@ -406,6 +418,12 @@ export class BrokerMenu {
     const left = Math.min(a.left - stageBox.left, stageBox.width - this.menu.offsetWidth - 4);
     this.menu.style.left = `${Math.max(0, left)}px`;
     this.menu.style.top = `${a.bottom - stageBox.top + 2}px`;
+  }
+
+  /** Removes the page-wide listener (the instance stops). */
+  destroy() {
+    this.doc.removeEventListener('pointerdown', this.onDown);
+    this.menu.hidden = true;
   }
 
   close(refocus) {

@@ -71,12 +71,16 @@ export function drawCrown(ctx, x, y) {
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const SEG_LINE = 'rgba(32,33,36,0.7)', SEG_ACTIVE = '#6b4fbb', SEG_CLEANER = '#6b4fbb';
 const MIN_CELL = 4; // px per offset cell at the least
+const MIN_COL = 64; // px per broker column at the least (narrower: the view scrolls sideways)
 const fmtSec = (ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
 export class ClusterView {
-  /** stage: positioned container; canvas inside it; headers: layer for the broker buttons. */
-  constructor(stage, canvas, headers, onBrokerClick) {
-    Object.assign(this, { stage, canvas, headers, onBrokerClick });
+  /**
+   * stage: positioned container; canvas inside it; headers: layer for the broker buttons;
+   * viewport: the element whose width is available (the stage's horizontal scroller), or the stage.
+   */
+  constructor(stage, canvas, headers, onBrokerClick, viewport = stage) {
+    Object.assign(this, { stage, canvas, headers, onBrokerClick, viewport });
     this.ctx = canvas.getContext('2d');
     this.buttons = new Map(); // broker id → {btn, status, led, unflushed}
     this.readers = [];
@@ -98,7 +102,9 @@ export class ClusterView {
       btn.className = 'broker-head';
       btn.dataset.testid = `broker-${b.id}`;
       btn.setAttribute('aria-haspopup', 'menu');
-      const name = el('span', 'bname', `broker-${b.id}`);
+      const nameText = document.createTextNode(`broker-${b.id}`);
+      const name = el('span', 'bname');
+      name.append(nameText);
       if (b.rack) name.append(el('span', 'rack', ` rack ${b.rack}`));
       const status = el('span', 'bstatus', '');
       const led = el('span', 'bled', '');
@@ -108,7 +114,7 @@ export class ClusterView {
       btn.append(name, status, line);
       btn.addEventListener('click', () => this.onBrokerClick(b.id, btn));
       this.headers.append(btn);
-      this.buttons.set(b.id, { btn, status, led, unfl, last: '' });
+      this.buttons.set(b.id, { btn, status, led, unfl, nameText, last: '' });
     }
     this.layout();
   }
@@ -117,10 +123,15 @@ export class ClusterView {
   layout() {
     const s = this.s;
     if (!s) return;
-    const W = Math.max(320, this.stage.clientWidth);
+    const avail = Math.max(280, this.viewport.clientWidth);
     const nb = s.brokers.length;
-    const gl = W < 760 ? 84 : 104; // left gutter: controller, partition labels
-    const gr = W < 760 ? 78 : 96; // right gutter: producer, readers
+    const narrow = avail < 560; // a phone or a narrow docs column
+    const gl = narrow ? 64 : avail < 760 ? 84 : 104; // left gutter: controller, partition labels
+    const gr = narrow ? 66 : avail < 760 ? 78 : 96; // right gutter: producer, readers
+    // Columns narrower than MIN_COL would be unreadable: the view gets wider and scrolls sideways.
+    const W = Math.max(avail, gl + gr + nb * MIN_COL);
+    this.stage.style.width = W > avail ? `${W}px` : '';
+    this.viewport.classList.toggle('wide', W > avail); // shows the "scroll sideways" hint (CSS)
     const colW = (W - gl - gr) / nb;
     const bandH = Math.max(96, 52 + this.readers.length * 28 + 8);
     const headH = 50;
@@ -128,7 +139,14 @@ export class ClusterView {
     // compact rows under a small heading, so they never crowd out the user topics.
     const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
     const userRows = s.partitions.filter((p) => !internal.has(p.topic)).length;
-    const compact = userRows > 8;
+    const compact = userRows > 8 || colW < 120; // compact rows: no status words, no HW/LEO labels
+    // Narrow columns: short broker names (b1, as on cut links) and status words without the dot.
+    const tight = colW < 100;
+    if (tight !== this.tight) {
+      this.tight = tight;
+      this.headers.classList.toggle('tight', tight);
+      for (const [id, h] of this.buttons) { h.nameText.data = tight ? `b${id}` : `broker-${id}`; h.last = ''; }
+    }
     const rowH = compact ? 30 : 62;
     const rowsTop = bandH + headH + 6;
     const cw = Math.max(MIN_CELL, Math.min(12, Math.floor((colW - 24) / s.tail_cells)));
@@ -231,9 +249,9 @@ export class ClusterView {
       const h = this.buttons.get(b.id);
       if (h.last === key) return;
       h.last = key;
-      h.status.textContent = `● ${status.replace('_', ' ')}`;
+      h.status.textContent = `${this.tight ? '' : '● '}${status.replace('_', ' ')}`;
       h.status.style.color = STATUS_COLORS[status] || '#000';
-      h.led.textContent = DOWN.has(status) ? 'click: restart…' : `leads ${led}`;
+      h.led.textContent = DOWN.has(status) ? (this.tight ? 'restart…' : 'click: restart…') : `leads ${led}`;
       h.unfl.textContent = unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
       h.btn.dataset.status = status;
       h.btn.setAttribute('aria-label', `broker-${b.id}${b.rack ? `, rack ${b.rack}` : ''}: ${status}, leads ${led} partition(s), ${unfl} record(s) not yet fsynced. Open fault menu`);
@@ -333,6 +351,7 @@ export class ClusterView {
       const sub = box === this.prod ? `acks=${net.acks}` : box.sub;
       ctx.font = `600 11px ${FONT}`;
       if (ctx.measureText(box.name).width > box.w - 6) ctx.font = `600 9.5px ${FONT}`;
+      if (ctx.measureText(box.name).width > box.w - 2) ctx.font = `600 8.5px ${FONT}`;
       ctx.fillText(box.name, box.x + box.w / 2, box.y + (sub ? 14 : box.h / 2));
       if (sub) { ctx.font = `10px ${FONT}`; ctx.fillText(sub, box.x + box.w / 2, box.y + 28); }
     }
@@ -374,13 +393,23 @@ export class ClusterView {
     ctx.font = `600 ${g.compact ? 11 : 12}px ${FONT}`;
     const offline = f[po + idx.offline] > 0, urp = f[po + idx.under_replicated] > 0;
     if (g.compact) {
-      ctx.fillText(name, 10, mid);
       if (internal) { // no room for the epoch beside the longer name: a dot for offline / under-replicated only
+        ctx.fillText(name, 10, mid);
         if (offline || urp) { ctx.fillStyle = offline ? '#d93025' : '#e37400'; ctx.beginPath(); ctx.arc(5, mid, 3, 0, 6.2832); ctx.fill(); }
         return;
       }
-      ctx.font = `10px ${FONT}`; ctx.fillStyle = '#5f6368'; ctx.textAlign = 'right';
-      ctx.fillText(`epoch ${f[po + idx.leader_epoch]}`, g.gl - 4, mid);
+      if (ctx.measureText(name).width > g.gl - 12) ctx.font = `600 9.5px ${FONT}`; // a long topic name in a narrow gutter
+      const nameFont = ctx.font;
+      const nameW = ctx.measureText(name).width;
+      const e = f[po + idx.leader_epoch];
+      ctx.font = `10px ${FONT}`;
+      const beside = 10 + nameW + 4 + ctx.measureText(`epoch ${e}`).width <= g.gl - 4;
+      const under = !beside && g.rowH >= 30; // narrow gutter: the epoch under the name
+      ctx.font = nameFont;
+      ctx.fillText(name, 10, under ? mid - 6 : mid);
+      ctx.font = `10px ${FONT}`; ctx.fillStyle = '#5f6368';
+      if (beside) { ctx.textAlign = 'right'; ctx.fillText(`epoch ${e}`, g.gl - 4, mid); }
+      else if (under) ctx.fillText(`epoch ${e}`, 10, mid + 7);
       ctx.textAlign = 'left';
       if (offline || urp) { ctx.fillStyle = offline ? '#d93025' : '#e37400'; ctx.beginPath(); ctx.arc(5, mid, 3, 0, 6.2832); ctx.fill(); }
       return;

@@ -7,8 +7,14 @@
 // leaves the ISR after replica.lag.time.max.ms; segments roll and retention deletes them; the
 // producer's enable.idempotence is changed from its panel (and a conflicting acks is refused
 // with Kafka's message); two consumers added from the page share the topic's partitions, and
-// after one crashes the survivor owns them all once session.timeout.ms has passed. It saves
-// screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, the whole page in docs/screenshot.png, the README's picture).
+// after one crashes the survivor owns them all once session.timeout.ms has passed.
+// Embedding (www/examples/docs-page.html, three <kafka-playground> elements, and embed.html): each
+// embed renders, runs and shows its own configuration, the page's CSS does not leak in; crashing a
+// broker in one leaves the others running; an invalid attribute is named in a message and the
+// default is used, a changed attribute restarts the element, a removed one frees its engine; the
+// docs page does not scroll sideways at 400 px; embed.html?brokers=4&controls=minimal shows 4 brokers.
+// It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, the whole page in
+// docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 import fs from 'node:fs';
@@ -203,6 +209,158 @@ try {
     await page.setViewportSize({ width: 700, height: 1000 });
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(outDir, 'playground-700.png'), fullPage: false });
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  // ---------------------------------------------------------------- embedding (<kafka-playground>, embed.html)
+  const docs = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  docs.on('console', (m) => { if (m.type() === 'error') problems.push(`docs page console error: ${m.text()}`); });
+  docs.on('pageerror', (e) => problems.push(`docs page error: ${e.message}`));
+  docs.on('requestfailed', (r) => problems.push(`docs page request failed: ${r.url()}`));
+  const embeds = docs.locator('article kafka-playground');
+  const inEmbed = (i, testid) => embeds.nth(i).locator(`[data-testid="${testid}"]`);
+  const clockOf = async (i) => Number(/t\+([\d.]+)/.exec(await inEmbed(i, 'clock').textContent())?.[1]);
+  const statuses = (i) => embeds.nth(i).locator('.broker-head').evaluateAll((bs) => bs.map((b) => b.dataset.status));
+  /** The embed's clock moves on while it is on screen (each one pauses when scrolled away). */
+  const advances = async (i) => {
+    await embeds.nth(i).scrollIntoViewIfNeeded();
+    await docs.waitForTimeout(300);
+    const a = await clockOf(i);
+    await docs.waitForTimeout(900);
+    const b = await clockOf(i);
+    assert(b > a, `embed ${i}: clock ${a} -> ${b}`);
+  };
+
+  await check('the docs page: three embedded playgrounds render, run and show their own configuration', async () => {
+    const resp = await docs.goto(`${server.url}www/examples/docs-page.html`);
+    assert(resp.ok(), `status ${resp.status()}`);
+    assert(await embeds.count() === 3, `${await embeds.count()} <kafka-playground> elements`);
+    for (let i = 0; i < 3; i++) {
+      await inEmbed(i, 'broker-1').waitFor();
+      await advances(i);
+      // The canvas has drawn something: pixels that are not transparent.
+      const painted = await embeds.nth(i).evaluate((e) => {
+        const c = e.shadowRoot.querySelector('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let k = 3; k < d.length; k += 4) if (d[k] > 0) n++;
+        return { w: c.width, h: c.height, n };
+      });
+      assert(painted.w > 200 && painted.h > 150 && painted.n > 2000, `embed ${i} canvas ${JSON.stringify(painted)}`);
+    }
+    const cfg = (i) => embeds.nth(i).evaluate((e) => e.playground.configs());
+    // 1: scenario acks-1-leader-failure, minimal controls.
+    assert((await statuses(0)).length === 3, `embed 0 brokers ${await statuses(0)}`);
+    assert(await inEmbed(0, 'partition-payments-0').count() === 1, 'embed 0 has no payments-0');
+    assert((await cfg(0)).producer.acks === '1', 'embed 0 acks is not 1');
+    assert(await inEmbed(0, 'acks').count() === 0 && await inEmbed(0, 'event-log').count() === 0, 'embed 0 is not minimal');
+    // 2: brokers=5 partitions=2 replication-factor=3 min-insync-replicas=2.
+    assert((await statuses(1)).length === 5, `embed 1 brokers ${await statuses(1)}`);
+    assert(await inEmbed(1, 'partition-orders-1').count() === 1 && await inEmbed(1, 'partition-orders-2').count() === 0, 'embed 1 partitions');
+    const isr = await inEmbed(1, 'partition-orders-0').getAttribute('data-isr');
+    assert(isr.split(',').length === 3, `embed 1 orders-0 ISR ${isr}`);
+    const c1 = await cfg(1);
+    assert(Object.values(c1.brokers).every((b) => String(b['min.insync.replicas'] ?? c1.cluster['min.insync.replicas']) === '2'), 'embed 1 min.insync.replicas');
+    // 3: acks=0 seed=7, full controls, 640 px high.
+    assert((await cfg(2)).producer.acks === '0', 'embed 2 acks is not 0');
+    assert(await inEmbed(2, 'seed').textContent() === 'seed 7', `embed 2 ${await inEmbed(2, 'seed').textContent()}`);
+    assert(await inEmbed(2, 'acks').inputValue() === '0' && await inEmbed(2, 'event-log').count() === 1, 'embed 2 has not the full controls');
+    const box = await embeds.nth(2).evaluate((e) => e.shadowRoot.querySelector('.kp').getBoundingClientRect().height);
+    assert(Math.abs(box - 640) < 1, `embed 2 height ${box}`);
+    // The page's CSS (Georgia, uppercase buttons) does not leak in.
+    const st = await inEmbed(0, 'play').evaluate((b) => ({ tt: getComputedStyle(b).textTransform, ff: getComputedStyle(b).fontFamily }));
+    assert(st.tt === 'none' && !/Georgia/.test(st.ff), `page CSS leaked into the embed: ${JSON.stringify(st)}`);
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('crashing a broker in one embedded playground leaves the others running', async () => {
+    // Let the first one finish its story (it crashes and restarts broker 1 itself).
+    await embeds.nth(0).evaluate((e) => e.playground.advance(30000));
+    await embeds.nth(1).scrollIntoViewIfNeeded();
+    await inEmbed(1, 'broker-2').click();
+    await inEmbed(1, 'broker-2-crash').click();
+    await docs.waitForTimeout(400);
+    assert(await inEmbed(1, 'broker-2').getAttribute('data-status') === 'crashed', 'broker-2 not shown as crashed');
+    const s1 = await statuses(1);
+    assert(s1.filter((x) => x === 'crashed').length === 1, `embed 1 statuses ${s1}`);
+    for (const i of [0, 2]) {
+      await advances(i);
+      const s = await statuses(i);
+      assert(s.length === 3 && s.every((x) => x === 'online'), `embed ${i} statuses ${s}`);
+    }
+    // Only the crashed one's engine knows about the crash.
+    const events = await embeds.evaluateAll((es) => es.map((e) => e.playground.eventsSince(0, 100000).filter((ev) => ev.category === 'fault' && ev.node === 'broker-2' && /crashes/.test(ev.message)).length));
+    assert(events[0] === 0 && events[1] === 1 && events[2] === 0, `broker-2 crash events per embed ${events}`);
+    await advances(1);
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('an invalid attribute is named in a message, and the element still works (and restarts on a change)', async () => {
+    await docs.evaluate(() => {
+      const e = document.createElement('kafka-playground');
+      e.id = 'bad';
+      e.setAttribute('brokers', '99');
+      document.querySelector('article').append(e);
+    });
+    const bad = docs.locator('#bad');
+    const err = bad.locator('[data-testid="error"]');
+    await bad.locator('[data-testid="broker-1"]').waitFor();
+    const text = await err.textContent();
+    assert(/brokers="99"/.test(text) && /1 to 12/.test(text), `error message: ${text}`);
+    assert(await bad.locator('.broker-head').count() === 3, 'not the default 3 brokers');
+    await bad.scrollIntoViewIfNeeded();
+    const c0 = Number(/t\+([\d.]+)/.exec(await bad.locator('[data-testid="clock"]').textContent())[1]);
+    await docs.waitForTimeout(900);
+    const c1 = Number(/t\+([\d.]+)/.exec(await bad.locator('[data-testid="clock"]').textContent())[1]);
+    assert(c1 > c0, `clock ${c0} -> ${c1}`);
+    await docs.evaluate(() => document.getElementById('bad').setAttribute('brokers', '4'));
+    await docs.waitForFunction(() => document.getElementById('bad').shadowRoot.querySelectorAll('.broker-head').length === 4);
+    assert((await err.textContent()) === '', `message left after a valid change: ${await err.textContent()}`);
+    const gone = await docs.evaluate(() => { const e = document.getElementById('bad'); e.remove(); return e.playground; });
+    assert(gone === null, 'a removed element still holds its engine');
+    // Problems reported as console errors are expected nowhere; the message is in the element.
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('the docs page reads well at 1366 px and at 400 px (no sideways page scroll)', async () => {
+    for (let i = 0; i < 3; i++) { await embeds.nth(i).scrollIntoViewIfNeeded(); await docs.waitForTimeout(300); }
+    await docs.locator('iframe').scrollIntoViewIfNeeded(); // lazy: it starts when seen
+    await docs.frameLocator('iframe').locator('kafka-playground [data-testid="broker-1"]').waitFor();
+    await docs.waitForTimeout(2500);
+    await docs.evaluate(() => window.scrollTo(0, 0));
+    await docs.waitForTimeout(300);
+    // docs/embed.md's picture is refreshed only on request (UPDATE_SCREENSHOT=1), like the README's.
+    const shot = process.env.UPDATE_SCREENSHOT ? path.join(root, 'docs', 'embed-screenshot.png') : path.join(outDir, 'docs-page.png');
+    await docs.screenshot({ path: shot, fullPage: true });
+    await docs.setViewportSize({ width: 400, height: 800 });
+    for (let i = 0; i < 3; i++) { await embeds.nth(i).scrollIntoViewIfNeeded(); await docs.waitForTimeout(300); }
+    const overflow = await docs.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 0, `the page scrolls sideways by ${overflow} px at 400 px`);
+    const w = await embeds.nth(0).evaluate((e) => e.getBoundingClientRect().width);
+    assert(w <= 400 && w > 300, `embed width ${w} at 400 px`);
+    await docs.evaluate(() => window.scrollTo(0, 0));
+    await docs.screenshot({ path: path.join(outDir, 'docs-page-400.png'), fullPage: true });
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('embed.html?brokers=4&controls=minimal: one minimal playground with 4 brokers', async () => {
+    const frame = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    frame.on('console', (m) => { if (m.type() === 'error') problems.push(`embed.html console error: ${m.text()}`); });
+    frame.on('pageerror', (e) => problems.push(`embed.html error: ${e.message}`));
+    const resp = await frame.goto(`${server.url}embed.html?brokers=4&controls=minimal`);
+    assert(resp.ok() && (resp.headers()['content-security-policy'] || '').includes("'wasm-unsafe-eval'"), 'embed.html not served under the CSP');
+    const pg = frame.locator('kafka-playground');
+    await pg.locator('[data-testid="broker-4"]').waitFor();
+    assert(await pg.locator('.broker-head').count() === 4, 'not 4 brokers');
+    assert(await pg.locator('[data-testid="acks"]').count() === 0, 'not minimal');
+    const clock = async () => Number(/t\+([\d.]+)/.exec(await pg.locator('[data-testid="clock"]').textContent())[1]);
+    const a = await clock();
+    await frame.waitForTimeout(900);
+    assert(await clock() > a, 'clock does not advance');
+    const h = await pg.evaluate((e) => e.getBoundingClientRect().height);
+    assert(Math.abs(h - 600) < 2, `embed.html element height ${h}, window 600`);
+    await frame.screenshot({ path: path.join(outDir, 'embed-html.png') });
+    await frame.close();
     assert(problems.length === 0, problems.join('\n'));
   });
 } finally {

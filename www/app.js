@@ -1,0 +1,515 @@
+// One playground instance, bound to a root node (an element of the main page, or the inside of
+// a <kafka-playground> shadow root): it builds its DOM there, owns its own engine handle
+// (`new Playground(...)`), its animation loop and its messages. Nothing here touches `document`
+// by id or keeps per-instance state at module level, so any number of instances can run on a page.
+//
+//   const engine = await loadEngine();                 // engine.js: once per page
+//   const pg = createPlayground(mountElement, engine, { mode: 'full' | 'minimal', ... });
+//   pg.stop();                                          // loop, observers and listeners gone, engine freed
+import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
+import { Controls, BrokerMenu } from './controls.js';
+import { ConsumerPanel } from './groups.js';
+import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
+import { onEnginePanic } from './engine.js';
+
+export const SPEEDS = ['0.1', '0.25', '0.5', '1', '2', '5', '10', '100', '1000'];
+const UI_MS = 250; // DOM text panels: at most 4 updates per second
+const METRICS_MS = 500; // metrics() copies the whole history: twice per second
+const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
+/** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
+const ENGINE_BUDGET_MS = 3.5;
+
+/** createElement with attributes (never markup from text). */
+function h(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v === undefined || v === null) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  e.append(...kids);
+  return e;
+}
+
+/**
+ * Builds the playground's DOM into `mount` and returns the parts by name. `mode`:
+ * 'full' (everything: the main page) or 'minimal' (cluster view, play/pause/step, clock,
+ * broker fault menu, invariants line). `page`: the main page (landmarks, sticky time bar).
+ */
+function buildDom(mount, mode, page, caption) {
+  const full = mode === 'full';
+  const r = {};
+  r.panic = h('div', { id: 'panic', class: 'panic', role: 'alert', hidden: true });
+  r.errText = h('span', { id: 'error-text' });
+  r.errClose = h('button', { type: 'button', id: 'error-close', class: 'icon', 'aria-label': 'Dismiss message', hidden: true });
+  r.error = h('div', { class: 'error', 'data-testid': 'error', role: 'alert', 'aria-live': 'assertive' }, r.errText, r.errClose);
+
+  const btn = (id, testid, text, title, cls) => h('button', { type: 'button', id, 'data-testid': testid, class: cls, title, text });
+  r.play = btn('play', 'play', 'Play', 'Play or pause simulated time (Space)', 'primary');
+  r.play.setAttribute('aria-pressed', 'false');
+  r.play.setAttribute('aria-label', 'Play / pause');
+  r.step = btn('step', 'step', 'step 1 event', 'Process exactly one event (→ key)');
+  r.plus100 = full ? btn('plus100', 'step-100ms', '+100 ms', 'Advance 100 ms of simulated time') : null;
+  r.plus1s = btn('plus1s', 'step-1s', '+1 s', 'Advance 1 s of simulated time');
+  r.plus10s = full ? btn('plus10s', 'step-10s', '+10 s', 'Advance 10 s of simulated time') : null;
+  r.speed = h('select', { id: 'speed', 'data-testid': 'speed', title: 'Simulated time per real second' });
+  r.clock = h('span', { class: 'clock', 'data-testid': 'clock', id: 'clock', title: 'Simulated time since start', text: 't+0.000 s' });
+  r.seed = page ? null : h('span', { class: 'seed', 'data-testid': 'seed', title: 'The seed of this run: the same seed and the same actions give the same run' });
+  const timebar = h('div', { class: 'timebar', role: 'toolbar', 'aria-label': 'Simulated time' },
+    ...[r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean),
+    h('span', { class: 'speed-ctl' }, h('label', { for: 'speed', text: 'speed' }), r.speed), ...(r.seed ? [r.seed] : []), r.clock);
+
+  r.canvas = h('canvas', { id: 'canvas', role: 'img', 'aria-label': 'Cluster view: brokers as columns, partitions as rows; see the partition summary below for the same information in words.' });
+  r.heads = h('div', { class: 'heads', id: 'heads' });
+  r.stage = h('div', { class: 'stage', id: 'stage' }, r.canvas, r.heads);
+  r.stageScroll = h('div', { class: 'stage-scroll' }, r.stage); // scrolls sideways when the columns would be too narrow
+  r.legend = h('div', { class: 'legend', id: 'legend' });
+  r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
+  const legendBox = full ? r.legend : h('details', { class: 'legend-details' }, h('summary', { text: 'How to read this picture' }), r.legend);
+  r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
+    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll,
+    h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary);
+  const cluster = r.cluster;
+  r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
+
+  const kids = [r.panic, r.error];
+  if (caption) kids.push(caption);
+  kids.push(timebar);
+  let layout;
+  if (full) {
+    r.controls = h('aside', { class: 'controls card', id: 'controls', 'aria-label': 'Controls' });
+    r.audit = h('p', { id: 'audit', class: 'audit', 'data-testid': 'audit' });
+    r.log = h('div', { id: 'log' });
+    r.metrics = h('div', { id: 'metrics', 'data-testid': 'metrics', class: 'metrics' });
+    r.group = h('div', { id: 'consumer-group' });
+    r.describe = h('pre', { id: 'describe', 'data-testid': 'describe', tabindex: '0' });
+    r.describeGroups = h('pre', { id: 'describe-groups', class: 'describe', 'data-testid': 'describe-groups', tabindex: '0' });
+    r.segmentsHead = h('p', { id: 'segments-head', class: 'seg-head' });
+    r.segments = h('ul', { id: 'segments', class: 'segments', 'data-testid': 'segments', 'aria-label': 'Segment files of partition 0 of the shown topic' });
+    const code = (t) => h('code', { text: t });
+    const panels = h('section', { class: 'panels', 'aria-label': 'Panels' },
+      h('div', { class: 'card panel-inv' }, h('h2', { text: 'Invariants' }), r.invariants, r.audit),
+      h('div', { class: 'card panel-log' }, h('h2', { text: 'Event log' }), r.log),
+      h('div', { class: 'card panel-metrics' }, h('h2', { text: 'Metrics' }), r.metrics),
+      h('div', { class: 'card panel-group' }, h('h2', { text: 'Consumer group' }), r.group),
+      h('div', { class: 'card panel-describe' },
+        h('h2', {}, code('kafka-topics.sh --describe')), r.describe,
+        h('h3', { class: 'seg-h' }, code('kafka-consumer-groups.sh --describe --all-groups')), r.describeGroups,
+        h('h3', { class: 'seg-h', text: 'Log segments' }), r.segmentsHead, r.segments));
+    layout = h(page ? 'main' : 'div', { class: 'layout' }, cluster, r.controls, panels);
+  } else {
+    layout = h('div', { class: 'layout layout-minimal' }, cluster, h('div', { class: 'inv-line card', 'aria-label': 'Invariants' }, r.invariants));
+  }
+  kids.push(layout);
+  mount.replaceChildren(...kids);
+  return r;
+}
+
+/** Shows only a message in `mount` (when the engine cannot even be loaded). */
+export function renderFatal(mount, message) {
+  const text = h('span', { id: 'error-text', text: message });
+  mount.replaceChildren(h('div', { class: 'error on', 'data-testid': 'error', role: 'alert' }, text));
+}
+
+/**
+ * Starts one instance in `mount` (an element; its ids are unique within its tree scope, so
+ * several instances in one document each need their own shadow root).
+ *
+ * engine: from loadEngine(). opts:
+ *   mode 'full' | 'minimal'; page: true for the main page (main landmark, page-wide keys);
+ *   scenario: scenario JSON text or undefined (the engine's default playground); seed (undefined: random);
+ *   fallbacks: [{scenario, seed, using}] tried in order when the engine refuses the scenario;
+ *   what: how to name the asked run in a message when the engine refuses it (default: its seed);
+ *   speed (0.1–1000); playing (bool); messages: [text] shown at start (validation messages);
+ *   keyTarget: where Space / → are heard (default: the mount); caption: an element above the time bar;
+ *   shape {brokers, partitions, rf} and newCluster(shape): the Cluster controls (full mode);
+ *   frameStats: an object that receives per-frame timings (the main page's __frameStats), or null;
+ *   panicHint(seed): extra words for the panic message.
+ * Returns { pg, seed, advance(ms), stop() }.
+ */
+export function createPlayground(mount, engine, opts) {
+  const { Playground, wasmMemory, defs } = engine;
+  const mode = opts.mode === 'full' ? 'full' : 'minimal';
+  const full = mode === 'full';
+  const dom = buildDom(mount, mode, !!opts.page, opts.caption);
+  const messages = [...(opts.messages || [])];
+  let speed = opts.speed ?? 1;
+  let playing = opts.playing ?? true;
+  let dead = false, stopped = false;
+  const cleanups = [];
+  const listen = (target, type, fn, o) => { target.addEventListener(type, fn, o); cleanups.push(() => target.removeEventListener(type, fn, o)); };
+
+  // ---------------------------------------------------------------- messages
+  const { errText, errClose } = dom;
+  function showError(msg) {
+    errText.textContent = msg;
+    errClose.hidden = false;
+    dom.error.classList.add('on');
+  }
+  function clearError() {
+    if (!errClose.hidden) { errText.textContent = ''; errClose.hidden = true; dom.error.classList.remove('on'); }
+  }
+  listen(errClose, 'click', clearError);
+
+  // ---------------------------------------------------------------- engine
+  // The scenario as asked; if the engine refuses it, each fallback in turn (opts.fallbacks:
+  // [{scenario, seed, using}]), the same scenario with a random seed, then the default playground.
+  let pg, why = '';
+  const tries = [
+    { scenario: opts.scenario, seed: opts.seed },
+    ...(opts.fallbacks || []),
+    { scenario: opts.scenario, seed: undefined, using: 'using a random seed' },
+    { scenario: undefined, seed: undefined, using: 'using the default playground' },
+  ];
+  for (const t of tries) {
+    if (why && !t.using) continue;
+    try {
+      pg = new Playground(t.scenario, t.seed);
+      if (why) messages.push(`${why}; ${t.using}.`);
+      break;
+    } catch (e) {
+      if (!why) {
+        const what = opts.what ?? (opts.seed !== undefined ? `with seed ${opts.seed}` : '');
+        why = `Cannot start${what ? ` ${what}` : ''}: ${e.message}`;
+      }
+    }
+  }
+  if (messages.length) showError(messages.join(' '));
+  const seedNow = pg.seed();
+  if (dom.seed) dom.seed.textContent = `seed ${seedNow}`;
+  cleanups.push(onEnginePanic((msg) => {
+    dead = true;
+    dom.panic.textContent = `The simulation engine crashed and has stopped. Reload the page to start again${opts.panicHint ? opts.panicHint(seedNow) : ` (seed ${seedNow})`}. Details: ${msg}`;
+    dom.panic.hidden = false;
+  }));
+
+  const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
+  const app = {
+    pg,
+    structure: null,
+    idx: null,
+    topic: '',
+    slow: new Map(), // "from|to" → extra ms (slow links set from this page; the engine does not report them)
+    cuts: [],
+    acks: 'all',
+    shape: opts.shape || { brokers: 3, partitions: 3, rf: 3 },
+    newCluster: opts.newCluster || (() => {}),
+    configs: () => pg.configs(),
+    error: showError,
+    /** Applies one command; shows its error; returns whether it worked. */
+    run(cmd) {
+      if (stopped) return false;
+      try {
+        pg.apply(JSON.stringify(cmd));
+      } catch (e) {
+        showError(`${cmd.type}: ${e.message}`);
+        return false;
+      }
+      clearError();
+      if (cmd.type === 'slow_link') {
+        const set = (a, b) => (cmd.extra_latency_ms > 0 ? app.slow.set(`${a}|${b}`, cmd.extra_latency_ms) : app.slow.delete(`${a}|${b}`));
+        set(cmd.from, cmd.to);
+        if (!cmd.one_way) set(cmd.to, cmd.from);
+      }
+      if (cmd.type === 'heal_all') app.slow.clear();
+      if (cmd.type === 'start_reader' || cmd.type === 'start_consumer') loadStructure(); // new nodes (and maybe __consumer_offsets)
+      app.changed();
+      return true;
+    },
+    /** Something changed outside the loop: refresh everything on the next frame. */
+    changed() { controls?.sync(); forceUi = true; dirty = true; schedule(); },
+  };
+
+  // ---------------------------------------------------------------- UI pieces
+  const stage = dom.stage, viewport = dom.stageScroll;
+  // The fault menu lives in the cluster card, outside the sideways scroller (which would clip it).
+  // The minimal one has no network faults (it has no "heal all" to undo them).
+  const menu = new BrokerMenu(dom.cluster, app, full ? undefined : ['crash', 'kill', 'shutdown', 'restart', 'pause', 'resume']);
+  cleanups.push(() => menu.destroy());
+  listen(viewport, 'scroll', () => menu.close(false));
+  const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)), viewport);
+  const controls = full ? new Controls(dom.controls, app, defs) : null;
+  const log = full ? new EventLog(dom.log) : null;
+  const inv = new InvariantsPanel(dom.invariants);
+  const metrics = full ? new MetricsPanel(dom.metrics) : null;
+  const summary = new PartitionSummary(dom.summary);
+  const segments = full ? new SegmentsList(dom.segments, dom.segmentsHead) : null;
+  const audit = full ? new AuditPanel(dom.audit) : null;
+  const group = full ? new ConsumerPanel(dom.group, app) : null;
+  buildLegend(dom.legend, full);
+
+  let frame = null, tails = null; // views into wasm memory; re-created every frame
+  function readFrame() {
+    const ptr = pg.frame();
+    const mem = wasmMemory().buffer;
+    frame = new Float64Array(mem, ptr, pg.frameLen());
+    tails = new Int32Array(mem, pg.tailsPtr(), pg.tailsLen());
+  }
+
+  function loadStructure() {
+    const s = pg.structure();
+    app.structure = s;
+    app.idx = indexMaps(s.layout);
+    view.setStructure(s, app.idx);
+    summary.setStructure(s);
+    controls?.setStructure(s);
+    dirty = true; forceUi = true;
+  }
+
+  function brokerStatus(id) {
+    readFrame();
+    const s = app.structure, L = s.layout;
+    const i = s.brokers.findIndex((b) => b.id === id);
+    return L.broker_status_codes[frame[L.broker_offset + i * L.broker_stride + app.idx.b.status]] || 'unknown';
+  }
+
+  // Hovering a replica strip: the replica in words (native tooltip).
+  const canvas = dom.canvas;
+  let lastHit = '';
+  listen(canvas, 'mousemove', (e) => {
+    if (stopped || dead) return;
+    const hit = view.hit(e.offsetX, e.offsetY);
+    const key = hit ? `${hit.pi}:${hit.broker}` : '';
+    if (key === lastHit) return;
+    lastHit = key;
+    if (!hit) { canvas.removeAttribute('title'); return; }
+    const status = brokerStatus(hit.broker); // reads a fresh frame
+    canvas.title = replicaText(app.structure, app.idx, frame, hit.pi, hit.broker, status);
+  });
+  listen(canvas, 'mouseleave', () => { lastHit = ''; });
+
+  // ---------------------------------------------------------------- time controls
+  const playBtn = dom.play, speedSel = dom.speed, clock = dom.clock;
+  const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => a - b);
+  speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
+  speedSel.value = String(speed);
+  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
+  function setPlaying(on) {
+    playing = on;
+    playBtn.setAttribute('aria-pressed', String(on));
+    playBtn.replaceChildren(el('span', `ico ico-${on ? 'pause' : 'play'}`), on ? 'Pause' : 'Play');
+    lastTs = 0;
+    schedule();
+  }
+  listen(playBtn, 'click', () => setPlaying(!playing));
+  const stepEvent = () => { setPlaying(false); safely(() => pg.step()); app.changed(); };
+  const advanceBy = (ms) => { if (stopped) return; safely(() => pg.advance(ms)); app.changed(); };
+  listen(dom.step, 'click', stepEvent);
+  if (dom.plus100) listen(dom.plus100, 'click', () => advanceBy(100));
+  listen(dom.plus1s, 'click', () => advanceBy(1000));
+  if (dom.plus10s) listen(dom.plus10s, 'click', () => advanceBy(10000));
+
+  // Space / →: page-wide on the main page, within the instance for an embed.
+  const keyTarget = opts.keyTarget || mount;
+  if (!opts.keyTarget) mount.tabIndex = -1; // a click inside gives the instance the keyboard
+  listen(keyTarget, 'keydown', (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented || stopped) return;
+    const t = e.target;
+    const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || t.isContentEditable;
+    if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
+      e.preventDefault();
+      setPlaying(!playing);
+    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu')) {
+      e.preventDefault();
+      stepEvent();
+    }
+  });
+
+  function safely(fn) {
+    try { return fn(); } catch (e) { showError(e.message); setPlaying(false); return undefined; }
+  }
+
+  // ---------------------------------------------------------------- the loop
+  let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
+  let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
+  let eventSeq = 0, lastViolations = -1, lastLost = -1;
+  const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
+  let raf = 0, visible = true;
+
+  /** Asks for a frame when the instance runs: started, on screen, engine alive. */
+  function schedule() {
+    if (!raf && visible && !stopped && !dead) raf = requestAnimationFrame(tick);
+  }
+
+  function tick(ts) {
+    raf = 0;
+    if (stopped || dead || !visible) return;
+    const dt = lastTs ? ts - lastTs : 0;
+    lastTs = ts;
+    if (!playing && !dirty) return; // idle until a control or a resize asks again (schedule())
+    schedule();
+    const t0 = performance.now();
+    if (playing) {
+      // Advance in slices within a time budget, so a frame never stalls: when the engine
+      // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
+      acc += Math.min(dt * speed, 5000);
+      let whole = Math.floor(acc);
+      // Small slices (≤ 20 simulated ms) so one call cannot overshoot the budget by much.
+      const slice = Math.max(1, Math.min(Math.ceil(whole / 8), 20));
+      let done = 0;
+      while (whole > 0 && performance.now() - t0 < ENGINE_BUDGET_MS) {
+        const n = Math.min(slice, whole);
+        safely(() => pg.advance(n));
+        whole -= n; acc -= n; done += n;
+      }
+      if (whole > 0) acc = 0; // behind real time: drop the backlog
+      effective = dt > 0 ? effective * 0.9 + (done / dt) * 0.1 : effective;
+    }
+    if (dead) return;
+    const t1 = performance.now();
+    const ui = forceUi || t0 - lastUi >= UI_MS;
+    // Every wasm call that returns JSON happens before the frame views are made.
+    let texts = null;
+    if (ui) texts = gatherTexts(t0);
+    const flights = pg.inFlight(400);
+    readFrame();
+    const s = app.structure, idx = app.idx;
+    if (frame[idx.h.structure_version] !== s.version) { loadStructure(); readFrame(); }
+    const t2 = performance.now();
+    const now = frame[idx.h.now_ms];
+    hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
+    if (texts) view.storage = texts.storage; // before drawing: the strips use it
+    view.updateHeaders(frame);
+    view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches });
+    clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
+    const t3 = performance.now();
+    if (ui) applyTexts(texts);
+    dirty = false;
+    const t4 = performance.now();
+    const fs = opts.frameStats;
+    if (fs) {
+      fs.samples.push(t4 - t0);
+      if (fs.samples.length > 600) fs.samples.shift();
+      // Where the last frame's time went (advance; other engine calls; canvas; DOM panels), in ms.
+      fs.last = { advance: t1 - t0, engine: t2 - t1, draw: t3 - t2, dom: t4 - t3 };
+    }
+  }
+
+  /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. */
+  function gatherTexts(t0) {
+    lastUi = t0;
+    const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage() };
+    const { end, violations, lost } = hdr;
+    if (full) {
+      out.groupsDesc = pg.describeGroups();
+      out.clients = pg.clients();
+      // Events: only the newest 500 when too many came at once (e.g. at 1000×).
+      // The counts come from the previous frame (no extra frame() call).
+      if (end - eventSeq > 500) { out.skipped = end - 500 - eventSeq; eventSeq = end - 500; }
+      out.events = pg.eventsSince(eventSeq, 500);
+      if (out.events.length) eventSeq = out.events[out.events.length - 1].seq + 1;
+      if (forceUi || t0 - lastMetrics >= METRICS_MS) { out.metrics = pg.metrics(); lastMetrics = t0; }
+      if (forceUi || t0 - lastAudit >= AUDIT_MS) { out.audit = pg.audit(); lastAudit = t0; }
+    }
+    // invariants() re-audits every write: only when the frame's counts change.
+    if (forceUi || violations !== lastViolations || lost !== lastLost) {
+      out.inv = pg.invariants();
+      lastViolations = violations; lastLost = lost;
+    }
+    forceUi = false;
+    return out;
+  }
+
+  function applyTexts(t) {
+    app.cuts = t.cfg.network.cuts;
+    app.acks = t.cfg.producer.acks;
+    if (t.inv) inv.update(t.inv);
+    const desc = parseDescribe(t.desc);
+    summary.update(app.structure, app.idx, frame, desc);
+    if (!full) return;
+    if (t.skipped > 0) log.note(`… ${t.skipped} events not shown (time ran too fast)`);
+    log.add(t.events);
+    if (t.metrics) metrics.update(t.metrics);
+    if (t.audit) audit.update(t.audit);
+    group.update(t.clients);
+    controls.updateProducer(t.clients.producer);
+    updateDescribe(dom.describe, t.desc);
+    updateDescribe(dom.describeGroups, t.groupsDesc);
+    segments.update(app.structure, app.idx, frame, t.storage, app.topic);
+  }
+
+  // ---------------------------------------------------------------- go
+  loadStructure();
+  controls?.sync();
+  setPlaying(playing);
+  let width = 0;
+  const ro = new ResizeObserver(() => {
+    if (viewport.clientWidth === width) return; // height follows from the content
+    width = viewport.clientWidth;
+    view.layout(); menu.place(); dirty = true; schedule();
+  });
+  ro.observe(viewport);
+  cleanups.push(() => ro.disconnect());
+  // Off screen (scrolled away, or in a closed <details>): no frames, no simulated time.
+  const io = new IntersectionObserver((entries) => {
+    const v = entries[entries.length - 1].isIntersecting;
+    if (v === visible) return;
+    visible = v;
+    if (v) { lastTs = 0; dirty = true; schedule(); } else if (raf) { cancelAnimationFrame(raf); raf = 0; }
+  });
+  io.observe(mount);
+  cleanups.push(() => io.disconnect());
+  listen(reducedMotion, 'change', () => { dirty = true; schedule(); });
+  schedule();
+
+  return {
+    pg,
+    seed: seedNow,
+    advance: advanceBy,
+    showError,
+    /** Stops the loop, removes every listener and observer, and frees the engine handle. */
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (raf) cancelAnimationFrame(raf);
+      raf = 0;
+      for (const f of cleanups.splice(0)) {
+        try { f(); } catch (e) { console.error(e); }
+      }
+      try { pg.free(); } catch { /* already gone with a panicked engine */ }
+    },
+  };
+}
+
+/** Field name → index maps for the frame's header, broker, partition and replica records. */
+function indexMaps(l) {
+  const m = (names) => Object.fromEntries(names.map((n, i) => [n, i]));
+  return { h: m(l.header_fields), b: m(l.broker_fields), p: m(l.partition_fields), r: m(l.replica_fields) };
+}
+
+/** The legend under the canvas: how to read cells, borders and dots. */
+function buildLegend(root, full) {
+  const swatch = (color, text, cls = 'sw') => { const s = el('span', cls); s.style.background = color; const w = el('span', 'lg'); w.append(s, text); return w; };
+  const icon = (draw) => {
+    const c = el('canvas', 'icon-c');
+    const d = window.devicePixelRatio || 1;
+    c.width = 14 * d; c.height = 14 * d;
+    const x = c.getContext('2d'); x.scale(d, d); draw(x);
+    c.setAttribute('aria-hidden', 'true');
+    return c;
+  };
+  const box = (cls, text) => { const w = el('span', 'lg'); w.append(el('span', `bx ${cls}`), text); return w; };
+  const l1 = el('p');
+  l1.append(el('strong', '', 'Read it: '), 'a column is a broker, a row is a partition, a strip is one replica\'s log (newest on the right), one cell per record, coloured by the ',
+    el('em', '', 'leader epoch'), ' that wrote it: ');
+  EPOCH_COLORS.slice(0, 4).forEach((c, i) => l1.append(swatch(c, `${i}`)));
+  l1.append('…  Solid cells are ', el('strong', '', 'committed'), ' (below the high watermark ', el('strong', '', 'HW'), ': on every in-sync replica, acknowledged to acks=all, readable); pale ones are not yet. ',
+    el('strong', '', 'LEO'), ' = log end offset.');
+  const l2 = el('p');
+  const crown = el('span', 'lg'); crown.append(icon((x) => drawCrown(x, 1, 3)), 'leader');
+  l2.append(el('strong', '', 'Borders: '), crown, box('bx-leader', 'leader (always in the ISR)'), box('bx-isr', 'in the ISR (in-sync replicas)'),
+    box('bx-out', 'out of sync'), box('bx-elr', 'ELR (eligible leader replica)'));
+  const l3 = el('p');
+  l3.append(el('strong', '', 'Messages in flight: '));
+  const kinds = ['Produce', 'Fetch', 'ConsumerFetch', 'AlterPartition', 'MetadataUpdate', 'BrokerHeartbeat', 'Disconnected'];
+  for (const k of kinds) { const w = el('span', 'lg'); w.append(icon((x) => drawMarker(x, k, 7, 7, 4)), MSG_STYLES.find((m) => m.re.test(k)).label); l3.append(w); }
+  const resp = el('span', 'lg'); resp.append(icon((x) => drawMarker(x, 'FetchResponse', 7, 7, 4)), 'hollow = response');
+  const cut = el('span', 'lg'); cut.append(el('span', 'bx bx-cut'), 'cut link');
+  l3.append(resp, cut, el('span', 'lg hint', full ? '(default latency is 1–3 ms: slow down or use “slow motion” in Network to see them)' : '(default latency is 1–3 ms: slow down to see them)'));
+  const l4 = el('p');
+  l4.append(el('strong', '', 'Segments: '), 'a thin divider where a log segment starts, a dashed outline around the active segment (the one being written), ',
+    'a hollow cell with × for a tombstone (a null-value record, for compaction), and a dotted purple line at the cleaner checkpoint (compacted | dirty).',
+    full ? ' Set segment.bytes and retention.ms under Topic to watch segments roll and be deleted (the log start moves).' : '');
+  root.append(l1, l2, l3, l4);
+}

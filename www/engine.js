@@ -1,0 +1,40 @@
+// The wasm engine, loaded once per page and shared by every playground instance on it
+// (the main page and any number of <kafka-playground> elements). Each instance owns its
+// own `new Playground(...)`; only the module, its memory and the config definitions are shared.
+import init, { Playground, wasmMemory } from '../pkg/kafka_playground.js';
+import { loadDefs } from './controls.js';
+
+// The engine calls globalThis.__kafkaPlaygroundPanic(message) if it ever panics. A panic
+// stops the whole wasm module, so it is told to every live instance. Installed before the
+// first Playground exists; a handler installed earlier (another copy of this module) is kept.
+const panicListeners = new Set();
+let panicMessage = null;
+const earlier = globalThis.__kafkaPlaygroundPanic;
+globalThis.__kafkaPlaygroundPanic = (msg) => {
+  panicMessage = msg;
+  for (const f of [...panicListeners]) {
+    try { f(msg); } catch (e) { console.error(e); }
+  }
+  if (typeof earlier === 'function') earlier(msg);
+};
+
+/** Calls `fn(message)` when the engine panics (at once if it already has); returns an unsubscribe function. */
+export function onEnginePanic(fn) {
+  panicListeners.add(fn);
+  if (panicMessage !== null) fn(panicMessage);
+  return () => panicListeners.delete(fn);
+}
+
+let ready = null;
+/**
+ * Initialises the wasm module (once per page) and loads the config definitions.
+ * Resolves to { Playground, wasmMemory, defs }. A failed load is retried by the next call.
+ */
+export function loadEngine() {
+  ready ??= (async () => {
+    await init();
+    const defs = await loadDefs(Playground, (m) => console.info(m));
+    return { Playground, wasmMemory, defs };
+  })().catch((e) => { ready = null; throw e; });
+  return ready;
+}
