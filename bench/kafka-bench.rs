@@ -51,9 +51,64 @@ fn storage() {
     );
 }
 
+/// `kafka-bench scrub [minutes]`: time travel on a recorded run of the default playground
+/// and of the benchmark workload (played in 1 s chunks like the page, a broker crashed and
+/// restarted on the way): wall-clock ms to land on 40 spread-out earlier times, and the
+/// snapshots it keeps.
+fn scrub() {
+    let minutes: i64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(10);
+    for (name, scenario) in [("default", None), ("bench", Some(BENCH_SCENARIO))] {
+        let mut p = Playground::new(scenario, Some(1)).expect("scenario");
+        let start = p.now_ms();
+        let t0 = Instant::now();
+        for s in 0..minutes * 60 {
+            if s == 60 {
+                p.apply(kafka_playground::Command::CrashBroker { broker: 1, keep_page_cache: false }).unwrap();
+            }
+            if s == 90 {
+                p.apply(kafka_playground::Command::RestartBroker { broker: 1 }).unwrap();
+            }
+            p.advance(1_000);
+        }
+        let record_secs = t0.elapsed().as_secs_f64();
+        let end = p.now_ms();
+        let mut lat = vec![];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..40 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let t = start + (x % (end - start) as u64) as i64;
+            let t1 = Instant::now();
+            p.seek(t);
+            lat.push(t1.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(p.now_ms(), t);
+        }
+        let t1 = Instant::now();
+        p.seek(end);
+        let to_end_ms = t1.elapsed().as_secs_f64() * 1000.0;
+        lat.sort_by(|a, b| a.total_cmp(b));
+        let pct = |q: f64| lat[((lat.len() - 1) as f64 * q).round() as usize];
+        let v = p.timeline_view();
+        println!(
+            "{{\"scrub\":\"{name}\",\"simulated_minutes\":{minutes},\"record_secs\":{record_secs:.2},\"seeks\":{},\"seek_ms_p50\":{:.1},\"seek_ms_p95\":{:.1},\"seek_ms_max\":{:.1},\"seek_to_end_ms\":{to_end_ms:.1},\"snapshots\":{},\"snapshot_every_ms\":{}}}",
+            lat.len(),
+            pct(0.5),
+            pct(0.95),
+            pct(1.0),
+            v.snapshots,
+            v.snapshot_every_ms
+        );
+    }
+}
+
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("storage") {
         storage();
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("scrub") {
+        scrub();
         return;
     }
     let sim_ms: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(60_000);

@@ -12,6 +12,7 @@ pub mod config;
 pub mod controller;
 pub mod effects;
 pub mod errors;
+pub mod export;
 pub mod golden;
 pub mod ids;
 pub mod log;
@@ -19,6 +20,7 @@ pub mod playground;
 pub mod protocol;
 pub mod report;
 pub mod scenario;
+pub mod share;
 pub mod sim;
 pub mod timeline;
 #[cfg(target_arch = "wasm32")]

@@ -368,6 +368,8 @@ pub struct Playground {
     cached: Option<(StructureKey, Structure)>,
     /// When the scenario's last step has been applied (its `run`s added up).
     scenario_end_ms: i64,
+    /// The scenario as given (shareable links carry it).
+    scenario_obj: serde_json::Map<String, serde_json::Value>,
     /// Every op of the run and the snapshots (time travel).
     timeline: Timeline<Box<EngineSnapshot>>,
     /// Where the engine is on the timeline.
@@ -390,7 +392,12 @@ impl EngineSnapshot {
 impl Playground {
     /// From a scenario file's text (the default scenario when `None`), with an optional seed override.
     pub fn new(scenario_json: Option<&str>, seed: Option<u64>) -> Result<Playground, ScenarioError> {
-        let mut scenario = Scenario::parse(scenario_json.unwrap_or(DEFAULT_SCENARIO))?;
+        let text = scenario_json.unwrap_or(DEFAULT_SCENARIO);
+        let mut scenario = Scenario::parse(text)?;
+        let scenario_obj = match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
         if let Some(s) = seed {
             scenario.seed = s;
         }
@@ -409,6 +416,7 @@ impl Playground {
             lost: Default::default(),
             cached: None,
             scenario_end_ms: 0,
+            scenario_obj,
             timeline: Timeline::new(0, Box::new(EngineSnapshot::empty()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS),
             pos: Position::START,
             scenario: scenario.clone(),
@@ -437,6 +445,11 @@ impl Playground {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The scenario object as given (before the seed override).
+    pub fn scenario_json(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.scenario_obj
     }
 
     /// Simulated time at which every step of the scenario has been applied.

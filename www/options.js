@@ -112,23 +112,6 @@ function fetchScenario(url) {
   return p;
 }
 
-/**
- * Steps run at start-up in the engine; an embed plays the scenario's story instead: each `run`
- * (and `run_until`) step becomes a wait, so every later step gets an `at_ms` and happens while
- * the reader watches.
- */
-function unfold(steps) {
-  let t = 0;
-  const out = [];
-  for (const s of steps || []) {
-    if (s.type === 'run') { t += Number(s.ms) || 0; continue; }
-    if (s.type === 'run_until') { t = Math.max(t, Number(s.time_ms) || 0); continue; }
-    if (typeof s.at_ms === 'number') t = Math.max(t, s.at_ms);
-    out.push(t > 0 ? { ...s, at_ms: t } : s);
-  }
-  return out;
-}
-
 /** The attributes that override a scenario's settings, and how. */
 function override(sc, o) {
   const names = [];
@@ -173,7 +156,8 @@ export async function resolveScenario(o, errors, base = import.meta.url) {
       file = null;
     }
     if (file) {
-      const plain = { ...file, steps: unfold(file.steps) };
+      // The engine plays the steps on its timeline (a `run` step is time passing), as the CLI runs them.
+      const plain = { ...file };
       delete plain.expect; // what a test run must end with: not needed to watch it
       const sc = structuredClone(plain);
       const names = override(sc, o);
