@@ -120,8 +120,8 @@ fn every_listed_scenario_is_a_guided_story() {
         for (i, stop) in n.iter().enumerate() {
             assert!(stop.at_ms <= end, "{file}: narration[{i}] at {} ms is after the scenario's end ({end} ms)", stop.at_ms);
         }
-        // consumer:N names a reader or consumer the steps start (both are numbered from 1).
-        let started = s.steps.iter().filter(|st| matches!(st.command, Command::StartConsumer { .. } | Command::StartReader { .. })).count();
+        // consumer:N names consumer-N, the N-th consumer the steps start.
+        let started = s.steps.iter().filter(|st| matches!(st.command, Command::StartConsumer { .. })).count();
         for (i, stop) in n.iter().enumerate() {
             for t in &stop.look_at {
                 if let LookAt::Consumer { consumer } = t {
