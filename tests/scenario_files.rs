@@ -9,6 +9,8 @@ fn files() -> Vec<std::path::PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // scenarios/index.json is the page's catalogue of these files, not a scenario.
+        .filter(|p| p.file_name().is_some_and(|n| n != "index.json"))
         .collect();
     v.sort();
     v
