@@ -89,7 +89,10 @@ pub fn jepsen_history(p: &Playground) -> String {
             edn_opt(s.value.as_deref()),
             s.write_id
         );
-        push(s.created_ms, format!("{{:type :invoke, :f :send, :process \"producer-1\", :time {}, :value {value}}}", s.created_ms * 1_000_000));
+        push(
+            s.created_ms,
+            format!("{{:type :invoke, :f :send, :process \"producer-1\", :time {}, :value {value}}}", s.created_ms * 1_000_000),
+        );
         match &s.outcome {
             SendOutcome::Acked { offset, at_ms } => push(
                 *at_ms,
@@ -193,10 +196,8 @@ pub fn cluster_svg(p: &Playground) -> String {
         p.scenario().seed
     );
     let _ = write!(s, r##"<text x="12" y="22" font-size="14" font-weight="600" fill="#111">{}</text>"##, xml(&title));
-    let _ = write!(
-        s,
-        r##"<text x="12" y="40" fill="#555">★ leader · solid: in the ISR · dashed: out of sync · LEO / HW per replica</text>"##
-    );
+    let _ =
+        write!(s, r##"<text x="12" y="40" fill="#555">★ leader · solid: in the ISR · dashed: out of sync · LEO / HW per replica</text>"##);
     for (i, (id, slot)) in brokers.iter().enumerate() {
         let x = left + col_w * i as f64;
         let status = slot.status();

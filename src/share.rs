@@ -136,7 +136,8 @@ pub fn decode(fragment: &str) -> Result<SharedRun, String> {
         let f = format!("ops[{i}]");
         let op = match o {
             Value::Number(n) => {
-                let t = n.as_i64().filter(|t| (0..=MAX_RUN_MS).contains(t)).ok_or(format!("{f}: expected a time from 0 to {MAX_RUN_MS} ms"))?;
+                let t =
+                    n.as_i64().filter(|t| (0..=MAX_RUN_MS).contains(t)).ok_or(format!("{f}: expected a time from 0 to {MAX_RUN_MS} ms"))?;
                 if t < last_t {
                     return Err(format!("{f}: time goes back ({t} < {last_t})"));
                 }
@@ -167,7 +168,9 @@ pub fn decode(fragment: &str) -> Result<SharedRun, String> {
     }
     let at_ms = match doc.get("at_ms") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_i64().filter(|t| (0..=MAX_RUN_MS).contains(t)).ok_or(format!("at_ms: expected a time from 0 to {MAX_RUN_MS} ms"))?),
+        Some(v) => {
+            Some(v.as_i64().filter(|t| (0..=MAX_RUN_MS).contains(t)).ok_or(format!("at_ms: expected a time from 0 to {MAX_RUN_MS} ms"))?)
+        }
     };
     Ok(SharedRun { scenario: scenario.clone(), ops, at_ms })
 }

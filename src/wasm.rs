@@ -191,6 +191,76 @@ impl Playground {
     pub fn seed(&self) -> f64 {
         self.core.cs.sim.spec.seed as f64
     }
+
+    /// Opens a shared run from a URL fragment (`#v1.…`): replays it and lands on the
+    /// moment it was shared at. A bad fragment gives an error saying what is wrong.
+    #[wasm_bindgen(js_name = fromFragment)]
+    pub fn from_fragment(fragment: &str) -> Result<Playground, JsError> {
+        install_panic_hook();
+        let core = crate::share::open(fragment).map_err(|e| JsError::new(&e))?;
+        Ok(Playground { core })
+    }
+
+    /// The URL fragment (without `#`) that reproduces this run, looking at the current moment.
+    #[wasm_bindgen(js_name = shareFragment)]
+    pub fn share_fragment(&self) -> String {
+        crate::share::encode(&self.core)
+    }
+
+    /// `{start_ms, end_ms, now_ms, at_end, commands: [{at_ms, command}], snapshots, snapshot_every_ms, scenario_end_ms}`.
+    pub fn timeline(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.timeline_view())
+    }
+
+    /// Goes to simulated time `t_ms` of this run (clamped to it). Later commands are kept:
+    /// playing continues the recorded run; a command, a step or `fork()` discards them.
+    pub fn seek(&mut self, t_ms: f64) -> Result<(), JsError> {
+        if !t_ms.is_finite() {
+            return Err(JsError::new("t_ms: expected a time in ms"));
+        }
+        self.core.seek(t_ms.clamp(0.0, i64::MAX as f64 / 2.0) as i64);
+        Ok(())
+    }
+
+    /// Discards what comes after the current moment.
+    pub fn fork(&mut self) {
+        self.core.fork()
+    }
+
+    /// Goes back to just before the last command and forgets it; returns the command
+    /// undone (JSON text), or undefined when there is none.
+    pub fn undo(&mut self) -> Option<String> {
+        self.core.undo().map(|c| c.to_json())
+    }
+
+    /// The scenario's name, description and narration stops (`[{at_ms, title, text, look_at}]`).
+    pub fn story(&self) -> Result<JsValue, JsError> {
+        let s = self.core.scenario();
+        to_js(&serde_json::json!({
+            "name": s.name,
+            "description": s.description,
+            "narration": s.narration,
+            "scenario_end_ms": self.core.scenario_end_ms(),
+        }))
+    }
+
+    /// The run as JSON text: scenario, seed, commands, events, trace hash, link.
+    #[wasm_bindgen(js_name = exportTrace)]
+    pub fn export_trace(&self) -> String {
+        crate::export::trace_json(&self.core)
+    }
+
+    /// A Jepsen-style history (EDN, one operation per line).
+    #[wasm_bindgen(js_name = exportHistory)]
+    pub fn export_history(&self) -> String {
+        crate::export::jepsen_history(&self.core)
+    }
+
+    /// The cluster view as SVG text.
+    #[wasm_bindgen(js_name = exportSvg)]
+    pub fn export_svg(&self) -> String {
+        crate::export::cluster_svg(&self.core)
+    }
 }
 
 /// The benchmark scenario (6 brokers × 24 partitions × RF 3; the page's `?preset=bench`).
