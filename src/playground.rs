@@ -48,6 +48,8 @@ pub const SLOW_CHECK_EVERY: u64 = 200;
 pub const SNAPSHOT_EVERY_MS: i64 = 2_000;
 /// Most snapshots kept; beyond, every other one goes and the interval doubles.
 pub const MAX_SNAPSHOTS: usize = 128;
+/// Most records (see `state_weight`) all snapshots together may hold (~100 bytes each).
+pub const MAX_SNAPSHOT_WEIGHT: u64 = 4_000_000;
 
 /// Everything that replaying needs to restore (the views' caches are rebuilt).
 #[derive(Clone)]
@@ -440,6 +442,7 @@ impl Playground {
         p.next_sample_ms = p.cs.sim.now_ms();
         p.sample_metrics();
         p.timeline = Timeline::new(p.now_ms(), Box::new(p.snapshot()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS);
+        p.timeline.max_weight = MAX_SNAPSHOT_WEIGHT;
         Ok(p)
     }
 
@@ -527,7 +530,8 @@ impl Playground {
             self.timeline.push(Op::Until(due), self.now_ms());
             let pos = Position { op: self.timeline.ops().len() - 1, partial: Partial::Until(due) };
             let snap = Box::new(self.snapshot());
-            self.timeline.add_snapshot(pos, due, snap);
+            let weight = self.state_weight();
+            self.timeline.add_snapshot(pos, due, snap, weight);
         }
         self.engine_advance(until - self.now_ms());
         self.timeline.push(Op::Until(until), self.now_ms());
@@ -555,6 +559,16 @@ impl Playground {
             next_sample_ms: self.next_sample_ms,
             last_sample_acked: self.last_sample_acked,
         }
+    }
+
+    /// Roughly how many records a snapshot copies: every replica's records, every send,
+    /// every record consumed, every event line kept.
+    fn state_weight(&self) -> u64 {
+        let sim = &self.cs.sim;
+        let logs: usize = sim.brokers.values().map(|b| b.disk().logs.values().map(|l| l.records().len()).sum::<usize>()).sum();
+        let consumed: usize =
+            sim.consumers.values().map(|c| c.consumed.len()).sum::<usize>() + sim.readers.values().map(|r| r.seen.len()).sum::<usize>();
+        (logs + sim.producer.sends.len() + consumed + sim.events.len()) as u64
     }
 
     fn restore(&mut self, s: &EngineSnapshot) {

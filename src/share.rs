@@ -21,7 +21,7 @@ pub const MAX_SHARED_OPS: usize = 20_000;
 /// Most single events (`step`) in one op.
 pub const MAX_SHARED_STEPS: u64 = 1_000_000;
 /// Replay gives up beyond this many events (a shared run is meant to open in seconds).
-pub const MAX_REPLAY_EVENTS: u64 = 30_000_000;
+pub const MAX_REPLAY_EVENTS: u64 = 5_000_000;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -41,6 +41,9 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
 /// Decodes base64url (padding `=` tolerated at the end); errors name the first bad character.
 pub fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
     let text = text.trim_end_matches('=');
+    if let Some(i) = text.bytes().position(|c| !(c.is_ascii_alphanumeric() || c == b'-' || c == b'_')) {
+        return Err(format!("character {} is not base64url (A–Z, a–z, 0–9, - and _)", i + 1));
+    }
     if text.len() % 4 == 1 {
         return Err("the data is cut off (its length is not a valid base64url length)".into());
     }
@@ -177,11 +180,16 @@ pub fn decode(fragment: &str) -> Result<SharedRun, String> {
 
 /// Replays a shared run on a fresh engine and lands on the moment it was shared at.
 pub fn open(fragment: &str) -> Result<Playground, String> {
+    open_with_budget(fragment, MAX_REPLAY_EVENTS)
+}
+
+/// `open`, giving up after `max_events` events of replay.
+pub fn open_with_budget(fragment: &str, max_events: u64) -> Result<Playground, String> {
     let run = decode(fragment)?;
     let text = Value::Object(run.scenario.clone()).to_string();
     let mut p = Playground::new(Some(&text), None).map_err(|e| format!("scenario.{e}"))?;
-    let budget = p.cs.sim.events_processed + MAX_REPLAY_EVENTS;
-    let too_long = || format!("the shared run is too long to replay here (more than {MAX_REPLAY_EVENTS} events)");
+    let budget = p.cs.sim.events_processed + max_events;
+    let too_long = || format!("the shared run is too long to replay here (more than {max_events} events)");
     for (i, op) in run.ops.iter().enumerate() {
         match op {
             Op::Until(t) => {
@@ -190,7 +198,7 @@ pub fn open(fragment: &str) -> Result<Playground, String> {
                 }
                 // In slices, to stop a run that would take too long.
                 while p.now_ms() < *t {
-                    p.advance((*t - p.now_ms()).min(10_000));
+                    p.advance((*t - p.now_ms()).min(1_000));
                     if p.cs.sim.events_processed > budget {
                         return Err(too_long());
                     }
@@ -199,9 +207,9 @@ pub fn open(fragment: &str) -> Result<Playground, String> {
             Op::Steps(n) => {
                 for _ in 0..*n {
                     p.step();
-                }
-                if p.cs.sim.events_processed > budget {
-                    return Err(too_long());
+                    if p.cs.sim.events_processed > budget {
+                        return Err(too_long());
+                    }
                 }
             }
             Op::Apply(c) => p.apply(c.clone()).map_err(|e| format!("ops[{i}].{}: {}: {}", e.field, e.error, e.message))?,

@@ -71,6 +71,9 @@ pub struct Timeline<S> {
     ends_ms: Vec<i64>,
     /// Snapshots in position order; the first is at the start and is never dropped.
     snapshots: Vec<(Position, i64, S)>,
+    /// The size of each snapshot (in records held, roughly) and the most all may hold.
+    weights: Vec<u64>,
+    pub max_weight: u64,
     /// Simulated time between two snapshots (doubles when there are too many).
     pub snapshot_every_ms: i64,
     pub max_snapshots: usize,
@@ -83,6 +86,8 @@ impl<S> Timeline<S> {
             ops: vec![],
             ends_ms: vec![],
             snapshots: vec![(Position::START, start_ms, start)],
+            weights: vec![0],
+            max_weight: u64::MAX,
             snapshot_every_ms: snapshot_every_ms.max(1),
             max_snapshots: max_snapshots.max(2),
         }
@@ -168,15 +173,25 @@ impl<S> Timeline<S> {
         self.snapshots.last().map_or(self.start_ms, |s| s.1)
     }
 
-    /// Adds a snapshot taken live at `pos`; thins the list when it is full (every
-    /// other snapshot goes, the interval doubles), so memory stays bounded on long runs.
-    pub fn add_snapshot(&mut self, pos: Position, at_ms: i64, s: S) {
+    /// Adds a snapshot taken live at `pos`, of size `weight`; thins the list when it
+    /// is full or too heavy (every other snapshot goes, the interval doubles), so
+    /// memory stays bounded on long and on busy runs. The start and the newest stay.
+    pub fn add_snapshot(&mut self, pos: Position, at_ms: i64, s: S, weight: u64) {
         self.snapshots.push((pos, at_ms, s));
-        if self.snapshots.len() > self.max_snapshots {
+        self.weights.push(weight);
+        while self.snapshots.len() > 2 && (self.snapshots.len() > self.max_snapshots || self.weights.iter().sum::<u64>() > self.max_weight)
+        {
+            let last = self.snapshots.len() - 1;
+            let keep = |i: usize| i == 0 || i == last || i.is_multiple_of(2);
             let mut i = 0;
             self.snapshots.retain(|_| {
                 i += 1;
-                i % 2 == 1
+                keep(i - 1)
+            });
+            let mut i = 0;
+            self.weights.retain(|_| {
+                i += 1;
+                keep(i - 1)
             });
             self.snapshot_every_ms = self.snapshot_every_ms.saturating_mul(2);
         }
@@ -201,7 +216,17 @@ impl<S> Timeline<S> {
         self.ops.truncate(keep);
         self.ends_ms.truncate(keep);
         // A snapshot inside the cut op, before the cut, stays valid.
-        self.snapshots.retain(|(p, _, _)| p.is_at_or_before(&pos));
+        let keep: Vec<bool> = self.snapshots.iter().map(|(p, _, _)| p.is_at_or_before(&pos)).collect();
+        let mut i = 0;
+        self.snapshots.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        let mut i = 0;
+        self.weights.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
 }
 
@@ -241,7 +266,7 @@ mod tests {
     fn snapshots_are_thinned_when_full_and_never_lose_the_start() {
         let mut t = tl();
         for i in 1..=5 {
-            t.add_snapshot(Position { op: 2, partial: Partial::Until(900 + i * 100) }, 900 + i * 100, i as u32);
+            t.add_snapshot(Position { op: 2, partial: Partial::Until(900 + i * 100) }, 900 + i * 100, i as u32, 1);
         }
         assert!(t.snapshot_count() <= 4, "{}", t.snapshot_count());
         assert_eq!(t.snapshot_every_ms, 2000);
@@ -251,9 +276,21 @@ mod tests {
     }
 
     #[test]
+    fn heavy_snapshots_are_thinned_to_the_weight_budget() {
+        let mut t = Timeline::new(0, 0u32, 1000, 100);
+        t.max_weight = 10;
+        for i in 1..=8 {
+            t.add_snapshot(Position { op: 0, partial: Partial::Until(i * 1000) }, i * 1000, i as u32, 3);
+        }
+        assert!(t.weights.iter().sum::<u64>() <= 10, "{:?}", t.weights);
+        assert_eq!(t.weights.len(), t.snapshot_count());
+        assert_eq!(*t.snapshot_for(&Target { op: 0, until_ms: Some(8000) }).2, 8, "the newest stays");
+    }
+
+    #[test]
     fn truncating_inside_an_op_cuts_it_where_it_stands() {
         let mut t = tl();
-        t.add_snapshot(Position { op: 2, partial: Partial::Until(1800) }, 1800, 7);
+        t.add_snapshot(Position { op: 2, partial: Partial::Until(1800) }, 1800, 7, 1);
         t.truncate(Position { op: 2, partial: Partial::Until(1200) }, 1200);
         assert_eq!(t.ops().len(), 3);
         assert_eq!(t.ops()[2], Op::Until(1200));

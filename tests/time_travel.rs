@@ -146,7 +146,8 @@ fn a_long_run_keeps_a_bounded_number_of_snapshots() {
     p.advance(60 * 60 * 1000);
     let v = p.timeline_view();
     assert!(v.snapshots <= kafka_playground::playground::MAX_SNAPSHOTS, "{}", v.snapshots);
-    assert!(v.snapshots >= kafka_playground::playground::MAX_SNAPSHOTS / 2, "{}", v.snapshots);
+    // Thinned by count and by weight (the state grows through the hour), yet plenty remain.
+    assert!(v.snapshots >= 16, "{}", v.snapshots);
     assert!(v.snapshot_every_ms > kafka_playground::playground::SNAPSHOT_EVERY_MS);
     let end = state(&mut p);
     p.seek(v.start_ms + 1_800_000);
