@@ -61,6 +61,12 @@ export class EventLog {
     if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
   }
 
+  /** Forgets every line (time jumped: the log starts over from the engine's events). */
+  reset() {
+    this.all = [];
+    this.box.replaceChildren();
+  }
+
   /** Categories without a filter chip are always shown. */
   shows(c) {
     return this.on.has(c) || !this.known.has(c);
