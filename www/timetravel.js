@@ -55,7 +55,10 @@ export class TimeTravel {
     const track = el('div', 'scrub-track');
     track.append(this.range, this.ticks);
     this.root = el('div', 'scrub');
-    this.root.append(track);
+    const label = el('span', 'scrub-label', 'rewind');
+    label.setAttribute('aria-hidden', 'true'); // the slider has its own accessible name
+    label.title = this.range.title;
+    this.root.append(label, track);
     this.range.addEventListener('input', () => on.seek(Number(this.range.value)));
     this.range.addEventListener('pointerdown', () => { this.dragging = true; });
     const up = () => { this.dragging = false; };

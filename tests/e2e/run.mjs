@@ -412,12 +412,15 @@ try {
     await guided.waitForFunction(() => document.querySelector('[data-testid="play"]').getAttribute('aria-pressed') === 'false');
     assert(await clockMs(guided) === stops[4].at_ms, `clock at stop 5: ${await clockMs(guided)}`);
     assert(await guided.locator('.panel-inv.kp-look').count() === 1, 'invariants panel not highlighted at stop 5');
+    // The picture: tall enough to show the highlighted Invariants panel under the cluster.
+    await guided.setViewportSize({ width: 1366, height: 1180 });
     await guided.waitForTimeout(600);
     await guided.evaluate(() => window.scrollTo(0, 0));
     await guided.waitForTimeout(300);
     // The README's picture is refreshed only on request (UPDATE_SCREENSHOT=1), so a test run leaves the tree clean.
     const shot = process.env.UPDATE_SCREENSHOT ? path.join(root, 'docs', 'screenshot.png') : path.join(outDir, 'guided.png');
     await guided.screenshot({ path: shot, fullPage: false });
+    await guided.setViewportSize({ width: 1366, height: 900 });
     assert(problems.length === 0, problems.join('\n'));
   });
 
