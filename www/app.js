@@ -379,6 +379,7 @@ export function createPlayground(mount, engine, opts) {
     },
   });
   dom.timebar.insertBefore(tt.root, dom.clock);
+  if (tt.note) dom.timebar.insertBefore(tt.note, dom.clock);
   if (tt.past) dom.timebar.append(tt.past);
 
   /** Goes to simulated time t (clamped to the recorded run) and pauses there. */

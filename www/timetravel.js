@@ -34,7 +34,8 @@ function button(text, testid, title, cls) {
 }
 
 /**
- * The scrubber (every mode) and, in full mode, Undo and the "viewing the past" line.
+ * The scrubber (every mode) and, in full mode, Undo, its note and the "viewing the past" line
+ * (root, note and past are placed in the time bar by app.js).
  * on: { seek(t), fork(), live(), undo() }. update(timeline) at UI rate; setNow(now) per frame.
  */
 export class TimeTravel {
@@ -88,7 +89,7 @@ export class TimeTravel {
     this.note = el('span', 'tt-note');
     this.note.setAttribute('role', 'status');
     this.note.dataset.testid = 'undo-note';
-    this.root.append(this.undo, this.note);
+    this.root.append(this.undo);
     // Shown while looking at the past.
     this.past = el('div', 'past');
     this.past.dataset.testid = 'past';
