@@ -66,6 +66,9 @@ if (params.has('scenario')) {
       if (seed === undefined) seed = plan.seed;
       shape = plan.shape;
       if (!autoplayGiven) playing = false;
+    } else { // the file could not be loaded: say it in this page's words
+      const e = urlErrors.pop();
+      urlErrors.push(e.replace(`scenario="${name}"`, `?scenario=${name}`).replace('using a custom cluster', 'using the default playground'));
     }
   } else {
     urlErrors.push(`?scenario=${name} is not a scenario name (1–64 characters a–z, 0–9 and -, e.g. acks-1-leader-failure); using the default playground.`);
