@@ -346,10 +346,10 @@ export function createPlayground(mount, engine, opts) {
     if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
       e.preventDefault();
       setPlaying(!playing);
-    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu')) {
+    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu, .picker, .export')) {
       e.preventDefault();
       stepEvent();
-    } else if (e.key === 'ArrowLeft' && !typing && !t.closest?.('.menu')) {
+    } else if (e.key === 'ArrowLeft' && !typing && !t.closest?.('.menu, .picker, .export')) {
       e.preventDefault();
       seekTo(pg.nowMs() - 1000); // back 1 s (the run is recorded: play continues it)
     }
