@@ -426,6 +426,12 @@ export function createPlayground(mount, engine, opts) {
   const narration = new Narration(dom.narr, { compact: !full, on: { next: guideNext, back: guideBack } });
   narration.setStory(stops.length ? story : null);
   if (stops.length) mount.classList.add('kp-guided');
+  if (stops.length && narration.mini) { // the step and Next in the sticky time bar while the narration is scrolled away
+    dom.timebar.insertBefore(narration.mini, dom.clock);
+    const seen = new IntersectionObserver((es) => { narration.mini.hidden = es[es.length - 1].isIntersecting; });
+    seen.observe(dom.narr);
+    cleanups.push(() => seen.disconnect());
+  }
   let stopK = -1, stopKey = '';
   const stopTime = (k) => Math.max(stops[k].at_ms, startMs);
   /** The stop shown at `now`: the last one at or before it. */

@@ -74,6 +74,16 @@ export class Narration {
       const nav = el('div', 'narr-nav');
       nav.append(this.back, this.next);
       root.append(head, body, nav, this.about);
+      // A copy of the step and Next for the sticky time bar, shown while this panel is scrolled
+      // away (a stop can scroll the page to a panel far below it).
+      this.miniCount = button('', 'narration-mini-step', 'Back to the narration');
+      this.miniCount.classList.add('link');
+      this.miniCount.addEventListener('click', () => { root.scrollIntoView({ block: 'nearest' }); this.next.focus({ preventScroll: true }); });
+      this.miniNext = button('Next ›', 'narration-mini-next', '', 'primary');
+      this.miniNext.addEventListener('click', () => this.on.next());
+      this.mini = el('span', 'narr-mini');
+      this.mini.hidden = true;
+      this.mini.append(this.miniCount, this.miniNext);
     }
   }
 
@@ -107,6 +117,12 @@ export class Narration {
     this.next.textContent = last ? (this.compact ? 'Play on ›' : 'Play on freely ›') : busy ? 'Skip ›' : 'Next ›';
     this.next.title = last ? 'The story is over: play on freely (Space pauses)'
       : busy ? 'Playing up to the next stop: skip the rest of the way' : 'Play up to the next stop and pause there';
+    if (this.mini) {
+      this.miniCount.textContent = `Step ${k + 1}/${n}: ${s.title}`;
+      this.miniNext.textContent = this.next.textContent;
+      this.miniNext.title = this.next.title;
+      this.miniNext.disabled = this.next.disabled;
+    }
     if (this.back) this.back.disabled = k === 0 && atStart;
   }
 }

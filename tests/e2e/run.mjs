@@ -412,6 +412,11 @@ try {
     await guided.waitForFunction(() => document.querySelector('[data-testid="play"]').getAttribute('aria-pressed') === 'false');
     assert(await clockMs(guided) === stops[4].at_ms, `clock at stop 5: ${await clockMs(guided)}`);
     assert(await guided.locator('.panel-inv.kp-look').count() === 1, 'invariants panel not highlighted at stop 5');
+    // Scrolled away from the narration, the sticky time bar carries the step and Next.
+    assert(await g('narration-mini-next').isHidden(), 'the time bar copy of Next shows while the narration is on screen');
+    await guided.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await g('narration-mini-next').waitFor();
+    assert((await g('narration-mini-step').textContent()).startsWith(`Step 5/${stops.length}: `), `time bar step: ${await g('narration-mini-step').textContent()}`);
     // The picture: tall enough to show the highlighted Invariants panel under the cluster.
     await guided.setViewportSize({ width: 1366, height: 1180 });
     await guided.waitForTimeout(600);
