@@ -11,6 +11,9 @@ import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
 import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
 import { onEnginePanic } from './engine.js';
+import { Narration, ScenarioPicker } from './guide.js';
+import { TimeTravel, describeCommand } from './timetravel.js';
+import { ShareBar } from './share.js';
 
 export const SPEEDS = ['0.1', '0.25', '0.5', '1', '2', '5', '10', '100', '1000'];
 const UI_MS = 250; // DOM text panels: at most 4 updates per second
@@ -56,9 +59,14 @@ function buildDom(mount, mode, page, caption) {
   r.speed = h('select', { id: 'speed', 'data-testid': 'speed', title: 'Simulated time per real second' });
   r.clock = h('span', { class: 'clock', 'data-testid': 'clock', id: 'clock', title: 'Simulated time since start', text: 't+0.000 s' });
   r.seed = page ? null : h('span', { class: 'seed', 'data-testid': 'seed', title: 'The seed of this run: the same seed and the same actions give the same run' });
-  const timebar = h('div', { class: 'timebar', role: 'toolbar', 'aria-label': 'Simulated time' },
+  r.timebar = h('div', { class: 'timebar', role: 'toolbar', 'aria-label': 'Simulated time' },
     ...[r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean),
     h('span', { class: 'speed-ctl' }, h('label', { for: 'speed', text: 'speed' }), r.speed), ...(r.seed ? [r.seed] : []), r.clock);
+  const timebar = r.timebar;
+  // The guided scenario's narration (filled and shown by createPlayground when the run has a story).
+  r.narr = h('section', { id: 'narration' });
+  // Full mode: guided scenarios, Copy link and Export, above the time bar.
+  r.runbar = full ? h('div', { class: 'runbar', role: 'group', 'aria-label': 'Scenarios and sharing' }) : null;
 
   r.canvas = h('canvas', { id: 'canvas', role: 'img', 'aria-label': 'Cluster view: brokers as columns, partitions as rows; see the partition summary below for the same information in words.' });
   r.heads = h('div', { class: 'heads', id: 'heads' });
@@ -75,6 +83,7 @@ function buildDom(mount, mode, page, caption) {
 
   const kids = [r.panic, r.error];
   if (caption) kids.push(caption);
+  if (r.runbar) kids.push(r.runbar);
   kids.push(timebar);
   let layout;
   if (full) {
@@ -96,10 +105,16 @@ function buildDom(mount, mode, page, caption) {
       h('div', { class: 'card panel-describe' },
         h('h2', {}, code('kafka-topics.sh --describe')), r.describe,
         h('h3', { class: 'seg-h' }, code('kafka-consumer-groups.sh --describe --all-groups')), r.describeGroups,
-        h('h3', { class: 'seg-h', text: 'Log segments' }), r.segmentsHead, r.segments));
-    layout = h(page ? 'main' : 'div', { class: 'layout' }, cluster, r.controls, panels);
+        h('div', { class: 'seg-box' }, h('h3', { class: 'seg-h', text: 'Log segments' }), r.segmentsHead, r.segments)));
+    r.panels = {
+      invariants: panels.children[0], audit: r.audit, events: panels.children[1], metrics: panels.children[2],
+      'consumer-group': panels.children[3], describe: r.describe, segments: r.segments.parentElement, // the .seg-box
+    };
+    layout = h(page ? 'main' : 'div', { class: 'layout' }, h('div', { class: 'cluster-col' }, r.narr, cluster), r.controls, panels);
   } else {
-    layout = h('div', { class: 'layout layout-minimal' }, cluster, h('div', { class: 'inv-line card', 'aria-label': 'Invariants' }, r.invariants));
+    const invLine = h('div', { class: 'inv-line card', 'aria-label': 'Invariants' }, r.invariants);
+    r.panels = { invariants: invLine };
+    layout = h('div', { class: 'layout layout-minimal' }, r.narr, cluster, invLine);
   }
   kids.push(layout);
   mount.replaceChildren(...kids);
@@ -137,6 +152,7 @@ export function createPlayground(mount, engine, opts) {
   let speed = opts.speed ?? 1;
   let playing = opts.playing ?? true;
   let dead = false, stopped = false;
+  let tt = null; // the time-travel controls (made with the time controls below)
   const cleanups = [];
   const listen = (target, type, fn, o) => { target.addEventListener(type, fn, o); cleanups.push(() => target.removeEventListener(type, fn, o)); };
 
@@ -156,7 +172,17 @@ export function createPlayground(mount, engine, opts) {
   // The scenario as asked; if the engine refuses it, each fallback in turn (opts.fallbacks:
   // [{scenario, seed, using}]), the same scenario with a random seed, then the default playground.
   let pg, why = '';
-  const tries = [
+  // A shared run (#v1.… from Copy link): replayed to the moment it was shared at. A bad link
+  // is said in words (the engine names what is wrong) and the page starts as if it had none.
+  if (opts.fragment) {
+    try {
+      pg = Playground.fromFragment(opts.fragment);
+    } catch (e) {
+      messages.push(`This link's run cannot be opened: ${e.message}. Starting a new playground instead.`);
+      opts.onBadFragment?.();
+    }
+  }
+  const tries = pg ? [] : [
     { scenario: opts.scenario, seed: opts.seed },
     ...(opts.fallbacks || []),
     { scenario: opts.scenario, seed: undefined, using: 'using a random seed' },
@@ -176,6 +202,8 @@ export function createPlayground(mount, engine, opts) {
     }
   }
   if (messages.length) showError(messages.join(' '));
+  const fromLink = !!opts.fragment && tries.length === 0;
+  if (fromLink) playing = false; // a shared run opens paused on the moment it was shared at
   const seedNow = pg.seed();
   if (dom.seed) dom.seed.textContent = `seed ${seedNow}`;
   cleanups.push(onEnginePanic((msg) => {
@@ -207,12 +235,8 @@ export function createPlayground(mount, engine, opts) {
         return false;
       }
       clearError();
-      if (cmd.type === 'slow_link') {
-        const set = (a, b) => (cmd.extra_latency_ms > 0 ? app.slow.set(`${a}|${b}`, cmd.extra_latency_ms) : app.slow.delete(`${a}|${b}`));
-        set(cmd.from, cmd.to);
-        if (!cmd.one_way) set(cmd.to, cmd.from);
-      }
-      if (cmd.type === 'heal_all') app.slow.clear();
+      tt?.say('');
+      noteSlow(cmd);
       if (cmd.type === 'start_reader' || cmd.type === 'start_consumer') loadStructure(); // new nodes (and maybe __consumer_offsets)
       app.changed();
       return true;
@@ -220,6 +244,16 @@ export function createPlayground(mount, engine, opts) {
     /** Something changed outside the loop: refresh everything on the next frame. */
     changed() { controls?.sync(); forceUi = true; dirty = true; schedule(); },
   };
+
+  /** Slow links are drawn from what this page sent (the engine does not report them). */
+  function noteSlow(cmd) {
+    if (cmd.type === 'slow_link') {
+      const set = (a, b) => (cmd.extra_latency_ms > 0 ? app.slow.set(`${a}|${b}`, cmd.extra_latency_ms) : app.slow.delete(`${a}|${b}`));
+      set(cmd.from, cmd.to);
+      if (!cmd.one_way) set(cmd.to, cmd.from);
+    }
+    if (cmd.type === 'heal_all') app.slow.clear();
+  }
 
   // ---------------------------------------------------------------- UI pieces
   const stage = dom.stage, viewport = dom.stageScroll;
@@ -255,6 +289,7 @@ export function createPlayground(mount, engine, opts) {
     summary.setStructure(s);
     controls?.setStructure(s);
     dirty = true; forceUi = true;
+    if (stopK >= 0) applyLook(false); // the broker headers are new elements
   }
 
   function brokerStatus(id) {
@@ -290,6 +325,7 @@ export function createPlayground(mount, engine, opts) {
     playBtn.setAttribute('aria-pressed', String(on));
     playBtn.replaceChildren(el('span', `ico ico-${on ? 'pause' : 'play'}`), on ? 'Pause' : 'Play');
     lastTs = 0;
+    dirty = true; // a frame even when paused: the narration's Next follows
     schedule();
   }
   listen(playBtn, 'click', () => setPlaying(!playing));
@@ -310,11 +346,173 @@ export function createPlayground(mount, engine, opts) {
     if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
       e.preventDefault();
       setPlaying(!playing);
-    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu')) {
+    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu, .picker, .export')) {
       e.preventDefault();
       stepEvent();
+    } else if (e.key === 'ArrowLeft' && !typing && !t.closest?.('.menu, .picker, .export')) {
+      e.preventDefault();
+      seekTo(pg.nowMs() - 1000); // back 1 s (the run is recorded: play continues it)
     }
   });
+
+  // ---------------------------------------------------------------- time travel
+  // The engine records the run (ops + snapshots): seek() goes anywhere in it, playing from the
+  // past replays what was recorded, and a command, a step or Fork there discards the rest.
+  let tl = safely(() => pg.timeline()) ?? { start_ms: 0, end_ms: 0, now_ms: 0, at_end: true, commands: [] };
+  const startMs = tl.start_ms;
+  let pendingSeek = null; // the scrubber's newest position, applied on the next animation frame
+  tt = new TimeTravel({
+    full,
+    on: {
+      seek(t) { setPlaying(false); pendingSeek = t; dirty = true; schedule(); },
+      fork() { safely(() => pg.fork()); jumped(); },
+      live() { seekTo(tl.end_ms); },
+      undo() {
+        const u = safely(() => pg.undo());
+        if (u === undefined) { tt.say('Nothing to undo'); app.changed(); return; }
+        let c = u;
+        try { c = JSON.parse(u); } catch { /* shown as is */ }
+        tt.say(`Undid ${describeCommand(c)}`);
+        setPlaying(false);
+        jumped();
+      },
+    },
+  });
+  dom.timebar.insertBefore(tt.root, dom.clock);
+  if (tt.note) dom.timebar.insertBefore(tt.note, dom.clock);
+  if (tt.past) dom.timebar.append(tt.past);
+
+  /** Goes to simulated time t (clamped to the recorded run) and pauses there. */
+  function seekTo(t) {
+    if (stopped || dead) return;
+    setPlaying(false);
+    safely(() => pg.seek(Math.max(startMs, t)));
+    jumped();
+  }
+
+  /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
+  function jumped() {
+    if (stopped || dead) return;
+    acc = 0;
+    loadStructure();
+    readFrame();
+    const end = frame[app.idx.h.event_seq_end];
+    eventSeq = Math.max(0, end - 500);
+    log?.reset();
+    lastViolations = -1;
+    tl = safely(() => pg.timeline()) ?? tl;
+    app.slow.clear(); // the slow links in force at this moment: replay the page's commands up to it
+    for (const { at_ms: at, command } of tl.commands) if (at <= tl.now_ms) noteSlow(command);
+    tt.update(tl);
+    app.changed();
+  }
+
+  // ---------------------------------------------------------------- scenarios and sharing (full mode)
+  if (dom.runbar) {
+    if (opts.loadScenario) {
+      const picker = new ScenarioPicker(dom.runbar, { current: opts.scenarioName, choose: opts.loadScenario });
+      cleanups.push(() => picker.destroy());
+    }
+    const share = new ShareBar(dom.runbar, { pg: () => pg, base: opts.shareBase ?? `${location.origin}${location.pathname}`, error: showError });
+    cleanups.push(() => share.destroy());
+  }
+
+  // ---------------------------------------------------------------- guided scenario (narration)
+  // Step-through: playing pauses at each stop, Next (or Play) goes on to the next one. Started
+  // playing (an autoplaying embed), the narration follows the clock until Next or Back is pressed.
+  const story = safely(() => pg.story()) ?? { narration: [] };
+  const stops = Array.isArray(story.narration) ? story.narration : [];
+  let stepping = stops.length > 0 && !playing;
+  const narration = new Narration(dom.narr, { compact: !full, on: { next: guideNext, back: guideBack } });
+  narration.setStory(stops.length ? story : null);
+  if (stops.length) mount.classList.add('kp-guided');
+  if (stops.length && narration.mini) { // the step and Next in the sticky time bar while the narration is scrolled away
+    dom.timebar.insertBefore(narration.mini, dom.clock);
+    const seen = new IntersectionObserver((es) => { narration.mini.hidden = es[es.length - 1].isIntersecting; });
+    seen.observe(dom.narr);
+    cleanups.push(() => seen.disconnect());
+  }
+  let stopK = -1, stopKey = '';
+  const stopTime = (k) => Math.max(stops[k].at_ms, startMs);
+  /** The stop shown at `now`: the last one at or before it. */
+  const stopAt = (now) => { let k = 0; for (let i = 1; i < stops.length; i++) if (stopTime(i) <= now) k = i; return k; };
+  /** The first stop after `now`, or -1. */
+  const stopAfter = (now) => stops.findIndex((s, i) => stopTime(i) > now);
+
+  function guideNext() {
+    if (stopped || dead) return;
+    stepping = true;
+    const now = pg.nowMs(), i = stopAfter(now);
+    if (i < 0) { setPlaying(true); return; } // after the last stop: play on freely
+    if (playing) { // already on the way: skip the rest of the way at once
+      safely(() => pg.advance(stopTime(i) - now));
+      setPlaying(false);
+      app.changed();
+      return;
+    }
+    setPlaying(true); // the loop plays up to the stop and pauses there
+  }
+
+  function guideBack() {
+    stepping = true;
+    const now = pg.nowMs(), k = stopAt(now);
+    seekTo(now > stopTime(k) ? stopTime(k) : stopTime(Math.max(0, k - 1)));
+  }
+
+  /** Shows the stop for `now` (and its highlights) when it changed. */
+  function syncStop(now, scroll) {
+    if (!stops.length) return;
+    const k = stopAt(now);
+    const busy = playing && stepping && stopAfter(now) >= 0;
+    const key = `${k}|${busy}|${playing}|${now <= stopTime(0)}`;
+    if (key === stopKey) return;
+    stopKey = key;
+    narration.show(k, { busy, playing, atStart: now <= stopTime(0) });
+    if (k !== stopK) { stopK = k; applyLook(scroll); }
+  }
+
+  // What the stop looks at: DOM outlines (broker headers, panels) and canvas rings (app.look).
+  let looked = [];
+  function applyLook(scroll) {
+    for (const e of looked) e.classList.remove('kp-look');
+    looked = [];
+    app.look = null;
+    const stop = stops[stopK];
+    if (!stop || !app.structure) return;
+    const look = { nodes: new Set(), partitions: new Set(), replicas: new Set() };
+    const s = app.structure;
+    const pIndex = (t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
+    const names = [];
+    let first = null; // the first panel looked at: scrolled to when off screen
+    for (const t of stop.look_at || []) {
+      let node = null;
+      if (t.kind === 'broker') node = view.buttons.get(t.broker)?.btn;
+      else if (t.kind === 'controller') look.nodes.add('controller');
+      else if (t.kind === 'consumer') look.nodes.add(`consumer-${t.consumer}`);
+      else if (t.kind === 'partition') { const pi = pIndex(t); if (pi >= 0) look.partitions.add(pi); }
+      else if (t.kind === 'replica') { const pi = pIndex(t); if (pi >= 0) look.replicas.add(`${pi}:${t.broker}`); }
+      else if (t.kind === 'panel') {
+        node = t.panel === 'producer' ? controls?.groups.producer : dom.panels[t.panel];
+        if (node && !first) first = node;
+      }
+      if (node) { node.classList.add('kp-look'); looked.push(node); }
+      names.push(t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
+        : t.kind === 'replica' ? `replica:${t.topic}-${t.partition}@${t.broker}` : t.kind === 'consumer' ? `consumer:${t.consumer}` : t.kind);
+    }
+    app.look = look;
+    dom.narr.dataset.look = names.join(' ');
+    dirty = true; schedule();
+    if (scroll && first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
+  }
+
+  /** Whether `node` is entirely out of the window (or out of a fixed-height embed's box). */
+  function offScreen(node) {
+    const r = node.getBoundingClientRect();
+    if (r.bottom < 0 || r.top > innerHeight) return true;
+    if (!mount.classList.contains('kp-scroll')) return false;
+    const b = mount.getBoundingClientRect();
+    return r.bottom < b.top || r.top > b.bottom;
+  }
 
   function safely(fn) {
     try { return fn(); } catch (e) { showError(e.message); setPlaying(false); return undefined; }
@@ -339,12 +537,26 @@ export function createPlayground(mount, engine, opts) {
     lastTs = ts;
     if (!playing && !dirty) return; // idle until a control or a resize asks again (schedule())
     schedule();
+    if (pendingSeek !== null) { // the scrubber moved: one seek per frame, to its newest position
+      const t = pendingSeek;
+      pendingSeek = null;
+      safely(() => pg.seek(t));
+      jumped();
+    }
     const t0 = performance.now();
+    let stopMs = -1; // stepping through a guided scenario: the next stop, where playing pauses
     if (playing) {
       // Advance in slices within a time budget, so a frame never stalls: when the engine
       // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
       acc += Math.min(dt * speed, 5000);
       let whole = Math.floor(acc);
+      if (stepping) {
+        const now0 = pg.nowMs(), i = stopAfter(now0);
+        if (i >= 0) {
+          stopMs = stopTime(i);
+          if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
+        }
+      }
       // Small slices (≤ 20 simulated ms) so one call cannot overshoot the budget by much.
       const slice = Math.max(1, Math.min(Math.ceil(whole / 8), 20));
       let done = 0;
@@ -355,6 +567,7 @@ export function createPlayground(mount, engine, opts) {
       }
       if (whole > 0) acc = 0; // behind real time: drop the backlog
       effective = dt > 0 ? effective * 0.9 + (done / dt) * 0.1 : effective;
+      if (stopMs >= 0 && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; forceUi = true; } // at the stop: read, then Next
     }
     if (dead) return;
     const t1 = performance.now();
@@ -371,7 +584,9 @@ export function createPlayground(mount, engine, opts) {
     hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
     if (texts) view.storage = texts.storage; // before drawing: the strips use it
     view.updateHeaders(frame);
-    view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches });
+    syncStop(now, !tt.dragging);
+    view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
+    tt.setNow(now);
     clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
     if (ui) applyTexts(texts);
@@ -389,7 +604,7 @@ export function createPlayground(mount, engine, opts) {
   /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. */
   function gatherTexts(t0) {
     lastUi = t0;
-    const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage() };
+    const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline() };
     const { end, violations, lost } = hdr;
     if (full) {
       out.groupsDesc = pg.describeGroups();
@@ -414,6 +629,8 @@ export function createPlayground(mount, engine, opts) {
   function applyTexts(t) {
     app.cuts = t.cfg.network.cuts;
     app.acks = t.cfg.producer.acks;
+    tl = t.tl;
+    tt.update(tl);
     if (t.inv) inv.update(t.inv);
     const desc = parseDescribe(t.desc);
     summary.update(app.structure, app.idx, frame, desc);
@@ -451,6 +668,7 @@ export function createPlayground(mount, engine, opts) {
   io.observe(mount);
   cleanups.push(() => io.disconnect());
   listen(reducedMotion, 'change', () => { dirty = true; schedule(); });
+  syncStop(pg.nowMs(), false);
   schedule();
 
   return {

@@ -16,6 +16,10 @@ import { ATTRIBUTES, parseOptions, resolveScenario } from './options.js';
 import { el } from './render.js';
 
 const STYLE_URL = new URL('./style.css', import.meta.url).href;
+/** Copy link (controls="full") opens the run in the full playground beside www/ (it reads #v1.…). */
+const PLAYGROUND_URL = new URL('../', import.meta.url).href;
+/** The attributes a guided scenario picked in the element replaces (it plays as written). */
+const SCENARIO_OVERRIDES = ['seed', 'brokers', 'partitions', 'replication-factor', 'acks', 'min-insync-replicas', 'replica-lag-time-max-ms'];
 
 export class KafkaPlaygroundElement extends HTMLElement {
   static get observedAttributes() { return ATTRIBUTES; }
@@ -99,6 +103,13 @@ export class KafkaPlaygroundElement extends HTMLElement {
       messages: errors,
       caption: plan.info ? caption(plan.info) : null,
       shape: plan.shape,
+      shareBase: PLAYGROUND_URL,
+      scenarioName: o.scenario,
+      // The Guided scenarios picker (controls="full"): the scenario attribute, hence a restart.
+      loadScenario: (file) => {
+        for (const a of SCENARIO_OVERRIDES) this.removeAttribute(a);
+        this.setAttribute('scenario', file);
+      },
       // The Cluster controls (controls="full"): a new shape is new attributes, hence a restart.
       newCluster: ({ brokers, partitions, rf }) => {
         this.removeAttribute('scenario');

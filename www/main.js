@@ -1,9 +1,13 @@
 // The main page (index.html): its URL parameters, its header (seed and permalink), and one
 // full playground instance (app.js) in #playground. The engine is shared (engine.js); the
 // instance and its loop live in app.js, the same code the <kafka-playground> element uses.
+//
+// URL: ?scenario=<file in scenarios/> (a guided scenario: it opens paused on its first stop),
+// ?seed=, ?speed=, ?autoplay=, ?brokers=&partitions=&rf=, ?preset=bench; and #v1.<run> (Copy
+// link): a shared run, replayed and opened paused at the moment it was shared at.
 import { loadEngine } from './engine.js';
 import { createPlayground, renderFatal } from './app.js';
-import { customScenario, MAX_SEED } from './options.js';
+import { customScenario, resolveScenario, MAX_SEED } from './options.js';
 
 const BENCH = '{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}';
 const $ = (sel) => document.querySelector(sel);
@@ -26,13 +30,14 @@ if (params.has('speed')) {
   if (Number.isFinite(v) && v >= 0.1 && v <= 1000) speed = v;
   else urlErrors.push(`?speed=${params.get('speed')} is not a speed from 0.1 to 1000; using 1×.`);
 }
-let playing = true;
+let playing = true, autoplayGiven = false;
 if (params.has('autoplay')) {
   const v = params.get('autoplay');
-  if (v === '0' || v === 'false') playing = false;
-  else if (v !== '1' && v !== 'true') urlErrors.push(`?autoplay=${v}: expected 0 or 1; playing.`);
+  if (v === '0' || v === 'false') { playing = false; autoplayGiven = true; }
+  else if (v === '1' || v === 'true') autoplayGiven = true;
+  else urlErrors.push(`?autoplay=${v}: expected 0 or 1; playing.`);
 }
-let scenario;
+let scenario, scenarioName, shape;
 // ?brokers=N&partitions=P&rf=R: a cluster of that shape (validated here and by the engine).
 if (params.has('brokers') || params.has('partitions') || params.has('rf')) {
   const int = (k, lo, hi, dflt) => {
@@ -49,6 +54,26 @@ if (params.has('brokers') || params.has('partitions') || params.has('rf')) {
   if (rf > brokers) { urlErrors.push(`?rf=${rf} is more than the ${brokers} brokers; using ${brokers}.`); rf = brokers; }
   scenario = JSON.stringify(customScenario({ brokers, partitions, rf }));
 }
+// ?scenario=NAME: scenarios/NAME.json, like the embeds' scenario attribute. A guided scenario
+// opens paused on its first stop (Next plays to the following one) unless ?autoplay= says otherwise.
+if (params.has('scenario')) {
+  const name = params.get('scenario').trim();
+  if (/^[a-z0-9-]{1,64}$/.test(name)) {
+    const plan = await resolveScenario({ scenario: name, seed }, urlErrors);
+    if (plan.info) {
+      scenario = plan.scenario;
+      scenarioName = name;
+      if (seed === undefined) seed = plan.seed;
+      shape = plan.shape;
+      if (!autoplayGiven) playing = false;
+    } else { // the file could not be loaded: say it in this page's words
+      const e = urlErrors.pop();
+      urlErrors.push(e.replace(`scenario="${name}"`, `?scenario=${name}`).replace('using a custom cluster', 'using the default playground'));
+    }
+  } else {
+    urlErrors.push(`?scenario=${name} is not a scenario name (1–64 characters a–z, 0–9 and -, e.g. acks-1-leader-failure); using the default playground.`);
+  }
+}
 if (params.has('preset')) {
   if (params.get('preset') === 'bench') scenario = BENCH;
   else urlErrors.push(`?preset=${params.get('preset')} is unknown (known: bench); using the default playground.`);
@@ -63,10 +88,17 @@ try {
   renderFatal(mount, `The simulation engine could not be loaded: ${e.message}. (Was pkg/ built? bash scripts/build-web.sh)`);
   throw e;
 }
+// A shared run (#v1.…, from Copy link). A bad one is said in the message area and forgotten.
+const fragment = location.hash.startsWith('#v') ? location.hash : undefined;
+/** A new page address (scenario, shape or seed changed): never with a shared run's fragment. */
+const go = (q) => location.assign(`${location.pathname}?${q}`);
 const inst = createPlayground(mount, engine, {
   mode: 'full',
   page: true,
+  fragment,
+  onBadFragment: () => history.replaceState(null, '', `${location.pathname}${location.search}`),
   scenario,
+  scenarioName,
   seed,
   speed,
   playing,
@@ -75,14 +107,23 @@ const inst = createPlayground(mount, engine, {
   frameStats: globalThis.__frameStats,
   panicHint: (s) => ` (seed ${s})`,
   // The Cluster controls: the shape in the URL; a new shape is a new URL (shareable) and a reload.
-  shape: { brokers: params.get('brokers') || '3', partitions: params.get('partitions') || '3', rf: params.get('rf') || '3' },
+  shape: shape || { brokers: params.get('brokers') || '3', partitions: params.get('partitions') || '3', rf: params.get('rf') || '3' },
   newCluster({ brokers, partitions, rf }) {
     const q = new URLSearchParams(location.search);
-    q.delete('preset');
+    q.delete('preset'); q.delete('scenario');
     q.set('brokers', brokers); q.set('partitions', partitions); q.set('rf', rf);
-    location.search = q.toString();
+    go(q);
+  },
+  // The Guided scenarios picker: a new URL (shareable) and a new engine.
+  loadScenario(file) {
+    const q = new URLSearchParams();
+    if (params.has('speed')) q.set('speed', params.get('speed'));
+    q.set('scenario', file);
+    go(q);
   },
 });
+// Pasting another shared link into the address bar changes only the fragment: open it.
+addEventListener('hashchange', () => { if (location.hash.startsWith('#v')) location.reload(); });
 globalThis.__playground = inst.pg;
 // Test and tooling hook: advance simulated time the way the step buttons do.
 globalThis.__advance = inst.advance;

@@ -68,6 +68,8 @@ export function drawCrown(ctx, x, y) {
   ctx.strokeStyle = '#8a5a00'; ctx.lineWidth = 1; ctx.stroke();
 }
 
+/** A guided scenario's highlight (the same blue as the page's outlines around looked-at panels). */
+const LOOK = '#1a73e8', LOOK_FILL = 'rgba(26,115,232,0.09)';
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const SEG_LINE = 'rgba(32,33,36,0.7)', SEG_ACTIVE = '#6b4fbb', SEG_CLEANER = '#6b4fbb';
 const MIN_CELL = 4; // px per offset cell at the least
@@ -281,6 +283,18 @@ export class ClusterView {
       }
     });
 
+    const look = net.look;
+    // Highlighted rows and replicas (a guided scenario's look_at): a soft band behind them.
+    if (look) {
+      ctx.fillStyle = LOOK_FILL;
+      for (const pi of look.partitions) { const r = this.rows[pi]; if (r) ctx.fillRect(2, r.y + 1, g.W - 4, r.h - 2); }
+      for (const key of look.replicas) {
+        const [pi, b] = key.split(':').map(Number);
+        const r = this.rows[pi], col = this.brokerCol.get(b);
+        if (r && col !== undefined) ctx.fillRect(g.gl + col * g.colW + 3, r.y + 1, g.colW - 6, r.h - 2);
+      }
+    }
+
     this.drawNetwork(ctx, g, status, net);
 
     // Partition rows.
@@ -315,7 +329,30 @@ export class ClusterView {
       ctx.fillText(`${sec.topic} (internal: consumer group offsets and coordinators, one group per partition by hash)`, 10, sec.y + 8);
     }
 
+    if (look) this.drawLook(ctx, g, look);
     this.drawDots(ctx, flights, now, net.trails);
+  }
+
+  /** Rings around what a guided scenario's stop looks at: controller, clients, rows, replicas. */
+  drawLook(ctx, g, look) {
+    ctx.save();
+    ctx.strokeStyle = LOOK; ctx.lineWidth = 3;
+    const ring = (x, y, w, h) => { ctx.beginPath(); ctx.roundRect(x, y, w, h, 7); ctx.stroke(); };
+    for (const box of this.boxes) {
+      if (look.nodes.has(box.name)) ring(box.x - 4, box.y - 4, box.w + 8, box.h + 8);
+    }
+    for (const pi of look.partitions) {
+      const r = this.rows[pi];
+      if (!r) continue;
+      ctx.fillStyle = LOOK; ctx.fillRect(2, r.y + 2, 4, r.h - 4); // a bar at the row's left edge
+      ring(2, r.y + 1, g.W - 4, r.h - 2);
+    }
+    for (const key of look.replicas) {
+      const [pi, b] = key.split(':').map(Number);
+      const r = this.rows[pi], col = this.brokerCol.get(b);
+      if (r && col !== undefined) ring(g.gl + col * g.colW + 3, r.y + 2, g.colW - 6, r.h - 4);
+    }
+    ctx.restore();
   }
 
   drawNetwork(ctx, g, status, net) {

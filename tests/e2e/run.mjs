@@ -13,8 +13,18 @@
 // broker in one leaves the others running; an invalid attribute is named in a message and the
 // default is used, a changed attribute restarts the element, a removed one frees its engine; the
 // docs page does not scroll sideways at 400 px; embed.html?brokers=4&controls=minimal shows 4 brokers.
-// It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, the whole page in
-// docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
+// Time travel, sharing and guided scenarios: a Copy link opened in a new page gives the same trace
+// hash at the same moment; the scrubber goes back (the clock and "Viewing … Fork here" follow),
+// Back to live returns to the same run, ← goes back 1 s, Fork here ends the run there; Undo after a
+// crash brings the broker back online and names what it undid; Export downloads a trace (JSON), a
+// Jepsen history (EDN) and an SVG that parse; five hostile #v… links are each refused with a
+// message, the page still runs and nothing from them enters the DOM (no <img>, no <script>, no
+// dialog); ?scenario=acks-1-leader-failure shows the narration, Next plays to the next stop's at_ms
+// and highlights its targets, Back seeks; the Guided scenarios picker lists the catalogue by topic
+// (skipping files not there yet) and loads one; the guided page has no sideways scroll at 400 px;
+// a scenario embed shows the compact narration and a scrubber.
+// It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, a guided scenario with its
+// narration in docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 import fs from 'node:fs';
@@ -199,9 +209,253 @@ try {
     assert(/group/.test(log), 'no group events in the event log');
     await page.evaluate(() => window.scrollTo(0, 0)); // the sticky time bar in its place, not over a panel
     await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(outDir, 'clients-full.png'), fullPage: true });
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  // ---------------------------------------------------------------- time travel, sharing, exports, guided scenarios
+  const clockMs = async (p, scope = p) => Math.round(1000 * Number(/t\+([\d.]+)/.exec(await scope.locator('[data-testid="clock"]').first().textContent())[1]));
+  const timeline = (p) => p.evaluate(() => globalThis.__playground.timeline());
+  /** Opens `url` in a new page whose console errors and page errors count as problems. */
+  const openPage = async (url, label, viewport = { width: 1366, height: 900 }) => {
+    const p = await browser.newPage({ viewport });
+    p.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      // A file the guided catalogue lists but the server does not have yet: the picker skips it.
+      if (/Failed to load resource/.test(m.text()) && /\/scenarios\/[a-z0-9-]+\.json$/.test(m.location().url || '')) return;
+      problems.push(`${label} console error: ${m.text()}`);
+    });
+    p.on('pageerror', (e) => problems.push(`${label} page error: ${e.message}`));
+    const resp = await p.goto(url);
+    assert(resp.ok(), `${label}: status ${resp.status()}`);
+    await p.waitForFunction(() => globalThis.__playground && document.querySelector('[data-testid="broker-1"]'));
+    return p;
+  };
+
+  await check('Copy link: the shared run opens in a new page with the same trace at the same moment', async () => {
+    // The run so far (a crash, configs, consumers, 100+ simulated seconds) plus one more crash.
+    const p0 = await partition('orders-0');
+    await byId(`broker-${p0.leader}`).click();
+    await byId(`broker-${p0.leader}-crash`).click();
+    await advance(3000);
+    await byId('copy-link').click();
+    await page.waitForFunction(() => /characters/.test(document.querySelector('[data-testid="share-status"]').textContent));
+    const link = await byId('share-link').inputValue();
+    const status = await byId('share-status').textContent();
+    assert(link.startsWith(`${server.url}#v1.`), `link ${link.slice(0, 80)}`);
+    assert(status.includes(`${link.length.toLocaleString('en')} characters`), `status: ${status}`);
+    const want = await page.evaluate(() => ({ hash: globalThis.__playground.traceHash(), now: globalThis.__playground.nowMs() }));
+    const other = await openPage(link, 'shared link');
+    const got = await other.evaluate(() => ({ hash: globalThis.__playground.traceHash(), now: globalThis.__playground.nowMs() }));
+    assert(got.hash === want.hash && got.now === want.now, `shared ${JSON.stringify(want)}, opened ${JSON.stringify(got)}`);
+    assert(await clockMs(other) === want.now, `clock ${await clockMs(other)} ms, shared at ${want.now}`);
+    assert((await other.locator('[data-testid="error"]').textContent()) === '', 'a message on the shared page');
+    await other.waitForTimeout(500);
+    assert(await other.evaluate(() => globalThis.__playground.nowMs()) === want.now, 'the shared run does not open paused');
+    assert(await other.locator(`[data-testid="broker-${p0.leader}"]`).getAttribute('data-status') === 'crashed', 'the crash is not in the shared run');
+    await other.close();
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('time travel: the scrubber goes back, Back to live returns, Fork here discards the rest', async () => {
+    const before = await timeline(page);
+    const hash0 = await page.evaluate(() => globalThis.__playground.traceHash());
+    assert(before.at_end && before.commands.length >= 5, `timeline ${JSON.stringify({ ...before, commands: before.commands.length })}`);
+    const ticks = await page.locator('.scrub .tick').count();
+    assert(ticks === before.commands.length, `${ticks} ticks for ${before.commands.length} commands`);
+    const scrubTo = (t) => byId('scrubber').evaluate((r, v) => { r.value = String(v); r.dispatchEvent(new Event('input', { bubbles: true })); }, t);
+    const target = Math.round((before.start_ms + before.end_ms) / 2);
+    await scrubTo(target);
+    await byId('fork').waitFor();
+    const c = await clockMs(page);
+    assert(c === target, `clock ${c} ms after scrubbing to ${target}`);
+    const past = await byId('past').textContent();
+    assert(past.includes(`Viewing t+${(target / 1000).toFixed(1)} s of ${(before.end_ms / 1000).toFixed(1)} s`), `past line: ${past}`);
+    const mid = await timeline(page);
+    assert(!mid.at_end && mid.now_ms === target && mid.end_ms === before.end_ms, `after scrubbing ${JSON.stringify({ ...mid, commands: 0 })}`);
+    await byId('live').click();
+    await byId('past').waitFor({ state: 'hidden' });
+    assert(await page.evaluate(() => globalThis.__playground.traceHash()) === hash0, 'Back to live is not the same run');
+    assert(await clockMs(page) === before.end_ms, `Back to live: clock ${await clockMs(page)}, end ${before.end_ms}`);
+    // ← goes back 1 s; then the scrubber goes further back and Fork here ends the run there.
+    await page.locator('h1').click();
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForTimeout(200);
+    assert(await clockMs(page) === before.end_ms - 1000, `← : clock ${await clockMs(page)}`);
+    await scrubTo(target);
+    await byId('fork').click();
+    await byId('past').waitFor({ state: 'hidden' });
+    const after = await timeline(page);
+    assert(after.at_end && after.end_ms === after.now_ms && after.now_ms === target, `after Fork here ${JSON.stringify({ ...after, commands: after.commands.length })}`);
+    assert(after.commands.every((x) => x.at_ms <= target), 'commands after the fork point remain');
+    await advance(1000); // and the run goes on from there
+    await page.waitForTimeout(200);
+    assert(await clockMs(page) === target + 1000, `clock after the fork ${await clockMs(page)}`);
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('Undo after a crash brings the broker back online and says what it undid', async () => {
+    const crashed = await page.locator('.broker-head').evaluateAll((bs) => bs.map((b) => b.dataset.status));
+    const id = crashed.findIndex((x) => x === 'online') + 1;
+    assert(id > 0, `no online broker: ${crashed}`);
+    await advance(500);
+    await byId(`broker-${id}`).click();
+    await byId(`broker-${id}-crash`).click();
+    const at = await page.evaluate(() => globalThis.__playground.nowMs());
+    await advance(2000);
+    await page.waitForTimeout(300);
+    assert(await byId(`broker-${id}`).getAttribute('data-status') === 'crashed', 'broker not crashed');
+    assert(!(await byId('undo').isDisabled()), 'Undo disabled with commands');
+    await byId('undo').click();
+    await page.waitForTimeout(300);
+    assert(await byId(`broker-${id}`).getAttribute('data-status') === 'online', `broker-${id} is ${await byId(`broker-${id}`).getAttribute('data-status')} after Undo`);
+    const note = await byId('undo-note').textContent();
+    assert(note === `Undid crash_broker ${id}`, `undo note: ${note}`);
+    const tl = await timeline(page);
+    assert(tl.now_ms === at && !tl.commands.some((x) => x.at_ms === at && x.command.type === 'crash_broker' && x.command.broker === id), `after Undo ${JSON.stringify({ ...tl, commands: tl.commands.length })}`);
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('Export: trace JSON, Jepsen EDN history and cluster SVG download and parse', async () => {
+    const seed = await page.evaluate(() => globalThis.__playground.seed());
+    const grab = async (testid) => {
+      await byId('export').click();
+      const [dl] = await Promise.all([page.waitForEvent('download'), byId(testid).click()]);
+      return { name: dl.suggestedFilename(), text: fs.readFileSync(await dl.path(), 'utf8') };
+    };
+    const now = await page.evaluate(() => globalThis.__playground.nowMs());
+    const trace = await grab('export-trace');
+    assert(trace.name === `kafka-playground-seed-${seed}-t${now}.json`, `file name ${trace.name}`);
+    const doc = JSON.parse(trace.text);
+    assert(doc && typeof doc === 'object' && Array.isArray(doc.events) && doc.events.length > 0, 'trace JSON has no events');
+    const edn = await grab('export-history');
+    assert(edn.name.endsWith('.edn') && edn.text.startsWith(';;') && edn.text.includes(':type :invoke'), `EDN ${edn.name}: ${edn.text.slice(0, 120)}`);
+    const svg = await grab('export-svg');
+    assert(svg.name.endsWith('.svg') && svg.text.startsWith('<svg') && svg.text.trim().endsWith('</svg>'), `SVG ${svg.name}: ${svg.text.slice(0, 80)}`);
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('hostile links: each one is refused with a message, the page works, nothing from it enters the DOM', async () => {
+    const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const hostile = [
+      ['#v1.<script>alert(1)</script>', /base64url|cut off/],
+      [`#v1.${'A'.repeat(300000)}`, /limit is/],
+      ['#v99.abc', /format v99/],
+      [`#v1.${b64({ v: 1, scenario: { brokers: 99 }, ops: [] })}`, /brokers/],
+      [`#v1.${b64({ v: 1, scenario: { brokers: 3 }, ops: [{ type: 'crash_broker', broker: '<img src=x onerror=alert(1)>' }] })}`, /ops\[0\]/],
+    ];
+    for (const [frag, why] of hostile) {
+      const label = `hostile link ${frag.slice(0, 24)}`;
+      const p = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+      const dialogs = [];
+      p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+      p.on('console', (m) => { if (m.type() === 'error') problems.push(`${label} console error: ${m.text()}`); });
+      p.on('pageerror', (e) => problems.push(`${label} page error: ${e.message}`));
+      await p.goto(`${server.url}${frag}`);
+      await p.waitForFunction(() => globalThis.__playground && document.querySelector('[data-testid="broker-1"]'));
+      const err = await p.locator('[data-testid="error"]').textContent();
+      assert(/link's run cannot be opened/.test(err) && why.test(err), `${label}: message ${err.slice(0, 300)}`);
+      const a = await clockMs(p);
+      await p.waitForTimeout(700);
+      assert(await clockMs(p) > a, `${label}: the clock does not advance`);
+      const dom = await p.evaluate(() => ({
+        img: document.querySelectorAll('img').length,
+        scripts: [...document.querySelectorAll('script')].map((s) => s.getAttribute('src')),
+        inMessage: document.querySelector('#error-text').children.length,
+        hash: location.hash,
+      }));
+      assert(dom.img === 0 && dom.scripts.length === 1 && dom.scripts[0] === 'www/main.js' && dom.inMessage === 0, `${label}: DOM ${JSON.stringify(dom)}`);
+      assert(dom.hash === '', `${label}: the bad fragment stays in the address: ${dom.hash.slice(0, 40)}`);
+      assert(dialogs.length === 0, `${label}: dialogs ${dialogs}`);
+      await p.close();
+    }
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  let guided = null;
+  await check('a guided scenario (?scenario=): narration, Next plays to the next stop and highlights its targets, Back seeks', async () => {
+    guided = await openPage(`${server.url}?scenario=acks-1-leader-failure&speed=10`, 'guided page');
+    const g = (id) => guided.locator(`[data-testid="${id}"]`);
+    const file = JSON.parse(fs.readFileSync(path.join(root, 'scenarios', 'acks-1-leader-failure.json'), 'utf8'));
+    const stops = file.narration;
+    await g('narration').waitFor();
+    assert(await g('narration-step').textContent() === `Step 1 of ${stops.length}`, `step: ${await g('narration-step').textContent()}`);
+    assert(await g('narration-title').textContent() === stops[0].title, 'first stop title');
+    assert(await g('play').getAttribute('aria-pressed') === 'false', 'a guided scenario does not open paused');
+    // Stop 1 looks at payments-0 and the producer panel.
+    assert(await guided.locator('.group-producer').evaluate((e) => e.classList.contains('kp-look')), 'producer panel not highlighted');
+    const start = await timeline(guided);
+    for (let k = 1; k <= 3; k++) {
+      await g('narration-next').click();
+      await guided.waitForFunction((want) => document.querySelector('[data-testid="narration-step"]').textContent === want, `Step ${k + 1} of ${stops.length}`);
+      await guided.waitForFunction(() => document.querySelector('[data-testid="play"]').getAttribute('aria-pressed') === 'false');
+      const now = await guided.evaluate(() => globalThis.__playground.nowMs());
+      assert(now === Math.max(stops[k].at_ms, start.start_ms), `stop ${k + 1}: now ${now}, at_ms ${stops[k].at_ms}`);
+      assert(await g('narration-title').textContent() === stops[k].title, `stop ${k + 1} title`);
+    }
+    assert(await clockMs(guided) === stops[3].at_ms, `clock at stop 4: ${await clockMs(guided)}`);
+    // Stop 4 ("The leader is killed") looks at broker 1: its header is outlined.
+    assert(await g('broker-1').evaluate((e) => e.classList.contains('kp-look')), 'broker-1 header not highlighted');
+    assert(await g('narration').getAttribute('data-look') === 'broker:1', `data-look ${await g('narration').getAttribute('data-look')}`);
+    assert(await guided.locator('.kp-look').count() === 1, 'highlights of the previous stop left');
+    await g('narration-back').click();
+    await guided.waitForFunction((want) => document.querySelector('[data-testid="narration-step"]').textContent === want, `Step 3 of ${stops.length}`);
+    assert(await clockMs(guided) === stops[2].at_ms, `Back: clock ${await clockMs(guided)}`);
+    // Next again replays the recorded run forward to stop 4 and stop 5 (a new leader, the loss).
+    await g('speed').selectOption('1'); // slow enough that the second click finds it on the way
+    await g('narration-next').click();
+    await g('narration-next').click(); // while playing: skips the rest of the way
+    await guided.waitForFunction((want) => document.querySelector('[data-testid="narration-step"]').textContent === want, `Step 4 of ${stops.length}`);
+    await g('speed').selectOption('10');
+    await g('narration-next').click();
+    await guided.waitForFunction((want) => document.querySelector('[data-testid="narration-step"]').textContent === want, `Step 5 of ${stops.length}`);
+    await guided.waitForFunction(() => document.querySelector('[data-testid="play"]').getAttribute('aria-pressed') === 'false');
+    assert(await clockMs(guided) === stops[4].at_ms, `clock at stop 5: ${await clockMs(guided)}`);
+    assert(await guided.locator('.panel-inv.kp-look').count() === 1, 'invariants panel not highlighted at stop 5');
+    // Scrolled away from the narration, the sticky time bar carries the step and Next.
+    assert(await g('narration-mini-next').isHidden(), 'the time bar copy of Next shows while the narration is on screen');
+    await guided.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await g('narration-mini-next').waitFor();
+    assert((await g('narration-mini-step').textContent()).startsWith(`Step 5/${stops.length}: `), `time bar step: ${await g('narration-mini-step').textContent()}`);
+    // The picture: tall enough to show the highlighted Invariants panel under the cluster.
+    await guided.setViewportSize({ width: 1366, height: 1180 });
+    await guided.waitForTimeout(600);
+    await guided.evaluate(() => window.scrollTo(0, 0));
+    await guided.waitForTimeout(300);
     // The README's picture is refreshed only on request (UPDATE_SCREENSHOT=1), so a test run leaves the tree clean.
-    const shot = process.env.UPDATE_SCREENSHOT ? path.join(root, 'docs', 'screenshot.png') : path.join(outDir, 'clients-full.png');
-    await page.screenshot({ path: shot, fullPage: true });
+    const shot = process.env.UPDATE_SCREENSHOT ? path.join(root, 'docs', 'screenshot.png') : path.join(outDir, 'guided.png');
+    await guided.screenshot({ path: shot, fullPage: false });
+    await guided.setViewportSize({ width: 1366, height: 900 });
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('the Guided scenarios picker lists the catalogue by topic and loads one (?scenario= in the address)', async () => {
+    const index = JSON.parse(fs.readFileSync(path.join(root, 'scenarios', 'index.json'), 'utf8'));
+    const present = index.filter((x) => fs.existsSync(path.join(root, 'scenarios', `${x.file}.json`)));
+    await guided.locator('[data-testid="scenario-picker"]').click();
+    await guided.locator('[data-testid="scenario-quickstart"]').waitFor();
+    const listed = await guided.locator('.pick').evaluateAll((bs) => bs.map((b) => b.dataset.testid.replace('scenario-', '')));
+    assert(listed.length === present.length && present.every((x) => listed.includes(x.file)), `listed ${listed}, present ${present.map((x) => x.file)}`);
+    const topics = await guided.locator('.picker-topic h3').allTextContents();
+    assert(topics.length === new Set(present.map((x) => x.topic)).size, `topics ${topics}`);
+    await guided.screenshot({ path: path.join(outDir, 'guided-picker.png') });
+    await Promise.all([guided.waitForURL(/[?&]scenario=quickstart(&|$)/), guided.locator('[data-testid="scenario-quickstart"]').click()]);
+    await guided.waitForFunction(() => globalThis.__playground && document.querySelector('[data-testid="narration-title"]')?.textContent);
+    const first = JSON.parse(fs.readFileSync(path.join(root, 'scenarios', 'quickstart.json'), 'utf8')).narration[0].title;
+    assert(await guided.locator('[data-testid="narration-title"]').textContent() === first, 'quickstart first stop');
+    assert(new URL(guided.url()).searchParams.get('speed') === '10', 'speed not kept');
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('the guided page reads at 400 px: no sideways scroll, narration and Next on screen', async () => {
+    await guided.setViewportSize({ width: 400, height: 800 });
+    await guided.waitForTimeout(500);
+    const overflow = await guided.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 0, `the page scrolls sideways by ${overflow} px at 400 px`);
+    const next = await guided.locator('[data-testid="narration-next"]').boundingBox();
+    assert(next && next.x >= 0 && next.x + next.width <= 400, `Next at ${JSON.stringify(next)}`);
+    await guided.screenshot({ path: path.join(outDir, 'guided-400.png'), fullPage: true });
+    await guided.close();
     assert(problems.length === 0, problems.join('\n'));
   });
 
@@ -319,6 +573,29 @@ try {
     const gone = await docs.evaluate(() => { const e = document.getElementById('bad'); e.remove(); return e.playground; });
     assert(gone === null, 'a removed element still holds its engine');
     // Problems reported as console errors are expected nowhere; the message is in the element.
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('a scenario embed shows its narration (compact) and a scrubber; minimal has no Undo, Copy link or picker', async () => {
+    const stops = JSON.parse(fs.readFileSync(path.join(root, 'scenarios', 'acks-1-leader-failure.json'), 'utf8')).narration;
+    await embeds.nth(0).scrollIntoViewIfNeeded();
+    const narr = inEmbed(0, 'narration');
+    assert(await narr.isVisible(), 'no narration in the scenario embed');
+    // It autoplays, so the narration follows the clock: 30 s in, the last stop is shown.
+    const step = await inEmbed(0, 'narration-step').textContent();
+    assert(step === `${stops.length}/${stops.length}`, `embed 0 narration step ${step}`);
+    assert(await inEmbed(0, 'narration-title').textContent() === stops.at(-1).title, 'embed 0 narration title');
+    assert(await inEmbed(0, 'narration-next').count() === 1 && await inEmbed(0, 'narration-back').count() === 0, 'compact narration: Next only');
+    assert(await inEmbed(0, 'scrubber').count() === 1, 'no scrubber in the minimal embed');
+    for (const id of ['undo', 'copy-link', 'export', 'scenario-picker']) assert(await inEmbed(0, id).count() === 0, `minimal embed has ${id}`);
+    for (const i of [1, 2]) assert(await inEmbed(i, 'narration').isHidden(), `embed ${i} (no scenario) shows a narration`);
+    assert(await inEmbed(2, 'copy-link').count() === 1 && await inEmbed(2, 'undo').count() === 1, 'the full embed lacks Copy link or Undo');
+    // Scrubbing the embed back shows an earlier stop of the story.
+    await inEmbed(0, 'scrubber').evaluate((r) => { r.value = r.min; r.dispatchEvent(new Event('input', { bubbles: true })); });
+    await docs.waitForFunction((n) => document.querySelector('article kafka-playground').shadowRoot.querySelector('[data-testid="narration-step"]').textContent === `1/${n}`, stops.length);
+    assert(await inEmbed(0, 'narration-title').textContent() === stops[0].title, 'embed 0 first stop after scrubbing back');
+    await inEmbed(0, 'narration-next').click();
+    await docs.waitForFunction((n) => document.querySelector('article kafka-playground').shadowRoot.querySelector('[data-testid="narration-step"]').textContent === `2/${n}`, stops.length);
     assert(problems.length === 0, problems.join('\n'));
   });
 
