@@ -48,6 +48,34 @@ try {
   const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
   Object.assign(result, { simulated_ms: simMs, records_per_sec: Math.round(best.rps), events_per_sec: Math.round(best.eps), events: best.events, trace_hash: best.hash });
 
+  // Time travel in wasm: a 10-minute run of the default playground (1 s chunks, a broker crashed
+  // at 60 s and restarted at 90 s, like `kafka-bench scrub`), then 40 seeks to spread-out times.
+  result.scrub_default_10min = await page.evaluate(async () => {
+    const mod = await import('./pkg/kafka_playground.js');
+    const p = new mod.Playground(undefined, 1);
+    const start = p.nowMs();
+    for (let s = 0; s < 600; s++) {
+      if (s === 60) p.apply(JSON.stringify({ type: 'crash_broker', broker: 1 }));
+      if (s === 90) p.apply(JSON.stringify({ type: 'restart_broker', broker: 1 }));
+      p.advance(1000);
+    }
+    const end = p.nowMs();
+    const lat = [];
+    let x = 0x9E3779B9;
+    for (let i = 0; i < 40; i++) {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      const t = start + (x % (end - start));
+      const t0 = performance.now();
+      p.seek(t);
+      lat.push(performance.now() - t0);
+    }
+    lat.sort((a, b) => a - b);
+    const q = (f) => +lat[Math.round((lat.length - 1) * f)].toFixed(1);
+    const tl = p.timeline();
+    p.free();
+    return { seeks: lat.length, p50_ms: q(0.5), p95_ms: q(0.95), max_ms: q(1), snapshots: tl.snapshots };
+  });
+
   for (const speed of [1, 100]) {
     await page.goto(`${server.url}?preset=bench&seed=1&speed=${speed}`);
     await page.waitForFunction(() => globalThis.__frameStats && globalThis.__frameStats.samples.length > 10);

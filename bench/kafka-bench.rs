@@ -74,7 +74,8 @@ fn scrub() {
         let end = p.now_ms();
         let mut lat = vec![];
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..40 {
+        let seeks = if scenario.is_some() { 10 } else { 40 };
+        for _ in 0..seeks {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;

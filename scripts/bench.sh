@@ -29,5 +29,6 @@ row("wasm / native", "", (w.records_per_sec / n.records_per_sec).toFixed(2) + "x
 row("trace hash (same workload?)", n.trace_hash, w.trace_hash + (n.trace_hash === w.trace_hash ? " (equal)" : " (DIFFERENT)"));
 for (const s of ["1x", "100x"]) { const f = w["frame_ms_" + s]; row("frame ms p50 / p95 at " + s, "", f.p50 + " / " + f.p95 + " (" + f.frames + " frames)"); }
 row("wasm gzip / raw bytes", "", w.sizes_gzip_bytes.wasm + " / " + w.sizes_gzip_bytes.wasm_raw);
+const sc = w.scrub_default_10min; row("seek ms p50 / p95 / max (10 min)", "", sc.p50_ms + " / " + sc.p95_ms + " / " + sc.max_ms);
 row("JS+CSS+HTML gzip bytes", "", w.sizes_gzip_bytes.js_css);
 ' "$NATIVE" "$WEB"

@@ -502,13 +502,17 @@ impl Scenario {
 pub struct CheckedSim {
     pub sim: Sim,
     pub checker: Checker,
-    /// Run the costly invariants every this many events (1 = every event).
+    /// Run the costly invariants every this many events (1 = every event)...
     pub slow_check_every: u64,
+    /// ...and at least every this many simulated ms, so that a quiet cluster's views
+    /// (lost writes, invariants) agree within a moment.
+    pub slow_check_max_gap_ms: i64,
+    last_slow_check_ms: i64,
 }
 
 impl CheckedSim {
     pub fn new(sim: Sim) -> CheckedSim {
-        CheckedSim { sim, checker: Checker::default(), slow_check_every: 1 }
+        CheckedSim { sim, checker: Checker::default(), slow_check_every: 1, slow_check_max_gap_ms: 100, last_slow_check_ms: 0 }
     }
 
     pub fn step(&mut self) -> bool {
@@ -517,7 +521,12 @@ impl CheckedSim {
             return more;
         }
         self.checker.check_fast(&self.sim);
-        if self.slow_check_every <= 1 || self.sim.events_processed.is_multiple_of(self.slow_check_every) {
+        let now = self.sim.now_ms();
+        if self.slow_check_every <= 1
+            || self.sim.events_processed.is_multiple_of(self.slow_check_every)
+            || now - self.last_slow_check_ms >= self.slow_check_max_gap_ms
+        {
+            self.last_slow_check_ms = now;
             self.checker.check_slow(&self.sim);
         }
         more
