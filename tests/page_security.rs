@@ -6,11 +6,15 @@ use std::path::Path;
 
 fn page_files() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut v = vec![root.join("index.html")];
-    if let Ok(dir) = std::fs::read_dir(root.join("www")) {
-        for e in dir.flatten() {
+    let mut v = vec![root.join("index.html"), root.join("embed.html")];
+    // www/ and its subfolders (www/examples/).
+    let mut dirs = vec![root.join("www")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "js" || x == "html" || x == "css" || x == "mjs") {
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "js" || x == "html" || x == "css" || x == "mjs") {
                 v.push(p);
             }
         }
