@@ -1,7 +1,7 @@
 // Control panel, broker fault menu and link faults. Every control sends one engine
 // command (JSON with a "type" tag); errors come back as exceptions and are shown.
 // To add a config control, add a line to CONFIG_CONTROLS.
-import { el } from './render.js';
+import { el, button } from './render.js';
 
 /**
  * Config keys with a control: group, key, scope (as in CONFIG_DEFS), and the
@@ -67,14 +67,6 @@ function tip(defs, scope, key) {
   const dflt = d.def === LONG_MAX ? 'Long.MAX (never)' : d.def;
   const syn = scope === 'topic' ? defs.get(`broker:${key}`) : null; // the broker key it overrides
   return `${key} (${scope}): ${d.doc}${syn ? ` ${syn.doc}` : ''}\nDefault: ${dflt}.${d.allowed ? ` Allowed: ${d.allowed}.` : ''}`;
-}
-
-function button(text, testid, title) {
-  const b = el('button', '', text);
-  b.type = 'button';
-  if (testid) b.dataset.testid = testid;
-  if (title) b.title = title;
-  return b;
 }
 
 function numberInput(id, testid, min, step) {

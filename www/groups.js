@@ -2,21 +2,13 @@
 // its state and fault buttons, and the group's per-partition committed offset / LEO / lag
 // (what kafka-consumer-groups.sh --describe shows). Refreshed from pg.clients() a few
 // times per second; DOM rows are rebuilt only when their text changes.
-import { el } from './render.js';
+import { el, button } from './render.js';
 
 const ASSIGNORS = [
   ['range', 'range: consecutive partitions per member (eager: all revoked on rebalance)'],
   ['roundrobin', 'roundrobin: partitions dealt out in turn (eager)'],
   ['cooperative-sticky', 'cooperative-sticky: keeps what it can, moves only what must move (incremental)'],
 ];
-
-function button(text, testid, title) {
-  const b = el('button', '', text);
-  b.type = 'button';
-  b.dataset.testid = testid;
-  b.title = title;
-  return b;
-}
 
 const cell = (tag, text, cls = '') => el(tag, cls, text);
 

@@ -2,18 +2,10 @@
 // panel (the current stop's title and text, Back / Next, what it looks at). The stepping
 // itself (play up to the next stop, pause there) lives in app.js's loop; this module only
 // builds DOM (createElement / textContent, never markup from text) and reports clicks.
-import { el } from './render.js';
+import { el, button } from './render.js';
 
 const INDEX_URL = new URL('../scenarios/index.json', import.meta.url);
 const fileUrl = (file) => new URL(`../scenarios/${file}.json`, import.meta.url);
-
-function button(text, testid, title, cls) {
-  const b = el('button', cls, text);
-  b.type = 'button';
-  if (testid) b.dataset.testid = testid;
-  if (title) b.title = title;
-  return b;
-}
 
 /** A look_at target in words (for the narration's "Look at:" line and tooltips). */
 export function targetText(t) {

@@ -690,3 +690,12 @@ export function el(tag, cls, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/** A `type=button` with its text, data-testid, title and class. */
+export function button(text, testid, title, cls) {
+  const b = el('button', cls, text);
+  b.type = 'button';
+  if (testid) b.dataset.testid = testid;
+  if (title) b.title = title;
+  return b;
+}

@@ -1,15 +1,7 @@
 // Sharing a run: "Copy link" (the page's address with #v1.<run>, which replays the run and
 // lands on the same moment) and the Export menu (trace JSON, Jepsen EDN history, cluster SVG),
 // downloaded through a Blob and an <a download>. Nothing here builds markup from text.
-import { el } from './render.js';
-
-function button(text, testid, title, cls) {
-  const b = el('button', cls, text);
-  b.type = 'button';
-  b.dataset.testid = testid;
-  if (title) b.title = title;
-  return b;
-}
+import { el, button } from './render.js';
 
 /** Saves `text` as a file named `name` (a Blob URL and a click on an <a download>). */
 export function download(doc, text, name, type) {

@@ -2,7 +2,7 @@
 // the "viewing the past" line (Fork here / Back to live) and Undo. The engine keeps the run
 // as ops with snapshots, so seek() is cheap and exact; this module only shows it and reports
 // what the user asks (seek, fork, live, undo) to app.js.
-import { el } from './render.js';
+import { el, button } from './render.js';
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -23,14 +23,6 @@ export function describeCommand(c) {
   if (c.extra_latency_ms !== undefined) bits.push(`+${c.extra_latency_ms} ms`);
   if (c.ms !== undefined) bits.push(`${c.ms} ms`);
   return bits.join(' ');
-}
-
-function button(text, testid, title, cls) {
-  const b = el('button', cls, text);
-  b.type = 'button';
-  b.dataset.testid = testid;
-  if (title) b.title = title;
-  return b;
 }
 
 /**
