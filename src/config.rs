@@ -65,6 +65,8 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
     // --- replication (broker) ---
     def!("replica.lag.time.max.ms", Broker, Kind::Long { min: 1, max: LMAX }, "30000", None,
         "A follower that has not caught up to the leader's log end offset for this long is removed from the ISR."),
+    def!("replica.lag.max.messages", Broker, Kind::Long { min: 0, max: LMAX }, "0", None,
+        "LEGACY (Kafka 0.8; removed in 0.9.0 by KAFKA-1546). N > 0 adds the pre-0.9 rule: a follower more than N messages behind the leader's log end offset also leaves the ISR, even while it fetches (0.8's default was 4000). A producer burst larger than N could evict a perfectly healthy follower, so 0.9 kept only replica.lag.time.max.ms. 0 (the default): off, as in Kafka 4.x."),
     def!("replica.fetch.wait.max.ms", Broker, Kind::Long { min: 0, max: LMAX }, "500", None,
         "How long the leader holds a follower's fetch when there is no new data (long poll). Followers learn a new high watermark on the next fetch response."),
     def!("replica.fetch.backoff.ms", Broker, Kind::Long { min: 0, max: LMAX }, "1000", None,
@@ -351,6 +353,8 @@ fn long(v: &str) -> i64 {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BrokerConfig {
     pub replica_lag_time_max_ms: i64,
+    /// LEGACY `replica.lag.max.messages` (Kafka 0.8): 0 = off (Kafka 4.x).
+    pub replica_lag_max_messages: i64,
     pub replica_fetch_wait_max_ms: i64,
     pub replica_fetch_backoff_ms: i64,
     pub replica_socket_timeout_ms: i64,
@@ -388,6 +392,7 @@ impl Default for BrokerConfig {
     fn default() -> Self {
         let mut c = BrokerConfig {
             replica_lag_time_max_ms: 0,
+            replica_lag_max_messages: 0,
             replica_fetch_wait_max_ms: 0,
             replica_fetch_backoff_ms: 0,
             replica_socket_timeout_ms: 0,
@@ -439,6 +444,7 @@ impl BrokerConfig {
     fn apply(&mut self, key: &str, v: &str) {
         match key {
             "replica.lag.time.max.ms" => self.replica_lag_time_max_ms = long(v),
+            "replica.lag.max.messages" => self.replica_lag_max_messages = long(v),
             "replica.fetch.wait.max.ms" => self.replica_fetch_wait_max_ms = long(v),
             "replica.fetch.backoff.ms" => self.replica_fetch_backoff_ms = long(v),
             "replica.socket.timeout.ms" => self.replica_socket_timeout_ms = long(v),

@@ -742,15 +742,25 @@ impl Broker {
         }
     }
 
-    /// `maybeShrinkIsr` for every partition this broker leads.
+    /// `maybeShrinkIsr` for every partition this broker leads. With the legacy
+    /// `replica.lag.max.messages` set, Kafka 0.8.2's second rule applies too
+    /// (`Partition.getOutOfSyncReplicas` = stuck ++ slow followers).
     fn maybe_shrink_isr(&mut self, now_ms: i64, out: &mut Out) {
         let max_lag = self.config.replica_lag_time_max_ms;
+        let max_lag_messages = self.config.replica_lag_max_messages;
         let tps: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| p.is_leader()).map(|(tp, _)| tp.clone()).collect();
         for tp in tps {
             let leo = self.disk.logs[&tp].log_end_offset();
             let hw = self.disk.logs[&tp].high_watermark();
             let part = self.partitions.get_mut(&tp).unwrap();
-            let out_of_sync = part.out_of_sync_replicas(leo, now_ms, max_lag);
+            let by_time = part.out_of_sync_replicas(leo, now_ms, max_lag);
+            let slow = part.legacy_slow_replicas(leo, max_lag_messages);
+            let mut out_of_sync = by_time.clone();
+            for b in &slow {
+                if !out_of_sync.contains(b) {
+                    out_of_sync.push(*b);
+                }
+            }
             if out_of_sync.is_empty() {
                 continue;
             }
@@ -762,7 +772,15 @@ impl Broker {
                     let s = ls.remote.get(b);
                     let lag_ms = s.map(|s| now_ms - s.last_caught_up_time_ms).unwrap_or(0);
                     let end = s.map(|s| s.log_end_offset).unwrap_or(-1);
-                    format!("broker {b}: endOffset {end}, {} behind, last caught up {lag_ms} ms ago", (leo - end.max(0)).max(0))
+                    let behind = (leo - end.max(0)).max(0);
+                    if slow.contains(b) && !by_time.contains(b) {
+                        format!(
+                            "broker {b}: endOffset {end}, {behind} behind > replica.lag.max.messages={max_lag_messages} (LEGACY pre-0.9 rule; it fetched {} ms ago)",
+                            s.map(|s| now_ms - s.last_fetch_time_ms).unwrap_or(0)
+                        )
+                    } else {
+                        format!("broker {b}: endOffset {end}, {behind} behind, last caught up {lag_ms} ms ago")
+                    }
                 })
                 .collect();
             out.log(
@@ -826,7 +844,7 @@ impl Broker {
         let metadata = &self.metadata;
         let remote = part.leader_state.as_ref().map(|ls| &ls.remote);
         let eligible = |b: BrokerId| is_isr_eligible(metadata, remote, b);
-        part.maybe_increment_leader_hw(log, now_ms, min_isr, max_lag, &eligible)
+        part.maybe_increment_leader_hw(log, now_ms, min_isr, max_lag, self.config.replica_lag_max_messages, &eligible)
     }
 
     // -------------------------------------------------------------- produce
