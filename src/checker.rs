@@ -10,6 +10,8 @@
 //! * `LogsDisagreeBelowHighWatermark` — two replicas hold different records below both HWs (LogMatching).
 //! * `AcknowledgedWriteLost` — an acknowledged write is gone (audit).
 //! * `ConsumerSawReplacedRecord` — a reader saw a record that the leader no longer has at that offset.
+//! * `TwoControllersInOneEpoch` — two controller voters led the KRaft quorum (were the
+//!   active controller) in the same controller epoch (Raft's election safety).
 
 use crate::audit::replica_log;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
@@ -91,6 +93,22 @@ impl Checker {
     /// and the broker that handled the last event (every broker after a command).
     pub fn check_fast(&mut self, sim: &Sim) {
         self.check_fast_nodes(sim, sim.last_node);
+        self.check_controller_epochs(sim);
+    }
+
+    /// At most one quorum leader (active controller) per controller epoch.
+    fn check_controller_epochs(&mut self, sim: &Sim) {
+        for (epoch, leaders) in &sim.quorum_leaders {
+            if leaders.len() > 1 {
+                let names: Vec<String> = leaders.iter().map(|v| v.to_string()).collect();
+                self.report(
+                    "TwoControllersInOneEpoch",
+                    format!("{epoch}"),
+                    sim.now_ms(),
+                    format!("controllers {} all led the controller quorum in epoch {epoch}", names.join(" and ")),
+                );
+            }
+        }
     }
 
     /// `node`: only that node changed (`None`: look at every broker).
@@ -291,6 +309,7 @@ impl Checker {
     pub fn check(&mut self, sim: &Sim) {
         self.controller_log_seen = usize::MAX;
         self.check_fast_nodes(sim, None);
+        self.check_controller_epochs(sim);
         self.check_slow_with(sim, true);
     }
 

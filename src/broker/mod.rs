@@ -32,6 +32,9 @@ pub const REGISTRATION_TIMEOUT_MS: i64 = 10_000;
 /// The broker→controller request timeout after which a pending AlterPartition is sent again
 /// (`controller.socket.timeout.ms`, 30 s).
 pub const ALTER_PARTITION_RETRY_MS: i64 = 30_000;
+/// Wait before registering again after the controller's connection was reset
+/// (BrokerLifecycleManager's resend backoff starts at 100 ms).
+pub const CONTROLLER_RETRY_BACKOFF_MS: i64 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +64,9 @@ pub struct MetadataImage {
     pub brokers: BTreeMap<BrokerId, ImageBroker>,
     pub topics: BTreeMap<String, TopicConfig>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
+    /// (controller id, quorum epoch) of the last `LeaderChange` record replayed (none
+    /// before the first controller election after start-up).
+    pub controller: Option<(i32, i32)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -283,6 +289,9 @@ impl Broker {
                 }
             }
             Msg::BrokerHeartbeatResponse { error, is_fenced, should_shut_down, records } => {
+                if error == KafkaError::NOT_CONTROLLER {
+                    return; // a controller that is no longer active; the next heartbeat goes to the new one
+                }
                 if error == KafkaError::STALE_BROKER_EPOCH || error == KafkaError::BROKER_NOT_AVAILABLE {
                     // The controller no longer knows this registration: register again.
                     self.status = BrokerStatus::Starting;
@@ -419,6 +428,12 @@ impl Broker {
                 self.groups.on_message(now_ms, from, &msg, n, &cfg, out);
                 self.flush_coordinator_appends(now_ms, out);
             }
+            // The active controller died with the request unanswered, or is no longer active:
+            // the channel to the controller sends it again (to the next active controller).
+            Msg::Disconnected { lost: "AlterPartition", .. } => self.resend_alter_partitions(now_ms, out),
+            Msg::Disconnected { lost: "BrokerRegistration", .. } if self.status == BrokerStatus::Starting => {
+                self.next_registration_ms = now_ms + CONTROLLER_RETRY_BACKOFF_MS;
+            }
             Msg::Disconnected { lost: "Fetch", correlation_id } => {
                 let backoff = self.config.replica_fetch_backoff_ms;
                 if let Some(f) = from.broker().and_then(|leader| self.fetchers.get_mut(&leader)) {
@@ -549,7 +564,7 @@ impl Broker {
             }
             self.metadata.offset = *offset;
             match rec {
-                MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced } => {
+                MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced, .. } => {
                     self.metadata.brokers.insert(
                         *broker,
                         ImageBroker { broker_epoch: *broker_epoch, rack: rack.clone(), fenced: *fenced, in_controlled_shutdown: false },
@@ -572,6 +587,9 @@ impl Broker {
                     if !changed.contains(&st.tp) {
                         changed.push(st.tp.clone());
                     }
+                }
+                MetadataRecord::LeaderChange { epoch, leader, .. } => {
+                    self.metadata.controller = Some((*leader, *epoch));
                 }
             }
         }
@@ -736,9 +754,31 @@ impl Broker {
                 ls.pending = None;
                 out.log("isr", format!("AlterPartition of {tp} rejected: {error}; keeping ISR [{}]", join(&ls.isr)));
             }
+            KafkaError::NOT_CONTROLLER => self.resend_alter_partitions(now_ms, out),
             _ => {
                 out.log("isr", format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
             }
+        }
+    }
+
+    /// Sends every pending AlterPartition again (AlterPartitionManager after a lost or
+    /// NOT_CONTROLLER answer: the request goes to the active controller, when there is one).
+    fn resend_alter_partitions(&mut self, now_ms: i64, out: &mut Out) {
+        let mut resend = vec![];
+        for (tp, p) in self.partitions.iter_mut() {
+            if let Some(ls) = p.leader_state.as_mut() {
+                match ls.pending.as_mut() {
+                    Some(PendingIsrChange::Expand { proposed, sent_at_ms, .. })
+                    | Some(PendingIsrChange::Shrink { proposed, sent_at_ms, .. }) => {
+                        *sent_at_ms = now_ms;
+                        resend.push((tp.clone(), proposed.clone(), p.leader_epoch, p.partition_epoch));
+                    }
+                    None => {}
+                }
+            }
+        }
+        for (tp, proposed, le, pe) in resend {
+            out.send(NodeId::Controller, alter_partition(self.id, self.broker_epoch, tp, le, pe, proposed));
         }
     }
 
