@@ -9,6 +9,8 @@ fn files() -> Vec<std::path::PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // `<name>.narration.json` is a scenario's guided tour, not a scenario.
+        .filter(|p| !p.to_string_lossy().ends_with(".narration.json"))
         .collect();
     v.sort();
     v
@@ -16,6 +18,7 @@ fn files() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn every_example_scenario_meets_its_expectations() {
+    assert!(files().iter().any(|f| f.ends_with("controller-failover.json")));
     let files = files();
     assert!(!files.is_empty());
     for f in files {
@@ -81,4 +84,57 @@ fn invalid_scenario_files_get_an_error_naming_the_field() {
     }
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
     assert!(error_of(&huge).contains("the limit is"));
+}
+
+/// `scenarios/<name>.narration.json` (to be folded into the scenario as `narration`):
+/// pauses from time 0, in order, within the run, looking at things that exist.
+#[test]
+fn narration_files_start_at_zero_go_forward_and_look_at_things_that_exist() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(stem) = name.strip_suffix(".narration.json") else { continue };
+        n += 1;
+        let scenario = Scenario::parse(&std::fs::read_to_string(dir.join(format!("{stem}.json"))).unwrap()).unwrap();
+        let cs = run(&scenario).unwrap();
+        let end = cs.sim.now_ms();
+        let items: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(items[0]["at_ms"], 0, "{name}: the first pause is at 0");
+        let mut last = 0;
+        for (i, it) in items.iter().enumerate() {
+            let o = it.as_object().unwrap();
+            let keys: Vec<&str> = o.keys().map(|k| k.as_str()).collect();
+            assert_eq!(keys, ["at_ms", "look_at", "text", "title"], "{name}[{i}]");
+            let at = o["at_ms"].as_i64().unwrap();
+            assert!(at >= last && at <= end, "{name}[{i}]: at_ms {at} (previous {last}, end {end})");
+            last = at;
+            let text = o["text"].as_str().unwrap();
+            let sentences = text.matches(". ").count() + 1;
+            assert!(!o["title"].as_str().unwrap().is_empty() && (1..=4).contains(&sentences), "{name}[{i}]: {sentences} sentences");
+            for l in o["look_at"].as_array().unwrap() {
+                let l = l.as_str().unwrap();
+                let ok = match l.split_once(':') {
+                    None => l == "controller",
+                    Some(("broker", b)) => cs.sim.brokers.contains_key(&b.parse::<i32>().unwrap()),
+                    Some(("partition", tp)) => cs.sim.controller.partitions.keys().any(|k| k.to_string() == tp),
+                    Some(("replica", r)) => {
+                        let (tp, b) = r.split_once('@').unwrap();
+                        cs.sim
+                            .controller
+                            .partitions
+                            .iter()
+                            .any(|(k, p)| k.to_string() == tp && p.replicas.contains(&b.parse::<i32>().unwrap()))
+                    }
+                    Some(("panel", p)) => {
+                        ["invariants", "events", "metrics", "audit", "consumer-group", "describe", "segments"].contains(&p)
+                    }
+                    _ => false,
+                };
+                assert!(ok, "{name}[{i}]: look_at {l}");
+            }
+        }
+    }
+    assert!(n >= 2);
 }
