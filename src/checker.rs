@@ -114,8 +114,9 @@ impl Checker {
     /// `node`: only that node changed (`None`: look at every broker).
     fn check_fast_nodes(&mut self, sim: &Sim, node: Option<crate::ids::NodeId>) {
         let now = sim.now_ms();
-        if sim.controller.log.len() != self.controller_log_seen {
-            self.controller_log_seen = sim.controller.log.len();
+        let seen = sim.controller.log.len() + sim.controller.committed as usize;
+        if seen != self.controller_log_seen {
+            self.controller_log_seen = seen;
             for (tp, st) in &sim.controller.partitions {
                 if st.leader != NO_LEADER && !st.isr.contains(&st.leader) {
                     self.report(
@@ -133,7 +134,9 @@ impl Checker {
                         format!("ISR of {tp} names broker {b}, which is not a replica"),
                     );
                 }
-                if st.leader != NO_LEADER {
+                // Only committed decisions count: an active controller's uncommitted change
+                // (lost if it fails over) never reaches a broker.
+                if st.leader != NO_LEADER && sim.controller.committed >= sim.controller.log.len() as i64 {
                     self.note_leader(tp, st.leader_epoch, st.leader, now, true);
                 }
             }

@@ -278,6 +278,10 @@ pub struct Sim {
     active_controller: Option<(i32, i32)>,
     /// Bumped whenever the active controller changes: messages and wake-ups for an older one are stale.
     controller_generation: u64,
+    /// The epoch of the last controller that became active. Brokers follow the quorum's newest
+    /// epoch, so a deposed leader of an older epoch (isolated, not yet resigned) never becomes
+    /// their controller again.
+    last_active_epoch: i32,
     /// Requests brokers sent while no controller was active (NodeToControllerChannelManager's
     /// queue): sent once one is. One heartbeat and one registration per broker, one
     /// AlterPartition per partition.
@@ -354,6 +358,7 @@ impl Sim {
             voters: BTreeMap::new(),
             active_controller: None,
             controller_generation: 0,
+            last_active_epoch: 1,
             controller_channel: vec![],
             no_controller_since: None,
             controller_history: vec![],
@@ -859,8 +864,10 @@ impl Sim {
             }
         }
         if self.active_controller.is_none() {
-            if let Some((_, v)) = best {
-                self.claim(v);
+            if let Some((e, v)) = best {
+                if e > self.last_active_epoch {
+                    self.claim(v);
+                }
             }
         }
         if let Some((v, _)) = self.active_controller {
@@ -891,6 +898,7 @@ impl Sim {
         c.pending_push = old.pending_push.min(c.committed as usize);
         self.controller = c;
         self.active_controller = Some((v, epoch));
+        self.last_active_epoch = epoch;
         self.controller_generation += 1;
         let after = self.no_controller_since.take().map(|t| now - t);
         let message = match after {
