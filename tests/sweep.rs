@@ -5,7 +5,7 @@
 //! lossy links), then a liveness phase. Every invariant is checked after every
 //! event (log agreement and the audit every 50 events and at the end).
 //!
-//! A second sweep runs a KRaft quorum of 3 controllers and adds controller crashes,
+//! A second sweep runs a KRaft quorum of 3 (or 5) controllers and adds controller crashes,
 //! restarts and cuts to the schedule (`TwoControllersInOneEpoch` is checked too).
 //!
 //! Seeds: `SWEEP_SEEDS` (default 25; CI runs 300), starting at `SWEEP_FIRST_SEED` (default 1).
@@ -256,10 +256,11 @@ fn random_fault_schedules_under_safe_settings_lose_no_acknowledged_write_and_bre
 fn random_fault_schedules_with_controller_failovers_lose_no_acknowledged_write_and_break_no_invariant() {
     let n = env_u64("SWEEP_SEEDS", 25);
     let first = env_u64("SWEEP_FIRST_SEED", 1);
-    let quorum = Settings { controllers: 3, ..SAFE };
     let mut failures = vec![];
     let mut writes = 0;
     for seed in first..first + n {
+        // Every fourth seed runs five voters (two may fail).
+        let quorum = Settings { controllers: if seed % 4 == 0 { 5 } else { 3 }, ..SAFE };
         match sweep_with(seed, quorum) {
             Ok((_, w)) => writes += w,
             Err(e) => failures.push(e),

@@ -35,7 +35,9 @@
 //!
 //! Not modeled: snapshots, `append.linger.ms` batching (records are flushed at once),
 //! dynamic voter changes (KIP-853), and the brokers' own fetching as observers. The
-//! active controller pushes committed records to the brokers instead.
+//! active controller pushes committed records to the brokers instead, and brokers know
+//! the new active controller as soon as it is active (in Kafka they learn it from the
+//! quorum within a fetch).
 
 use crate::config::BrokerConfig;
 use crate::effects::Out;
@@ -354,6 +356,8 @@ impl Voter {
         let retry = |e: &Election| e.retry_at.values().copied().min().unwrap_or(i64::MAX);
         match &self.role {
             Role::Unattached { election_deadline_ms, .. } | Role::Resigned { election_deadline_ms, .. } => *election_deadline_ms,
+            // A candidate that lost asks no one any more: it only waits out its timeout.
+            Role::Candidate { election_deadline_ms, lost: true, .. } => *election_deadline_ms,
             Role::Prospective { election, election_deadline_ms, .. } | Role::Candidate { election, election_deadline_ms, .. } => {
                 (*election_deadline_ms).min(retry(election))
             }
@@ -1066,6 +1070,27 @@ mod tests {
         f.become_unattached(2, 10);
         assert!(f.can_grant(3002, true, false));
         assert!(!f.can_grant(3002, false, false), "not for a log behind its own");
+    }
+
+    #[test]
+    fn a_candidate_that_lost_only_waits_out_its_election_timeout() {
+        let voters = vec![3000, 3001, 3002, 3003, 3004];
+        let mut c = Voter::bootstrap(3001, voters, 3000, timeouts(), Rng::new(5), 0);
+        let mut out = Out::default();
+        c.become_prospective(10, "test", &mut out);
+        for v in [3002, 3003] {
+            c.handle_vote_response(11, v, 1, None, true, true, &mut out);
+        }
+        assert!(matches!(c.role, Role::Candidate { .. }));
+        let deadline = match &c.role {
+            Role::Candidate { election_deadline_ms, .. } => *election_deadline_ms,
+            _ => unreachable!(),
+        };
+        for v in [3000, 3002, 3003] {
+            c.handle_vote_response(12, v, 2, None, false, false, &mut out);
+        }
+        assert!(matches!(c.role, Role::Candidate { lost: true, .. }));
+        assert_eq!(c.next_wake(), deadline, "no retry for 3004: the vote is lost");
     }
 
     #[test]
