@@ -10,6 +10,8 @@
 //! * `LogsDisagreeBelowHighWatermark` — two replicas hold different records below both HWs (LogMatching).
 //! * `AcknowledgedWriteLost` — an acknowledged write is gone (audit).
 //! * `ConsumerSawReplacedRecord` — a reader saw a record that the leader no longer has at that offset.
+//! * `TwoControllersInOneEpoch` — two controller voters led the KRaft quorum (were the
+//!   active controller) in the same controller epoch (Raft's election safety).
 
 use crate::audit::replica_log;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
@@ -91,13 +93,30 @@ impl Checker {
     /// and the broker that handled the last event (every broker after a command).
     pub fn check_fast(&mut self, sim: &Sim) {
         self.check_fast_nodes(sim, sim.last_node);
+        self.check_controller_epochs(sim);
+    }
+
+    /// At most one quorum leader (active controller) per controller epoch.
+    fn check_controller_epochs(&mut self, sim: &Sim) {
+        for (epoch, leaders) in &sim.quorum_leaders {
+            if leaders.len() > 1 {
+                let names: Vec<String> = leaders.iter().map(|v| v.to_string()).collect();
+                self.report(
+                    "TwoControllersInOneEpoch",
+                    format!("{epoch}"),
+                    sim.now_ms(),
+                    format!("controllers {} all led the controller quorum in epoch {epoch}", names.join(" and ")),
+                );
+            }
+        }
     }
 
     /// `node`: only that node changed (`None`: look at every broker).
     fn check_fast_nodes(&mut self, sim: &Sim, node: Option<crate::ids::NodeId>) {
         let now = sim.now_ms();
-        if sim.controller.log.len() != self.controller_log_seen {
-            self.controller_log_seen = sim.controller.log.len();
+        let seen = sim.controller.log.len() + sim.controller.committed as usize;
+        if seen != self.controller_log_seen {
+            self.controller_log_seen = seen;
             for (tp, st) in &sim.controller.partitions {
                 if st.leader != NO_LEADER && !st.isr.contains(&st.leader) {
                     self.report(
@@ -115,7 +134,9 @@ impl Checker {
                         format!("ISR of {tp} names broker {b}, which is not a replica"),
                     );
                 }
-                if st.leader != NO_LEADER {
+                // Only committed decisions count: an active controller's uncommitted change
+                // (lost if it fails over) never reaches a broker.
+                if st.leader != NO_LEADER && sim.controller.committed >= sim.controller.log.len() as i64 {
                     self.note_leader(tp, st.leader_epoch, st.leader, now, true);
                 }
             }
@@ -291,6 +312,7 @@ impl Checker {
     pub fn check(&mut self, sim: &Sim) {
         self.controller_log_seen = usize::MAX;
         self.check_fast_nodes(sim, None);
+        self.check_controller_epochs(sim);
         self.check_slow_with(sim, true);
     }
 

@@ -72,6 +72,16 @@ pub enum Command {
     ResumeBroker {
         broker: i32,
     },
+    /// Hard crash of a KRaft controller voter (by node id, e.g. 3001); without
+    /// `controller`, the active one. Its metadata log and quorum-state survive.
+    CrashController {
+        #[serde(default)]
+        controller: Option<i32>,
+    },
+    /// Start a crashed controller voter again on its disk.
+    RestartController {
+        controller: i32,
+    },
     /// Cut the link between two nodes (both ways unless `one_way`: then only from→to).
     CutLink {
         from: NodeId,

@@ -46,6 +46,9 @@ pub enum KafkaError {
     PREFERRED_LEADER_NOT_AVAILABLE,
     ELIGIBLE_LEADERS_NOT_AVAILABLE,
     BROKER_NOT_AVAILABLE,
+    /// The request reached a controller that is not (or no longer) the active one, or
+    /// there is no active controller (the KRaft quorum has no leader).
+    NOT_CONTROLLER,
     /// Client side: `delivery.timeout.ms` passed before the record was acknowledged
     /// (Java's `org.apache.kafka.common.errors.TimeoutException`; no wire code).
     DELIVERY_TIMEOUT,
@@ -127,6 +130,7 @@ impl KafkaError {
             KafkaError::PREFERRED_LEADER_NOT_AVAILABLE => "PREFERRED_LEADER_NOT_AVAILABLE",
             KafkaError::ELIGIBLE_LEADERS_NOT_AVAILABLE => "ELIGIBLE_LEADERS_NOT_AVAILABLE",
             KafkaError::BROKER_NOT_AVAILABLE => "BROKER_NOT_AVAILABLE",
+            KafkaError::NOT_CONTROLLER => "NOT_CONTROLLER",
             KafkaError::DELIVERY_TIMEOUT => "DELIVERY_TIMEOUT",
             KafkaError::OUT_OF_ORDER_SEQUENCE_NUMBER => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             KafkaError::DUPLICATE_SEQUENCE_NUMBER => "DUPLICATE_SEQUENCE_NUMBER",

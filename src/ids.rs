@@ -12,8 +12,12 @@ pub const NO_LEADER: BrokerId = -1;
 /// Every addressable node of the simulated cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeId {
-    /// The active KRaft controller.
+    /// The active KRaft controller: where brokers send BrokerRegistration, BrokerHeartbeat
+    /// and AlterPartition (whichever voter is active; see [`NodeId::Voter`]).
     Controller,
+    /// One KRaft controller voter by its `node.id` (`controller-3001`), for the Raft traffic
+    /// between voters and for faults aimed at one controller machine.
+    Voter(i32),
     Broker(BrokerId),
     /// A producer client (its numeric id; `producer-1`).
     Producer(u32),
@@ -27,6 +31,7 @@ impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NodeId::Controller => write!(f, "controller"),
+            NodeId::Voter(v) => write!(f, "controller-{v}"),
             NodeId::Broker(b) => write!(f, "broker-{b}"),
             NodeId::Producer(p) => write!(f, "producer-{p}"),
             NodeId::Reader(r) => write!(f, "reader-{r}"),
@@ -36,7 +41,7 @@ impl fmt::Display for NodeId {
 }
 
 impl NodeId {
-    /// Parses `controller`, `broker-2`, `2` (a broker), `producer-1`, `reader-1`.
+    /// Parses `controller`, `controller-3001` (a voter), `broker-2`, `2` (a broker), `producer-1`, `reader-1`.
     pub fn parse(s: &str) -> Result<NodeId, String> {
         let s = s.trim();
         if s == "controller" {
@@ -45,16 +50,17 @@ impl NodeId {
         if let Ok(b) = s.parse::<i32>() {
             return Ok(NodeId::Broker(b));
         }
-        let (kind, num) = s
-            .rsplit_once('-')
-            .ok_or_else(|| format!("unknown node '{s}': expected controller, broker-N, producer-N, reader-N or consumer-N"))?;
+        let (kind, num) = s.rsplit_once('-').ok_or_else(|| {
+            format!("unknown node '{s}': expected controller, controller-N, broker-N, producer-N, reader-N or consumer-N")
+        })?;
         let n: i64 = num.parse().map_err(|_| format!("unknown node '{s}': '{num}' is not a number"))?;
         match kind {
             "broker" if (0..=i32::MAX as i64).contains(&n) => Ok(NodeId::Broker(n as i32)),
+            "controller" if (0..=i32::MAX as i64).contains(&n) => Ok(NodeId::Voter(n as i32)),
             "producer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Producer(n as u32)),
             "reader" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Reader(n as u32)),
             "consumer" if (0..=u32::MAX as i64).contains(&n) => Ok(NodeId::Consumer(n as u32)),
-            _ => Err(format!("unknown node '{s}': expected controller, broker-N, producer-N, reader-N or consumer-N")),
+            _ => Err(format!("unknown node '{s}': expected controller, controller-N, broker-N, producer-N, reader-N or consumer-N")),
         }
     }
 
@@ -132,7 +138,7 @@ mod tests {
 
     #[test]
     fn node_names_round_trip() {
-        for n in [NodeId::Controller, NodeId::Broker(3), NodeId::Producer(1), NodeId::Reader(2), NodeId::Consumer(4)] {
+        for n in [NodeId::Controller, NodeId::Voter(3001), NodeId::Broker(3), NodeId::Producer(1), NodeId::Reader(2), NodeId::Consumer(4)] {
             assert_eq!(NodeId::parse(&n.to_string()).unwrap(), n);
         }
         assert_eq!(NodeId::parse("2").unwrap(), NodeId::Broker(2));

@@ -723,11 +723,11 @@ impl Playground {
             if self.now_ms() >= self.next_sample_ms {
                 self.sample_metrics();
             }
-            if let Some(at) = next_step {
-                if self.now_ms() >= at {
-                    let (_, cmd) = self.pending.remove(0);
-                    let _ = self.cs.apply(cmd);
-                }
+            // Steps due at the same moment are applied back to back, with no event in
+            // between, as `kafka-sim run` applies a scenario's consecutive steps.
+            while self.pending.first().is_some_and(|(t, _)| *t <= self.now_ms()) {
+                let (_, cmd) = self.pending.remove(0);
+                let _ = self.cs.apply(cmd);
             }
             if self.now_ms() >= until && self.pending.first().is_none_or(|(t, _)| *t > until) {
                 break;
@@ -740,7 +740,10 @@ impl Playground {
         if let Some((at, _)) = self.pending.first() {
             if self.cs.sim.next_event_time().is_none_or(|t| t >= *at) {
                 let (at, cmd) = self.pending.remove(0);
-                self.cs.run_until(at);
+                // A step due now follows the one before it at once (see `engine_advance`).
+                if at > self.now_ms() {
+                    self.cs.run_until(at);
+                }
                 let _ = self.cs.apply(cmd);
                 return true;
             }

@@ -17,6 +17,8 @@ pub enum MetadataRecord {
         broker_epoch: i64,
         rack: Option<String>,
         fenced: bool,
+        /// `RegisterBrokerRecord.incarnationId`: tells a restart from a duplicate after a failover.
+        incarnation: u64,
     },
     BrokerFenced {
         broker: BrokerId,
@@ -29,6 +31,21 @@ pub enum MetadataRecord {
     },
     /// `PartitionRecord` / `PartitionChangeRecord`, carried here as the full new state.
     Partition(PartitionState),
+    /// The `LeaderChangeMessage` control record a new quorum leader writes first in its epoch
+    /// (`LeaderState.appendStartOfEpochControlRecords`): its commit lets the high watermark move.
+    LeaderChange {
+        epoch: i32,
+        leader: i32,
+        voters: Vec<i32>,
+    },
+}
+
+/// One entry of a controller voter's copy of `__cluster_metadata-0`: the record and the
+/// quorum epoch (Raft term) of the leader that appended it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetadataLogEntry {
+    pub epoch: i32,
+    pub record: MetadataRecord,
 }
 
 /// The controller's registration of a partition (`PartitionRegistration`).
@@ -154,6 +171,52 @@ pub enum Msg {
         tp: TopicPartition,
         error: KafkaError,
         state: Option<PartitionState>,
+    },
+
+    // ---- KRaft controller quorum (`__cluster_metadata-0`, between voters) ----
+    /// `Vote` (KIP-595); with `pre_vote` the KIP-996 PreVote, which changes no one's state.
+    Vote {
+        epoch: i32,
+        candidate: i32,
+        last_epoch: i32,
+        last_offset: i64,
+        pre_vote: bool,
+    },
+    VoteResponse {
+        epoch: i32,
+        leader: Option<i32>,
+        granted: bool,
+        pre_vote: bool,
+        error: KafkaError,
+    },
+    /// The new leader tells every voter (again every `controller.quorum.fetch.timeout.ms` / 2).
+    BeginQuorumEpoch {
+        epoch: i32,
+        leader: i32,
+    },
+    /// A resigning leader asks the voters to elect a successor, best first.
+    EndQuorumEpoch {
+        epoch: i32,
+        leader: i32,
+        preferred_successors: Vec<i32>,
+    },
+    /// A voter's Fetch of `__cluster_metadata-0` from the quorum leader.
+    QuorumFetch {
+        epoch: i32,
+        replica: i32,
+        fetch_offset: i64,
+        last_fetched_epoch: i32,
+    },
+    QuorumFetchResponse {
+        epoch: i32,
+        leader: Option<i32>,
+        error: KafkaError,
+        high_watermark: i64,
+        /// Offset of the first entry in `records`.
+        base_offset: i64,
+        records: Rc<Vec<MetadataLogEntry>>,
+        /// `DivergingEpoch` (epoch, end offset): truncate there and fetch again.
+        diverging: Option<(i32, i64)>,
     },
 
     // ---- replication ----
@@ -352,6 +415,14 @@ impl Msg {
             Msg::MetadataUpdate { .. } => "MetadataUpdate",
             Msg::AlterPartition { .. } => "AlterPartition",
             Msg::AlterPartitionResponse { .. } => "AlterPartitionResponse",
+            Msg::Vote { pre_vote: true, .. } => "PreVote",
+            Msg::Vote { .. } => "Vote",
+            Msg::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
+            Msg::VoteResponse { .. } => "VoteResponse",
+            Msg::BeginQuorumEpoch { .. } => "BeginQuorumEpoch",
+            Msg::EndQuorumEpoch { .. } => "EndQuorumEpoch",
+            Msg::QuorumFetch { .. } => "QuorumFetch",
+            Msg::QuorumFetchResponse { .. } => "QuorumFetchResponse",
             Msg::Fetch { .. } => "Fetch",
             Msg::FetchResponse { .. } => "FetchResponse",
             Msg::MetadataRequest { .. } => "Metadata",
@@ -388,6 +459,10 @@ impl Msg {
     pub fn expects_response(&self) -> bool {
         match self {
             Msg::Produce { acks, .. } => *acks != Acks::Zero,
+            // Broker→controller requests: a dead controller's reset connection makes the
+            // broker's channel (NodeToControllerChannelManager) send them again.
+            Msg::BrokerRegistration { .. } | Msg::BrokerHeartbeat { .. } | Msg::AlterPartition { .. } => true,
+            Msg::Vote { .. } | Msg::QuorumFetch { .. } => true,
             Msg::Fetch { .. }
             | Msg::MetadataRequest { .. }
             | Msg::ConsumerFetch { .. }

@@ -75,6 +75,8 @@ pub struct Report {
     pub trace_hash: String,
     pub events_processed: u64,
     pub describe: String,
+    /// The KRaft controller quorum: voters, the active controller, the controller epoch.
+    pub controller_quorum: crate::sim::ControllerQuorumView,
     pub partitions: Vec<PartitionReport>,
     pub replicas: Vec<ReplicaReport>,
     pub producer: ProducerReport,
@@ -174,6 +176,7 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
         trace_hash: format!("{:016x}", sim.trace_hash()),
         events_processed: sim.events_processed,
         describe: sim.describe(None),
+        controller_quorum: sim.controller_quorum(),
         partitions,
         replicas,
         producer: ProducerReport { acknowledged, failed, pending: sim.producer.pending() },

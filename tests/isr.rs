@@ -115,3 +115,48 @@ fn after_an_unclean_election_the_checker_reports_records_a_consumer_saw_that_are
     c.run(12_000);
     assert!(c.cs.checker.names().contains("ConsumerSawReplacedRecord"), "{:?}", c.cs.checker.violations);
 }
+
+/// A healthy follower in another region (RTT ≈ 1.9 s) and a producer burst of 6 000 records
+/// (acks=1). It fetches all the time, 500 records a fetch, and is caught up within
+/// `replica.lag.time.max.ms` (30 s) — but for ≈ 19 s it is more than 1 000 messages behind.
+fn burst_to_a_distant_follower(legacy_max_messages: Option<i64>) -> Cluster {
+    use kafka_playground::Command;
+    let mut config = vec![];
+    if let Some(n) = legacy_max_messages {
+        config.push(("replica.lag.max.messages", v(n)));
+    }
+    let mut c = cluster(21, 3, &config, &[("acks", v("1"))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::SlowLink { from: NodeId::Broker(1), to: NodeId::Broker(3), extra_latency_ms: 950, one_way: false });
+    c.produce("orders", "warm-up", 1);
+    c.run(5_000);
+    assert_eq!(c.isr("orders"), vec![1, 2, 3]);
+    c.produce("orders", "burst", 6_000);
+    c
+}
+
+#[test]
+fn a_burst_larger_than_replica_lag_max_messages_evicts_a_healthy_follower_under_the_legacy_rule() {
+    let mut c = burst_to_a_distant_follower(Some(1_000));
+    let out = c.run_until(|s| s.controller.partitions.values().all(|p| p.isr == vec![1, 2]), 20_000);
+    assert!(out, "broker 3 stayed in the ISR:\n{}", c.dump_events());
+    let shrink = c.events_matching("shrinks ISR of orders-0 from [1,2,3] to [1,2]");
+    assert_eq!(shrink.len(), 1, "{shrink:?}");
+    assert!(shrink[0].contains("replica.lag.max.messages=1000 (LEGACY pre-0.9 rule"), "{}", shrink[0]);
+    // It was never stuck: it keeps fetching, catches up and rejoins (and may flap on the next burst).
+    assert!(c.run_until(|s| s.controller.partitions.values().all(|p| p.isr == vec![1, 2, 3]), 30_000), "broker 3 did not rejoin");
+    assert_eq!(c.log_end_offset(3, "orders"), 6_001);
+    c.assert_no_violations();
+}
+
+#[test]
+fn the_same_burst_leaves_the_isr_alone_under_replica_lag_time_max_ms_only() {
+    for legacy in [None, Some(0)] {
+        let mut c = burst_to_a_distant_follower(legacy);
+        c.run(40_000);
+        assert!(c.events_matching("shrinks ISR").is_empty(), "{}", c.dump_events());
+        assert_eq!(c.isr("orders"), vec![1, 2, 3]);
+        assert_eq!(c.log_end_offset(3, "orders"), 6_001, "the follower caught up");
+        c.assert_no_violations();
+    }
+}

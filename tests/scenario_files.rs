@@ -18,6 +18,7 @@ fn files() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn every_example_scenario_meets_its_expectations() {
+    assert!(files().iter().any(|f| f.ends_with("controller-failover.json")));
     let files = files();
     assert!(!files.is_empty());
     for f in files {

@@ -5,6 +5,9 @@
 //! lossy links), then a liveness phase. Every invariant is checked after every
 //! event (log agreement and the audit every 50 events and at the end).
 //!
+//! A second sweep runs a KRaft quorum of 3 (or 5) controllers and adds controller crashes,
+//! restarts and cuts to the schedule (`TwoControllersInOneEpoch` is checked too).
+//!
 //! Seeds: `SWEEP_SEEDS` (default 25; CI runs 300), starting at `SWEEP_FIRST_SEED` (default 1).
 //! A failure prints the seed and a scenario file that reproduces it with
 //! `cargo run --release --bin kafka-sim -- run FILE`.
@@ -54,9 +57,11 @@ struct Settings {
     truncation: &'static str,
     /// Crashes lose the page cache (power loss) instead of only the process.
     power_loss: bool,
+    /// `sim.controllers`; with more than one, controllers crash and restart too.
+    controllers: i64,
 }
 
-const SAFE: Settings = Settings { acks: "all", min_isr: 2, unclean: false, truncation: "leader-epoch", power_loss: false };
+const SAFE: Settings = Settings { acks: "all", min_isr: 2, unclean: false, truncation: "leader-epoch", power_loss: false, controllers: 1 };
 
 fn sweep_one(seed: u64) -> Result<(u64, usize), String> {
     sweep_with(seed, SAFE)
@@ -71,7 +76,7 @@ fn sweep_with(seed: u64, settings: Settings) -> Result<(u64, usize), String> {
         "name": format!("sweep seed {seed}"),
         "seed": seed,
         "brokers": n_brokers,
-        "broker_config": { "min.insync.replicas": settings.min_isr, "unclean.leader.election.enable": settings.unclean, "replica.lag.time.max.ms": lag, "sim.truncation.mode": settings.truncation },
+        "broker_config": { "min.insync.replicas": settings.min_isr, "unclean.leader.election.enable": settings.unclean, "replica.lag.time.max.ms": lag, "sim.truncation.mode": settings.truncation, "sim.controllers": settings.controllers },
         "producer_config": { "acks": settings.acks },
         "topics": [ { "name": "t", "partitions": partitions, "replication_factor": 3 } ]
     });
@@ -81,8 +86,34 @@ fn sweep_with(seed: u64, settings: Settings) -> Result<(u64, usize), String> {
     let mut run = Run { header, steps: vec![], cs };
     let brokers: Vec<i32> = (1..=n_brokers).collect();
 
+    let voters: Vec<i32> = (0..settings.controllers as i32).map(|i| 3000 + i).collect();
     // Safety phase.
     for _ in 0..40 {
+        if settings.controllers > 1 && rng.chance(0.25) {
+            let down: Vec<i32> = voters.iter().copied().filter(|v| run.cs.sim.voters[v].process.is_none()).collect();
+            let up: Vec<i32> = voters.iter().copied().filter(|v| run.cs.sim.voters[v].process.is_some()).collect();
+            let cmd = match rng.range_inclusive(0, 9) {
+                0..=3 if !up.is_empty() => {
+                    Command::CrashController { controller: if rng.chance(0.5) { None } else { Some(*rng.pick(&up).unwrap()) } }
+                }
+                4..=6 if !down.is_empty() => Command::RestartController { controller: *rng.pick(&down).unwrap() },
+                7..=8 => {
+                    let v = NodeId::Voter(*rng.pick(&voters).unwrap());
+                    let other = if rng.chance(0.5) {
+                        NodeId::Voter(*rng.pick(&voters).unwrap())
+                    } else {
+                        NodeId::Broker(*rng.pick(&brokers).unwrap())
+                    };
+                    if v == other {
+                        continue;
+                    }
+                    Command::CutLink { from: v, to: other, one_way: rng.chance(0.3) }
+                }
+                _ => Command::Isolate { node: NodeId::Controller },
+            };
+            run.apply(cmd);
+            continue;
+        }
         let down: Vec<i32> = brokers.iter().copied().filter(|b| run.cs.sim.brokers[b].process.is_none()).collect();
         let up: Vec<i32> = brokers.iter().copied().filter(|b| run.cs.sim.brokers[b].process.is_some()).collect();
         let roll = rng.range_inclusive(0, 99);
@@ -133,6 +164,11 @@ fn sweep_with(seed: u64, settings: Settings) -> Result<(u64, usize), String> {
     // Liveness phase: heal everything, bring every broker back (some may still be
     // finishing a controlled shutdown or a pause, so repeat), wait.
     run.apply(Command::HealAll);
+    for v in &voters {
+        if run.cs.sim.voters[v].process.is_none() {
+            run.apply(Command::RestartController { controller: *v });
+        }
+    }
     for _ in 0..3 {
         for b in &brokers {
             match run.cs.sim.brokers[b].status() {
@@ -217,9 +253,27 @@ fn random_fault_schedules_under_safe_settings_lose_no_acknowledged_write_and_bre
 }
 
 #[test]
+fn random_fault_schedules_with_controller_failovers_lose_no_acknowledged_write_and_break_no_invariant() {
+    let n = env_u64("SWEEP_SEEDS", 25);
+    let first = env_u64("SWEEP_FIRST_SEED", 1);
+    let mut failures = vec![];
+    let mut writes = 0;
+    for seed in first..first + n {
+        // Every fourth seed runs five voters (two may fail).
+        let quorum = Settings { controllers: if seed % 4 == 0 { 5 } else { 3 }, ..SAFE };
+        match sweep_with(seed, quorum) {
+            Ok((_, w)) => writes += w,
+            Err(e) => failures.push(e),
+        }
+    }
+    println!("quorum sweep: {n} seeds from {first}, {writes} writes, {} failing", failures.len());
+    assert!(failures.is_empty(), "{} of {n} seeds failed; first:\n{}", failures.len(), failures[0]);
+}
+
+#[test]
 fn the_same_sweep_under_unsafe_settings_finds_lost_acknowledged_writes() {
     // acks=1 with min.insync.replicas=1 and unclean election: the checker must notice.
-    let unsafe_settings = Settings { acks: "1", min_isr: 1, unclean: true, truncation: "leader-epoch", power_loss: true };
+    let unsafe_settings = Settings { acks: "1", min_isr: 1, unclean: true, truncation: "leader-epoch", power_loss: true, controllers: 1 };
     let n = 40;
     let caught = (1..=n).filter(|&seed| sweep_with(seed, unsafe_settings).is_err_and(|e| e.contains("lost"))).count();
     println!("unsafe sweep: lost acknowledged writes found in {caught} of {n} seeds");

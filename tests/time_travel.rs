@@ -155,3 +155,32 @@ fn a_long_run_keeps_a_bounded_number_of_snapshots() {
     p.seek(v.end_ms);
     assert_eq!(state(&mut p), end);
 }
+
+/// Two steps due at the same moment are applied back to back, as `kafka-sim run` applies
+/// consecutive steps: the first one's zero-delay effects (the producer waking to send) do
+/// not run in between. Playing the file on the page, whole or one event at a time, ends in
+/// the CLI's run.
+#[test]
+fn steps_due_at_the_same_moment_run_back_to_back_on_the_page_as_in_the_cli() {
+    let text = r#"{"name": "two bursts at once", "seed": 5, "brokers": 3, "producer_config": {"acks": "1"},
+      "topics": [{"name": "a", "replication_factor": 3}, {"name": "b", "replication_factor": 3}],
+      "steps": [{"type": "produce", "topic": "a", "value": "warm-up"},
+                {"type": "produce", "topic": "b", "value": "warm-up"},
+                {"type": "run", "ms": 1000},
+                {"type": "produce", "topic": "a", "value": "x", "count": 3000},
+                {"type": "produce", "topic": "b", "value": "y", "count": 3000},
+                {"type": "run", "ms": 2000}]}"#;
+    let scenario = kafka_playground::scenario::Scenario::parse(text).unwrap();
+    let cli = kafka_playground::scenario::run(&scenario).unwrap();
+    let want = format!("{:016x}", cli.sim.trace_hash());
+
+    let mut whole = Playground::new(Some(text), None).unwrap();
+    whole.advance(whole.scenario_end_ms() - whole.now_ms());
+    assert_eq!((whole.now_ms(), whole.trace_hash_hex()), (cli.sim.now_ms(), want.clone()), "advanced");
+
+    let mut stepped = Playground::new(Some(text), None).unwrap();
+    while stepped.now_ms() < cli.sim.now_ms() || stepped.cs.sim.next_event_time().is_some_and(|t| t <= cli.sim.now_ms()) {
+        stepped.step();
+    }
+    assert_eq!(stepped.trace_hash_hex(), want, "one event at a time");
+}

@@ -32,6 +32,9 @@ pub const REGISTRATION_TIMEOUT_MS: i64 = 10_000;
 /// The broker→controller request timeout after which a pending AlterPartition is sent again
 /// (`controller.socket.timeout.ms`, 30 s).
 pub const ALTER_PARTITION_RETRY_MS: i64 = 30_000;
+/// Wait before registering again after the controller's connection was reset
+/// (BrokerLifecycleManager's resend backoff starts at 100 ms).
+pub const CONTROLLER_RETRY_BACKOFF_MS: i64 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +64,9 @@ pub struct MetadataImage {
     pub brokers: BTreeMap<BrokerId, ImageBroker>,
     pub topics: BTreeMap<String, TopicConfig>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
+    /// (controller id, quorum epoch) of the last `LeaderChange` record replayed (none
+    /// before the first controller election after start-up).
+    pub controller: Option<(i32, i32)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -283,6 +289,9 @@ impl Broker {
                 }
             }
             Msg::BrokerHeartbeatResponse { error, is_fenced, should_shut_down, records } => {
+                if error == KafkaError::NOT_CONTROLLER {
+                    return; // a controller that is no longer active; the next heartbeat goes to the new one
+                }
                 if error == KafkaError::STALE_BROKER_EPOCH || error == KafkaError::BROKER_NOT_AVAILABLE {
                     // The controller no longer knows this registration: register again.
                     self.status = BrokerStatus::Starting;
@@ -419,6 +428,12 @@ impl Broker {
                 self.groups.on_message(now_ms, from, &msg, n, &cfg, out);
                 self.flush_coordinator_appends(now_ms, out);
             }
+            // The active controller died with the request unanswered, or is no longer active:
+            // the channel to the controller sends it again (to the next active controller).
+            Msg::Disconnected { lost: "AlterPartition", .. } => self.resend_alter_partitions(now_ms, out),
+            Msg::Disconnected { lost: "BrokerRegistration", .. } if self.status == BrokerStatus::Starting => {
+                self.next_registration_ms = now_ms + CONTROLLER_RETRY_BACKOFF_MS;
+            }
             Msg::Disconnected { lost: "Fetch", correlation_id } => {
                 let backoff = self.config.replica_fetch_backoff_ms;
                 if let Some(f) = from.broker().and_then(|leader| self.fetchers.get_mut(&leader)) {
@@ -549,7 +564,7 @@ impl Broker {
             }
             self.metadata.offset = *offset;
             match rec {
-                MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced } => {
+                MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced, .. } => {
                     self.metadata.brokers.insert(
                         *broker,
                         ImageBroker { broker_epoch: *broker_epoch, rack: rack.clone(), fenced: *fenced, in_controlled_shutdown: false },
@@ -572,6 +587,9 @@ impl Broker {
                     if !changed.contains(&st.tp) {
                         changed.push(st.tp.clone());
                     }
+                }
+                MetadataRecord::LeaderChange { epoch, leader, .. } => {
+                    self.metadata.controller = Some((*leader, *epoch));
                 }
             }
         }
@@ -736,21 +754,53 @@ impl Broker {
                 ls.pending = None;
                 out.log("isr", format!("AlterPartition of {tp} rejected: {error}; keeping ISR [{}]", join(&ls.isr)));
             }
+            KafkaError::NOT_CONTROLLER => self.resend_alter_partitions(now_ms, out),
             _ => {
                 out.log("isr", format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
             }
         }
     }
 
-    /// `maybeShrinkIsr` for every partition this broker leads.
+    /// Sends every pending AlterPartition again (AlterPartitionManager after a lost or
+    /// NOT_CONTROLLER answer: the request goes to the active controller, when there is one).
+    fn resend_alter_partitions(&mut self, now_ms: i64, out: &mut Out) {
+        let mut resend = vec![];
+        for (tp, p) in self.partitions.iter_mut() {
+            if let Some(ls) = p.leader_state.as_mut() {
+                match ls.pending.as_mut() {
+                    Some(PendingIsrChange::Expand { proposed, sent_at_ms, .. })
+                    | Some(PendingIsrChange::Shrink { proposed, sent_at_ms, .. }) => {
+                        *sent_at_ms = now_ms;
+                        resend.push((tp.clone(), proposed.clone(), p.leader_epoch, p.partition_epoch));
+                    }
+                    None => {}
+                }
+            }
+        }
+        for (tp, proposed, le, pe) in resend {
+            out.send(NodeId::Controller, alter_partition(self.id, self.broker_epoch, tp, le, pe, proposed));
+        }
+    }
+
+    /// `maybeShrinkIsr` for every partition this broker leads. With the legacy
+    /// `replica.lag.max.messages` set, Kafka 0.8.2's second rule applies too
+    /// (`Partition.getOutOfSyncReplicas` = stuck ++ slow followers).
     fn maybe_shrink_isr(&mut self, now_ms: i64, out: &mut Out) {
         let max_lag = self.config.replica_lag_time_max_ms;
+        let max_lag_messages = self.config.replica_lag_max_messages;
         let tps: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| p.is_leader()).map(|(tp, _)| tp.clone()).collect();
         for tp in tps {
             let leo = self.disk.logs[&tp].log_end_offset();
             let hw = self.disk.logs[&tp].high_watermark();
             let part = self.partitions.get_mut(&tp).unwrap();
-            let out_of_sync = part.out_of_sync_replicas(leo, now_ms, max_lag);
+            let by_time = part.out_of_sync_replicas(leo, now_ms, max_lag);
+            let slow = part.legacy_slow_replicas(leo, max_lag_messages);
+            let mut out_of_sync = by_time.clone();
+            for b in &slow {
+                if !out_of_sync.contains(b) {
+                    out_of_sync.push(*b);
+                }
+            }
             if out_of_sync.is_empty() {
                 continue;
             }
@@ -762,7 +812,15 @@ impl Broker {
                     let s = ls.remote.get(b);
                     let lag_ms = s.map(|s| now_ms - s.last_caught_up_time_ms).unwrap_or(0);
                     let end = s.map(|s| s.log_end_offset).unwrap_or(-1);
-                    format!("broker {b}: endOffset {end}, {} behind, last caught up {lag_ms} ms ago", (leo - end.max(0)).max(0))
+                    let behind = (leo - end.max(0)).max(0);
+                    if slow.contains(b) && !by_time.contains(b) {
+                        format!(
+                            "broker {b}: endOffset {end}, {behind} behind > replica.lag.max.messages={max_lag_messages} (LEGACY pre-0.9 rule; it fetched {} ms ago)",
+                            s.map(|s| now_ms - s.last_fetch_time_ms).unwrap_or(0)
+                        )
+                    } else {
+                        format!("broker {b}: endOffset {end}, {behind} behind, last caught up {lag_ms} ms ago")
+                    }
                 })
                 .collect();
             out.log(
@@ -826,7 +884,7 @@ impl Broker {
         let metadata = &self.metadata;
         let remote = part.leader_state.as_ref().map(|ls| &ls.remote);
         let eligible = |b: BrokerId| is_isr_eligible(metadata, remote, b);
-        part.maybe_increment_leader_hw(log, now_ms, min_isr, max_lag, &eligible)
+        part.maybe_increment_leader_hw(log, now_ms, min_isr, max_lag, self.config.replica_lag_max_messages, &eligible)
     }
 
     // -------------------------------------------------------------- produce

@@ -154,6 +154,26 @@ impl Partition {
             .collect()
     }
 
+    /// LEGACY `replica.lag.max.messages` (Kafka 0.8.2 `Partition.getOutOfSyncReplicas`,
+    /// case 2, "slow followers"): ISR followers whose known LEO is more than
+    /// `max_lag_messages` behind the leader's LEO, however recently they fetched. 0.8.2
+    /// applied it next to the time rule ("stuck followers"); KAFKA-1546 removed it in 0.9.0
+    /// because a producer burst made healthy followers leave the ISR. Followers with an
+    /// unknown LEO (-1) are skipped, as 0.8.2 did; as for the time rule, nothing is
+    /// reported while an ISR change is in flight. `max_lag_messages` ≤ 0: off.
+    pub fn legacy_slow_replicas(&self, leader_end_offset: i64, max_lag_messages: i64) -> Vec<BrokerId> {
+        let Some(ls) = &self.leader_state else { return vec![] };
+        if max_lag_messages <= 0 || ls.pending.is_some() {
+            return vec![];
+        }
+        ls.isr
+            .iter()
+            .copied()
+            .filter(|&r| r != self.local)
+            .filter(|r| ls.remote.get(r).is_some_and(|s| s.log_end_offset >= 0 && leader_end_offset - s.log_end_offset > max_lag_messages))
+            .collect()
+    }
+
     /// `isFollowerInSync`: may this follower (re)join the ISR?
     pub fn is_follower_in_sync(&self, follower: BrokerId, high_watermark: i64) -> bool {
         let Some(ls) = &self.leader_state else { return false };
@@ -162,13 +182,17 @@ impl Partition {
     }
 
     /// `maybeIncrementLeaderHW`. `eligible(b)`: the broker is unfenced, not shutting
-    /// down and its epoch matches (`isReplicaIsrEligible`).
+    /// down and its epoch matches (`isReplicaIsrEligible`). `max_lag_messages` > 0 (the
+    /// LEGACY `replica.lag.max.messages`): a follower that many messages behind is not in
+    /// sync, so the HW does not wait for it to join (0.8.2 computed the HW over the ISR only).
+    #[allow(clippy::too_many_arguments)]
     pub fn maybe_increment_leader_hw(
         &self,
         log: &mut PartitionLog,
         now_ms: i64,
         min_insync_replicas: i64,
         max_lag_ms: i64,
+        max_lag_messages: i64,
         eligible: &dyn Fn(BrokerId) -> bool,
     ) -> bool {
         let Some(ls) = &self.leader_state else { return false };
@@ -179,7 +203,8 @@ impl Partition {
         let maximal = self.maximal_isr();
         let mut new_hw = leader_leo;
         for (&r, s) in &ls.remote {
-            let wait_to_join = s.is_caught_up(leader_leo, now_ms, max_lag_ms) && eligible(r);
+            let within_messages = max_lag_messages <= 0 || leader_leo - s.log_end_offset <= max_lag_messages;
+            let wait_to_join = s.is_caught_up(leader_leo, now_ms, max_lag_ms) && within_messages && eligible(r);
             if s.log_end_offset < new_hw && (maximal.contains(&r) || wait_to_join) {
                 new_hw = s.log_end_offset;
             }
@@ -253,6 +278,19 @@ mod tests {
     }
 
     #[test]
+    fn legacy_rule_evicts_a_fetching_follower_more_than_max_messages_behind() {
+        // Kafka 0.8.2 ISRExpirationTest.testIsrExpirationForSlowFollowers, in spirit: the
+        // follower fetched just now (the time rule keeps it) but is 20 - 5 = 15 > 10 behind.
+        let t0 = 1_000;
+        let (mut p, log) = leader_with_leo_20(t0);
+        fetch(&mut p, 5, t0, 20);
+        assert!(p.out_of_sync_replicas(log.log_end_offset(), t0 + 50, LAG).is_empty(), "the time rule keeps it");
+        assert_eq!(p.legacy_slow_replicas(log.log_end_offset(), 10), vec![1]);
+        assert!(p.legacy_slow_replicas(log.log_end_offset(), 15).is_empty(), "exactly 15 behind is not more than 15");
+        assert!(p.legacy_slow_replicas(log.log_end_offset(), 0).is_empty(), "0 = off (Kafka 4.x)");
+    }
+
+    #[test]
     fn high_watermark_is_min_leo_of_the_maximal_isr_and_waits_for_min_isr() {
         let t0 = 0;
         let tp = TopicPartition::new("t", 0);
@@ -264,14 +302,14 @@ mod tests {
         let ls = p.leader_state.as_mut().unwrap();
         ls.remote.get_mut(&2).unwrap().update_fetch_state(10, 0, 5, 10, 1);
         ls.remote.get_mut(&3).unwrap().update_fetch_state(4, 0, 5, 10, 1);
-        assert!(p.maybe_increment_leader_hw(&mut log, 5, 1, 30_000, &|_| true));
+        assert!(p.maybe_increment_leader_hw(&mut log, 5, 1, 30_000, 0, &|_| true));
         assert_eq!(log.high_watermark(), 4, "held back by broker 3");
         // ISR shrinks to [1]; with min.insync.replicas=2 the HW must not move.
         p.leader_state.as_mut().unwrap().isr = vec![1];
         p.leader_state.as_mut().unwrap().remote.get_mut(&3).unwrap().last_caught_up_time_ms = -100_000;
-        assert!(!p.maybe_increment_leader_hw(&mut log, 6, 2, 30_000, &|_| true));
+        assert!(!p.maybe_increment_leader_hw(&mut log, 6, 2, 30_000, 0, &|_| true));
         assert_eq!(log.high_watermark(), 4);
-        assert!(p.maybe_increment_leader_hw(&mut log, 6, 1, 30_000, &|_| true));
+        assert!(p.maybe_increment_leader_hw(&mut log, 6, 1, 30_000, 0, &|_| true));
         assert_eq!(log.high_watermark(), 10, "broker 2 is caught up and eligible; broker 3 is lagging and out");
     }
 }

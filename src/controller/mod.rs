@@ -1,7 +1,10 @@
 //! The active KRaft controller as a sans-IO state machine: broker registration
 //! and heartbeats, fencing, topic creation, leader election, AlterPartition and
-//! the metadata log the brokers replay. (A single controller for now; a quorum
-//! with failover comes with the fault sweeps.)
+//! the metadata log the brokers replay. It runs on the quorum leader ([`quorum`]):
+//! like `QuorumController`, it applies its records in memory at once, but answers a
+//! request, and lets brokers see a record, only once the record is committed (a
+//! majority of voters has it; `ControllerWriteEvent` waits in the deferred event queue).
+//! A controller that becomes active is rebuilt by replaying the log ([`Controller::replay`]).
 //!
 //! Rules followed: `ClusterControlManager` (registration, fencing),
 //! `ReplicationControlManager` (AlterPartition validation order, fencing and
@@ -10,6 +13,7 @@
 
 pub mod assignment;
 pub mod election;
+pub mod quorum;
 
 use crate::config::{BrokerConfig, TopicConfig};
 use crate::effects::Out;
@@ -44,8 +48,14 @@ pub struct Controller {
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     /// The metadata log; a record's offset is its index.
     pub log: Vec<MetadataRecord>,
-    /// Records appended while handling the current input, pushed to brokers at the end.
-    pending_push: usize,
+    /// Records below this offset are committed (the quorum's high watermark).
+    pub committed: i64,
+    /// A single voter is its own majority: every record commits when appended.
+    pub auto_commit: bool,
+    /// Responses waiting for the log to be committed up to an offset (`deferredEventQueue`).
+    deferred: Vec<(i64, NodeId, Msg)>,
+    /// Committed records up to here have been pushed to the brokers.
+    pub pending_push: usize,
     next_rebalance_check_ms: i64,
     pub unclean_elections: u64,
     /// Partitions that had an unclean (or last-known-leader) election, for explanations.
@@ -65,6 +75,9 @@ impl Controller {
             topics: BTreeMap::new(),
             partitions: BTreeMap::new(),
             log: Vec::new(),
+            committed: 0,
+            auto_commit: true,
+            deferred: Vec::new(),
             pending_push: 0,
             next_rebalance_check_ms: next,
             unclean_elections: 0,
@@ -74,27 +87,117 @@ impl Controller {
         }
     }
 
+    /// Rebuilds the controller from the metadata log, as a newly active controller does
+    /// (`QuorumController.claim` after replaying the committed records). Every registered
+    /// broker gets a fresh session: `ClusterControlManager.activate` creates a new
+    /// `BrokerHeartbeatManager` and registers each broker with last contact = now, so a
+    /// controller failover fences no one.
+    pub fn replay(config: BrokerConfig, elr_enabled: bool, records: &[MetadataRecord], committed: i64, now_ms: i64) -> Controller {
+        let mut c = Controller::new(config, elr_enabled);
+        for (offset, rec) in records.iter().enumerate() {
+            match rec {
+                MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced, incarnation } => {
+                    c.brokers.insert(
+                        *broker,
+                        BrokerRegistration {
+                            broker: *broker,
+                            broker_epoch: *broker_epoch,
+                            rack: rack.clone(),
+                            incarnation: *incarnation,
+                            fenced: *fenced,
+                            in_controlled_shutdown: false,
+                            last_contact_ms: now_ms,
+                            registration_offset: offset as i64,
+                        },
+                    );
+                }
+                MetadataRecord::BrokerFenced { broker, fenced, in_controlled_shutdown } => {
+                    if let Some(r) = c.brokers.get_mut(broker) {
+                        r.fenced = *fenced;
+                        r.in_controlled_shutdown = *in_controlled_shutdown;
+                    }
+                }
+                MetadataRecord::Topic { name, config } => {
+                    c.topics.insert(name.clone(), TopicConfig { overrides: config.iter().cloned().collect() });
+                }
+                MetadataRecord::Partition(st) => {
+                    c.partitions.insert(st.tp.clone(), st.clone());
+                }
+                MetadataRecord::LeaderChange { .. } => {}
+            }
+        }
+        c.log = records.to_vec();
+        c.committed = committed.clamp(0, c.log.len() as i64);
+        c.pending_push = c.committed as usize;
+        // Periodic tasks are scheduled afresh on activation (CompleteActivationEvent).
+        c.next_rebalance_check_ms = now_ms + c.config.leader_imbalance_check_interval_seconds.saturating_mul(1000);
+        c
+    }
+
     fn append(&mut self, rec: MetadataRecord) -> i64 {
         self.log.push(rec);
+        if self.auto_commit {
+            self.committed = self.log.len() as i64;
+        }
         self.log.len() as i64 - 1
     }
 
+    /// Committed records from `from` on (brokers replay only committed records).
     fn records_from(&self, from: i64) -> Rc<Vec<(i64, MetadataRecord)>> {
         let start = from.max(0) as usize;
-        Rc::new(self.log.iter().enumerate().skip(start).map(|(i, r)| (i as i64, r.clone())).collect())
+        let end = (self.committed.max(0) as usize).min(self.log.len());
+        Rc::new(self.log.iter().enumerate().take(end).skip(start).map(|(i, r)| (i as i64, r.clone())).collect())
     }
 
-    /// Pushes records appended since the last push to every registered broker
+    /// Pushes records committed since the last push to every registered broker
     /// (the answer to their long-polling metadata fetch).
     fn push_metadata(&mut self, out: &mut Out) {
-        if self.pending_push >= self.log.len() {
+        let end = (self.committed.max(0) as usize).min(self.log.len());
+        if self.pending_push >= end {
             return;
         }
         let recs = self.records_from(self.pending_push as i64);
-        self.pending_push = self.log.len();
+        self.pending_push = end;
         for &b in self.brokers.keys() {
             out.send(NodeId::Broker(b), Msg::MetadataUpdate { records: recs.clone() });
         }
+    }
+
+    /// Pushes every committed record the brokers have not been sent yet.
+    pub fn push_committed(&mut self, out: &mut Out) {
+        self.push_metadata(out);
+    }
+
+    /// Answers a request once everything appended so far is committed (at once with a
+    /// single voter, or when nothing is pending).
+    fn respond(&mut self, to: NodeId, msg: Msg, out: &mut Out) {
+        let needed = self.log.len() as i64;
+        if self.committed >= needed {
+            out.send(to, msg);
+        } else {
+            self.deferred.push((needed, to, msg));
+        }
+    }
+
+    /// The quorum's high watermark moved: answer the requests whose records are now
+    /// committed and push the new records to the brokers.
+    pub fn advance_commit(&mut self, high_watermark: i64, out: &mut Out) {
+        let hw = high_watermark.min(self.log.len() as i64);
+        if hw <= self.committed {
+            return;
+        }
+        self.committed = hw;
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred).into_iter().partition(|(o, _, _)| *o <= hw);
+        self.deferred = waiting;
+        for (_, to, msg) in ready {
+            out.send(to, msg);
+        }
+        self.push_metadata(out);
+    }
+
+    /// The requests still waiting for a commit (lost when this controller stops being active).
+    pub fn take_deferred(&mut self) -> Vec<(NodeId, Msg)> {
+        std::mem::take(&mut self.deferred).into_iter().map(|(_, to, msg)| (to, msg)).collect()
     }
 
     fn is_acceptable_leader(&self, b: BrokerId) -> bool {
@@ -346,7 +449,7 @@ impl Controller {
                     leader_recovered,
                     out,
                 );
-                out.send(from, Msg::AlterPartitionResponse { tp, error, state });
+                self.respond(from, Msg::AlterPartitionResponse { tp, error, state }, out);
             }
             _ => {}
         }
@@ -370,9 +473,10 @@ impl Controller {
                 out.log("controller", format!(
                     "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (the previous incarnation's session has not expired)"
                 ));
-                out.send(
+                self.respond(
                     NodeId::Broker(broker),
                     Msg::BrokerRegistrationResponse { error: KafkaError::DUPLICATE_BROKER_REGISTRATION, broker_epoch: -1 },
+                    out,
                 );
                 return;
             }
@@ -380,7 +484,7 @@ impl Controller {
         }
         let offset = self.log.len() as i64;
         let epoch = offset; // Kafka uses the registration record's offset as the broker epoch.
-        self.append(MetadataRecord::RegisterBroker { broker, broker_epoch: epoch, rack: rack.clone(), fenced: true });
+        self.append(MetadataRecord::RegisterBroker { broker, broker_epoch: epoch, rack: rack.clone(), fenced: true, incarnation });
         self.brokers.insert(
             broker,
             BrokerRegistration {
@@ -416,7 +520,7 @@ impl Controller {
                 );
             }
         }
-        out.send(NodeId::Broker(broker), Msg::BrokerRegistrationResponse { error: KafkaError::NONE, broker_epoch: epoch });
+        self.respond(NodeId::Broker(broker), Msg::BrokerRegistrationResponse { error: KafkaError::NONE, broker_epoch: epoch }, out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -430,30 +534,27 @@ impl Controller {
         want_shutdown: bool,
         out: &mut Out,
     ) {
-        let Some(reg) = self.brokers.get_mut(&broker) else {
-            out.send(
-                NodeId::Broker(broker),
-                Msg::BrokerHeartbeatResponse {
-                    error: KafkaError::BROKER_NOT_AVAILABLE,
-                    is_fenced: true,
-                    should_shut_down: false,
-                    records: Rc::new(vec![]),
-                },
-            );
+        let Some(reg) = self.brokers.get(&broker) else {
+            let msg = Msg::BrokerHeartbeatResponse {
+                error: KafkaError::BROKER_NOT_AVAILABLE,
+                is_fenced: true,
+                should_shut_down: false,
+                records: Rc::new(vec![]),
+            };
+            self.respond(NodeId::Broker(broker), msg, out);
             return;
         };
         if reg.broker_epoch != broker_epoch {
-            out.send(
-                NodeId::Broker(broker),
-                Msg::BrokerHeartbeatResponse {
-                    error: KafkaError::STALE_BROKER_EPOCH,
-                    is_fenced: true,
-                    should_shut_down: false,
-                    records: Rc::new(vec![]),
-                },
-            );
+            let msg = Msg::BrokerHeartbeatResponse {
+                error: KafkaError::STALE_BROKER_EPOCH,
+                is_fenced: true,
+                should_shut_down: false,
+                records: Rc::new(vec![]),
+            };
+            self.respond(NodeId::Broker(broker), msg, out);
             return;
         }
+        let reg = self.brokers.get_mut(&broker).unwrap();
         reg.last_contact_ms = now_ms;
         if want_shutdown && !reg.in_controlled_shutdown {
             reg.in_controlled_shutdown = true;
@@ -478,7 +579,11 @@ impl Controller {
         let should_shut_down = reg.in_controlled_shutdown && !self.partitions.values().any(|p| p.leader == broker);
         let is_fenced = reg.fenced;
         let records = self.records_from(metadata_offset + 1);
-        out.send(NodeId::Broker(broker), Msg::BrokerHeartbeatResponse { error: KafkaError::NONE, is_fenced, should_shut_down, records });
+        self.respond(
+            NodeId::Broker(broker),
+            Msg::BrokerHeartbeatResponse { error: KafkaError::NONE, is_fenced, should_shut_down, records },
+            out,
+        );
     }
 
     fn remove_from_all_isrs(&mut self, now_ms: i64, broker: BrokerId, reason: &str, out: &mut Out) {

@@ -17,11 +17,12 @@ use crate::command::{Command, ElectionType, MAX_PRODUCE_COUNT, MAX_RUN_MS};
 use crate::config::{normalize_value, BrokerConfig, ConsumerConfig, ProducerConfig, Scope, TopicConfig};
 use crate::controller::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
 use crate::controller::election::Election;
+use crate::controller::quorum::{QuorumTimeouts, Voter, VoterDisk, FIRST_VOTER_ID};
 use crate::controller::Controller;
 use crate::effects::{Effect, Event, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId, TopicPartition};
-use crate::protocol::Msg;
+use crate::protocol::{MetadataRecord, Msg};
 use network::{Network, Transit};
 use queue::EventQueue;
 use rng::Rng;
@@ -129,12 +130,97 @@ pub struct Workload {
 /// Most records a workload may produce per second.
 pub const MAX_WORKLOAD_RATE: f64 = 100_000.0;
 
+/// One KRaft controller voter: its process (while running) and its disk.
+#[derive(Debug, Clone)]
+pub struct VoterSlot {
+    pub id: i32,
+    pub process: Option<Voter>,
+    /// The metadata log and quorum-state while no process runs.
+    pub idle_disk: Option<VoterDisk>,
+    pub incarnation: u64,
+}
+
+/// A voter as the views show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoterStatus {
+    /// The quorum leader on which the controller runs.
+    Active,
+    /// Running, not the active controller (a follower, or between elections).
+    Standby,
+    Crashed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VoterView {
+    pub id: i32,
+    /// `controller-3000`: the name in events, links and commands.
+    pub node: NodeId,
+    pub status: VoterStatus,
+    /// `QuorumState`: leader, follower, prospective, candidate, unattached, resigned; `crashed`.
+    pub raft_state: &'static str,
+    /// The quorum epoch this voter is in (its durable epoch when crashed).
+    pub epoch: i32,
+    /// The leader it knows of in that epoch.
+    pub leader: Option<i32>,
+    pub voted_for: Option<i32>,
+    pub log_end_offset: i64,
+    /// Committed offset as this voter knows it.
+    pub high_watermark: i64,
+}
+
+/// The controller quorum for views (`Sim::controller_quorum`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerQuorumView {
+    pub voters: Vec<VoterView>,
+    /// The active controller's id (none while the quorum has no claimed leader).
+    pub active: Option<i32>,
+    /// The controller epoch: the active controller's quorum epoch, or the highest epoch any voter is in.
+    pub epoch: i32,
+    /// Voters needed to elect a leader or commit a record.
+    pub majority: usize,
+    pub running: usize,
+    /// Committed metadata offset (the active controller's high watermark).
+    pub committed_offset: i64,
+    /// Since when there has been no active controller.
+    pub no_controller_since_ms: Option<i64>,
+}
+
+/// A change of active controller, for views and the event log.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerChange {
+    pub time_ms: i64,
+    /// The new active controller (none: the cluster lost it).
+    pub active: Option<i32>,
+    pub epoch: i32,
+    /// For a new active controller: how long the cluster was without one.
+    pub elected_after_ms: Option<i64>,
+    pub reason: String,
+}
+
+// Deliver is nearly every queued event, so it stays unboxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Ev {
-    Deliver { from: NodeId, to: NodeId, msg: Msg, to_incarnation: u64, sent_ms: i64 },
-    Wake { node: NodeId, incarnation: u64 },
-    Resume { broker: BrokerId },
-    WorkloadTick { generation: u64 },
+    /// `ctrl`: the voter behind `NodeId::Controller` in `from` or `to` (quorum mode).
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: Msg,
+        to_incarnation: u64,
+        sent_ms: i64,
+        ctrl: Option<i32>,
+    },
+    Wake {
+        node: NodeId,
+        incarnation: u64,
+    },
+    Resume {
+        broker: BrokerId,
+    },
+    WorkloadTick {
+        generation: u64,
+    },
 }
 
 /// A message on the wire, for views (dots moving along links).
@@ -142,6 +228,8 @@ enum Ev {
 pub struct InFlightMessage {
     pub from: NodeId,
     pub to: NodeId,
+    /// With several controller voters: the voter behind `controller` in `from` or `to`.
+    pub controller: Option<i32>,
     pub kind: &'static str,
     pub sent_ms: i64,
     pub deliver_at_ms: i64,
@@ -185,6 +273,26 @@ pub struct Sim {
     pub last_node: Option<NodeId>,
     /// Bumped on every crash, restart, shutdown and pause change (for incremental checks).
     pub disruptions: u64,
+    /// The KRaft controller voters (`sim.controllers`), by node id. `controller` runs on the active one.
+    pub voters: BTreeMap<i32, VoterSlot>,
+    /// The active controller: (voter, quorum epoch). None: the quorum has no claimed leader.
+    active_controller: Option<(i32, i32)>,
+    /// Bumped whenever the active controller changes: messages and wake-ups for an older one are stale.
+    controller_generation: u64,
+    /// The epoch of the last controller that became active. Brokers follow the quorum's newest
+    /// epoch, so a deposed leader of an older epoch (isolated, not yet resigned) never becomes
+    /// their controller again.
+    last_active_epoch: i32,
+    /// Requests brokers sent while no controller was active (NodeToControllerChannelManager's
+    /// queue): sent once one is. One heartbeat and one registration per broker, one
+    /// AlterPartition per partition.
+    controller_channel: Vec<(NodeId, u64, Msg)>,
+    no_controller_since: Option<i64>,
+    /// Every change of active controller.
+    pub controller_history: Vec<ControllerChange>,
+    /// Voters seen as quorum leader, by epoch (checked: at most one per epoch).
+    pub quorum_leaders: BTreeMap<i32, BTreeSet<i32>>,
+    root_rng: Rng,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -197,6 +305,7 @@ fn node_code(n: NodeId) -> u64 {
         NodeId::Producer(p) => (3 << 40) | p as u64,
         NodeId::Reader(r) => (4 << 40) | r as u64,
         NodeId::Consumer(c) => (5 << 40) | c as u64,
+        NodeId::Voter(v) => (6 << 40) | (v as u32 as u64),
     }
 }
 
@@ -247,8 +356,43 @@ impl Sim {
             workload_rng: root.fork("workload"),
             last_node: None,
             disruptions: 0,
+            voters: BTreeMap::new(),
+            active_controller: None,
+            controller_generation: 0,
+            last_active_epoch: 1,
+            controller_channel: vec![],
+            no_controller_since: None,
+            controller_history: vec![],
+            quorum_leaders: BTreeMap::new(),
+            root_rng: root.clone(),
             spec,
         };
+        // The controller quorum, formed before the brokers start: voter 3000 leads epoch 1.
+        let n = sim.spec.broker_config.controllers.clamp(1, 5) as i32;
+        let ids: Vec<i32> = (0..n).map(|i| FIRST_VOTER_ID + i).collect();
+        let timeouts = QuorumTimeouts::from_config(&sim.spec.broker_config);
+        for &id in &ids {
+            let rng = root.fork(&format!("controller-{id}-1"));
+            let v = Voter::bootstrap(id, ids.clone(), FIRST_VOTER_ID, timeouts, rng, 0);
+            sim.voters.insert(id, VoterSlot { id, process: Some(v), idle_disk: None, incarnation: 1 });
+        }
+        sim.active_controller = Some((FIRST_VOTER_ID, 1));
+        sim.controller.auto_commit = n == 1;
+        sim.quorum_leaders.entry(1).or_default().insert(FIRST_VOTER_ID);
+        if n > 1 {
+            sim.log_event(
+                NodeId::Voter(FIRST_VOTER_ID),
+                "controller",
+                format!(
+                    "controller quorum of {n} voters ({}; a majority is {}): controller {FIRST_VOTER_ID} is active in epoch 1",
+                    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+                    n / 2 + 1
+                ),
+            );
+            for &id in &ids {
+                sim.schedule_wake(NodeId::Voter(id), 0, 1);
+            }
+        }
         for b in sim.spec.brokers.clone() {
             let config = sim.spec.broker_config.clone();
             sim.brokers.insert(
@@ -300,7 +444,31 @@ impl Sim {
     fn incarnation_of(&self, n: NodeId) -> u64 {
         match n {
             NodeId::Broker(b) => self.brokers.get(&b).map(|s| s.incarnation).unwrap_or(0),
+            NodeId::Voter(v) => self.voters.get(&v).map(|s| s.incarnation).unwrap_or(0),
+            NodeId::Controller => self.controller_generation,
             _ => 0,
+        }
+    }
+
+    /// Several controller voters: `controller` is then one of them, and links are per voter.
+    pub fn quorum_mode(&self) -> bool {
+        self.voters.len() > 1
+    }
+
+    /// The machine a message to or from `n` really uses: `controller` is the voter `ctrl`
+    /// in quorum mode (with a single voter it stays `controller`).
+    fn phys(&self, n: NodeId, ctrl: Option<i32>) -> NodeId {
+        match (n, ctrl) {
+            (NodeId::Controller, Some(v)) if self.quorum_mode() => NodeId::Voter(v),
+            _ => n,
+        }
+    }
+
+    /// The node events of `node` are logged under (the active voter for `controller`).
+    fn log_node(&self, node: NodeId) -> NodeId {
+        match (node, self.active_controller) {
+            (NodeId::Controller, Some((v, _))) if self.quorum_mode() => NodeId::Voter(v),
+            _ => node,
         }
     }
 
@@ -343,30 +511,70 @@ impl Sim {
         let inc = self.incarnation_of(node);
         for e in out.effects {
             match e {
-                Effect::Send { to, msg } => match self.network.transmit(self.now_ms, node, to) {
-                    Transit::DeliverAt(at) => {
-                        let to_incarnation = self.incarnation_of(to);
-                        self.queue.push(at, Ev::Deliver { from: node, to, msg, to_incarnation, sent_ms: self.now_ms });
-                    }
-                    Transit::Dropped(why) => {
-                        if why == "link cut" {
-                            self.net_stats.dropped_cut += 1;
-                        } else {
-                            self.net_stats.dropped_loss += 1;
-                        }
-                    }
-                },
+                Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::WakeAt(t) => self.schedule_wake(node, t, inc),
-                Effect::Log { category, message } => self.log_event(node, category, message),
+                Effect::Log { category, message } => {
+                    let n = self.log_node(node);
+                    self.log_event(n, category, message)
+                }
             }
         }
+    }
+
+    /// Hands a message to the network. Requests to `controller` go to the active voter;
+    /// with none, they wait in the controller channel.
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        let ctrl = if to == NodeId::Controller || from == NodeId::Controller {
+            match self.active_controller {
+                Some((v, _)) => Some(v),
+                None if to == NodeId::Controller => {
+                    self.park_controller_request(from, msg);
+                    return;
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
+        self.transmit(from, to, msg, ctrl);
+    }
+
+    fn transmit(&mut self, from: NodeId, to: NodeId, msg: Msg, ctrl: Option<i32>) {
+        let (pf, pt) = (self.phys(from, ctrl), self.phys(to, ctrl));
+        match self.network.transmit(self.now_ms, pf, pt) {
+            Transit::DeliverAt(at) => {
+                let to_incarnation = self.incarnation_of(to);
+                self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation, sent_ms: self.now_ms, ctrl });
+            }
+            Transit::Dropped(why) => {
+                if why == "link cut" {
+                    self.net_stats.dropped_cut += 1;
+                } else {
+                    self.net_stats.dropped_loss += 1;
+                }
+            }
+        }
+    }
+
+    /// NodeToControllerChannelManager: with no known controller a request waits in the
+    /// queue. Only the newest heartbeat and registration of a broker, and the newest
+    /// AlterPartition of a partition, are kept.
+    fn park_controller_request(&mut self, from: NodeId, msg: Msg) {
+        let same = |a: &Msg, b: &Msg| match (a, b) {
+            (Msg::AlterPartition { tp: x, .. }, Msg::AlterPartition { tp: y, .. }) => x == y,
+            _ => a.kind() == b.kind(),
+        };
+        self.controller_channel.retain(|(f, _, m)| !(*f == from && same(m, &msg)));
+        let inc = self.incarnation_of(from);
+        self.controller_channel.push((from, inc, msg));
     }
 
     /// Is the node able to receive now (not crashed/stopped, same incarnation)?
     fn node_up(&self, n: NodeId, incarnation: u64) -> bool {
         match n {
             NodeId::Broker(b) => self.brokers.get(&b).is_some_and(|s| s.process.is_some() && s.incarnation == incarnation),
-            NodeId::Controller => true,
+            NodeId::Controller => self.active_controller.is_some() && incarnation == self.controller_generation,
+            NodeId::Voter(v) => self.voters.get(&v).is_some_and(|s| s.process.is_some() && s.incarnation == incarnation),
             NodeId::Producer(p) => p == PRODUCER_ID,
             NodeId::Reader(r) => self.readers.contains_key(&r),
             NodeId::Consumer(c) => self.consumers.contains_key(&c) && !self.crashed_consumers.contains(&c),
@@ -377,7 +585,20 @@ impl Sim {
         let now = self.now_ms;
         let mut out = Out::default();
         match to {
-            NodeId::Controller => self.controller.on_message(now, from, msg, &mut out),
+            NodeId::Controller => {
+                self.controller.on_message(now, from, msg, &mut out);
+                self.apply_effects(to, out);
+                self.sync_controller();
+                return;
+            }
+            NodeId::Voter(v) => {
+                if let Some(p) = self.voters.get_mut(&v).and_then(|s| s.process.as_mut()) {
+                    p.on_message(now, from, msg, &mut out);
+                }
+                self.apply_effects(to, out);
+                self.after_quorum_event();
+                return;
+            }
             NodeId::Broker(b) => {
                 let slot = self.brokers.get_mut(&b).unwrap();
                 if slot.paused {
@@ -408,7 +629,20 @@ impl Sim {
         let now = self.now_ms;
         let mut out = Out::default();
         match node {
-            NodeId::Controller => self.controller.on_tick(now, &mut out),
+            NodeId::Controller => {
+                self.controller.on_tick(now, &mut out);
+                self.apply_effects(node, out);
+                self.sync_controller();
+                return;
+            }
+            NodeId::Voter(v) => {
+                if let Some(p) = self.voters.get_mut(&v).and_then(|s| s.process.as_mut()) {
+                    p.on_tick(now, &mut out);
+                }
+                self.apply_effects(node, out);
+                self.after_quorum_event();
+                return;
+            }
             NodeId::Broker(b) => {
                 let slot = self.brokers.get_mut(&b).unwrap();
                 if slot.paused {
@@ -458,25 +692,36 @@ impl Sim {
         };
         self.events_processed += 1;
         match ev {
-            Ev::Deliver { from, to, msg, to_incarnation, .. } => {
+            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => {
                 self.mix(t as u64);
                 self.mix(node_code(from));
                 self.mix(node_code(to));
                 self.mix_str(msg.kind());
-                if self.network.is_cut(from, to) {
+                let (pf, pt) = (self.phys(from, ctrl), self.phys(to, ctrl));
+                if self.network.is_cut(pf, pt) {
                     // In-flight packets on a link that was cut are lost.
                     self.net_stats.dropped_cut += 1;
                     return true;
                 }
                 if !self.node_up(to, to_incarnation) {
                     self.net_stats.dropped_node_down += 1;
+                    // A controller voter that runs but is no longer the active controller
+                    // answers NOT_CONTROLLER; the broker sends the request again.
+                    if let (NodeId::Controller, Some(v)) = (to, ctrl) {
+                        if self.voters.get(&v).is_some_and(|s| s.process.is_some()) {
+                            if let Some(reply) = not_controller_response(&msg) {
+                                self.transmit(NodeId::Controller, from, reply, Some(v));
+                            }
+                            return true;
+                        }
+                    }
                     // The peer is down or restarted: the sender's connection is reset.
                     let expects_response = msg.expects_response();
-                    if expects_response && !self.network.is_cut(to, from) {
+                    if expects_response && !self.network.is_cut(pt, pf) {
                         let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
                         let at = t + self.network.min_latency_ms.max(1);
                         let inc = self.incarnation_of(from);
-                        self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: t });
+                        self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: t, ctrl });
                     }
                     return true;
                 }
@@ -485,7 +730,7 @@ impl Sim {
             }
             Ev::Wake { node, incarnation } => {
                 self.scheduled_wakes.remove(&(node, t, incarnation));
-                if self.node_up(node, incarnation) || node == NodeId::Controller {
+                if self.node_up(node, incarnation) {
                     self.tick(node);
                 }
             }
@@ -556,12 +801,383 @@ impl Sim {
             .iter_sorted()
             .into_iter()
             .filter_map(|(t, _, ev)| match ev {
-                Ev::Deliver { from, to, msg, sent_ms, .. } => {
-                    Some(InFlightMessage { from: *from, to: *to, kind: msg.kind(), sent_ms: *sent_ms, deliver_at_ms: t })
-                }
+                Ev::Deliver { from, to, msg, sent_ms, ctrl, .. } => Some(InFlightMessage {
+                    from: *from,
+                    to: *to,
+                    controller: if self.quorum_mode() { *ctrl } else { None },
+                    kind: msg.kind(),
+                    sent_ms: *sent_ms,
+                    deliver_at_ms: t,
+                }),
                 _ => None,
             })
             .collect()
+    }
+
+    // ------------------------------------------------------ controller quorum
+
+    /// The active controller appended records: the active voter appends them to its
+    /// copy of `__cluster_metadata`, and replication may commit them.
+    fn sync_controller(&mut self) {
+        if let Some((v, _)) = self.active_controller {
+            let now = self.now_ms;
+            let len = self.controller.log.len();
+            if let Some(p) = self.voters.get_mut(&v).and_then(|s| s.process.as_mut()) {
+                let have = p.disk.log.len();
+                if len > have {
+                    let recs: Vec<MetadataRecord> = self.controller.log[have..].to_vec();
+                    let mut out = Out::default();
+                    p.append(now, recs, &mut out);
+                    self.apply_effects(NodeId::Voter(v), out);
+                }
+            }
+        }
+        self.after_quorum_event();
+    }
+
+    /// After any voter or controller event: who leads the quorum, is there a new
+    /// active controller (or none), and what is committed now.
+    fn after_quorum_event(&mut self) {
+        let mut best: Option<(i32, i32)> = None; // (epoch, voter) of the newest claimable leader
+        for (id, slot) in &self.voters {
+            if let Some(p) = &slot.process {
+                if p.is_leader() {
+                    let set = self.quorum_leaders.entry(p.epoch()).or_default();
+                    if !set.contains(id) {
+                        set.insert(*id);
+                    }
+                    if p.can_claim() && best.is_none_or(|(e, _)| p.epoch() > e) {
+                        best = Some((p.epoch(), *id));
+                    }
+                }
+            }
+        }
+        if let Some((v, e)) = self.active_controller {
+            let still = self.voters.get(&v).and_then(|s| s.process.as_ref()).is_some_and(|p| p.is_leader() && p.epoch() == e);
+            let newer = best.is_some_and(|(be, _)| be > e);
+            if !still || newer {
+                let why = match self.voters.get(&v).and_then(|s| s.process.as_ref()) {
+                    None => format!("controller {v} crashed"),
+                    Some(p) if p.is_leader() => format!("controller {v} was replaced by a leader of epoch {}", p.epoch().max(e) + 1),
+                    Some(p) => format!("controller {v} is no longer the quorum leader ({})", p.role.name()),
+                };
+                self.renounce(&why);
+            }
+        }
+        if self.active_controller.is_none() {
+            if let Some((e, v)) = best {
+                if e > self.last_active_epoch {
+                    self.claim(v);
+                }
+            }
+        }
+        if let Some((v, _)) = self.active_controller {
+            let hw = self.voters.get(&v).and_then(|s| s.process.as_ref()).map(|p| p.high_watermark).unwrap_or(0);
+            if hw > self.controller.committed {
+                let mut out = Out::default();
+                self.controller.advance_commit(hw, &mut out);
+                self.apply_effects(NodeId::Controller, out);
+            }
+        }
+    }
+
+    /// A new quorum leader becomes the active controller (`QuorumController.claim`): it
+    /// replays the log, gives every broker a fresh session, and takes the requests waiting.
+    fn claim(&mut self, v: i32) {
+        let now = self.now_ms;
+        let Some(p) = self.voters.get(&v).and_then(|s| s.process.as_ref()) else { return };
+        let epoch = p.epoch();
+        let records: Vec<MetadataRecord> = p.disk.log.iter().map(|e| e.record.clone()).collect();
+        let hw = p.high_watermark;
+        let old = &self.controller;
+        let mut c = Controller::replay(old.config.clone(), old.elr_enabled, &records, hw, now);
+        c.auto_commit = self.voters.len() == 1;
+        c.unclean_elections = old.unclean_elections;
+        c.unclean_partitions = old.unclean_partitions.clone();
+        c.isr_shrinks = old.isr_shrinks;
+        c.isr_expands = old.isr_expands;
+        c.pending_push = old.pending_push.min(c.committed as usize);
+        self.controller = c;
+        self.active_controller = Some((v, epoch));
+        self.last_active_epoch = epoch;
+        self.controller_generation += 1;
+        let after = self.no_controller_since.take().map(|t| now - t);
+        let message = match after {
+            Some(ms) => format!(
+                "controller {v} became active in epoch {epoch} (elected after {ms} ms); it replayed {} metadata records (committed up to offset {}) and gives every broker a fresh session",
+                records.len(),
+                hw
+            ),
+            None => format!("controller {v} became active in epoch {epoch}"),
+        };
+        self.controller_history.push(ControllerChange {
+            time_ms: now,
+            active: Some(v),
+            epoch,
+            elected_after_ms: after,
+            reason: message.clone(),
+        });
+        self.log_event(NodeId::Voter(v), "controller", message);
+        let mut out = Out::default();
+        self.controller.advance_commit(hw, &mut out);
+        self.controller.push_committed(&mut out);
+        self.apply_effects(NodeId::Controller, out);
+        // The requests that waited for a controller go out now.
+        let waiting = std::mem::take(&mut self.controller_channel);
+        for (from, inc, msg) in waiting {
+            if self.incarnation_of(from) == inc && self.node_up(from, inc) {
+                self.send(from, NodeId::Controller, msg);
+            }
+        }
+        let gen = self.controller_generation;
+        self.schedule_wake(NodeId::Controller, now, gen);
+    }
+
+    /// The active controller is gone (crashed, or no longer the quorum leader): its
+    /// uncommitted changes are lost and the requests that made them fail; the cluster
+    /// keeps the committed metadata, which the next active controller will replay.
+    fn renounce(&mut self, why: &str) {
+        let now = self.now_ms;
+        let Some((v, epoch)) = self.active_controller.take() else { return };
+        self.controller_generation += 1;
+        let alive = self.voters.get(&v).is_some_and(|s| s.process.is_some());
+        for (to, resp) in self.controller.take_deferred() {
+            if alive {
+                // QuorumController.renounce: deferredEventQueue.failAll(NOT_CONTROLLER).
+                if let Some(reply) = not_controller_response(&resp) {
+                    self.transmit(NodeId::Controller, to, reply, Some(v));
+                }
+            } else if !self.network.is_cut(self.phys(NodeId::Controller, Some(v)), to) {
+                // The dead process's sockets close: the broker sees a reset connection.
+                let at = now + self.network.min_latency_ms.max(1);
+                let inc = self.incarnation_of(to);
+                let msg = Msg::Disconnected { lost: request_kind_of_response(&resp), correlation_id: 0 };
+                self.queue.push(at, Ev::Deliver { from: NodeId::Controller, to, msg, to_incarnation: inc, sent_ms: now, ctrl: Some(v) });
+            }
+        }
+        // What the cluster keeps: the committed records.
+        let old = &self.controller;
+        let committed = old.committed.clamp(0, old.log.len() as i64);
+        let lost = old.log.len() as i64 - committed;
+        let mut c = Controller::replay(old.config.clone(), old.elr_enabled, &old.log[..committed as usize], committed, now);
+        c.auto_commit = self.voters.len() == 1;
+        c.unclean_elections = old.unclean_elections;
+        c.unclean_partitions = old.unclean_partitions.clone();
+        c.isr_shrinks = old.isr_shrinks;
+        c.isr_expands = old.isr_expands;
+        c.pending_push = old.pending_push.min(committed as usize);
+        self.controller = c;
+        self.no_controller_since = Some(now);
+        let running = self.voters.values().filter(|s| s.process.is_some()).count();
+        let majority = self.voters.len() / 2 + 1;
+        let mut message = format!(
+            "no active controller: {why} (it was active in epoch {epoch}){}. Brokers keep serving with the metadata they have; no ISR change, broker fencing or partition leader election can happen until a new controller is active",
+            if lost > 0 { format!("; its {lost} uncommitted metadata record(s) are lost") } else { String::new() }
+        );
+        if running < majority {
+            message.push_str(&format!(
+                ". Only {running} of {} voters run and a majority is {majority}: no controller can be elected until a voter returns",
+                self.voters.len()
+            ));
+        }
+        self.controller_history.push(ControllerChange {
+            time_ms: now,
+            active: None,
+            epoch,
+            elected_after_ms: None,
+            reason: message.clone(),
+        });
+        self.log_event(NodeId::Voter(v), "controller", message);
+    }
+
+    fn voter_slot(&self, v: i32, field: &str) -> Result<&VoterSlot, CommandError> {
+        self.voters.get(&v).ok_or_else(|| {
+            CommandError::invalid_request(
+                field,
+                format!(
+                    "there is no controller {v} (controller voters: {})",
+                    self.voters.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Commands that change metadata need an active controller (the admin client would
+    /// time out; Kafka's error is NOT_CONTROLLER while the quorum has no leader).
+    fn require_controller(&self, field: &str) -> Result<(), CommandError> {
+        if self.active_controller.is_some() {
+            return Ok(());
+        }
+        Err(CommandError::new(
+            KafkaError::NOT_CONTROLLER,
+            field,
+            "there is no active controller right now (the KRaft quorum has no leader): metadata cannot change until one is elected",
+        ))
+    }
+
+    fn crash_controller(&mut self, controller: Option<i32>) -> Result<(), CommandError> {
+        let v = match controller {
+            Some(v) => v,
+            None => self.active_controller.map(|(v, _)| v).ok_or_else(|| {
+                CommandError::new(KafkaError::NOT_CONTROLLER, "controller", "there is no active controller to crash; name a voter")
+            })?,
+        };
+        self.voter_slot(v, "controller")?;
+        let now = self.now_ms;
+        let was_active = self.active_controller.is_some_and(|(a, _)| a == v);
+        let slot = self.voters.get_mut(&v).unwrap();
+        let Some(p) = slot.process.take() else {
+            return Err(CommandError::invalid_request("controller", format!("controller {v} is not running")));
+        };
+        let held = p.held_fetches();
+        let role = p.role.name();
+        let epoch = p.epoch();
+        slot.idle_disk = Some(p.disk);
+        slot.incarnation += 1;
+        let what = if was_active {
+            format!("crashes (kill -9): it was the active controller, quorum leader in epoch {epoch}")
+        } else {
+            format!("crashes (kill -9): a standby voter ({role} in epoch {epoch})")
+        };
+        self.log_event(NodeId::Voter(v), "fault", what);
+        for r in held {
+            if !self.network.is_cut(NodeId::Voter(v), NodeId::Voter(r)) {
+                let at = now + self.network.min_latency_ms.max(1);
+                let inc = self.incarnation_of(NodeId::Voter(r));
+                let msg = Msg::Disconnected { lost: "QuorumFetch", correlation_id: 0 };
+                self.queue.push(
+                    at,
+                    Ev::Deliver { from: NodeId::Voter(v), to: NodeId::Voter(r), msg, to_incarnation: inc, sent_ms: now, ctrl: None },
+                );
+            }
+        }
+        self.after_quorum_event();
+        let running = self.voters.values().filter(|s| s.process.is_some()).count();
+        let majority = self.voters.len() / 2 + 1;
+        if !was_active && running < majority {
+            self.log_event(
+                NodeId::Voter(v),
+                "controller",
+                format!(
+                    "the controller quorum has lost its majority: {running} of {} voters run, {majority} are needed to commit metadata or elect a controller",
+                    self.voters.len()
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn restart_controller(&mut self, v: i32) -> Result<(), CommandError> {
+        self.voter_slot(v, "controller")?;
+        if self.voters[&v].process.is_some() {
+            return Err(CommandError::invalid_request("controller", format!("controller {v} is already running")));
+        }
+        let now = self.now_ms;
+        let ids: Vec<i32> = self.voters.keys().copied().collect();
+        let timeouts = QuorumTimeouts::from_config(&self.spec.broker_config);
+        let slot = self.voters.get_mut(&v).unwrap();
+        slot.incarnation += 1;
+        let inc = slot.incarnation;
+        let disk = slot.idle_disk.take().unwrap_or_default();
+        let rng = self.root_rng.fork(&format!("controller-{v}-{inc}"));
+        self.log_event(
+            NodeId::Voter(v),
+            "fault",
+            format!("starts (its metadata log, {} records, and quorum-state survived)", disk.log.len()),
+        );
+        let mut out = Out::default();
+        let p = Voter::start(v, ids, disk, timeouts, rng, now, &mut out);
+        self.voters.get_mut(&v).unwrap().process = Some(p);
+        self.apply_effects(NodeId::Voter(v), out);
+        self.after_quorum_event();
+        Ok(())
+    }
+
+    /// Resolves a node named in a network fault: in quorum mode `controller` is the
+    /// machine of the active controller now, `controller-N` a voter.
+    fn fault_node(&self, n: NodeId, field: &str) -> Result<NodeId, CommandError> {
+        match n {
+            NodeId::Controller if self.quorum_mode() => match self.active_controller {
+                Some((v, _)) => Ok(NodeId::Voter(v)),
+                None => Err(CommandError::new(
+                    KafkaError::NOT_CONTROLLER,
+                    field,
+                    format!(
+                        "there is no active controller right now; name a voter ({})",
+                        self.voters.keys().map(|k| format!("controller-{k}")).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            },
+            NodeId::Voter(v) => {
+                self.voter_slot(v, field)?;
+                Ok(if self.quorum_mode() { n } else { NodeId::Controller })
+            }
+            other => self.check_node(other, field).map(|_| other),
+        }
+    }
+
+    /// The controller quorum: voters, who is active, the controller epoch.
+    pub fn controller_quorum(&self) -> ControllerQuorumView {
+        let active = self.active_controller.map(|(v, _)| v);
+        let voters: Vec<VoterView> = self
+            .voters
+            .values()
+            .map(|s| match &s.process {
+                Some(p) => VoterView {
+                    id: s.id,
+                    node: NodeId::Voter(s.id),
+                    status: if active == Some(s.id) { VoterStatus::Active } else { VoterStatus::Standby },
+                    raft_state: p.role.name(),
+                    epoch: p.epoch(),
+                    leader: p.leader_id(),
+                    voted_for: p.disk.voted_for,
+                    log_end_offset: p.log_end_offset(),
+                    high_watermark: p.high_watermark,
+                },
+                None => {
+                    let d = s.idle_disk.as_ref();
+                    VoterView {
+                        id: s.id,
+                        node: NodeId::Voter(s.id),
+                        status: VoterStatus::Crashed,
+                        raft_state: "crashed",
+                        epoch: d.map(|d| d.epoch).unwrap_or(0),
+                        leader: d.and_then(|d| d.leader),
+                        voted_for: d.and_then(|d| d.voted_for),
+                        log_end_offset: d.map(|d| d.log.len() as i64).unwrap_or(0),
+                        high_watermark: 0,
+                    }
+                }
+            })
+            .collect();
+        ControllerQuorumView {
+            epoch: self.controller_epoch(),
+            majority: self.voters.len() / 2 + 1,
+            running: self.voters.values().filter(|s| s.process.is_some()).count(),
+            committed_offset: self.controller.committed,
+            no_controller_since_ms: if active.is_none() { self.no_controller_since } else { None },
+            active,
+            voters,
+        }
+    }
+
+    /// The active controller's node id (none while the quorum has no leader).
+    pub fn active_controller(&self) -> Option<i32> {
+        self.active_controller.map(|(v, _)| v)
+    }
+
+    /// The controller epoch (the KRaft quorum epoch): the active controller's, or the
+    /// highest any voter has reached while there is none.
+    pub fn controller_epoch(&self) -> i32 {
+        match self.active_controller {
+            Some((_, e)) => e,
+            None => self
+                .voters
+                .values()
+                .map(|s| s.process.as_ref().map(|p| p.epoch()).or(s.idle_disk.as_ref().map(|d| d.epoch)).unwrap_or(0))
+                .max()
+                .unwrap_or(0),
+        }
     }
 
     // ---------------------------------------------------------------- faults
@@ -673,9 +1289,11 @@ impl Sim {
                 })?
             }
         };
+        self.require_controller("name")?;
         let mut out = Out::default();
         self.controller.create_topic(self.now_ms, name, assignment, tc, &mut out)?;
         self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
         Ok(())
     }
 
@@ -753,7 +1371,8 @@ impl Sim {
                         let at = now + self.network.min_latency_ms.max(1);
                         let inc = self.incarnation_of(to);
                         let msg = Msg::Disconnected { lost, correlation_id };
-                        self.queue.push(at, Ev::Deliver { from: NodeId::Broker(broker), to, msg, to_incarnation: inc, sent_ms: now });
+                        self.queue
+                            .push(at, Ev::Deliver { from: NodeId::Broker(broker), to, msg, to_incarnation: inc, sent_ms: now, ctrl: None });
                     }
                 }
             }
@@ -804,21 +1423,29 @@ impl Sim {
                 self.broker_slot(broker, "broker")?;
                 self.resume_broker(broker);
             }
+            Command::CrashController { controller } => self.crash_controller(controller)?,
+            Command::RestartController { controller } => self.restart_controller(controller)?,
             Command::CutLink { from, to, one_way } => {
-                self.check_node(from, "from")?;
-                self.check_node(to, "to")?;
+                let from = self.fault_node(from, "from")?;
+                let to = self.fault_node(to, "to")?;
                 self.network.cut(from, to, !one_way);
                 self.log_event(from, "fault", format!("link {from} {} {to} cut", if one_way { "→" } else { "↔" }));
             }
             Command::HealLink { from, to, one_way } => {
-                self.check_node(from, "from")?;
-                self.check_node(to, "to")?;
+                let from = self.fault_node(from, "from")?;
+                let to = self.fault_node(to, "to")?;
                 self.network.heal(from, to, !one_way);
                 self.log_event(from, "fault", format!("link {from} {} {to} healed", if one_way { "→" } else { "↔" }));
             }
             Command::Isolate { node } => {
-                self.check_node(node, "node")?;
-                let mut others: Vec<NodeId> = vec![NodeId::Controller, NodeId::Producer(PRODUCER_ID)];
+                let node = self.fault_node(node, "node")?;
+                let mut others: Vec<NodeId> = if self.quorum_mode() {
+                    let mut v: Vec<NodeId> = self.voters.keys().map(|v| NodeId::Voter(*v)).collect();
+                    v.push(NodeId::Producer(PRODUCER_ID));
+                    v
+                } else {
+                    vec![NodeId::Controller, NodeId::Producer(PRODUCER_ID)]
+                };
                 others.extend(self.brokers.keys().map(|b| NodeId::Broker(*b)));
                 others.extend(self.readers.keys().map(|r| NodeId::Reader(*r)));
                 others.extend(self.consumers.keys().map(|c| NodeId::Consumer(*c)));
@@ -834,8 +1461,8 @@ impl Sim {
                 self.log_event(NodeId::Controller, "fault", "network healed: every link restored".into());
             }
             Command::SlowLink { from, to, extra_latency_ms, one_way } => {
-                self.check_node(from, "from")?;
-                self.check_node(to, "to")?;
+                let from = self.fault_node(from, "from")?;
+                let to = self.fault_node(to, "to")?;
                 if !(0..=600_000).contains(&extra_latency_ms) {
                     return Err(CommandError::invalid_request("extra_latency_ms", "extra latency must be in [0, 600000] ms"));
                 }
@@ -853,8 +1480,8 @@ impl Sim {
                 );
             }
             Command::SetLinkLoss { from, to, loss, one_way } => {
-                self.check_node(from, "from")?;
-                self.check_node(to, "to")?;
+                let from = self.fault_node(from, "from")?;
+                let to = self.fault_node(to, "to")?;
                 if !(0.0..=1.0).contains(&loss) {
                     return Err(CommandError::invalid_request("loss", "loss must be a probability in [0, 1]"));
                 }
@@ -887,6 +1514,9 @@ impl Sim {
                 if key.starts_with("sim.network.") {
                     return Err(CommandError::invalid_config(&key, "network settings are changed with set_network"));
                 }
+                if key == "sim.controllers" {
+                    return Err(CommandError::invalid_config(&key, "the number of controller voters is fixed when the cluster is created"));
+                }
                 let targets: Vec<BrokerId> = match broker {
                     Some(b) => {
                         self.broker_slot(b, "broker")?;
@@ -908,6 +1538,14 @@ impl Sim {
                 if broker.is_none() {
                     self.spec.broker_config.set(&key, &value)?;
                     self.controller.config.set(&key, &value)?;
+                    if key.starts_with("controller.quorum.") {
+                        let t = QuorumTimeouts::from_config(&self.spec.broker_config);
+                        for slot in self.voters.values_mut() {
+                            if let Some(p) = slot.process.as_mut() {
+                                p.timeouts = t;
+                            }
+                        }
+                    }
                 }
                 for b in &targets {
                     let inc = self.brokers[b].incarnation;
@@ -935,9 +1573,11 @@ impl Sim {
                 } else {
                     tc.set(&key, &value)?;
                 }
+                self.require_controller("topic")?;
                 let mut out = Out::default();
                 self.controller.alter_topic_config(&topic, tc, &mut out)?;
                 self.apply_effects(NodeId::Controller, out);
+                self.sync_controller();
                 self.log_event(
                     NodeId::Controller,
                     "config",
@@ -956,8 +1596,10 @@ impl Sim {
                     ElectionType::Preferred => Election::Preferred,
                     ElectionType::Unclean => Election::Unclean,
                 };
+                self.require_controller("partition")?;
                 let r = self.controller.elect_leader(now, &tp, election, &mut out);
                 self.apply_effects(NodeId::Controller, out);
+                self.sync_controller();
                 r?;
             }
             Command::SetWorkload { topic, records_per_sec, keys } => {
@@ -1177,5 +1819,35 @@ impl Sim {
     /// `kafka-topics.sh --describe` from the controller's view.
     pub fn describe(&self, topic: Option<&str>) -> String {
         self.controller.describe(topic)
+    }
+}
+
+/// The answer of a controller voter that is not the active controller (`NOT_CONTROLLER`)
+/// to a broker request (or in place of a response it can no longer give).
+fn not_controller_response(msg: &Msg) -> Option<Msg> {
+    match msg {
+        Msg::BrokerRegistration { .. } | Msg::BrokerRegistrationResponse { .. } => {
+            Some(Msg::BrokerRegistrationResponse { error: KafkaError::NOT_CONTROLLER, broker_epoch: -1 })
+        }
+        Msg::BrokerHeartbeat { .. } | Msg::BrokerHeartbeatResponse { .. } => Some(Msg::BrokerHeartbeatResponse {
+            error: KafkaError::NOT_CONTROLLER,
+            is_fenced: false,
+            should_shut_down: false,
+            records: Rc::new(vec![]),
+        }),
+        Msg::AlterPartition { tp, .. } | Msg::AlterPartitionResponse { tp, .. } => {
+            Some(Msg::AlterPartitionResponse { tp: tp.clone(), error: KafkaError::NOT_CONTROLLER, state: None })
+        }
+        _ => None,
+    }
+}
+
+/// The request a controller response answers (for the reset a crashed controller causes).
+fn request_kind_of_response(msg: &Msg) -> &'static str {
+    match msg {
+        Msg::BrokerRegistrationResponse { .. } => "BrokerRegistration",
+        Msg::BrokerHeartbeatResponse { .. } => "BrokerHeartbeat",
+        Msg::AlterPartitionResponse { .. } => "AlterPartition",
+        other => other.kind(),
     }
 }
