@@ -8,6 +8,10 @@
 //! * `TwoLeadersInOneEpoch` — two brokers led the same partition in the same leader epoch.
 //! * `LeaderHighWatermarkDecreased` — a leader's HW went down within one leader epoch.
 //! * `LogsDisagreeBelowHighWatermark` — two replicas hold different records below both HWs (LogMatching).
+//! * `LeaderLacksCommittedRecord` — the leader does not hold a record that a leader before it
+//!   had committed (below its HW): LeaderCompleteness in Raft's and Kafka's TLA+ specifications.
+//! * `IsrMemberDisagreesBelowHighWatermark` — an ISR member's log differs from its leader's
+//!   below the leader's HW, or ends before it (StrongIsr in Kafka's TLA+ specification).
 //! * `AcknowledgedWriteLost` — an acknowledged write is gone (audit).
 //! * `ConsumerSawReplacedRecord` — a reader saw a record that the leader no longer has at that offset.
 //! * `TwoControllersInOneEpoch` — two controller voters led the KRaft quorum (were the
@@ -62,6 +66,59 @@ pub struct Checker {
     /// Writes below this id were final and present at the last audit.
     audit_from_write_id: u64,
     audited_seen: BTreeMap<u32, usize>,
+    /// LeaderCompleteness: what leaders have committed, per partition.
+    committed: BTreeMap<TopicPartition, Committed>,
+    /// StrongIsr progress per (partition, leader, follower): verified below `offset` while
+    /// both logs had these truncation counts, in this leader epoch.
+    strong_verified: BTreeMap<(TopicPartition, BrokerId, BrokerId), StrongIsrProgress>,
+}
+
+/// (leader epoch, verified below this offset, leader's and follower's truncation counts).
+type StrongIsrProgress = (i32, i64, u64, u64);
+
+/// Records some leader has exposed as committed (below its HW): offsets `[base, end)` with
+/// `(leader_epoch, write_id)`, `None` for a compaction gap. The prefix below the leader's
+/// log start offset is dropped (retention deletes it by policy).
+#[derive(Debug, Default, Clone)]
+struct Committed {
+    base: i64,
+    ids: std::collections::VecDeque<Option<(i32, u64)>>,
+    /// (leader, leader epoch, its log's truncation count) last verified to hold all of it.
+    verified: Option<(BrokerId, i32, u64)>,
+}
+
+impl Committed {
+    fn end(&self) -> i64 {
+        self.base + self.ids.len() as i64
+    }
+
+    /// The leader raised its HW to `hw`: remember the newly committed records.
+    fn extend(&mut self, log: &crate::log::PartitionLog, hw: i64) {
+        if self.ids.is_empty() && self.base < log.log_start_offset() {
+            self.base = log.log_start_offset();
+        }
+        let end = self.end();
+        if hw <= end {
+            return;
+        }
+        let mut next = end;
+        for r in log.read(end, hw, usize::MAX) {
+            while next < r.offset {
+                self.ids.push_back(None);
+                next += 1;
+            }
+            self.ids.push_back(Some((r.leader_epoch, r.write_id)));
+            next += 1;
+        }
+        while next < hw {
+            self.ids.push_back(None);
+            next += 1;
+        }
+        while self.base < log.log_start_offset() && !self.ids.is_empty() {
+            self.ids.pop_front();
+            self.base += 1;
+        }
+    }
 }
 
 impl Checker {
@@ -158,9 +215,32 @@ impl Checker {
                         format!("broker {b}: HW {} of {tp} is above its LEO {}", log.high_watermark(), log.log_end_offset()),
                     );
                 }
+                if !part.is_leader() {
+                    // StrongIsr, the cheap half, on every event of a follower: an ISR member
+                    // of the acting leader's epoch ends at or above the leader's HW (it can
+                    // only fall below by truncating, e.g. to its own HW under the legacy rule).
+                    if let Some(st) = sim.controller.partitions.get(tp) {
+                        if st.isr.contains(&b) && part.leader_epoch == st.leader_epoch {
+                            if let Some((leader, epoch, ll)) = Self::acting_leader(sim, tp) {
+                                if log.log_end_offset() < ll.high_watermark() {
+                                    let msg = format!(
+                                        "ISR member {b} of {tp} ends at offset {} below leader {leader}'s HW {} (epoch {epoch})",
+                                        log.log_end_offset(),
+                                        ll.high_watermark()
+                                    );
+                                    self.report("IsrMemberDisagreesBelowHighWatermark", format!("{tp}/{b}@{epoch}"), now, msg);
+                                }
+                            }
+                        }
+                    }
+                }
                 if part.is_leader() {
                     self.note_leader(tp, part.leader_epoch, b, now, false);
                     let hw = log.high_watermark();
+                    let committed = self.committed.entry(tp.clone()).or_default();
+                    if hw > committed.end() {
+                        committed.extend(log, hw);
+                    }
                     let mut decreased = None;
                     match self.leader_hw.get_mut(tp) {
                         Some(last) if last.0 == b && last.1 == part.leader_epoch => {
@@ -241,6 +321,8 @@ impl Checker {
                 }
             }
         }
+        self.check_leader_completeness(sim, full);
+        self.check_strong_isr(sim, full);
         // Lost writes and replaced records can only appear after a metadata change, a
         // truncation or a crash/restart: otherwise only new acks and new reads need a look.
         let truncations: u64 = sim.brokers.values().map(|s| s.disk().logs.values().map(|l| l.truncations).sum::<u64>()).sum();
@@ -300,6 +382,138 @@ impl Checker {
                         r.id, s.offset, r.tp, s.leader_epoch
                     ),
                 );
+            }
+        }
+    }
+
+    /// The running leader the controller names for `tp`, once it has taken over in that
+    /// epoch, with its log.
+    fn acting_leader<'a>(sim: &'a Sim, tp: &TopicPartition) -> Option<(BrokerId, i32, &'a crate::log::PartitionLog)> {
+        let st = sim.controller.partitions.get(tp)?;
+        let p = sim.brokers.get(&st.leader)?.process.as_ref()?;
+        let part = p.partitions.get(tp)?;
+        (part.is_leader() && part.leader_epoch == st.leader_epoch).then_some(())?;
+        Some((st.leader, st.leader_epoch, p.disk.logs.get(tp)?))
+    }
+
+    /// LeaderCompleteness: the acting leader holds every record any leader committed. As a
+    /// leader's records below its HW never change, each (leader, epoch, truncation count)
+    /// is verified once. Compacted topics may drop committed records by policy; there
+    /// only the records the leader holds are compared.
+    fn check_leader_completeness(&mut self, sim: &Sim, full: bool) {
+        let now = sim.now_ms();
+        for tp in sim.controller.partitions.keys() {
+            let Some((leader, epoch, log)) = Self::acting_leader(sim, tp) else { continue };
+            let Some(c) = self.committed.get_mut(tp) else { continue };
+            let key = (leader, epoch, log.truncations);
+            if !full && c.verified == Some(key) {
+                continue;
+            }
+            c.verified = Some(key);
+            let end = c.end();
+            let from = c.base.max(log.log_start_offset());
+            let mut problem = None;
+            if log.log_end_offset() < end {
+                problem = Some(format!(
+                    "leader {leader} of {tp} in epoch {epoch} ends at offset {} but offsets up to {} were committed",
+                    log.log_end_offset(),
+                    end - 1
+                ));
+            }
+            if problem.is_none() && from < end {
+                let records = log.read(from, end, usize::MAX);
+                let mut it = records.iter().peekable();
+                for off in from..end {
+                    let want = c.ids[(off - c.base) as usize];
+                    let have = match it.peek() {
+                        Some(r) if r.offset == off => it.next().map(|r| (r.leader_epoch, r.write_id)),
+                        _ => None,
+                    };
+                    match (want, have) {
+                        (Some(w), Some(h)) if w != h => {
+                            problem = Some(format!(
+                                "leader {leader} of {tp} in epoch {epoch} holds a different record at committed offset {off} (epoch {} instead of {})",
+                                h.0, w.0
+                            ));
+                        }
+                        (Some(w), None) if !log.config.cleanup_compact => {
+                            problem = Some(format!(
+                                "leader {leader} of {tp} in epoch {epoch} lacks committed offset {off} (written in epoch {})",
+                                w.0
+                            ));
+                        }
+                        _ => {}
+                    }
+                    if problem.is_some() {
+                        break;
+                    }
+                }
+            }
+            if let Some(msg) = problem {
+                self.report("LeaderLacksCommittedRecord", format!("{tp}@{epoch}"), now, msg);
+            }
+        }
+    }
+
+    /// StrongIsr: every running ISR member that follows the acting leader in its epoch
+    /// holds exactly the leader's records below the leader's HW.
+    fn check_strong_isr(&mut self, sim: &Sim, full: bool) {
+        let now = sim.now_ms();
+        for (tp, st) in &sim.controller.partitions {
+            let Some((leader, epoch, ll)) = Self::acting_leader(sim, tp) else { continue };
+            let hw = ll.high_watermark();
+            for &f in &st.isr {
+                if f == leader {
+                    continue;
+                }
+                let Some(p) = sim.brokers.get(&f).and_then(|s| s.process.as_ref()) else { continue };
+                if p.partitions.get(tp).is_none_or(|x| x.leader_epoch != epoch) {
+                    continue;
+                }
+                let Some(fl) = p.disk.logs.get(tp) else { continue };
+                let key = (tp.clone(), leader, f);
+                let mut from = ll.log_start_offset().max(fl.log_start_offset());
+                if let Some(&(e, done, tl, tf)) = self.strong_verified.get(&key) {
+                    if !full && e == epoch && tl == ll.truncations && tf == fl.truncations {
+                        from = from.max(done);
+                    }
+                }
+                if from >= hw {
+                    continue;
+                }
+                let mut problem = None;
+                if fl.log_end_offset() < hw {
+                    problem = Some(format!(
+                        "ISR member {f} of {tp} ends at offset {} below leader {leader}'s HW {hw} (epoch {epoch})",
+                        fl.log_end_offset()
+                    ));
+                } else {
+                    let a = ll.read(from, hw, usize::MAX);
+                    let b = fl.read(from, hw, usize::MAX);
+                    let (mut x, mut y) = (0, 0);
+                    while x < a.len() && y < b.len() {
+                        match a[x].offset.cmp(&b[y].offset) {
+                            std::cmp::Ordering::Less => x += 1,
+                            std::cmp::Ordering::Greater => y += 1,
+                            std::cmp::Ordering::Equal => {
+                                if a[x].write_id != b[y].write_id || a[x].leader_epoch != b[y].leader_epoch {
+                                    problem = Some(format!(
+                                        "ISR member {f} of {tp} holds a different record than leader {leader} at offset {} below its HW {hw} (epoch {} instead of {})",
+                                        a[x].offset, b[y].leader_epoch, a[x].leader_epoch
+                                    ));
+                                    break;
+                                }
+                                x += 1;
+                                y += 1;
+                            }
+                        }
+                    }
+                }
+                if let Some(msg) = problem {
+                    self.report("IsrMemberDisagreesBelowHighWatermark", format!("{tp}/{f}@{epoch}"), now, msg);
+                } else {
+                    self.strong_verified.insert(key, (epoch, hw, ll.truncations, fl.truncations));
+                }
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod scenario;
 pub mod share;
 pub mod sim;
 pub mod timeline;
+pub mod verify;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
