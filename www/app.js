@@ -139,7 +139,7 @@ export function renderFatal(mount, message) {
  *   what: how to name the asked run in a message when the engine refuses it (default: its seed);
  *   speed (0.1–1000); playing (bool); messages: [text] shown at start (validation messages);
  *   keyTarget: where Space / → are heard (default: the mount); caption: an element above the time bar;
- *   shape {brokers, partitions, rf} and newCluster(shape): the Cluster controls (full mode);
+ *   shape {brokers, partitions, rf, controllers} and newCluster(shape): the Cluster controls (full mode);
  *   frameStats: an object that receives per-frame timings (the main page's __frameStats), or null;
  *   panicHint(seed): extra words for the panic message.
  * Returns { pg, seed, advance(ms), stop() }.
@@ -222,7 +222,7 @@ export function createPlayground(mount, engine, opts) {
     slow: new Map(), // "from|to" → extra ms (slow links set from this page; the engine does not report them)
     cuts: [],
     acks: 'all',
-    shape: opts.shape || { brokers: 3, partitions: 3, rf: 3 },
+    shape: opts.shape || { brokers: 3, partitions: 3, rf: 3, controllers: 1 },
     newCluster: opts.newCluster || (() => {}),
     configs: () => pg.configs(),
     error: showError,

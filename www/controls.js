@@ -204,15 +204,21 @@ export class Controls {
 
     // Cluster shape: a new cluster is a new run. app.shape holds the current one; app.newCluster
     // starts the new one (the main page: a URL, shareable, and a reload; an embed: new attributes).
-    const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor');
+    const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor, controllers');
     const cur = app.shape;
     const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = '12'; shapeBrokers.value = String(cur.brokers);
     const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = '64'; np.value = String(cur.partitions);
     const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = '12'; nr.value = String(cur.rf);
-    const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers, and topic "orders" with these partitions and replication factor');
-    go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value }));
+    // KRaft controller voters: 1, or a quorum of 3 or 5 (sim.controllers; another count a scenario set is kept).
+    const nc = el('select'); nc.id = 'ctl-controllers'; nc.dataset.testid = 'new-controllers';
+    const curC = String(cur.controllers ?? 1);
+    nc.append(...[...new Set(['1', '3', '5', curC])].sort().map((v) => el('option', '', v)));
+    nc.value = curC;
+    const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers and controllers, and topic "orders" with these partitions and replication factor');
+    go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value, controllers: nc.value }));
     shape.append(row('brokers', shapeBrokers, [], 'Number of brokers (1-12)'), row('num.partitions', np, [], 'Partitions of topic "orders"'),
-      row('replication.factor', nr, [go], 'Replicas per partition (at most the number of brokers)'));
+      row('replication.factor', nr, [], 'Replicas per partition (at most the number of brokers)'),
+      row('sim.controllers', nc, [go], tip(defs, 'simulation', 'sim.controllers')));
   }
 
   buildConfigs() {
