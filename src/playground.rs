@@ -349,6 +349,20 @@ pub struct ClientsView {
     pub groups: Vec<GroupView>,
 }
 
+/// The KRaft controller quorum for the page (`Playground::controller_quorum`): the engine's
+/// view, how long the cluster has been without an active controller, and the last change of
+/// active controller. With a single controller (`sim.controllers=1`) `voters` is empty: that one
+/// voter is always the active controller, and the page draws one controller box.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerQuorumPageView {
+    #[serde(flatten)]
+    pub quorum: crate::sim::ControllerQuorumView,
+    /// How long there has been no active controller (none while one is active).
+    pub no_controller_for_ms: Option<i64>,
+    /// The last change of active controller (a new one, or losing it); none before the first.
+    pub last_change: Option<crate::sim::ControllerChange>,
+}
+
 /// Counts that change whenever the structure view may change: brokers, topics,
 /// partitions, readers and the metadata log length.
 type StructureKey = (usize, usize, usize, usize, usize);
@@ -913,6 +927,10 @@ impl Playground {
             self.structure_version += 1;
         }
         let mut nodes = vec!["controller".to_string()];
+        // With a controller quorum, each voter's machine can be cut off or isolated by name too.
+        if sim.quorum_mode() {
+            nodes.extend(sim.voters.keys().map(|v| format!("controller-{v}")));
+        }
         nodes.extend(brokers.iter().map(|b| format!("broker-{}", b.id)));
         nodes.push("producer-1".into());
         nodes.extend(sim.readers.keys().map(|r| format!("reader-{r}")));
@@ -1061,6 +1079,21 @@ impl Playground {
     /// The log-tail buffer filled by the last [`Playground::frame`].
     pub fn tails(&self) -> &[i32] {
         &self.tails
+    }
+
+    /// The controller quorum: voters (none with a single controller), the active one, the
+    /// controller epoch, and how long the cluster has been without an active controller.
+    pub fn controller_quorum(&self) -> ControllerQuorumPageView {
+        let sim = &self.cs.sim;
+        let mut quorum = sim.controller_quorum();
+        if !sim.quorum_mode() {
+            quorum.voters.clear();
+        }
+        ControllerQuorumPageView {
+            no_controller_for_ms: quorum.no_controller_since_ms.map(|t| sim.now_ms() - t),
+            last_change: sim.controller_history.last().cloned(),
+            quorum,
+        }
     }
 
     /// Event-log lines with `seq` ≥ `from` (at most `max`).
@@ -1392,5 +1425,43 @@ mod tests {
         let a = p.audit();
         assert_eq!(a.lost_after_acknowledgement, 0);
         assert!(a.acknowledged > 0);
+    }
+
+    #[test]
+    fn controller_quorum_view_shows_the_voters_and_a_failover_and_nothing_with_one_controller() {
+        let mut one = Playground::new(None, Some(1)).unwrap();
+        one.advance(1_000);
+        let q = one.controller_quorum();
+        assert!(q.quorum.voters.is_empty(), "a single controller: no voters to draw");
+        assert_eq!(q.quorum.active, Some(3000));
+        assert_eq!(q.no_controller_for_ms, None);
+        assert_eq!(one.structure().nodes.iter().filter(|n| n.starts_with("controller")).count(), 1);
+
+        let mut p = Playground::new(Some(include_str!("../scenarios/controller-failover.json")), None).unwrap();
+        p.advance(2_000);
+        let q = p.controller_quorum();
+        assert_eq!(q.quorum.voters.len(), 3);
+        assert_eq!((q.quorum.active, q.quorum.epoch), (Some(3000), 1));
+        assert_eq!(q.quorum.voters.iter().filter(|v| v.status == crate::sim::VoterStatus::Active).count(), 1);
+        let s = p.structure();
+        assert!(["controller", "controller-3000", "controller-3001", "controller-3002"].iter().all(|n| s.nodes.iter().any(|x| x == n)));
+        // The scenario crashes the active controller at 3 s; the others elect one in epoch 2.
+        p.advance(1_500);
+        let q = p.controller_quorum();
+        assert_eq!(q.quorum.active, None);
+        assert_eq!(q.no_controller_for_ms, Some(500));
+        assert_eq!(q.quorum.voters[0].status, crate::sim::VoterStatus::Crashed);
+        assert_eq!(q.last_change.as_ref().map(|c| c.active), Some(None));
+        p.advance(3_000);
+        let q = p.controller_quorum();
+        let active = q.quorum.active.expect("a new active controller");
+        assert_ne!(active, 3000);
+        assert_eq!(q.quorum.epoch, 2);
+        assert_eq!(q.no_controller_for_ms, None);
+        assert!(q.last_change.and_then(|c| c.elected_after_ms).is_some());
+        let json = serde_json::to_value(p.controller_quorum()).unwrap();
+        assert_eq!(json["voters"][0]["node"], "controller-3000");
+        assert_eq!(json["voters"][0]["status"], "crashed");
+        assert!(json["epoch"].is_number() && json.get("no_controller_for_ms").is_some());
     }
 }

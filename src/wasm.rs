@@ -121,6 +121,15 @@ impl Playground {
         self.core.tails().len() as u32
     }
 
+    /// The KRaft controller quorum: `voters[]` (`id`, `node`, `status` active / standby /
+    /// crashed, `raft_state`, `epoch`, `leader`, `voted_for`, `log_end_offset`, `high_watermark`;
+    /// empty with a single controller), `active`, `epoch`, `majority`, `running`,
+    /// `committed_offset`, `no_controller_since_ms`, `no_controller_for_ms`, `last_change`.
+    #[wasm_bindgen(js_name = controllerQuorum)]
+    pub fn controller_quorum(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.controller_quorum())
+    }
+
     /// Event-log lines with `seq` ≥ `from` (at most `max`).
     #[wasm_bindgen(js_name = eventsSince)]
     pub fn events_since(&self, from: f64, max: u32) -> Result<JsValue, JsError> {

@@ -34,6 +34,8 @@ fn the_facade_runs_commands_and_fills_views() {
     assert!(p.events_since(0.0, 100).unwrap().is_array());
     assert!(p.in_flight(100).unwrap().is_array());
     assert_eq!(p.trace_hash().len(), 16);
+    let q = p.controller_quorum().unwrap();
+    assert!(js_sys::Array::is_array(&js_sys::Reflect::get(&q, &"voters".into()).unwrap()));
 }
 
 #[wasm_bindgen_test]

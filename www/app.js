@@ -74,10 +74,11 @@ function buildDom(mount, mode, page, caption) {
   r.stageScroll = h('div', { class: 'stage-scroll' }, r.stage); // scrolls sideways when the columns would be too narrow
   r.legend = h('div', { class: 'legend', id: 'legend' });
   r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
+  r.quorum = h('p', { class: 'sr-only', 'data-testid': 'controller-quorum', hidden: true }); // the controller quorum in words
   const legendBox = full ? r.legend : h('details', { class: 'legend-details' }, h('summary', { text: 'How to read this picture' }), r.legend);
   r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
     h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll,
-    h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary);
+    h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary, r.quorum);
   const cluster = r.cluster;
   r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
 
@@ -138,7 +139,7 @@ export function renderFatal(mount, message) {
  *   what: how to name the asked run in a message when the engine refuses it (default: its seed);
  *   speed (0.1–1000); playing (bool); messages: [text] shown at start (validation messages);
  *   keyTarget: where Space / → are heard (default: the mount); caption: an element above the time bar;
- *   shape {brokers, partitions, rf} and newCluster(shape): the Cluster controls (full mode);
+ *   shape {brokers, partitions, rf, controllers} and newCluster(shape): the Cluster controls (full mode);
  *   frameStats: an object that receives per-frame timings (the main page's __frameStats), or null;
  *   panicHint(seed): extra words for the panic message.
  * Returns { pg, seed, advance(ms), stop() }.
@@ -221,7 +222,7 @@ export function createPlayground(mount, engine, opts) {
     slow: new Map(), // "from|to" → extra ms (slow links set from this page; the engine does not report them)
     cuts: [],
     acks: 'all',
-    shape: opts.shape || { brokers: 3, partitions: 3, rf: 3 },
+    shape: opts.shape || { brokers: 3, partitions: 3, rf: 3, controllers: 1 },
     newCluster: opts.newCluster || (() => {}),
     configs: () => pg.configs(),
     error: showError,
@@ -259,10 +260,15 @@ export function createPlayground(mount, engine, opts) {
   const stage = dom.stage, viewport = dom.stageScroll;
   // The fault menu lives in the cluster card, outside the sideways scroller (which would clip it).
   // The minimal one has no network faults (it has no "heal all" to undo them).
-  const menu = new BrokerMenu(dom.cluster, app, full ? undefined : ['crash', 'kill', 'shutdown', 'restart', 'pause', 'resume']);
+  const menu = new BrokerMenu(dom.cluster, app, full ? undefined : ['crash', 'kill', 'shutdown', 'restart', 'pause', 'resume', 'crash-active']);
   cleanups.push(() => menu.destroy());
   listen(viewport, 'scroll', () => menu.close(false));
   const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)), viewport);
+  // A KRaft controller quorum (sim.controllers > 1, fixed for the run): voters drawn and clickable.
+  const quorumMode = (() => { try { return pg.controllerQuorum().voters.length > 0; } catch { return false; } })();
+  /** The quorum view when there is one (a JSON call: before reading the frame). */
+  const readQuorum = () => (quorumMode ? safely(() => pg.controllerQuorum()) ?? null : null);
+  view.onVoterClick = (id, b) => { const q = readQuorum(); if (q) menu.toggleVoter(id, b, q); };
   const controls = full ? new Controls(dom.controls, app, defs) : null;
   const log = full ? new EventLog(dom.log) : null;
   const inv = new InvariantsPanel(dom.invariants);
@@ -271,7 +277,7 @@ export function createPlayground(mount, engine, opts) {
   const segments = full ? new SegmentsList(dom.segments, dom.segmentsHead) : null;
   const audit = full ? new AuditPanel(dom.audit) : null;
   const group = full ? new ConsumerPanel(dom.group, app) : null;
-  buildLegend(dom.legend, full);
+  buildLegend(dom.legend, full, quorumMode);
 
   let frame = null, tails = null; // views into wasm memory; re-created every frame
   function readFrame() {
@@ -285,6 +291,7 @@ export function createPlayground(mount, engine, opts) {
     const s = pg.structure();
     app.structure = s;
     app.idx = indexMaps(s.layout);
+    view.setQuorum(readQuorum());
     view.setStructure(s, app.idx);
     summary.setStructure(s);
     controls?.setStructure(s);
@@ -576,6 +583,7 @@ export function createPlayground(mount, engine, opts) {
     let texts = null;
     if (ui) texts = gatherTexts(t0);
     const flights = pg.inFlight(400);
+    const quorum = readQuorum();
     readFrame();
     const s = app.structure, idx = app.idx;
     if (frame[idx.h.structure_version] !== s.version) { loadStructure(); readFrame(); }
@@ -584,12 +592,14 @@ export function createPlayground(mount, engine, opts) {
     hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
     if (texts) view.storage = texts.storage; // before drawing: the strips use it
     view.updateHeaders(frame);
+    if (quorum) view.setQuorum(quorum);
     syncStop(now, !tt.dragging);
     view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
     tt.setNow(now);
     clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
     if (ui) applyTexts(texts);
+    if (ui && quorum) sayQuorum(quorum);
     dirty = false;
     const t4 = performance.now();
     const fs = opts.frameStats;
@@ -646,6 +656,18 @@ export function createPlayground(mount, engine, opts) {
     segments.update(app.structure, app.idx, frame, t.storage, app.topic);
   }
 
+  /** The quorum in words, for screen readers (the canvas and the voter buttons show it). */
+  function sayQuorum(q) {
+    const p = dom.quorum;
+    const voters = q.voters.map((v) => `${v.id} ${v.status === 'crashed' ? 'crashed' : `${v.status} (${v.raft_state}, epoch ${v.epoch})`}`).join('; ');
+    const head = q.active === null ? `no active controller${q.no_controller_for_ms === null ? '' : ` for ${(q.no_controller_for_ms / 1000).toFixed(1)} s`}` : `controller ${q.active} is active`;
+    const text = `KRaft controller quorum, epoch ${q.epoch}: ${head}; majority ${q.majority} of ${q.voters.length}, ${q.running} running. Voters: ${voters}.`;
+    if (p.textContent !== text) p.textContent = text;
+    p.hidden = false;
+    p.dataset.active = q.active === null ? 'none' : String(q.active);
+    p.dataset.epoch = String(q.epoch);
+  }
+
   // ---------------------------------------------------------------- go
   loadStructure();
   controls?.sync();
@@ -697,7 +719,7 @@ function indexMaps(l) {
 }
 
 /** The legend under the canvas: how to read cells, borders and dots. */
-function buildLegend(root, full) {
+function buildLegend(root, full, quorum) {
   const swatch = (color, text, cls = 'sw') => { const s = el('span', cls); s.style.background = color; const w = el('span', 'lg'); w.append(s, text); return w; };
   const icon = (draw) => {
     const c = el('canvas', 'icon-c');
@@ -720,7 +742,7 @@ function buildLegend(root, full) {
     box('bx-out', 'out of sync'), box('bx-elr', 'ELR (eligible leader replica)'));
   const l3 = el('p');
   l3.append(el('strong', '', 'Messages in flight: '));
-  const kinds = ['Produce', 'Fetch', 'ConsumerFetch', 'AlterPartition', 'MetadataUpdate', 'BrokerHeartbeat', 'Disconnected'];
+  const kinds = ['Produce', 'Fetch', 'ConsumerFetch', 'AlterPartition', 'MetadataUpdate', 'BrokerHeartbeat', ...(quorum ? ['QuorumFetch'] : []), 'Disconnected'];
   for (const k of kinds) { const w = el('span', 'lg'); w.append(icon((x) => drawMarker(x, k, 7, 7, 4)), MSG_STYLES.find((m) => m.re.test(k)).label); l3.append(w); }
   const resp = el('span', 'lg'); resp.append(icon((x) => drawMarker(x, 'FetchResponse', 7, 7, 4)), 'hollow = response');
   const cut = el('span', 'lg'); cut.append(el('span', 'bx bx-cut'), 'cut link');
@@ -730,4 +752,12 @@ function buildLegend(root, full) {
     'a hollow cell with × for a tombstone (a null-value record, for compaction), and a dotted purple line at the cleaner checkpoint (compacted | dirty).',
     full ? ' Set segment.bytes and retention.ms under Topic to watch segments roll and be deleted (the log start moves).' : '');
   root.append(l1, l2, l3, l4);
+  if (quorum) {
+    const l5 = el('p');
+    l5.append(el('strong', '', 'Controllers: '), 'the KRaft voters replicate the metadata log with Raft. ',
+      el('strong', '', '★ active'), ' is the quorum leader, the one controller brokers talk to; ', el('strong', '', 'standby'),
+      ' voters follow it (or hold a pre-vote or vote when it is gone); ', el('strong', '', 'crashed'), ' ones are down. ',
+      'eN / epoch N is the voter\'s quorum epoch, and the heading shows the controller epoch. A new controller needs a majority of the voters. Click a voter to crash or restart it.');
+    root.append(l5);
+  }
 }

@@ -109,6 +109,7 @@ export class Controls {
     group('brokers', 'Brokers', 'all brokers (set_broker_config)');
     const net = group('network', 'Network', 'every link');
     const links = group('links', 'Faults: links', 'click a broker header for broker faults');
+    this.linksHint = links.querySelector('.hint');
 
     // Producer: workload, produce buttons.
     this.buildConfigs(); // acks goes first in its group
@@ -203,15 +204,21 @@ export class Controls {
 
     // Cluster shape: a new cluster is a new run. app.shape holds the current one; app.newCluster
     // starts the new one (the main page: a URL, shareable, and a reload; an embed: new attributes).
-    const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor');
+    const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor, controllers');
     const cur = app.shape;
     const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = '12'; shapeBrokers.value = String(cur.brokers);
     const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = '64'; np.value = String(cur.partitions);
     const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = '12'; nr.value = String(cur.rf);
-    const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers, and topic "orders" with these partitions and replication factor');
-    go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value }));
+    // KRaft controller voters: 1, or a quorum of 3 or 5 (sim.controllers; another count a scenario set is kept).
+    const nc = el('select'); nc.id = 'ctl-controllers'; nc.dataset.testid = 'new-controllers';
+    const curC = String(cur.controllers ?? 1);
+    nc.append(...[...new Set(['1', '3', '5', curC])].sort().map((v) => el('option', '', v)));
+    nc.value = curC;
+    const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers and controllers, and topic "orders" with these partitions and replication factor');
+    go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value, controllers: nc.value }));
     shape.append(row('brokers', shapeBrokers, [], 'Number of brokers (1-12)'), row('num.partitions', np, [], 'Partitions of topic "orders"'),
-      row('replication.factor', nr, [go], 'Replicas per partition (at most the number of brokers)'));
+      row('replication.factor', nr, [], 'Replicas per partition (at most the number of brokers)'),
+      row('sim.controllers', nc, [go], tip(defs, 'simulation', 'sim.controllers')));
   }
 
   buildConfigs() {
@@ -286,6 +293,7 @@ export class Controls {
     this.topicSel.disabled = s.topics.length < 2;
     const parts = s.partitions.filter((p) => p.topic === app.topic).map((p) => String(p.partition));
     fillSelect(this.partSel, parts, this.partSel.value || '0');
+    if (this.linksHint) this.linksHint.textContent = s.nodes.some((n) => n.startsWith('controller-')) ? ' click a broker header or a controller for its faults' : ' click a broker header for broker faults';
     fillSelect(this.from, s.nodes, this.from.value || 'broker-1');
     fillSelect(this.to, s.nodes, this.to.value || (s.nodes.includes('broker-2') ? 'broker-2' : s.nodes[1]));
   }
@@ -375,7 +383,6 @@ export class BrokerMenu {
   /** Opens (or closes, if open for the same broker) the menu for broker `id`. */
   toggle(id, anchor, status) {
     if (!this.menu.hidden && this.anchor === anchor) { this.close(true); return; }
-    this.anchor = anchor;
     const running = status !== 'crashed' && status !== 'stopped';
     const b = `broker-${id}`;
     const items = [
@@ -387,16 +394,44 @@ export class BrokerMenu {
       ['resume', 'Resume', 'End the pause now.', { type: 'resume_broker', broker: id }, status === 'paused'],
       ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
     ];
-    const head = el('div', 'menu-head', `${b} · ${status.replace('_', ' ')}`);
+    this.open(anchor, b, `${b} · ${status.replace('_', ' ')}`, items);
+  }
+
+  /**
+   * Opens (or closes) the menu of KRaft controller voter `id`; q: pg.controllerQuorum().
+   * Crash or restart this voter, isolate its machine, or crash whichever voter is active.
+   */
+  toggleVoter(id, anchor, q) {
+    if (!this.menu.hidden && this.anchor === anchor) { this.close(true); return; }
+    const v = q.voters.find((x) => x.id === id);
+    if (!v) return;
+    const c = `controller-${id}`;
+    const up = v.status !== 'crashed';
+    const active = q.active === null || q.active === undefined ? null : q.active;
+    const items = [
+      ['crash', `Crash controller ${id}`, 'crash_controller: kill -9 of this voter. Its metadata log and quorum-state survive on disk.', { type: 'crash_controller', controller: id }, up],
+      ['restart', `Restart controller ${id}`, 'restart_controller: start the voter again on its disk; it follows the current leader or joins the next election.', { type: 'restart_controller', controller: id }, !up],
+      ['isolate', 'Isolate from network', 'Cut every link to and from this controller machine (heal all restores them).', { type: 'isolate', node: c }, true],
+      ['crash-active', active === null ? 'Crash the active controller (none now)' : `Crash the active controller (${active})`,
+        'crash_controller without a voter: whichever voter is the active controller (the Raft leader) dies; the others elect a new one.', { type: 'crash_controller' }, active !== null],
+    ];
+    const state = v.status === 'crashed' ? 'crashed' : `${v.status}, ${v.raft_state}, epoch ${v.epoch}`;
+    this.open(anchor, c, `${c} · ${state}`, items, { 'crash-active': 'controller-crash-active' });
+  }
+
+  /** Shows `items` ([key, text, title, command, enabled]) under `anchor`; testids `${name}-${key}` unless in `ids`. */
+  open(anchor, name, headText, items, ids = {}) {
+    this.anchor = anchor;
+    const head = el('div', 'menu-head', headText);
     const shown = this.only ? items.filter(([key]) => this.only.has(key)) : items;
     this.menu.replaceChildren(head, ...shown.map(([key, text, title, cmd, enabled]) => {
-      const btn = button(text, `${b}-${key}`, title);
+      const btn = button(text, ids[key] || `${name}-${key}`, title);
       btn.setAttribute('role', 'menuitem');
       btn.disabled = !enabled;
       btn.addEventListener('click', () => { this.close(true); this.app.run(cmd); });
       return btn;
     }));
-    this.menu.setAttribute('aria-label', `Faults for ${b}`);
+    this.menu.setAttribute('aria-label', `Faults for ${name}`);
     this.menu.hidden = false;
     this.place();
     anchor.setAttribute('aria-expanded', 'true');

@@ -5,7 +5,7 @@
 //   <kafka-playground brokers="5" partitions="2" replication-factor="3" min-insync-replicas="2"></kafka-playground>
 //
 // Attributes (docs/embed.md): scenario, seed, brokers, partitions, replication-factor, acks,
-// min-insync-replicas, replica-lag-time-max-ms, autoplay, speed, height, controls (minimal | full).
+// min-insync-replicas, replica-lag-time-max-ms, controllers, autoplay, speed, height, controls (minimal | full).
 // Each element has its own shadow root (the page's CSS neither leaks in nor out), its own engine
 // handle and its own animation loop (paused while off screen, stopped when removed). The wasm
 // module is loaded once per page and shared. www/, pkg/ and scenarios/ are found relative to this
@@ -19,7 +19,7 @@ const STYLE_URL = new URL('./style.css', import.meta.url).href;
 /** Copy link (controls="full") opens the run in the full playground beside www/ (it reads #v1.…). */
 const PLAYGROUND_URL = new URL('../', import.meta.url).href;
 /** The attributes a guided scenario picked in the element replaces (it plays as written). */
-const SCENARIO_OVERRIDES = ['seed', 'brokers', 'partitions', 'replication-factor', 'acks', 'min-insync-replicas', 'replica-lag-time-max-ms'];
+const SCENARIO_OVERRIDES = ['seed', 'brokers', 'partitions', 'replication-factor', 'acks', 'min-insync-replicas', 'replica-lag-time-max-ms', 'controllers'];
 
 export class KafkaPlaygroundElement extends HTMLElement {
   static get observedAttributes() { return ATTRIBUTES; }
@@ -111,11 +111,12 @@ export class KafkaPlaygroundElement extends HTMLElement {
         this.setAttribute('scenario', file);
       },
       // The Cluster controls (controls="full"): a new shape is new attributes, hence a restart.
-      newCluster: ({ brokers, partitions, rf }) => {
+      newCluster: ({ brokers, partitions, rf, controllers }) => {
         this.removeAttribute('scenario');
         this.setAttribute('brokers', brokers);
         this.setAttribute('partitions', partitions);
         this.setAttribute('replication-factor', rf);
+        this.setAttribute('controllers', controllers);
       },
     });
   }

@@ -3,7 +3,7 @@
 // instance and its loop live in app.js, the same code the <kafka-playground> element uses.
 //
 // URL: ?scenario=<file in scenarios/> (a guided scenario: it opens paused on its first stop),
-// ?seed=, ?speed=, ?autoplay=, ?brokers=&partitions=&rf=, ?preset=bench; and #v1.<run> (Copy
+// ?seed=, ?speed=, ?autoplay=, ?brokers=&partitions=&rf=&controllers=, ?preset=bench; and #v1.<run> (Copy
 // link): a shared run, replayed and opened paused at the moment it was shared at.
 import { loadEngine } from './engine.js';
 import { createPlayground, renderFatal } from './app.js';
@@ -38,8 +38,8 @@ if (params.has('autoplay')) {
   else urlErrors.push(`?autoplay=${v}: expected 0 or 1; playing.`);
 }
 let scenario, scenarioName, shape;
-// ?brokers=N&partitions=P&rf=R: a cluster of that shape (validated here and by the engine).
-if (params.has('brokers') || params.has('partitions') || params.has('rf')) {
+// ?brokers=N&partitions=P&rf=R&controllers=C: a cluster of that shape (validated here and by the engine).
+if (params.has('brokers') || params.has('partitions') || params.has('rf') || params.has('controllers')) {
   const int = (k, lo, hi, dflt) => {
     const raw = params.get(k);
     if (raw === null) return dflt;
@@ -52,7 +52,8 @@ if (params.has('brokers') || params.has('partitions') || params.has('rf')) {
   const partitions = int('partitions', 1, 64, 3);
   let rf = int('rf', 1, 12, Math.min(3, brokers));
   if (rf > brokers) { urlErrors.push(`?rf=${rf} is more than the ${brokers} brokers; using ${brokers}.`); rf = brokers; }
-  scenario = JSON.stringify(customScenario({ brokers, partitions, rf }));
+  const controllers = int('controllers', 1, 5, 1);
+  scenario = JSON.stringify(customScenario({ brokers, partitions, rf, controllers }));
 }
 // ?scenario=NAME: scenarios/NAME.json, like the embeds' scenario attribute. A guided scenario
 // opens paused on its first stop (Next plays to the following one) unless ?autoplay= says otherwise.
@@ -107,11 +108,12 @@ const inst = createPlayground(mount, engine, {
   frameStats: globalThis.__frameStats,
   panicHint: (s) => ` (seed ${s})`,
   // The Cluster controls: the shape in the URL; a new shape is a new URL (shareable) and a reload.
-  shape: shape || { brokers: params.get('brokers') || '3', partitions: params.get('partitions') || '3', rf: params.get('rf') || '3' },
-  newCluster({ brokers, partitions, rf }) {
+  shape: shape || { brokers: params.get('brokers') || '3', partitions: params.get('partitions') || '3', rf: params.get('rf') || '3', controllers: params.get('controllers') || '1' },
+  newCluster({ brokers, partitions, rf, controllers }) {
     const q = new URLSearchParams(location.search);
     q.delete('preset'); q.delete('scenario');
     q.set('brokers', brokers); q.set('partitions', partitions); q.set('rf', rf);
+    if (String(controllers) === '1') q.delete('controllers'); else q.set('controllers', controllers);
     go(q);
   },
   // The Guided scenarios picker: a new URL (shareable) and a new engine.

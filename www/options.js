@@ -6,16 +6,17 @@ export const MAX_SEED = 2 ** 53 - 1;
 
 /** The attributes <kafka-playground> reads (embed.html takes the same names as URL parameters). */
 export const ATTRIBUTES = ['scenario', 'seed', 'brokers', 'partitions', 'replication-factor', 'acks', 'min-insync-replicas',
-  'replica-lag-time-max-ms', 'autoplay', 'speed', 'height', 'controls'];
+  'replica-lag-time-max-ms', 'controllers', 'autoplay', 'speed', 'height', 'controls'];
 
 /**
  * A cluster of this shape: topic "orders" under a steady producer (4 records/s, 8 keys).
- * The main page's ?brokers=&partitions=&rf= and the embeds without a scenario use it.
+ * The main page's ?brokers=&partitions=&rf=&controllers= and the embeds without a scenario use it.
+ * controllers: KRaft controller voters (sim.controllers; 1, the default, is left out).
  */
-export function customScenario({ brokers = 3, partitions = 3, rf = Math.min(3, brokers), minIsr = Math.min(2, rf), lagMs = 10000, acks = 'all' } = {}) {
+export function customScenario({ brokers = 3, partitions = 3, rf = Math.min(3, brokers), minIsr = Math.min(2, rf), lagMs = 10000, acks = 'all', controllers = 1 } = {}) {
   return {
     name: 'custom', brokers,
-    broker_config: { 'min.insync.replicas': minIsr, 'replica.lag.time.max.ms': lagMs },
+    broker_config: { 'min.insync.replicas': minIsr, 'replica.lag.time.max.ms': lagMs, ...(controllers > 1 ? { 'sim.controllers': controllers } : {}) },
     producer_config: { acks },
     topics: [{ name: 'orders', partitions, replication_factor: rf }],
     steps: [{ type: 'set_workload', topic: 'orders', records_per_sec: 4, keys: 8 }],
@@ -28,13 +29,13 @@ const HEIGHT_UNITS = { px: [200, 10000], em: [12, 600], rem: [12, 600], vh: [20,
 /**
  * Reads and validates the options. get(name) returns the attribute's text or null.
  * Returns { o, errors }: o has scenario (a name or null), seed, brokers, partitions, rf, acks,
- * minIsr, lagMs (undefined when not given), autoplay, speed, height ('' when not given), controls.
+ * minIsr, lagMs, controllers (undefined when not given), autoplay, speed, height ('' when not given), controls.
  */
 export function parseOptions(get) {
   const errors = [];
   const o = {
     scenario: null, seed: undefined, brokers: undefined, partitions: undefined, rf: undefined, acks: undefined,
-    minIsr: undefined, lagMs: undefined, autoplay: true, speed: 1, height: '', controls: 'minimal',
+    minIsr: undefined, lagMs: undefined, controllers: undefined, autoplay: true, speed: 1, height: '', controls: 'minimal',
   };
   const raw = (k) => { const v = get(k); return v === null || v === undefined ? null : String(v).trim(); };
   const bad = (k, v, expected, using) => errors.push(`${k}="${v}" is not valid: expected ${expected}; using ${using}.`);
@@ -70,6 +71,7 @@ export function parseOptions(get) {
   }
   o.minIsr = int('min-insync-replicas', 1, 12, 'min(2, replication-factor)');
   o.lagMs = int('replica-lag-time-max-ms', 1, 86400000, '10000');
+  o.controllers = int('controllers', 1, 5, '1');
   const auto = raw('autoplay');
   if (auto !== null) {
     if (['', 'true', '1', 'autoplay'].includes(auto)) o.autoplay = true;
@@ -126,25 +128,27 @@ function override(sc, o) {
   if (o.acks !== undefined) { sc.producer_config = { ...sc.producer_config, acks: o.acks }; names.push('acks'); }
   if (o.minIsr !== undefined) { sc.broker_config = { ...sc.broker_config, 'min.insync.replicas': o.minIsr }; names.push('min-insync-replicas'); }
   if (o.lagMs !== undefined) { sc.broker_config = { ...sc.broker_config, 'replica.lag.time.max.ms': o.lagMs }; names.push('replica-lag-time-max-ms'); }
+  if (o.controllers !== undefined) { sc.broker_config = { ...sc.broker_config, 'sim.controllers': o.controllers }; names.push('controllers'); }
   return names;
 }
 
 /**
  * The scenario for these options (fetching scenarios/<name>.json relative to `base`, this
  * module's URL by default). Returns { scenario (JSON text), seed, fallbacks and what (for createPlayground),
- * info ({name, description} of a scenario file, or null), shape ({brokers, partitions, rf}) }.
+ * info ({name, description} of a scenario file, or null), shape ({brokers, partitions, rf, controllers}) }.
  * Problems are pushed to `errors`.
  */
 export async function resolveScenario(o, errors, base = import.meta.url) {
   const custom = () => {
     const brokers = o.brokers ?? 3;
     const rf = o.rf ?? Math.min(3, brokers);
-    return customScenario({ brokers, partitions: o.partitions ?? 3, rf, minIsr: o.minIsr ?? Math.min(2, rf), lagMs: o.lagMs ?? 10000, acks: o.acks ?? 'all' });
+    return customScenario({ brokers, partitions: o.partitions ?? 3, rf, minIsr: o.minIsr ?? Math.min(2, rf), lagMs: o.lagMs ?? 10000, acks: o.acks ?? 'all', controllers: o.controllers ?? 1 });
   };
   const shapeOf = (sc) => ({
     brokers: Array.isArray(sc.brokers) ? sc.brokers.length : sc.brokers ?? 3,
     partitions: sc.topics?.[0]?.partitions ?? 3,
     rf: sc.topics?.[0]?.replication_factor ?? 3,
+    controllers: sc.broker_config?.['sim.controllers'] ?? 1,
   });
   if (o.scenario) {
     let file = null;

@@ -2,6 +2,8 @@
 // replica's log tail is a strip of offset cells coloured by leader epoch. Above the
 // columns, the network: controller, producer and readers, links, cuts, and the
 // messages in flight as moving dots. Broker headers are real buttons laid over it.
+// With a KRaft controller quorum (sim.controllers > 1) the controller box is a group of
+// voters, each a button too (active ★, standby or crashed, its Raft state and epoch).
 
 export const EPOCH_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7'];
 const PALE = EPOCH_COLORS.map((c) => mix(c, 0.65));
@@ -22,6 +24,7 @@ export const MSG_STYLES = [
   { re: /^AlterPartition/, color: '#9334e6', shape: 'diamond', label: 'AlterPartition (ISR change)' },
   { re: /^Metadata/, color: '#188038', shape: 'triangle', label: 'Metadata' },
   { re: /^Broker/, color: '#80868b', shape: 'square', label: 'heartbeat / registration', small: true },
+  { re: /^(QuorumFetch|PreVote|Vote|BeginQuorumEpoch|EndQuorumEpoch)/, color: '#795548', shape: 'diamond', label: 'KRaft quorum (QuorumFetch, votes)', small: true },
   { re: /./, color: '#d93025', shape: 'cross', label: 'Disconnected' },
 ];
 const styleCache = new Map();
@@ -88,6 +91,85 @@ export class ClusterView {
     this.readers = [];
     this.s = null;
     this.storage = null; // pg.storage() (replica order), refreshed with the text views
+    this.quorum = null; // pg.controllerQuorum() with voters, or null (one controller: one box)
+    this.voterIds = [];
+    this.voterBtns = new Map(); // voter id → {btn, epoch, state, last}
+    this.voterPorts = new Map(); // "controller-N" → left edge point, for the Raft traffic between voters
+    this.onVoterClick = null; // (id, button) → opens the voter's fault menu
+    this.qg = null; // the quorum group's geometry
+  }
+
+  /**
+   * The controller quorum (pg.controllerQuorum() when it has voters, else null), every frame:
+   * voter buttons (made when the voters change), their texts, and where "controller" is.
+   */
+  setQuorum(q) {
+    const ids = q ? q.voters.map((v) => v.id) : [];
+    const was = this.quorum?.active;
+    this.quorum = q;
+    if (ids.join() !== this.voterIds.join()) {
+      this.voterIds = ids;
+      this.buildVoters();
+      this.layout();
+    } else if (q && this.ports && was !== q.active) this.placeControllerPort();
+    if (q && this.qg) this.updateVoters();
+  }
+
+  buildVoters() {
+    for (const v of this.voterBtns.values()) v.btn.remove();
+    this.voterBtns.clear();
+    for (const id of this.voterIds) {
+      const btn = document.createElement('button');
+      btn.type = 'button';
+      btn.className = 'voter-head';
+      btn.dataset.testid = `controller-${id}`;
+      btn.setAttribute('aria-haspopup', 'menu');
+      const epoch = el('span', 'vepoch', '');
+      const l1 = el('span', 'vl1');
+      l1.append(el('span', 'vname', String(id)), epoch);
+      const state = el('span', 'vstate', '');
+      btn.append(l1, state);
+      btn.addEventListener('click', () => this.onVoterClick?.(id, btn));
+      this.headers.append(btn);
+      this.voterBtns.set(id, { btn, epoch, state, last: '' });
+    }
+  }
+
+  /** The voter buttons' words, fitted to their width (only when something changed). */
+  updateVoters() {
+    const { ctx, qg } = this;
+    const inner = qg.vw - 15; // padding, border and a little slack (DOM and canvas text differ slightly)
+    for (const v of this.quorum.voters) {
+      const h = this.voterBtns.get(v.id);
+      if (!h) continue;
+      const key = `${v.status}|${v.raft_state}|${v.epoch}|${inner}`;
+      if (h.last === key) continue;
+      h.last = key;
+      const active = v.status === 'active';
+      ctx.font = `600 12px ${FONT}`;
+      const room = inner - ctx.measureText(String(v.id)).width - 6;
+      ctx.font = `10.5px ${FONT}`;
+      h.epoch.textContent = fitText(ctx, [`epoch ${v.epoch}`, `e${v.epoch}`], room);
+      ctx.font = `${v.status === 'standby' ? '' : '600 '}10.5px ${FONT}`; // active and crashed words are bold
+      const states = v.status === 'crashed' ? ['crashed'] : active ? [`★ active · ${v.raft_state}`, '★ active'] : [`standby · ${v.raft_state}`, v.raft_state, `${v.raft_state.slice(0, 5)}.`];
+      h.state.textContent = fitText(ctx, states, inner);
+      h.btn.dataset.status = v.status;
+      h.btn.dataset.epoch = String(v.epoch);
+      h.btn.dataset.raftState = v.raft_state;
+      const said = v.status === 'crashed' ? `crashed (its disk keeps epoch ${v.epoch})`
+        : `${active ? 'the active controller' : 'standby'}, Raft ${v.raft_state} in epoch ${v.epoch}${v.leader !== null && !active ? `, following ${v.leader}` : ''}`;
+      const log = v.status === 'crashed' ? `metadata log end offset ${v.log_end_offset}` : `metadata log end offset ${v.log_end_offset}, committed up to ${v.high_watermark}`;
+      h.btn.setAttribute('aria-label', `controller-${v.id}: ${said}; ${log}. Open fault menu`);
+      h.btn.title = `controller-${v.id}: ${said}.\n${log[0].toUpperCase()}${log.slice(1)}.\nClick to crash or restart it.`;
+    }
+  }
+
+  /** "controller" in links and messages: the active voter's machine (the group's edge when none is). */
+  placeControllerPort() {
+    const a = this.quorum?.active;
+    const p = a !== null && a !== undefined ? this.ports.get(`controller-${a}`) : undefined;
+    this.ports.set('controller', p || { x: this.qg.x + this.qg.w, y: this.qg.y + 10, kind: 'side' });
+    this.links.clear();
   }
 
   /** New structure (brokers, partitions, replicas) and its field index maps. */
@@ -118,6 +200,7 @@ export class ClusterView {
       this.headers.append(btn);
       this.buttons.set(b.id, { btn, status, led, unfl, nameText, last: '' });
     }
+    for (const v of this.voterBtns.values()) this.headers.append(v.btn);
     this.layout();
   }
 
@@ -128,14 +211,31 @@ export class ClusterView {
     const avail = Math.max(280, this.viewport.clientWidth);
     const nb = s.brokers.length;
     const narrow = avail < 560; // a phone or a narrow docs column
-    const gl = narrow ? 64 : avail < 760 ? 84 : 104; // left gutter: controller, partition labels
+    const nv = this.voterIds.length;
+    // Left gutter: controller (or the quorum's voters: a little wider), partition labels.
+    const gl = nv ? (narrow ? 92 : avail < 760 ? 104 : 128) : narrow ? 64 : avail < 760 ? 84 : 104;
     const gr = narrow ? 66 : avail < 760 ? 78 : 96; // right gutter: producer, readers
     // Columns narrower than MIN_COL would be unreadable: the view gets wider and scrolls sideways.
     const W = Math.max(avail, gl + gr + nb * MIN_COL);
     this.stage.style.width = W > avail ? `${W}px` : '';
     this.viewport.classList.toggle('wide', W > avail); // shows the "scroll sideways" hint (CSS)
     const colW = (W - gl - gr) / nb;
-    const bandH = Math.max(96, 52 + this.readers.length * 28 + 8);
+    // The controller quorum: a group box in the left gutter, a heading, one button per voter, a footer.
+    let qg = null;
+    if (nv) {
+      const ctx = this.ctx, w = gl - 7;
+      ctx.font = `600 10.5px ${FONT}`;
+      const oneHead = ctx.measureText('KRaft controllers · epoch 88').width <= w - 10;
+      ctx.font = `10px ${FONT}`;
+      const oneFoot = ctx.measureText('majority 3 of 5 · 5 running').width <= w - 10;
+      const headH = oneHead ? 16 : 28, footH = oneFoot ? 15 : 26, vh = 30, gap = 4;
+      const vy0 = 4 + headH + 2;
+      const ys = this.voterIds.map((_, i) => vy0 + i * (vh + gap));
+      const foot = vy0 + nv * (vh + gap) - gap + 3;
+      qg = { x: 3, y: 4, w, h: foot + footH - 4, oneHead, oneFoot, vx: 13, vw: gl - 19, vh, ys, foot };
+    }
+    this.qg = qg;
+    const bandH = Math.max(96, 52 + this.readers.length * 28 + 8, qg ? qg.y + qg.h + 12 : 0);
     const headH = 50;
     // Internal topics (__consumer_offsets) come last in the structure and are drawn as
     // compact rows under a small heading, so they never crowd out the user topics.
@@ -184,9 +284,23 @@ export class ClusterView {
     // Node positions ("ports") and the links between them.
     const ports = new Map();
     const boxes = [];
-    const ctrl = { x: 8, y: 8, w: gl - 16, h: 40, name: 'controller', sub: '(KRaft)', fill: '#f1f3f4', stroke: '#5f6368' };
-    boxes.push(ctrl);
-    ports.set('controller', { x: ctrl.x + ctrl.w, y: ctrl.y + 22, kind: 'side' });
+    this.voterPorts = new Map();
+    if (qg) {
+      // The group is what a guided scenario's "controller" rings; links leave from each voter.
+      boxes.push({ x: qg.x, y: qg.y, w: qg.w, h: qg.h, name: 'controller', quorum: true });
+      this.voterIds.forEach((id, i) => {
+        const y = qg.ys[i] + qg.vh / 2;
+        ports.set(`controller-${id}`, { x: qg.vx + qg.vw, y, kind: 'side' });
+        this.voterPorts.set(`controller-${id}`, { x: qg.vx, y });
+        const st = this.voterBtns.get(id).btn.style;
+        st.left = `${qg.vx}px`; st.top = `${qg.ys[i]}px`; st.width = `${qg.vw}px`; st.height = `${qg.vh}px`;
+      });
+      for (const v of this.voterBtns.values()) v.last = ''; // refit their words to the new width
+    } else {
+      const ctrl = { x: 8, y: 8, w: gl - 16, h: 40, name: 'controller', sub: '(KRaft)', fill: '#f1f3f4', stroke: '#5f6368' };
+      boxes.push(ctrl);
+      ports.set('controller', { x: ctrl.x + ctrl.w, y: ctrl.y + 22, kind: 'side' });
+    }
     const prod = { x: W - gr + 8, y: 8, w: gr - 16, h: 40, name: 'producer-1', sub: '', fill: '#fef7e0', stroke: '#e8710a' };
     boxes.push(prod);
     ports.set('producer-1', { x: prod.x, y: prod.y + 30, kind: 'side' });
@@ -201,6 +315,10 @@ export class ClusterView {
     this.boxes = boxes;
     this.links = new Map();
     this.prod = prod;
+    if (qg) {
+      this.placeControllerPort();
+      if (this.quorum) this.updateVoters();
+    }
   }
 
   /** The replica under canvas point (x, y): {pi, broker}, or null. */
@@ -217,6 +335,12 @@ export class ClusterView {
     const key = `${a}|${b}`;
     let l = this.links.get(key);
     if (l === undefined) {
+      const va = this.voterPorts.get(a), vb = this.voterPorts.get(b);
+      if (va && vb) { // Raft traffic between two voters: a curve out of their left edges
+        l = { x0: va.x, y0: va.y, cx: va.x - 18, cy: (va.y + vb.y) / 2, x1: vb.x, y1: vb.y };
+        this.links.set(key, l);
+        return l;
+      }
       const p = this.ports.get(a), q = this.ports.get(b);
       if (!p || !q) return undefined;
       let cx, cy;
@@ -330,6 +454,7 @@ export class ClusterView {
     }
 
     if (look) this.drawLook(ctx, g, look);
+    this.drawNoController(ctx, g);
     this.drawDots(ctx, flights, now, net.trails);
   }
 
@@ -362,8 +487,11 @@ export class ClusterView {
     ctx.strokeStyle = '#dadce0';
     ctx.beginPath();
     const names = s.brokers.map((b) => `broker-${b.id}`);
+    // With a quorum, brokers talk to the active controller only (none: no controller links).
+    const others = this.quorum && (this.quorum.active === null || this.quorum.active === undefined) ? [] : ['controller'];
+    others.push('producer-1', ...this.readers);
     for (let i = 0; i < names.length; i++) {
-      for (const o of ['controller', 'producer-1', ...this.readers]) this.pathLink(ctx, this.link(o, names[i]));
+      for (const o of others) this.pathLink(ctx, this.link(o, names[i]));
       for (let j = i + 1; j < names.length; j++) this.pathLink(ctx, this.link(names[i], names[j]));
     }
     ctx.stroke();
@@ -382,6 +510,7 @@ export class ClusterView {
     }
     // Node boxes.
     for (const box of this.boxes) {
+      if (box.quorum) { this.drawQuorum(ctx, box); continue; }
       ctx.fillStyle = box.fill; ctx.strokeStyle = box.stroke; ctx.lineWidth = 1.5;
       ctx.beginPath(); ctx.roundRect(box.x, box.y, box.w, box.h, 6); ctx.fill(); ctx.stroke();
       ctx.fillStyle = '#202124'; ctx.textAlign = 'center';
@@ -398,6 +527,56 @@ export class ClusterView {
       ctx.fillStyle = STATUS_COLORS[status[i]] || '#000';
       ctx.beginPath(); ctx.arc(p.x, p.y, 4, 0, 6.2832); ctx.fill();
     });
+  }
+
+  /** The quorum group: heading with the controller epoch, a footer with majority and running voters. */
+  drawQuorum(ctx, box) {
+    const q = this.quorum, qg = this.qg;
+    if (!q) return;
+    ctx.fillStyle = '#f8f9fa'; ctx.strokeStyle = '#5f6368'; ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.roundRect(box.x, box.y, box.w, box.h, 6); ctx.fill(); ctx.stroke();
+    const x = box.x + 6, room = box.w - 10, n = q.voters.length;
+    ctx.textAlign = 'left'; ctx.fillStyle = '#202124';
+    ctx.font = `600 10.5px ${FONT}`;
+    if (qg.oneHead) ctx.fillText(`KRaft controllers · epoch ${q.epoch}`, x, box.y + 9);
+    else {
+      ctx.fillText(fitText(ctx, ['KRaft controllers', 'controllers'], room), x, box.y + 9);
+      ctx.font = `10px ${FONT}`; ctx.fillText(`epoch ${q.epoch}`, x, box.y + 21);
+    }
+    ctx.font = `10px ${FONT}`;
+    const lacking = q.running < q.majority;
+    const maj = `majority ${q.majority} of ${n}`, run = `${q.running} running`;
+    if (qg.oneFoot) {
+      ctx.fillStyle = lacking ? '#c5221f' : '#5f6368';
+      ctx.fillText(`${maj} · ${run}`, x, qg.foot + 7);
+    } else {
+      ctx.fillStyle = '#5f6368'; ctx.fillText(fitText(ctx, [maj, `majority ${q.majority}/${n}`], room), x, qg.foot + 7);
+      ctx.fillStyle = lacking ? '#c5221f' : '#5f6368'; ctx.fillText(run, x, qg.foot + 19);
+    }
+  }
+
+  /** While the quorum has no active controller: a banner above the brokers saying for how long. */
+  drawNoController(ctx, g) {
+    const q = this.quorum;
+    if (!q || (q.active !== null && q.active !== undefined) || q.no_controller_for_ms === null) return;
+    const left = g.gl + 6, right = g.W - g.gr - 6, room = right - left - 12, cx = (left + right) / 2;
+    const t = fmtSec(q.no_controller_for_ms);
+    ctx.font = `600 11px ${FONT}`;
+    const l1 = fitText(ctx, [`No active controller for ${t}`, `No controller for ${t}`, `none for ${t}`], room);
+    ctx.font = `10px ${FONT}`;
+    const lacking = q.running < q.majority;
+    const l2 = fitText(ctx, lacking
+      ? [`only ${q.running} of ${q.voters.length} voters running; a majority is ${q.majority}`, `${q.running} of ${q.voters.length} run, majority ${q.majority}`, `${q.running} running`]
+      : ['metadata changes (ISR, fencing, elections) wait', 'metadata changes wait', 'metadata waits'], room);
+    ctx.font = `600 11px ${FONT}`;
+    const w1 = ctx.measureText(l1).width;
+    ctx.font = `10px ${FONT}`;
+    const w = Math.max(w1, ctx.measureText(l2).width) + 12;
+    ctx.fillStyle = '#fff'; ctx.strokeStyle = '#c5221f'; ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.roundRect(cx - w / 2, 4, w, 30, 6); ctx.fill(); ctx.stroke();
+    ctx.textAlign = 'center'; ctx.fillStyle = '#c5221f';
+    ctx.font = `600 11px ${FONT}`; ctx.fillText(l1, cx, 12);
+    ctx.font = `10px ${FONT}`; ctx.fillText(l2, cx, 26);
   }
 
   pathLink(ctx, l) {
@@ -662,7 +841,9 @@ export class ClusterView {
   drawDots(ctx, flights, now, trails) {
     const r = this.g.compact ? 3.5 : 4.5;
     for (const m of flights) {
-      const l = this.link(m.from, m.to);
+      // "controller" with a quorum: the voter whose machine sent or receives it.
+      const ctrl = m.controller === null || m.controller === undefined ? null : `controller-${m.controller}`;
+      const l = this.link(ctrl && m.from === 'controller' ? ctrl : m.from, ctrl && m.to === 'controller' ? ctrl : m.to);
       if (!l) continue;
       const span = m.deliver_at_ms - m.sent_ms;
       const t = span > 0 ? Math.min(1, Math.max(0, (now - m.sent_ms) / span)) : 1;
@@ -675,6 +856,11 @@ export class ClusterView {
       drawMarker(ctx, m.kind, x, y, r);
     }
   }
+}
+
+/** The first of `texts` (longest first) that fits `room` px in the context's font, else the last. */
+function fitText(ctx, texts, room) {
+  return texts.find((t) => ctx.measureText(t).width <= room) ?? texts[texts.length - 1];
 }
 
 function qpt(l, t) {

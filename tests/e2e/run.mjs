@@ -22,7 +22,8 @@
 // dialog); ?scenario=acks-1-leader-failure shows the narration, Next plays to the next stop's at_ms
 // and highlights its targets, Back seeks; the Guided scenarios picker lists the catalogue by topic
 // (skipping files not there yet) and loads one; the guided page has no sideways scroll at 400 px;
-// a scenario embed shows the compact narration and a scrubber.
+// a scenario embed shows the compact narration and a scrubber. ?scenario=controller-failover draws the
+// KRaft voters; crashing the active one from its menu makes another voter active in a higher epoch.
 // It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, a guided scenario with its
 // narration in docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
 import { chromium } from 'playwright-core';
@@ -456,6 +457,54 @@ try {
     assert(next && next.x >= 0 && next.x + next.width <= 400, `Next at ${JSON.stringify(next)}`);
     await guided.screenshot({ path: path.join(outDir, 'guided-400.png'), fullPage: true });
     await guided.close();
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('controller failover (?scenario=controller-failover): crash the active voter from its menu, another becomes active in a higher epoch', async () => {
+    const cp = await openPage(`${server.url}?scenario=controller-failover`, 'controller page');
+    const c = (id) => cp.locator(`[data-testid="${id}"]`);
+    const adv = (ms) => cp.evaluate((m) => { globalThis.__advance(m); }, ms);
+    const voters = () => cp.locator('.voter-head').evaluateAll((bs) => bs.map((b) => ({ id: b.dataset.testid, status: b.dataset.status, epoch: Number(b.dataset.epoch) })));
+    await c('controller-3000').waitFor();
+    assert((await voters()).map((v) => v.id).join() === 'controller-3000,controller-3001,controller-3002', `voters ${JSON.stringify(await voters())}`);
+    assert(await c('controller-3000').getAttribute('data-status') === 'active', 'controller 3000 starts active');
+    assert((await c('narration').getAttribute('data-look')).split(' ').includes('controller'), 'the first stop looks at the controller');
+    // Past the scenario's own failover (3002 active in epoch 2) and controller 3000's restart.
+    await adv(21000);
+    await cp.waitForFunction(() => document.querySelector('[data-testid="controller-quorum"]').dataset.epoch === '2');
+    const before = await c('controller-quorum').evaluate((e) => ({ active: e.dataset.active, epoch: Number(e.dataset.epoch) }));
+    assert(before.active !== 'none', `an active controller before the crash: ${JSON.stringify(before)}`);
+    await c(`controller-${before.active}`).click();
+    await c('controller-crash-active').click();
+    await cp.waitForFunction((id) => document.querySelector(`[data-testid="controller-${id}"]`).dataset.status === 'crashed', before.active);
+    await cp.waitForFunction(() => document.querySelector('[data-testid="controller-quorum"]').dataset.active === 'none');
+    assert((await c('controller-quorum').textContent()).includes('no active controller'), await c('controller-quorum').textContent());
+    await adv(5000); // controller.quorum.fetch.timeout.ms (2 s), a pre-vote, a vote
+    await cp.waitForFunction(() => document.querySelector('[data-testid="controller-quorum"]').dataset.active !== 'none');
+    const after = await voters();
+    const active = after.filter((v) => v.status === 'active');
+    assert(active.length === 1 && active[0].id !== `controller-${before.active}`, `voters after: ${JSON.stringify(after)}`);
+    assert(active[0].epoch > before.epoch, `epoch ${before.epoch} -> ${active[0].epoch}`);
+    assert(Number(await c('controller-quorum').getAttribute('data-epoch')) === active[0].epoch, 'the quorum epoch follows');
+    const line = `${active[0].id} controller ${active[0].id.slice(11)} became active in epoch ${active[0].epoch}`;
+    await cp.waitForFunction((t) => document.querySelector('[data-testid="event-log"]').textContent.includes(t), line);
+    await cp.screenshot({ path: path.join(outDir, 'controller-failover.png') });
+    // Restart the crashed voter from its own menu: it runs again as a standby.
+    await c(`controller-${before.active}`).click();
+    await c(`controller-${before.active}-restart`).click();
+    await adv(2000);
+    await cp.waitForFunction((id) => document.querySelector(`[data-testid="controller-${id}"]`).dataset.status === 'standby', before.active);
+    // At 400 px the voters still fit in the picture and the page does not scroll sideways.
+    await cp.setViewportSize({ width: 400, height: 800 });
+    await cp.waitForTimeout(500);
+    const overflow = await cp.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 0, `the page scrolls sideways by ${overflow} px at 400 px`);
+    for (const v of await cp.locator('.voter-head').all()) {
+      const b = await v.boundingBox();
+      const sw = await v.evaluate((e) => e.scrollWidth - e.clientWidth);
+      assert(b && b.x >= 0 && b.x + b.width <= 400 && sw <= 0, `voter button ${JSON.stringify(b)}, overflows by ${sw}`);
+    }
+    await cp.close();
     assert(problems.length === 0, problems.join('\n'));
   });
 
