@@ -360,8 +360,10 @@ impl Checker {
             }
         }
         for r in sim.readers.values() {
-            let start = if disrupted { 0 } else { self.audited_seen.get(&r.id).copied().unwrap_or(0) };
-            self.audited_seen.insert(r.id, r.seen.len());
+            // Positions count every record the reader saw, retired ones included.
+            let from = if disrupted { 0 } else { self.audited_seen.get(&r.id).copied().unwrap_or(0) };
+            self.audited_seen.insert(r.id, r.seen_dropped + r.seen.len());
+            let start = from.saturating_sub(r.seen_dropped);
             let Some(st) = sim.controller.partitions.get(&r.tp) else { continue };
             if st.leader == NO_LEADER {
                 continue;

@@ -72,6 +72,8 @@ struct HistOp {
 /// an `:invoke` then `:ok` (acknowledged, with its offset), `:fail` (an error Kafka
 /// reports as definite) or `:info` (still unknown at the end of the run); every record
 /// a consumer or reader received is an `:invoke`/`:ok` `:poll`. `:time` is in ns.
+/// Sends and reads of records that retention deleted from every replica are no longer
+/// listed (src/sim/history.rs): on long runs with retention the history is the recent part.
 pub fn jepsen_history(p: &Playground) -> String {
     let sim = &p.cs.sim;
     let mut ops: Vec<HistOp> = vec![];

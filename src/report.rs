@@ -66,6 +66,10 @@ pub struct ProducerReport {
     pub acknowledged: Vec<WriteReport>,
     pub failed: Vec<WriteReport>,
     pub pending: usize,
+    /// Older sends not listed above: their records were deleted by retention from every
+    /// replica, so they were folded into counts (src/sim/history.rs).
+    pub retired_acknowledged: usize,
+    pub retired_failed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,7 +183,13 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
         controller_quorum: sim.controller_quorum(),
         partitions,
         replicas,
-        producer: ProducerReport { acknowledged, failed, pending: sim.producer.pending() },
+        producer: ProducerReport {
+            acknowledged,
+            failed,
+            pending: sim.producer.pending(),
+            retired_acknowledged: sim.producer.retired_acked,
+            retired_failed: sim.producer.retired_failed,
+        },
         lost_acknowledged_writes: lost_acknowledged_writes(sim),
         client_audit: crate::audit::client_audit(sim),
         consumer_groups: if sim.consumers.is_empty() { String::new() } else { crate::client::groups_view::describe_groups(sim, None) },

@@ -287,11 +287,13 @@ impl Expect {
             push("lost_acknowledged_writes".into(), n.to_string(), crate::audit::lost_acknowledged_writes(sim).len().to_string());
         }
         if let Some(n) = self.acknowledged {
-            let a = sim.producer.sends.values().filter(|s| matches!(s.outcome, SendOutcome::Acked { .. })).count();
+            let a =
+                sim.producer.retired_acked + sim.producer.sends.values().filter(|s| matches!(s.outcome, SendOutcome::Acked { .. })).count();
             push("acknowledged".into(), n.to_string(), a.to_string());
         }
         if let Some(n) = self.failed {
-            let a = sim.producer.sends.values().filter(|s| matches!(s.outcome, SendOutcome::Failed { .. })).count();
+            let a = sim.producer.retired_failed
+                + sim.producer.sends.values().filter(|s| matches!(s.outcome, SendOutcome::Failed { .. })).count();
             push("failed".into(), n.to_string(), a.to_string());
         }
         let fmt_leader = |l: Option<i32>| l.map(|b| b.to_string()).unwrap_or_else(|| "none".into());

@@ -49,8 +49,9 @@ fn facts(text: &str) -> Value {
         "trace_hash": p.trace_hash_hex(),
         "end_ms": p.now_ms(),
         "narration_stops": p.scenario().narration.len(),
-        "acknowledged": count(|o| matches!(o, SendOutcome::Acked { .. })),
-        "failed": count(|o| matches!(o, SendOutcome::Failed { .. })),
+        // Sends retention deleted everywhere are retired into counts (src/sim/history.rs).
+        "acknowledged": sim.producer.retired_acked + count(|o| matches!(o, SendOutcome::Acked { .. })),
+        "failed": sim.producer.retired_failed + count(|o| matches!(o, SendOutcome::Failed { .. })),
         "lost_acknowledged_writes": lost_acknowledged_writes(sim).len(),
         "violated_invariants": p.cs.checker.names(),
         "partitions": partitions,

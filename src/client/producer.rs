@@ -137,6 +137,9 @@ pub struct Producer {
     pending_count: usize,
     pub acked_count: usize,
     pub failed_count: usize,
+    /// Sends folded away by [`Producer::retire_front`] (counted, no longer listed).
+    pub retired_acked: usize,
+    pub retired_failed: usize,
     pub stats: ProducerStats,
 }
 
@@ -167,6 +170,8 @@ impl Producer {
             pending_count: 0,
             acked_count: 0,
             failed_count: 0,
+            retired_acked: 0,
+            retired_failed: 0,
             stats: ProducerStats::default(),
         }
     }
@@ -335,6 +340,39 @@ impl Producer {
             }
             s.outcome = outcome;
         }
+    }
+
+    /// Bookkeeping, not Kafka: drops the oldest resolved sends from [`Producer::sends`]
+    /// once `gone` says an acknowledged one's record can no longer be looked at (retention
+    /// deleted it from every replica), so a long run keeps memory flat. Failed sends go
+    /// with the acknowledged send after them. Stops at the first send that is pending,
+    /// still held, or newer than the oldest write the producer still tracks (so nothing
+    /// the producer does depends on it). Returns how many were retired.
+    pub fn retire_front(&mut self, mut gone: impl FnMut(&SendRecord) -> bool) -> usize {
+        let bound = self.order.front().copied().unwrap_or(u64::MAX);
+        let mut run = vec![];
+        let mut upto = None;
+        for (id, s) in self.sends.range(..bound) {
+            match s.outcome {
+                SendOutcome::Pending => break,
+                SendOutcome::Failed { .. } => run.push(*id),
+                SendOutcome::Acked { .. } if gone(s) => {
+                    upto = Some(*id);
+                    run.clear();
+                }
+                SendOutcome::Acked { .. } => break,
+            }
+        }
+        let Some(upto) = upto else { return 0 };
+        let keep = self.sends.split_off(&(upto + 1));
+        let retired = std::mem::replace(&mut self.sends, keep);
+        for s in retired.values() {
+            match s.outcome {
+                SendOutcome::Acked { .. } => self.retired_acked += 1,
+                _ => self.retired_failed += 1,
+            }
+        }
+        retired.len()
     }
 
     fn trim_order(&mut self) {

@@ -30,6 +30,9 @@ pub struct Reader {
     in_flight: Option<(u64, i64)>,
     next_poll_ms: i64,
     pub seen: Vec<SeenRecord>,
+    /// How many of the oldest seen records were dropped (retention deleted them from every
+    /// replica): `seen[i]` is the record read `seen_dropped + i`-th.
+    pub seen_dropped: usize,
     pub last_error: Option<KafkaError>,
 }
 
@@ -44,6 +47,7 @@ impl Reader {
             in_flight: None,
             next_poll_ms: 0,
             seen: vec![],
+            seen_dropped: 0,
             last_error: None,
         }
     }

@@ -3,6 +3,7 @@
 //! nodes (controller, brokers, clients) driven through their sans-IO interfaces.
 //! Same seed + same commands ⇒ same trace hash, natively and in wasm.
 
+mod history;
 pub mod network;
 pub mod queue;
 pub mod rng;
@@ -261,6 +262,9 @@ pub struct Sim {
     scheduled_wakes: BTreeSet<(NodeId, i64, u64)>,
     pub events: Vec<Event>,
     pub events_dropped: usize,
+    /// When history is next retired (`history.rs`; bookkeeping, not part of the trace;
+    /// `i64::MAX` never).
+    pub next_retire_ms: i64,
     trace_hash: u64,
     next_write_id: u64,
     pub events_processed: u64,
@@ -347,6 +351,7 @@ impl Sim {
             scheduled_wakes: BTreeSet::new(),
             events: vec![],
             events_dropped: 0,
+            next_retire_ms: history::RETIRE_EVERY_MS,
             trace_hash: FNV_OFFSET,
             next_write_id: 1,
             events_processed: 0,
@@ -691,6 +696,10 @@ impl Sim {
             Ev::WorkloadTick { .. } => Some(NodeId::Producer(PRODUCER_ID)),
         };
         self.events_processed += 1;
+        if t >= self.next_retire_ms {
+            self.next_retire_ms = t + history::RETIRE_EVERY_MS;
+            self.retire_history();
+        }
         match ev {
             Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => {
                 self.mix(t as u64);
