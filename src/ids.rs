@@ -47,8 +47,13 @@ impl NodeId {
         if s == "controller" {
             return Ok(NodeId::Controller);
         }
-        if let Ok(b) = s.parse::<i32>() {
-            return Ok(NodeId::Broker(b));
+        // A bare number is a broker id, in range as a JSON number must be (a negative
+        // one would be written back as `broker--1`, which does not parse).
+        if let Ok(b) = s.parse::<i64>() {
+            return match i32::try_from(b) {
+                Ok(b) if b >= 0 => Ok(NodeId::Broker(b)),
+                _ => Err(format!("broker id {b} is out of range")),
+            };
         }
         let (kind, num) = s.rsplit_once('-').ok_or_else(|| {
             format!("unknown node '{s}': expected controller, controller-N, broker-N, producer-N, reader-N or consumer-N")
@@ -122,7 +127,10 @@ pub fn validate_topic_name(name: &str) -> Result<(), String> {
         return Err("topic name cannot be \".\" or \"..\"".into());
     }
     if name.len() > 249 {
-        return Err(format!("topic name is illegal, it can't be longer than 249 characters, topic name: {}...", &name[..40]));
+        return Err(format!(
+            "topic name is illegal, it can't be longer than 249 characters, topic name: {}...",
+            name.chars().take(40).collect::<String>()
+        ));
     }
     if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '_' || *c == '-')) {
         return Err(format!(
@@ -147,11 +155,32 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_broker_number_is_refused_in_text_as_it_is_as_a_json_number() {
+        // Found by fuzzing (command_decoder): "-5" parsed as broker -5, which is written
+        // back as "broker--5", which did not parse: a command that did not round-trip.
+        assert!(NodeId::parse("-5").is_err());
+        assert!(NodeId::parse("4294967296").is_err());
+        let c: Result<NodeId, _> = serde_json::from_str("\"-5\"");
+        assert!(c.unwrap_err().to_string().contains("out of range"));
+        assert_eq!(NodeId::parse("+5").unwrap(), NodeId::Broker(5));
+        for n in [NodeId::Broker(0), NodeId::Broker(i32::MAX)] {
+            assert_eq!(serde_json::from_value::<NodeId>(serde_json::to_value(n).unwrap()).unwrap(), n);
+        }
+    }
+
+    #[test]
     fn topic_names_follow_kafkas_rule() {
         assert!(validate_topic_name("orders.v1_x-2").is_ok());
         assert!(validate_topic_name("").is_err());
         assert!(validate_topic_name("..").is_err());
         assert!(validate_topic_name("a b").is_err());
         assert!(validate_topic_name(&"a".repeat(250)).is_err());
+    }
+
+    #[test]
+    fn a_long_topic_name_of_multibyte_characters_is_refused_without_a_panic() {
+        // Found by fuzzing (command_apply): the message cut the name at byte 40, inside a '€'.
+        let e = validate_topic_name(&"€".repeat(300)).unwrap_err();
+        assert!(e.contains("longer than 249 characters") && e.contains(&"€".repeat(40)), "{e}");
     }
 }

@@ -13,6 +13,9 @@ pub mod controller;
 pub mod effects;
 pub mod errors;
 pub mod export;
+/// Fuzz entry points (native only: the fuzzers are native programs).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzz;
 pub mod golden;
 pub mod ids;
 pub mod log;

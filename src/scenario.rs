@@ -12,6 +12,24 @@ use std::collections::BTreeMap;
 
 /// Largest scenario file accepted (bytes).
 pub const MAX_SCENARIO_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest JSON nesting a scenario may have (a shared link adds two levels, and JSON
+/// readers stop at 128).
+pub const MAX_SCENARIO_DEPTH: usize = 64;
+
+/// Nesting depth of a JSON value (a scalar is 1), without recursion.
+fn json_depth(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 1)];
+    while let Some((v, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            Value::Object(m) => stack.extend(m.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
 /// Most steps in one scenario.
 pub const MAX_STEPS: usize = 100_000;
 
@@ -334,6 +352,11 @@ impl Scenario {
             return Err(err("(file)", format!("scenario is {} bytes; the limit is {MAX_SCENARIO_BYTES}", text.len())));
         }
         let v: Value = serde_json::from_str(text).map_err(|e| err("(file)", format!("not valid JSON: {e}")))?;
+        // A shared link carries the scenario two levels down, and its JSON reader stops at
+        // 128 levels (serde_json's recursion limit): refuse what a link could not carry.
+        if json_depth(&v) > MAX_SCENARIO_DEPTH {
+            return Err(err("(file)", format!("scenario nests deeper than {MAX_SCENARIO_DEPTH} levels")));
+        }
         let Value::Object(obj) = v else { return Err(err("(file)", "a scenario is a JSON object")) };
         Scenario::from_object(&obj)
     }
@@ -446,11 +469,16 @@ impl Scenario {
             None | Some(Value::Null) => vec![],
             Some(v) => parse_narration(v, &brokers, &topics)?,
         };
+        let text_field = |key: &str| match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(err(key, "expected a string")),
+        };
         Ok(Scenario {
             expect,
             narration,
-            name: obj.get("name").and_then(|v| v.as_str()).map(String::from),
-            description: obj.get("description").and_then(|v| v.as_str()).map(String::from),
+            name: text_field("name")?,
+            description: text_field("description")?,
             seed,
             brokers,
             broker_config,

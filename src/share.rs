@@ -196,11 +196,16 @@ pub fn open_with_budget(fragment: &str, max_events: u64) -> Result<Playground, S
                 if *t < p.now_ms() {
                     return Err(format!("ops[{i}]: time {t} is before the run's start ({})", p.now_ms()));
                 }
-                // In slices, to stop a run that would take too long.
-                while p.now_ms() < *t {
+                // In slices, to stop a run that would take too long. At least once: time
+                // passing up to `now` still processes the events due now (the run may have
+                // stopped between two events of the same millisecond after single steps).
+                loop {
                     p.advance((*t - p.now_ms()).min(1_000));
                     if p.cs.sim.events_processed > budget {
                         return Err(too_long());
+                    }
+                    if p.now_ms() >= *t {
+                        break;
                     }
                 }
             }
@@ -238,6 +243,43 @@ mod tests {
         assert_eq!(base64url_encode(b"fo"), "Zm8");
         assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
         assert_eq!(base64url_decode("Zm8=").unwrap(), b"fo");
+    }
+
+    #[test]
+    fn a_link_ending_with_no_time_passing_after_single_events_reproduces_the_run() {
+        // Found by fuzzing (share_round_trip): after single steps the run can stop between
+        // two events of the same millisecond; advancing 0 ms then processes the rest, and
+        // the replay skipped that `Until(now)` op, so it ended in a different state.
+        for n in 1..40 {
+            let mut p = Playground::new(None, Some(1)).unwrap();
+            p.advance(3_000);
+            for _ in 0..n {
+                p.step();
+            }
+            p.advance(0);
+            let link = encode(&p);
+            let q = open(&link).unwrap();
+            assert_eq!((q.now_ms(), q.trace_hash_hex()), (p.now_ms(), p.trace_hash_hex()), "after {n} steps");
+            assert_eq!(encode(&q), link, "after {n} steps");
+        }
+    }
+
+    #[test]
+    fn a_command_given_after_seeking_to_the_start_of_single_events_shares_a_link_that_opens() {
+        // Found by fuzzing (share_round_trip): seeking to the moment single events began
+        // cut their op to `steps: 0`, which a link cannot hold, so the link did not decode.
+        let mut p = Playground::new(None, Some(7)).unwrap();
+        p.advance(1_000);
+        let before = p.now_ms();
+        for _ in 0..5 {
+            p.step();
+        }
+        p.advance(500);
+        p.seek(before);
+        p.apply(Command::HealAll).unwrap();
+        let link = encode(&p);
+        let q = open(&link).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((q.now_ms(), q.trace_hash_hex()), (p.now_ms(), p.trace_hash_hex()));
     }
 
     #[test]

@@ -207,6 +207,8 @@ impl<S> Timeline<S> {
                 self.ends_ms[pos.op] = now_ms;
                 pos.op + 1
             }
+            // Cut before the op's first event: the op goes (a link never holds `steps: 0`).
+            Partial::Steps(0) => pos.op,
             Partial::Steps(n) => {
                 self.ops[pos.op] = Op::Steps(n);
                 self.ends_ms[pos.op] = now_ms;

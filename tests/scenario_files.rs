@@ -77,6 +77,8 @@ fn invalid_scenario_files_get_an_error_naming_the_field() {
         (r#"{"steps": [{"type": "run", "ms": 1, "at_ms": -3}]}"#, "steps[0].at_ms: expected a time in ms"),
         (r#"{"steps": [{"type": "produce", "topic": "missing"}]}"#, "steps[0].topic: UNKNOWN_TOPIC_OR_PARTITION"),
         (r#"{"expect": {"lost": 1}}"#, "expect.lost: unknown expectation"),
+        (r#"{"description": {"a": 1}}"#, "description: expected a string"),
+        (r#"{"name": 7}"#, "name: expected a string"),
     ];
     for (text, want) in cases {
         let got = error_of(text);
@@ -84,4 +86,8 @@ fn invalid_scenario_files_get_an_error_naming_the_field() {
     }
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
     assert!(error_of(&huge).contains("the limit is"));
+    // Found by fuzzing (scenario_parser): a scenario nested 120 levels deep parsed, but the
+    // link that carries it two levels deeper passed serde_json's limit of 128 and did not open.
+    let deep = format!("{{\"expect\": {}1{}}}", "[".repeat(120), "]".repeat(120));
+    assert!(error_of(&deep).starts_with("(file): scenario nests deeper than 64 levels"), "{}", error_of(&deep));
 }
