@@ -702,6 +702,7 @@ try {
     assert(Object.keys(files).length >= 20 && native.sweeps.length >= 30, `too few native runs: ${Object.keys(files).length} scenarios, ${native.sweeps.length} sweeps`);
     const wasm = await page.evaluate(async ({ files, sweeps }) => {
       const m = await import('/pkg/kafka_playground.js');
+      await m.default(); // the page's module instance, already initialised: a no-op then
       const scenarios = {};
       for (const [name, text] of Object.entries(files)) scenarios[name] = m.scenarioTraceHash(text);
       return { scenarios, sweeps: sweeps.map((s) => ({ ...s, trace_hash: m.sweepTraceHash(s.seed, s.profile) })) };
