@@ -350,16 +350,12 @@ impl Producer {
     /// the producer does depends on it). Returns how many were retired.
     pub fn retire_front(&mut self, mut gone: impl FnMut(&SendRecord) -> bool) -> usize {
         let bound = self.order.front().copied().unwrap_or(u64::MAX);
-        let mut run = vec![];
         let mut upto = None;
         for (id, s) in self.sends.range(..bound) {
             match s.outcome {
                 SendOutcome::Pending => break,
-                SendOutcome::Failed { .. } => run.push(*id),
-                SendOutcome::Acked { .. } if gone(s) => {
-                    upto = Some(*id);
-                    run.clear();
-                }
+                SendOutcome::Failed { .. } => {}
+                SendOutcome::Acked { .. } if gone(s) => upto = Some(*id),
                 SendOutcome::Acked { .. } => break,
             }
         }

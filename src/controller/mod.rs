@@ -534,23 +534,13 @@ impl Controller {
         want_shutdown: bool,
         out: &mut Out,
     ) {
-        let Some(reg) = self.brokers.get(&broker) else {
-            let msg = Msg::BrokerHeartbeatResponse {
-                error: KafkaError::BROKER_NOT_AVAILABLE,
-                is_fenced: true,
-                should_shut_down: false,
-                records: Rc::new(vec![]),
-            };
-            self.respond(NodeId::Broker(broker), msg, out);
-            return;
+        let refused = match self.brokers.get(&broker) {
+            None => Some(KafkaError::BROKER_NOT_AVAILABLE),
+            Some(reg) if reg.broker_epoch != broker_epoch => Some(KafkaError::STALE_BROKER_EPOCH),
+            Some(_) => None,
         };
-        if reg.broker_epoch != broker_epoch {
-            let msg = Msg::BrokerHeartbeatResponse {
-                error: KafkaError::STALE_BROKER_EPOCH,
-                is_fenced: true,
-                should_shut_down: false,
-                records: Rc::new(vec![]),
-            };
+        if let Some(error) = refused {
+            let msg = Msg::BrokerHeartbeatResponse { error, is_fenced: true, should_shut_down: false, records: Rc::new(vec![]) };
             self.respond(NodeId::Broker(broker), msg, out);
             return;
         }

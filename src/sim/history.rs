@@ -32,36 +32,20 @@ impl Sim {
     /// Drops acknowledged sends (with the failed ones before them) and readers' seen
     /// records whose offsets every replica has deleted. Returns how many were dropped.
     pub fn retire_history(&mut self) -> usize {
-        let mut starts: BTreeMap<TopicPartition, i64> = BTreeMap::new();
-        let mut start_of = |sim: &Sim, tp: TopicPartition| *starts.entry(tp).or_insert_with_key(|tp| sim.min_log_start_offset(tp));
-        // Producer sends: the partition of each is known once it was acknowledged.
-        let mut gone_ids = std::collections::BTreeSet::new();
-        for s in self.producer.sends.values() {
-            match (&s.outcome, s.partition) {
-                (SendOutcome::Pending, _) => break,
-                (&SendOutcome::Acked { offset, .. }, Some(p)) if offset >= 0 => {
-                    if offset < start_of(self, TopicPartition::new(&s.topic, p)) {
-                        gone_ids.insert(s.write_id);
-                    } else {
-                        break;
-                    }
-                }
-                (SendOutcome::Failed { .. }, _) => {}
-                _ => break,
-            }
-        }
-        let mut dropped = self.producer.retire_front(|s| gone_ids.contains(&s.write_id));
-        let tps: Vec<TopicPartition> = self.readers.values().map(|r| r.tp.clone()).collect();
-        for tp in tps {
-            let start = start_of(self, tp.clone());
-            for r in self.readers.values_mut().filter(|r| r.tp == tp) {
-                let n = r.seen.iter().take_while(|x| x.offset < start).count();
-                if n > 0 {
-                    r.seen.drain(..n);
-                    r.seen_dropped += n;
-                    dropped += n;
-                }
-            }
+        let starts: BTreeMap<TopicPartition, i64> =
+            self.controller.partitions.keys().map(|tp| (tp.clone(), self.min_log_start_offset(tp))).collect();
+        let start_of = |tp: &TopicPartition| starts.get(tp).copied().unwrap_or(0);
+        // A send's partition is known once it was acknowledged; acks=0 has no offset.
+        let mut dropped = self.producer.retire_front(|s| match (&s.outcome, s.partition) {
+            (&SendOutcome::Acked { offset, .. }, Some(p)) => offset >= 0 && offset < start_of(&TopicPartition::new(&s.topic, p)),
+            _ => false,
+        });
+        for r in self.readers.values_mut() {
+            let start = start_of(&r.tp);
+            let n = r.seen.iter().take_while(|x| x.offset < start).count();
+            r.seen.drain(..n);
+            r.seen_dropped += n;
+            dropped += n;
         }
         dropped
     }
