@@ -49,6 +49,27 @@ fn loss_reason(sim: &Sim, tp: &str, lost: &[crate::audit::LostWrite]) -> &'stati
     }
 }
 
+/// `AcknowledgedWriteLost` for each partition with lost writes, keyed by partition: the
+/// checker's words, also used by the page's verdict (`Playground::invariants`) when the audit
+/// sees a loss before the checker's next slow pass.
+pub fn lost_write_violations(sim: &Sim, lost: &[crate::audit::LostWrite], now: i64) -> Vec<(String, Violation)> {
+    let mut by_tp: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for l in lost {
+        by_tp.entry(format!("{}-{}", l.topic, l.partition)).or_default().push(l.offset);
+    }
+    by_tp
+        .into_iter()
+        .map(|(tp, offs)| {
+            let n = offs.len();
+            let lo = offs.iter().min().unwrap();
+            let hi = offs.iter().max().unwrap();
+            let reason = loss_reason(sim, &tp, lost);
+            let message = format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}: {reason}");
+            (tp, Violation { invariant: "AcknowledgedWriteLost", time_ms: now, message })
+        })
+        .collect()
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Checker {
     pub violations: Vec<Violation>,
@@ -340,23 +361,8 @@ impl Checker {
             .unwrap_or_else(|| sim.producer.sends.keys().next_back().map(|k| k + 1).unwrap_or(0));
         {
             let lost = crate::audit::lost_acknowledged_writes_from(sim, from);
-            if !lost.is_empty() {
-                let mut by_tp: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-                for l in &lost {
-                    by_tp.entry(format!("{}-{}", l.topic, l.partition)).or_default().push(l.offset);
-                }
-                for (tp, offs) in by_tp {
-                    let n = offs.len();
-                    let lo = offs.iter().min().unwrap();
-                    let hi = offs.iter().max().unwrap();
-                    let reason = loss_reason(sim, &tp, &lost);
-                    self.report(
-                        "AcknowledgedWriteLost",
-                        tp.clone(),
-                        now,
-                        format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}: {reason}"),
-                    );
-                }
+            for (tp, v) in lost_write_violations(sim, &lost, now) {
+                self.report(v.invariant, tp, v.time_ms, v.message);
             }
         }
         for r in sim.readers.values() {

@@ -1116,12 +1116,19 @@ impl Playground {
             .collect()
     }
 
+    /// The one verdict the page shows (invariant panel, audit line, embed badge, narration
+    /// checks): the checker's violations, plus `AcknowledgedWriteLost` the moment the audit
+    /// counts a lost acknowledged write, even before the checker's next slow pass (every
+    /// 100 simulated ms) records it. So "all invariants hold" never sits next to a loss.
     pub fn invariants(&mut self) -> InvariantsView {
-        InvariantsView {
-            ok: self.cs.checker.violations.is_empty(),
-            violations: self.cs.checker.violations.clone(),
-            lost_acknowledged_writes: self.lost.count(&self.cs.sim),
+        let lost = self.lost.count(&self.cs.sim);
+        let mut violations = self.cs.checker.violations.clone();
+        if lost > 0 && !violations.iter().any(|v| v.invariant == "AcknowledgedWriteLost") {
+            let sim = &self.cs.sim;
+            let writes = crate::audit::lost_acknowledged_writes(sim);
+            violations.extend(crate::checker::lost_write_violations(sim, &writes, sim.now_ms()).into_iter().map(|(_, v)| v));
         }
+        InvariantsView { ok: violations.is_empty(), violations, lost_acknowledged_writes: lost }
     }
 
     /// Segments, log start, cleaner checkpoint and tombstones of every replica, in the
@@ -1386,6 +1393,32 @@ mod tests {
             assert_eq!(header_lost as usize, full, "at {} ms ({})", p.now_ms(), s.version);
             assert_eq!(p.invariants().lost_acknowledged_writes, full);
             seen_loss |= full > 0;
+        }
+        assert!(seen_loss, "the scenario loses acknowledged writes");
+    }
+
+    #[test]
+    fn the_verdict_turns_red_the_moment_the_audit_counts_a_lost_acknowledged_write() {
+        // Step event by event through the unclean election: at every instant the verdict's
+        // `ok` is false exactly when a violation is listed, and a counted loss is always listed.
+        let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), Some(7)).unwrap();
+        let mut seen_loss = false;
+        for _ in 0..200_000 {
+            if !p.step() {
+                break;
+            }
+            let v = p.invariants();
+            assert_eq!(v.ok, v.violations.is_empty());
+            if v.lost_acknowledged_writes > 0 {
+                seen_loss = true;
+                assert!(
+                    v.violations.iter().any(|x| x.invariant == "AcknowledgedWriteLost"),
+                    "{} lost at {} ms but the verdict does not say so",
+                    v.lost_acknowledged_writes,
+                    p.now_ms()
+                );
+                break;
+            }
         }
         assert!(seen_loss, "the scenario loses acknowledged writes");
     }
