@@ -237,7 +237,8 @@ pub struct MetricsSample {
     pub failed: u64,
     pub produce_latency_p50_ms: Option<i64>,
     pub produce_latency_p99_ms: Option<i64>,
-    /// Sum over readers and running consumers of (leader HW − position).
+    /// Consumer lag: the sum of the group table's LAG (HW − committed offset) over every
+    /// group, plus (HW − position) of each committed-only reader.
     pub consumer_lag: i64,
 }
 
@@ -246,6 +247,10 @@ pub struct Metrics {
     pub current: MetricsSample,
     pub produce_errors: BTreeMap<String, u64>,
     pub history: Vec<MetricsSample>,
+    /// The last sample taken before the user's last command ("was" of "was → now"), and the
+    /// command's time; none before the first command.
+    pub before_last_action: Option<MetricsSample>,
+    pub last_action_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -305,7 +310,24 @@ pub struct ProducerView {
     pub queued_batches: usize,
     pub in_flight_requests: usize,
     pub acknowledged: usize,
+    /// Sends that failed for good (given up: not retriable, retries or delivery.timeout.ms spent).
     pub failed: usize,
+    /// Produce attempts that failed and were sent again.
+    pub failed_attempts_retried: u64,
+    /// The last error, in Kafka's name, with where and why.
+    pub last_error: Option<crate::client::producer::ProduceErrorInfo>,
+    /// Requests in flight per broker: {broker, requests, oldest_sent_ms}; at most
+    /// `max.in.flight.requests.per.connection` each (more wait in the accumulator).
+    pub in_flight_by_broker: Vec<InFlightToBroker>,
+    /// Settings Kafka accepts that make writes fail (`Playground::config_warnings`).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InFlightToBroker {
+    pub broker: BrokerId,
+    pub requests: usize,
+    pub oldest_sent_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -390,6 +412,8 @@ pub struct Playground {
     timeline: Timeline<Box<EngineSnapshot>>,
     /// Where the engine is on the timeline.
     pos: Position,
+    /// Ghosts removed at or before this time are hidden (the user dismissed them).
+    ghosts_dismissed_at_ms: i64,
 }
 
 impl EngineSnapshot {
@@ -435,6 +459,7 @@ impl Playground {
             scenario_obj,
             timeline: Timeline::new(0, Box::new(EngineSnapshot::empty()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS),
             pos: Position::START,
+            ghosts_dismissed_at_ms: i64::MIN,
             scenario: scenario.clone(),
         };
         // Every step goes on the timeline (a `run` is time passing), so the page plays a
@@ -652,6 +677,8 @@ impl Playground {
     /// (clamped to the run), from the nearest snapshot or from where it is. Later ops
     /// are kept: playing continues them, a command or `fork` discards them.
     pub fn seek(&mut self, t_ms: i64) {
+        // Rewinding shows the ghosts of the moment landed on again.
+        self.ghosts_dismissed_at_ms = i64::MIN;
         let t_ms = t_ms.clamp(self.timeline.start_ms, self.timeline.end_ms());
         let target = self.timeline.target_at(t_ms);
         let target_pos = Position {
@@ -812,6 +839,7 @@ impl Playground {
             }
         };
         let mut lag = 0;
+        // Readers (not in a group): leader HW − position.
         for r in sim.readers.values() {
             if let Some(st) = sim.controller.partitions.get(&r.tp) {
                 if let Some(log) =
@@ -821,23 +849,19 @@ impl Playground {
                 }
             }
         }
-        // And over running consumers: (leader HW − position) of each fetched partition.
-        for c in sim.consumers.values().filter(|c| !sim.crashed_consumers.contains(&c.id)) {
-            for (tp, pos) in &c.positions {
-                let st = sim.controller.partitions.get(tp);
-                if let Some(log) =
-                    st.filter(|st| st.leader != NO_LEADER).and_then(|st| sim.brokers.get(&st.leader)).and_then(|b| b.disk().logs.get(tp))
-                {
-                    lag += (log.high_watermark() - pos.offset).max(0);
-                }
+        // Groups: the LAG column of `kafka-consumer-groups.sh --describe` (HW − committed offset),
+        // summed, so the metric and the group table always agree.
+        for g in group_ids(sim) {
+            if let Some(v) = group_view(sim, &g) {
+                lag += v.partitions.iter().filter(|p| p.lag > 0).map(|p| p.lag).sum::<i64>();
             }
         }
         MetricsSample {
             time_ms: now,
             under_replicated_partitions: urp,
             offline_partitions_count: offline,
-            isr_shrinks: sim.controller.isr_shrinks,
-            isr_expands: sim.controller.isr_expands,
+            isr_shrinks: sim.controller.leader_isr_shrinks,
+            isr_expands: sim.controller.leader_isr_expands,
             acknowledged: acked,
             failed,
             produce_latency_p50_ms: pct(0.5),
@@ -847,11 +871,65 @@ impl Playground {
     }
 
     pub fn metrics(&self) -> Metrics {
+        let last_action_ms = self.timeline.ops().iter().enumerate().rev().find_map(|(i, op)| match op {
+            Op::Apply(_) => Some(self.timeline.op_end_ms(i)),
+            _ => None,
+        });
+        let before_last_action = last_action_ms.and_then(|t| self.history.iter().rev().find(|h| h.time_ms <= t).cloned());
         Metrics {
             current: self.current_metrics(),
             produce_errors: self.cs.sim.producer.error_counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             history: self.history.clone(),
+            before_last_action,
+            last_action_ms,
         }
+    }
+
+    /// The timers the engine runs, as countdowns (`crate::countdowns`).
+    pub fn countdowns(&self) -> crate::countdowns::Countdowns {
+        crate::countdowns::countdowns(&self.cs.sim)
+    }
+
+    /// The records of the replica at `replica` (index in the structure's replica table) in
+    /// `[from, from + count)`: key, value, epoch, batch, timestamp, segment file.
+    pub fn records(&mut self, replica: usize, from: i64, count: usize) -> Vec<crate::record_view::RecordView> {
+        let Some(r) = self.structure_ref().replicas.get(replica).cloned() else { return vec![] };
+        crate::record_view::records(&self.cs.sim, &TopicPartition::new(&r.topic, r.partition), r.broker, from, count)
+    }
+
+    /// Records replicas lost from their end since the user last dismissed them.
+    pub fn ghosts(&self) -> Vec<crate::record_view::GhostView> {
+        crate::record_view::ghosts(&self.cs.sim, self.ghosts_dismissed_at_ms)
+    }
+
+    /// Hides the ghosts there are now (rewinding brings back the ones of that moment).
+    pub fn dismiss_ghosts(&mut self) {
+        self.ghosts_dismissed_at_ms = self.now_ms();
+    }
+
+    /// What the settings in force will do that a user may not expect: Kafka accepts them
+    /// (e.g. `min.insync.replicas` above the replication factor), the page says so.
+    pub fn config_warnings(&self) -> Vec<String> {
+        let sim = &self.cs.sim;
+        let mut out = vec![];
+        let acks_all = sim.producer.config.acks == crate::config::Acks::All;
+        for (name, cfg) in &sim.controller.topics {
+            let Some(p) = sim.controller.partitions.values().find(|p| &p.tp.topic == name) else { continue };
+            let rf = p.replicas.len() as i64;
+            let broker_cfg = p.replicas.iter().find_map(|b| sim.brokers.get(b)).map(|s| &s.config).unwrap_or(&sim.spec.broker_config);
+            let min_isr = cfg.min_insync_replicas(broker_cfg);
+            if min_isr > rf && name != OFFSETS_TOPIC {
+                out.push(format!(
+                    "min.insync.replicas={min_isr} is above the replication factor {rf} of {name}: {}",
+                    if acks_all {
+                        "every acks=all write to it fails with NOT_ENOUGH_REPLICAS (Kafka accepts the setting; no ISR can be that large)"
+                    } else {
+                        "acks=all writes to it would fail with NOT_ENOUGH_REPLICAS (the producer uses acks=0/1, which ignore it)"
+                    }
+                ));
+            }
+        }
+        out
     }
 
     fn replica_table(&self) -> (Vec<PartitionRef>, Vec<ReplicaRef>) {
@@ -984,8 +1062,8 @@ impl Playground {
             pending,
             lost as f64,
             sim.controller.unclean_elections as f64,
-            sim.controller.isr_shrinks as f64,
-            sim.controller.isr_expands as f64,
+            sim.controller.leader_isr_shrinks as f64,
+            sim.controller.leader_isr_expands as f64,
         ];
         f[..header.len()].copy_from_slice(&header);
         for (i, b) in structure.brokers.iter().enumerate() {
@@ -1243,6 +1321,14 @@ impl Playground {
             in_flight_requests: pr.in_flight_requests(),
             acknowledged: pr.acked_count,
             failed: pr.failed_count,
+            failed_attempts_retried: pr.stats.retried_errors,
+            last_error: pr.last_error.clone(),
+            in_flight_by_broker: pr
+                .in_flight_by_broker()
+                .into_iter()
+                .map(|(broker, requests, oldest_sent_ms)| InFlightToBroker { broker, requests, oldest_sent_ms })
+                .collect(),
+            warnings: self.config_warnings(),
         };
         let hw = |tp: &TopicPartition| -> Option<i64> {
             let st = sim.controller.partitions.get(tp)?;

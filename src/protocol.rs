@@ -117,6 +117,8 @@ pub struct ProducePartitionResponse {
     /// The batch duplicated one the leader already had: nothing was appended and the
     /// original offsets are returned (`UnifiedLog.analyzeAndValidateProducerState`).
     pub duplicate: bool,
+    /// `PartitionProduceResponse.ErrorMessage` (ProduceResponse v8+): the broker's reason, in words.
+    pub error_message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

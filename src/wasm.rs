@@ -158,6 +158,36 @@ impl Playground {
         to_js(&self.core.storage())
     }
 
+    /// The timers the engine runs (follower lag, broker sessions, waiting acks=all writes,
+    /// consumer sessions) with their limits and what remains.
+    pub fn countdowns(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.countdowns())
+    }
+
+    /// Records of the replica at `replica` (structure index) in `[from, from + count)`.
+    pub fn records(&mut self, replica: u32, from: f64, count: u32) -> Result<JsValue, JsError> {
+        if !from.is_finite() {
+            return Err(JsError::new("records: from must be a number"));
+        }
+        to_js(&self.core.records(replica as usize, from as i64, count as usize))
+    }
+
+    /// Records replicas lost from their end (truncation, power loss), labelled.
+    pub fn ghosts(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.ghosts())
+    }
+
+    #[wasm_bindgen(js_name = dismissGhosts)]
+    pub fn dismiss_ghosts(&mut self) {
+        self.core.dismiss_ghosts()
+    }
+
+    /// Settings Kafka accepts that make writes fail, in words.
+    #[wasm_bindgen(js_name = configWarnings)]
+    pub fn config_warnings(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.config_warnings())
+    }
+
     /// `kafka-topics.sh --describe` output.
     pub fn describe(&self) -> String {
         self.core.describe()

@@ -112,11 +112,11 @@ fn segments_at_or_above_the_high_watermark_are_never_deleted() {
 #[test]
 fn truncation_keeps_segments_consistent() {
     let mut log = three_segments(LogConfig::default());
-    log.truncate_to(7);
+    log.truncate_to(7, 0);
     assert_eq!(segment_names(&log), vec!["00000000000000000000.log", "00000000000000000005.log"]);
     assert_eq!(log.segments()[1].records, 2);
     assert_eq!(log.segments()[1].size_bytes, 2 * batch_bytes());
-    log.truncate_to(5);
+    log.truncate_to(5, 0);
     assert_eq!(log.segments().len(), 1, "the segment starting at the new end is removed");
     // It rolls again where it left off.
     append(&mut log, 1, 2_000);

@@ -23,9 +23,9 @@ pub struct Disk {
 
 impl Disk {
     /// A power loss: the page cache is gone.
-    pub fn lose_page_cache(&mut self) {
+    pub fn lose_page_cache(&mut self, now_ms: i64) {
         for log in self.logs.values_mut() {
-            log.lose_page_cache();
+            log.lose_page_cache(now_ms);
         }
     }
 

@@ -67,6 +67,14 @@ impl GroupState {
     }
 }
 
+impl Member {
+    /// When the coordinator last heard a heartbeat (or join/sync) from this member: its
+    /// session expires `session_timeout_ms` later (`hasSatisfiedHeartbeat`).
+    pub fn session_deadline_ms(&self) -> i64 {
+        self.session_deadline_ms
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
     pub member_id: String,

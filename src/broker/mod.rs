@@ -95,6 +95,22 @@ struct DelayedProduce {
     duplicate: bool,
     /// A write of the group coordinator (its token) rather than of a client.
     internal: Option<u64>,
+    /// The request's `timeout` (the producer's request.timeout.ms).
+    timeout_ms: i64,
+}
+
+/// An acks=all write waiting in the leader's purgatory for the HW (`DelayedProduce`), for the
+/// page's countdowns.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WaitingProduce {
+    pub client: String,
+    pub topic: String,
+    pub partition: u32,
+    pub base_offset: i64,
+    /// The HW that would complete it.
+    pub required_offset: i64,
+    pub deadline_ms: i64,
+    pub timeout_ms: i64,
 }
 
 /// A consumer fetch held until committed data arrives or `fetch.max.wait.ms` passes.
@@ -492,6 +508,7 @@ impl Broker {
                 deadline_ms: now_ms + self.config.offsets_commit_timeout_ms,
                 duplicate: false,
                 internal: Some(a.token),
+                timeout_ms: self.config.offsets_commit_timeout_ms,
             });
             self.complete_delayed_produce(now_ms, &tp, out);
         }
@@ -514,6 +531,28 @@ impl Broker {
                 self.delayed_consumer_fetch.push(d);
             }
         }
+    }
+
+    /// Clients' acks=all writes waiting for the high watermark, oldest first.
+    pub fn waiting_produces(&self) -> Vec<WaitingProduce> {
+        self.delayed_produce
+            .iter()
+            .filter(|d| d.internal.is_none())
+            .map(|d| WaitingProduce {
+                client: d.from.to_string(),
+                topic: d.tp.topic.clone(),
+                partition: d.tp.partition,
+                base_offset: d.base_offset,
+                required_offset: d.required_offset,
+                deadline_ms: d.deadline_ms,
+                timeout_ms: d.timeout_ms,
+            })
+            .collect()
+    }
+
+    /// When the leader next runs `maybeShrinkIsr` (every replica.lag.time.max.ms / 2).
+    pub fn next_isr_check_ms(&self) -> i64 {
+        self.next_isr_check_ms
     }
 
     /// Requests this broker holds open (acks=all produces, long-polling fetches): when
@@ -697,7 +736,7 @@ impl Broker {
                 let log = self.disk.logs.get_mut(&tp).unwrap();
                 let hw = log.high_watermark();
                 let leo = log.log_end_offset();
-                let removed = log.truncate_to(hw);
+                let removed = log.truncate_to(hw, now_ms);
                 if removed > 0 {
                     self.stats.records_truncated += removed as u64;
                     out.log(
@@ -914,9 +953,9 @@ impl Broker {
         out: &mut Out,
     ) {
         let ProduceBatch { tp, producer_id, producer_epoch, base_sequence, records } = batch;
-        let respond = |this: &mut Self, out: &mut Out, error: KafkaError, base_offset: i64, duplicate: bool| {
+        let respond = |this: &mut Self, out: &mut Out, error: KafkaError, base_offset: i64, duplicate: bool, why: Option<String>| {
             if acks != Acks::Zero {
-                let r = ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate };
+                let r = ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate, error_message: why };
                 this.produce_partition_done(from, correlation_id, r, out);
             }
         };
@@ -924,13 +963,15 @@ impl Broker {
         if !is_leader {
             *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
             // acks=0: Kafka closes the connection instead of answering.
-            respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false);
+            let why = format!("broker {} is not the leader of {tp}", self.id);
+            respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false, Some(why));
             return;
         }
         // A compacted topic refuses records without a key (Kafka: "Compacted topic cannot accept message without key").
         if self.disk.logs.get(&tp).is_some_and(|l| l.config.cleanup_compact) && records.iter().any(|r| r.key.is_none()) {
             *self.stats.produce_errors.entry("INVALID_RECORD".into()).or_default() += 1;
-            respond(self, out, KafkaError::INVALID_RECORD, -1, false);
+            let why = format!("Compacted topic cannot accept message without key in topic partition {tp}.");
+            respond(self, out, KafkaError::INVALID_RECORD, -1, false, Some(why));
             return;
         }
         let min_isr = self.min_isr(&tp.topic);
@@ -945,7 +986,8 @@ impl Broker {
                 join(&part.isr())
             ),
             );
-            respond(self, out, KafkaError::NOT_ENOUGH_REPLICAS, -1, false);
+            let why = format!("ISR [{}] is smaller than min.insync.replicas={min_isr}; nothing was written", join(&part.isr()));
+            respond(self, out, KafkaError::NOT_ENOUGH_REPLICAS, -1, false, Some(why));
             return;
         }
         let epoch = part.leader_epoch;
@@ -973,7 +1015,9 @@ impl Broker {
                         "rejects a batch of producer id {producer_id} (epoch {producer_epoch}, sequence {base_sequence}) for {tp}: {error}"
                     ),
                 );
-                respond(self, out, error, -1, false);
+                let why =
+                    format!("producer id {producer_id}, epoch {producer_epoch}, sequence {base_sequence} refused by the leader of {tp}");
+                respond(self, out, error, -1, false, Some(why));
                 return;
             }
             Validation::Duplicate { first_offset, last_offset } => {
@@ -1013,7 +1057,7 @@ impl Broker {
         };
         match acks {
             Acks::Zero => {}
-            Acks::One => respond(self, out, KafkaError::NONE, first, duplicate),
+            Acks::One => respond(self, out, KafkaError::NONE, first, duplicate, None),
             Acks::All => {
                 self.delayed_produce.push(DelayedProduce {
                     from,
@@ -1024,6 +1068,7 @@ impl Broker {
                     deadline_ms: now_ms + timeout_ms,
                     duplicate,
                     internal: None,
+                    timeout_ms,
                 });
                 self.complete_delayed_produce(now_ms, &tp, out);
             }
@@ -1039,6 +1084,7 @@ impl Broker {
         let hw = self.disk.logs[tp].high_watermark();
         let min_isr = part.effective_min_isr(self.min_isr(&tp.topic));
         let maximal = part.maximal_isr().len();
+        let isr_text = join(&part.isr());
         let mut i = 0;
         while i < self.delayed_produce.len() {
             let d = &self.delayed_produce[i];
@@ -1052,7 +1098,14 @@ impl Broker {
                     self.groups.on_append_done(token, error, out);
                     continue;
                 }
-                let r = ProducePartitionResponse { tp: d.tp, error, base_offset: d.base_offset, duplicate: d.duplicate };
+                let why = (error != KafkaError::NONE).then(|| {
+                    format!(
+                        "written at offset {}, but the ISR [{}] shrank below min.insync.replicas={min_isr} before it was committed",
+                        d.base_offset, isr_text
+                    )
+                });
+                let r =
+                    ProducePartitionResponse { tp: d.tp, error, base_offset: d.base_offset, duplicate: d.duplicate, error_message: why };
                 self.produce_partition_done(d.from, d.correlation_id, r, out);
             } else {
                 i += 1;
@@ -1069,7 +1122,9 @@ impl Broker {
                 continue;
             }
             *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
-            let r = ProducePartitionResponse { tp: d.tp, error, base_offset: -1, duplicate: false };
+            let why =
+                format!("broker {} stopped leading {} while the write at offset {} waited to be committed", self.id, d.tp, d.base_offset);
+            let r = ProducePartitionResponse { tp: d.tp, error, base_offset: -1, duplicate: false, error_message: Some(why) };
             self.produce_partition_done(d.from, d.correlation_id, r, out);
         }
     }
@@ -1269,7 +1324,7 @@ impl Broker {
                                 fend.min(end).min(leo)
                             }
                         };
-                        let removed = log.truncate_to(target);
+                        let removed = log.truncate_to(target, now_ms);
                         self.stats.records_truncated += removed as u64;
                         out.log("truncate", format!(
                             "truncates {tp} from LEO {leo} to {target}: the leader's epoch {epoch} ends at {end} (diverging epoch); {removed} record(s) removed"
@@ -1295,7 +1350,7 @@ impl Broker {
                 KafkaError::OFFSET_OUT_OF_RANGE => {
                     let leo = log.log_end_offset();
                     if pr.log_end_offset >= 0 && pr.log_end_offset < leo {
-                        let removed = log.truncate_to(pr.log_end_offset);
+                        let removed = log.truncate_to(pr.log_end_offset, now_ms);
                         self.stats.records_truncated += removed as u64;
                         out.log("truncate", format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset));
                     } else if pr.log_start_offset > leo {
@@ -1481,7 +1536,17 @@ impl Broker {
                     d.tp, d.base_offset, d.required_offset
                 ),
             );
-            let r = ProducePartitionResponse { tp: d.tp, error: KafkaError::REQUEST_TIMED_OUT, base_offset: -1, duplicate: false };
+            let why = format!(
+                "written at offset {}, but the high watermark did not reach {} before the request's timeout: not every ISR member fetched it",
+                d.base_offset, d.required_offset
+            );
+            let r = ProducePartitionResponse {
+                tp: d.tp,
+                error: KafkaError::REQUEST_TIMED_OUT,
+                base_offset: -1,
+                duplicate: false,
+                error_message: Some(why),
+            };
             self.produce_partition_done(d.from, d.correlation_id, r, out);
         }
         // Delayed fetch timeouts.

@@ -105,6 +105,23 @@ pub struct ProducerStats {
     pub retries: u64,
     pub epoch_bumps: u64,
     pub duplicates_answered: u64,
+    /// Attempts that failed with an error and were retried.
+    pub retried_errors: u64,
+}
+
+/// The last error a produce attempt or send got, for the page's producer card: Kafka's
+/// error name, where, and why in words (the broker's `ErrorMessage`, or the client's own
+/// reason for a disconnect, a request timeout or an expired delivery).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProduceErrorInfo {
+    pub error: &'static str,
+    pub topic_partition: String,
+    /// The broker that answered or was asked (none for an expiry in the accumulator).
+    pub broker: Option<BrokerId>,
+    pub at_ms: i64,
+    pub reason: String,
+    /// Will the batch be sent again (a failed attempt), or did the send fail for good?
+    pub retried: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +158,7 @@ pub struct Producer {
     pub retired_acked: usize,
     pub retired_failed: usize,
     pub stats: ProducerStats,
+    pub last_error: Option<ProduceErrorInfo>,
 }
 
 impl Producer {
@@ -173,6 +191,7 @@ impl Producer {
             retired_acked: 0,
             retired_failed: 0,
             stats: ProducerStats::default(),
+            last_error: None,
         }
     }
 
@@ -323,6 +342,17 @@ impl Producer {
     pub fn queued_batches(&self) -> usize {
         self.queues.values().map(|q| q.len()).sum()
     }
+    /// Requests in flight per broker: (broker, count, when the oldest was sent).
+    pub fn in_flight_by_broker(&self) -> Vec<(BrokerId, usize, i64)> {
+        let mut m: BTreeMap<BrokerId, (usize, i64)> = BTreeMap::new();
+        for f in self.in_flight.values() {
+            let e = m.entry(f.node).or_insert((0, f.sent_ms));
+            e.0 += 1;
+            e.1 = e.1.min(f.sent_ms);
+        }
+        m.into_iter().map(|(b, (n, t))| (b, n, t)).collect()
+    }
+
     pub fn in_flight_requests(&self) -> usize {
         self.in_flight.len()
     }
@@ -634,6 +664,14 @@ impl Producer {
         records += unresolved_expired.len();
         if records > 0 {
             *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += records as u64;
+            self.last_error = Some(ProduceErrorInfo {
+                error: KafkaError::DELIVERY_TIMEOUT.name(),
+                topic_partition: String::new(),
+                broker: None,
+                at_ms: now_ms,
+                reason: format!("{records} record(s) were not acknowledged within delivery.timeout.ms={limit}; the sends failed"),
+                retried: false,
+            });
             out.log("produce", format!("{records} record(s) expired: delivery.timeout.ms={limit} passed"));
         }
     }
@@ -642,12 +680,30 @@ impl Producer {
     fn fail_request(&mut self, now_ms: i64, corr: u64, error: KafkaError, out: &mut Out) {
         let Some(f) = self.in_flight.remove(&corr) else { return };
         for bid in f.batch_ids {
-            self.complete_batch(now_ms, bid, error, -1, out);
+            let why = if error == KafkaError::REQUEST_TIMED_OUT {
+                format!(
+                    "no response from broker {} within request.timeout.ms={}; the client closed the connection",
+                    f.node, self.config.request_timeout_ms
+                )
+            } else {
+                format!("the connection to broker {} was closed before it answered", f.node)
+            };
+            self.complete_batch(now_ms, bid, error, -1, Some(f.node), Some(why), out);
         }
     }
 
     /// `Sender.completeBatch` for one partition's answer.
-    fn complete_batch(&mut self, now_ms: i64, bid: u64, error: KafkaError, base_offset: i64, out: &mut Out) {
+    #[allow(clippy::too_many_arguments)]
+    fn complete_batch(
+        &mut self,
+        now_ms: i64,
+        bid: u64,
+        error: KafkaError,
+        base_offset: i64,
+        broker: Option<BrokerId>,
+        why: Option<String>,
+        out: &mut Out,
+    ) {
         let idempotent = self.idempotent();
         let Some(b) = self.batches.get_mut(&bid) else { return };
         b.in_flight = false;
@@ -673,7 +729,17 @@ impl Producer {
                 s.last_error = Some(error);
             }
         }
-        if retriable && (b.attempts as i64) <= self.config.retries && within {
+        let retry = retriable && (b.attempts as i64) <= self.config.retries && within;
+        self.last_error = Some(ProduceErrorInfo {
+            error: if retry || within { error.name() } else { KafkaError::DELIVERY_TIMEOUT.name() },
+            topic_partition: tp.to_string(),
+            broker,
+            at_ms: now_ms,
+            reason: why.unwrap_or_else(|| format!("the broker answered {error}")),
+            retried: retry,
+        });
+        if retry {
+            self.stats.retried_errors += 1;
             b.retry_at_ms = now_ms + self.config.retry_backoff_ms;
             // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
             let q = self.queues.entry(tp.clone()).or_default();
@@ -742,7 +808,8 @@ impl Producer {
                         if r.is_some_and(|r| r.duplicate) {
                             self.stats.duplicates_answered += 1;
                         }
-                        self.complete_batch(now_ms, bid, error, base, out);
+                        let why = r.and_then(|r| r.error_message.clone());
+                        self.complete_batch(now_ms, bid, error, base, Some(f.node), why, out);
                     }
                 }
             }

@@ -60,9 +60,15 @@ pub struct Controller {
     pub unclean_elections: u64,
     /// Partitions that had an unclean (or last-known-leader) election, for explanations.
     pub unclean_partitions: BTreeSet<TopicPartition>,
-    /// Committed ISR shrinks and expands (the cluster-wide IsrShrinksPerSec / IsrExpandsPerSec counts).
+    /// Every committed ISR shrink and expand, whatever caused it (fencing, elections, leaders).
     pub isr_shrinks: u64,
     pub isr_expands: u64,
+    /// Shrinks and expands a leader asked for with AlterPartition and the controller committed:
+    /// what Kafka's IsrShrinksPerSec / IsrExpandsPerSec count, summed over brokers (the leader
+    /// marks `isrShrinkRate` when its pending shrink is committed, `PendingShrinkIsr.notifyListener`;
+    /// a broker removed from the ISR because it was fenced is not counted there).
+    pub leader_isr_shrinks: u64,
+    pub leader_isr_expands: u64,
 }
 
 impl Controller {
@@ -84,6 +90,8 @@ impl Controller {
             unclean_partitions: BTreeSet::new(),
             isr_shrinks: 0,
             isr_expands: 0,
+            leader_isr_shrinks: 0,
+            leader_isr_expands: 0,
         }
     }
 
@@ -283,10 +291,13 @@ impl Controller {
             );
         }
         let _ = now_ms;
+        let by_leader = reason.starts_with("AlterPartition from leader");
         if st.isr.len() < cur.isr.len() {
             self.isr_shrinks += 1;
+            self.leader_isr_shrinks += u64::from(by_leader);
         } else if st.isr.len() > cur.isr.len() {
             self.isr_expands += 1;
+            self.leader_isr_expands += u64::from(by_leader);
         }
         self.partitions.insert(tp.clone(), st.clone());
         self.append(MetadataRecord::Partition(st.clone()));

@@ -40,7 +40,35 @@ pub struct PartitionLog {
     /// Idempotent producers' last batches (`ProducerStateManager`), rebuilt from the log
     /// after truncation and on recovery.
     pub producer_state: ProducerStateManager,
+    /// Records this replica once held and lost from its end (truncation, power loss), newest
+    /// last, for the page's "ghosts". Not Kafka state: nothing reads it but views.
+    pub ghosts: Vec<Ghost>,
 }
+
+/// Why records left a replica's log from its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GhostCause {
+    /// `UnifiedLog.truncateTo` by the replica fetcher (diverging epoch, OFFSET_OUT_OF_RANGE)
+    /// or the legacy high-watermark truncation.
+    Truncated,
+    /// The unflushed page cache was lost in a power failure.
+    PowerLoss,
+    /// Acknowledged by an earlier leader, never held by this one (it was elected without
+    /// them, e.g. uncleanly): drawn on the current leader at the offsets now reused. Views only.
+    NeverReplicated,
+}
+
+/// Records removed together from a replica's end.
+#[derive(Debug, Clone)]
+pub struct Ghost {
+    pub cause: GhostCause,
+    pub at_ms: i64,
+    pub records: Vec<Record>,
+}
+
+/// Most ghost records a log remembers (older ones are forgotten first).
+pub const MAX_GHOST_RECORDS: usize = 256;
 
 /// The producer batches of `records` (idempotent ones only), in offset order.
 fn producer_batches(records: &[Record]) -> Vec<BatchInfo> {
@@ -89,6 +117,23 @@ impl PartitionLog {
             cleaner_checkpoint: 0,
             tombstones_cleaned_at: std::collections::BTreeMap::new(),
             producer_state: ProducerStateManager::default(),
+            ghosts: vec![],
+        }
+    }
+
+    /// Remembers records removed from the end (see `ghosts`).
+    fn bury(&mut self, cause: GhostCause, at_ms: i64, records: Vec<Record>) {
+        if records.is_empty() {
+            return;
+        }
+        self.ghosts.push(Ghost { cause, at_ms, records });
+        let mut total: usize = self.ghosts.iter().map(|g| g.records.len()).sum();
+        while total > MAX_GHOST_RECORDS && self.ghosts.len() > 1 {
+            total -= self.ghosts.remove(0).records.len();
+        }
+        if let Some(g) = self.ghosts.first_mut().filter(|g| g.records.len() > MAX_GHOST_RECORDS) {
+            let extra = g.records.len() - MAX_GHOST_RECORDS;
+            g.records.drain(..extra);
         }
     }
 
@@ -525,7 +570,7 @@ impl PartitionLog {
 
     /// `UnifiedLog.truncateTo`: removes every record at or above `offset`.
     /// Returns how many records were removed.
-    pub fn truncate_to(&mut self, offset: i64) -> usize {
+    pub fn truncate_to(&mut self, offset: i64, now_ms: i64) -> usize {
         if offset >= self.log_end_offset {
             // No record moves, but epoch entries starting at or after the target are
             // still trimmed (an epoch this replica led without writing to it), or the
@@ -536,7 +581,8 @@ impl PartitionLog {
         let offset = offset.max(self.log_start_offset);
         let keep = self.records.partition_point(|r| r.offset < offset);
         let removed = self.records.len() - keep;
-        self.records.truncate(keep);
+        let gone = self.records.split_off(keep);
+        self.bury(GhostCause::Truncated, now_ms, gone);
         self.truncations += 1;
         self.log_end_offset = offset;
         self.durable_end_offset = self.durable_end_offset.min(offset);
@@ -581,12 +627,13 @@ impl PartitionLog {
 
     /// Power loss: the page cache is gone; the log ends where the disk ends.
     /// `LogLoader` then truncates the epoch cache to the recovered end.
-    pub fn lose_page_cache(&mut self) {
+    pub fn lose_page_cache(&mut self, now_ms: i64) {
         let durable = self.durable_end_offset;
         if durable < self.log_end_offset {
             self.truncations += 1;
             let keep = self.records.partition_point(|r| r.offset < durable);
-            self.records.truncate(keep);
+            let gone = self.records.split_off(keep);
+            self.bury(GhostCause::PowerLoss, now_ms, gone);
             self.log_end_offset = durable.max(self.log_start_offset);
         }
         self.epoch_cache.truncate_from_end(self.log_end_offset);
@@ -630,7 +677,7 @@ mod tests {
         log.append_as_leader(&recs(3), 0, 0);
         log.flush(5);
         log.append_as_leader(&recs(2), 1, 6);
-        log.lose_page_cache();
+        log.lose_page_cache(0);
         assert_eq!(log.log_end_offset(), 3);
         assert_eq!(log.latest_epoch(), Some(0));
     }
@@ -640,7 +687,7 @@ mod tests {
         let mut log = PartitionLog::new(TopicPartition::new("t", 0), 0);
         log.append_as_leader(&recs(3), 3, 0);
         log.epoch_cache.assign(5, 3); // led epoch 5 without writing in it
-        assert_eq!(log.truncate_to(3), 0);
+        assert_eq!(log.truncate_to(3, 0), 0);
         assert_eq!(log.latest_epoch(), Some(3));
     }
 
@@ -650,7 +697,7 @@ mod tests {
         log.append_as_leader(&recs(3), 0, 0);
         log.append_as_leader(&recs(3), 1, 0);
         log.update_high_watermark(6);
-        assert_eq!(log.truncate_to(2), 4);
+        assert_eq!(log.truncate_to(2, 0), 4);
         assert_eq!((log.log_end_offset(), log.high_watermark()), (2, 2));
         assert_eq!(log.latest_epoch(), Some(0));
     }

@@ -905,6 +905,8 @@ impl Sim {
         c.unclean_partitions = old.unclean_partitions.clone();
         c.isr_shrinks = old.isr_shrinks;
         c.isr_expands = old.isr_expands;
+        c.leader_isr_shrinks = old.leader_isr_shrinks;
+        c.leader_isr_expands = old.leader_isr_expands;
         c.pending_push = old.pending_push.min(c.committed as usize);
         self.controller = c;
         self.active_controller = Some((v, epoch));
@@ -974,6 +976,8 @@ impl Sim {
         c.unclean_partitions = old.unclean_partitions.clone();
         c.isr_shrinks = old.isr_shrinks;
         c.isr_expands = old.isr_expands;
+        c.leader_isr_shrinks = old.leader_isr_shrinks;
+        c.leader_isr_expands = old.leader_isr_expands;
         c.pending_push = old.pending_push.min(committed as usize);
         self.controller = c;
         self.no_controller_since = Some(now);
@@ -1360,7 +1364,7 @@ impl Sim {
                 let lost: i64 =
                     if keep_page_cache { 0 } else { disk.logs.values().map(|l| l.log_end_offset() - l.durable_end_offset()).sum() };
                 if !keep_page_cache {
-                    disk.lose_page_cache();
+                    disk.lose_page_cache(self.now_ms);
                 }
                 disk.clean_shutdown_broker_epoch = None;
                 slot.idle_disk = Some(disk);

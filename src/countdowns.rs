@@ -1,0 +1,159 @@
+//! The timers the engine runs, as countdowns for the page ("why is nothing happening?"):
+//! each one reads the deadline the engine itself keeps, never a clock of the page.
+//!
+//! * a follower's time since it last caught up against the leader's `replica.lag.time.max.ms`
+//!   (`Replica.isCaughtUp`; the leader drops it at its next `maybeShrinkIsr`, which runs every
+//!   `replica.lag.time.max.ms / 2`);
+//! * a silent broker's time since its last heartbeat against the controller's
+//!   `broker.session.timeout.ms` (`ClusterControlManager` fences it after that);
+//! * an acks=all write waiting in the leader's purgatory (`DelayedProduce`) for the high
+//!   watermark, against the request's timeout (`request.timeout.ms` of the producer);
+//! * a consumer's time since the group coordinator last heard from it against its
+//!   `session.timeout.ms` (`ClassicGroup` expires the member after that).
+
+use crate::broker::WaitingProduce;
+use crate::ids::{BrokerId, NO_LEADER};
+use crate::sim::Sim;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FollowerLagTimer {
+    pub topic: String,
+    pub partition: u32,
+    pub broker: BrokerId,
+    pub leader: BrokerId,
+    pub in_isr: bool,
+    /// How long ago the leader last saw it caught up (`now - lastCaughtUpTimeMs`).
+    pub since_caught_up_ms: i64,
+    /// The leader's `replica.lag.time.max.ms`.
+    pub limit_ms: i64,
+    /// Until it counts as out of sync (0: it already does).
+    pub remaining_ms: i64,
+    /// When the leader next checks the ISR (the shrink happens then).
+    pub next_check_in_ms: i64,
+    /// Records the follower is behind the leader's log end (as of its last fetch).
+    pub behind_records: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BrokerSessionTimer {
+    pub broker: BrokerId,
+    pub silent_ms: i64,
+    /// `broker.session.timeout.ms`.
+    pub limit_ms: i64,
+    pub remaining_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProduceWaitTimer {
+    /// The leader holding the write.
+    pub broker: BrokerId,
+    #[serde(flatten)]
+    pub write: WaitingProduce,
+    pub waited_ms: i64,
+    pub remaining_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConsumerSessionTimer {
+    pub group_id: String,
+    pub member_id: String,
+    pub client_id: String,
+    pub silent_ms: i64,
+    /// The member's `session.timeout.ms`.
+    pub limit_ms: i64,
+    pub remaining_ms: i64,
+}
+
+/// Every running timer worth showing now.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Countdowns {
+    pub now_ms: i64,
+    /// Followers that have not caught up since longer than the leader's fetch wait.
+    pub followers: Vec<FollowerLagTimer>,
+    /// Unfenced brokers the controller has not heard from for more than a heartbeat interval.
+    pub brokers: Vec<BrokerSessionTimer>,
+    /// acks=all writes waiting for the high watermark longer than a moment.
+    pub produces: Vec<ProduceWaitTimer>,
+    /// Group members silent for more than a heartbeat interval.
+    pub consumers: Vec<ConsumerSessionTimer>,
+}
+
+/// Waits shorter than this are normal traffic, not a countdown worth drawing.
+const QUIET_MS: i64 = 1_000;
+
+pub fn countdowns(sim: &Sim) -> Countdowns {
+    let now = sim.now_ms();
+    let mut out = Countdowns { now_ms: now, ..Countdowns::default() };
+    for (tp, st) in &sim.controller.partitions {
+        if st.leader == NO_LEADER {
+            continue;
+        }
+        let Some(leader) = sim.brokers.get(&st.leader).and_then(|s| s.process.as_ref()) else { continue };
+        let Some(ls) = leader.partitions.get(tp).and_then(|p| p.leader_state.as_ref()) else { continue };
+        let limit = leader.config.replica_lag_time_max_ms;
+        let quiet = leader.config.replica_fetch_wait_max_ms.max(QUIET_MS);
+        let leo = leader.disk.logs.get(tp).map(|l| l.log_end_offset()).unwrap_or(0);
+        for (&b, r) in &ls.remote {
+            let since = now - r.last_caught_up_time_ms;
+            if since <= quiet || r.log_end_offset == leo {
+                continue;
+            }
+            out.followers.push(FollowerLagTimer {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                broker: b,
+                leader: st.leader,
+                in_isr: st.isr.contains(&b),
+                since_caught_up_ms: since,
+                limit_ms: limit,
+                remaining_ms: (limit - since).max(0),
+                next_check_in_ms: (leader.next_isr_check_ms() - now).max(0),
+                behind_records: if r.log_end_offset < 0 { -1 } else { (leo - r.log_end_offset).max(0) },
+            });
+        }
+    }
+    let c = &sim.controller;
+    let limit = c.config.broker_session_timeout_ms;
+    let quiet = c.config.broker_heartbeat_interval_ms.max(QUIET_MS);
+    for r in c.brokers.values().filter(|r| !r.fenced) {
+        let silent = now - r.last_contact_ms;
+        if silent > quiet {
+            out.brokers.push(BrokerSessionTimer {
+                broker: r.broker,
+                silent_ms: silent,
+                limit_ms: limit,
+                remaining_ms: (limit - silent).max(0),
+            });
+        }
+    }
+    for (&id, slot) in &sim.brokers {
+        let Some(b) = slot.process.as_ref() else { continue };
+        for w in b.waiting_produces() {
+            let waited = now - (w.deadline_ms - w.timeout_ms);
+            if waited > QUIET_MS {
+                let remaining = (w.deadline_ms - now).max(0);
+                out.produces.push(ProduceWaitTimer { broker: id, write: w, waited_ms: waited, remaining_ms: remaining });
+            }
+        }
+    }
+    for slot in sim.brokers.values() {
+        let Some(b) = slot.process.as_ref() else { continue };
+        for g in b.groups.groups.values() {
+            for m in g.members.values() {
+                let silent = now - (m.session_deadline_ms() - m.session_timeout_ms);
+                if silent > QUIET_MS.max(3_000) {
+                    out.consumers.push(ConsumerSessionTimer {
+                        group_id: g.group_id.clone(),
+                        member_id: m.member_id.clone(),
+                        client_id: m.client_id.clone(),
+                        silent_ms: silent,
+                        limit_ms: m.session_timeout_ms,
+                        remaining_ms: (m.session_deadline_ms() - now).max(0),
+                    });
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,128 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The engine views the page draws its teaching moments from: countdowns, errors with their
+//! reasons, ghosts of lost records, readable records and metrics that agree with the tables.
+use kafka_playground::playground::Playground;
+
+const TWO_DOWN: &str = r#"{"name":"t","seed":7,"brokers":3,"broker_config":{"min.insync.replicas":2,"replica.lag.time.max.ms":10000,"offsets.topic.num.partitions":3},"producer_config":{"acks":"all"},
+"topics":[{"name":"orders","partitions":3,"replication_factor":3}],
+"steps":[{"type":"set_workload","topic":"orders","records_per_sec":4,"keys":8}]}"#;
+
+#[test]
+fn after_two_of_three_brokers_die_the_producer_card_names_not_enough_replicas_with_its_reason_when_kafka_would() {
+    // RF 3, min.insync.replicas=2, acks=all. Kill broker 3 at 5 s, broker 2 at 20 s. The
+    // controller fences broker 2 at 20 s + broker.session.timeout.ms (9 s) = 29 s, leaving ISR
+    // [1]. Writes appended before that wait in the leader's purgatory: the HW cannot advance
+    // under min ISR (KAFKA-15583), so they end with REQUEST_TIMED_OUT after the request's
+    // timeout (request.timeout.ms = 30 s from ~20 s), and with max.in.flight=5 per connection
+    // they hold back later requests. The first NOT_ENOUGH_REPLICAS answer comes right after,
+    // about 31 s after the second kill.
+    let mut p = Playground::new(Some(TWO_DOWN), None).unwrap();
+    p.advance(5_000);
+    p.apply_json(r#"{"type":"crash_broker","broker":3}"#).unwrap();
+    p.advance(15_000);
+    p.apply_json(r#"{"type":"crash_broker","broker":2}"#).unwrap();
+    // While the writes wait, the countdowns say why nothing happens.
+    p.advance(15_000);
+    let c = p.countdowns();
+    assert!(c.produces.iter().any(|w| w.broker == 1 && w.remaining_ms > 0 && w.remaining_ms <= 30_000), "{:?}", c.produces);
+    let first = loop {
+        p.advance(100);
+        let pr = p.clients().producer;
+        if let Some(e) = pr.last_error.filter(|e| e.error == "NOT_ENOUGH_REPLICAS") {
+            break (p.now_ms(), e);
+        }
+        assert!(p.now_ms() < 60_000, "no NOT_ENOUGH_REPLICAS by 60 s");
+    };
+    let (at, e) = first;
+    assert!((49_000..=53_000).contains(&at), "first NOT_ENOUGH_REPLICAS at {at} ms");
+    assert!(e.reason.contains("ISR [1] is smaller than min.insync.replicas=2"), "{}", e.reason);
+    assert!(e.retried, "the producer retries it (retries=MAX)");
+    assert_eq!(e.broker, Some(1));
+}
+
+#[test]
+fn a_cut_follower_shows_a_lag_countdown_that_reaches_zero_when_it_leaves_the_isr() {
+    let mut p = Playground::new(Some(TWO_DOWN), None).unwrap();
+    p.advance(3_000);
+    let leader = p.cs.sim.controller.partitions.values().next().unwrap().leader;
+    let tp = p.cs.sim.controller.partitions.keys().next().unwrap().clone();
+    let follower = p.cs.sim.controller.partitions[&tp].replicas.iter().copied().find(|b| *b != leader).unwrap();
+    p.apply_json(&format!(r#"{{"type":"cut_link","from":"broker-{leader}","to":"broker-{follower}"}}"#)).unwrap();
+    let mut last_remaining = i64::MAX;
+    let mut seen = false;
+    for _ in 0..400 {
+        p.advance(100);
+        let in_isr = p.cs.sim.controller.partitions[&tp].isr.contains(&follower);
+        let c = p.countdowns();
+        let t = c.followers.iter().find(|f| f.broker == follower && f.topic == tp.topic && f.partition == tp.partition);
+        if !in_isr {
+            assert!(seen, "a countdown was shown before the follower left the ISR");
+            assert_eq!(last_remaining, 0, "it had reached zero when the follower left the ISR");
+            return;
+        }
+        if let Some(t) = t {
+            seen = true;
+            assert_eq!(t.limit_ms, 10_000);
+            assert!(t.remaining_ms <= last_remaining, "it only counts down");
+            last_remaining = t.remaining_ms;
+        }
+    }
+    panic!("the follower never left the ISR");
+}
+
+#[test]
+fn an_unclean_election_leaves_red_ghosts_labelled_lost_after_ack_and_dismissing_hides_them() {
+    let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), None).unwrap();
+    let end = p.scenario_end_ms();
+    p.advance(end - p.now_ms() + 30_000);
+    let lost = p.invariants().lost_acknowledged_writes;
+    assert!(lost > 0);
+    let ghosts = p.ghosts();
+    let red: usize = ghosts.iter().map(|g| g.acknowledged_lost).sum();
+    assert_eq!(red, lost, "every lost acknowledged write is a red ghost: {ghosts:?}");
+    assert!(ghosts.iter().any(|g| g.label.starts_with("lost after ack: offset")), "{ghosts:?}");
+    p.dismiss_ghosts();
+    assert!(p.ghosts().is_empty());
+    let t = p.now_ms();
+    p.seek(t - 1);
+    assert!(!p.ghosts().is_empty(), "rewinding shows them again");
+}
+
+#[test]
+fn records_of_a_compacted_topic_carry_keys_values_batches_and_segment_files() {
+    let mut p = Playground::new(Some(include_str!("../scenarios/compaction.json")), None).unwrap();
+    p.advance(3_000);
+    let s = p.structure();
+    let ri = s.replicas.iter().position(|r| !r.topic.starts_with("__")).unwrap();
+    let recs = p.records(ri, 0, 64);
+    assert!(!recs.is_empty());
+    assert!(recs
+        .iter()
+        .all(|r| r.key.is_some() && r.segment.ends_with(".log") && r.segment.len() == 24 && r.batch_base_offset <= r.offset));
+    assert!(p.records(ri, 0, 100_000).len() <= kafka_playground::record_view::MAX_RECORDS_PER_VIEW);
+    assert!(p.records(usize::MAX, 0, 10).is_empty());
+}
+
+#[test]
+fn consumer_lag_in_metrics_equals_the_sum_of_the_group_tables_lag() {
+    let mut p = Playground::new(None, Some(5)).unwrap();
+    p.advance(2_000);
+    for _ in 0..2 {
+        p.apply_json(r#"{"type":"start_consumer","group_id":"g","topics":["orders"]}"#).unwrap();
+    }
+    p.advance(20_000);
+    p.apply_json(r#"{"type":"stall_consumer","consumer":1,"ms":20000}"#).ok();
+    for _ in 0..10 {
+        p.advance(1_700);
+        let table: i64 = p.clients().groups.iter().flat_map(|g| g.partitions.iter()).filter(|x| x.lag > 0).map(|x| x.lag).sum();
+        assert_eq!(p.metrics().current.consumer_lag, table);
+    }
+}
+
+#[test]
+fn min_insync_replicas_above_the_replication_factor_is_accepted_and_explained() {
+    let mut p = Playground::new(None, Some(1)).unwrap();
+    p.apply_json(r#"{"type":"set_topic_config","topic":"orders","key":"min.insync.replicas","value":4}"#).unwrap();
+    let w = p.config_warnings();
+    assert!(w.iter().any(|x| x.contains("min.insync.replicas=4") && x.contains("NOT_ENOUGH_REPLICAS")), "{w:?}");
+}
