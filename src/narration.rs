@@ -46,6 +46,10 @@ pub struct StopExpect {
     pub leader_epochs: BTreeMap<String, i32>,
     /// "topic-partition" → ISR, in the controller's order (as `--describe` prints it).
     pub isr: BTreeMap<String, Vec<i32>>,
+    /// "topic-partition" → brokers that are in its ISR (in any order, with others or not).
+    pub in_isr: BTreeMap<String, Vec<i32>>,
+    /// "topic-partition" → brokers that are not in its ISR.
+    pub not_in_isr: BTreeMap<String, Vec<i32>>,
     pub elr: BTreeMap<String, Vec<i32>>,
     /// "topic-partition" → the leader's high watermark.
     pub high_watermarks: BTreeMap<String, i64>,
@@ -67,6 +71,8 @@ pub const EXPECT_KEYS: &[&str] = &[
     "leaders",
     "leader_epochs",
     "isr",
+    "in_isr",
+    "not_in_isr",
     "elr",
     "high_watermarks",
     "errors_seen",
@@ -140,17 +146,18 @@ pub fn parse_expect(v: &Value, f: &str, partition_ok: &dyn Fn(&str) -> bool) -> 
                     e.leader_epochs.insert(tp, n);
                 }
             }
-            "isr" | "elr" => {
+            "isr" | "in_isr" | "not_in_isr" | "elr" => {
                 let mut m = BTreeMap::new();
                 for (tp, l) in per_partition("[broker, ...]")? {
                     let l = ids(&tp, l)?;
                     m.insert(tp, l);
                 }
-                if k == "isr" {
-                    e.isr = m
-                } else {
-                    e.elr = m
-                }
+                *match k.as_str() {
+                    "isr" => &mut e.isr,
+                    "in_isr" => &mut e.in_isr,
+                    "not_in_isr" => &mut e.not_in_isr,
+                    _ => &mut e.elr,
+                } = m;
             }
             "high_watermarks" => {
                 for (tp, n) in per_partition("offset")? {
@@ -341,6 +348,15 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
             if got.as_ref() != Some(want) {
                 bad.push(format!("{what} of {tp}: expected {}, got {}", ids_text(want), got.map(|g| ids_text(&g)).unwrap_or_else(|| "no such partition".into())));
             }
+        }
+    }
+    for (tp, want, inside) in e.in_isr.iter().map(|(t, w)| (t, w, true)).chain(e.not_in_isr.iter().map(|(t, w)| (t, w, false))) {
+        let Some(isr) = p.partition(tp).map(|s| s.isr.clone()) else {
+            bad.push(format!("isr of {tp}: no such partition"));
+            continue;
+        };
+        for b in want.iter().filter(|b| isr.contains(b) != inside) {
+            bad.push(format!("isr of {tp}: broker {b} is {} the ISR {}", if inside { "not in" } else { "in" }, ids_text(&isr)));
         }
     }
     for (tp, want) in &e.high_watermarks {
