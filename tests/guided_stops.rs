@@ -25,11 +25,22 @@ fn guided() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The page's seed (the file's `seed`, as `Playground::new(text, None)` uses it) and three others.
-fn seeds(text: &str) -> Vec<u64> {
+/// Stories that truly depend on their seed, checked with the page's seed only:
+/// - rack-loss: the topic is created without an assignment, so its replica placement (which
+///   partitions broker 1 and 2 lead, which brokers take over) is random, as Kafka's is, and
+///   the story names the partitions and brokers of the page's seed;
+/// - controller-failover: which controller wins each KRaft election follows from the voters'
+///   randomised election timeouts (Raft's), and the story names the winners and their times.
+const SEED_DEPENDENT: &[&str] = &["rack-loss", "controller-failover"];
+
+/// The page's seed (the file's `seed`, as `Playground::new(text, None)` uses it) and three
+/// others (the page's seed alone for the stories of [`SEED_DEPENDENT`]).
+fn seeds(file: &str, text: &str) -> Vec<u64> {
     let page = Scenario::parse(text).unwrap().seed;
     let mut s = vec![page];
-    s.extend([1, 2, 3, 4].into_iter().filter(|x| *x != page).take(3));
+    if !SEED_DEPENDENT.contains(&file) {
+        s.extend([1, 2, 3, 4].into_iter().filter(|x| *x != page).take(3));
+    }
     s
 }
 
@@ -49,7 +60,7 @@ fn play_stops(text: &str, seed: u64, mut at_stop: impl FnMut(usize, &mut Playgro
 fn every_guided_stop_tells_the_truth_with_the_page_seed_and_three_other_seeds() {
     let mut untrue = vec![];
     for (file, text) in guided() {
-        for seed in seeds(&text) {
+        for seed in seeds(&file, &text) {
             play_stops(&text, seed, |i, p| {
                 if let Err(e) = p.check_stop(i) {
                     let title = &p.scenario().narration[i].title;
@@ -171,7 +182,7 @@ fn print_the_facts_at_every_stop() {
     let mut all = Map::new();
     for (file, text) in guided() {
         let mut per_seed = Map::new();
-        for seed in seeds(&text) {
+        for seed in seeds(&file, &text) {
             let mut stops = vec![];
             let mut seen = 0;
             play_stops(&text, seed, |_, p| {
