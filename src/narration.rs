@@ -142,7 +142,10 @@ pub fn parse_expect(v: &Value, f: &str, partition_ok: &dyn Fn(&str) -> bool) -> 
             }
             "leader_epochs" => {
                 for (tp, n) in per_partition("leader epoch")? {
-                    let n = n.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| err(format!("{kf}.{tp}"), "expected a leader epoch"))?;
+                    let n = n
+                        .as_i64()
+                        .and_then(|n| i32::try_from(n).ok())
+                        .ok_or_else(|| err(format!("{kf}.{tp}"), "expected a leader epoch"))?;
                     e.leader_epochs.insert(tp, n);
                 }
             }
@@ -167,7 +170,9 @@ pub fn parse_expect(v: &Value, f: &str, partition_ok: &dyn Fn(&str) -> bool) -> 
             }
             "errors_seen" | "errors_not_seen" => {
                 let l = names("Kafka error names")?;
-                if let Some(n) = l.iter().find(|n| serde_json::from_value::<crate::errors::KafkaError>(Value::String((*n).clone())).is_err()) {
+                if let Some(n) =
+                    l.iter().find(|n| serde_json::from_value::<crate::errors::KafkaError>(Value::String((*n).clone())).is_err())
+                {
                     return Err(err(&kf, format!("{n} is not a Kafka error name (such as NOT_ENOUGH_REPLICAS)")));
                 }
                 if k == "errors_seen" {
@@ -233,7 +238,11 @@ fn placeholders(text: &str) -> Result<Vec<(&str, &str)>, String> {
         if !PLACEHOLDERS.contains(&name) || name.ends_with(':') == arg.is_empty() {
             return Err(format!(
                 "unknown placeholder {{{inner}}}; expected {}",
-                PLACEHOLDERS.iter().map(|p| if p.ends_with(':') { format!("{{{p}topic-0}}") } else { format!("{{{p}}}") }).collect::<Vec<_>>().join(", ")
+                PLACEHOLDERS
+                    .iter()
+                    .map(|p| if p.ends_with(':') { format!("{{{p}topic-0}}") } else { format!("{{{p}}}") })
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         out.push((name, arg));
@@ -321,7 +330,10 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
     violated.dedup();
     if let Some(h) = e.holds {
         if h != verdict.ok {
-            bad.push(format!("holds: expected {}, but the verdict lists {violated:?}", if h { "all invariants to hold" } else { "a violation" }));
+            bad.push(format!(
+                "holds: expected {}, but the verdict lists {violated:?}",
+                if h { "all invariants to hold" } else { "a violation" }
+            ));
         }
     }
     for n in &e.violated {
@@ -346,7 +358,11 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
         for (tp, want) in claims {
             let got = p.partition(tp).map(|s| if what == "isr" { s.isr.clone() } else { s.elr.clone() });
             if got.as_ref() != Some(want) {
-                bad.push(format!("{what} of {tp}: expected {}, got {}", ids_text(want), got.map(|g| ids_text(&g)).unwrap_or_else(|| "no such partition".into())));
+                bad.push(format!(
+                    "{what} of {tp}: expected {}, got {}",
+                    ids_text(want),
+                    got.map(|g| ids_text(&g)).unwrap_or_else(|| "no such partition".into())
+                ));
             }
         }
     }
@@ -362,7 +378,10 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
     for (tp, want) in &e.high_watermarks {
         let got = p.leader_high_watermark(tp);
         if got != Some(*want) {
-            bad.push(format!("high watermark of {tp}'s leader: expected {want}, got {}", got.map(|h| h.to_string()).unwrap_or_else(|| "no leader".into())));
+            bad.push(format!(
+                "high watermark of {tp}'s leader: expected {want}, got {}",
+                got.map(|h| h.to_string()).unwrap_or_else(|| "no leader".into())
+            ));
         }
     }
     let errors = &p.cs.sim.producer.error_counts;

@@ -130,10 +130,19 @@ fn a_bad_expect_key_or_placeholder_is_refused_with_the_field_named() {
     let cases = [
         (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"leader": {"orders-0": 1}}}), "narration[1].expect.leader"),
         (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"leaders": {"orders-9": 1}}}), "narration[1].expect.leaders.orders-9"),
-        (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"leaders": {"orders-0": "two"}}}), "narration[1].expect.leaders.orders-0"),
+        (
+            json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"leaders": {"orders-0": "two"}}}),
+            "narration[1].expect.leaders.orders-0",
+        ),
         (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"violated": ["DataLost"]}}), "narration[1].expect.violated"),
-        (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"errors_seen": ["NOT_ENOUGH_REPLICA"]}}), "narration[1].expect.errors_seen"),
-        (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"lost_acknowledged_writes": {"least": 1}}}), "narration[1].expect.lost_acknowledged_writes"),
+        (
+            json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"errors_seen": ["NOT_ENOUGH_REPLICA"]}}),
+            "narration[1].expect.errors_seen",
+        ),
+        (
+            json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"lost_acknowledged_writes": {"least": 1}}}),
+            "narration[1].expect.lost_acknowledged_writes",
+        ),
         (json!({"at_ms": 1, "title": "t", "text": "x", "expect": {"isr": {"orders-0": [1, "2"]}}}), "narration[1].expect.isr.orders-0"),
         (json!({"at_ms": 1, "title": "t", "text": "x", "expect": "true"}), "narration[1].expect"),
         (json!({"at_ms": 1, "title": "t", "text": "{acked} writes"}), "narration[1].text"),
