@@ -23,6 +23,21 @@ use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Every invariant's name, as violations report it.
+pub const INVARIANTS: &[&str] = &[
+    "HighWatermarkAboveLogEnd",
+    "LeaderNotInIsr",
+    "IsrNotSubsetOfReplicas",
+    "TwoLeadersInOneEpoch",
+    "LeaderHighWatermarkDecreased",
+    "LogsDisagreeBelowHighWatermark",
+    "LeaderLacksCommittedRecord",
+    "IsrMemberDisagreesBelowHighWatermark",
+    "AcknowledgedWriteLost",
+    "ConsumerSawReplacedRecord",
+    "TwoControllersInOneEpoch",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     pub invariant: &'static str,

@@ -20,6 +20,7 @@ pub mod fuzz;
 pub mod golden;
 pub mod ids;
 pub mod log;
+pub mod narration;
 pub mod playground;
 pub mod protocol;
 pub mod record_view;

@@ -91,6 +91,9 @@ pub struct NarrationStep {
     pub title: String,
     pub text: String,
     pub look_at: Vec<LookAt>,
+    /// What the stop claims about the run at `at_ms` (checked by tests/guided_stops.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<crate::narration::StopExpect>,
 }
 
 /// Something on the page a narration step points at.
@@ -159,13 +162,17 @@ fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Res
             known.insert(name, *partitions);
         }
     }
+    let topic_ok = |topic: &str, p: u32| match known.get(topic) {
+        Some(n) => p < n.unwrap_or(1),
+        None => topic == crate::broker::group_coordinator::OFFSETS_TOPIC,
+    };
     let mut out: Vec<NarrationStep> = vec![];
     for (i, item) in arr.iter().enumerate() {
         let f = format!("narration[{i}]");
         let o = item.as_object().ok_or_else(|| err(&f, "expected {\"at_ms\", \"title\", \"text\", \"look_at\"}"))?;
         for k in o.keys() {
-            if !["at_ms", "title", "text", "look_at"].contains(&k.as_str()) {
-                return Err(err(format!("{f}.{k}"), "unknown field; expected at_ms, title, text or look_at"));
+            if !["at_ms", "title", "text", "look_at", "expect"].contains(&k.as_str()) {
+                return Err(err(format!("{f}.{k}"), "unknown field; expected at_ms, title, text, look_at or expect"));
             }
         }
         let at_ms = o
@@ -188,6 +195,12 @@ fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Res
         };
         let title = text_field("title", 120)?;
         let text = text_field("text", 2000)?;
+        let partition_ok = |tp: &str| split_tp(tp).is_some_and(|(t, p)| topic_ok(&t, p));
+        crate::narration::check_placeholders(&text, &format!("{f}.text"), &partition_ok)?;
+        let expect = match o.get("expect") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(crate::narration::parse_expect(v, &f, &partition_ok)?),
+        };
         let mut look_at = vec![];
         if let Some(l) = o.get("look_at") {
             let l = l.as_array().ok_or_else(|| err(format!("{f}.look_at"), "expected a list of targets such as \"broker:2\""))?;
@@ -196,10 +209,6 @@ fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Res
                 let t = t.as_str().ok_or_else(|| err(&lf, "expected a target such as \"broker:2\""))?;
                 let target = LookAt::parse(t).map_err(|m| err(&lf, m))?;
                 let broker_known = |b: i32| brokers.iter().any(|s| s.id == b);
-                let topic_ok = |topic: &str, p: u32| match known.get(topic) {
-                    Some(n) => p < n.unwrap_or(1),
-                    None => topic == crate::broker::group_coordinator::OFFSETS_TOPIC,
-                };
                 match &target {
                     LookAt::Broker { broker } | LookAt::Replica { broker, .. } if !broker_known(*broker) => {
                         return Err(err(&lf, format!("no broker {broker} in this scenario")));
@@ -212,7 +221,7 @@ fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Res
                 look_at.push(target);
             }
         }
-        out.push(NarrationStep { at_ms, title, text, look_at });
+        out.push(NarrationStep { at_ms, title, text, look_at, expect });
     }
     Ok(out)
 }

@@ -283,6 +283,13 @@ impl Playground {
         }))
     }
 
+    /// The text of narration stop `k` with its `{placeholders}` filled from the run as it is
+    /// now (the page asks when it shows the stop); undefined when there is no such stop.
+    #[wasm_bindgen(js_name = narrationText)]
+    pub fn narration_text(&mut self, k: usize) -> Option<String> {
+        self.core.narration_text(k)
+    }
+
     /// The run as JSON text: scenario, seed, commands, events, trace hash, link.
     #[wasm_bindgen(js_name = exportTrace)]
     pub fn export_trace(&self) -> String {

@@ -474,7 +474,9 @@ export function createPlayground(mount, engine, opts) {
     const key = `${k}|${busy}|${playing}|${now <= stopTime(0)}`;
     if (key === stopKey) return;
     stopKey = key;
-    narration.show(k, { busy, playing, atStart: now <= stopTime(0) });
+    // The stop's text with the run's numbers ({acknowledged}, {leader:orders-0}, ...) filled in by the engine.
+    const text = safely(() => pg.narrationText(k));
+    narration.show(k, { busy, playing, atStart: now <= stopTime(0), text });
     if (k !== stopK) { stopK = k; applyLook(scroll); }
   }
 

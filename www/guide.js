@@ -90,14 +90,14 @@ export class Narration {
     }
   }
 
-  /** Shows stop k. `busy`: playing towards the next stop (Next skips there); after the last stop Next plays on freely. */
-  show(k, { busy = false, playing = false, atStart = false } = {}) {
+  /** Shows stop k (`text`: its text as the engine filled it, else the file's). `busy`: playing towards the next stop (Next skips there); after the last stop Next plays on freely. */
+  show(k, { busy = false, playing = false, atStart = false, text } = {}) {
     const s = this.stops[k];
     if (!s) return;
     const n = this.stops.length;
     this.count.textContent = this.compact ? `${k + 1}/${n}` : `Step ${k + 1} of ${n}`;
     this.title.textContent = s.title;
-    this.text.textContent = s.text;
+    this.text.textContent = text ?? s.text; // `text`: filled from the run by the engine
     this.root.dataset.stop = String(k);
     if (this.looks) {
       const t = (s.look_at || []).map(targetText);
