@@ -514,6 +514,8 @@ export function createPlayground(mount, engine, opts) {
     const pIndex = (t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
     const names = [];
     const units = []; // dock units, in the stop's order
+    dockReveal = [];
+    dockRevealUntil = performance.now() + 1000;
     let first = null; // the first panel looked at: scrolled to when off screen (minimal mode)
     for (const t of stop.look_at || []) {
       const name = t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
@@ -529,6 +531,7 @@ export function createPlayground(mount, engine, opts) {
         node = t.panel === 'producer' ? controls?.groups.producer : dom.panels[t.panel];
         const unit = t.panel === 'producer' ? node : dom.dockUnits?.[t.panel];
         if (unit && !units.includes(unit)) units.push(unit);
+        if (unit && node && unit !== node) dockReveal.push([unit, node]); // a part of its unit (the audit line): scrolled to in it
         if (node && !first) first = node;
       }
       if (node) { node.classList.add('kp-look'); node.dataset.lookTarget = name; looked.push(node); }
@@ -570,6 +573,16 @@ export function createPlayground(mount, engine, opts) {
   // top (the main page) or the embed's box (a fixed height): the picture gets compact rows, then is
   // scaled down, when it would not fit.
   let needFit = true, revealStage = false;
+  // [unit, node]: a looked-at part of a docked unit, scrolled into view inside it (again while the
+  // panel's text settles, for a second after the stop: its lines above it may still grow).
+  let dockReveal = [], dockRevealUntil = 0;
+  function revealInDock() {
+    for (const [unit, node] of dockReveal) {
+      const u = unit.getBoundingClientRect(), n = node.getBoundingClientRect();
+      if (n.top < u.top || n.bottom > u.bottom) unit.scrollTop += n.bottom > u.bottom && n.height < u.height ? n.bottom - u.bottom + 8 : n.top - u.top - 8;
+    }
+    if (performance.now() > dockRevealUntil) dockReveal = [];
+  }
   function fitStage() {
     needFit = false;
     if (!dom.dock || !stops.length) return;
@@ -702,7 +715,8 @@ export function createPlayground(mount, engine, opts) {
     const t3 = performance.now();
     if (ui) applyTexts(texts);
     if (ui && quorum) sayQuorum(quorum);
-    dirty = false;
+    if (dockReveal.length) revealInDock(); // after the panels' new text
+    dirty = dockReveal.length > 0; // paused: frames go on while the reveal lasts
     const t4 = performance.now();
     const fs = opts.frameStats;
     if (fs) {

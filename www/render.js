@@ -294,7 +294,7 @@ export class ClusterView {
     }
     this.qg = qg;
     const bandH = Math.max(96, 52 + this.readers.length * 28 + 8, qg ? qg.y + qg.h + 12 : 0);
-    const headH = 50;
+    const headH = 52; // three lines (name, status, leads) in the header button
     // Internal topics (__consumer_offsets) come last in the structure and are drawn as
     // compact rows under a small heading, so they never crowd out the user topics.
     const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
@@ -394,7 +394,7 @@ export class ClusterView {
     if (nv) qgBottom = 4 + 28 + 2 + nv * 34 - 4 + 3 + 26 + 12; // the tallest quorum group (two-line head and foot)
     const bandH = Math.max(96, 52 + readers * 28 + 8, qgBottom);
     const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
-    let y = bandH + 50 + 6, section = null;
+    let y = bandH + 52 + 6, section = null;
     for (const p of s.partitions) {
       const inner = internal.has(p.topic);
       if (inner && section !== p.topic) { section = p.topic; y += 18; }
