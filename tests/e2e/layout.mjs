@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const outDir = path.join(root, 'test-results');
 fs.mkdirSync(outDir, { recursive: true });
+for (const f of fs.readdirSync(outDir)) if (/^layout-.*-FAILED\.png$/.test(f)) fs.rmSync(path.join(outDir, f)); // an earlier run's
 
 let passed = 0;
 let failed = 0;
