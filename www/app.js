@@ -579,7 +579,8 @@ export function createPlayground(mount, engine, opts) {
   function revealInDock() {
     for (const [unit, node] of dockReveal) {
       const u = unit.getBoundingClientRect(), n = node.getBoundingClientRect();
-      if (n.top < u.top || n.bottom > u.bottom) unit.scrollTop += n.bottom > u.bottom && n.height < u.height ? n.bottom - u.bottom + 8 : n.top - u.top - 8;
+      const topShows = n.top >= u.top && n.top <= u.bottom - Math.min(n.height, 48); // enough of it shows from its top
+      if (!topShows) unit.scrollTop += n.bottom > u.bottom && n.height < u.height ? n.bottom - u.bottom + 8 : n.top - u.top - 8;
     }
     if (performance.now() > dockRevealUntil) dockReveal = [];
   }

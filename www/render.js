@@ -415,10 +415,10 @@ export class ClusterView {
       const words = [` rack ${r}`, ` ${r}`].find((t) => nameW + ctx.measureText(t).width <= room);
       if (words) {
         h.rack.textContent = words;
-        if (h.rack.parentElement !== h.name) h.name.append(h.rack);
+        if (h.rack.parentElement !== h.name) { h.name.append(h.rack); h.last = ''; }
       } else { // on the third line, before "leads N"
         h.rack.textContent = `${r} · `;
-        if (h.rack.parentElement !== h.line) h.line.prepend(h.rack);
+        if (h.rack.parentElement !== h.line) { h.line.prepend(h.rack); h.last = ''; }
       }
     }
   }
@@ -479,7 +479,8 @@ export class ClusterView {
       h.last = key;
       h.status.textContent = `${this.tight ? '' : '● '}${status.replace('_', ' ')}`;
       h.status.style.color = STATUS_COLORS[status] || '#000';
-      h.led.textContent = DOWN.has(status) ? (this.tight ? 'restart…' : 'click: restart…') : `leads ${led}`;
+      const short = this.tight || h.rack?.parentElement === h.line; // the rack shares the line
+      h.led.textContent = DOWN.has(status) ? (short ? 'restart…' : 'click: restart…') : `leads ${led}`;
       h.unfl.textContent = unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
       h.btn.dataset.status = status;
       h.btn.setAttribute('aria-label', `broker-${b.id}${b.rack ? `, rack ${b.rack}` : ''}: ${status}, leads ${led} partition(s), ${unfl} record(s) not yet fsynced. Open fault menu`);

@@ -156,6 +156,10 @@ try {
       return b.scrollWidth > b.clientWidth + 1 || b.scrollHeight > b.clientHeight + 1 || rr.right > br.right - 2 || rr.bottom > br.bottom - 1.5 || !r.textContent.includes('az-');
     }).map((b) => b.dataset.testid));
     assert(clipped.length === 0, `clipped headers: ${clipped}`);
+    await wide.evaluate(() => { globalThis.__playground.apply(JSON.stringify({ type: 'crash_broker', broker: 1 })); globalThis.__advance(100); });
+    await frames(wide);
+    const lines = await wide.locator('.broker-head .bline').evaluateAll((ls) => ls.filter((l) => l.getBoundingClientRect().right > l.closest('.broker-head').getBoundingClientRect().right - 2).length);
+    assert(lines === 0, `${lines} header line(s) cut off after a crash`);
   });
 
   const narrow = await newPage({ width: 700, height: 800 });
@@ -179,6 +183,11 @@ try {
       return b.scrollWidth > b.clientWidth + 1 || b.scrollHeight > b.clientHeight + 1 || rr.right > br.right - 2 || rr.bottom > br.bottom - 1.5 || !r.textContent.includes('az-');
     }).map((b) => b.dataset.testid));
     assert(clipped.length === 0, `clipped headers: ${clipped}`);
+    // Crashed (the longer "restart…" line beside the rack): still no clipping.
+    await narrow.evaluate(() => { globalThis.__playground.apply(JSON.stringify({ type: 'crash_broker', broker: 1 })); globalThis.__advance(100); });
+    await frames(narrow);
+    const lines = await narrow.locator('.broker-head .bline').evaluateAll((ls) => ls.filter((l) => l.getBoundingClientRect().right > l.closest('.broker-head').getBoundingClientRect().right - 2 || l.scrollWidth > l.clientWidth + 1).length);
+    assert(lines === 0, `${lines} header line(s) cut off after a crash`);
     await narrow.screenshot({ path: path.join(outDir, 'layout-700-rack-loss-start.png') });
   });
 
@@ -201,7 +210,7 @@ try {
     const cuts = (await drawnCuts()).split(' ');
     assert(cuts.includes('broker-1>broker-2') && cuts.includes('broker-2>broker-1'), `drawn cuts after cut: ${cuts}`);
     assert(await byId('clock').textContent() === clock, 'time moved');
-    await page.screenshot({ path: path.join(outDir, 'layout-cut-while-paused.png') });
+    await page.locator('.cluster').screenshot({ path: path.join(outDir, 'layout-cut-while-paused.png') });
     await byId('heal-all').click();
     await frames(page);
     assert(!(await drawnCuts()), `drawn cuts after heal all: ${await drawnCuts()}`);
