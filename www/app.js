@@ -75,7 +75,9 @@ function buildDom(mount, mode, page, caption) {
   r.legend = h('div', { class: 'legend', id: 'legend' });
   r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
   r.quorum = h('p', { class: 'sr-only', 'data-testid': 'controller-quorum', hidden: true }); // the controller quorum in words
-  const legendBox = full ? r.legend : h('details', { class: 'legend-details' }, h('summary', { text: 'How to read this picture' }), r.legend);
+  // Full mode: open (createPlayground closes it in a guided scenario, where the stage needs the room).
+  const legendBox = h('details', { class: 'legend-details', open: full }, h('summary', { text: 'How to read this picture' }), r.legend);
+  r.legendBox = legendBox;
   r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
     h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll,
     h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary, r.quorum);
@@ -111,7 +113,17 @@ function buildDom(mount, mode, page, caption) {
       invariants: panels.children[0], audit: r.audit, events: panels.children[1], metrics: panels.children[2],
       'consumer-group': panels.children[3], describe: r.describe, segments: r.segments.parentElement, // the .seg-box
     };
-    layout = h(page ? 'main' : 'div', { class: 'layout' }, h('div', { class: 'cluster-col' }, r.narr, cluster), r.controls, panels);
+    // What a guided stop's panel moves into the dock (the block around the named element).
+    r.dockUnits = {
+      invariants: panels.children[0], audit: panels.children[0], events: panels.children[1], metrics: panels.children[2],
+      'consumer-group': panels.children[3], describe: wrapDescribe(panels.children[4]), segments: r.segments.parentElement,
+    };
+    // Guided scenarios: the panels a stop points at open here, beside the picture (see applyLook).
+    r.dockList = h('div', { class: 'dock-list' });
+    r.dock = h('aside', { class: 'dock', 'data-testid': 'dock', 'aria-label': 'Panels this step points at', hidden: true },
+      h('p', { class: 'dock-head', text: 'This step points at' }), r.dockList);
+    r.guide = h('div', { class: 'guide-stage' }, h('div', { class: 'cluster-col' }, r.narr, cluster), r.dock);
+    layout = h(page ? 'main' : 'div', { class: 'layout' }, r.guide, r.controls, panels);
   } else {
     const invLine = h('div', { class: 'inv-line card', 'aria-label': 'Invariants' }, r.invariants);
     r.panels = { invariants: invLine };
@@ -120,6 +132,14 @@ function buildDom(mount, mode, page, caption) {
   kids.push(layout);
   mount.replaceChildren(...kids);
   return r;
+}
+
+/** Puts the describe card's first heading and console in a box of their own (a dock unit). */
+function wrapDescribe(card) {
+  const box = h('div', { class: 'describe-box' });
+  card.prepend(box);
+  box.append(box.nextElementSibling, box.nextElementSibling.nextElementSibling); // the h2 and pre#describe
+  return box;
 }
 
 /** Shows only a message in `mount` (when the engine cannot even be loaded). */
@@ -432,7 +452,7 @@ export function createPlayground(mount, engine, opts) {
   let stepping = stops.length > 0 && !playing;
   const narration = new Narration(dom.narr, { compact: !full, on: { next: guideNext, back: guideBack } });
   narration.setStory(stops.length ? story : null);
-  if (stops.length) mount.classList.add('kp-guided');
+  if (stops.length) { mount.classList.add('kp-guided'); dom.legendBox.open = false; }
   if (stops.length && narration.mini) { // the step and Next in the sticky time bar while the narration is scrolled away
     dom.timebar.insertBefore(narration.mini, dom.clock);
     const seen = new IntersectionObserver((es) => { narration.mini.hidden = es[es.length - 1].isIntersecting; });
@@ -481,37 +501,127 @@ export function createPlayground(mount, engine, opts) {
   }
 
   // What the stop looks at: DOM outlines (broker headers, panels) and canvas rings (app.look).
+  // In full mode the panels it names move into the dock beside the picture (and back to their
+  // places when the stop changes), so the narration, the picture and the panels are on screen together.
   let looked = [];
+  const docked = new Map(); // dock unit → the comment left where it came from
   function applyLook(scroll) {
-    for (const e of looked) e.classList.remove('kp-look');
+    for (const e of looked) { e.classList.remove('kp-look'); delete e.dataset.lookTarget; }
     looked = [];
     app.look = null;
     const stop = stops[stopK];
-    if (!stop || !app.structure) return;
-    const look = { nodes: new Set(), partitions: new Set(), replicas: new Set() };
+    if (!stop || !app.structure) { dockUnits([]); return; }
+    const look = { nodes: new Set(), partitions: new Set(), replicas: new Set(), marks: [] };
     const s = app.structure;
     const pIndex = (t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
     const names = [];
-    let first = null; // the first panel looked at: scrolled to when off screen
+    const units = []; // dock units, in the stop's order
+    dockReveal = [];
+    dockRevealUntil = performance.now() + 1000;
+    let first = null; // the first panel looked at: scrolled to when off screen (minimal mode)
     for (const t of stop.look_at || []) {
+      const name = t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
+        : t.kind === 'replica' ? `replica:${t.topic}-${t.partition}@${t.broker}` : t.kind === 'consumer' ? `consumer:${t.consumer}` : t.kind;
+      names.push(name);
       let node = null;
       if (t.kind === 'broker') node = view.buttons.get(t.broker)?.btn;
-      else if (t.kind === 'controller') look.nodes.add('controller');
-      else if (t.kind === 'consumer') look.nodes.add(`consumer-${t.consumer}`);
-      else if (t.kind === 'partition') { const pi = pIndex(t); if (pi >= 0) look.partitions.add(pi); }
-      else if (t.kind === 'replica') { const pi = pIndex(t); if (pi >= 0) look.replicas.add(`${pi}:${t.broker}`); }
+      else if (t.kind === 'controller') { look.nodes.add('controller'); look.marks.push({ name, node: 'controller' }); }
+      else if (t.kind === 'consumer') { look.nodes.add(`consumer-${t.consumer}`); look.marks.push({ name, node: `consumer-${t.consumer}` }); }
+      else if (t.kind === 'partition') { const pi = pIndex(t); if (pi >= 0) { look.partitions.add(pi); look.marks.push({ name, pi }); } }
+      else if (t.kind === 'replica') { const pi = pIndex(t); if (pi >= 0) { look.replicas.add(`${pi}:${t.broker}`); look.marks.push({ name, pi, broker: t.broker }); } }
       else if (t.kind === 'panel') {
         node = t.panel === 'producer' ? controls?.groups.producer : dom.panels[t.panel];
+        const unit = t.panel === 'producer' ? node : dom.dockUnits?.[t.panel];
+        if (unit && !units.includes(unit)) units.push(unit);
+        if (unit && node && unit !== node) dockReveal.push([unit, node]); // a part of its unit (the audit line): scrolled to in it
         if (node && !first) first = node;
       }
-      if (node) { node.classList.add('kp-look'); looked.push(node); }
-      names.push(t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
-        : t.kind === 'replica' ? `replica:${t.topic}-${t.partition}@${t.broker}` : t.kind === 'consumer' ? `consumer:${t.consumer}` : t.kind);
+      if (node) { node.classList.add('kp-look'); node.dataset.lookTarget = name; looked.push(node); }
     }
     app.look = look;
+    view.setLookMarks(look.marks);
     dom.narr.dataset.look = names.join(' ');
+    if (dom.dock) dockUnits(units);
     dirty = true; schedule();
-    if (scroll && first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
+    if (!scroll) return;
+    if (dom.dock) { needFit = true; revealStage = true; } // after the fit (next frame): the stage in view
+    else if (first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
+  }
+
+  /** Moves `units` into the dock (in order) and every other docked unit back to its place. */
+  function dockUnits(units) {
+    if (!dom.dock) return;
+    for (const [unit, mark] of docked) {
+      if (units.includes(unit)) continue;
+      mark.replaceWith(unit);
+      docked.delete(unit);
+    }
+    for (const unit of units) {
+      if (docked.has(unit)) continue;
+      const mark = document.createComment('docked');
+      unit.before(mark);
+      docked.set(unit, mark);
+      dom.dockList.append(unit);
+    }
+    // Keep the stop's order without moving units that are already in place (a move resets scrolling).
+    units.forEach((u, i) => { if (dom.dockList.children[i] !== u) dom.dockList.insertBefore(u, dom.dockList.children[i]); });
+    const on = units.length > 0;
+    if (dom.dock.hidden === on) { dom.dock.hidden = !on; dom.guide.classList.toggle('docked', on); needFit = true; }
+    dom.dockList.dataset.count = String(units.length);
+  }
+
+  // ---------------------------------------------------------------- fitting the guided stage (full mode)
+  // The narration, the picture and the dock share one box as high as the window below the page's
+  // top (the main page) or the embed's box (a fixed height): the picture gets compact rows, then is
+  // scaled down, when it would not fit.
+  let needFit = true, revealStage = false;
+  // [unit, node]: a looked-at part of a docked unit, scrolled into view inside it (again while the
+  // panel's text settles, for a second after the stop: its lines above it may still grow).
+  let dockReveal = [], dockRevealUntil = 0;
+  function revealInDock() {
+    for (const [unit, node] of dockReveal) {
+      const u = unit.getBoundingClientRect(), n = node.getBoundingClientRect();
+      const topShows = n.top >= u.top && n.top <= u.bottom - Math.min(n.height, 48); // enough of it shows from its top
+      if (!topShows) unit.scrollTop += n.bottom > u.bottom && n.height < u.height ? n.bottom - u.bottom + 8 : n.top - u.top - 8;
+    }
+    if (performance.now() > dockRevealUntil) dockReveal = [];
+  }
+  function fitStage() {
+    needFit = false;
+    if (!dom.dock || !stops.length) return;
+    const guide = dom.guide;
+    let avail = 0;
+    if (opts.page) {
+      const top = guide.getBoundingClientRect().top + scrollY; // where the stage starts with the page at the top
+      avail = Math.max(340, innerHeight - top - 8);
+    } else if (mount.classList.contains('kp-scroll')) {
+      const bar = dom.timebar.getBoundingClientRect().height;
+      avail = Math.max(320, mount.clientHeight - bar - 30);
+    }
+    if (!avail) { guide.style.height = ''; if (view.setFit(Infinity)) { menu.place(); dirty = true; } return; }
+    guide.style.height = `${avail}px`;
+    const stacked = getComputedStyle(guide).gridTemplateColumns.split(' ').length < 2;
+    const narrH = dom.narr.hidden ? 0 : dom.narr.getBoundingClientRect().height + 8;
+    const chrome = dom.cluster.getBoundingClientRect().height - viewport.getBoundingClientRect().height;
+    const dockH = stacked && !dom.dock.hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
+    if (view.setFit(avail - narrH - chrome - dockH - 2)) { menu.place(); dirty = true; }
+  }
+
+  /** Scrolls the page so the whole guided stage is on screen (below the sticky time bar). */
+  function showStage() {
+    revealStage = false;
+    if (!opts.page) {
+      const r = dom.guide.getBoundingClientRect();
+      if (r.top < 0 || r.bottom > innerHeight) dom.guide.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+    const r = dom.guide.getBoundingClientRect(), bar = dom.timebar.getBoundingClientRect();
+    const docTop = r.top + scrollY;
+    const stuck = bar.height + 10; // the time bar sticks at the top
+    if (r.top >= Math.min(bar.bottom, stuck) - 1 && r.bottom <= innerHeight + 1) return;
+    const lowest = docTop + r.height - innerHeight; // the least scroll that shows its bottom
+    const y = lowest <= 0 ? 0 : Math.min(lowest, docTop - stuck - 4);
+    scrollTo({ top: y, behavior: reducedMotion.matches ? 'auto' : 'smooth' });
   }
 
   /** Whether `node` is entirely out of the window (or out of a fixed-height embed's box). */
@@ -593,16 +703,23 @@ export function createPlayground(mount, engine, opts) {
     const now = frame[idx.h.now_ms];
     hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
     if (texts) view.storage = texts.storage; // before drawing: the strips use it
+    // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
+    // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
+    const cfg = texts ? texts.cfg : safely(() => pg.configs());
+    if (cfg) { app.cuts = cfg.network.cuts; app.acks = cfg.producer.acks; }
     view.updateHeaders(frame);
     if (quorum) view.setQuorum(quorum);
     syncStop(now, !tt.dragging);
+    if (needFit) fitStage();
     view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
+    if (revealStage) showStage();
     tt.setNow(now);
     clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
     if (ui) applyTexts(texts);
     if (ui && quorum) sayQuorum(quorum);
-    dirty = false;
+    if (dockReveal.length) revealInDock(); // after the panels' new text
+    dirty = dockReveal.length > 0; // paused: frames go on while the reveal lasts
     const t4 = performance.now();
     const fs = opts.frameStats;
     if (fs) {
@@ -639,8 +756,6 @@ export function createPlayground(mount, engine, opts) {
   }
 
   function applyTexts(t) {
-    app.cuts = t.cfg.network.cuts;
-    app.acks = t.cfg.producer.acks;
     tl = t.tl;
     tt.update(tl);
     if (t.inv) inv.update(t.inv);
@@ -682,6 +797,14 @@ export function createPlayground(mount, engine, opts) {
   });
   ro.observe(viewport);
   cleanups.push(() => ro.disconnect());
+  // The guided stage is fitted again when what sits above it or in it changes size.
+  if (dom.dock && stops.length) {
+    const refit = () => { needFit = true; dirty = true; schedule(); };
+    const fro = new ResizeObserver(refit);
+    for (const e of [dom.narr, dom.timebar, dom.error, mount]) fro.observe(e);
+    cleanups.push(() => fro.disconnect());
+    listen(window, 'resize', refit);
+  }
   // Off screen (scrolled away, or in a closed <details>): no frames, no simulated time.
   const io = new IntersectionObserver((entries) => {
     const v = entries[entries.length - 1].isIntersecting;
@@ -698,6 +821,10 @@ export function createPlayground(mount, engine, opts) {
   return {
     pg,
     seed: seedNow,
+    /** Whether the run tells a guided story (narration stops). */
+    guided: stops.length > 0,
+    /** Fits the guided stage again (the page above it changed). */
+    refit() { needFit = true; dirty = true; schedule(); },
     advance: advanceBy,
     showError,
     /** Stops the loop, removes every listener and observer, and frees the engine handle. */

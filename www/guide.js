@@ -60,12 +60,16 @@ export class Narration {
       this.about = el('details', 'narr-about');
       this.aboutText = el('p');
       this.about.append(el('summary', '', 'about this scenario'), this.aboutText);
+      // One head line: the scenario's name and "about", then the step and Back / Next (always at
+      // the card's top right, where they stay put while the text below changes length).
       const head = el('div', 'narr-head');
-      head.append(this.name, this.count);
-      body.append(this.title, this.text, this.looks);
+      head.append(this.name, ' ', this.about);
       const nav = el('div', 'narr-nav');
-      nav.append(this.back, this.next);
-      root.append(head, body, nav, this.about);
+      nav.append(this.count, this.back, this.next);
+      const row = el('div', 'narr-row');
+      row.append(this.title, nav);
+      body.append(this.text, this.looks);
+      root.append(head, row, body);
       // A copy of the step and Next for the sticky time bar, shown while this panel is scrolled
       // away (a stop can scroll the page to a panel far below it).
       this.miniCount = button('', 'narration-mini-step', 'Back to the narration');

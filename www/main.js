@@ -127,6 +127,8 @@ const inst = createPlayground(mount, engine, {
 // Pasting another shared link into the address bar changes only the fragment: open it.
 addEventListener('hashchange', () => { if (location.hash.startsWith('#v')) location.reload(); });
 globalThis.__playground = inst.pg;
+// A guided story: the page's header shrinks to one line so the stage (narration, picture, dock) gets the window.
+if (inst.guided) { document.body.classList.add('guided'); inst.refit(); }
 // Test and tooling hook: advance simulated time the way the step buttons do.
 globalThis.__advance = inst.advance;
 

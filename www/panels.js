@@ -5,6 +5,23 @@ import { el } from './render.js';
 
 export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault', 'storage', 'group', 'consume'];
 const QUIET = new Set(['produce']); // one line per append: off by default so ISR and election lines stand out
+/**
+ * Kafka's error names as the engine writes them (src/errors.rs). A line that carries one is an
+ * error line: shown by the "errors" filter whatever its category (a refused produce, a failed send,
+ * a fenced epoch), so they are in the log by default while successful produces stay quiet.
+ */
+const ERROR_NAMES = ['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT',
+  'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_OUT_OF_RANGE', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE',
+  'INVALID_UPDATE_VERSION', 'INELIGIBLE_REPLICA', 'STALE_BROKER_EPOCH', 'DUPLICATE_BROKER_REGISTRATION', 'NETWORK_EXCEPTION',
+  'TOPIC_ALREADY_EXISTS', 'INVALID_PARTITIONS', 'INVALID_REPLICATION_FACTOR', 'INVALID_REPLICA_ASSIGNMENT', 'INVALID_TOPIC_EXCEPTION',
+  'INVALID_CONFIG', 'INVALID_REQUEST', 'INVALID_RECORD', 'ELECTION_NOT_NEEDED', 'PREFERRED_LEADER_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE', 'BROKER_NOT_AVAILABLE', 'NOT_CONTROLLER', 'DELIVERY_TIMEOUT', 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'DUPLICATE_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'MEMBER_ID_REQUIRED',
+  'INVALID_SESSION_TIMEOUT', 'LOG_TRUNCATION'];
+const ERROR_RE = new RegExp(`\\b(${ERROR_NAMES.join('|')})\\b`);
+/** Whether an event line carries a Kafka error name. */
+export const isErrorLine = (e) => ERROR_RE.test(e.message);
 const MAX_LINES = 2000; // in the DOM
 const KEEP = 20000; // in memory, so a filter can be turned back on
 
@@ -27,6 +44,14 @@ export class EventLog {
       lab.append(cb, ` ${c}`);
       bar.append(lab);
     }
+    // Errors: every line with a Kafka error name, whatever its category (on by default).
+    const errs = el('label', 'chip chip-errors');
+    this.errors = el('input');
+    this.errors.type = 'checkbox'; this.errors.checked = true; this.errors.dataset.testid = 'filter-errors';
+    this.errors.addEventListener('change', () => this.rebuild());
+    errs.title = 'Lines with a Kafka error (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NETWORK_EXCEPTION, …), whatever their category';
+    errs.append(this.errors, ' errors');
+    bar.prepend(errs);
     const auto = el('label', 'chip');
     this.auto = el('input');
     this.auto.type = 'checkbox'; this.auto.checked = true;
@@ -42,7 +67,7 @@ export class EventLog {
   }
 
   line(e) {
-    const d = el('div', `ev cat-${e.category}`);
+    const d = el('div', `ev cat-${e.category}${isErrorLine(e) ? ' ev-error' : ''}`);
     d.append(el('span', 'ev-t', `[${fmtT(e.time_ms)}] `), el('span', 'ev-cat', e.category), ` ${e.node} ${e.message}`);
     return d;
   }
@@ -53,7 +78,7 @@ export class EventLog {
     this.all.push(...events);
     if (this.all.length > KEEP) this.all.splice(0, this.all.length - KEEP);
     const frag = document.createDocumentFragment();
-    const shown = events.filter((e) => this.shows(e.category)).slice(-MAX_LINES);
+    const shown = events.filter((e) => this.shows(e)).slice(-MAX_LINES);
     for (const e of shown) frag.append(this.line(e));
     this.box.append(frag);
     let extra = this.box.childElementCount - MAX_LINES;
@@ -67,9 +92,10 @@ export class EventLog {
     this.box.replaceChildren();
   }
 
-  /** Categories without a filter chip are always shown. */
-  shows(c) {
-    return this.on.has(c) || !this.known.has(c);
+  /** A line is shown when its category is on (categories without a chip always are), or it is an error line and errors are on. */
+  shows(e) {
+    const c = e.category;
+    return this.on.has(c) || !this.known.has(c) || (this.errors.checked && isErrorLine(e));
   }
 
   note(text) {
@@ -78,7 +104,7 @@ export class EventLog {
 
   rebuild() {
     const frag = document.createDocumentFragment();
-    const shown = this.all.filter((e) => this.shows(e.category)).slice(-MAX_LINES);
+    const shown = this.all.filter((e) => this.shows(e)).slice(-MAX_LINES);
     for (const e of shown) frag.append(this.line(e));
     this.box.replaceChildren(frag);
     if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;

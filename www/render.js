@@ -97,6 +97,53 @@ export class ClusterView {
     this.voterPorts = new Map(); // "controller-N" → left edge point, for the Raft traffic between voters
     this.onVoterClick = null; // (id, button) → opens the voter's fault menu
     this.qg = null; // the quorum group's geometry
+    this.maxH = Infinity; // the height the picture should fit in (a guided stage), in px
+    this.scale = 1; // < 1: the picture is drawn smaller to fit maxH
+    this.lookMarks = []; // [{name, node} | {name, pi} | {name, pi, broker}]: a guided stop's canvas targets
+    this.markEls = [];
+    this.cutsSaid = '';
+  }
+
+  /** The height the picture must fit in (Infinity: its natural height). Returns whether the layout changed. */
+  setFit(maxH) {
+    const m = Number.isFinite(maxH) ? Math.max(120, Math.floor(maxH)) : Infinity;
+    if (m === this.maxH) return false;
+    this.maxH = m;
+    this.layout();
+    return true;
+  }
+
+  /**
+   * A guided stop's canvas targets: an invisible box over each (the canvas draws the rings), named
+   * by data-look-target (e.g. partition:orders-0, replica:orders-0@2, controller, consumer:1).
+   */
+  setLookMarks(marks) {
+    this.lookMarks = marks || [];
+    for (const e of this.markEls) e.remove();
+    this.markEls = this.lookMarks.map((m) => {
+      const d = el('div', 'look-mark');
+      d.dataset.lookTarget = m.name;
+      d.setAttribute('aria-hidden', 'true');
+      this.headers.append(d);
+      return d;
+    });
+    this.placeLookMarks();
+  }
+
+  placeLookMarks() {
+    const { g, s } = this;
+    if (!g || !s) return;
+    this.lookMarks.forEach((m, i) => {
+      let r = null;
+      if (m.node) { const b = this.boxes.find((x) => x.name === m.node); if (b) r = { x: b.x - 4, y: b.y - 4, w: b.w + 8, h: b.h + 8 }; }
+      else if (m.broker !== undefined) {
+        const row = this.rows[m.pi], col = this.brokerCol.get(m.broker);
+        if (row && col !== undefined) r = { x: g.gl + col * g.colW + 3, y: row.y + 2, w: g.colW - 6, h: row.h - 4 };
+      } else if (this.rows[m.pi]) { const row = this.rows[m.pi]; r = { x: 2, y: row.y + 1, w: g.W - 4, h: row.h - 2 }; }
+      const st = this.markEls[i].style;
+      st.display = r ? '' : 'none';
+      if (r) { st.left = `${r.x}px`; st.top = `${r.y}px`; st.width = `${r.w}px`; st.height = `${r.h}px`; }
+    });
   }
 
   /**
@@ -189,7 +236,8 @@ export class ClusterView {
       const nameText = document.createTextNode(`broker-${b.id}`);
       const name = el('span', 'bname');
       name.append(nameText);
-      if (b.rack) name.append(el('span', 'rack', ` rack ${b.rack}`));
+      const rack = b.rack ? el('span', 'rack', ` rack ${b.rack}`) : null;
+      if (rack) name.append(rack);
       const status = el('span', 'bstatus', '');
       const led = el('span', 'bled', '');
       const unfl = el('span', 'unfl', '');
@@ -198,7 +246,7 @@ export class ClusterView {
       btn.append(name, status, line);
       btn.addEventListener('click', () => this.onBrokerClick(b.id, btn));
       this.headers.append(btn);
-      this.buttons.set(b.id, { btn, status, led, unfl, nameText, last: '' });
+      this.buttons.set(b.id, { btn, status, led, unfl, nameText, rack, rackName: b.rack || '', name, line, last: '' });
     }
     for (const v of this.voterBtns.values()) this.headers.append(v.btn);
     this.layout();
@@ -208,7 +256,17 @@ export class ClusterView {
   layout() {
     const s = this.s;
     if (!s) return;
-    const avail = Math.max(280, this.viewport.clientWidth);
+    const avail0 = Math.max(280, this.viewport.clientWidth);
+    // Fitting a height (a guided stage): compact rows, then a smaller picture (scaled, at least 55 %).
+    const natural = (compactRows) => this.heightFor(s, avail0, compactRows);
+    let scale = 1, forceCompact = false;
+    if (Number.isFinite(this.maxH)) {
+      if (natural(false) > this.maxH) forceCompact = true;
+      const h = natural(forceCompact);
+      if (h > this.maxH) scale = Math.max(0.55, this.maxH / h);
+    }
+    this.scale = scale;
+    const avail = Math.floor(avail0 / scale);
     const nb = s.brokers.length;
     const narrow = avail < 560; // a phone or a narrow docs column
     const nv = this.voterIds.length;
@@ -217,7 +275,7 @@ export class ClusterView {
     const gr = narrow ? 66 : avail < 760 ? 78 : 96; // right gutter: producer, readers
     // Columns narrower than MIN_COL would be unreadable: the view gets wider and scrolls sideways.
     const W = Math.max(avail, gl + gr + nb * MIN_COL);
-    this.stage.style.width = W > avail ? `${W}px` : '';
+    this.stage.style.width = W > avail || scale < 1 ? `${W}px` : '';
     this.viewport.classList.toggle('wide', W > avail); // shows the "scroll sideways" hint (CSS)
     const colW = (W - gl - gr) / nb;
     // The controller quorum: a group box in the left gutter, a heading, one button per voter, a footer.
@@ -236,12 +294,12 @@ export class ClusterView {
     }
     this.qg = qg;
     const bandH = Math.max(96, 52 + this.readers.length * 28 + 8, qg ? qg.y + qg.h + 12 : 0);
-    const headH = 50;
+    const headH = 52; // three lines (name, status, leads) in the header button
     // Internal topics (__consumer_offsets) come last in the structure and are drawn as
     // compact rows under a small heading, so they never crowd out the user topics.
     const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
     const userRows = s.partitions.filter((p) => !internal.has(p.topic)).length;
-    const compact = userRows > 8 || colW < 120; // compact rows: no status words, no HW/LEO labels
+    const compact = forceCompact || userRows > 8 || colW < 120; // compact rows: no status words, no HW/LEO labels
     // Narrow columns: short broker names (b1, as on cut links) and status words without the dot.
     const tight = colW < 100;
     if (tight !== this.tight) {
@@ -249,6 +307,7 @@ export class ClusterView {
       this.headers.classList.toggle('tight', tight);
       for (const [id, h] of this.buttons) { h.nameText.data = tight ? `b${id}` : `broker-${id}`; h.last = ''; }
     }
+    this.fitRacks(colW - 8 - 20); // the header's width less its padding and border
     const rowH = compact ? 30 : 62;
     const rowsTop = bandH + headH + 6;
     const cw = Math.max(MIN_CELL, Math.min(12, Math.floor((colW - 24) / s.tail_cells)));
@@ -274,6 +333,11 @@ export class ClusterView {
     this.canvas.height = Math.round(H * dpr);
     this.canvas.style.height = `${H}px`;
     this.stage.style.height = `${H}px`;
+    // Scaled: the stage keeps its geometry and is drawn smaller; its scroller takes the drawn size.
+    this.stage.style.transform = scale < 1 ? `scale(${scale})` : '';
+    this.stage.style.transformOrigin = scale < 1 ? '0 0' : '';
+    this.viewport.style.height = scale < 1 ? `${Math.ceil(H * scale)}px` : '';
+    this.stage.dataset.scale = scale.toFixed(3);
     s.brokers.forEach((b, i) => {
       const st = this.buttons.get(b.id).btn.style;
       st.left = `${gl + i * colW + 4}px`;
@@ -318,6 +382,44 @@ export class ClusterView {
     if (qg) {
       this.placeControllerPort();
       if (this.quorum) this.updateVoters();
+    }
+    this.placeLookMarks();
+  }
+
+  /** The picture's height at width `avail` with normal or compact rows (the row math of layout()). */
+  heightFor(s, avail, compactRows) {
+    const nv = this.voterIds.length, narrow = avail < 560;
+    const readers = s.nodes.filter((n) => n.startsWith('reader-') || n.startsWith('consumer-')).length;
+    let qgBottom = 0;
+    if (nv) qgBottom = 4 + 28 + 2 + nv * 34 - 4 + 3 + 26 + 12; // the tallest quorum group (two-line head and foot)
+    const bandH = Math.max(96, 52 + readers * 28 + 8, qgBottom);
+    const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
+    let y = bandH + 52 + 6, section = null;
+    for (const p of s.partitions) {
+      const inner = internal.has(p.topic);
+      if (inner && section !== p.topic) { section = p.topic; y += 18; }
+      y += inner || compactRows ? 30 : 62;
+    }
+    return y + 8 + (narrow ? 0 : 0);
+  }
+
+  /** Broker headers: the rack beside the name in the words that fit (never cut off). */
+  fitRacks(room) {
+    const ctx = this.ctx;
+    for (const [id, h] of this.buttons) {
+      if (!h.rack) continue;
+      ctx.font = `700 13px ${FONT}`;
+      const nameW = ctx.measureText(`${this.tight ? `b${id}` : `broker-${id}`}${this.tight ? '' : ' ▾'}`).width;
+      ctx.font = `11px ${FONT}`;
+      const r = h.rackName;
+      const words = [` rack ${r}`, ` ${r}`].find((t) => nameW + ctx.measureText(t).width <= room);
+      if (words) {
+        h.rack.textContent = words;
+        if (h.rack.parentElement !== h.name) { h.name.append(h.rack); h.last = ''; }
+      } else { // on the third line, before "leads N"
+        h.rack.textContent = `${r} · `;
+        if (h.rack.parentElement !== h.line) { h.line.prepend(h.rack); h.last = ''; }
+      }
     }
   }
 
@@ -377,7 +479,8 @@ export class ClusterView {
       h.last = key;
       h.status.textContent = `${this.tight ? '' : '● '}${status.replace('_', ' ')}`;
       h.status.style.color = STATUS_COLORS[status] || '#000';
-      h.led.textContent = DOWN.has(status) ? (this.tight ? 'restart…' : 'click: restart…') : `leads ${led}`;
+      const short = this.tight || h.rack?.parentElement === h.line; // the rack shares the line
+      h.led.textContent = DOWN.has(status) ? (short ? 'restart…' : 'click: restart…') : `leads ${led}`;
       h.unfl.textContent = unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
       h.btn.dataset.status = status;
       h.btn.setAttribute('aria-label', `broker-${b.id}${b.rack ? `, rack ${b.rack}` : ''}: ${status}, leads ${led} partition(s), ${unfl} record(s) not yet fsynced. Open fault menu`);
@@ -500,6 +603,8 @@ export class ClusterView {
       const [a, b] = key.split('|');
       this.markLink(ctx, a, b, '#e8710a', [2, 3], `slow +${ms} ms`);
     }
+    const said = net.cuts.map(([a, b]) => `${a}>${b}`).join(' ');
+    if (said !== this.cutsSaid) { this.cutsSaid = said; this.canvas.dataset.cuts = said; } // what is drawn (tests read it)
     const seen = new Set();
     for (const [a, b] of net.cuts) {
       const pair = a < b ? `${a}|${b}` : `${b}|${a}`;
