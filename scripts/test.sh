@@ -3,7 +3,7 @@
 #
 #   native (always):   cargo fmt --check, cargo clippy -D warnings, cargo test --release
 #   web (only when www/ and src/wasm.rs exist):
-#                      wasm-pack test --headless --chrome, then tests/e2e/run.mjs and layout.mjs if present
+#                      wasm-pack test --headless --chrome, then tests/e2e/run.mjs, layout.mjs and picture.mjs if present
 #
 # SWEEP_SEEDS is passed through untouched (the seed sweep test reads it); under CI it defaults to 300.
 set -euo pipefail
@@ -64,6 +64,9 @@ if [ -d www ] && [ -f src/wasm.rs ]; then
 
     stage "e2e layout tests (node tests/e2e/layout.mjs)"
     TMPDIR="$SCRATCH" node tests/e2e/layout.mjs
+
+    stage "e2e picture tests (node tests/e2e/picture.mjs)"
+    TMPDIR="$SCRATCH" node tests/e2e/picture.mjs
   fi
 else
   stage "web tests skipped (no www/ + src/wasm.rs yet)"

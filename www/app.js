@@ -14,6 +14,7 @@ import { onEnginePanic } from './engine.js';
 import { Narration, ScenarioPicker } from './guide.js';
 import { TimeTravel, describeCommand } from './timetravel.js';
 import { ShareBar } from './share.js';
+import { LiveStrip } from './live.js';
 
 export const SPEEDS = ['0.1', '0.25', '0.5', '1', '2', '5', '10', '100', '1000'];
 const UI_MS = 250; // DOM text panels: at most 4 updates per second
@@ -78,8 +79,10 @@ function buildDom(mount, mode, page, caption) {
   // Full mode: open (createPlayground closes it in a guided scenario, where the stage needs the room).
   const legendBox = h('details', { class: 'legend-details', open: full }, h('summary', { text: 'How to read this picture' }), r.legend);
   r.legendBox = legendBox;
+  // The producer's card and the running timers, right under the picture (both modes).
+  r.live = h('div', { class: 'live', 'data-testid': 'live', 'aria-live': 'polite', 'aria-label': 'Producer and timers' });
   r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
-    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll,
+    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll, r.live,
     h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary, r.quorum);
   const cluster = r.cluster;
   r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
@@ -294,6 +297,7 @@ export function createPlayground(mount, engine, opts) {
   const inv = new InvariantsPanel(dom.invariants);
   const metrics = full ? new MetricsPanel(dom.metrics) : null;
   const summary = new PartitionSummary(dom.summary);
+  const live = new LiveStrip(dom.live);
   const segments = full ? new SegmentsList(dom.segments, dom.segmentsHead) : null;
   const audit = full ? new AuditPanel(dom.audit) : null;
   const group = full ? new ConsumerPanel(dom.group, app) : null;
@@ -702,7 +706,7 @@ export function createPlayground(mount, engine, opts) {
     const t2 = performance.now();
     const now = frame[idx.h.now_ms];
     hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
-    if (texts) view.storage = texts.storage; // before drawing: the strips use it
+    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); } // before drawing: the strips use them
     // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
     // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
     const cfg = texts ? texts.cfg : safely(() => pg.configs());
@@ -733,11 +737,10 @@ export function createPlayground(mount, engine, opts) {
   /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. */
   function gatherTexts(t0) {
     lastUi = t0;
-    const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline() };
+    const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
     const { end, violations, lost } = hdr;
     if (full) {
       out.groupsDesc = pg.describeGroups();
-      out.clients = pg.clients();
       // Events: only the newest 500 when too many came at once (e.g. at 1000×).
       // The counts come from the previous frame (no extra frame() call).
       if (end - eventSeq > 500) { out.skipped = end - 500 - eventSeq; eventSeq = end - 500; }
@@ -761,6 +764,7 @@ export function createPlayground(mount, engine, opts) {
     if (t.inv) inv.update(t.inv);
     const desc = parseDescribe(t.desc);
     summary.update(app.structure, app.idx, frame, desc);
+    live.update(t.clients.producer, t.countdowns);
     if (!full) return;
     if (t.skipped > 0) log.note(`… ${t.skipped} events not shown (time ran too fast)`);
     log.add(t.events);

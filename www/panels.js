@@ -187,10 +187,10 @@ export class AuditPanel {
 const METRICS = [
   { name: 'UnderReplicatedPartitions', tip: 'Partitions whose ISR is smaller than their replica set.', get: (m) => m.under_replicated_partitions, bad: (v) => v > 0 },
   { name: 'OfflinePartitionsCount', tip: 'Partitions without a leader: neither readable nor writable.', get: (m) => m.offline_partitions_count, bad: (v) => v > 0 },
-  { name: 'ISR shrinks / expands', tip: 'Total ISR changes committed by the controller (IsrShrinksPerSec / IsrExpandsPerSec).', get: (m) => m.isr_shrinks, get2: (m) => m.isr_expands, fmt: (m) => `${m.isr_shrinks} / ${m.isr_expands}` },
+  { name: 'ISR shrinks / expands', tip: 'ISR shrinks and expands a leader asked for and the controller committed, summed over brokers: what Kafka\'s IsrShrinksPerSec / IsrExpandsPerSec count (a broker removed from the ISR because it was fenced is not counted there).', get: (m) => m.isr_shrinks, get2: (m) => m.isr_expands, fmt: (m) => `${m.isr_shrinks} / ${m.isr_expands}` },
   { name: 'Produce latency p50 / p99', tip: 'Send-to-acknowledgement time of writes acknowledged in the last 10 s (ms). acks=all waits for the ISR.', get: (m) => m.produce_latency_p50_ms ?? 0, get2: (m) => m.produce_latency_p99_ms ?? 0, fmt: (m) => (m.produce_latency_p50_ms == null ? '—' : `${m.produce_latency_p50_ms} / ${m.produce_latency_p99_ms} ms`) },
   { name: 'Acknowledged / failed', tip: 'Producer sends acknowledged and failed for good (chart: acknowledged per second).', rate: true, get: (m) => m.acknowledged, fmt: (m) => `${m.acknowledged} / ${m.failed}`, bad2: (m) => m.failed > 0 },
-  { name: 'Consumer lag', tip: 'Sum over readers and running consumers of (leader HW − position), in records.', get: (m) => m.consumer_lag },
+  { name: 'Consumer lag', tip: 'The LAG column of kafka-consumer-groups.sh --describe (high watermark − committed offset), summed over every group and partition, plus committed-only readers\' lag.', get: (m) => m.consumer_lag },
 ];
 
 export class MetricsPanel {
@@ -200,11 +200,12 @@ export class MetricsPanel {
       const card = el('div', 'metric');
       card.title = def.tip;
       const val = el('div', 'metric-val', '0');
+      const was = el('div', 'metric-was'); // was → now (Δ) since the user's last action
       const cv = el('canvas', 'spark');
       cv.setAttribute('aria-hidden', 'true');
-      card.append(el('div', 'metric-name', def.name), val, cv);
+      card.append(el('div', 'metric-name', def.name), val, was, cv);
       root.append(card);
-      return { def, card, val, cv };
+      return { def, card, val, was, cv };
     });
     this.errors = el('p', 'metric-errors');
     root.append(this.errors);
@@ -216,6 +217,13 @@ export class MetricsPanel {
       const cur = m.current;
       c.val.textContent = c.def.fmt ? c.def.fmt(cur) : String(c.def.get(cur));
       c.card.classList.toggle('bad', !!(c.def.bad?.(c.def.get(cur)) || c.def.bad2?.(cur)));
+      // As a dashboard is read after an incident: the value before the last action, and the change.
+      const b = m.before_last_action;
+      const v0 = b ? c.def.get(b) : null, v1 = c.def.get(cur);
+      const wasText = b && v0 !== null && v0 !== undefined && v1 !== null && v1 !== undefined
+        ? `was ${v0} → now ${v1} (Δ ${v1 - v0 >= 0 ? '+' : ''}${v1 - v0}) since your action at ${(m.last_action_ms / 1000).toFixed(1)} s`
+        : '';
+      if (c.was.textContent !== wasText) c.was.textContent = wasText;
     }
     const errs = Object.entries(m.produce_errors);
     this.errors.textContent = errs.length ? `Produce errors: ${errs.map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'Produce errors: none';

@@ -91,6 +91,7 @@ export class ClusterView {
     this.readers = [];
     this.s = null;
     this.storage = null; // pg.storage() (replica order), refreshed with the text views
+    this.ghostsBy = new Map(); // pg.ghosts() by "topic-partition@broker" (setGhosts)
     this.quorum = null; // pg.controllerQuorum() with voters, or null (one controller: one box)
     this.voterIds = [];
     this.voterBtns = new Map(); // voter id → {btn, epoch, state, last}
@@ -545,7 +546,8 @@ export class ClusterView {
         const ro = L.replica_offset + ri * L.replica_stride;
         const down = DOWN.has(status[col]);
         if (down) ctx.globalAlpha = 0.5;
-        this.drawReplica(ctx, rg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri]);
+        this.drawReplica(ctx, rg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri],
+          this.ghostsBy.get(`${p.topic}-${p.partition}@${p.replicas[k]}`));
         ctx.globalAlpha = 1;
       }
     }
@@ -752,7 +754,7 @@ export class ClusterView {
    * One replica in its broker column: status line, the log strip, HW/LEO markers.
    * Layers are drawn in order: cells, segments (st: this replica's pg.storage() entry), markers.
    */
-  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st) {
+  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st, ghosts) {
     const r = this.idx.r;
     const present = f[ro + r.present] > 0;
     const x0 = colX + 12;
@@ -781,6 +783,7 @@ export class ClusterView {
     this.layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh);
     const cleanerX = st ? this.layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) : -1;
     this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
+    if (ghosts) this.layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh);
     if (leader) drawCrown(ctx, x0 - 9, sy - 12);
     if (leo < base && !g.compact) { // the whole log is left of the window
       ctx.fillStyle = '#5f6368'; ctx.font = `italic 10px ${FONT}`; ctx.textAlign = 'left';
@@ -858,6 +861,59 @@ export class ClusterView {
     }
     ctx.restore();
     return cx;
+  }
+
+  /** The engine's ghosts (pg.ghosts()) for this replica: records it lost from its end. */
+  setGhosts(list) {
+    const m = new Map();
+    for (const gh of list || []) {
+      const k = `${gh.topic}-${gh.partition}@${gh.broker}`;
+      if (!m.has(k)) m.set(k, []);
+      m.get(k).push(gh);
+    }
+    this.ghostsBy = m;
+    const labels = (list || []).map((gh) => `broker ${gh.broker}, ${gh.topic}-${gh.partition}: ${gh.label}`);
+    this.canvas.dataset.ghosts = labels.join('; ');
+    this.canvas.setAttribute('aria-description', labels.length ? `Lost records: ${labels.join('; ')}.` : '');
+  }
+
+  /**
+   * Ghosts: each lost record at its offset, as a dashed hollow cell where the log is now empty
+   * and as a mark above the strip where the offset holds another record now; red for an
+   * acknowledged write that no replica has any more. The label says which offsets and why.
+   */
+  layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) {
+    const { K, cw } = g;
+    ctx.save();
+    for (const gh of ghosts) {
+      let x1 = Infinity, x2 = -Infinity;
+      const red = gh.acknowledged_lost > 0;
+      for (const r of gh.records) {
+        if (r.offset < base || r.offset >= base + K) continue;
+        const x = x0 + (r.offset - base) * cw;
+        const c = r.acknowledged_lost ? '#c5221f' : '#5f6368';
+        x1 = Math.min(x1, x); x2 = Math.max(x2, x + cw);
+        if (r.offset >= leo) { // an empty slot now: the ghost itself
+          ctx.fillStyle = r.acknowledged_lost ? 'rgba(197,34,31,0.12)' : 'rgba(95,99,104,0.10)';
+          ctx.fillRect(x, sy, cw - 1, sh);
+          ctx.strokeStyle = c; ctx.lineWidth = 1; ctx.setLineDash([2, 2]);
+          ctx.strokeRect(x + 0.5, sy + 0.5, cw - 2, sh - 1);
+          ctx.setLineDash([]);
+        }
+        ctx.fillStyle = c; // a tick above the strip at every lost offset
+        ctx.fillRect(x, sy - 7, Math.max(2, cw - 1), 3);
+      }
+      if (x2 < x1 || g.compact) continue;
+      ctx.font = `600 10px ${FONT}`;
+      const text = gh.label;
+      const w = ctx.measureText(text).width;
+      const lx = Math.min(Math.max(x1, x0), x0 + K * cw - w - 4);
+      ctx.fillStyle = 'rgba(255,255,255,0.92)';
+      ctx.fillRect(lx - 2, sy + sh / 2 - 7, w + 4, 14);
+      ctx.fillStyle = red ? '#a50e0e' : '#3c4043'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
+      ctx.fillText(text, lx, sy + sh / 2);
+    }
+    ctx.restore();
   }
 
   /** Offset cells, run-length merged; pale above the replica's HW (not committed yet). */

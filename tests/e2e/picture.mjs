@@ -1,0 +1,180 @@
+// End-to-end test of what the picture teaches, in real Chromium at 1366×768 (Debian's
+// /usr/bin/chromium via playwright-core, the release build, the strict CSP of scripts/serve.mjs):
+// (a) RF 3, min.insync.replicas=2: kill two brokers → the producer card under the picture shows
+//     NOT_ENOUGH_REPLICAS with the broker's reason, inside the viewport, when Kafka would;
+// (c) a cut follower shows a replica.lag.time.max.ms countdown that reaches zero before it
+//     leaves the ISR;
+// (d) unclean election: the lost acknowledged offsets are drawn as labelled ghosts;
+// (f) the minimal embed shows the producer error too.
+// Screenshots go to test-results/picture-*.png. Ends with "N passed, M failed".
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const outDir = path.join(root, 'test-results');
+fs.mkdirSync(outDir, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAILED - ${name}\n  ${String((e && e.stack) || e).split('\n').join('\n  ')}`);
+  }
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const server = await startServer({ root, port: 0 });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const problems = [];
+const VIEW = { width: 1366, height: 768 };
+
+async function open(url) {
+  const page = await browser.newPage({ viewport: VIEW });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  await page.goto(`${server.url}${url}`);
+  await page.waitForFunction(() => globalThis.__playground && document.querySelector('[data-testid="producer-card"]'));
+  return page;
+}
+const advance = (page, ms) => page.evaluate((m) => { globalThis.__advance(m); }, ms);
+/** Is the element's box inside the viewport? */
+const inView = (page, sel) => page.evaluate((s) => {
+  const r = document.querySelector(s)?.getBoundingClientRect();
+  return !!r && r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth;
+}, sel);
+const scrollCardIntoView = (page) => page.evaluate(() => {
+  document.querySelector('[data-testid="live"]').scrollIntoView({ block: 'nearest' });
+});
+
+try {
+  await check('(a) two of three brokers killed: NOT_ENOUGH_REPLICAS and its reason on the producer card, in view, when Kafka would', async () => {
+    // Kafka's timeline (RF 3, min.insync.replicas=2, acks=all, retries=MAX, request.timeout.ms=30000,
+    // max.in.flight.requests.per.connection=5, broker.session.timeout.ms=9000): broker 3 dies at 5 s,
+    // broker 2 at 20 s; the controller fences broker 2 at 29 s and the ISR becomes [1]. Writes the
+    // leader appended before that wait for a high watermark that cannot move under min ISR
+    // (KAFKA-15583) and fail with REQUEST_TIMED_OUT after request.timeout.ms (~50 s), holding the
+    // connection's 5 in-flight slots until then; the retries are refused with NOT_ENOUGH_REPLICAS.
+    // So the first NOT_ENOUGH_REPLICAS comes ~31 s after the second kill: at most 54 s.
+    const page = await open('?seed=7&autoplay=0');
+    await advance(page, 5000);
+    await page.evaluate(() => globalThis.__playground.apply(JSON.stringify({ type: 'crash_broker', broker: 3 })));
+    await advance(page, 15000);
+    await page.evaluate(() => globalThis.__playground.apply(JSON.stringify({ type: 'crash_broker', broker: 2 })));
+    // While the writes wait, the timers say what the cluster is waiting for.
+    await advance(page, 12000);
+    await page.waitForTimeout(400);
+    const timers = await page.locator('[data-testid="timers"]').textContent();
+    assert(/REQUEST_TIMED_OUT in/.test(timers), `no waiting-write countdown: ${timers}`);
+    let t = 32000;
+    let err = '';
+    while (t < 54000) {
+      await advance(page, 1000);
+      t += 1000;
+      err = await page.evaluate(() => document.querySelector('[data-testid="producer-error"]').dataset.error);
+      if (err === 'NOT_ENOUGH_REPLICAS') break;
+    }
+    await page.waitForTimeout(400);
+    assert(err === 'NOT_ENOUGH_REPLICAS', `producer card shows ${err} at ${t} ms`);
+    const text = await page.locator('[data-testid="producer-error"]').textContent();
+    assert(text.includes('ISR [1] is smaller than min.insync.replicas=2'), text);
+    await scrollCardIntoView(page);
+    assert(await inView(page, '[data-testid="producer-error"]'), 'the producer card is not in the viewport');
+    await page.screenshot({ path: path.join(outDir, 'picture-not-enough-replicas.png') });
+    await page.close();
+  });
+
+  await check('(c) a cut follower shows a countdown that reaches zero when it leaves the ISR', async () => {
+    const page = await open('?seed=3&autoplay=0');
+    await advance(page, 2000);
+    const tp = await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="partition-orders-0"]');
+      return { leader: el.dataset.leader, isr: el.dataset.isr };
+    });
+    const follower = tp.isr.split(',').find((b) => b !== tp.leader);
+    await page.evaluate(([a, b]) => globalThis.__playground.apply(JSON.stringify({ type: 'cut_link', from: `broker-${a}`, to: `broker-${b}` })), [tp.leader, follower]);
+    const key = `f:orders-0:${follower}`;
+    let sawRunning = false, sawZero = false;
+    for (let i = 0; i < 40; i++) {
+      await advance(page, 500);
+      await page.waitForTimeout(300);
+      const st = await page.evaluate((k) => {
+        const li = document.querySelector(`[data-testid="timers"] li[data-key="${k}"]`);
+        const isr = document.querySelector('[data-testid="partition-orders-0"]').dataset.isr;
+        return { left: li ? Number(li.dataset.remainingMs) : null, isr };
+      }, key);
+      if (st.left !== null && st.left > 0) sawRunning = true;
+      if (st.left === 0 && !sawZero) {
+        sawZero = true;
+        await scrollCardIntoView(page);
+        await page.screenshot({ path: path.join(outDir, 'picture-lag-zero.png') });
+      }
+      if (!st.isr.split(',').includes(follower)) break;
+      if (st.left !== null && st.left > 0 && st.left < 6000) {
+        await scrollCardIntoView(page);
+        await page.screenshot({ path: path.join(outDir, 'picture-lag-countdown.png') });
+      }
+    }
+    const isr = await page.evaluate(() => document.querySelector('[data-testid="partition-orders-0"]').dataset.isr);
+    assert(sawRunning, 'no running replica.lag.time.max.ms countdown was shown');
+    assert(sawZero, 'the countdown never reached zero');
+    assert(!isr.split(',').includes(follower), `broker ${follower} still in the ISR ${isr}`);
+    await page.close();
+  });
+
+  await check('(d) unclean election: the lost acknowledged offsets are drawn as labelled ghosts', async () => {
+    const page = await open('?scenario=unclean-leader-election&autoplay=0');
+    await advance(page, 45000);
+    await page.waitForTimeout(500);
+    const ghosts = await page.evaluate(() => document.getElementById('canvas').dataset.ghosts || '');
+    assert(/lost after ack: offsets 3–7/.test(ghosts), `ghosts: ${ghosts}`);
+    const inv = await page.evaluate(() => globalThis.__playground.invariants());
+    assert(!inv.ok && inv.lost_acknowledged_writes === 5, JSON.stringify(inv).slice(0, 200));
+    await page.screenshot({ path: path.join(outDir, 'picture-ghosts.png') });
+    await page.close();
+  });
+
+  await check('(f) the minimal embed shows the producer error', async () => {
+    // min.insync.replicas=4 with replication factor 3: Kafka accepts it, and every acks=all write
+    // is refused with NOT_ENOUGH_REPLICAS; the embed's card says so, with the warning.
+    const page = await browser.newPage({ viewport: VIEW });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(`${server.url}embed.html?controls=minimal&min-insync-replicas=4&speed=10`);
+    const q = (sel) => page.evaluate((s) => {
+      const host = document.querySelector('kafka-playground');
+      const e = host && host.shadowRoot && host.shadowRoot.querySelector(s);
+      return e ? { text: e.textContent, error: e.dataset.error || '' } : null;
+    }, sel);
+    let err = null;
+    for (let i = 0; i < 40 && !(err && err.error === 'NOT_ENOUGH_REPLICAS'); i++) {
+      await page.waitForTimeout(250);
+      err = await q('[data-testid="producer-error"]');
+    }
+    assert(err && err.error === 'NOT_ENOUGH_REPLICAS', `minimal embed shows ${JSON.stringify(err)}`);
+    assert(err.text.includes('min.insync.replicas=4'), err.text);
+    const warn = await q('.live-warn');
+    assert(warn && warn.text.includes('above the replication factor 3'), JSON.stringify(warn));
+    await page.screenshot({ path: path.join(outDir, 'picture-embed-error.png') });
+    await page.close();
+  });
+
+  await check('no page errors', async () => { assert(problems.length === 0, problems.join('\n')); });
+} finally {
+  await browser.close();
+  await server.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,125 @@
+// The live strip under the cluster picture: the producer's card (its last error in Kafka's
+// name with the broker's reason, acknowledged / failed sends / retried attempts, requests in
+// flight) and the timers the engine is running (follower lag, broker session, acks=all writes
+// waiting for the high watermark, consumer sessions), each as a number and a draining bar.
+// Everything comes from engine views (pg.clients().producer, pg.countdowns()): nothing here
+// decides anything about Kafka, it only writes the engine's words and numbers.
+import { el } from './render.js';
+
+const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+export class LiveStrip {
+  /** @param {HTMLElement} root */
+  constructor(root) {
+    this.root = root;
+    this.card = el('div', 'live-card live-producer');
+    this.card.dataset.testid = 'producer-card';
+    this.head = el('p', 'live-head');
+    this.counts = el('p', 'live-counts');
+    this.err = el('p', 'live-error');
+    this.err.dataset.testid = 'producer-error';
+    this.warn = el('p', 'live-warn');
+    this.flight = el('p', 'live-flight');
+    this.card.append(this.head, this.counts, this.err, this.warn, this.flight);
+    this.timers = el('ul', 'live-card live-timers');
+    this.timers.dataset.testid = 'timers';
+    this.timers.setAttribute('aria-label', 'Timers the cluster is running');
+    root.append(this.card, this.timers);
+  }
+
+  /**
+   * @param {any} producer ProducerView (clients().producer)
+   * @param {any} cd Countdowns (countdowns())
+   */
+  update(producer, cd) {
+    if (producer) this.updateProducer(producer, cd ? cd.now_ms : 0);
+    if (cd) this.updateTimers(cd);
+  }
+
+  updateProducer(p, now) {
+    const s = p.settings;
+    set(this.head, `producer-1 · acks=${s.acks} · retries=${s.retries === '2147483647' ? 'MAX' : s.retries} · idempotence ${p.idempotent ? 'on' : 'off'}`);
+    set(this.counts, `${p.acknowledged} acknowledged · ${p.failed} failed sends (given up) · ${p.failed_attempts_retried} failed attempts retried`);
+    const e = p.last_error;
+    if (e) {
+      const ago = now - e.at_ms;
+      const where = [e.topic_partition, e.broker != null ? `broker ${e.broker}` : ''].filter(Boolean).join(' on ');
+      set(this.err, `${e.error}${where ? ` (${where})` : ''}: ${e.reason} — ${e.retried ? 'will retry' : 'send failed'} · ${sec(ago)} ago`);
+      this.err.dataset.error = e.error;
+      this.err.classList.toggle('fresh', ago < 5000);
+      this.err.hidden = false;
+    } else {
+      set(this.err, 'no error so far');
+      this.err.dataset.error = '';
+      this.err.classList.remove('fresh');
+    }
+    set(this.warn, p.warnings.join(' '));
+    this.warn.hidden = p.warnings.length === 0;
+    const max = Number(s['max.in.flight.requests.per.connection']);
+    const fl = p.in_flight_by_broker.map((f) => `${f.requests}/${max} to broker ${f.broker} (oldest ${sec(now - f.oldest_sent_ms)} of request.timeout.ms=${s['request.timeout.ms']})`);
+    set(this.flight, fl.length ? `in flight: ${fl.join(' · ')}` : 'nothing in flight');
+  }
+
+  updateTimers(cd) {
+    /** @type {Array<{key:string,text:string,left:number,limit:number,tip:string}>} */
+    const rows = [];
+    for (const f of cd.followers) {
+      const tp = `${f.topic}-${f.partition}`;
+      rows.push({
+        key: `f:${tp}:${f.broker}`,
+        text: f.remaining_ms > 0
+          ? `broker ${f.broker}, follower of ${tp}: not caught up for ${sec(f.since_caught_up_ms)} of replica.lag.time.max.ms=${f.limit_ms} → out of sync in ${sec(f.remaining_ms)}`
+          : `broker ${f.broker}, follower of ${tp}: out of sync (${sec(f.since_caught_up_ms)} > replica.lag.time.max.ms=${f.limit_ms})${f.in_isr ? ` · leader ${f.leader} shrinks the ISR at its next check, in ${sec(f.next_check_in_ms)}` : ''}`,
+        left: f.remaining_ms, limit: f.limit_ms,
+        tip: 'Replica.isCaughtUp: a follower stays in the ISR while it has fetched up to the leader\'s log end within replica.lag.time.max.ms; the leader checks every replica.lag.time.max.ms / 2.',
+      });
+    }
+    for (const b of cd.brokers) {
+      rows.push({
+        key: `b:${b.broker}`,
+        text: `broker ${b.broker}: no heartbeat for ${sec(b.silent_ms)} of broker.session.timeout.ms=${b.limit_ms} → the controller fences it in ${sec(b.remaining_ms)}`,
+        left: b.remaining_ms, limit: b.limit_ms,
+        tip: 'The controller fences a broker it has not heard a heartbeat from for broker.session.timeout.ms, then removes it from every ISR and moves its leaderships.',
+      });
+    }
+    for (const w of cd.produces) {
+      rows.push({
+        key: `p:${w.broker}:${w.topic}:${w.partition}:${w.base_offset}`,
+        text: `acks=all write at ${w.topic}-${w.partition} offset ${w.base_offset} waits on broker ${w.broker} for HW ${w.required_offset}: ${sec(w.waited_ms)} of ${w.timeout_ms} ms → REQUEST_TIMED_OUT in ${sec(w.remaining_ms)}`,
+        left: w.remaining_ms, limit: w.timeout_ms,
+        tip: 'DelayedProduce: an acks=all write is answered when the high watermark passes it, or with REQUEST_TIMED_OUT after the request\'s timeout. The HW does not advance while the ISR is smaller than min.insync.replicas.',
+      });
+    }
+    for (const c of cd.consumers) {
+      rows.push({
+        key: `c:${c.member_id}`,
+        text: `${c.client_id} (${c.group_id}): silent for ${sec(c.silent_ms)} of session.timeout.ms=${c.limit_ms} → removed from the group in ${sec(c.remaining_ms)}`,
+        left: c.remaining_ms, limit: c.limit_ms,
+        tip: 'The group coordinator removes a member it has not heard from for session.timeout.ms and rebalances its partitions.',
+      });
+    }
+    // Most urgent first; a few at most (the rest are counted).
+    rows.sort((a, b) => a.left - b.left || (a.key < b.key ? -1 : 1));
+    const shown = rows.slice(0, 4);
+    const items = shown.map((r) => {
+      const li = el('li', `timer${r.left === 0 ? ' expired' : ''}`);
+      li.title = r.tip;
+      li.dataset.key = r.key;
+      li.dataset.remainingMs = String(r.left);
+      const bar = el('span', 'timer-bar');
+      const fill = el('span', 'timer-fill');
+      fill.style.width = `${Math.max(0, Math.min(100, (100 * r.left) / Math.max(1, r.limit))).toFixed(1)}%`;
+      bar.append(fill);
+      bar.setAttribute('aria-hidden', 'true');
+      li.append(bar, el('span', 'timer-text', r.text));
+      return li;
+    });
+    if (rows.length > shown.length) items.push(el('li', 'timer-more', `… and ${rows.length - shown.length} more timers`));
+    if (!items.length) items.push(el('li', 'timer-none', 'No timer running: every follower caught up, every broker heartbeating.'));
+    this.timers.replaceChildren(...items);
+  }
+}
+
+function set(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
