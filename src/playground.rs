@@ -898,8 +898,9 @@ impl Playground {
     }
 
     /// Records replicas lost from their end since the user last dismissed them.
-    pub fn ghosts(&self) -> Vec<crate::record_view::GhostView> {
-        crate::record_view::ghosts(&self.cs.sim, self.ghosts_dismissed_at_ms)
+    pub fn ghosts(&mut self) -> Vec<crate::record_view::GhostView> {
+        let any_lost = self.lost.count(&self.cs.sim) > 0;
+        crate::record_view::ghosts(&self.cs.sim, self.ghosts_dismissed_at_ms, any_lost)
     }
 
     /// Hides the ghosts there are now (rewinding brings back the ones of that moment).
@@ -919,12 +920,15 @@ impl Playground {
             let broker_cfg = p.replicas.iter().find_map(|b| sim.brokers.get(b)).map(|s| &s.config).unwrap_or(&sim.spec.broker_config);
             let min_isr = cfg.min_insync_replicas(broker_cfg);
             if min_isr > rf && name != OFFSETS_TOPIC {
+                // Kafka accepts it; the leader then uses `Partition.effectiveMinIsr` =
+                // min(min.insync.replicas, replication factor) (Kafka 4.x), so acks=all needs
+                // every replica in the ISR: one replica down and every such write is refused.
                 out.push(format!(
-                    "min.insync.replicas={min_isr} is above the replication factor {rf} of {name}: {}",
+                    "min.insync.replicas={min_isr} is above the replication factor {rf} of {name}: Kafka accepts it and the leader uses {rf} (effectiveMinIsr), so {}",
                     if acks_all {
-                        "every acks=all write to it fails with NOT_ENOUGH_REPLICAS (Kafka accepts the setting; no ISR can be that large)"
+                        format!("every acks=all write to it fails with NOT_ENOUGH_REPLICAS as soon as one of its {rf} replicas leaves the ISR")
                     } else {
-                        "acks=all writes to it would fail with NOT_ENOUGH_REPLICAS (the producer uses acks=0/1, which ignore it)"
+                        "acks=all writes would need every replica in the ISR (this producer uses acks=0/1, which ignore it)".to_string()
                     }
                 ));
             }

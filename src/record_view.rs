@@ -97,14 +97,21 @@ fn range(a: i64, b: i64) -> String {
     }
 }
 
-/// Every replica's ghosts removed after `since_ms`, in broker/partition order.
-pub fn ghosts(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
+/// Every replica's ghosts removed after `since_ms`, in broker/partition order. `any_lost`: the
+/// audit counts lost acknowledged writes (else the costly list of them is not built).
+pub fn ghosts(sim: &Sim, since_ms: i64, any_lost: bool) -> Vec<GhostView> {
     let mut out = vec![];
     let mut lost: Option<BTreeSet<u64>> = None;
     for (&b, slot) in &sim.brokers {
         for (tp, log) in &slot.disk().logs {
             for g in log.ghosts.iter().filter(|g| g.at_ms > since_ms && !g.records.is_empty()) {
-                let lost = lost.get_or_insert_with(|| lost_acknowledged_writes(sim).into_iter().map(|l| l.write_id).collect());
+                let lost = lost.get_or_insert_with(|| {
+                    if any_lost {
+                        lost_acknowledged_writes(sim).into_iter().map(|l| l.write_id).collect()
+                    } else {
+                        BTreeSet::new()
+                    }
+                });
                 let records: Vec<GhostRecord> = g
                     .records
                     .iter()
@@ -146,6 +153,9 @@ pub fn ghosts(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
     // Lost acknowledged writes no ghost shows (the replica that had them is down and kept
     // them, or they are gone from every log): drawn on the partition's leader, where a reader
     // would look for them, at the offsets they were acknowledged with.
+    if !any_lost {
+        return out;
+    }
     let lost_writes = lost_acknowledged_writes(sim);
     let shown: BTreeSet<u64> = sim
         .brokers

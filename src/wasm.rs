@@ -173,7 +173,7 @@ impl Playground {
     }
 
     /// Records replicas lost from their end (truncation, power loss), labelled.
-    pub fn ghosts(&self) -> Result<JsValue, JsError> {
+    pub fn ghosts(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.core.ghosts())
     }
 

@@ -120,9 +120,17 @@ fn consumer_lag_in_metrics_equals_the_sum_of_the_group_tables_lag() {
 }
 
 #[test]
-fn min_insync_replicas_above_the_replication_factor_is_accepted_and_explained() {
+fn min_insync_replicas_above_the_replication_factor_is_accepted_capped_as_kafka_does_and_explained() {
     let mut p = Playground::new(None, Some(1)).unwrap();
     p.apply_json(r#"{"type":"set_topic_config","topic":"orders","key":"min.insync.replicas","value":4}"#).unwrap();
     let w = p.config_warnings();
-    assert!(w.iter().any(|x| x.contains("min.insync.replicas=4") && x.contains("NOT_ENOUGH_REPLICAS")), "{w:?}");
+    assert!(w.iter().any(|x| x.contains("min.insync.replicas=4") && x.contains("the leader uses 3")), "{w:?}");
+    // As Kafka does (effectiveMinIsr), writes still succeed while all three replicas are in the ISR…
+    p.advance(3_000);
+    assert!(p.clients().producer.acknowledged > 0);
+    assert!(p.clients().producer.last_error.is_none_or(|e| e.error != "NOT_ENOUGH_REPLICAS"));
+    // …and one broker down is enough to refuse them.
+    p.apply_json(r#"{"type":"crash_broker","broker":3}"#).unwrap();
+    p.advance(60_000);
+    assert!(p.cs.sim.producer.error_counts.contains_key("NOT_ENOUGH_REPLICAS"));
 }

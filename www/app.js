@@ -80,7 +80,7 @@ function buildDom(mount, mode, page, caption) {
   const legendBox = h('details', { class: 'legend-details', open: full }, h('summary', { text: 'How to read this picture' }), r.legend);
   r.legendBox = legendBox;
   // The producer's card and the running timers, right under the picture (both modes).
-  r.live = h('div', { class: 'live', 'data-testid': 'live', 'aria-live': 'polite', 'aria-label': 'Producer and timers' });
+  r.live = h('div', { class: 'live', 'data-testid': 'live-strip', 'aria-live': 'polite', 'aria-label': 'Producer and timers' });
   r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
     h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll, r.live,
     h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary, r.quorum);

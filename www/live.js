@@ -63,7 +63,7 @@ export class LiveStrip {
   updateTimers(cd) {
     /** @type {Array<{key:string,text:string,left:number,limit:number,tip:string}>} */
     const rows = [];
-    for (const f of cd.followers) {
+    for (const f of cd.followers.filter((x) => x.in_isr)) { // out of the ISR: the strip says so
       const tp = `${f.topic}-${f.partition}`;
       rows.push({
         key: `f:${tp}:${f.broker}`,
