@@ -316,11 +316,21 @@ pub struct ProducerView {
     pub failed_attempts_retried: u64,
     /// The last error, in Kafka's name, with where and why.
     pub last_error: Option<crate::client::producer::ProduceErrorInfo>,
+    /// The latest occurrence of each error name seen (newest first, at most 4) with how many
+    /// attempts or sends got it: a flood of one error never hides another.
+    pub recent_errors: Vec<RecentProduceError>,
     /// Requests in flight per broker: {broker, requests, oldest_sent_ms}; at most
     /// `max.in.flight.requests.per.connection` each (more wait in the accumulator).
     pub in_flight_by_broker: Vec<InFlightToBroker>,
     /// Settings Kafka accepts that make writes fail (`Playground::config_warnings`).
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentProduceError {
+    /// Attempts or sends that got this error so far.
+    pub count: u64,
+    pub last: crate::client::producer::ProduceErrorInfo,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1327,6 +1337,16 @@ impl Playground {
             failed: pr.failed_count,
             failed_attempts_retried: pr.stats.retried_errors,
             last_error: pr.last_error.clone(),
+            recent_errors: {
+                let mut v: Vec<RecentProduceError> = pr
+                    .last_by_error
+                    .values()
+                    .map(|e| RecentProduceError { count: pr.error_counts.get(e.error).copied().unwrap_or(1), last: e.clone() })
+                    .collect();
+                v.sort_by_key(|r| std::cmp::Reverse(r.last.at_ms));
+                v.truncate(4);
+                v
+            },
             in_flight_by_broker: pr
                 .in_flight_by_broker()
                 .into_iter()

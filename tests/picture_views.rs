@@ -38,6 +38,12 @@ fn after_two_of_three_brokers_die_the_producer_card_names_not_enough_replicas_wi
     assert!(e.reason.contains("ISR [1] is smaller than min.insync.replicas=2"), "{}", e.reason);
     assert!(e.retried, "the producer retries it (retries=MAX)");
     assert_eq!(e.broker, Some(1));
+    // Later errors from other brokers never hide it: the card lists the latest of each error.
+    p.advance(3_000);
+    let pr = p.clients().producer;
+    let ner = pr.recent_errors.iter().find(|r| r.last.error == "NOT_ENOUGH_REPLICAS").expect("NOT_ENOUGH_REPLICAS still listed");
+    assert!(ner.count >= 1 && ner.last.at_ms >= at, "{ner:?}");
+    assert!(pr.recent_errors.windows(2).all(|w| w[0].last.at_ms >= w[1].last.at_ms), "newest first");
 }
 
 #[test]

@@ -40,17 +40,26 @@ export class LiveStrip {
     const s = p.settings;
     set(this.head, `producer-1 · acks=${s.acks} · retries=${s.retries === '2147483647' ? 'MAX' : s.retries} · idempotence ${p.idempotent ? 'on' : 'off'}`);
     set(this.counts, `${p.acknowledged} acknowledged · ${p.failed} failed sends (given up) · ${p.failed_attempts_retried} failed attempts retried`);
-    const e = p.last_error;
-    if (e) {
-      const ago = now - e.at_ms;
-      const where = [e.topic_partition, e.broker != null ? `broker ${e.broker}` : ''].filter(Boolean).join(' on ');
-      set(this.err, `${e.error}${where ? ` (${where})` : ''}: ${e.reason} — ${e.retried ? 'will retry' : 'send failed'} · ${sec(ago)} ago`);
-      this.err.dataset.error = e.error;
-      this.err.classList.toggle('fresh', ago < 5000);
-      this.err.hidden = false;
+    // One line per error name, newest first (the engine's recent_errors): a flood of one error
+    // (NETWORK_EXCEPTION from a dead leader) never hides another (NOT_ENOUGH_REPLICAS).
+    const errs = p.recent_errors || [];
+    if (errs.length) {
+      const lines = errs.map((r) => {
+        const e = r.last;
+        const where = [e.topic_partition, e.broker != null ? `broker ${e.broker}` : ''].filter(Boolean).join(' on ');
+        return `${e.error} ×${r.count}${where ? ` (latest: ${where})` : ''}: ${e.reason} — ${e.retried ? 'will retry' : 'send failed'} · ${sec(now - e.at_ms)} ago`;
+      });
+      const text = lines.join('');
+      if (this.err.textContent !== text) {
+        this.err.replaceChildren(...lines.map((l, i) => el('span', i === 0 ? 'live-error-line latest' : 'live-error-line', l)));
+      }
+      this.err.dataset.error = errs[0].last.error;
+      this.err.dataset.errors = errs.map((r) => r.last.error).join(',');
+      this.err.classList.toggle('fresh', now - errs[0].last.at_ms < 5000);
     } else {
       set(this.err, 'no error so far');
       this.err.dataset.error = '';
+      this.err.dataset.errors = '';
       this.err.classList.remove('fresh');
     }
     set(this.warn, p.warnings.join(' '));

@@ -159,6 +159,9 @@ pub struct Producer {
     pub retired_failed: usize,
     pub stats: ProducerStats,
     pub last_error: Option<ProduceErrorInfo>,
+    /// The latest occurrence of each error name, so a stream of one error (NETWORK_EXCEPTION
+    /// from a dead leader) does not hide another (NOT_ENOUGH_REPLICAS from a live one).
+    pub last_by_error: BTreeMap<&'static str, ProduceErrorInfo>,
 }
 
 impl Producer {
@@ -192,6 +195,7 @@ impl Producer {
             retired_failed: 0,
             stats: ProducerStats::default(),
             last_error: None,
+            last_by_error: BTreeMap::new(),
         }
     }
 
@@ -664,7 +668,7 @@ impl Producer {
         records += unresolved_expired.len();
         if records > 0 {
             *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += records as u64;
-            self.last_error = Some(ProduceErrorInfo {
+            self.note_error(ProduceErrorInfo {
                 error: KafkaError::DELIVERY_TIMEOUT.name(),
                 topic_partition: String::new(),
                 broker: None,
@@ -674,6 +678,11 @@ impl Producer {
             });
             out.log("produce", format!("{records} record(s) expired: delivery.timeout.ms={limit} passed"));
         }
+    }
+
+    fn note_error(&mut self, info: ProduceErrorInfo) {
+        self.last_by_error.insert(info.error, info.clone());
+        self.last_error = Some(info);
     }
 
     /// The whole request failed (timeout, disconnect): every batch in it fails with `error`.
@@ -730,14 +739,17 @@ impl Producer {
             }
         }
         let retry = retriable && (b.attempts as i64) <= self.config.retries && within;
-        self.last_error = Some(ProduceErrorInfo {
+        let info = ProduceErrorInfo {
             error: if retry || within { error.name() } else { KafkaError::DELIVERY_TIMEOUT.name() },
             topic_partition: tp.to_string(),
             broker,
             at_ms: now_ms,
             reason: why.unwrap_or_else(|| format!("the broker answered {error}")),
             retried: retry,
-        });
+        };
+        // Disjoint fields (`b` borrows `self.batches`), so not `note_error`.
+        self.last_by_error.insert(info.error, info.clone());
+        self.last_error = Some(info);
         if retry {
             self.stats.retried_errors += 1;
             b.retry_at_ms = now_ms + self.config.retry_backoff_ms;
