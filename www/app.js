@@ -9,7 +9,7 @@
 import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
 import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
-import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, fmtT } from './panels.js';
+import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, recordText, fmtT } from './panels.js';
 import { onEnginePanic } from './engine.js';
 import { Narration, ScenarioPicker } from './guide.js';
 import { TimeTravel, describeCommand } from './timetravel.js';
@@ -336,14 +336,29 @@ export function createPlayground(mount, engine, opts) {
   listen(canvas, 'mousemove', (e) => {
     if (stopped || dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
-    const key = hit ? `${hit.pi}:${hit.broker}` : '';
+    const key = hit ? `${hit.pi}:${hit.broker}:${hit.offset}` : '';
     if (key === lastHit) return;
     lastHit = key;
     if (!hit) { canvas.removeAttribute('title'); return; }
     const status = brokerStatus(hit.broker); // reads a fresh frame
-    canvas.title = replicaText(app.structure, app.idx, frame, hit.pi, hit.broker, status);
+    const replica = replicaText(app.structure, app.idx, frame, hit.pi, hit.broker, status);
+    // Over a cell: the whole record as the engine holds it on this replica.
+    const rec = hit.offset != null ? safely(() => pg.records(hit.ri, hit.offset, 1))?.[0] : null;
+    canvas.title = rec && rec.offset === hit.offset ? `${recordText(rec)}\n\n${replica}` : replica;
   });
   listen(canvas, 'mouseleave', () => { lastHit = ''; });
+  // Shift + wheel (or a sideways wheel) over a strip scrolls its partition's offsets.
+  listen(canvas, 'wheel', (e) => {
+    const dx = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
+    if (!dx || stopped || dead) return;
+    const hit = view.hit(e.offsetX, e.offsetY);
+    if (!hit) return;
+    const w = view.rowWins[hit.pi];
+    if (view.panRow(hit.pi, Math.sign(dx) * -Math.max(1, Math.floor((w?.K ?? 2) / 2)))) {
+      e.preventDefault();
+      forceUi = true; dirty = true; schedule(); // the new window's keys are read before drawing
+    }
+  }, { passive: false });
 
   // ---------------------------------------------------------------- time controls
   const playBtn = dom.play, speedSel = dom.speed, clock = dom.clock;
@@ -706,15 +721,19 @@ export function createPlayground(mount, engine, opts) {
     const t2 = performance.now();
     const now = frame[idx.h.now_ms];
     hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
-    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); } // before drawing: the strips use them
+    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); view.setRecords(texts.records); } // before drawing: the strips use them
     // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
     // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
     const cfg = texts ? texts.cfg : safely(() => pg.configs());
     if (cfg) { app.cuts = cfg.network.cuts; app.acks = cfg.producer.acks; }
+    if (frame.length === 0 || tails.length === 0) readFrame(); // detached by a memory growth (below)
     view.updateHeaders(frame);
     if (quorum) view.setQuorum(quorum);
     syncStop(now, !tt.dragging);
     if (needFit) fitStage();
+    // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
+    // detaches the frame's typed arrays (length 0): read them again then.
+    if (frame.length === 0 || tails.length === 0) readFrame();
     view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
     if (revealStage) showStage();
     tt.setNow(now);
@@ -738,6 +757,8 @@ export function createPlayground(mount, engine, opts) {
   function gatherTexts(t0) {
     lastUi = t0;
     const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
+    // Keys and values for the strips whose cells are wide enough to show them (a few windows).
+    out.records = view.wantedRecords().map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
     const { end, violations, lost } = hdr;
     if (full) {
       out.groupsDesc = pg.describeGroups();
@@ -805,7 +826,7 @@ export function createPlayground(mount, engine, opts) {
   if (dom.dock && stops.length) {
     const refit = () => { needFit = true; dirty = true; schedule(); };
     const fro = new ResizeObserver(refit);
-    for (const e of [dom.narr, dom.timebar, dom.error, mount]) fro.observe(e);
+    for (const e of [dom.narr, dom.timebar, dom.error, dom.live, mount]) fro.observe(e);
     cleanups.push(() => fro.disconnect());
     listen(window, 'resize', refit);
   }

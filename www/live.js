@@ -125,6 +125,7 @@ export class LiveStrip {
     });
     if (rows.length > shown.length) items.push(el('li', 'timer-more', `… and ${rows.length - shown.length} more timers`));
     if (!items.length) items.push(el('li', 'timer-none', 'No timer running: every follower caught up, every broker heartbeating.'));
+    this.timers.dataset.empty = String(rows.length === 0);
     this.timers.replaceChildren(...items);
   }
 }

@@ -389,3 +389,11 @@ export function replicaText(s, idx, f, pi, broker, status) {
     `Log start ${v('log_start_offset')}, high watermark (HW) ${v('high_watermark')}, log end offset (LEO) ${v('log_end_offset')}, ` +
     `flushed to disk up to ${v('durable_end_offset')}, newest record's epoch ${v('latest_epoch')}.`;
 }
+
+/** One record in words (the canvas tooltip over a cell): pg.records() entry. */
+export function recordText(r) {
+  const q = (v) => (v == null ? 'null' : JSON.stringify(v));
+  return `offset ${r.offset} · leader epoch ${r.leader_epoch} · key ${q(r.key)} · value ${q(r.value)}${r.value == null ? ' (a tombstone)' : ''}\n` +
+    `batch from offset ${r.batch_base_offset} · timestamp ${(r.timestamp_ms / 1000).toFixed(3)} s · segment ${r.segment} · ` +
+    `${r.committed ? 'committed (below the HW)' : 'not committed yet (at or above the HW)'}`;
+}

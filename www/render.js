@@ -76,6 +76,10 @@ const LOOK = '#1a73e8', LOOK_FILL = 'rgba(26,115,232,0.09)';
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const SEG_LINE = 'rgba(32,33,36,0.7)', SEG_ACTIVE = '#6b4fbb', SEG_CLEANER = '#6b4fbb';
 const MIN_CELL = 4; // px per offset cell at the least
+const NUM_CELL = 14; // px: a cell this wide shows its offset
+const READ_CELL = 30; // px: … and its key (and value when they fit)
+const MAX_CELL = 64; // px: a few records fill the strip up to this width each
+const CELL_STEPS = [6, 8, 12, 16, 24, 32, 48, 64, 96, 128]; // window sizes (offsets): cells resize in steps
 const MIN_COL = 64; // px per broker column at the least (narrower: the view scrolls sideways)
 const fmtSec = (ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
@@ -92,6 +96,9 @@ export class ClusterView {
     this.s = null;
     this.storage = null; // pg.storage() (replica order), refreshed with the text views
     this.ghostsBy = new Map(); // pg.ghosts() by "topic-partition@broker" (setGhosts)
+    this.rowWins = []; // per partition row, as last drawn: {base, K, cw, maxLeo, tailBase}
+    this.pan = new Map(); // partition row → offsets the user scrolled back from the log end
+    this.recordsBy = new Map(); // replica index → Map(offset → pg.records() entry) (setRecords)
     this.quorum = null; // pg.controllerQuorum() with voters, or null (one controller: one box)
     this.voterIds = [];
     this.voterBtns = new Map(); // voter id → {btn, epoch, state, last}
@@ -430,7 +437,12 @@ export class ClusterView {
     if (!s || y < g.rowsTop || x < g.gl) return null;
     const pi = this.rows.findIndex((r) => y >= r.y && y < r.y + r.h), col = Math.floor((x - g.gl) / g.colW);
     const p = s.partitions[pi], b = s.brokers[col];
-    return p && b && p.replicas.includes(b.id) ? { pi, broker: b.id } : null;
+    if (!(p && b && p.replicas.includes(b.id))) return null;
+    // The offset under the pointer, when it is over the strip's cells.
+    const w = this.rowWins[pi], x0 = g.gl + col * g.colW + 12;
+    const i = w ? Math.floor((x - x0) / w.cw) : -1;
+    const offset = w && i >= 0 && i < w.K ? w.base + i : null;
+    return { pi, broker: b.id, ri: p.first_replica + p.replicas.indexOf(b.id), offset };
   }
 
   /** The curve from node a to node b: {x0,y0,cx,cy,x1,y1}, or undefined for unknown nodes. */
@@ -537,7 +549,10 @@ export class ClusterView {
       let maxLeo = 0;
       for (let k = 0; k < p.replicas.length; k++) maxLeo = Math.max(maxLeo, f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.log_end_offset]);
       const tailBase = f[po + idx.p.tail_base];
-      const base = Math.max(tailBase, maxLeo - g.K);
+      const compacted = !!this.storage?.[p.first_replica]?.cleanup_policy?.includes('compact');
+      const wg = this.rowWindow(pi, rg, maxLeo, tailBase, compacted);
+      const base = Math.max(tailBase, maxLeo - wg.K - (this.pan.get(pi) || 0));
+      this.rowWins[pi] = { base, K: wg.K, cw: wg.cw, maxLeo, tailBase, y };
       const epoch = f[po + idx.p.leader_epoch];
       for (let k = 0; k < p.replicas.length; k++) {
         const ri = p.first_replica + k;
@@ -546,8 +561,8 @@ export class ClusterView {
         const ro = L.replica_offset + ri * L.replica_stride;
         const down = DOWN.has(status[col]);
         if (down) ctx.globalAlpha = 0.5;
-        this.drawReplica(ctx, rg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri],
-          this.ghostsBy.get(`${p.topic}-${p.partition}@${p.replicas[k]}`));
+        this.drawReplica(ctx, wg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri],
+          this.ghostsBy.get(`${p.topic}-${p.partition}@${p.replicas[k]}`), this.recordsBy.get(ri));
         ctx.globalAlpha = 1;
       }
     }
@@ -754,13 +769,14 @@ export class ClusterView {
    * One replica in its broker column: status line, the log strip, HW/LEO markers.
    * Layers are drawn in order: cells, segments (st: this replica's pg.storage() entry), markers.
    */
-  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st, ghosts) {
+  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st, ghosts, recs) {
     const r = this.idx.r;
     const present = f[ro + r.present] > 0;
     const x0 = colX + 12;
-    const sw = g.K * g.cw;
-    const sy = g.compact ? y + 8 : y + 20;
-    const sh = g.compact ? 14 : 18;
+    const sw = g.sw ?? g.K * g.cw;
+    const tall = !g.compact && g.cw >= NUM_CELL; // readable cells: two lines (offset; key)
+    const sy = g.compact ? y + 8 : tall ? y + 18 : y + 20;
+    const sh = g.compact ? 14 : tall ? 25 : 18;
     const inIsr = f[ro + r.in_isr] > 0, inElr = f[ro + r.in_elr] > 0, leader = f[ro + r.is_leader] > 0;
     // Box: border style shows ISR membership.
     let stroke = '#d93025', dash = [5, 3], fill = '#fce8e6', lw = 1.5;
@@ -782,6 +798,7 @@ export class ClusterView {
     const hw = f[ro + r.high_watermark], leo = f[ro + r.log_end_offset], lso = f[ro + r.log_start_offset];
     this.layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh);
     const cleanerX = st ? this.layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) : -1;
+    if (g.cw >= NUM_CELL) this.layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st);
     this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
     if (ghosts) this.layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh);
     if (leader) drawCrown(ctx, x0 - 9, sy - 12);
@@ -822,7 +839,7 @@ export class ClusterView {
       ctx.strokeStyle = e >= 0 ? EPOCH_COLORS[e % 8] : '#5f6368';
       ctx.lineWidth = 1;
       ctx.strokeRect(x + 0.5, sy + 0.5, tw - 1, sh - 1);
-      if (cw >= 6) {
+      if (cw >= 6 && cw < NUM_CELL) { // wider cells say "✕ key" in words (layerCellText)
         const m = sy + sh / 2, r = Math.min(tw / 2 - 1.5, 4);
         ctx.beginPath();
         ctx.moveTo(x + tw / 2 - r, m - r); ctx.lineTo(x + tw / 2 + r, m + r);
@@ -861,6 +878,54 @@ export class ClusterView {
     }
     ctx.restore();
     return cx;
+  }
+
+  /**
+   * The offsets a partition row shows and how wide each cell is: a few records fill the strip
+   * (cells up to MAX_CELL), more shrink the cells in steps down to the layout's width. When
+   * the window holds fewer offsets than the frame's tail, shift + wheel scrolls it back.
+   * Returns the row's geometry.
+   */
+  rowWindow(pi, rg, maxLeo, tailBase, compacted) {
+    const sw = rg.K * rg.cw;
+    const n = Math.max(1, maxLeo - tailBase + 1); // the offsets in the frame, and the next one
+    const step = CELL_STEPS.find((k) => k >= n) ?? n;
+    let cw = Math.max(rg.cw, Math.min(MAX_CELL, Math.floor(sw / step)));
+    // A compacted log keeps its whole window (its gaps are the lesson); its keys read where it is short.
+    if (compacted && !rg.compact && n <= Math.floor(sw / READ_CELL)) cw = Math.max(cw, READ_CELL);
+    const K = Math.max(1, Math.floor(sw / cw));
+    const maxPan = Math.max(0, maxLeo - tailBase - K);
+    const pan = Math.min(this.pan.get(pi) || 0, maxPan);
+    if (pan) this.pan.set(pi, pan); else this.pan.delete(pi);
+    return K === rg.K && cw === rg.cw ? rg : { ...rg, K, cw, sw };
+  }
+
+  /** Scrolls a partition row's strips back (+) or forward (−) by offsets; true if it moved. */
+  panRow(pi, by) {
+    const w = this.rowWins[pi];
+    if (!w) return false;
+    const maxPan = Math.max(0, w.maxLeo - w.tailBase - w.K);
+    const pan = Math.max(0, Math.min(maxPan, (this.pan.get(pi) || 0) + by));
+    if (pan === (this.pan.get(pi) || 0)) return false;
+    if (pan) this.pan.set(pi, pan); else this.pan.delete(pi);
+    return true;
+  }
+
+  /** The record windows worth reading for the strips: [{ri, from, count}] where cells show keys. */
+  wantedRecords() {
+    const out = [];
+    if (!this.s) return out;
+    this.rowWins.forEach((w, pi) => {
+      const p = this.s.partitions[pi];
+      if (!w || !p || w.cw < READ_CELL) return;
+      for (let k = 0; k < p.replicas.length; k++) out.push({ ri: p.first_replica + k, from: w.base, count: w.K });
+    });
+    return out;
+  }
+
+  /** Records read for the strips: [{ri, records}] (pg.records()). */
+  setRecords(list) {
+    this.recordsBy = new Map(list.map(({ ri, records }) => [ri, new Map(records.map((r) => [r.offset, r]))]));
   }
 
   /** The engine's ghosts (pg.ghosts()) for this replica: records it lost from its end. */
@@ -942,6 +1007,49 @@ export class ClusterView {
     }
   }
 
+  /**
+   * Words in readable cells: the offset, and where the engine's records for this window are
+   * known (pg.records(), wide cells), the key and value; a tombstone reads "✕ key". A record
+   * whose epoch differs from the frame's (the log changed since the read) shows only its offset.
+   */
+  layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st) {
+    const { K, cw } = g;
+    const two = sh >= 24;
+    const tomb = st && st.tombstones.length ? new Set(st.tombstones) : null;
+    ctx.save();
+    ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+    ctx.beginPath(); ctx.rect(x0, sy, K * cw, sh); ctx.clip();
+    for (let i = 0; i < K; i++) {
+      const e = tails[t0 + i];
+      if (e < 0) continue;
+      const o = base + i;
+      const x = x0 + i * cw, cx = x + cw / 2;
+      const isTomb = tomb?.has(o);
+      const light = isTomb || o >= hw; // white or pale cell: dark words
+      const rec = recs?.get(o);
+      const words = rec && rec.leader_epoch === e && cw >= READ_CELL ? cellWords(rec) : null;
+      ctx.fillStyle = light ? '#3c4043' : '#fff';
+      ctx.font = `${two && words ? 8.5 : 9.5}px ${FONT}`;
+      const num = String(o);
+      const numFits = ctx.measureText(num).width <= cw - 2;
+      if (!words) {
+        if (numFits) ctx.fillText(num, cx, sy + sh / 2);
+        continue;
+      }
+      if (numFits) ctx.fillText(num, cx, sy + 7);
+      ctx.fillStyle = isTomb ? '#a50e0e' : light ? '#202124' : '#fff';
+      const say = isTomb ? [`✕ ${rec.key ?? ''}`] : words;
+      let text = null;
+      for (const px of [9.5, 8]) { // the longest words that fit, a size smaller before cutting
+        ctx.font = `600 ${px}px ${FONT}`;
+        text = say.find((t) => ctx.measureText(t).width <= cw - 3);
+        if (text) break;
+      }
+      ctx.fillText(text ?? fitWords(ctx, say[say.length - 1], cw - 3), cx, sy + sh - 7);
+    }
+    ctx.restore();
+  }
+
   /** Log start bracket, HW bar, LEO triangle and (in full mode) their labels. */
   layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh) {
     const sw = g.K * g.cw;
@@ -965,10 +1073,20 @@ export class ClusterView {
       ctx.fillStyle = color; ctx.textAlign = 'left'; ctx.fillText(text, left, ly);
       return [left, left + w];
     };
-    if (hw === leo) { place(`HW = LEO ${leo}`, lx, '#202124'); return; }
-    const wh = ctx.measureText(hwText).width, wl = ctx.measureText(leoText).width;
-    if (lx - hx < (wh + wl) / 2 + 6) place(`${hwText} · ${leoText}`, (hx + lx) / 2, '#202124');
-    else { place(hwText, hx, '#202124'); place(leoText, lx, '#5f6368'); }
+    const taken = [];
+    if (hw === leo) taken.push(place(`HW = LEO ${leo}`, lx, '#202124'));
+    else {
+      const wh = ctx.measureText(hwText).width, wl = ctx.measureText(leoText).width;
+      if (lx - hx < (wh + wl) / 2 + 6) taken.push(place(`${hwText} · ${leoText}`, (hx + lx) / 2, '#202124'));
+      else { taken.push(place(hwText, hx, '#202124')); taken.push(place(leoText, lx, '#5f6368')); }
+    }
+    // The log start offset, labelled where it is inside the window and the label has room.
+    if (lso > 0 && lso >= base && lso < base + g.K) {
+      const t = `log start ${lso}`, w = ctx.measureText(t).width, x = Math.max(x0 - 4, xOf(lso) - 2);
+      if (x + w <= x0 + sw + 4 && taken.every(([a, b]) => x + w + 4 < a || x > b + 4)) {
+        ctx.fillStyle = '#202124'; ctx.textAlign = 'left'; ctx.fillText(t, x, ly);
+      }
+    }
   }
 
   /** The words above a strip: leader, in ISR, or how far behind. */
@@ -1020,6 +1138,20 @@ export class ClusterView {
 }
 
 /** The first of `texts` (longest first) that fits `room` px in the context's font, else the last. */
+/** A record in a cell's words, longest first: key=value, then the key (or the value when it has no key). */
+function cellWords(r) {
+  if (r.key != null && r.value != null) return r.value.startsWith(r.key) ? [r.value, r.key] : [`${r.key}=${r.value}`, r.key];
+  return [r.key ?? r.value ?? ''];
+}
+
+/** `text` cut with … to `room` px in the context's font. */
+function fitWords(ctx, text, room) {
+  if (ctx.measureText(text).width <= room) return text;
+  let t = text;
+  while (t.length > 1 && ctx.measureText(`${t}…`).width > room) t = t.slice(0, -1);
+  return `${t}…`;
+}
+
 function fitText(ctx, texts, room) {
   return texts.find((t) => ctx.measureText(t).width <= room) ?? texts[texts.length - 1];
 }

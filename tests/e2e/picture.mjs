@@ -5,7 +5,8 @@
 // (c) a cut follower shows a replica.lag.time.max.ms countdown that reaches zero before it
 //     leaves the ISR;
 // (d) unclean election: the lost acknowledged offsets are drawn as labelled ghosts;
-// (f) the minimal embed shows the producer error too.
+// (f) the minimal embed shows the producer error too;
+// (g) a few records fill the strip, and a cell's tooltip is the whole record.
 // Screenshots go to test-results/picture-*.png. Ends with "N passed, M failed".
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
@@ -95,6 +96,26 @@ try {
     await scrollCardIntoView(page);
     assert(await inView(page, '[data-testid="producer-error"]'), 'the producer card is not in the viewport');
     await page.screenshot({ path: path.join(outDir, 'picture-not-enough-replicas.png') });
+    await page.close();
+  });
+
+  await check('(g) few records fill the strip, and hovering a cell shows the whole record (offset, epoch, key, value, batch, segment)', async () => {
+    const page = await open('?seed=7&autoplay=0');
+    await advance(page, 1500);
+    await page.waitForTimeout(300);
+    const box = await page.locator('canvas').first().boundingBox();
+    let title = '';
+    // Scan the first broker column's strips for a cell.
+    outer: for (let y = 40; y < Math.min(box.height, 400); y += 6) {
+      for (let x = 0.15; x < 0.4; x += 0.02) {
+        await page.mouse.move(box.x + box.width * x, box.y + y);
+        title = await page.evaluate(() => document.querySelector('canvas').title || '');
+        if (/^offset \d+ · leader epoch/.test(title)) break outer;
+      }
+    }
+    assert(/^offset \d+ · leader epoch \d+ · key "[^"]+" · value "[^"]+"/.test(title), `no record tooltip: ${title.slice(0, 200)}`);
+    assert(/segment \d{20}\.log/.test(title) && /batch from offset \d+/.test(title), title);
+    await page.screenshot({ path: path.join(outDir, 'picture-readable-cells.png') });
     await page.close();
   });
 
