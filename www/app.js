@@ -298,6 +298,7 @@ export function createPlayground(mount, engine, opts) {
   const metrics = full ? new MetricsPanel(dom.metrics) : null;
   const summary = new PartitionSummary(dom.summary);
   const live = new LiveStrip(dom.live);
+  live.onDismissGhosts = () => { if (!stopped && !dead) { safely(() => pg.dismissGhosts()); app.changed(); } };
   const segments = full ? new SegmentsList(dom.segments, dom.segmentsHead) : null;
   const audit = full ? new AuditPanel(dom.audit) : null;
   const group = full ? new ConsumerPanel(dom.group, app) : null;
@@ -786,6 +787,7 @@ export function createPlayground(mount, engine, opts) {
     const desc = parseDescribe(t.desc);
     summary.update(app.structure, app.idx, frame, desc);
     live.update(t.clients.producer, t.countdowns);
+    live.updateGhosts(t.ghosts);
     if (!full) return;
     if (t.skipped > 0) log.note(`… ${t.skipped} events not shown (time ran too fast)`);
     log.add(t.events);

@@ -4,7 +4,7 @@
 // waiting for the high watermark, consumer sessions), each as a number and a draining bar.
 // Everything comes from engine views (pg.clients().producer, pg.countdowns()): nothing here
 // decides anything about Kafka, it only writes the engine's words and numbers.
-import { el } from './render.js';
+import { el, button } from './render.js';
 
 const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -24,7 +24,25 @@ export class LiveStrip {
     this.timers = el('ul', 'live-card live-timers');
     this.timers.dataset.testid = 'timers';
     this.timers.setAttribute('aria-label', 'Timers the cluster is running');
-    root.append(this.card, this.timers);
+    // The ghosts drawn on the strips, in words, with the button that hides them (pg.dismissGhosts()).
+    this.ghosts = el('p', 'live-ghosts');
+    this.ghosts.dataset.testid = 'ghosts';
+    this.ghostText = el('span', 'live-ghosts-text');
+    this.dismiss = button('Dismiss ghosts', 'dismiss-ghosts', 'Stop drawing these lost records (rewinding to an earlier moment shows that moment\'s ghosts again)');
+    this.dismiss.addEventListener('click', () => this.onDismissGhosts?.());
+    this.ghosts.append(this.ghostText, this.dismiss);
+    this.ghosts.hidden = true;
+    /** @type {(() => void) | null} */
+    this.onDismissGhosts = null;
+    root.append(this.card, this.timers, this.ghosts);
+  }
+
+  /** @param {any[]} list pg.ghosts() */
+  updateGhosts(list) {
+    const n = list ? list.length : 0;
+    this.ghosts.hidden = n === 0;
+    this.ghosts.classList.toggle('acked', !!list && list.some((g) => g.acknowledged_lost > 0)); // red: acknowledged writes lost
+    set(this.ghostText, n ? `Drawn as ghosts: ${list.map((g) => `broker ${g.broker}, ${g.topic}-${g.partition}: ${g.label}`).join(' · ')} ` : '');
   }
 
   /**

@@ -166,6 +166,13 @@ try {
     const inv = await page.evaluate(() => globalThis.__playground.invariants());
     assert(!inv.ok && inv.lost_acknowledged_writes === 5, JSON.stringify(inv).slice(0, 200));
     await page.screenshot({ path: path.join(outDir, 'picture-ghosts.png') });
+    // The live strip names them and its button hides them (the guided layout keeps the row out of the way).
+    const said = await page.locator('[data-testid="ghosts"]').textContent();
+    assert(said.includes('lost after ack: offsets 3–7'), `ghost row: ${said}`);
+    await page.evaluate(() => document.querySelector('[data-testid="dismiss-ghosts"]').click());
+    await page.waitForTimeout(400);
+    const after = await page.evaluate(() => document.getElementById('canvas').dataset.ghosts || '');
+    assert(after === '', `ghosts after dismissing: ${after}`);
     await page.close();
   });
 
