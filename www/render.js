@@ -1033,7 +1033,8 @@ export class ClusterView {
       const num = String(o);
       const numFits = ctx.measureText(num).width <= cw - 2;
       if (!words) {
-        if (numFits) ctx.fillText(num, cx, sy + sh / 2);
+        if (isTomb) { ctx.fillStyle = '#a50e0e'; ctx.fillText('✕', cx, sy + sh / 2); } // no room for its key
+        else if (numFits) ctx.fillText(num, cx, sy + sh / 2);
         continue;
       }
       if (numFits) ctx.fillText(num, cx, sy + 7);
