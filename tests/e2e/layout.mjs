@@ -11,39 +11,13 @@
 // errors (NOT_ENOUGH_REPLICAS) and elections by default but not every successful produce; the
 // self-sizing iframe on the docs page (embed.html posts its height) has no inner scrollbar.
 // Screenshots go to test-results/layout-*.png.
-import { chromium } from 'playwright-core';
-import { startServer } from '../../scripts/serve.mjs';
+import { root, outDir, check, assert, launch, finish } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = path.join(root, 'test-results');
-fs.mkdirSync(outDir, { recursive: true });
 for (const f of fs.readdirSync(outDir)) if (/^layout-.*-FAILED\.png$/.test(f)) fs.rmSync(path.join(outDir, f)); // an earlier run's
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAILED - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const server = await startServer({ root, port: 0 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const { server, browser } = await launch();
 
 const index = JSON.parse(fs.readFileSync(path.join(root, 'scenarios', 'index.json'), 'utf8'))
   .filter((x) => fs.existsSync(path.join(root, 'scenarios', `${x.file}.json`)));
@@ -307,5 +281,4 @@ try {
   await server.close();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -8,38 +8,10 @@
 // (f) the minimal embed shows the producer error too;
 // (g) a few records fill the strip, and a cell's tooltip is the whole record.
 // Screenshots go to test-results/picture-*.png. Ends with "N passed, M failed".
-import { chromium } from 'playwright-core';
-import { startServer } from '../../scripts/serve.mjs';
-import fs from 'node:fs';
+import { outDir, check, assert, launch, finish } from './harness.mjs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = path.join(root, 'test-results');
-fs.mkdirSync(outDir, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAILED - ${name}\n  ${String((e && e.stack) || e).split('\n').join('\n  ')}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const server = await startServer({ root, port: 0 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const { server, browser } = await launch();
 const problems = [];
 const VIEW = { width: 1366, height: 768 };
 
@@ -206,5 +178,4 @@ try {
   await browser.close();
   await server.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

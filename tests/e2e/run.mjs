@@ -28,38 +28,11 @@
 // the page's wasm as `kafka-sim hashes` computes natively during the run.
 // It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, a guided scenario with its
 // narration in docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
-import { chromium } from 'playwright-core';
-import { startServer } from '../../scripts/serve.mjs';
+import { root, outDir, check, assert, launch, finish } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = path.join(root, 'test-results');
-fs.mkdirSync(outDir, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAILED - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const server = await startServer({ root, port: 0 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const { server, browser } = await launch();
 const problems = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
@@ -717,5 +690,4 @@ try {
   await browser.close();
   await server.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
