@@ -287,6 +287,31 @@ pub struct ReplicaStorageView {
     pub segments: Vec<SegmentView>,
     /// Offsets of tombstones (null values) within the frame's tail window.
     pub tombstones: Vec<i64>,
+    /// The log cleaner's latest pass over this replica (compacted topics).
+    pub last_cleaning: Option<CleaningView>,
+}
+
+/// What one pass of the log cleaner did (`LogCleaner`'s "Cleaned log" summary, with the records).
+#[derive(Debug, Clone, Serialize)]
+pub struct CleaningView {
+    pub at_ms: i64,
+    /// The cleaned range `[from, to)`.
+    pub from: i64,
+    pub to: i64,
+    pub records_before: usize,
+    pub records_after: usize,
+    pub removed_count: usize,
+    /// The removed records (the first 64): superseded by a later record of their key, or
+    /// tombstones older than `delete.retention.ms`.
+    pub removed: Vec<CleanedRecordView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanedRecordView {
+    pub offset: i64,
+    pub key: Option<String>,
+    /// `None`: a tombstone.
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1245,6 +1270,7 @@ impl Playground {
                         cleanup_policy: "delete",
                         segments: vec![],
                         tombstones: vec![],
+                        last_cleaning: None,
                     },
                     Some(log) => {
                         let segs = log.segments();
@@ -1278,6 +1304,23 @@ impl Playground {
                             cleanup_policy: policy,
                             segments,
                             tombstones,
+                            last_cleaning: log.last_cleaning.as_ref().map(|c| CleaningView {
+                                at_ms: c.at_ms,
+                                from: c.from,
+                                to: c.to,
+                                records_before: c.records_before,
+                                records_after: c.records_after,
+                                removed_count: c.removed_count,
+                                removed: c
+                                    .removed
+                                    .iter()
+                                    .map(|r| CleanedRecordView {
+                                        offset: r.offset,
+                                        key: r.key.as_deref().map(str::to_string),
+                                        value: r.value.as_deref().map(str::to_string),
+                                    })
+                                    .collect(),
+                            }),
                         }
                     }
                 }

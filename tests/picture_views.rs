@@ -140,3 +140,37 @@ fn min_insync_replicas_above_the_replication_factor_is_accepted_capped_as_kafka_
     p.advance(60_000);
     assert!(p.cs.sim.producer.error_counts.contains_key("NOT_ENOUGH_REPLICAS"));
 }
+
+#[test]
+fn the_last_cleaning_names_every_record_it_removed_and_keeps_the_latest_of_each_key() {
+    // The compaction scenario's third cleaning (at 33 s): compare what the storage view says it
+    // removed with the records each replica held just before it.
+    let mut p = Playground::new(Some(include_str!("../scenarios/compaction.json")), None).unwrap();
+    p.advance(32_900);
+    let s = p.structure();
+    let replicas: Vec<usize> = (0..s.replicas.len()).filter(|&i| s.replicas[i].topic == "prices").collect();
+    let before: Vec<_> = replicas.iter().map(|&ri| p.records(ri, 0, 512)).collect();
+    p.advance(200);
+    let storage = p.storage();
+    for (k, &ri) in replicas.iter().enumerate() {
+        let c = storage[ri].last_cleaning.as_ref().expect("a cleaning ran at 33 s");
+        assert!((32_900..=33_100).contains(&c.at_ms), "cleaned at {}", c.at_ms);
+        let in_range: Vec<_> = before[k].iter().filter(|r| r.offset >= c.from && r.offset < c.to).collect();
+        let after = p.records(ri, c.from, (c.to - c.from) as usize);
+        let removed: Vec<i64> = c.removed.iter().map(|r| r.offset).collect();
+        // Removed and kept are exactly what was there before, split.
+        let mut both: Vec<i64> = removed.iter().copied().chain(after.iter().map(|r| r.offset)).collect();
+        both.sort();
+        assert_eq!(both, in_range.iter().map(|r| r.offset).collect::<Vec<_>>());
+        assert_eq!((c.records_before, c.records_after, c.removed_count), (in_range.len(), after.len(), removed.len()));
+        // Each removed record is a tombstone or has a later record of its key; each kept one is its key's latest.
+        for r in &c.removed {
+            let later = in_range.iter().any(|o| o.key == r.key && o.offset > r.offset);
+            assert!(later || r.value.is_none(), "offset {} removed with no later {:?}", r.offset, r.key);
+        }
+        for r in &after {
+            assert!(!in_range.iter().any(|o| o.key == r.key && o.offset > r.offset), "offset {} kept though superseded", r.offset);
+        }
+        assert!(c.removed.iter().any(|r| r.key.as_deref() == Some("banana") && r.value.is_none()), "the banana tombstone goes at 33 s");
+    }
+}

@@ -599,6 +599,7 @@ export function createPlayground(mount, engine, opts) {
   // panel's text settles, for a second after the stop: its lines above it may still grow).
   let dockReveal = [], dockRevealUntil = 0;
   function revealInDock() {
+    log?.stick(); // the newest events, not the first ones, when a stop opens the log
     for (const [unit, node] of dockReveal) {
       const u = unit.getBoundingClientRect(), n = node.getBoundingClientRect();
       const topShows = n.top >= u.top && n.top <= u.bottom - Math.min(n.height, 48); // enough of it shows from its top
@@ -760,6 +761,8 @@ export function createPlayground(mount, engine, opts) {
     const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
     // Keys and values for the strips whose cells are wide enough to show them (a few windows).
     out.records = view.wantedRecords().map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
+    const sw = segments?.want(app.structure, app.idx, frame, out.storage, app.topic);
+    if (sw && sw.count > 0) out.segRecords = pg.records(sw.ri, sw.from, sw.count);
     const { end, violations, lost } = hdr;
     if (full) {
       out.groupsDesc = pg.describeGroups();
@@ -797,7 +800,7 @@ export function createPlayground(mount, engine, opts) {
     controls.updateProducer(t.clients.producer);
     updateDescribe(dom.describe, t.desc);
     updateDescribe(dom.describeGroups, t.groupsDesc);
-    segments.update(app.structure, app.idx, frame, t.storage, app.topic);
+    segments.update(app.structure, app.idx, frame, t.storage, app.topic, t.segRecords);
   }
 
   /** The quorum in words, for screen readers (the canvas and the voter buttons show it). */

@@ -102,6 +102,11 @@ export class EventLog {
     this.box.append(el('div', 'ev ev-note', text));
   }
 
+  /** Scrolls to the newest line (a guided stop just showed this log; auto-scroll on). */
+  stick() {
+    if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
+  }
+
   rebuild() {
     const frag = document.createDocumentFragment();
     const shown = this.all.filter((e) => this.shows(e)).slice(-MAX_LINES);
@@ -338,9 +343,25 @@ export class PartitionSummary {
 
 const fmtBytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 
+/** Most records the segments panel lists (the newest; older segments show their header only). */
+export const SEGMENT_RECORDS = 64;
+
+const rangeText = (a, b) => (a === b ? `${a}` : `${a}–${b}`);
+/** Offsets as ranges: [0,1,2,5] → "0–2, 5". */
+function ranges(offsets) {
+  const out = [];
+  for (const o of offsets) {
+    const last = out[out.length - 1];
+    if (last && last[1] + 1 === o) last[1] = o; else out.push([o, o]);
+  }
+  return out.map(([a, b]) => rangeText(a, b)).join(', ');
+}
+
 /**
- * The segment files of the shown topic's partition 0 on its leader (or its first
- * replica when there is no leader), from pg.storage(). Rebuilt only on change.
+ * The segment files of the shown topic's partition 0 on its leader (or its first replica when
+ * there is no leader), from pg.storage(): one box per file (name, size, offsets, active / clean),
+ * holding its newest records as chips (offset, key, value; ✕ for a tombstone) with the gaps
+ * compaction left, and what the cleaner's latest pass removed, by key. Rebuilt only on change.
  */
 export class SegmentsList {
   constructor(root, head) {
@@ -349,28 +370,113 @@ export class SegmentsList {
     this.last = '';
   }
 
-  update(s, idx, f, storage, topic) {
-    if (!storage) return;
+  /** The replica the panel shows and the records it lists: {ri, from, count} or null (pg.records()). */
+  want(s, idx, f, storage, topic) {
+    if (!s || !storage) return null;
     const pi = s.partitions.findIndex((p) => p.topic === topic && p.partition === 0);
-    let head = `${topic}-0: no partition`, rows = [];
-    if (pi >= 0) {
-      const p = s.partitions[pi];
-      const lead = f[s.layout.partition_offset + pi * s.layout.partition_stride + idx.p.leader];
-      const k = Math.max(0, p.replicas.indexOf(lead));
-      const st = storage[p.first_replica + k];
-      if (st) {
-        const who = lead >= 0 && p.replicas[k] === lead ? 'leader' : 'no leader; first replica';
-        head = `${st.topic}-${st.partition} on broker-${st.broker} (${who}): cleanup.policy=${st.cleanup_policy}, log start ${st.log_start_offset}, log end ${st.log_end_offset}` +
-          `${st.cleaner_checkpoint > st.log_start_offset ? `, cleaner checkpoint ${st.cleaner_checkpoint}` : ''}, ${st.segments.length} segment${st.segments.length === 1 ? '' : 's'}` +
-          `${st.tombstones.length ? `, ${st.tombstones.length} tombstone${st.tombstones.length === 1 ? '' : 's'}` : ''}`;
-        rows = st.segments.map((g) => `${g.file} ${fmtBytes(g.size_bytes)} ${g.records} record${g.records === 1 ? '' : 's'}${g.active ? ' (active)' : ''}`);
+    if (pi < 0) return null;
+    const p = s.partitions[pi];
+    const lead = f?.length ? f[s.layout.partition_offset + pi * s.layout.partition_stride + idx.p.leader] : -1;
+    const k = Math.max(0, p.replicas.indexOf(lead));
+    const ri = p.first_replica + k, st = storage[ri];
+    if (!st) return null;
+    const from = Math.max(st.log_start_offset, st.log_end_offset - SEGMENT_RECORDS);
+    return { ri, k, pi, lead, from, count: st.log_end_offset - from };
+  }
+
+  update(s, idx, f, storage, topic, recs) {
+    if (!storage) return;
+    const w = this.want(s, idx, f, storage, topic);
+    let head = `${topic}-0: no partition`, boxes = [], note = null;
+    if (w) {
+      const p = s.partitions[w.pi], st = storage[w.ri];
+      const who = w.lead >= 0 && p.replicas[w.k] === w.lead ? 'leader' : 'no leader; first replica';
+      const compacted = st.cleanup_policy.includes('compact');
+      head = `${st.topic}-${st.partition} on broker-${st.broker} (${who}): cleanup.policy=${st.cleanup_policy}, log start ${st.log_start_offset}, log end ${st.log_end_offset}` +
+        `${st.cleaner_checkpoint > st.log_start_offset ? `, cleaner checkpoint ${st.cleaner_checkpoint} (clean below, dirty above)` : ''}, ${st.segments.length} segment${st.segments.length === 1 ? '' : 's'}` +
+        `${st.tombstones.length ? `, ${st.tombstones.length} tombstone${st.tombstones.length === 1 ? '' : 's'}` : ''}`;
+      const list = (recs || []).filter((r) => r.offset >= w.from);
+      boxes = st.segments.map((g) => {
+        const mine = list.filter((r) => r.offset >= g.base_offset && r.offset < g.next_offset);
+        const chips = [];
+        // Gaps inside the listed part of this segment: offsets the cleaner removed.
+        let at = Math.max(g.base_offset, w.from, st.log_start_offset);
+        for (const r of mine) {
+          if (r.offset > at && compacted) chips.push({ gap: [at, r.offset - 1] });
+          chips.push({ r });
+          at = r.offset + 1;
+        }
+        if (compacted && mine.length && at < g.next_offset && !g.active) chips.push({ gap: [at, g.next_offset - 1] });
+        const clean = compacted && g.next_offset <= st.cleaner_checkpoint;
+        const tags = [g.active ? 'active' : null, clean ? 'clean' : compacted && !g.active ? 'dirty' : null].filter(Boolean);
+        const span = g.next_offset > g.base_offset ? `offsets ${rangeText(g.base_offset, g.next_offset - 1)}` : 'empty';
+        const meta = `${tags.length ? `${tags.join(' · ')} · ` : ''}${fmtBytes(g.size_bytes)} · ${span} · ${g.records} record${g.records === 1 ? '' : 's'}` +
+          `${g.base_offset < w.from && g.records ? ' (not listed)' : ''}`;
+        return { file: g.file, meta, active: g.active, clean, chips };
+      });
+      const c = st.last_cleaning;
+      if (c) {
+        const byKey = new Map(); // key (tombstones apart) → offsets
+        for (const r of c.removed) {
+          const k = JSON.stringify([r.key ?? '(no key)', r.value == null]);
+          if (!byKey.has(k)) byKey.set(k, []);
+          byKey.get(k).push(r.offset);
+        }
+        const gone = [...byKey].map(([k, os]) => {
+          const [key, tomb] = JSON.parse(k);
+          return { key: tomb ? `✕ ${key}` : key, rest: ` ${tomb ? 'tombstone' : `×${os.length}`} (${ranges(os)})` };
+        });
+        if (c.removed_count > c.removed.length) gone.push({ key: '', rest: `… ${c.removed_count - c.removed.length} more` });
+        note = { text: `Last cleaning at ${(c.at_ms / 1000).toFixed(1)} s over offsets [${c.from}, ${c.to}): ${c.records_before} → ${c.records_after} record${c.records_after === 1 ? '' : 's'}.`, gone };
       }
     }
-    const key = `${head}\n${rows.join('\n')}`;
+    const key = JSON.stringify([head, boxes, note]);
     if (key === this.last) return;
     this.last = key;
     this.head.textContent = head;
-    this.root.replaceChildren(...rows.map((t) => el('li', t.endsWith('(active)') ? 'seg-active' : '', t)));
+    const items = [];
+    if (note) {
+      const li = el('li', 'seg-cleaning', `${note.text} `);
+      li.dataset.testid = 'last-cleaning';
+      if (note.gone.length) {
+        li.append('Removed: ');
+        note.gone.forEach((t, i) => {
+          const span = el('span', 'rec-gone');
+          if (t.key) span.append(el('s', '', t.key));
+          span.append(t.rest);
+          li.append(span, i < note.gone.length - 1 ? ' · ' : '');
+        });
+      } else li.append('Nothing removed.');
+      items.push(li);
+    }
+    for (const b of boxes) {
+      const li = el('li', `seg${b.active ? ' seg-active' : ''}${b.clean ? ' seg-clean' : ''}`);
+      li.dataset.file = b.file;
+      const top = el('div', 'seg-file', b.file);
+      top.append(el('span', 'seg-meta', ` ${b.meta}`));
+      li.append(top);
+      if (b.chips.length) {
+        const row = el('div', 'seg-recs');
+        for (const ch of b.chips) {
+          if (ch.gap) {
+            const n = ch.gap[1] - ch.gap[0] + 1;
+            const g = el('span', 'rec rec-gap', `✂ ${rangeText(ch.gap[0], ch.gap[1])}`);
+            g.title = `${n} offset${n === 1 ? '' : 's'} removed by the log cleaner (offsets never change: compaction leaves gaps)`;
+            row.append(g);
+            continue;
+          }
+          const r = ch.r, tomb = r.value == null;
+          const chip = el('span', `rec${tomb ? ' rec-tomb' : ''}${r.committed ? '' : ' rec-uncommitted'}`);
+          chip.append(el('span', 'rec-off', String(r.offset)), ' ', el('b', '', tomb ? `✕ ${r.key ?? ''}` : r.key ?? '∅'));
+          if (!tomb && r.value != null && r.value !== r.key) chip.append(`=${r.value}`);
+          chip.title = recordText(r);
+          row.append(chip);
+        }
+        li.append(row);
+      }
+      items.push(li);
+    }
+    this.root.replaceChildren(...items);
   }
 }
 

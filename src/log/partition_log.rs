@@ -43,7 +43,28 @@ pub struct PartitionLog {
     /// Records this replica once held and lost from its end (truncation, power loss), newest
     /// last, for the page's "ghosts". Not Kafka state: nothing reads it but views.
     pub ghosts: Vec<Ghost>,
+    /// What the cleaner's latest pass over this log removed, for the page's segments view.
+    /// Not Kafka state (Kafka logs the same facts as `LogCleaner` stats): only views read it.
+    pub last_cleaning: Option<CleaningPass>,
 }
+
+/// One pass of the log cleaner over a log, as the page shows it.
+#[derive(Debug, Clone)]
+pub struct CleaningPass {
+    pub at_ms: i64,
+    /// The cleaned range `[from, to)`: whole segments below the first uncleanable offset.
+    pub from: i64,
+    pub to: i64,
+    pub records_before: usize,
+    pub records_after: usize,
+    /// The records removed (superseded by a later record of their key, or tombstones past
+    /// `delete.retention.ms`), the first [`MAX_CLEANED_SHOWN`] of them.
+    pub removed: Vec<Record>,
+    pub removed_count: usize,
+}
+
+/// Most removed records a [`CleaningPass`] keeps for the view.
+pub const MAX_CLEANED_SHOWN: usize = 64;
 
 /// Why records left a replica's log from its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -118,6 +139,7 @@ impl PartitionLog {
             tombstones_cleaned_at: std::collections::BTreeMap::new(),
             producer_state: ProducerStateManager::default(),
             ghosts: vec![],
+            last_cleaning: None,
         }
     }
 
@@ -233,11 +255,15 @@ impl PartitionLog {
         }
         let mut kept: Vec<Record> = Vec::with_capacity(hi - lo);
         let (mut superseded, mut tombstones) = (0usize, 0usize);
+        let mut shown: Vec<Record> = vec![];
         for r in &self.records[lo..hi] {
             let latest = r.key.as_ref().map(|k| last.get(k) == Some(&r.offset)).unwrap_or(true);
             if !latest {
                 superseded += 1;
                 self.tombstones_cleaned_at.remove(&r.offset);
+                if shown.len() < MAX_CLEANED_SHOWN {
+                    shown.push(r.clone());
+                }
                 continue;
             }
             if r.value.is_none() {
@@ -245,6 +271,9 @@ impl PartitionLog {
                 if now_ms - first > self.config.delete_retention_ms {
                     tombstones += 1;
                     self.tombstones_cleaned_at.remove(&r.offset);
+                    if shown.len() < MAX_CLEANED_SHOWN {
+                        shown.push(r.clone());
+                    }
                     continue;
                 }
             }
@@ -276,6 +305,15 @@ impl PartitionLog {
         grouped.append(&mut self.segments);
         self.segments = grouped;
         self.cleaner_checkpoint = end;
+        self.last_cleaning = Some(CleaningPass {
+            at_ms: now_ms,
+            from: start,
+            to: end,
+            records_before: before_records,
+            records_after: before_records - removed,
+            removed: shown,
+            removed_count: removed,
+        });
         self.truncations += 1; // records changed below the HW: checkers re-verify
         self.events.push(format!(
             "cleaner compacts {} offsets [{start}, {end}): {before_records} → {} records ({superseded} superseded, {tombstones} tombstones removed), {before_segments} → {} segment(s); cleaner checkpoint {end}",

@@ -5,6 +5,7 @@
 // (c) a cut follower shows a replica.lag.time.max.ms countdown that reaches zero before it
 //     leaves the ISR;
 // (d) unclean election: the lost acknowledged offsets are drawn as labelled ghosts;
+// (e) compaction: the keys of the records kept and removed read beside the picture (Log segments);
 // (f) the minimal embed shows the producer error too;
 // (g) a few records fill the strip, and a cell's tooltip is the whole record.
 // Screenshots go to test-results/picture-*.png. Ends with "N passed, M failed".
@@ -145,6 +146,40 @@ try {
     await page.waitForTimeout(400);
     const after = await page.evaluate(() => document.getElementById('canvas').dataset.ghosts || '');
     assert(after === '', `ghosts after dismissing: ${after}`);
+    await page.close();
+  });
+
+  await check('(e) compaction: the keys of the records kept and removed are readable beside the picture', async () => {
+    // The guided compaction scenario, stop 7 ("The tombstone is removed"): the cleaner's third pass
+    // removed the banana tombstone (18), cherry-5 (17) and cherry-new-0..4 (19–23); the log keeps
+    // apple-5 at 5 and cherry-new-5 at 24 in its clean segment, the apple-new records in the active one.
+    const page = await open('?scenario=compaction&speed=1000');
+    const next = page.locator('[data-testid="narration-next"]');
+    for (let i = 1; i < 7; i++) {
+      await next.click();
+      await page.waitForFunction(() => !document.querySelector('[data-testid="narration-next"]').disabled &&
+        document.querySelector('[data-testid="play"]')?.getAttribute('aria-pressed') !== 'true', null, { timeout: 20000 });
+    }
+    await page.waitForTimeout(600);
+    const seen = await page.evaluate(() => {
+      const box = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; };
+      const list = document.querySelector('[data-testid="segments"]');
+      const segs = [...list.querySelectorAll('li.seg')].map((li) => ({
+        file: li.dataset.file, active: li.classList.contains('seg-active'), inView: box(li),
+        chips: [...li.querySelectorAll('.rec')].map((c) => ({ text: c.textContent, inView: box(c) })),
+      }));
+      const cleaning = document.querySelector('[data-testid="last-cleaning"]');
+      return { segs, cleaning: cleaning?.textContent || '', cleaningInView: !!cleaning && box(cleaning), step: document.querySelector('[data-testid="narration-title"]')?.textContent || '' };
+    });
+    const [clean, active] = seen.segs;
+    assert(seen.segs.length === 2, `segments: ${JSON.stringify(seen.segs)}`);
+    assert(clean.file === '00000000000000000000.log' && !clean.active && active.file === '00000000000000000025.log' && active.active, JSON.stringify(seen.segs.map((s) => [s.file, s.active])));
+    const texts = (s) => s.chips.map((c) => c.text);
+    for (const want of ['5 apple=apple-5', '✂ 6–23', '24 cherry=cherry-new-5']) assert(texts(clean).includes(want), `clean segment chips ${JSON.stringify(texts(clean))} lack ${want}`);
+    assert(texts(active).join(' ') === '25 apple=apple-new-0 26 apple=apple-new-1 27 apple=apple-new-2 28 apple=apple-new-3 29 apple=apple-new-4 30 apple=apple-new-5', JSON.stringify(texts(active)));
+    assert(/cherry ×6 \(17, 19–23\)/.test(seen.cleaning) && /✕ banana tombstone \(18\)/.test(seen.cleaning), `last cleaning: ${seen.cleaning}`);
+    assert(seen.cleaningInView && seen.segs.every((s) => s.inView && s.chips.every((c) => c.inView)), 'the segments and their records are not all in the viewport');
+    await page.screenshot({ path: path.join(outDir, 'picture-compaction.png') });
     await page.close();
   });
 
