@@ -337,7 +337,7 @@ export function createPlayground(mount, engine, opts) {
   listen(canvas, 'mousemove', (e) => {
     if (stopped || dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
-    const key = hit ? `${hit.pi}:${hit.broker}:${hit.offset}` : '';
+    const key = hit ? `${hit.pi}:${hit.broker}:${hit.offset}:${hit.gap}` : '';
     if (key === lastHit) return;
     lastHit = key;
     if (!hit) { canvas.removeAttribute('title'); return; }
@@ -345,7 +345,8 @@ export function createPlayground(mount, engine, opts) {
     const replica = replicaText(app.structure, app.idx, frame, hit.pi, hit.broker, status);
     // Over a cell: the whole record as the engine holds it on this replica.
     const rec = hit.offset != null ? safely(() => pg.records(hit.ri, hit.offset, 1))?.[0] : null;
-    canvas.title = rec && rec.offset === hit.offset ? `${recordText(rec)}\n\n${replica}` : replica;
+    const gap = hit.gap ? `offsets ${hit.gap[0]}–${hit.gap[1]}: removed by the log cleaner (it keeps the latest record of each key; offsets never change, so gaps appear)\n\n` : '';
+    canvas.title = rec && rec.offset === hit.offset ? `${recordText(rec)}\n\n${replica}` : `${gap}${replica}`;
   });
   listen(canvas, 'mouseleave', () => { lastHit = ''; });
   // Shift + wheel (or a sideways wheel) over a strip scrolls its partition's offsets.
@@ -745,6 +746,9 @@ export function createPlayground(mount, engine, opts) {
     if (ui && quorum) sayQuorum(quorum);
     if (dockReveal.length) revealInDock(); // after the panels' new text
     dirty = dockReveal.length > 0; // paused: frames go on while the reveal lasts
+    // This frame's windows want other records than the last read (a window resized or moved):
+    // read them in the next frame, even when paused.
+    if (!playing && recordsKey(view.wantedRecords()) !== wantKey) { forceUi = true; dirty = true; }
     const t4 = performance.now();
     const fs = opts.frameStats;
     if (fs) {
@@ -755,12 +759,16 @@ export function createPlayground(mount, engine, opts) {
     }
   }
 
+  let wantKey = '';
+  const recordsKey = (want) => want.map((w) => `${w.ri}:${w.from}:${w.count}`).join(',');
   /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. */
   function gatherTexts(t0) {
     lastUi = t0;
     const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
     // Keys and values for the strips whose cells are wide enough to show them (a few windows).
-    out.records = view.wantedRecords().map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
+    const want = view.wantedRecords();
+    wantKey = recordsKey(want);
+    out.records = want.map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
     const sw = segments?.want(app.structure, app.idx, frame, out.storage, app.topic);
     if (sw && sw.count > 0) out.segRecords = pg.records(sw.ri, sw.from, sw.count);
     const { end, violations, lost } = hdr;

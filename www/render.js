@@ -80,6 +80,11 @@ const NUM_CELL = 14; // px: a cell this wide shows its offset
 const READ_CELL = 30; // px: … and its key (and value when they fit)
 const MAX_CELL = 64; // px: a few records fill the strip up to this width each
 const CELL_STEPS = [6, 8, 12, 16, 24, 32, 48, 64, 96, 128]; // window sizes (offsets): cells resize in steps
+const GAP_W = 12; // px: a run of offsets compaction removed, drawn as one torn slot
+/** Uniform cells: offset i of the window starts at i·cw and is cw wide. */
+function uniformAt(i) { return i * this.cw; }
+function uniformWd() { return this.cw; }
+const KEY_RUN_CELL = 6; // px: compacted rows label runs of one key over cells this narrow
 const MIN_COL = 64; // px per broker column at the least (narrower: the view scrolls sideways)
 const fmtSec = (ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
@@ -440,9 +445,15 @@ export class ClusterView {
     if (!(p && b && p.replicas.includes(b.id))) return null;
     // The offset under the pointer, when it is over the strip's cells.
     const w = this.rowWins[pi], x0 = g.gl + col * g.colW + 12;
-    const i = w ? Math.floor((x - x0) / w.cw) : -1;
-    const offset = w && i >= 0 && i < w.K ? w.base + i : null;
-    return { pi, broker: b.id, ri: p.first_replica + p.replicas.indexOf(b.id), offset };
+    let i = -1, gap = null;
+    if (w?.xs) { // a compacted row squeezed around its gaps
+      const dx = x - x0;
+      for (let k = 0; k < w.K; k++) if (dx >= w.xs[k] && dx < w.xs[k + 1]) { i = k; break; }
+      gap = i >= 0 ? w.gaps.find((q) => i >= q.i0 && i <= q.i1) ?? null : null;
+    } else if (w) i = Math.floor((x - x0) / w.cw);
+    const offset = w && i >= 0 && i < w.K && !gap ? w.base + i : null;
+    return { pi, broker: b.id, ri: p.first_replica + p.replicas.indexOf(b.id), offset,
+      gap: gap ? [w.base + gap.i0, w.base + gap.i1] : null };
   }
 
   /** The curve from node a to node b: {x0,y0,cx,cy,x1,y1}, or undefined for unknown nodes. */
@@ -550,9 +561,14 @@ export class ClusterView {
       for (let k = 0; k < p.replicas.length; k++) maxLeo = Math.max(maxLeo, f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.log_end_offset]);
       const tailBase = f[po + idx.p.tail_base];
       const compacted = !!this.storage?.[p.first_replica]?.cleanup_policy?.includes('compact');
-      const wg = this.rowWindow(pi, rg, maxLeo, tailBase, compacted);
+      const held = compacted ? (o) => { // does any replica hold offset o?
+        const i = o - tailBase;
+        for (let k = 0; k < p.replicas.length; k++) if (tails[(p.first_replica + k) * T + i] >= 0) return true;
+        return false;
+      } : null;
+      const wg = this.rowWindow(pi, rg, maxLeo, tailBase, compacted, held);
       const base = Math.max(tailBase, maxLeo - wg.K - (this.pan.get(pi) || 0));
-      this.rowWins[pi] = { base, K: wg.K, cw: wg.cw, maxLeo, tailBase, y };
+      this.rowWins[pi] = { base, K: wg.K, cw: wg.cw, maxLeo, tailBase, y, xs: wg.xs, gaps: wg.gaps, readAt: wg.readAt ?? READ_CELL };
       const epoch = f[po + idx.p.leader_epoch];
       for (let k = 0; k < p.replicas.length; k++) {
         const ri = p.first_replica + k;
@@ -798,7 +814,7 @@ export class ClusterView {
     const hw = f[ro + r.high_watermark], leo = f[ro + r.log_end_offset], lso = f[ro + r.log_start_offset];
     this.layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh);
     const cleanerX = st ? this.layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) : -1;
-    if (g.cw >= NUM_CELL) this.layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st);
+    if (g.cw >= NUM_CELL || (g.keyRuns && g.cw >= KEY_RUN_CELL)) this.layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st);
     this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
     if (ghosts) this.layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh);
     if (leader) drawCrown(ctx, x0 - 9, sy - 12);
@@ -824,14 +840,14 @@ export class ClusterView {
    * checkpoint (clean | dirty) as a dotted line. Returns the checkpoint's x, or -1.
    */
   layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) {
-    const { K, cw } = g;
+    const { K } = g;
     const end = base + K;
-    const xOf = (o) => x0 + (o - base) * cw;
+    const xOf = (o) => x0 + g.at(o - base);
     ctx.save();
     // Tombstones.
-    const tw = cw >= 3 ? cw - 1 : cw;
     for (const o of st.tombstones) {
       if (o < base || o >= end) continue;
+      const cw = g.wd(o - base), tw = cw >= 3 ? cw - 1 : cw;
       const e = tails[t0 + (o - base)];
       const x = xOf(o);
       ctx.fillStyle = '#fff';
@@ -864,7 +880,7 @@ export class ClusterView {
       const a = Math.max(active.base_offset, base), z = Math.min(active.next_offset, end);
       if (z > a) {
         ctx.strokeStyle = SEG_ACTIVE; ctx.lineWidth = 1.25; ctx.setLineDash([3, 2]);
-        ctx.strokeRect(xOf(a) + 1, sy - 1.5, (z - a) * cw - 1.5, sh + 3);
+        ctx.strokeRect(xOf(a) + 1, sy - 1.5, xOf(z) - xOf(a) - 1.5, sh + 3);
         ctx.setLineDash([]);
       }
     }
@@ -886,9 +902,11 @@ export class ClusterView {
    * the window holds fewer offsets than the frame's tail, shift + wheel scrolls it back.
    * Returns the row's geometry.
    */
-  rowWindow(pi, rg, maxLeo, tailBase, compacted) {
+  rowWindow(pi, rg, maxLeo, tailBase, compacted, held) {
     const sw = rg.K * rg.cw;
     const n = Math.max(1, maxLeo - tailBase + 1); // the offsets in the frame, and the next one
+    const squeezed = held && !rg.compact ? this.gapWindow(pi, rg, sw, n, tailBase, held) : null;
+    if (squeezed) return squeezed;
     const step = CELL_STEPS.find((k) => k >= n) ?? n;
     let cw = Math.max(rg.cw, Math.min(MAX_CELL, Math.floor(sw / step)));
     // A compacted log keeps its whole window (its gaps are the lesson); its keys read where it is short.
@@ -897,7 +915,42 @@ export class ClusterView {
     const maxPan = Math.max(0, maxLeo - tailBase - K);
     const pan = Math.min(this.pan.get(pi) || 0, maxPan);
     if (pan) this.pan.set(pi, pan); else this.pan.delete(pi);
-    return K === rg.K && cw === rg.cw ? rg : { ...rg, K, cw, sw };
+    // Compacted rows read their keys from narrower cells: one label over a run of the same key.
+    const keys = compacted && !rg.compact ? { readAt: KEY_RUN_CELL, keyRuns: true } : null;
+    return K === rg.K && cw === rg.cw && rg.at && !keys ? rg : { ...rg, K, cw, sw, at: uniformAt, wd: uniformWd, ...keys };
+  }
+
+  /**
+   * A compacted row whose offsets have gaps: every offset some replica holds (and the next one)
+   * gets a cell, each run of removed offsets one torn GAP_W slot, so the records kept read at
+   * a useful size. Null when the cells would still be too narrow to read (the uniform window then).
+   */
+  gapWindow(pi, rg, sw0, n0, tailBase, held) {
+    const n = n0 - 1; // the offsets up to the longest log's end (its LEO marks the strip's right edge)
+    const sw = Math.max(sw0, (rg.colW ?? 0) - 24);
+    let cells = 0, gaps = 0;
+    for (let i = 0; i < n; i++) {
+      if (held(tailBase + i)) cells++;
+      else if (i === 0 || held(tailBase + i - 1)) gaps++;
+    }
+    if (!gaps || !cells) return null;
+    const cw = Math.min(MAX_CELL, Math.floor((sw - gaps * GAP_W) / cells));
+    if (cw < NUM_CELL) return null;
+    const xs = new Float32Array(n + 1), ws = new Float32Array(n), runs = [];
+    let x = 0;
+    for (let i = 0; i < n;) {
+      if (held(tailBase + i)) { xs[i] = x; ws[i] = cw; x += cw; i++; continue; }
+      let j = i;
+      while (j + 1 < n && !held(tailBase + j + 1)) j++;
+      const L = j - i + 1;
+      for (let k = i; k <= j; k++) { xs[k] = x + ((k - i) * GAP_W) / L; ws[k] = GAP_W / L; }
+      runs.push({ i0: i, i1: j, x, w: GAP_W });
+      x += GAP_W;
+      i = j + 1;
+    }
+    xs[n] = x;
+    this.pan.delete(pi);
+    return { ...rg, K: n, cw, sw, xs, ws, gaps: runs, readAt: NUM_CELL, keyRuns: true, at(i) { return this.xs[i]; }, wd(i) { return this.ws[i]; } };
   }
 
   /** Scrolls a partition row's strips back (+) or forward (−) by offsets; true if it moved. */
@@ -917,7 +970,7 @@ export class ClusterView {
     if (!this.s) return out;
     this.rowWins.forEach((w, pi) => {
       const p = this.s.partitions[pi];
-      if (!w || !p || w.cw < READ_CELL) return;
+      if (!w || !p || w.cw < w.readAt) return;
       for (let k = 0; k < p.replicas.length; k++) out.push({ ri: p.first_replica + k, from: w.base, count: w.K });
     });
     return out;
@@ -948,14 +1001,14 @@ export class ClusterView {
    * acknowledged write that no replica has any more. The label says which offsets and why.
    */
   layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) {
-    const { K, cw } = g;
+    const { K } = g;
     ctx.save();
     for (const gh of ghosts) {
       let x1 = Infinity, x2 = -Infinity;
       const red = gh.acknowledged_lost > 0;
       for (const r of gh.records) {
         if (r.offset < base || r.offset >= base + K) continue;
-        const x = x0 + (r.offset - base) * cw;
+        const x = x0 + g.at(r.offset - base), cw = g.wd(r.offset - base);
         const c = r.acknowledged_lost ? '#c5221f' : '#5f6368';
         x1 = Math.min(x1, x); x2 = Math.max(x2, x + cw);
         if (r.offset >= leo) { // an empty slot now: the ghost itself
@@ -972,7 +1025,7 @@ export class ClusterView {
       ctx.font = `600 10px ${FONT}`;
       const text = gh.label;
       const w = ctx.measureText(text).width;
-      const lx = Math.min(Math.max(x1, x0), x0 + K * cw - w - 4);
+      const lx = Math.min(Math.max(x1, x0), x0 + g.at(K) - w - 4);
       ctx.fillStyle = 'rgba(255,255,255,0.92)';
       ctx.fillRect(lx - 2, sy + sh / 2 - 7, w + 4, 14);
       ctx.fillStyle = red ? '#a50e0e' : '#3c4043'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
@@ -984,6 +1037,7 @@ export class ClusterView {
   /** Offset cells, run-length merged; pale above the replica's HW (not committed yet). */
   layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh) {
     const { K, cw } = g;
+    const at = (i) => g.at(i);
     let runKey = -1, runStart = 0, last = -1;
     for (let i = 0; i <= K; i++) {
       let key = -1;
@@ -994,7 +1048,7 @@ export class ClusterView {
       if (key !== runKey) {
         if (runKey >= 0) {
           ctx.fillStyle = (runKey & 1 ? PALE : EPOCH_COLORS)[runKey >> 1];
-          ctx.fillRect(x0 + runStart * cw, sy, (i - runStart) * cw, sh);
+          ctx.fillRect(x0 + at(runStart), sy, at(i) - at(runStart), sh);
         }
         runKey = key; runStart = i;
       }
@@ -1002,9 +1056,29 @@ export class ClusterView {
     if (cw >= 4 && last > 0) { // thin gaps between cells
       ctx.strokeStyle = 'rgba(255,255,255,0.85)'; ctx.lineWidth = 1;
       ctx.beginPath();
-      for (let i = 1; i <= last; i++) { const x = x0 + i * cw - 0.5; ctx.moveTo(x, sy); ctx.lineTo(x, sy + sh); }
+      for (let i = 1; i <= last; i++) { if (g.wd(i - 1) < 4) continue; const x = x0 + at(i) - 0.5; ctx.moveTo(x, sy); ctx.lineTo(x, sy + sh); }
       ctx.stroke();
     }
+    if (g.gaps) this.layerGaps(ctx, g, x0, sy, sh);
+  }
+
+  /** Removed offsets of a squeezed compacted row: a hatched, torn slot per run (hover: which offsets). */
+  layerGaps(ctx, g, x0, sy, sh) {
+    ctx.save();
+    for (const q of g.gaps) {
+      const x = x0 + q.x + 1.5, w = q.w - 3;
+      ctx.fillStyle = '#fff'; ctx.fillRect(x, sy, w, sh);
+      ctx.strokeStyle = '#bdc1c6'; ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let d = -sh; d < w; d += 4) { ctx.moveTo(x + Math.max(0, d), sy + Math.max(0, -d)); ctx.lineTo(x + Math.min(w, d + sh), sy + Math.min(sh, w - d)); }
+      ctx.stroke();
+      ctx.strokeStyle = '#5f6368'; ctx.lineWidth = 1.25; // a zigzag: the offsets in between are gone
+      ctx.beginPath();
+      const m = x + w / 2, step = sh / 6;
+      for (let k = 0; k <= 6; k++) ctx.lineTo(m + (k % 2 ? 2.5 : -2.5), sy + k * step);
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 
   /**
@@ -1013,48 +1087,75 @@ export class ClusterView {
    * whose epoch differs from the frame's (the log changed since the read) shows only its offset.
    */
   layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st) {
-    const { K, cw } = g;
+    const { K } = g;
+    const readAt = g.readAt ?? READ_CELL;
     const two = sh >= 24;
     const tomb = st && st.tombstones.length ? new Set(st.tombstones) : null;
     ctx.save();
     ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
-    ctx.beginPath(); ctx.rect(x0, sy, K * cw, sh); ctx.clip();
+    ctx.beginPath(); ctx.rect(x0, sy, g.at(K), sh); ctx.clip();
+    const runs = []; // squeezed compacted rows: one key label over neighbouring cells of the same key
     for (let i = 0; i < K; i++) {
       const e = tails[t0 + i];
-      if (e < 0) continue;
+      const cw = g.wd(i);
+      if (e < 0 || cw < (g.keyRuns ? KEY_RUN_CELL : NUM_CELL)) continue;
       const o = base + i;
-      const x = x0 + i * cw, cx = x + cw / 2;
+      const x = x0 + g.at(i), cx = x + cw / 2;
       const isTomb = tomb?.has(o);
       const light = isTomb || o >= hw; // white or pale cell: dark words
       const rec = recs?.get(o);
-      const words = rec && rec.leader_epoch === e && cw >= READ_CELL ? cellWords(rec) : null;
+      const words = rec && rec.leader_epoch === e && cw >= readAt ? cellWords(rec) : null;
       ctx.fillStyle = light ? '#3c4043' : '#fff';
       ctx.font = `${two && words ? 8.5 : 9.5}px ${FONT}`;
       const num = String(o);
       const numFits = ctx.measureText(num).width <= cw - 2;
       if (!words) {
-        if (isTomb) { ctx.fillStyle = '#a50e0e'; ctx.fillText('✕', cx, sy + sh / 2); } // no room for its key
+        if (isTomb) { if (cw >= NUM_CELL) { ctx.fillStyle = '#a50e0e'; ctx.fillText('✕', cx, sy + sh / 2); } } // no room for its key
         else if (numFits) ctx.fillText(num, cx, sy + sh / 2);
         continue;
       }
-      if (numFits) ctx.fillText(num, cx, sy + 7);
+      if (numFits && cw >= NUM_CELL) ctx.fillText(num, cx, sy + 7);
       ctx.fillStyle = isTomb ? '#a50e0e' : light ? '#202124' : '#fff';
+      if (g.keyRuns && cw < READ_CELL) { // too narrow for a key per cell
+        const ky = numFits && two ? sy + sh - 7 : sy + sh / 2;
+        if (isTomb) { if (cw >= NUM_CELL) { ctx.font = `600 9.5px ${FONT}`; ctx.fillText('✕', cx, ky); } continue; } // narrower: layerSegments' ×
+        const run = runs[runs.length - 1];
+        if (run && run.key === rec.key && Math.abs(run.x2 - x) < 0.5) { run.x2 = x + cw; run.n++; } else runs.push({ key: rec.key ?? rec.value ?? '', x1: x, x2: x + cw, n: 1, y: ky, color: ctx.fillStyle });
+        continue;
+      }
       const say = isTomb ? [`✕ ${rec.key ?? ''}`] : words;
       let text = null;
-      for (const px of [9.5, 8]) { // the longest words that fit, a size smaller before cutting
+      for (const px of [9.5, 8, 7.5]) { // the longest words that fit, a size smaller before cutting
         ctx.font = `600 ${px}px ${FONT}`;
         text = say.find((t) => ctx.measureText(t).width <= cw - 3);
         if (text) break;
       }
       ctx.fillText(text ?? fitWords(ctx, say[say.length - 1], cw - 3), cx, sy + sh - 7);
     }
+    for (const r of runs) {
+      const room = r.x2 - r.x1 - 2;
+      const say = r.n > 1 ? [`${r.key} ×${r.n}`, r.key] : [r.key];
+      let text = null;
+      for (const px of [9.5, 8, 7.5]) {
+        ctx.font = `600 ${px}px ${FONT}`;
+        text = say.find((t) => ctx.measureText(t).width <= room);
+        if (text) break;
+      }
+      if (!text) { // the key's first letters (the tooltip and the Log segments panel have it whole)
+        text = r.key;
+        while (text.length > 1 && ctx.measureText(text).width > room) text = text.slice(0, -1);
+      }
+      ctx.fillStyle = r.color;
+      if (room < 12 && r.n === 1) continue; // one narrow cell: no letters (hover it)
+      ctx.fillText(text, (r.x1 + r.x2) / 2, r.y);
+    }
     ctx.restore();
   }
 
   /** Log start bracket, HW bar, LEO triangle and (in full mode) their labels. */
   layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh) {
-    const sw = g.K * g.cw;
-    const xOf = (o) => x0 + (o - base) * g.cw;
+    const sw = g.sw ?? g.at(g.K);
+    const xOf = (o) => (o < base ? x0 + (o - base) * g.cw : x0 + g.at(Math.min(g.K, o - base)));
     ctx.fillStyle = '#202124';
     if (lso >= base && lso <= base + g.K) { const x = xOf(lso); ctx.fillRect(x - 1, sy - 2, 2, sh + 4); ctx.fillRect(x - 1, sy - 2, 4, 2); ctx.fillRect(x - 1, sy + sh, 4, 2); }
     const hwIn = hw >= base, hx = hwIn ? xOf(hw) : x0;
