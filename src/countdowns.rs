@@ -11,7 +11,9 @@
 //! * a consumer's time since the group coordinator last heard from it against its
 //!   `session.timeout.ms` (`ClassicGroup` expires the member after that).
 
+use crate::broker::replica_state::ReplicaState;
 use crate::broker::WaitingProduce;
+use crate::config::BrokerConfig;
 use crate::ids::{BrokerId, NO_LEADER};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -82,6 +84,18 @@ pub struct Countdowns {
 /// Waits shorter than this are normal traffic, not a countdown worth drawing.
 const QUIET_MS: i64 = 1_000;
 
+/// A follower's lag timer as the leader keeps it, when it is a countdown worth showing:
+/// `(ms since it last caught up, ms until it counts as out of sync)`. None while it keeps up
+/// (caught up within the fetch wait, or at the leader's log end).
+pub fn follower_lag(leader: &BrokerConfig, r: &ReplicaState, leader_leo: i64, now: i64) -> Option<(i64, i64)> {
+    let since = now - r.last_caught_up_time_ms;
+    let quiet = leader.replica_fetch_wait_max_ms.max(QUIET_MS);
+    if since <= quiet || r.log_end_offset == leader_leo {
+        return None;
+    }
+    Some((since, (leader.replica_lag_time_max_ms - since).max(0)))
+}
+
 pub fn countdowns(sim: &Sim) -> Countdowns {
     let now = sim.now_ms();
     let mut out = Countdowns { now_ms: now, ..Countdowns::default() };
@@ -92,13 +106,9 @@ pub fn countdowns(sim: &Sim) -> Countdowns {
         let Some(leader) = sim.brokers.get(&st.leader).and_then(|s| s.process.as_ref()) else { continue };
         let Some(ls) = leader.partitions.get(tp).and_then(|p| p.leader_state.as_ref()) else { continue };
         let limit = leader.config.replica_lag_time_max_ms;
-        let quiet = leader.config.replica_fetch_wait_max_ms.max(QUIET_MS);
         let leo = leader.disk.logs.get(tp).map(|l| l.log_end_offset()).unwrap_or(0);
         for (&b, r) in &ls.remote {
-            let since = now - r.last_caught_up_time_ms;
-            if since <= quiet || r.log_end_offset == leo {
-                continue;
-            }
+            let Some((since, remaining)) = follower_lag(&leader.config, r, leo, now) else { continue };
             out.followers.push(FollowerLagTimer {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
@@ -107,7 +117,7 @@ pub fn countdowns(sim: &Sim) -> Countdowns {
                 in_isr: st.isr.contains(&b),
                 since_caught_up_ms: since,
                 limit_ms: limit,
-                remaining_ms: (limit - since).max(0),
+                remaining_ms: remaining,
                 next_check_in_ms: (leader.next_isr_check_ms() - now).max(0),
                 behind_records: if r.log_end_offset < 0 { -1 } else { (leo - r.log_end_offset).max(0) },
             });

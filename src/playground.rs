@@ -144,6 +144,11 @@ const REPLICA_FIELDS: &[&str] = &[
     "lag_records",
     "lag_ms",
     "latest_epoch",
+    // A follower the leader may drop from the ISR: ms until it counts as out of sync
+    // (`replica.lag.time.max.ms` since it last caught up), -1 while it keeps up.
+    "lag_remaining_ms",
+    // The leader's `replica.lag.time.max.ms` (-1: no leader).
+    "lag_limit_ms",
 ];
 const STATUS_CODES: &[&str] = &["online", "fenced", "starting", "controlled_shutdown", "paused", "crashed", "stopped"];
 
@@ -1146,6 +1151,7 @@ impl Playground {
                 .and_then(|b| b.process.as_ref())
                 .and_then(|p| p.partitions.get(&tp))
                 .and_then(|p| p.leader_state.as_ref());
+            let leader_cfg = sim.brokers.get(&st.leader).and_then(|b| b.process.as_ref()).map(|p| &p.config);
             for (k, &b) in pr.replicas.iter().enumerate() {
                 let ri = pr.first_replica + k;
                 let o = l.replica_offset + ri * l.replica_stride;
@@ -1182,6 +1188,12 @@ impl Playground {
                     Some(rs) if st.leader != b && rs.last_caught_up_time_ms > 0 => (sim.now_ms() - rs.last_caught_up_time_ms) as f64,
                     _ => -1.0,
                 };
+                let timer = match (leader_state.and_then(|ls| ls.remote.get(&b)), leader_cfg, leader_leo) {
+                    (Some(rs), Some(cfg), Some(lleo)) if st.leader != b => crate::countdowns::follower_lag(cfg, rs, lleo, sim.now_ms()),
+                    _ => None,
+                };
+                f[o + 12] = timer.map(|(_, rem)| rem).unwrap_or(-1) as f64;
+                f[o + 13] = leader_cfg.map(|c| c.replica_lag_time_max_ms).unwrap_or(-1) as f64;
             }
         }
         self.cached = Some((key, structure));

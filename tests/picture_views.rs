@@ -66,11 +66,23 @@ fn a_cut_follower_shows_a_lag_countdown_that_reaches_zero_when_it_leaves_the_isr
             assert_eq!(last_remaining, 0, "it had reached zero when the follower left the ISR");
             return;
         }
+        // The frame the canvas draws (its draining bar) carries the same clock.
+        let s = p.structure();
+        let ri = s.replicas.iter().position(|r| r.topic == tp.topic && r.partition == tp.partition && r.broker == follower).unwrap();
+        let (l, fields) = (s.layout.clone(), s.layout.replica_fields);
+        let at = |name: &str| l.replica_offset + ri * l.replica_stride + fields.iter().position(|f| *f == name).unwrap();
+        let (rem_at, lim_at) = (at("lag_remaining_ms"), at("lag_limit_ms"));
+        let (frame, _) = p.frame();
+        let (frame_remaining, frame_limit) = (frame[rem_at] as i64, frame[lim_at] as i64);
+        assert_eq!(frame_limit, 10_000);
         if let Some(t) = t {
             seen = true;
             assert_eq!(t.limit_ms, 10_000);
             assert!(t.remaining_ms <= last_remaining, "it only counts down");
+            assert_eq!(frame_remaining, t.remaining_ms, "the frame and the countdown view agree");
             last_remaining = t.remaining_ms;
+        } else {
+            assert_eq!(frame_remaining, -1, "no clock in the frame while it keeps up");
         }
     }
     panic!("the follower never left the ISR");

@@ -323,15 +323,22 @@ export class PartitionSummary {
         isr = p.replicas.filter((b, k) => f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.in_isr] > 0).map(String);
       }
       const behind = [];
+      const clocks = [];
       p.replicas.forEach((b, k) => {
         const ro = L.replica_offset + (p.first_replica + k) * L.replica_stride;
+        const rem = f[ro + idx.r.lag_remaining_ms];
+        if (f[ro + idx.r.in_isr] > 0 && f[ro + idx.r.is_leader] === 0 && rem >= 0) {
+          const lim = f[ro + idx.r.lag_limit_ms];
+          clocks.push(`broker ${b} has not caught up for ${((lim - rem) / 1000).toFixed(1)} s of replica.lag.time.max.ms ${(lim / 1000).toFixed(1)} s: ` +
+            `${rem > 0 ? `out of sync in ${(rem / 1000).toFixed(1)} s` : 'out of sync at the leader\'s next ISR check'}`);
+        }
         if (f[ro + idx.r.in_isr] > 0) return;
         const rec = f[ro + idx.r.lag_records], ms = f[ro + idx.r.lag_ms];
         behind.push(rec < 0 && ms < 0 ? `broker ${b}` : `broker ${b}${rec >= 0 ? ` ${rec} records` : ''}${ms >= 0 ? ` ${(ms / 1000).toFixed(1)} s` : ''} behind`);
       });
       const hw = f[po + idx.p.leader_high_watermark];
       const text = `${name}: ${leader === 'none' ? 'no leader (offline)' : `leader broker ${leader}`}, leader epoch ${epoch}, in-sync replicas ${isr.join(', ') || 'none'}` +
-        `${hw >= 0 ? `, high watermark ${hw}` : ''}${behind.length ? `; out of sync: ${behind.join('; ')}` : ''}${d && d.elr.length ? `; ELR ${d.elr.join(', ')}` : ''}.`;
+        `${hw >= 0 ? `, high watermark ${hw}` : ''}${clocks.length ? `; ${clocks.join('; ')}` : ''}${behind.length ? `; out of sync: ${behind.join('; ')}` : ''}${d && d.elr.length ? `; ELR ${d.elr.join(', ')}` : ''}.`;
       if (li.dataset.leader !== leader) li.dataset.leader = leader;
       if (li.dataset.leaderEpoch !== epoch) li.dataset.leaderEpoch = epoch;
       const isrs = isr.join(',');

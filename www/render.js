@@ -826,6 +826,7 @@ export class ClusterView {
     this.colLeft = colX;
     if (g.compact) return;
     const right = this.statusLine(ctx, g, f, ro, x0 + (leader ? 8 : 0), y + 9, epoch, leader, inIsr, inElr, downStatus, hw, leo);
+    if (inIsr && !leader) this.lagTimer(ctx, f, ro, x0, sy, sw);
     if (cleanerX >= 0) { // label the clean | dirty line where the status words leave room
       ctx.font = `9px ${FONT}`;
       const w = ctx.measureText('cleaner').width;
@@ -1191,6 +1192,18 @@ export class ClusterView {
     }
   }
 
+  /**
+   * A follower the leader's replica.lag.time.max.ms clock runs for: a bar along the top of its
+   * box that drains to zero when it counts as out of sync (the leader drops it at its next ISR check).
+   */
+  lagTimer(ctx, f, ro, x0, sy, sw) {
+    const rem = f[ro + this.idx.r.lag_remaining_ms], limit = f[ro + this.idx.r.lag_limit_ms];
+    if (rem < 0 || limit <= 0) return;
+    const w = sw + 6, frac = Math.max(0, Math.min(1, rem / limit));
+    ctx.fillStyle = '#fde0c2'; ctx.fillRect(x0 - 4, sy - 4.5, w + 2, 3.5); // over the box's top border
+    ctx.fillStyle = frac > 0.25 ? '#e37400' : '#c5221f'; ctx.fillRect(x0 - 4, sy - 4.5, (w + 2) * frac, 3.5);
+  }
+
   /** The words above a strip: leader, in ISR, or how far behind. */
   statusLine(ctx, g, f, ro, x, y, epoch, leader, inIsr, inElr, downStatus, hw, leo) {
     const r = this.idx.r;
@@ -1198,8 +1211,16 @@ export class ClusterView {
     let texts, color; // longest first; the first that fits is drawn
     if (leader) { texts = [`leader · epoch ${epoch}`, `leader e${epoch}`]; color = '#8a5a00'; }
     else if (inIsr) {
-      texts = [lagRec > 0 ? `✓ in ISR · ${lagRec} behind` : '✓ in ISR · caught up', '✓ in ISR'];
-      color = '#137333';
+      const rem = f[ro + r.lag_remaining_ms];
+      if (rem >= 0) { // the leader's replica.lag.time.max.ms clock is running for it
+        const out = rem > 0 ? `leaves ISR in ${fmtSec(rem)}` : 'leaves ISR at next check';
+        const short = rem > 0 ? `leaves in ${fmtSec(rem)}` : 'leaves at next check';
+        texts = [`✓ in ISR · ${lagRec > 0 ? `${lagRec} behind · ` : ''}${out}`, `✓ in ISR · ${out}`, `✓ ISR · ${short}`, `✓ ${rem > 0 ? fmtSec(rem) : 'next check'}`];
+        color = rem > 0 ? '#b06000' : '#c5221f';
+      } else {
+        texts = [lagRec > 0 ? `✓ in ISR · ${lagRec} behind` : '✓ in ISR · caught up', '✓ in ISR'];
+        color = '#137333';
+      }
     } else {
       const parts = [];
       if (lagRec >= 0) parts.push(`${lagRec} record${lagRec === 1 ? '' : 's'}`);
