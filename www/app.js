@@ -21,7 +21,7 @@ const UI_MS = 250; // DOM text panels: at most 4 updates per second
 const METRICS_MS = 500; // metrics() copies the whole history: twice per second
 const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
 /** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
-const ENGINE_BUDGET_MS = 3.5;
+const ENGINE_BUDGET_MS = 2.5;
 
 /** createElement with attributes (never markup from text). */
 function h(tag, attrs = {}, ...kids) {
@@ -286,6 +286,8 @@ export function createPlayground(mount, engine, opts) {
   const menu = new BrokerMenu(dom.cluster, app, full ? undefined : ['crash', 'kill', 'shutdown', 'restart', 'pause', 'resume', 'crash-active']);
   cleanups.push(() => menu.destroy());
   listen(viewport, 'scroll', () => menu.close(false));
+  // Scrolling brings other partition rows on screen: draw them (only visible rows are drawn).
+  listen(window, 'scroll', () => { dirty = true; schedule(); }, { passive: true, capture: true });
   const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)), viewport);
   // A KRaft controller quorum (sim.controllers > 1, fixed for the run): voters drawn and clickable.
   const quorumMode = (() => { try { return pg.controllerQuorum().voters.length > 0; } catch { return false; } })();
@@ -439,9 +441,13 @@ export function createPlayground(mount, engine, opts) {
   }
 
   /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
+  // Wall ms per simulated ms; of reading the text views; of updating the panels. A UI tick's
+  // panels wait for the next frame while playing (pendingTexts), so no frame does both.
+  let msCost = 0.05, uiCost = 2, domCost = 2, auxCost = 2, pendingTexts = null;
   function jumped() {
     if (stopped || dead) return;
     acc = 0;
+    pendingTexts = null; // read before the jump
     loadStructure();
     readFrame();
     const end = frame[app.idx.h.event_seq_end];
@@ -685,6 +691,13 @@ export function createPlayground(mount, engine, opts) {
       jumped();
     }
     const t0 = performance.now();
+    // A frame that reads the text views and updates the panels gives the engine less time, so
+    // that it still fits the frame budget (uiCost: what those took lately).
+    // While playing, a UI tick's panels are updated in the frame after the one that read them.
+    const uiDue = !pendingTexts && (forceUi || t0 - lastUi >= UI_MS);
+    // Playing, metrics() and audit() (the heaviest reads) get frames of their own, one at a time.
+    const auxDue = full && playing && !uiDue && !pendingTexts && (t0 - lastAudit >= AUDIT_MS || t0 - lastMetrics >= METRICS_MS);
+    const budget = Math.max(0.5, ENGINE_BUDGET_MS - (uiDue ? uiCost : pendingTexts ? domCost : auxDue ? auxCost : 0));
     let stopMs = -1; // stepping through a guided scenario: the next stop, where playing pauses
     if (playing) {
       // Advance in slices within a time budget, so a frame never stalls: when the engine
@@ -698,12 +711,15 @@ export function createPlayground(mount, engine, opts) {
           if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
         }
       }
-      // Small slices (≤ 20 simulated ms) so one call cannot overshoot the budget by much.
-      const slice = Math.max(1, Math.min(Math.ceil(whole / 8), 20));
+      // Slices sized by what a simulated ms costs lately (≤ 10 ms each), so that the last one
+      // ends near the budget instead of overshooting it.
       let done = 0;
-      while (whole > 0 && performance.now() - t0 < ENGINE_BUDGET_MS) {
-        const n = Math.min(slice, whole);
+      for (let left = budget; whole > 0 && left > 0; left = budget - (performance.now() - t0)) {
+        const n = Math.min(whole, 10, Math.max(1, Math.floor((0.7 * left) / msCost)));
+        const a = performance.now();
         safely(() => pg.advance(n));
+        const c = Math.max(0.001, (performance.now() - a) / n); // rises fast, falls slowly: few overshoots
+        msCost = c > msCost ? msCost * 0.4 + c * 0.6 : msCost * 0.9 + c * 0.1;
         whole -= n; acc -= n; done += n;
       }
       if (whole > 0) acc = 0; // behind real time: drop the backlog
@@ -712,7 +728,7 @@ export function createPlayground(mount, engine, opts) {
     }
     if (dead) return;
     const t1 = performance.now();
-    const ui = forceUi || t0 - lastUi >= UI_MS;
+    const ui = uiDue || (forceUi && !pendingTexts);
     // Every wasm call that returns JSON happens before the frame views are made.
     let texts = null;
     if (ui) texts = gatherTexts(t0);
@@ -742,14 +758,24 @@ export function createPlayground(mount, engine, opts) {
     tt.setNow(now);
     clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
-    if (ui) applyTexts(texts);
-    if (ui && quorum) sayQuorum(quorum);
+    const apply = pendingTexts ?? (ui && !playing ? { texts, quorum } : null);
+    pendingTexts = ui && playing ? { texts, quorum } : null;
+    if (apply) applyTexts(apply.texts);
+    if (apply?.quorum) sayQuorum(apply.quorum);
+    if (auxDue && !dead) {
+      const a0 = performance.now();
+      if (t0 - lastAudit >= AUDIT_MS) { const a = safely(() => pg.audit()); if (a) audit.update(a); lastAudit = t0; }
+      else { const m = safely(() => pg.metrics()); if (m) metrics.update(m); lastMetrics = t0; }
+      auxCost = auxCost * 0.7 + (performance.now() - a0) * 0.3;
+    }
     if (dockReveal.length) revealInDock(); // after the panels' new text
-    dirty = dockReveal.length > 0; // paused: frames go on while the reveal lasts
+    dirty = dockReveal.length > 0 || !!pendingTexts; // paused: frames go on while the reveal lasts
     // This frame's windows want other records than the last read (a window resized or moved):
     // read them in the next frame, even when paused.
     if (!playing && recordsKey(view.wantedRecords()) !== wantKey) { forceUi = true; dirty = true; }
     const t4 = performance.now();
+    if (ui) uiCost = uiCost * 0.7 + (t2 - t1) * 0.3;
+    if (apply) domCost = domCost * 0.7 + (t4 - t3) * 0.3;
     const fs = opts.frameStats;
     if (fs) {
       fs.samples.push(t4 - t0);
@@ -774,13 +800,16 @@ export function createPlayground(mount, engine, opts) {
     const { end, violations, lost } = hdr;
     if (full) {
       out.groupsDesc = pg.describeGroups();
-      // Events: only the newest 500 when too many came at once (e.g. at 1000×).
+      // Events: only the newest ones when too many came at once (e.g. at 1000×).
       // The counts come from the previous frame (no extra frame() call).
-      if (end - eventSeq > 500) { out.skipped = end - 500 - eventSeq; eventSeq = end - 500; }
-      out.events = pg.eventsSince(eventSeq, 500);
+      // Playing fast, 150 per update (600 lines a second is more than anyone reads; the frame stays short).
+      const cap = playing && speed >= 20 ? 150 : 500;
+      if (end - eventSeq > cap) { out.skipped = end - cap - eventSeq; eventSeq = end - cap; }
+      out.events = pg.eventsSince(eventSeq, cap);
       if (out.events.length) eventSeq = out.events[out.events.length - 1].seq + 1;
-      if (forceUi || t0 - lastMetrics >= METRICS_MS) { out.metrics = pg.metrics(); lastMetrics = t0; }
-      if (forceUi || t0 - lastAudit >= AUDIT_MS) { out.audit = pg.audit(); lastAudit = t0; }
+      // Playing, metrics and the audit are read in frames of their own (auxDue in tick).
+      if (forceUi || (!playing && t0 - lastMetrics >= METRICS_MS)) { out.metrics = pg.metrics(); lastMetrics = t0; }
+      if (forceUi || (!playing && t0 - lastAudit >= AUDIT_MS)) { out.audit = pg.audit(); lastAudit = t0; }
     }
     // invariants() re-audits every write: only when the frame's counts change.
     if (forceUi || violations !== lastViolations || lost !== lastLost) {

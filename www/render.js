@@ -49,17 +49,22 @@ export function drawMarker(ctx, kind, x, y, r) {
   const st = msgStyle(kind);
   if (st.small) r *= 0.8;
   ctx.beginPath();
-  if (st.shape === 'circle') ctx.arc(x, y, r, 0, 6.2832);
-  else if (st.shape === 'square') ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
-  else if (st.shape === 'diamond') { ctx.moveTo(x, y - r * 1.2); ctx.lineTo(x + r * 1.2, y); ctx.lineTo(x, y + r * 1.2); ctx.lineTo(x - r * 1.2, y); ctx.closePath(); }
-  else if (st.shape === 'triangle') { ctx.moveTo(x, y - r * 1.1); ctx.lineTo(x + r, y + r * 0.8); ctx.lineTo(x - r, y + r * 0.8); ctx.closePath(); }
-  else { ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r); }
+  pathMarker(ctx, st, x, y, r);
   if (st.shape === 'cross' || st.hollow) {
     ctx.strokeStyle = st.color; ctx.lineWidth = 2; ctx.stroke();
     if (st.hollow && st.shape !== 'cross') { ctx.fillStyle = '#fff'; ctx.fill(); ctx.stroke(); }
   } else {
     ctx.fillStyle = st.color; ctx.fill();
   }
+}
+
+/** Adds one marker's shape to the current path (drawDots fills many of one style at once). */
+function pathMarker(ctx, st, x, y, r) {
+  if (st.shape === 'circle') { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 6.2832); }
+  else if (st.shape === 'square') ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
+  else if (st.shape === 'diamond') { ctx.moveTo(x, y - r * 1.2); ctx.lineTo(x + r * 1.2, y); ctx.lineTo(x, y + r * 1.2); ctx.lineTo(x - r * 1.2, y); ctx.closePath(); }
+  else if (st.shape === 'triangle') { ctx.moveTo(x, y - r * 1.1); ctx.lineTo(x + r, y + r * 0.8); ctx.lineTo(x - r, y + r * 0.8); ctx.closePath(); }
+  else { ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r); }
 }
 
 /** A small crown (the leader badge) with its top-left corner at (x, y); 12×9 px. */
@@ -101,6 +106,7 @@ export class ClusterView {
     this.s = null;
     this.storage = null; // pg.storage() (replica order), refreshed with the text views
     this.ghostsBy = new Map(); // pg.ghosts() by "topic-partition@broker" (setGhosts)
+    this.winCache = []; // per partition row: its last window geometry (rowWindow)
     this.rowWins = []; // per partition row, as last drawn: {base, K, cw, maxLeo, tailBase}
     this.pan = new Map(); // partition row → offsets the user scrolled back from the log end
     this.recordsBy = new Map(); // replica index → Map(offset → pg.records() entry) (setRecords)
@@ -325,7 +331,7 @@ export class ClusterView {
     const rowsTop = bandH + headH + 6;
     const cw = Math.max(MIN_CELL, Math.min(12, Math.floor((colW - 24) / s.tail_cells)));
     const K = Math.max(4, Math.min(s.tail_cells, Math.floor((colW - 24) / cw)));
-    const g = { W, H: 0, gl, gr, colW, bandH, headH, compact, rowH, rowsTop, cw, K };
+    const g = { W, H: 0, gl, gr, colW, bandH, headH, compact, rowH, rowsTop, cw, K, at: uniformAt, wd: uniformWd };
     g.small = { ...g, compact: true, rowH: 30 };
     const rows = [];
     let y = rowsTop, section = null;
@@ -548,12 +554,14 @@ export class ClusterView {
 
     this.drawNetwork(ctx, g, status, net);
 
-    // Partition rows.
+    // Partition rows (those on screen: a big cluster's canvas is mostly scrolled away).
     const T = s.tail_cells;
+    const [vy0, vy1] = this.visibleSpan();
     for (let pi = 0; pi < s.partitions.length; pi++) {
       const p = s.partitions[pi];
       const po = L.partition_offset + pi * L.partition_stride;
       const row = this.rows[pi], y = row.y, rg = row.g;
+      if (y + row.h < vy0 || y > vy1) { this.rowWins[pi] = null; continue; }
       if (pi > 0) { ctx.fillStyle = '#e8eaed'; ctx.fillRect(4, y - 1, g.W - 8, 1); }
       this.drawRowLabel(ctx, rg, p, f, po, y, row.internal);
       // The window: the last K offsets up to the longest log (within the frame's tail cells).
@@ -592,6 +600,19 @@ export class ClusterView {
     if (look) this.drawLook(ctx, g, look);
     this.drawNoController(ctx, g);
     this.drawDots(ctx, flights, now, net.trails);
+  }
+
+  /** The part of the canvas on screen now, [top, bottom] in canvas px (with a margin). */
+  visibleSpan() {
+    const c = this.canvas.getBoundingClientRect();
+    if (!c.height) return [0, Infinity];
+    let top = 0, bottom = innerHeight;
+    if (this.viewport && this.viewport !== this.stage) {
+      const v = this.viewport.getBoundingClientRect();
+      top = Math.max(top, v.top); bottom = Math.min(bottom, v.bottom);
+    }
+    const scale = c.height / (this.g.H || c.height);
+    return [(top - c.top) / scale - 80, (bottom - c.top) / scale + 80];
   }
 
   /** Rings around what a guided scenario's stop looks at: controller, clients, rows, replicas. */
@@ -918,7 +939,10 @@ export class ClusterView {
     if (pan) this.pan.set(pi, pan); else this.pan.delete(pi);
     // Compacted rows read their keys from narrower cells: one label over a run of the same key.
     const keys = compacted && !rg.compact ? { readAt: KEY_RUN_CELL, keyRuns: true } : null;
-    return K === rg.K && cw === rg.cw && rg.at && !keys ? rg : { ...rg, K, cw, sw, at: uniformAt, wd: uniformWd, ...keys };
+    if (K === rg.K && cw === rg.cw && !keys) return rg;
+    const last = this.winCache[pi]; // one geometry object per row while it stays the same
+    if (last && last.parent === rg && last.K === K && last.cw === cw && !last.xs && !!last.keyRuns === !!keys) return last;
+    return (this.winCache[pi] = { ...rg, parent: rg, K, cw, sw, at: uniformAt, wd: uniformWd, ...keys });
   }
 
   /**
@@ -1242,6 +1266,9 @@ export class ClusterView {
 
   drawDots(ctx, flights, now, trails) {
     const r = this.g.compact ? 3.5 : 4.5;
+    const solid = new Map(); // filled markers by style: one path and one fill each
+    if (trails) { ctx.strokeStyle = 'rgba(60,64,67,0.25)'; ctx.lineWidth = 2; ctx.beginPath(); }
+    const later = [];
     for (const m of flights) {
       // "controller" with a quorum: the voter whose machine sent or receives it.
       const ctrl = m.controller === null || m.controller === undefined ? null : `controller-${m.controller}`;
@@ -1252,11 +1279,22 @@ export class ClusterView {
       const [x, y] = qpt(l, t);
       if (trails && t > 0.02) {
         const [tx, ty] = qpt(l, Math.max(0, t - 0.12));
-        ctx.strokeStyle = 'rgba(60,64,67,0.25)'; ctx.lineWidth = 2;
-        ctx.beginPath(); ctx.moveTo(tx, ty); ctx.lineTo(x, y); ctx.stroke();
+        ctx.moveTo(tx, ty); ctx.lineTo(x, y);
       }
-      drawMarker(ctx, m.kind, x, y, r);
+      const st = msgStyle(m.kind);
+      if (st.shape === 'cross' || st.hollow) { later.push(m.kind, x, y); continue; }
+      let list = solid.get(st);
+      if (!list) solid.set(st, (list = []));
+      list.push(x, y);
     }
+    if (trails) ctx.stroke();
+    for (const [st, xy] of solid) {
+      const rr = st.small ? r * 0.8 : r;
+      ctx.beginPath();
+      for (let i = 0; i < xy.length; i += 2) pathMarker(ctx, st, xy[i], xy[i + 1], rr);
+      ctx.fillStyle = st.color; ctx.fill();
+    }
+    for (let i = 0; i < later.length; i += 3) drawMarker(ctx, later[i], later[i + 1], later[i + 2], r);
   }
 }
 
