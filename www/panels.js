@@ -334,7 +334,8 @@ export class PartitionSummary {
         }
         if (f[ro + idx.r.in_isr] > 0) return;
         const rec = f[ro + idx.r.lag_records], ms = f[ro + idx.r.lag_ms];
-        behind.push(rec < 0 && ms < 0 ? `broker ${b}` : `broker ${b}${rec >= 0 ? ` ${rec} records` : ''}${ms >= 0 ? ` ${(ms / 1000).toFixed(1)} s` : ''} behind`);
+        const lim = f[ro + idx.r.lag_limit_ms];
+        behind.push(`broker ${b}${ms >= 0 ? ` not caught up for ${(ms / 1000).toFixed(1)} s${lim > 0 ? ` (replica.lag.time.max.ms ${(lim / 1000).toFixed(1)} s)` : ''}` : ''}${rec >= 0 ? `, ${rec} records behind` : ''}`);
       });
       const hw = f[po + idx.p.leader_high_watermark];
       const text = `${name}: ${leader === 'none' ? 'no leader (offline)' : `leader broker ${leader}`}, leader epoch ${epoch}, in-sync replicas ${isr.join(', ') || 'none'}` +

@@ -10,7 +10,7 @@ const PALE = EPOCH_COLORS.map((c) => mix(c, 0.65));
 
 /** Broker status → colour (text and column tint); labels are the status names. */
 export const STATUS_COLORS = {
-  online: '#137333', fenced: '#b06000', starting: '#1967d2', controlled_shutdown: '#8430ce',
+  online: '#137333', fenced: '#8f4f00', starting: '#1967d2', controlled_shutdown: '#8430ce',
   paused: '#007b83', crashed: '#c5221f', stopped: '#5f6368',
 };
 const STATUS_TINT = { fenced: '#fef7e0', starting: '#e8f0fe', controlled_shutdown: '#f3e8fd', paused: '#e4f7fb', crashed: '#fce8e6', stopped: '#f1f3f4' };
@@ -584,10 +584,8 @@ export class ClusterView {
         if (col === undefined) continue;
         const ro = L.replica_offset + ri * L.replica_stride;
         const down = DOWN.has(status[col]);
-        if (down) ctx.globalAlpha = 0.5;
         this.drawReplica(ctx, wg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri],
           this.ghostsBy.get(`${p.topic}-${p.partition}@${p.replicas[k]}`), this.recordsBy.get(ri));
-        ctx.globalAlpha = 1;
       }
     }
 
@@ -796,7 +794,7 @@ export class ClusterView {
     const e = f[po + idx.leader_epoch];
     ctx.fillText(fit([`leader epoch ${e}`, `epoch ${e}`]), 10, mid + 1);
     if (offline || urp) {
-      ctx.fillStyle = offline ? '#d93025' : '#b06000';
+      ctx.fillStyle = offline ? '#c5221f' : '#8f4f00';
       ctx.font = `600 10px ${FONT}`;
       ctx.fillText(offline ? 'OFFLINE' : fit(['under-replicated', 'under-repl.']), 10, mid + 15);
     }
@@ -833,9 +831,12 @@ export class ClusterView {
       return;
     }
     const hw = f[ro + r.high_watermark], leo = f[ro + r.log_end_offset], lso = f[ro + r.log_start_offset];
+    // A down broker's replica: its records faded (it serves nothing), its words at full contrast.
+    if (downStatus) ctx.globalAlpha = 0.45;
     this.layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh);
     const cleanerX = st ? this.layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) : -1;
     if (g.cw >= NUM_CELL || (g.keyRuns && g.cw >= KEY_RUN_CELL)) this.layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st);
+    ctx.globalAlpha = 1;
     this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
     if (ghosts) this.layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh);
     if (leader) drawCrown(ctx, x0 - 9, sy - 12);
@@ -1022,7 +1023,7 @@ export class ClusterView {
 
   /**
    * Ghosts: each lost record at its offset, as a dashed hollow cell where the log is now empty
-   * and as a mark above the strip where the offset holds another record now; red for an
+   * and as a band along the cell's bottom where the offset holds another record now; red for an
    * acknowledged write that no replica has any more. The label says which offsets and why.
    */
   layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) {
@@ -1043,8 +1044,8 @@ export class ClusterView {
           ctx.strokeRect(x + 0.5, sy + 0.5, cw - 2, sh - 1);
           ctx.setLineDash([]);
         }
-        ctx.fillStyle = c; // a tick above the strip at every lost offset
-        ctx.fillRect(x, sy - 7, Math.max(2, cw - 1), 3);
+        ctx.fillStyle = c; // a band along the bottom of every lost offset (also where another record holds it now)
+        ctx.fillRect(x, sy + sh - 3, Math.max(2, cw - 1), 3);
       }
       if (x2 < x1 || g.compact) continue;
       ctx.font = `600 10px ${FONT}`;
@@ -1240,7 +1241,7 @@ export class ClusterView {
         const out = rem > 0 ? `leaves ISR in ${fmtSec(rem)}` : 'leaves ISR at next check';
         const short = rem > 0 ? `leaves in ${fmtSec(rem)}` : 'leaves at next check';
         texts = [`✓ in ISR · ${lagRec > 0 ? `${lagRec} behind · ` : ''}${out}`, `✓ in ISR · ${out}`, `✓ ISR · ${short}`, `✓ ${rem > 0 ? fmtSec(rem) : 'next check'}`];
-        color = rem > 0 ? '#b06000' : '#c5221f';
+        color = rem > 0 ? '#8f4f00' : '#c5221f';
       } else {
         texts = [lagRec > 0 ? `✓ in ISR · ${lagRec} behind` : '✓ in ISR · caught up', '✓ in ISR'];
         color = '#137333';
@@ -1252,9 +1253,9 @@ export class ClusterView {
       const behind = parts.length ? `${parts.join(', ')} behind` : '';
       const what = inElr ? 'ELR, not in ISR' : 'out of sync';
       texts = [behind ? `✗ ${what} · ${behind}` : `✗ ${what}`, behind ? `✗ ${behind}` : `✗ ${what}`, lagRec >= 0 ? `✗ ${lagRec} behind` : `✗ ${what}`];
-      color = inElr ? '#b06000' : '#c5221f';
+      color = inElr ? '#8f4f00' : '#c5221f';
     }
-    if (downStatus) texts = [`${downStatus} · ${texts[0]}`, `${downStatus} · ${texts[texts.length - 1]}`, downStatus];
+    if (downStatus) texts = [...texts.map((t) => `${downStatus} · ${t}`), downStatus];
     ctx.font = `600 11px ${FONT}`;
     ctx.textAlign = 'left';
     ctx.fillStyle = color;
