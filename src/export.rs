@@ -177,68 +177,243 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// The cluster view as a standalone SVG: brokers as columns (status, rack), partitions as
-/// rows; each replica shows its role (leader ★, ISR member, out of sync), LEO and HW.
+/// Leader-epoch colours of the cells, the canvas's palette (`EPOCH_COLORS` in www/render.js).
+const EPOCH_COLORS: [&str; 8] = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7"];
+/// Offsets per strip at most (the frame's tail, `TAIL_CELLS`).
+const SVG_CELLS: i64 = crate::playground::TAIL_CELLS as i64;
+
+/// `#rrggbb` lightened towards white by `t` (the canvas's pale cells above the HW).
+fn pale(hex: &str, t: f64) -> String {
+    let n = u32::from_str_radix(&hex[1..], 16).unwrap_or(0);
+    let ch = |s: u32| (((n >> s) & 255) as f64 * (1.0 - t) + 255.0 * t).round() as u32;
+    format!("#{:02x}{:02x}{:02x}", ch(16), ch(8), ch(0))
+}
+
+/// The cluster view as a standalone SVG, drawn as the canvas draws it: brokers as columns
+/// (status, rack; a tint when down), partitions as rows; each replica a strip of its last
+/// offsets coloured by leader epoch (pale above its HW), segment boundaries, tombstones, the
+/// log start, HW and LEO markers with their labels, its role in words, and its ghosts (records
+/// it lost, red when acknowledged); cut links are listed under the title.
 pub fn cluster_svg(p: &Playground) -> String {
     let sim = &p.cs.sim;
     let brokers: Vec<_> = sim.brokers.iter().collect();
     let parts: Vec<_> = sim.controller.partitions.values().collect();
-    let (col_w, row_h, left, top) = (150.0, 46.0, 150.0, 92.0);
-    let width = left + col_w * brokers.len() as f64 + 20.0;
-    let height = top + row_h * parts.len() as f64 + 40.0;
+    let ghosts = crate::record_view::ghosts(sim, p.ghosts_dismissed_at_ms(), true);
+    let (col_w, row_h, left) = (240.0, 64.0, 150.0);
+    let cuts: Vec<String> = sim.network.cuts.iter().map(|(a, b)| format!("{a} ↛ {b}")).collect();
+    let title = "Kafka Replication Playground";
+    let sub = format!("t+{:.3} s · seed {} · {} event(s)", sim.now_ms() as f64 / 1000.0, p.scenario().seed, sim.events_processed);
+    let legend = "Cells: one per offset, coloured by leader epoch, pale above the replica's HW · ★ leader · solid box: in the ISR · dashed red: out of sync · | segment start · ✕ tombstone";
+    let top = if cuts.is_empty() { 104.0 } else { 122.0 };
+    // Wide enough for the words above the picture (about 6.5 px per character at 12 px).
+    let width = (left + col_w * brokers.len() as f64 + 20.0).max(legend.chars().count() as f64 * 6.2 + 24.0);
+    let height = top + row_h * parts.len() as f64 + 24.0;
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12">"#
     );
     let _ = write!(s, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let title = format!(
-        "Kafka Replication Playground — t+{:.3} s, seed {}, controller leader epochs as of now",
-        sim.now_ms() as f64 / 1000.0,
-        p.scenario().seed
-    );
-    let _ = write!(s, r##"<text x="12" y="22" font-size="14" font-weight="600" fill="#111">{}</text>"##, xml(&title));
-    let _ =
-        write!(s, r##"<text x="12" y="40" fill="#555">★ leader · solid: in the ISR · dashed: out of sync · LEO / HW per replica</text>"##);
+    let _ = write!(s, r##"<text x="12" y="22" font-size="15" font-weight="600" fill="#202124">{}</text>"##, xml(title));
+    let _ = write!(s, r##"<text x="12" y="40" fill="#3c4043">{}</text>"##, xml(&sub));
+    let _ = write!(s, r##"<text x="12" y="57" fill="#5f6368" font-size="11">{}</text>"##, xml(legend));
+    if !cuts.is_empty() {
+        let _ = write!(s, r##"<text x="12" y="74" fill="#c5221f" font-weight="600">cut links: {}</text>"##, xml(&cuts.join(" · ")));
+    }
+    let head_y = top - 30.0;
     for (i, (id, slot)) in brokers.iter().enumerate() {
         let x = left + col_w * i as f64;
         let status = slot.status();
+        let down = matches!(status, NodeStatus::Crashed | NodeStatus::Stopped);
+        if down {
+            let _ = write!(
+                s,
+                r##"<rect x="{}" y="{head_y}" width="{}" height="{}" fill="#fce8e6"/>"##,
+                x + 2.0,
+                col_w - 4.0,
+                height - head_y - 10.0
+            );
+        }
         let color = match status {
-            NodeStatus::Online => "#1f7a3a",
-            NodeStatus::Crashed | NodeStatus::Stopped => "#b3261e",
-            _ => "#9a6700",
+            NodeStatus::Online => "#137333",
+            NodeStatus::Crashed | NodeStatus::Stopped => "#c5221f",
+            _ => "#8f4f00",
         };
         let status_text = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        let _ = write!(s, r##"<text x="{}" y="66" font-weight="600" fill="#111">broker-{id}</text>"##, x + 8.0);
-        let rack = slot.spec.rack.as_deref().map(|r| format!(" · {r}")).unwrap_or_default();
-        let _ = write!(s, r##"<text x="{}" y="82" fill="{color}">{}{}</text>"##, x + 8.0, xml(&status_text), xml(&rack));
+        let _ = write!(s, r##"<text x="{}" y="{}" font-weight="600" fill="#202124">broker-{id}</text>"##, x + 12.0, head_y + 12.0);
+        let rack = slot.spec.rack.as_deref().map(|r| format!(" · rack {r}")).unwrap_or_default();
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" fill="{color}">● {}{}</text>"##,
+            x + 12.0,
+            head_y + 26.0,
+            xml(&status_text.replace('_', " ")),
+            xml(&rack)
+        );
     }
     for (r, st) in parts.iter().enumerate() {
         let y = top + row_h * r as f64;
-        let label = format!("{} (epoch {})", st.tp, st.leader_epoch);
-        let _ = write!(s, r##"<text x="12" y="{}" fill="#111">{}</text>"##, y + 26.0, xml(&label));
+        if r > 0 {
+            let _ = write!(s, r##"<rect x="4" y="{}" width="{}" height="1" fill="#e8eaed"/>"##, y - 1.0, width - 8.0);
+        }
+        let _ = write!(s, r##"<text x="12" y="{}" font-weight="600" fill="#202124">{}</text>"##, y + 26.0, xml(&st.tp.to_string()));
+        let _ = write!(s, r##"<text x="12" y="{}" fill="#5f6368" font-size="11">leader epoch {}</text>"##, y + 41.0, st.leader_epoch);
+        let logs: Vec<_> = st.replicas.iter().filter_map(|b| sim.brokers.get(b).and_then(|x| x.disk().logs.get(&st.tp))).collect();
+        let max_leo = logs.iter().map(|l| l.log_end_offset()).max().unwrap_or(0);
+        let base = (max_leo - SVG_CELLS).max(0);
+        let n = (max_leo - base + 1).max(8);
+        let strip_w = col_w - 28.0;
+        let cw = (strip_w / n as f64).floor().clamp(3.0, 40.0);
+        let (sy, sh) = (y + 22.0, 20.0);
         for (i, (id, slot)) in brokers.iter().enumerate() {
             if !st.replicas.contains(id) {
                 continue;
             }
-            let x = left + col_w * i as f64 + 6.0;
+            let x0 = left + col_w * i as f64 + 14.0;
             let leader = st.leader == **id && st.leader != NO_LEADER;
             let in_isr = st.isr.contains(id);
-            let (fill, stroke) = if leader { ("#dbeafe", "#1d4ed8") } else { ("#f3f4f6", "#4b5563") };
-            let dash = if in_isr { "" } else { r#" stroke-dasharray="4 3""# };
+            let in_elr = st.elr.contains(id);
+            let down = matches!(slot.status(), NodeStatus::Crashed | NodeStatus::Stopped);
+            let Some(log) = slot.disk().logs.get(&st.tp) else {
+                let _ = write!(s, r##"<text x="{x0}" y="{}" fill="#5f6368" font-size="11">no log</text>"##, sy + 14.0);
+                continue;
+            };
+            // The box: its border says the replica's role, as on the canvas.
+            let (stroke, dash, fill, lw) = if leader {
+                ("#c98f00", "", "#ffffff", 2.5)
+            } else if in_isr {
+                ("#1e8e3e", "", "#ffffff", 2.0)
+            } else if in_elr {
+                ("#e37400", r#" stroke-dasharray="5 3""#, "#fef7e0", 1.5)
+            } else {
+                ("#d93025", r#" stroke-dasharray="5 3""#, "#fce8e6", 1.5)
+            };
             let _ = write!(
                 s,
-                r#"<rect x="{x}" y="{}" width="{}" height="{}" rx="5" fill="{fill}" stroke="{stroke}"{dash}/>"#,
-                y + 6.0,
-                col_w - 14.0,
-                row_h - 10.0
+                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="{stroke}" stroke-width="{lw}"{dash}/>"#,
+                x0 - 3.0,
+                sy - 3.0,
+                strip_w + 6.0,
+                sh + 6.0
             );
-            let log = slot.disk().logs.get(&st.tp);
-            let text = match log {
-                Some(l) => format!("{}LEO {} · HW {}", if leader { "★ " } else { "" }, l.log_end_offset(), l.high_watermark()),
-                None => "no log".to_string(),
+            let hw = crate::playground::shown_high_watermark(slot, log, &st.tp);
+            let leo = log.log_end_offset();
+            let lso = log.log_start_offset();
+            let xof = |o: i64| x0 + (o - base) as f64 * cw;
+            let opacity = if down { r#" opacity="0.45""# } else { "" };
+            let _ = write!(s, "<g{opacity}>");
+            for rec in log.read(base, base + n, n as usize) {
+                let color = EPOCH_COLORS[rec.leader_epoch.rem_euclid(8) as usize];
+                let x = xof(rec.offset);
+                if rec.value.is_none() {
+                    let _ = write!(s, r##"<rect x="{x}" y="{sy}" width="{}" height="{sh}" fill="#ffffff" stroke="{color}"/>"##, cw - 1.0);
+                    let _ = write!(
+                        s,
+                        r##"<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="#a50e0e">✕</text>"##,
+                        x + cw / 2.0,
+                        sy + 14.0
+                    );
+                    continue;
+                }
+                let fill = if rec.offset < hw { color.to_string() } else { pale(color, 0.65) };
+                let _ = write!(s, r##"<rect x="{x}" y="{sy}" width="{}" height="{sh}" fill="{fill}"/>"##, (cw - 1.0).max(1.0));
+                if cw >= 14.0 {
+                    let ink = if rec.offset < hw { "#ffffff" } else { "#3c4043" };
+                    let _ = write!(
+                        s,
+                        r##"<text x="{}" y="{}" text-anchor="middle" font-size="9" fill="{ink}">{}</text>"##,
+                        x + cw / 2.0,
+                        sy + 14.0,
+                        rec.offset
+                    );
+                }
+            }
+            for seg in log.segments().iter().skip(1) {
+                let b = seg.base_offset;
+                if b > base && b <= base + n && b > lso {
+                    let _ = write!(
+                        s,
+                        r##"<rect x="{}" y="{}" width="1.5" height="{}" fill="#202124" opacity="0.7"/>"##,
+                        xof(b) - 0.75,
+                        sy - 3.0,
+                        sh + 6.0
+                    );
+                }
+            }
+            s.push_str("</g>");
+            // Markers: log start bracket, HW bar, LEO triangle, and their labels.
+            if lso > 0 && lso >= base && lso <= base + n {
+                let _ = write!(s, r##"<rect x="{}" y="{}" width="2" height="{}" fill="#202124"/>"##, xof(lso) - 1.0, sy - 2.0, sh + 4.0);
+            }
+            if hw >= base {
+                let _ = write!(s, r##"<rect x="{}" y="{}" width="2.5" height="{}" fill="#202124"/>"##, xof(hw) - 1.0, sy - 5.0, sh + 10.0);
+            }
+            let lx = xof(leo.max(base));
+            let _ = write!(s, r##"<path d="M{lx} {} l4 6 h-8 z" fill="#5f6368"/>"##, sy + sh + 2.0);
+            let marks = if hw == leo { format!("HW = LEO {leo}") } else { format!("HW {hw} · LEO {leo}") };
+            let _ = write!(s, r##"<text x="{}" y="{}" font-size="10" fill="#202124">{}</text>"##, x0, sy + sh + 14.0, xml(&marks));
+            // The role in words above the strip.
+            let role = if leader {
+                format!("★ leader · epoch {}", st.leader_epoch)
+            } else if in_isr {
+                "✓ in ISR".to_string()
+            } else if in_elr {
+                "ELR, not in ISR".to_string()
+            } else {
+                "✗ out of sync".to_string()
             };
-            let _ = write!(s, r##"<text x="{}" y="{}" fill="#111">{}</text>"##, x + 8.0, y + 30.0, xml(&text));
+            let role = if down {
+                format!(
+                    "{} · {role}",
+                    serde_json::to_value(slot.status()).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+                )
+            } else {
+                role
+            };
+            let ink = if leader {
+                "#8a5a00"
+            } else if in_isr {
+                "#137333"
+            } else {
+                "#c5221f"
+            };
+            let _ = write!(s, r##"<text x="{x0}" y="{}" font-size="11" font-weight="600" fill="{ink}">{}</text>"##, sy - 7.0, xml(&role));
+            // Ghosts: what this replica lost, at its offsets.
+            for g in ghosts.iter().filter(|g| g.broker == **id && g.topic == st.tp.topic && g.partition == st.tp.partition) {
+                for r in g.records.iter().filter(|r| r.offset >= base && r.offset < base + n) {
+                    let c = if r.acknowledged_lost { "#c5221f" } else { "#5f6368" };
+                    let x = xof(r.offset);
+                    if r.offset >= leo {
+                        let _ = write!(
+                            s,
+                            r##"<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{c}" stroke-dasharray="2 2"/>"##,
+                            x + 0.5,
+                            sy + 0.5,
+                            (cw - 2.0).max(1.0),
+                            sh - 1.0
+                        );
+                    }
+                    let _ = write!(s, r##"<rect x="{x}" y="{}" width="{}" height="3" fill="{c}"/>"##, sy + sh - 3.0, (cw - 1.0).max(2.0));
+                }
+                // The label on a white ground at the first lost offset (kept inside the strip where it fits).
+                let ink = if g.acknowledged_lost > 0 { "#a50e0e" } else { "#3c4043" };
+                let w = g.label.chars().count() as f64 * 5.8;
+                let first = g.records.iter().map(|r| r.offset).find(|o| *o >= base).unwrap_or(base);
+                let lx = xof(first).min(x0 + strip_w - w - 4.0).max(x0 - 2.0);
+                let _ = write!(
+                    s,
+                    r##"<rect x="{}" y="{}" width="{}" height="14" fill="#ffffff" opacity="0.92"/>"##,
+                    lx - 2.0,
+                    sy + sh / 2.0 - 7.0,
+                    w + 4.0
+                );
+                let _ = write!(
+                    s,
+                    r##"<text x="{lx}" y="{}" font-size="10" font-weight="600" fill="{ink}">{}</text>"##,
+                    sy + sh / 2.0 + 3.5,
+                    xml(&g.label)
+                );
+            }
         }
     }
     s.push_str("</svg>");

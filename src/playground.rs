@@ -943,6 +943,11 @@ impl Playground {
         crate::record_view::ghosts(&self.cs.sim, self.ghosts_dismissed_at_ms, any_lost)
     }
 
+    /// Ghosts older than this were dismissed (see [`Playground::dismiss_ghosts`]).
+    pub fn ghosts_dismissed_at_ms(&self) -> i64 {
+        self.ghosts_dismissed_at_ms
+    }
+
     /// Hides the ghosts there are now (rewinding brings back the ones of that moment).
     pub fn dismiss_ghosts(&mut self) {
         self.ghosts_dismissed_at_ms = self.now_ms();
@@ -1160,12 +1165,7 @@ impl Playground {
                 f[o] = b as f64;
                 f[o + 1] = if log.is_some() { 1.0 } else { 0.0 };
                 if let Some(log) = log {
-                    let hw = if slot.process.is_some() {
-                        log.high_watermark()
-                    } else {
-                        // The HW it will start from: the checkpoint, clamped to its log (as Kafka loads it).
-                        slot.disk().read_hw_checkpoint().get(&tp).copied().unwrap_or(0).clamp(log.log_start_offset(), log.log_end_offset())
-                    };
+                    let hw = shown_high_watermark(slot, log, &tp);
                     f[o + 2] = log.log_start_offset() as f64;
                     f[o + 3] = log.log_end_offset() as f64;
                     f[o + 4] = hw as f64;
@@ -1500,6 +1500,16 @@ impl Playground {
 
     pub fn trace_hash_hex(&self) -> String {
         format!("{:016x}", self.cs.sim.trace_hash())
+    }
+}
+
+/// The high watermark a replica shows: its log's while the broker runs; while it is down, the
+/// one it will start from (its `replication-offset-checkpoint`, clamped to its log, as Kafka loads it).
+pub fn shown_high_watermark(slot: &crate::sim::BrokerSlot, log: &crate::log::PartitionLog, tp: &TopicPartition) -> i64 {
+    if slot.process.is_some() {
+        log.high_watermark()
+    } else {
+        slot.disk().read_hw_checkpoint().get(tp).copied().unwrap_or(0).clamp(log.log_start_offset(), log.log_end_offset())
     }
 }
 

@@ -186,3 +186,37 @@ fn the_last_cleaning_names_every_record_it_removed_and_keeps_the_latest_of_each_
         assert!(c.removed.iter().any(|r| r.key.as_deref() == Some("banana") && r.value.is_none()), "the banana tombstone goes at 33 s");
     }
 }
+
+#[test]
+fn the_svg_export_draws_what_the_canvas_draws_records_markers_roles_and_ghosts() {
+    // The unclean election at 45 s: broker 2 leads without offsets 3–7, acknowledged and lost.
+    let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), None).unwrap();
+    p.advance(45_000);
+    let svg = kafka_playground::export::cluster_svg(&p);
+    assert!(svg.contains("lost after ack: offsets 3–7"), "the red ghost label is drawn");
+    assert!(svg.contains(r##"fill="#a50e0e">lost after ack"##), "in red");
+    // One cell per record held, with the epoch colours; every replica's HW / LEO labelled as the frame has them.
+    let cells = svg.matches(r##"height="20" fill="#"##).count();
+    let held: usize =
+        p.cs.sim
+            .brokers
+            .values()
+            .flat_map(|b| b.disk().logs.values())
+            .filter(|l| !l.tp.topic.starts_with("__"))
+            .map(|l| l.records().iter().filter(|r| r.value.is_some() && r.offset >= (l.log_end_offset() - 48).max(0)).count())
+            .sum();
+    assert!(cells >= held && held > 0, "{cells} cells for {held} records");
+    let s = p.structure();
+    let (frame, _) = p.frame();
+    let (l, f) = (&s.layout, s.layout.replica_fields);
+    let at = |ri: usize, name: &str| frame[l.replica_offset + ri * l.replica_stride + f.iter().position(|x| *x == name).unwrap()] as i64;
+    for (ri, r) in s.replicas.iter().enumerate().filter(|(_, r)| !r.topic.starts_with("__")) {
+        let (hw, leo) = (at(ri, "high_watermark"), at(ri, "log_end_offset"));
+        let label = if hw == leo { format!("HW = LEO {leo}") } else { format!("HW {hw} · LEO {leo}") };
+        assert!(svg.contains(&label), "broker {}: {label} missing", r.broker);
+    }
+    assert!(svg.contains("★ leader · epoch"), "roles in words");
+    // The title line fits: the picture is at least as wide as its longest line of words.
+    let width: f64 = svg.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    assert!(width >= 900.0, "width {width}");
+}

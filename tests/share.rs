@@ -147,7 +147,7 @@ fn the_exports_describe_the_same_run() {
 
     let svg = kafka_playground::export::cluster_svg(&p);
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>"));
-    assert_eq!(svg.matches("broker-").count(), 3);
+    assert_eq!(svg.matches(r##"fill="#202124">broker-"##).count(), 3, "one header per broker");
     assert!(svg.contains("orders-0") && svg.contains("crashed"), "{svg:.400}");
     assert!(!svg.contains("<script"));
 }
