@@ -401,6 +401,14 @@ pub struct ConsumerView {
     pub positions: Vec<PositionView>,
     pub consumed: usize,
     pub stats: crate::client::consumer::ConsumerStats,
+    /// The latest of each error name it received, newest first (at most 3), with counts.
+    pub recent_errors: Vec<RecentConsumerError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentConsumerError {
+    pub count: u64,
+    pub last: crate::client::consumer::ConsumerErrorInfo,
 }
 
 /// Producer, consumers and groups (`Playground::clients`).
@@ -1446,6 +1454,13 @@ impl Playground {
                     .collect(),
                 consumed: c.consumed.len(),
                 stats: c.stats.clone(),
+                recent_errors: {
+                    let mut v: Vec<RecentConsumerError> =
+                        c.errors.values().map(|(count, last)| RecentConsumerError { count: *count, last: last.clone() }).collect();
+                    v.sort_by_key(|r| std::cmp::Reverse(r.last.at_ms));
+                    v.truncate(3);
+                    v
+                },
             })
             .collect();
         let groups = group_ids(sim).iter().filter_map(|g| group_view(sim, g)).collect();

@@ -220,3 +220,28 @@ fn the_svg_export_draws_what_the_canvas_draws_records_markers_roles_and_ghosts()
     let width: f64 = svg.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
     assert!(width >= 900.0, "width {width}");
 }
+
+#[test]
+fn a_consumer_card_names_the_errors_it_received_with_their_reasons() {
+    let mut p = Playground::new(None, Some(5)).unwrap();
+    p.apply_json(r#"{"type":"start_consumer","group_id":"g","topics":["orders"]}"#).unwrap();
+    p.advance(6_000);
+    assert!(p.clients().consumers[0].recent_errors.is_empty(), "a quiet member has no errors");
+    // A second member joins: the first learns of the rebalance from its heartbeat (REBALANCE_IN_PROGRESS).
+    p.apply_json(r#"{"type":"start_consumer","group_id":"g","topics":["orders"]}"#).unwrap();
+    p.advance(6_000);
+    let first = &p.clients().consumers[0];
+    let r = first.recent_errors.iter().find(|r| r.last.error == "REBALANCE_IN_PROGRESS").expect("REBALANCE_IN_PROGRESS listed");
+    assert!(r.last.reason.contains("rebalance") && r.last.about == "group g", "{:?}", r.last);
+    // Its coordinator dies: the next answers fail and the card says the coordinator is lost.
+    let coordinator = first.coordinator.expect("a coordinator");
+    p.apply_json(&format!(r#"{{"type":"crash_broker","broker":{coordinator}}}"#)).unwrap();
+    p.advance(20_000);
+    let first = &p.clients().consumers[0];
+    assert!(
+        first.recent_errors.iter().any(|r| r.last.reason.contains(&format!("broker {coordinator} did not serve the group"))),
+        "{:?}",
+        first.recent_errors
+    );
+    assert!(first.recent_errors.windows(2).all(|w| w[0].last.at_ms >= w[1].last.at_ms), "newest first");
+}

@@ -62,7 +62,7 @@ export class ConsumerPanel {
 
   /** From pg.clients(). */
   update(c) {
-    const rowsKey = JSON.stringify(c.consumers.map((x) => [x.id, x.state, x.crashed, x.stalled_ms > 0, x.generation, x.assignment, x.positions, x.consumed]));
+    const rowsKey = JSON.stringify(c.consumers.map((x) => [x.id, x.state, x.crashed, x.stalled_ms > 0, x.generation, x.assignment, x.positions, x.consumed, x.recent_errors]));
     if (rowsKey !== this.lastRows) {
       this.lastRows = rowsKey;
       this.renderConsumers(c.consumers);
@@ -76,7 +76,7 @@ export class ConsumerPanel {
 
   renderConsumers(list) {
     this.cwrap.hidden = list.length === 0;
-    this.cbody.replaceChildren(...list.map((x) => {
+    this.cbody.replaceChildren(...list.flatMap((x) => {
       const tr = el('tr');
       const name = `consumer-${x.id}`;
       tr.dataset.testid = name;
@@ -105,7 +105,20 @@ export class ConsumerPanel {
         cell('td', pos || '–', 'mono small'), cell('td', String(x.consumed), 'num'), acts);
       tr.cells[3].title = x.crashed ? `${x.assignment.join(', ')}: what the crashed process last held; the group reassigns it after session.timeout.ms` : x.assignment.join(', ');
       if (x.crashed) tr.cells[3].classList.add('stale');
-      return tr;
+      if (!x.recent_errors?.length) return [tr];
+      // The errors this consumer received, newest first: Kafka's name, what about, why, when.
+      const er = el('tr', 'c-errors');
+      const td = el('td');
+      td.colSpan = 7;
+      td.dataset.testid = `${name}-errors`;
+      td.dataset.errors = x.recent_errors.map((r) => r.last.error).join(' ');
+      for (const r of x.recent_errors) {
+        const line = el('div', 'c-err');
+        line.append(el('b', '', `${r.last.error}${r.count > 1 ? ` ×${r.count}` : ''}`), ` (${r.last.about}, t+${(r.last.at_ms / 1000).toFixed(1)} s): ${r.last.reason}`);
+        td.append(line);
+      }
+      er.append(td);
+      return [tr, er];
     }));
   }
 

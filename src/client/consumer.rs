@@ -142,6 +142,19 @@ pub struct Consumer {
     closing: bool,
     pub consumed: Vec<ConsumedRecord>,
     pub stats: ConsumerStats,
+    /// The latest occurrence of each error this consumer received (fetch and group
+    /// coordinator answers), with how many times, for the page's consumer card.
+    pub errors: BTreeMap<&'static str, (u64, ConsumerErrorInfo)>,
+}
+
+/// An error a consumer received, with the reason in words (the page's consumer card).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConsumerErrorInfo {
+    pub error: &'static str,
+    /// The partition it was about, or the group for coordinator answers.
+    pub about: String,
+    pub at_ms: i64,
+    pub reason: String,
 }
 
 impl Consumer {
@@ -179,6 +192,7 @@ impl Consumer {
             closing: false,
             consumed: vec![],
             stats: ConsumerStats::default(),
+            errors: BTreeMap::new(),
         }
     }
 
@@ -224,7 +238,20 @@ impl Consumer {
         self.positions.get(tp).map(|p| (high_watermark - p.offset).max(0))
     }
 
+    /// Remembers an error for the consumer card (newest of each name, and a count).
+    fn note_error(&mut self, now_ms: i64, error: KafkaError, about: String, reason: String) {
+        let e = self
+            .errors
+            .entry(error.name())
+            .or_insert((0, ConsumerErrorInfo { error: error.name(), about: String::new(), at_ms: 0, reason: String::new() }));
+        e.0 += 1;
+        e.1 = ConsumerErrorInfo { error: error.name(), about, at_ms: now_ms, reason };
+    }
+
     fn coordinator_lost(&mut self, now_ms: i64, why: KafkaError, out: &mut Out) {
+        let coord = self.coordinator.map(|c| format!("broker {c}")).unwrap_or_else(|| "no coordinator".into());
+        let group = format!("group {}", self.group_id);
+        self.note_error(now_ms, why, group, format!("{coord} did not serve the group; finding the coordinator again (FindCoordinator)"));
         if let Some(c) = self.coordinator.take() {
             out.log("group", format!("{}: group coordinator broker-{c} is unavailable or invalid ({why}); rediscovering", self.client_id));
         }
@@ -246,6 +273,20 @@ impl Consumer {
     }
 
     /// Forget the generation (`resetGenerationOnResponseError`); with `member` the member id too.
+    /// The coordinator no longer knows this member (UNKNOWN_MEMBER_ID: it was removed, e.g. after
+    /// `session.timeout.ms` without a heartbeat) or its generation (ILLEGAL_GENERATION: the group
+    /// moved on): `AbstractCoordinator` resets and rejoins.
+    fn member_error(&mut self, now_ms: i64, error: KafkaError, out: &mut Out) {
+        let reason = if error == KafkaError::UNKNOWN_MEMBER_ID {
+            format!("the coordinator no longer knows member {} (removed from the group, e.g. after session.timeout.ms={} ms without a heartbeat); rejoining as a new member", self.member_id, self.config.session_timeout_ms)
+        } else {
+            format!("generation {} is over (the group rebalanced without this member); rejoining", self.generation)
+        };
+        let g = format!("group {}", self.group_id);
+        self.note_error(now_ms, error, g, reason);
+        self.reset_generation(error == KafkaError::UNKNOWN_MEMBER_ID, out);
+    }
+
     fn reset_generation(&mut self, member: bool, out: &mut Out) {
         self.generation = -1;
         if member {
@@ -708,10 +749,8 @@ impl Consumer {
                         self.rejoin_needed = true;
                         self.rejoin_reason = "rejoining with the member id the coordinator assigned (KIP-394)".into();
                     }
-                    KafkaError::UNKNOWN_MEMBER_ID => {
-                        self.reset_generation(true, out);
-                    }
-                    KafkaError::ILLEGAL_GENERATION => self.reset_generation(false, out),
+                    KafkaError::UNKNOWN_MEMBER_ID => self.member_error(now_ms, KafkaError::UNKNOWN_MEMBER_ID, out),
+                    KafkaError::ILLEGAL_GENERATION => self.member_error(now_ms, KafkaError::ILLEGAL_GENERATION, out),
                     KafkaError::NOT_COORDINATOR | KafkaError::COORDINATOR_NOT_AVAILABLE | KafkaError::COORDINATOR_LOAD_IN_PROGRESS => {
                         self.coordinator_lost(now_ms, error, out);
                         self.rejoin_needed = true;
@@ -731,12 +770,14 @@ impl Consumer {
                 match error {
                     KafkaError::NONE => self.on_assignment(now_ms, assignment, out),
                     KafkaError::REBALANCE_IN_PROGRESS => {
+                        let g = format!("group {}", self.group_id);
+                        self.note_error(now_ms, error, g, "SyncGroup: another rebalance started; joining again".into());
                         self.state = MemberState::Unjoined;
                         self.request_rejoin("the group is rebalancing");
                         self.rejoin_needed = true;
                     }
-                    KafkaError::UNKNOWN_MEMBER_ID => self.reset_generation(true, out),
-                    KafkaError::ILLEGAL_GENERATION => self.reset_generation(false, out),
+                    KafkaError::UNKNOWN_MEMBER_ID => self.member_error(now_ms, KafkaError::UNKNOWN_MEMBER_ID, out),
+                    KafkaError::ILLEGAL_GENERATION => self.member_error(now_ms, KafkaError::ILLEGAL_GENERATION, out),
                     e => {
                         self.coordinator_lost(now_ms, e, out);
                         self.rejoin_needed = true;
@@ -751,13 +792,15 @@ impl Consumer {
                 match error {
                     KafkaError::NONE => {}
                     KafkaError::REBALANCE_IN_PROGRESS => {
+                        let g = format!("group {}", self.group_id);
+                        self.note_error(now_ms, error, g, "heartbeat: the coordinator started a rebalance; rejoining".into());
                         if self.state == MemberState::Stable {
                             out.log("group", format!("{}: heartbeat says the group is rebalancing; rejoining", self.client_id));
                         }
                         self.request_rejoin("the coordinator started a rebalance");
                     }
-                    KafkaError::UNKNOWN_MEMBER_ID => self.reset_generation(true, out),
-                    KafkaError::ILLEGAL_GENERATION => self.reset_generation(false, out),
+                    KafkaError::UNKNOWN_MEMBER_ID => self.member_error(now_ms, KafkaError::UNKNOWN_MEMBER_ID, out),
+                    KafkaError::ILLEGAL_GENERATION => self.member_error(now_ms, KafkaError::ILLEGAL_GENERATION, out),
                     e => self.coordinator_lost(now_ms, e, out),
                 }
             }
@@ -776,8 +819,8 @@ impl Consumer {
                     out.log("group", format!("{}: offset commit failed: {error}", self.client_id));
                     match error {
                         KafkaError::NOT_COORDINATOR | KafkaError::COORDINATOR_NOT_AVAILABLE => self.coordinator_lost(now_ms, error, out),
-                        KafkaError::UNKNOWN_MEMBER_ID => self.reset_generation(true, out),
-                        KafkaError::ILLEGAL_GENERATION => self.reset_generation(false, out),
+                        KafkaError::UNKNOWN_MEMBER_ID => self.member_error(now_ms, KafkaError::UNKNOWN_MEMBER_ID, out),
+                        KafkaError::ILLEGAL_GENERATION => self.member_error(now_ms, KafkaError::ILLEGAL_GENERATION, out),
                         KafkaError::REBALANCE_IN_PROGRESS => self.request_rejoin("commit found the group rebalancing"),
                         _ => {}
                     }
@@ -928,6 +971,8 @@ impl Consumer {
                                 "offset {} is out of range [{}, {}]",
                                 p.offset, partition.log_start_offset, partition.log_end_offset
                             );
+                            let then = format!("{why}; auto.offset.reset={}", self.config.auto_offset_reset);
+                            self.note_error(now_ms, KafkaError::OFFSET_OUT_OF_RANGE, tp.to_string(), then);
                             self.reset_or_fail(&tp, &why, out);
                         }
                     }
@@ -936,6 +981,7 @@ impl Consumer {
                         p.preferred_read_replica = None;
                         p.next_fetch_ms = now_ms + RETRY_BACKOFF_MS;
                         self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
+                        self.note_error(now_ms, e, tp.to_string(), "the fetch failed; refreshing metadata and retrying".to_string());
                     }
                 }
             }
