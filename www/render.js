@@ -961,7 +961,7 @@ export class ClusterView {
     }
     if (!gaps || !cells) return null;
     const cw = Math.min(MAX_CELL, Math.floor((sw - gaps * GAP_W) / cells));
-    if (cw < NUM_CELL) return null;
+    if (cw < 8) return null; // narrower: the uniform window (its key runs still label what fits)
     const xs = new Float32Array(n + 1), ws = new Float32Array(n), runs = [];
     let x = 0;
     for (let i = 0; i < n;) {
