@@ -52,11 +52,14 @@ export class ConsumerPanel {
     this.consumers.append(chead, this.cbody);
     this.cwrap = el('div', 'twrap');
     this.cwrap.append(this.consumers);
+    // The errors consumers received, under the table (it may scroll sideways; these lines wrap).
+    this.errs = el('div', 'c-errlist');
+    this.errs.dataset.testid = 'consumer-errors';
 
     // Groups: per partition.
     this.groups = el('div', 'groups');
     this.groups.dataset.testid = 'group-table';
-    root.append(form, this.hint, this.cwrap, this.groups);
+    root.append(form, this.hint, this.cwrap, this.errs, this.groups);
     this.update({ consumers: [], groups: [] });
   }
 
@@ -76,7 +79,8 @@ export class ConsumerPanel {
 
   renderConsumers(list) {
     this.cwrap.hidden = list.length === 0;
-    this.cbody.replaceChildren(...list.flatMap((x) => {
+    const errs = [];
+    this.cbody.replaceChildren(...list.map((x) => {
       const tr = el('tr');
       const name = `consumer-${x.id}`;
       tr.dataset.testid = name;
@@ -105,21 +109,21 @@ export class ConsumerPanel {
         cell('td', pos || '–', 'mono small'), cell('td', String(x.consumed), 'num'), acts);
       tr.cells[3].title = x.crashed ? `${x.assignment.join(', ')}: what the crashed process last held; the group reassigns it after session.timeout.ms` : x.assignment.join(', ');
       if (x.crashed) tr.cells[3].classList.add('stale');
-      if (!x.recent_errors?.length) return [tr];
-      // The errors this consumer received, newest first: Kafka's name, what about, why, when.
-      const er = el('tr', 'c-errors');
-      const td = el('td');
-      td.colSpan = 7;
-      td.dataset.testid = `${name}-errors`;
-      td.dataset.errors = x.recent_errors.map((r) => r.last.error).join(' ');
-      for (const r of x.recent_errors) {
-        const line = el('div', 'c-err');
-        line.append(el('b', '', `${r.last.error}${r.count > 1 ? ` ×${r.count}` : ''}`), ` (${r.last.about}, t+${(r.last.at_ms / 1000).toFixed(1)} s): ${r.last.reason}`);
-        td.append(line);
+      if (x.recent_errors?.length) { // newest first: Kafka's name, what about, when, why
+        const box = el('div', 'c-errs');
+        box.dataset.testid = `${name}-errors`;
+        box.dataset.errors = x.recent_errors.map((r) => r.last.error).join(' ');
+        for (const r of x.recent_errors) {
+          const line = el('div', 'c-err');
+          line.append(el('span', 'c-err-who', `${name}: `), el('b', '', `${r.last.error}${r.count > 1 ? ` ×${r.count}` : ''}`),
+            ` (${r.last.about}, t+${(r.last.at_ms / 1000).toFixed(1)} s): ${r.last.reason}`);
+          box.append(line);
+        }
+        errs.push(box);
       }
-      er.append(td);
-      return [tr, er];
+      return tr;
     }));
+    this.errs.replaceChildren(...errs);
   }
 
   renderGroups(groups, consumers) {
