@@ -440,10 +440,10 @@ export function createPlayground(mount, engine, opts) {
     jumped();
   }
 
-  /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
   // Wall ms per simulated ms; of reading the text views; of updating the panels. A UI tick's
   // panels wait for the next frame while playing (pendingTexts), so no frame does both.
   let msCost = 0.05, uiCost = 2, domCost = 2, auxCost = 2, pendingTexts = null;
+  /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
   function jumped() {
     if (stopped || dead) return;
     acc = 0;
@@ -769,7 +769,8 @@ export function createPlayground(mount, engine, opts) {
       auxCost = auxCost * 0.7 + (performance.now() - a0) * 0.3;
     }
     if (dockReveal.length) revealInDock(); // after the panels' new text
-    dirty = dockReveal.length > 0 || !!pendingTexts; // paused: frames go on while the reveal lasts
+    // Paused, frames go on while a reveal lasts, panels wait, or a read is asked for (a stop).
+    dirty = dockReveal.length > 0 || !!pendingTexts || forceUi;
     // This frame's windows want other records than the last read (a window resized or moved):
     // read them in the next frame, even when paused.
     if (!playing && recordsKey(view.wantedRecords()) !== wantKey) { forceUi = true; dirty = true; }
