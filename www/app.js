@@ -348,7 +348,12 @@ export function createPlayground(mount, engine, opts) {
     // Over a cell: the whole record as the engine holds it on this replica.
     const rec = hit.offset != null ? safely(() => pg.records(hit.ri, hit.offset, 1))?.[0] : null;
     const gap = hit.gap ? `offsets ${hit.gap[0]}–${hit.gap[1]}: removed by the log cleaner (it keeps the latest record of each key; offsets never change, so gaps appear)\n\n` : '';
-    canvas.title = rec && rec.offset === hit.offset ? `${recordText(rec)}\n\n${replica}` : `${gap}${replica}`;
+    // A ghost at this offset: what this replica lost there, and why (the engine's label).
+    const part = app.structure.partitions[hit.pi];
+    const ghosts = hit.offset != null ? view.ghostsBy.get(`${part.topic}-${part.partition}@${hit.broker}`) || [] : [];
+    const lost = ghosts.flatMap((gh) => gh.records.filter((r) => r.offset === hit.offset).map((r) =>
+      `${gh.label}\nlost here: offset ${r.offset}, epoch ${r.leader_epoch}${r.key != null ? `, key ${r.key}` : ''}${r.value != null ? `, value ${r.value}` : ''}${r.acknowledged_lost ? ' (acknowledged, now on no replica)' : ''}\n\n`)).join('');
+    canvas.title = lost + (rec && rec.offset === hit.offset ? `${recordText(rec)}\n\n${replica}` : `${gap}${replica}`);
   });
   listen(canvas, 'mouseleave', () => { lastHit = ''; });
   // Shift + wheel (or a sideways wheel) over a strip scrolls its partition's offsets.

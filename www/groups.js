@@ -89,7 +89,7 @@ export class ConsumerPanel {
       tr.dataset.state = x.crashed ? 'crashed' : x.state;
       tr.className = x.crashed ? 'c-dead' : closed ? 'c-closed' : x.stalled_ms > 0 ? 'c-stalled' : '';
       const nameCell = cell('td', name, 'mono');
-      nameCell.title = `group ${x.group_id}, topics [${x.topics.join(', ')}], assignor ${x.assignor}${x.member_id ? `\nmember id ${x.member_id}` : ''}${x.coordinator != null ? `\ncoordinator broker-${x.coordinator}` : ''}\n` +
+      nameCell.title = `group ${x.group_id}, generation ${x.generation < 0 ? 'none yet' : x.generation}, topics [${x.topics.join(', ')}], assignor ${x.assignor}${x.member_id ? `\nmember id ${x.member_id}` : ''}${x.coordinator != null ? `\ncoordinator broker-${x.coordinator}` : ''}\n` +
         `rebalances ${x.stats.rebalances}, commits ${x.stats.commits} (${x.stats.commit_failures} failed), truncations detected ${x.stats.truncations_detected}, offset resets ${x.stats.offset_resets}`;
       const pos = x.positions.map((p) => `${p.partition}@${p.offset}${p.lag > 0 ? ` (lag ${p.lag})` : ''}${p.state !== 'fetching' ? ` ${p.state.replace(/_/g, ' ')}` : ''}`).join(', ');
       const acts = el('td', 'acts');

@@ -142,7 +142,7 @@ export class LiveStrip {
       return li;
     });
     if (rows.length > shown.length) items.push(el('li', 'timer-more', `… and ${rows.length - shown.length} more timers`));
-    if (!items.length) items.push(el('li', 'timer-none', 'No timer running: every follower caught up, every broker heartbeating.'));
+    if (!items.length) items.push(el('li', 'timer-none', 'No timer running: no ISR follower is falling behind, no request is waiting, every unfenced broker heartbeats.'));
     this.timers.dataset.empty = String(rows.length === 0);
     this.timers.replaceChildren(...items);
   }

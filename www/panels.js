@@ -303,6 +303,16 @@ export class PartitionSummary {
     this.items = s.partitions.map((p) => {
       const li = el('li');
       li.dataset.testid = `partition-${p.topic}-${p.partition}`;
+      // The partition in one sentence, then each replica (what the canvas draws in its cell) in its own item.
+      li.head = el('span');
+      const ul = el('ul');
+      li.reps = p.replicas.map((b) => {
+        const r = el('li');
+        r.dataset.testid = `replica-${p.topic}-${p.partition}-${b}`;
+        ul.append(r);
+        return r;
+      });
+      li.append(li.head, ul);
       return li;
     });
     this.root.replaceChildren(...this.items);
@@ -310,6 +320,10 @@ export class PartitionSummary {
 
   update(s, idx, f, desc) {
     const L = s.layout;
+    const down = new Map(s.brokers.map((b, i) => {
+      const code = L.broker_status_codes[f[L.broker_offset + i * L.broker_stride + idx.b.status]] || 'unknown';
+      return [b.id, code === 'online' ? '' : `${code.replace('_', ' ')}, `];
+    }));
     s.partitions.forEach((p, pi) => {
       const li = this.items[pi];
       const po = L.partition_offset + pi * L.partition_stride;
@@ -326,16 +340,27 @@ export class PartitionSummary {
       const clocks = [];
       p.replicas.forEach((b, k) => {
         const ro = L.replica_offset + (p.first_replica + k) * L.replica_stride;
-        const rem = f[ro + idx.r.lag_remaining_ms];
-        if (f[ro + idx.r.in_isr] > 0 && f[ro + idx.r.is_leader] === 0 && rem >= 0) {
-          const lim = f[ro + idx.r.lag_limit_ms];
-          clocks.push(`broker ${b} has not caught up for ${((lim - rem) / 1000).toFixed(1)} s of replica.lag.time.max.ms ${(lim / 1000).toFixed(1)} s: ` +
-            `${rem > 0 ? `out of sync in ${(rem / 1000).toFixed(1)} s` : 'out of sync at the leader\'s next ISR check'}`);
+        const v = (n) => f[ro + idx.r[n]];
+        const rem = v('lag_remaining_ms'), lim = v('lag_limit_ms'), rec = v('lag_records'), ms = v('lag_ms');
+        const sec = (x) => `${(x / 1000).toFixed(1)} s`;
+        const recs = rec > 0 ? `, ${rec} record${rec === 1 ? '' : 's'} behind` : rec === 0 ? ', caught up' : '';
+        let words;
+        if (!v('present')) words = 'no log';
+        else if (v('is_leader')) words = `leader, log end offset ${v('log_end_offset')}, high watermark ${v('high_watermark')}`;
+        else if (v('in_isr')) {
+          words = `follower in the ISR${recs}`;
+          if (rem >= 0) {
+            clocks.push(`broker ${b} has not caught up for ${sec(lim - rem)} of replica.lag.time.max.ms ${sec(lim)}: ` +
+              `${rem > 0 ? `out of sync in ${sec(rem)}` : 'out of sync at the leader\'s next ISR check'}`);
+            words += `; not caught up for ${sec(lim - rem)} of ${sec(lim)}, ${rem > 0 ? `leaves the ISR in ${sec(rem)}` : 'leaves the ISR at the leader\'s next check'}`;
+          }
+        } else {
+          behind.push(`broker ${b}${ms >= 0 ? ` not caught up for ${sec(ms)}${lim > 0 ? ` (replica.lag.time.max.ms ${sec(lim)})` : ''}` : ''}${rec >= 0 ? `, ${rec} records behind` : ''}`);
+          words = `${v('in_elr') ? 'follower in the ELR (eligible leader, not in the ISR)' : 'follower, out of sync'}` +
+            `${ms >= 0 ? ` for ${sec(ms)}${lim > 0 ? ` of ${sec(lim)}` : ''}` : ''}${recs}`;
         }
-        if (f[ro + idx.r.in_isr] > 0) return;
-        const rec = f[ro + idx.r.lag_records], ms = f[ro + idx.r.lag_ms];
-        const lim = f[ro + idx.r.lag_limit_ms];
-        behind.push(`broker ${b}${ms >= 0 ? ` not caught up for ${(ms / 1000).toFixed(1)} s${lim > 0 ? ` (replica.lag.time.max.ms ${(lim / 1000).toFixed(1)} s)` : ''}` : ''}${rec >= 0 ? `, ${rec} records behind` : ''}`);
+        const text = `broker ${b}: ${down.get(b) || ''}${words}.`;
+        if (li.reps[k].textContent !== text) li.reps[k].textContent = text;
       });
       const hw = f[po + idx.p.leader_high_watermark];
       const text = `${name}: ${leader === 'none' ? 'no leader (offline)' : `leader broker ${leader}`}, leader epoch ${epoch}, in-sync replicas ${isr.join(', ') || 'none'}` +
@@ -344,7 +369,7 @@ export class PartitionSummary {
       if (li.dataset.leaderEpoch !== epoch) li.dataset.leaderEpoch = epoch;
       const isrs = isr.join(',');
       if (li.dataset.isr !== isrs) li.dataset.isr = isrs;
-      if (li.textContent !== text) li.textContent = text;
+      if (li.head.textContent !== text) li.head.textContent = text;
     });
   }
 }

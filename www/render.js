@@ -1029,6 +1029,7 @@ export class ClusterView {
   layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) {
     const { K } = g;
     ctx.save();
+    const labels = []; // {x1, text, red}: laid out after the bands so two ghosts' labels never overlap
     for (const gh of ghosts) {
       let x1 = Infinity, x2 = -Infinity;
       const red = gh.acknowledged_lost > 0;
@@ -1047,15 +1048,43 @@ export class ClusterView {
         ctx.fillStyle = c; // a band along the bottom of every lost offset (also where another record holds it now)
         ctx.fillRect(x, sy + sh - 3, Math.max(2, cw - 1), 3);
       }
-      if (x2 < x1 || g.compact) continue;
+      if (x2 >= x1 && !g.compact) labels.push({ x1, text: gh.label, red });
+    }
+    if (labels.length) {
       ctx.font = `600 10px ${FONT}`;
-      const text = gh.label;
-      const w = ctx.measureText(text).width;
-      const lx = Math.min(Math.max(x1, x0), x0 + g.at(K) - w - 4);
-      ctx.fillStyle = 'rgba(255,255,255,0.92)';
-      ctx.fillRect(lx - 2, sy + sh / 2 - 7, w + 4, 14);
-      ctx.fillStyle = red ? '#a50e0e' : '#3c4043'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
-      ctx.fillText(text, lx, sy + sh / 2);
+      ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
+      const end = x0 + g.at(K) - 2;
+      for (const l of labels) l.w = ctx.measureText(l.text).width;
+      // Left to right, each label after the one before it; a row that overflows is pushed back left
+      // (not past the strip's start) and what still does not fit ends in "…" (hover has it whole).
+      labels.sort((a, b) => a.x1 - b.x1);
+      let x = -Infinity;
+      for (const l of labels) { l.x = Math.max(l.x1, x0, x); x = l.x + l.w + 8; }
+      const over = x - 8 - end;
+      if (over > 0) {
+        let shift = over;
+        for (let i = labels.length - 1; i >= 0; i--) {
+          const l = labels[i];
+          const room = i === 0 ? l.x - x0 : l.x - (labels[i - 1].x + labels[i - 1].w + 8);
+          const s = Math.min(shift, Math.max(0, room));
+          for (let j = i; j < labels.length; j++) labels[j].x -= s;
+          shift -= s;
+          if (shift <= 0) break;
+        }
+      }
+      for (const l of labels) {
+        let text = l.text, w = l.w;
+        const avail = end - l.x;
+        if (avail < 14) continue;
+        if (w > avail) {
+          while (text.length > 1 && ctx.measureText(`${text}…`).width > avail) text = text.slice(0, -1);
+          text += '…'; w = ctx.measureText(text).width;
+        }
+        ctx.fillStyle = 'rgba(255,255,255,0.92)';
+        ctx.fillRect(l.x - 2, sy + sh / 2 - 7, w + 4, 14);
+        ctx.fillStyle = l.red ? '#a50e0e' : '#3c4043';
+        ctx.fillText(text, l.x, sy + sh / 2);
+      }
     }
     ctx.restore();
   }

@@ -66,6 +66,10 @@ function offScreenNow() {
     const inside = x0 >= -1 && y0 >= -1 && x1 <= W + 1 && y1 <= H + 1;
     const enough = shownW >= Math.min(r.width, 40) - 1 && shownH >= Math.min(r.height, 40) - 1;
     if (!inside || !enough) out.push(`${name}: box ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}×${Math.round(r.height)}, on screen ${Math.round(x0)},${Math.round(y0)}..${Math.round(x1)},${Math.round(y1)}`);
+    // Nothing in a target hides sideways (a table whose buttons scroll out of a narrow panel).
+    for (const w of e.querySelectorAll('.twrap')) {
+      if (!w.hidden && w.scrollWidth > w.clientWidth + 1) out.push(`${name}: a table scrolls sideways (${w.scrollWidth} px in ${w.clientWidth} px)`);
+    }
   }
   return out;
 }

@@ -109,9 +109,14 @@ try {
       const st = await page.evaluate((k) => {
         const li = document.querySelector(`[data-testid="timers"] li[data-key="${k}"]`);
         const isr = document.querySelector('[data-testid="partition-orders-0"]').dataset.isr;
-        return { left: li ? Number(li.dataset.remainingMs) : null, isr };
+        const rep = document.querySelector(`[data-testid="replica-orders-0-${k.split(':')[2]}"]`);
+        return { left: li ? Number(li.dataset.remainingMs) : null, isr, said: rep ? rep.textContent : '' };
       }, key);
-      if (st.left !== null && st.left > 0) sawRunning = true;
+      if (st.left !== null && st.left > 0) {
+        sawRunning = true;
+        // A screen reader hears the same clock, on the follower's own item.
+        assert(/^broker \d+: follower in the ISR.*leaves the ISR (in \d+\.\d s|at the leader's next check)/.test(st.said), `accessible name of the cut follower: ${st.said}`);
+      }
       if (st.left === 0 && !sawZero) {
         sawZero = true;
         await scrollCardIntoView(page);
