@@ -13,7 +13,8 @@
 //! * `IsrMemberDisagreesBelowHighWatermark` — an ISR member's log differs from its leader's
 //!   below the leader's HW, or ends before it (StrongIsr in Kafka's TLA+ specification).
 //! * `AcknowledgedWriteLost` — an acknowledged write is gone (audit).
-//! * `ConsumerSawReplacedRecord` — a reader saw a record that the leader no longer has at that offset.
+//! * `ConsumerSawReplacedRecord` — a reader saw a record that the acting leader (running, in the
+//!   controller's epoch) no longer has at that offset.
 //! * `TwoControllersInOneEpoch` — two controller voters led the KRaft quorum (were the
 //!   active controller) in the same controller epoch (Raft's election safety).
 
@@ -382,14 +383,21 @@ impl Checker {
         }
         for r in sim.readers.values() {
             // Positions count every record the reader saw, retired ones included.
+            // Kafka promises a consumer that a record it read below the high watermark stays at its
+            // offset on the partition's leader: compare with the leader that serves the partition now
+            // (running, taken over in the controller's epoch), never with the disk of a leader that
+            // lost power and has not been replaced yet (its page cache is gone, its followers still
+            // hold the records and one of them will lead).
+            let Some((leader, _, log)) = Self::acting_leader(sim, &r.tp) else {
+                // Without one, all the reader saw is checked once a leader acts again.
+                if disrupted {
+                    self.audited_seen.remove(&r.id);
+                }
+                continue;
+            };
             let from = if disrupted { 0 } else { self.audited_seen.get(&r.id).copied().unwrap_or(0) };
             self.audited_seen.insert(r.id, r.seen_dropped + r.seen.len());
             let start = from.saturating_sub(r.seen_dropped);
-            let Some(st) = sim.controller.partitions.get(&r.tp) else { continue };
-            if st.leader == NO_LEADER {
-                continue;
-            }
-            let Some(log) = replica_log(sim, st.leader, &r.tp) else { continue };
             // Records below the log start offset were deleted by retention, not replaced.
             let deleted_below = log.log_start_offset();
             if let Some(s) = r.seen[start.min(r.seen.len())..]
@@ -401,7 +409,7 @@ impl Checker {
                     format!("{}/{}", r.tp, s.offset),
                     now,
                     format!(
-                        "reader-{} saw offset {} of {} (epoch {}), which the leader no longer holds",
+                        "reader-{} saw offset {} of {} (epoch {}), which its leader, broker {leader}, no longer holds",
                         r.id, s.offset, r.tp, s.leader_epoch
                     ),
                 );

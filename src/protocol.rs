@@ -119,6 +119,10 @@ pub struct ProducePartitionResponse {
     pub duplicate: bool,
     /// `PartitionProduceResponse.ErrorMessage` (ProduceResponse v8+): the broker's reason, in words.
     pub error_message: Option<String>,
+    /// `PartitionProduceResponse.CurrentLeader` (KIP-951, ProduceResponse v10+): with
+    /// NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH, the leader (id, epoch) the broker's
+    /// metadata names, so the producer can retry there without waiting for a Metadata round trip.
+    pub current_leader: Option<(BrokerId, i32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

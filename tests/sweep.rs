@@ -73,7 +73,11 @@ fn the_same_sweep_under_each_known_unsafe_setting_is_caught_breaking_invariants(
         println!("{}: violations found in {caught} of {n} seeds ({:.1}%)", p.name, caught as f64 * 100.0 / n as f64);
         // legacy-hw needs two leader changes in quick succession (KRaft fences a restarted
         // broker, which blocks KIP-101's first scenario), so it is caught less often.
-        let at_least = if p.name == "legacy-hw" { 1 } else { (n / 20) as usize };
+        // power-loss loses an acknowledged write only when every replica holding it loses its page
+        // cache before a flush (Kafka relies on replication, not fsync): rare by nature. (Its
+        // detection rate used to be inflated by a false ConsumerSawReplacedRecord against the
+        // powered-off leader's disk.)
+        let at_least = if matches!(p.name, "legacy-hw" | "power-loss") { 1 } else { (n / 20) as usize };
         assert!(caught >= at_least, "{}: violations found in only {caught} of {n} seeds", p.name);
     }
 }

@@ -929,7 +929,12 @@ impl Broker {
     // -------------------------------------------------------------- produce
 
     /// One partition of a Produce request is answered; the response goes out when all are.
-    fn produce_partition_done(&mut self, from: NodeId, correlation_id: u64, r: ProducePartitionResponse, out: &mut Out) {
+    fn produce_partition_done(&mut self, from: NodeId, correlation_id: u64, mut r: ProducePartitionResponse, out: &mut Out) {
+        // KIP-951 (KafkaApis.handleProduceRequest): a partition refused for leadership carries the
+        // leader this broker's metadata knows, so the producer need not wait for a Metadata refresh.
+        if matches!(r.error, KafkaError::NOT_LEADER_OR_FOLLOWER | KafkaError::FENCED_LEADER_EPOCH) {
+            r.current_leader = self.metadata.partitions.get(&r.tp).filter(|p| p.leader >= 0).map(|p| (p.leader, p.leader_epoch));
+        }
         let key = (from, correlation_id);
         let Some(p) = self.produce_requests.get_mut(&key) else { return };
         p.responses.push(r);
@@ -955,7 +960,8 @@ impl Broker {
         let ProduceBatch { tp, producer_id, producer_epoch, base_sequence, records } = batch;
         let respond = |this: &mut Self, out: &mut Out, error: KafkaError, base_offset: i64, duplicate: bool, why: Option<String>| {
             if acks != Acks::Zero {
-                let r = ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate, error_message: why };
+                let r =
+                    ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate, error_message: why, current_leader: None };
                 this.produce_partition_done(from, correlation_id, r, out);
             }
         };
@@ -1104,8 +1110,14 @@ impl Broker {
                         d.base_offset, isr_text
                     )
                 });
-                let r =
-                    ProducePartitionResponse { tp: d.tp, error, base_offset: d.base_offset, duplicate: d.duplicate, error_message: why };
+                let r = ProducePartitionResponse {
+                    tp: d.tp,
+                    error,
+                    base_offset: d.base_offset,
+                    duplicate: d.duplicate,
+                    error_message: why,
+                    current_leader: None,
+                };
                 self.produce_partition_done(d.from, d.correlation_id, r, out);
             } else {
                 i += 1;
@@ -1124,7 +1136,14 @@ impl Broker {
             *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
             let why =
                 format!("broker {} stopped leading {} while the write at offset {} waited to be committed", self.id, d.tp, d.base_offset);
-            let r = ProducePartitionResponse { tp: d.tp, error, base_offset: -1, duplicate: false, error_message: Some(why) };
+            let r = ProducePartitionResponse {
+                tp: d.tp,
+                error,
+                base_offset: -1,
+                duplicate: false,
+                error_message: Some(why),
+                current_leader: None,
+            };
             self.produce_partition_done(d.from, d.correlation_id, r, out);
         }
     }
@@ -1546,6 +1565,7 @@ impl Broker {
                 base_offset: -1,
                 duplicate: false,
                 error_message: Some(why),
+                current_leader: None,
             };
             self.produce_partition_done(d.from, d.correlation_id, r, out);
         }

@@ -20,17 +20,21 @@
 //! stop polling. Everything consumed is recorded for the audit.
 
 use super::assignor::{assign, Assignor, Subscription};
+use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
 use crate::config::ConsumerConfig;
 use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{GroupSubscription, Msg};
+use crate::sim::rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How long the consumer waits before retrying a failed coordinator or fetch request (`retry.backoff.ms`).
 pub const RETRY_BACKOFF_MS: i64 = 100;
+/// The consumer's `retry.backoff.max.ms` (KIP-580): metadata refreshes back off exponentially up to it.
+pub const RETRY_BACKOFF_MAX_MS: i64 = 1000;
 /// The consumer's `request.timeout.ms`.
 pub const REQUEST_TIMEOUT_MS: i64 = 30_000;
 
@@ -158,13 +162,27 @@ pub struct ConsumerErrorInfo {
 }
 
 impl Consumer {
-    pub fn new(id: u32, group_id: &str, topics: Vec<String>, config: ConsumerConfig, bootstrap: Vec<BrokerId>, now_ms: i64) -> Consumer {
+    pub fn new(
+        id: u32,
+        group_id: &str,
+        topics: Vec<String>,
+        config: ConsumerConfig,
+        bootstrap: Vec<BrokerId>,
+        now_ms: i64,
+        rng: Rng,
+    ) -> Consumer {
         Consumer {
             id,
             client_id: format!("consumer-{group_id}-{id}"),
             group_id: group_id.to_string(),
             topics,
-            metadata: ClientMetadata::new(bootstrap, 300_000, REQUEST_TIMEOUT_MS),
+            metadata: ClientMetadata::new(
+                bootstrap,
+                300_000,
+                REQUEST_TIMEOUT_MS,
+                ExponentialBackoff::new(RETRY_BACKOFF_MS, RETRY_BACKOFF_MAX_MS),
+                rng,
+            ),
             config,
             next_corr: 2_000_000,
             coordinator: None,
@@ -432,7 +450,7 @@ impl Consumer {
             invalidate = true;
         }
         if invalidate {
-            self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
+            self.metadata.invalidate();
         }
     }
 
@@ -878,7 +896,7 @@ impl Consumer {
                     );
                 } else {
                     p.next_fetch_ms = now_ms + RETRY_BACKOFF_MS;
-                    self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
+                    self.metadata.invalidate();
                 }
             }
             Msg::OffsetsForLeaderEpochResponse { correlation_id, tp, error, leader_epoch, end_offset } => {
@@ -892,7 +910,7 @@ impl Consumer {
                 p.in_flight = None;
                 if error != KafkaError::NONE {
                     p.next_fetch_ms = now_ms + RETRY_BACKOFF_MS;
-                    self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
+                    self.metadata.invalidate();
                     return;
                 }
                 // SubscriptionState.maybeCompleteValidation: an undefined epoch/offset means the
@@ -980,13 +998,13 @@ impl Consumer {
                         p.last_error = Some(e);
                         p.preferred_read_replica = None;
                         p.next_fetch_ms = now_ms + RETRY_BACKOFF_MS;
-                        self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
+                        self.metadata.invalidate();
                         self.note_error(now_ms, e, tp.to_string(), "the fetch failed; refreshing metadata and retrying".to_string());
                     }
                 }
             }
             Msg::Disconnected { lost, correlation_id } => match lost {
-                "Metadata" => self.metadata.on_disconnected(correlation_id),
+                "Metadata" => self.metadata.on_disconnected(now_ms, correlation_id),
                 "FindCoordinator" => self.find_in_flight = None,
                 "ConsumerFetch" => {
                     for p in self.positions.values_mut() {
@@ -996,7 +1014,7 @@ impl Consumer {
                             p.next_fetch_ms = now_ms + RETRY_BACKOFF_MS;
                         }
                     }
-                    self.metadata.invalidate(now_ms, RETRY_BACKOFF_MS);
+                    self.metadata.invalidate();
                 }
                 "ListOffsets" | "OffsetsForLeaderEpoch" => {
                     if let Some((tp, _)) = self.partition_requests.remove(&correlation_id) {

@@ -1,10 +1,24 @@
 //! A client's view of cluster metadata: who leads which partition. Refreshed
-//! from any broker (rotating through the bootstrap list), after errors such as
-//! `NOT_LEADER_OR_FOLLOWER`, and at least every `metadata.max.age.ms`.
+//! from any broker (rotating through the bootstrap list) when an update is requested
+//! (errors such as `NOT_LEADER_OR_FOLLOWER`), and at least every `metadata.max.age.ms`.
+//!
+//! When a refresh may go out follows Kafka's `Metadata` (clients, 3.7+ / KIP-580):
+//! - `requestUpdate` only marks the metadata as wanted; it never pushes the next refresh back
+//!   (so a stream of errors cannot starve the refresh that would end them);
+//! - `timeToAllowUpdate`: a refresh waits `backoff(attempts - 1)` after the last one ended
+//!   (`lastRefreshMs`, a response or a failure), where `attempts` counts failed refreshes since
+//!   the last response, and also `backoff(equivalent - 1)` while responses keep repeating what
+//!   the client already knew (`equivalentResponseCount`, forgotten once the metadata expired);
+//! - `timeToNextUpdate`: due at once when requested, else when `metadata.max.age.ms` passed.
+//!
+//! Kafka draws the jitter each time it asks; here it is drawn once when a refresh ends, so
+//! the run stays a function of the seed.
 
+use super::backoff::ExponentialBackoff;
 use crate::effects::Out;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::protocol::{Msg, PartitionLeader};
+use crate::sim::rng::Rng;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
@@ -12,33 +26,72 @@ pub struct ClientMetadata {
     pub bootstrap: Vec<BrokerId>,
     pub leaders: BTreeMap<TopicPartition, (BrokerId, i32)>,
     pub partition_counts: BTreeMap<String, u32>,
+    /// An update was requested (`needFullUpdate`).
     pub stale: bool,
+    /// When the last refresh ended, by a response or a failure (`lastRefreshMs`).
     pub last_refresh_ms: i64,
+    /// `lastSuccessfulRefreshMs`: the age `metadata.max.age.ms` is counted from.
+    pub last_successful_refresh_ms: i64,
     in_flight: Option<(u64, i64)>,
     next_bootstrap: usize,
     pub max_age_ms: i64,
     pub request_timeout_ms: i64,
-    pub backoff_until_ms: i64,
+    pub backoff: ExponentialBackoff,
+    rng: Rng,
+    /// Failed refreshes since the last response (`attempts`).
+    pub attempts: u32,
+    /// Responses in a row that changed nothing (`equivalentResponseCount`).
+    pub equivalent_responses: u32,
+    /// `lastRefreshMs + backoff(attempts - 1)`.
+    allow_after_attempts_ms: i64,
+    /// `lastRefreshMs + backoff(equivalentResponseCount - 1)` (or `lastRefreshMs` when 0).
+    allow_after_equivalent_ms: i64,
 }
 
 impl ClientMetadata {
-    pub fn new(bootstrap: Vec<BrokerId>, max_age_ms: i64, request_timeout_ms: i64) -> ClientMetadata {
+    pub fn new(
+        bootstrap: Vec<BrokerId>,
+        max_age_ms: i64,
+        request_timeout_ms: i64,
+        backoff: ExponentialBackoff,
+        rng: Rng,
+    ) -> ClientMetadata {
         ClientMetadata {
             bootstrap,
             leaders: BTreeMap::new(),
             partition_counts: BTreeMap::new(),
             stale: true,
             last_refresh_ms: 0,
+            last_successful_refresh_ms: 0,
             in_flight: None,
             next_bootstrap: 0,
             max_age_ms,
             request_timeout_ms,
-            backoff_until_ms: 0,
+            backoff,
+            rng,
+            attempts: 0,
+            equivalent_responses: 0,
+            allow_after_attempts_ms: 0,
+            allow_after_equivalent_ms: 0,
         }
     }
 
     pub fn leader(&self, tp: &TopicPartition) -> Option<(BrokerId, i32)> {
         self.leaders.get(tp).copied().filter(|(l, _)| *l != NO_LEADER)
+    }
+
+    fn expired(&self, now_ms: i64) -> bool {
+        now_ms - self.last_successful_refresh_ms >= self.max_age_ms
+    }
+
+    /// `timeToAllowUpdate` as a time: the equivalent-response backoff no longer counts once
+    /// the metadata expired (a periodic refresh).
+    pub fn allow_update_at_ms(&self, now_ms: i64) -> i64 {
+        if self.expired(now_ms) {
+            self.allow_after_attempts_ms
+        } else {
+            self.allow_after_attempts_ms.max(self.allow_after_equivalent_ms)
+        }
     }
 
     /// Sends a Metadata request when one is due. `corr` gives a fresh correlation id.
@@ -47,10 +100,12 @@ impl ClientMetadata {
             if now_ms - sent < self.request_timeout_ms {
                 return;
             }
-            self.in_flight = None; // timed out: try the next broker
+            // Timed out: NetworkClient closes the connection, the refresh failed; try the next broker.
+            self.in_flight = None;
+            self.failed_update(now_ms);
         }
-        let due = self.stale || now_ms - self.last_refresh_ms >= self.max_age_ms;
-        if !due || self.bootstrap.is_empty() || now_ms < self.backoff_until_ms {
+        let due = self.stale || self.expired(now_ms);
+        if !due || self.bootstrap.is_empty() || now_ms < self.allow_update_at_ms(now_ms) {
             return;
         }
         let b = self.bootstrap[self.next_bootstrap % self.bootstrap.len()];
@@ -63,9 +118,26 @@ impl ClientMetadata {
     pub fn next_wake(&self, now_ms: i64) -> i64 {
         match self.in_flight {
             Some((_, sent)) => sent + self.request_timeout_ms,
-            None if self.stale => self.backoff_until_ms.max(now_ms),
-            None => self.last_refresh_ms + self.max_age_ms,
+            None if self.stale => self.allow_update_at_ms(now_ms).max(now_ms),
+            None => (self.last_successful_refresh_ms + self.max_age_ms).max(self.allow_after_attempts_ms),
         }
+    }
+
+    /// Both backoffs from `lastRefreshMs` = now.
+    fn set_backoffs(&mut self, now_ms: i64) {
+        self.last_refresh_ms = now_ms;
+        self.allow_after_attempts_ms = now_ms + self.backoff.backoff(self.attempts.saturating_sub(1), &mut self.rng);
+        self.allow_after_equivalent_ms = if self.equivalent_responses > 0 {
+            now_ms + self.backoff.backoff(self.equivalent_responses - 1, &mut self.rng)
+        } else {
+            now_ms
+        };
+    }
+
+    /// `Metadata.failedUpdate`: the request got no response.
+    fn failed_update(&mut self, now_ms: i64) {
+        self.attempts += 1;
+        self.set_backoffs(now_ms);
     }
 
     pub fn on_response(&mut self, now_ms: i64, correlation_id: u64, partitions: &[PartitionLeader]) -> bool {
@@ -73,38 +145,63 @@ impl ClientMetadata {
             return false;
         }
         self.in_flight = None;
-        self.last_refresh_ms = now_ms;
-        // A broker that has not replayed metadata yet knows no partitions: ask another soon.
+        self.attempts = 0;
+        // A broker that has not replayed metadata yet knows no partitions: nothing learnt (an
+        // equivalent response); ask another after the backoff.
         if partitions.is_empty() {
-            self.backoff_until_ms = now_ms + 100;
+            self.equivalent_responses += 1;
+            self.set_backoffs(now_ms);
             return false;
         }
         self.stale = false;
-        self.leaders.clear();
+        self.last_successful_refresh_ms = now_ms;
+        let mut leaders = BTreeMap::new();
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         for p in partitions {
-            self.leaders.insert(p.tp.clone(), (p.leader, p.leader_epoch));
+            leaders.insert(p.tp.clone(), (p.leader, p.leader_epoch));
             let c = counts.entry(p.tp.topic.clone()).or_default();
             *c = (*c).max(p.tp.partition + 1);
         }
+        // Metadata.update counts the response, updateLatestMetadata forgets the count when it
+        // brought something new.
+        self.equivalent_responses =
+            if leaders == self.leaders && counts == self.partition_counts { self.equivalent_responses + 1 } else { 0 };
+        self.leaders = leaders;
         self.partition_counts = counts;
         if self.leaders.values().any(|(l, _)| *l == NO_LEADER) {
-            // Keep looking for the new leader (Kafka refreshes on LEADER_NOT_AVAILABLE).
+            // LEADER_NOT_AVAILABLE is an InvalidMetadataException: requestUpdate(false).
             self.stale = true;
-            self.backoff_until_ms = now_ms + 100;
         }
+        self.set_backoffs(now_ms);
         true
     }
 
-    /// The Metadata request was lost with its connection.
-    pub fn on_disconnected(&mut self, correlation_id: u64) {
+    /// The Metadata request was lost with its connection (`failedUpdate`).
+    pub fn on_disconnected(&mut self, now_ms: i64, correlation_id: u64) {
         if self.in_flight.map(|(c, _)| c) == Some(correlation_id) {
             self.in_flight = None;
+            self.failed_update(now_ms);
         }
     }
 
-    pub fn invalidate(&mut self, now_ms: i64, backoff_ms: i64) {
+    /// `Metadata.requestUpdate(false)`: refresh as soon as the backoff allows.
+    pub fn invalidate(&mut self) {
         self.stale = true;
-        self.backoff_until_ms = self.backoff_until_ms.max(now_ms + backoff_ms.min(100));
+    }
+
+    /// `Metadata.updatePartitionLeadership` (KIP-951): a response named a newer leader for one
+    /// partition; take it if its epoch is newer than the one known. Returns whether it was.
+    pub fn update_partition_leader(&mut self, tp: &TopicPartition, leader: BrokerId, leader_epoch: i32) -> bool {
+        if leader == NO_LEADER || leader_epoch < 0 || !self.bootstrap.contains(&leader) {
+            return false;
+        }
+        match self.leaders.get(tp) {
+            Some((_, e)) if *e >= leader_epoch => false,
+            None => false, // "the existing metadata doesn't know about the partition"
+            _ => {
+                self.leaders.insert(tp.clone(), (leader, leader_epoch));
+                true
+            }
+        }
     }
 }

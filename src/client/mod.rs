@@ -1,5 +1,6 @@
 //! Kafka clients as sans-IO state machines.
 pub mod assignor;
+pub mod backoff;
 pub mod consumer;
 pub mod groups_view;
 pub mod metadata;

@@ -17,6 +17,7 @@
 //!
 //! Every send's outcome is recorded for the audit.
 
+use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
 use super::partitioner::partition_for_key;
 use crate::config::{Acks, ProducerConfig};
@@ -80,6 +81,11 @@ struct Batch {
     producer_id: i64,
     producer_epoch: i16,
     in_flight: bool,
+    /// `ProducerBatch.currentLeaderEpoch` / `attemptsWhenLeaderLastChanged`: the partition's
+    /// leader epoch as metadata knew it when the batch was last looked at, and the attempt
+    /// count when it last grew (a retry to a new leader is not backed off).
+    leader_epoch: Option<i32>,
+    attempts_when_leader_changed: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +136,9 @@ pub struct Producer {
     pub config: ProducerConfig,
     pub metadata: ClientMetadata,
     rng: Rng,
+    /// Jitter of the retry backoff (its own stream, so partitioning draws stay as they were).
+    retry_rng: Rng,
+    retry_backoff: ExponentialBackoff,
     next_corr: u64,
     unresolved: VecDeque<u64>,
     batches: BTreeMap<u64, Batch>,
@@ -166,11 +175,14 @@ pub struct Producer {
 
 impl Producer {
     pub fn new(id: u32, config: ProducerConfig, bootstrap: Vec<BrokerId>, rng: Rng) -> Producer {
-        let md = ClientMetadata::new(bootstrap, config.metadata_max_age_ms, config.request_timeout_ms);
+        let md_backoff = ExponentialBackoff::new(config.retry_backoff_ms, config.retry_backoff_max_ms);
+        let md = ClientMetadata::new(bootstrap, config.metadata_max_age_ms, config.request_timeout_ms, md_backoff, rng.fork("metadata"));
         Producer {
             id,
             config,
             metadata: md,
+            retry_rng: rng.fork("retry"),
+            retry_backoff: md_backoff,
             rng,
             next_corr: 0,
             unresolved: VecDeque::new(),
@@ -197,6 +209,15 @@ impl Producer {
             last_error: None,
             last_by_error: BTreeMap::new(),
         }
+    }
+
+    /// The config changed (a live `SetProducerConfig`): the parts derived from it follow.
+    pub fn reconfigured(&mut self) {
+        let c = &self.config;
+        self.retry_backoff = ExponentialBackoff::new(c.retry_backoff_ms, c.retry_backoff_max_ms);
+        self.metadata.max_age_ms = c.metadata_max_age_ms;
+        self.metadata.request_timeout_ms = c.request_timeout_ms;
+        self.metadata.backoff = self.retry_backoff;
     }
 
     /// Is idempotence in effect? (`ProducerConfig.idempotenceEnabled`: on by default, and
@@ -333,6 +354,8 @@ impl Producer {
                 producer_id: NO_PRODUCER_ID,
                 producer_epoch: NO_PRODUCER_EPOCH,
                 in_flight: false,
+                leader_epoch: None,
+                attempts_when_leader_changed: 0,
             },
         );
         q.push_back(bid);
@@ -508,9 +531,21 @@ impl Producer {
         for tp in tps {
             let q = &self.queues[&tp];
             let bid = q[0];
+            // ProducerBatch.maybeUpdateLeaderEpoch: a newer leader epoch in metadata marks the
+            // attempt at which the leader changed.
+            let latest = self.metadata.leader(&tp).map(|(_, e)| e);
+            let b = self.batches.get_mut(&bid).unwrap();
+            if let Some(e) = latest {
+                if b.leader_epoch.is_none_or(|cur| cur < e) {
+                    b.leader_epoch = Some(e);
+                    b.attempts_when_leader_changed = b.attempts;
+                }
+            }
             let b = &self.batches[&bid];
             let ready = if b.attempts > 0 {
-                now_ms >= b.retry_at_ms
+                // RecordAccumulator.shouldBackoff: a retry waits backoff(attempts - 1) unless the
+                // partition's leader changed since this attempt (hasLeaderChangedForTheOngoingRetry).
+                now_ms >= b.retry_at_ms || b.attempts == b.attempts_when_leader_changed
             } else {
                 q.len() > 1 || b.bytes >= self.config.batch_size as u64 || now_ms - b.created_ms >= self.config.linger_ms
             };
@@ -613,7 +648,11 @@ impl Producer {
         for q in self.queues.values() {
             if let Some(b) = q.front().map(|b| &self.batches[b]) {
                 let at = if b.attempts > 0 {
-                    b.retry_at_ms
+                    if b.attempts == b.attempts_when_leader_changed {
+                        now_ms
+                    } else {
+                        b.retry_at_ms
+                    }
                 } else if q.len() > 1 || b.bytes >= self.config.batch_size as u64 {
                     now_ms
                 } else {
@@ -752,7 +791,8 @@ impl Producer {
         self.last_error = Some(info);
         if retry {
             self.stats.retried_errors += 1;
-            b.retry_at_ms = now_ms + self.config.retry_backoff_ms;
+            // KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, ±20 %.
+            b.retry_at_ms = now_ms + self.retry_backoff.backoff(b.attempts.saturating_sub(1), &mut self.retry_rng);
             // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
             let q = self.queues.entry(tp.clone()).or_default();
             let pos = if idempotent && seq != NO_SEQUENCE {
@@ -786,7 +826,7 @@ impl Producer {
                 | KafkaError::UNKNOWN_LEADER_EPOCH
                 | KafkaError::LEADER_NOT_AVAILABLE
         ) {
-            self.metadata.invalidate(now_ms, self.config.retry_backoff_ms);
+            self.metadata.invalidate();
         }
     }
 
@@ -821,6 +861,16 @@ impl Producer {
                             self.stats.duplicates_answered += 1;
                         }
                         let why = r.and_then(|r| r.error_message.clone());
+                        // KIP-951: take the new leader the broker named (Sender.handleProduceResponse
+                        // → Metadata.updatePartitionLeadership), so the retry goes there at once.
+                        if let Some((leader, epoch)) = r.and_then(|r| r.current_leader) {
+                            if self.metadata.update_partition_leader(&tp, leader, epoch) {
+                                out.log(
+                                    "produce",
+                                    format!("producer-{} learns from broker {}'s answer that broker {leader} leads {tp} in epoch {epoch} (KIP-951)", self.id, f.node),
+                                );
+                            }
+                        }
                         self.complete_batch(now_ms, bid, error, base, Some(f.node), why, out);
                     }
                 }
@@ -829,7 +879,7 @@ impl Producer {
                 if lost == "Produce" {
                     self.fail_request(now_ms, correlation_id, KafkaError::NETWORK_EXCEPTION, out);
                 } else if lost == "Metadata" {
-                    self.metadata.on_disconnected(correlation_id);
+                    self.metadata.on_disconnected(now_ms, correlation_id);
                 } else if lost == "InitProducerId" && self.init_pid_in_flight.map(|(c, _)| c) == Some(correlation_id) {
                     self.init_pid_in_flight = None;
                     self.init_pid_backoff_until_ms = now_ms + self.config.retry_backoff_ms.max(1);

@@ -2,11 +2,13 @@
 //! committed records (below the high watermark). Everything it sees is kept so
 //! the checker can tell whether a consumer saw a record that was later replaced.
 
+use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
 use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::Msg;
+use crate::sim::rng::Rng;
 use serde::Serialize;
 
 /// How often the reader polls (stands in for the consumer's fetch.max.wait.ms long poll).
@@ -37,12 +39,12 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(id: u32, tp: TopicPartition, bootstrap: Vec<BrokerId>) -> Reader {
+    pub fn new(id: u32, tp: TopicPartition, bootstrap: Vec<BrokerId>, rng: Rng) -> Reader {
         Reader {
             id,
             tp,
             position: 0,
-            metadata: ClientMetadata::new(bootstrap, 300_000, 30_000),
+            metadata: ClientMetadata::new(bootstrap, 300_000, 30_000, ExponentialBackoff::new(100, 1000), rng),
             next_corr: 1_000_000,
             in_flight: None,
             next_poll_ms: 0,
@@ -57,7 +59,7 @@ impl Reader {
         if let Some((_, sent)) = self.in_flight {
             if now_ms - sent >= 30_000 {
                 self.in_flight = None;
-                self.metadata.invalidate(now_ms, 100);
+                self.metadata.invalidate();
             }
         }
         if self.in_flight.is_none() && now_ms >= self.next_poll_ms {
@@ -130,16 +132,16 @@ impl Reader {
                     }
                     e => {
                         self.last_error = Some(e);
-                        self.metadata.invalidate(now_ms, 100);
+                        self.metadata.invalidate();
                     }
                 }
             }
             Msg::Disconnected { lost, correlation_id } => {
                 if lost == "ConsumerFetch" && self.in_flight.map(|(c, _)| c) == Some(correlation_id) {
                     self.in_flight = None;
-                    self.metadata.invalidate(now_ms, 100);
+                    self.metadata.invalidate();
                 } else if lost == "Metadata" {
-                    self.metadata.on_disconnected(correlation_id);
+                    self.metadata.on_disconnected(now_ms, correlation_id);
                 }
             }
             _ => {}

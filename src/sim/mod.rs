@@ -1599,8 +1599,7 @@ impl Sim {
             }
             Command::SetProducerConfig { key, value } => {
                 self.producer.config.set(&key, &value)?;
-                self.producer.metadata.max_age_ms = self.producer.config.metadata_max_age_ms;
-                self.producer.metadata.request_timeout_ms = self.producer.config.request_timeout_ms;
+                self.producer.reconfigured();
             }
             Command::ElectLeaders { topic, partition, election_type } => {
                 let tp = TopicPartition::new(&topic, partition);
@@ -1655,7 +1654,7 @@ impl Sim {
                 }
                 let id = self.readers.keys().next_back().map(|k| k + 1).unwrap_or(1);
                 let bootstrap: Vec<BrokerId> = self.brokers.keys().copied().collect();
-                self.readers.insert(id, Reader::new(id, tp, bootstrap));
+                self.readers.insert(id, Reader::new(id, tp, bootstrap, self.root_rng.fork(&format!("reader-{id}"))));
                 self.schedule_wake(NodeId::Reader(id), now, 0);
             }
             Command::StartConsumer { group_id, topics, config } => {
@@ -1805,7 +1804,10 @@ impl Sim {
         }
         let id = self.consumers.keys().next_back().map(|k| k + 1).unwrap_or(1);
         let bootstrap: Vec<BrokerId> = self.brokers.keys().copied().collect();
-        self.consumers.insert(id, Consumer::new(id, group_id, topics.to_vec(), cc, bootstrap, self.now_ms));
+        self.consumers.insert(
+            id,
+            Consumer::new(id, group_id, topics.to_vec(), cc, bootstrap, self.now_ms, self.root_rng.fork(&format!("consumer-{id}"))),
+        );
         self.log_event(
             NodeId::Consumer(id),
             "group",
