@@ -351,6 +351,26 @@ fn finish(seed: u64, profile: &'static Profile, header: Value, mut d: Driver) ->
         }
         d.apply(Command::Run { ms: 1_000 });
     }
+    // The producer's liveness: once the cluster has recovered, every send made before the healing
+    // completes (acknowledged, or failed by its own deadline). delivery.timeout.ms counts from the
+    // batch's creation, and a record may first wait for metadata (the partition count) before it
+    // joins a batch — up to delivery.timeout.ms here (Kafka: max.block.ms in send()) — so a send
+    // still pending 2 × delivery.timeout.ms after send() is stuck (e.g. retries that never reach
+    // the new leader).
+    let limit = 2 * d.cs.sim.producer.config.delivery_timeout_ms;
+    let pending_from_before = |sim: &crate::sim::Sim| {
+        sim.producer.sends.values().filter(|s| s.outcome == SendOutcome::Pending && s.created_ms < healed_at).map(|s| s.created_ms).min()
+    };
+    let mut stuck = None;
+    if recovery_ms.is_some() {
+        while let Some(oldest) = pending_from_before(&d.cs.sim) {
+            if d.cs.sim.now_ms() - oldest > limit {
+                stuck = Some(oldest);
+                break;
+            }
+            d.apply(Command::Run { ms: 1_000 });
+        }
+    }
     d.cs.final_check();
     let liveness = std::mem::take(&mut d.applied);
     let sim = &d.cs.sim;
@@ -362,6 +382,18 @@ fn finish(seed: u64, profile: &'static Profile, header: Value, mut d: Driver) ->
             .collect();
     if recovery_ms.is_none() {
         problems.extend(last);
+    }
+    if let Some(oldest) = stuck {
+        let n = sim.producer.sends.values().filter(|s| s.outcome == SendOutcome::Pending && s.created_ms < healed_at).count();
+        problems.push(Problem {
+            invariant: "SendStuckAfterHealing".into(),
+            time_ms: sim.now_ms(),
+            message: format!(
+                "{n} send(s) made before healing still pending at {} ms, the oldest from {oldest} ms: over 2 × delivery.timeout.ms={}",
+                sim.now_ms(),
+                limit / 2
+            ),
+        });
     }
     Outcome {
         seed,
