@@ -79,32 +79,9 @@ fn acks_all_loses_nothing_when_the_leader_dies_before_followers_fetch() {
 
 /// Jepsen 2013 ("Kafka", Call me maybe): the ISR shrinks to the leader alone, the leader
 /// keeps acknowledging, then is cut off and killed; an out-of-sync replica is elected.
-fn jepsen_2013(min_isr: i64, unclean: bool, elr: bool) -> Cluster {
-    let mut c = cluster_with_elr(
-        13,
-        3,
-        elr,
-        &[("replica.lag.time.max.ms", v(10_000)), ("min.insync.replicas", v(min_isr)), ("unclean.leader.election.enable", v(unclean))],
-        &[("acks", all()), ("retries", v(0)), ("delivery.timeout.ms", v(30_000)), ("request.timeout.ms", v(25_000))],
-    );
-    c.topic("jepsen", &[&[1, 2, 3]], &[]);
-    c.produce("jepsen", "healthy", 2);
-    c.run(1_000);
-    // Followers partitioned from the leader: the ISR shrinks to [1].
-    c.cut(NodeId::Broker(1), NodeId::Broker(2));
-    c.cut(NodeId::Broker(1), NodeId::Broker(3));
-    c.produce("jepsen", "isr-of-one", 5);
-    c.run(20_000);
-    // The leader is cut off from the controller and killed.
-    c.apply(Command::Isolate { node: NodeId::Broker(1) });
-    c.crash(1);
-    c.run(30_000);
-    c
-}
-
 #[test]
 fn jepsen_2013_unclean_election_with_min_isr_1_loses_acknowledged_writes() {
-    let c = jepsen_2013(1, true, true);
+    let c = jepsen_2013(1, true, true, false);
     assert_eq!(acked(&c), 7, "with min.insync.replicas=1 the ISR of one acknowledged everything");
     assert!(c.leader("jepsen").is_some_and(|l| l != 1), "an out-of-sync replica was elected");
     assert_eq!(c.events_matching("UNCLEAN leader election for jepsen-0").len(), 1);
@@ -116,7 +93,7 @@ fn jepsen_2013_unclean_election_with_min_isr_1_loses_acknowledged_writes() {
 fn jepsen_2013_with_min_isr_2_and_clean_elections_loses_nothing_and_elr_keeps_the_partition_available() {
     // Kafka 4.x (ELR on): the ISR of one cannot advance the HW (KAFKA-15583), so the
     // followers it dropped still hold every committed record and join the ELR.
-    let c = jepsen_2013(2, false, true);
+    let c = jepsen_2013(2, false, true, false);
     assert_eq!(acked(&c), 2, "the ISR of one could not acknowledge");
     assert!(c.failed().iter().all(|(v, e)| v.starts_with("isr-of-one") && e == "REQUEST_TIMED_OUT"), "{:?}", c.failed());
     assert_eq!(c.events_matching("commits ISR of jepsen-0 [1,2,3] → [1], ELR [2,3]").len(), 1);
@@ -129,7 +106,7 @@ fn jepsen_2013_with_min_isr_2_and_clean_elections_loses_nothing_and_elr_keeps_th
 #[test]
 fn jepsen_2013_with_min_isr_2_and_no_elr_leaves_the_partition_offline_and_loses_nothing() {
     // Before ELR (clusters created before Kafka 4.1): no clean candidate, Leader: none.
-    let c = jepsen_2013(2, false, false);
+    let c = jepsen_2013(2, false, false, false);
     assert_eq!(acked(&c), 2);
     assert_eq!(c.leader("jepsen"), None);
     assert_eq!(c.isr("jepsen"), vec![1], "the ISR keeps its last member");

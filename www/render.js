@@ -838,9 +838,9 @@ export class ClusterView {
     if (g.cw >= NUM_CELL || (g.keyRuns && g.cw >= KEY_RUN_CELL)) this.layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st);
     ctx.globalAlpha = 1;
     this.layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh);
-    if (ghosts) this.layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh);
+    const labelled = ghosts ? this.layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) : false;
     if (leader) drawCrown(ctx, x0 - 9, sy - 12);
-    if (leo < base && !g.compact) { // the whole log is left of the window
+    if (leo < base && !g.compact && !labelled) { // the whole log is left of the window (a ghost label says more)
       ctx.fillStyle = '#5f6368'; ctx.font = `italic 10px ${FONT}`; ctx.textAlign = 'left';
       const t = `◂ log ends at offset ${leo}, left of this view`;
       ctx.fillText(ctx.measureText(t).width < sw - 8 ? t : `◂ ends at ${leo}`, x0 + 4, sy + sh / 2);
@@ -1026,7 +1026,7 @@ export class ClusterView {
    * and as a band along the cell's bottom where the offset holds another record now; red for an
    * acknowledged write that no replica has any more. The label says which offsets and why.
    */
-  layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) {
+  layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) { // → did it write a label?
     const { K } = g;
     ctx.save();
     const labels = []; // {x1, text, red}: laid out after the bands so two ghosts' labels never overlap
@@ -1087,6 +1087,7 @@ export class ClusterView {
       }
     }
     ctx.restore();
+    return labels.length > 0;
   }
 
   /** Offset cells, run-length merged; pale above the replica's HW (not committed yet). */

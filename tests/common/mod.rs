@@ -179,3 +179,32 @@ pub fn v(x: impl Into<Value>) -> Value {
 pub fn all() -> Value {
     json!("all")
 }
+
+/// Jepsen's 2013 Kafka test: the followers are cut off from leader 1, the ISR shrinks to [1],
+/// five writes are acknowledged by that ISR of one, then the leader is isolated and killed.
+/// `reader`: a committed-only reader of jepsen-0 runs from the start.
+pub fn jepsen_2013(min_isr: i64, unclean: bool, elr: bool, reader: bool) -> Cluster {
+    let mut c = cluster_with_elr(
+        13,
+        3,
+        elr,
+        &[("replica.lag.time.max.ms", v(10_000)), ("min.insync.replicas", v(min_isr)), ("unclean.leader.election.enable", v(unclean))],
+        &[("acks", all()), ("retries", v(0)), ("delivery.timeout.ms", v(30_000)), ("request.timeout.ms", v(25_000))],
+    );
+    c.topic("jepsen", &[&[1, 2, 3]], &[]);
+    if reader {
+        c.apply(Command::StartReader { topic: "jepsen".into(), partition: 0 });
+    }
+    c.produce("jepsen", "healthy", 2);
+    c.run(1_000);
+    // Followers partitioned from the leader: the ISR shrinks to [1].
+    c.cut(NodeId::Broker(1), NodeId::Broker(2));
+    c.cut(NodeId::Broker(1), NodeId::Broker(3));
+    c.produce("jepsen", "isr-of-one", 5);
+    c.run(20_000);
+    // The leader is cut off from the controller and killed.
+    c.apply(Command::Isolate { node: NodeId::Broker(1) });
+    c.crash(1);
+    c.run(30_000);
+    c
+}
