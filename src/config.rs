@@ -95,10 +95,14 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "fsync a partition log after this many appended messages. Kafka's default never forces a flush: durability comes from replication."),
     def!("log.flush.interval.ms", Broker, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", None,
         "fsync a partition log when its oldest unflushed message is this old (Kafka: unset, falls back to log.flush.scheduler.interval.ms = Long.MAX)."),
+    def!("log.flush.scheduler.interval.ms", Broker, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", None,
+        "How often the log flusher checks whether a log's flush.ms has passed (LogManager's kafka-log-flusher task, first run 30 s after start). Kafka's default never runs it again, so flush.ms alone forces no fsync; set this too."),
     def!("min.insync.replicas", Broker, Kind::Long { min: 1, max: LMAX }, "1", None,
         "With acks=all, the minimum ISR size for a write to be accepted (NOT_ENOUGH_REPLICAS) and acknowledged (NOT_ENOUGH_REPLICAS_AFTER_APPEND)."),
     def!("unclean.leader.election.enable", Broker, Kind::Bool, "false", None,
         "Allow electing a replica outside the ISR when no ISR member is alive. Availability over consistency: acknowledged writes may be lost."),
+    def!("unclean.leader.election.interval.ms", Broker, Kind::Long { min: 1, max: LMAX }, "300000", None,
+        "How often the controller's periodic task elects unclean leaders for leaderless partitions whose topic allows it (an internal Kafka config, QuorumController electUnclean). Turning unclean.leader.election.enable on does not elect at once: the next run does, or kafka-leader-election.sh --election-type unclean. Elections caused by a fenced or unfenced broker stay immediate."),
     def!("default.replication.factor", Broker, Kind::Long { min: 1, max: 12 }, "1", None,
         "Replication factor of topics created without one."),
     def!("num.partitions", Broker, Kind::Long { min: 1, max: 1000 }, "1", None,
@@ -381,8 +385,10 @@ pub struct BrokerConfig {
     pub leader_imbalance_check_interval_seconds: i64,
     pub log_flush_interval_messages: i64,
     pub log_flush_interval_ms: i64,
+    pub log_flush_scheduler_interval_ms: i64,
     pub min_insync_replicas: i64,
     pub unclean_leader_election_enable: bool,
+    pub unclean_leader_election_interval_ms: i64,
     pub default_replication_factor: i64,
     pub num_partitions: i64,
     /// Log storage defaults (`log.segment.bytes`, `log.retention.*`, …) as a LogConfig.
@@ -423,8 +429,10 @@ impl Default for BrokerConfig {
             leader_imbalance_check_interval_seconds: 0,
             log_flush_interval_messages: 0,
             log_flush_interval_ms: 0,
+            log_flush_scheduler_interval_ms: 0,
             min_insync_replicas: 0,
             unclean_leader_election_enable: false,
+            unclean_leader_election_interval_ms: 0,
             default_replication_factor: 0,
             num_partitions: 0,
             legacy_hw_truncation: false,
@@ -479,8 +487,10 @@ impl BrokerConfig {
             "leader.imbalance.check.interval.seconds" => self.leader_imbalance_check_interval_seconds = long(v),
             "log.flush.interval.messages" => self.log_flush_interval_messages = long(v),
             "log.flush.interval.ms" => self.log_flush_interval_ms = long(v),
+            "log.flush.scheduler.interval.ms" => self.log_flush_scheduler_interval_ms = long(v),
             "min.insync.replicas" => self.min_insync_replicas = long(v),
             "unclean.leader.election.enable" => self.unclean_leader_election_enable = v == "true",
+            "unclean.leader.election.interval.ms" => self.unclean_leader_election_interval_ms = long(v),
             "default.replication.factor" => self.default_replication_factor = long(v),
             "num.partitions" => self.num_partitions = long(v),
             "sim.truncation.mode" => self.legacy_hw_truncation = v == "high-watermark",
@@ -617,6 +627,9 @@ pub struct ProducerConfig {
     pub enable_idempotence: bool,
     /// Was `enable.idempotence` set by the user (then conflicts are errors, not a silent off)?
     pub idempotence_explicit: bool,
+    /// Was `delivery.timeout.ms` set by the user (then a value below linger.ms + request.timeout.ms
+    /// is an error; defaulted, it is raised to that sum)?
+    pub delivery_timeout_explicit: bool,
     pub partitioner_adaptive_partitioning_enable: bool,
     pub partitioner_ignore_keys: bool,
 }
@@ -636,6 +649,7 @@ impl Default for ProducerConfig {
             max_in_flight_requests_per_connection: 0,
             enable_idempotence: true,
             idempotence_explicit: false,
+            delivery_timeout_explicit: false,
             partitioner_adaptive_partitioning_enable: true,
             partitioner_ignore_keys: false,
         };
@@ -657,6 +671,27 @@ impl ProducerConfig {
         next.apply(key, &v);
         if key == "enable.idempotence" {
             next.idempotence_explicit = true;
+        }
+        if key == "delivery.timeout.ms" {
+            next.delivery_timeout_explicit = true;
+        }
+        // KafkaProducer.configureDeliveryTimeout: delivery.timeout.ms must cover linger.ms +
+        // request.timeout.ms. Set explicitly below that sum it is a ConfigException; left at its
+        // default it is raised to the sum. (Kafka checks once at construction; the simulated
+        // producer is reconfigured live, so every step must leave a valid configuration.)
+        let floor = (next.linger_ms + next.request_timeout_ms).min(i32::MAX as i64);
+        if next.delivery_timeout_explicit {
+            if next.delivery_timeout_ms < floor {
+                return Err(CommandError::invalid_config(
+                    key,
+                    format!(
+                        "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms ({} < {} + {})",
+                        next.delivery_timeout_ms, next.linger_ms, next.request_timeout_ms
+                    ),
+                ));
+            }
+        } else {
+            next.delivery_timeout_ms = find_def(Scope::Producer, "delivery.timeout.ms").map_or(120_000, |d| long(d.default)).max(floor);
         }
         if next.enable_idempotence && next.idempotence_explicit {
             if next.acks != Acks::All {

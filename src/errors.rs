@@ -21,6 +21,9 @@ pub enum KafkaError {
     /// The request's leader epoch is newer than the broker's.
     UNKNOWN_LEADER_EPOCH,
     OFFSET_OUT_OF_RANGE,
+    /// ListOffsets LATEST from a new leader whose high watermark has not reached the start of
+    /// its epoch yet (retriable).
+    OFFSET_NOT_AVAILABLE,
     UNKNOWN_TOPIC_OR_PARTITION,
     LEADER_NOT_AVAILABLE,
     /// AlterPartition with a stale partition epoch.
@@ -107,6 +110,7 @@ impl KafkaError {
             KafkaError::NOT_LEADER_OR_FOLLOWER => "NOT_LEADER_OR_FOLLOWER",
             KafkaError::NOT_ENOUGH_REPLICAS => "NOT_ENOUGH_REPLICAS",
             KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            KafkaError::OFFSET_NOT_AVAILABLE => "OFFSET_NOT_AVAILABLE",
             KafkaError::REQUEST_TIMED_OUT => "REQUEST_TIMED_OUT",
             KafkaError::FENCED_LEADER_EPOCH => "FENCED_LEADER_EPOCH",
             KafkaError::UNKNOWN_LEADER_EPOCH => "UNKNOWN_LEADER_EPOCH",

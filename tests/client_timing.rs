@@ -91,7 +91,9 @@ fn a_dead_leaders_stream_of_errors_does_not_starve_the_metadata_refresh_that_fin
         c.topic("orders", &[&[1, 2, 3]], &[]);
         c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 500.0, keys: 0 });
         c.run(2_000);
-        c.crash(1);
+        // A killed process (the machine stays up): its connections are reset, so every retry
+        // meets an error at once — the stream of errors that once starved the refresh.
+        c.apply(Command::CrashBroker { broker: 1, keep_page_cache: true });
         let tp = TopicPartition::new("orders", 0);
         assert!(c.run_until(|s| s.controller.partitions[&tp].leader != 1, 20_000), "seed {seed}: no new leader");
         let elected_at = c.now();
@@ -178,4 +180,115 @@ fn with_two_of_three_brokers_killed_not_enough_replicas_comes_once_the_stuck_wri
     let timed_out = c.sim().producer.error_counts.get("REQUEST_TIMED_OUT").copied().unwrap_or(0);
     assert!(timed_out > 0, "the stuck writes time out first");
     assert!((28_000..=34_000).contains(&first), "first NOT_ENOUGH_REPLICAS {first} ms after the second kill (request.timeout.ms 30000)");
+}
+
+/// The time from now until the producer has counted `error` at least once.
+fn ms_until_first(c: &mut Cluster, error: &'static str, limit_ms: i64) -> Option<i64> {
+    let start = c.now();
+    c.run_until(|s| s.producer.error_counts.contains_key(error), limit_ms).then(|| c.now() - start)
+}
+
+fn leader_failure_with(keep_page_cache: bool) -> Cluster {
+    let mut c = cluster(4, 3, &[], &[]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 20.0, keys: 0 });
+    c.run(2_000);
+    c.apply(Command::CrashBroker { broker: 1, keep_page_cache });
+    c
+}
+
+#[test]
+fn a_leader_that_loses_power_answers_nothing_so_its_producer_waits_out_request_timeout_ms() {
+    // A machine without power sends no TCP reset: the requests in flight to it fail only when
+    // request.timeout.ms (30 s) runs out (NetworkClient.handleTimedOutRequests), as
+    // REQUEST_TIMED_OUT, never NETWORK_EXCEPTION.
+    let mut c = leader_failure_with(false);
+    let waited = ms_until_first(&mut c, "REQUEST_TIMED_OUT", 40_000).expect("no REQUEST_TIMED_OUT within 40 s");
+    assert!((29_000..=30_100).contains(&waited), "first REQUEST_TIMED_OUT {waited} ms after the power loss");
+    assert!(!c.sim().producer.error_counts.contains_key("NETWORK_EXCEPTION"), "{:?}", c.sim().producer.error_counts);
+    // The retries find broker 2 or 3 (elected meanwhile) and nothing acknowledged is lost.
+    c.run(10_000);
+    assert_ne!(c.sim().producer.metadata.leader(&TopicPartition::new("orders", 0)).map(|l| l.0), Some(1));
+    assert!(c.lost().is_empty());
+    c.assert_no_violations();
+}
+
+#[test]
+fn a_killed_broker_process_resets_its_connections_so_its_producer_sees_network_exception_at_once() {
+    // kill -9: the machine's kernel closes the dead process's sockets (RST), so the client's
+    // in-flight requests fail at once (NetworkClient.processDisconnection → NETWORK_EXCEPTION).
+    let mut c = leader_failure_with(true);
+    let waited = ms_until_first(&mut c, "NETWORK_EXCEPTION", 40_000).expect("no NETWORK_EXCEPTION");
+    assert!(waited <= 100, "NETWORK_EXCEPTION {waited} ms after the kill");
+    assert!(!c.sim().producer.error_counts.contains_key("REQUEST_TIMED_OUT"));
+}
+
+#[test]
+fn when_one_request_times_out_the_other_requests_on_that_connection_fail_with_request_timed_out_too() {
+    // NetworkClient.processTimeoutDisconnection cancels every request in flight to the node as
+    // `timedOut`; Sender.handleProduceResponse answers each batch REQUEST_TIMED_OUT.
+    let mut c = cluster(5, 3, &[], &[]);
+    c.topic("orders", &[&[1, 2, 3], &[1, 2, 3]], &[]);
+    c.produce("orders", "warm-up", 1);
+    c.run(1_000);
+    c.apply(Command::PauseBroker { broker: 1, ms: Some(60_000) });
+    for p in [0, 1] {
+        c.apply(Command::Produce {
+            topic: "orders".into(),
+            partition: Some(p),
+            key: None,
+            value: Some(format!("p{p}")),
+            count: 1,
+            tombstone: false,
+        });
+        c.run(300);
+    }
+    assert_eq!(c.sim().producer.in_flight_requests(), 2, "two requests in flight to the paused broker");
+    ms_until_first(&mut c, "REQUEST_TIMED_OUT", 31_000).expect("the first request never timed out");
+    c.run(1);
+    let errors = &c.sim().producer.error_counts;
+    assert_eq!(errors.get("REQUEST_TIMED_OUT"), Some(&2), "{errors:?}");
+    assert!(!errors.contains_key("NETWORK_EXCEPTION"), "{errors:?}");
+}
+
+#[test]
+fn an_acks_0_producer_learns_that_its_leader_moved_when_the_old_leader_closes_its_connection() {
+    // KafkaApis.handleProduceRequest closes the connection on any error of an acks=0 produce; the
+    // client's disconnect handling asks for a metadata update (DefaultMetadataUpdater.
+    // handleServerDisconnect), so it finds the new leader long before metadata.max.age.ms.
+    let mut c = cluster(6, 3, &[], &[("acks", v("0"))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 20.0, keys: 0 });
+    c.run(1_000);
+    c.apply(Command::CrashBroker { broker: 1, keep_page_cache: true });
+    let tp = TopicPartition::new("orders", 0);
+    assert!(c.run_until(|s| s.producer.metadata.leader(&tp).is_some_and(|(l, _)| l == 2), 20_000), "never moved to broker 2");
+    c.apply(Command::RestartBroker { broker: 1 });
+    assert!(c.run_until(|s| s.controller.partitions[&tp].isr.contains(&1), 30_000), "broker 1 never rejoined");
+    c.apply(Command::ElectLeaders { topic: "orders".into(), partition: 0, election_type: ElectionType::Preferred });
+    assert!(
+        c.run_until(|s| s.producer.metadata.leader(&tp).is_some_and(|(l, _)| l == 1), 2_000),
+        "the acks=0 producer still writes to broker 2, which drops its records"
+    );
+    assert!(!c.events_matching("closes producer-1's connection: NOT_LEADER_OR_FOLLOWER on an acks=0 produce").is_empty());
+}
+
+#[test]
+fn delivery_timeout_ms_below_linger_ms_plus_request_timeout_ms_is_refused_when_set_and_raised_when_defaulted() {
+    use kafka_playground::config::ProducerConfig;
+    // KafkaProducer.configureDeliveryTimeout.
+    let mut p = ProducerConfig::default();
+    let e = p.set("delivery.timeout.ms", &v(20_000)).unwrap_err();
+    assert_eq!(e.error.name(), "INVALID_CONFIG");
+    assert!(e.message.contains("delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms"), "{e}");
+    assert_eq!(p.delivery_timeout_ms, 120_000, "a refused value leaves the config unchanged");
+    // Left at its default, it is raised to the sum.
+    p.set("request.timeout.ms", &v(200_000)).unwrap();
+    p.set("linger.ms", &v(5)).unwrap();
+    assert_eq!(p.delivery_timeout_ms, 200_005);
+    // Set explicitly and large enough, it stays; a later request.timeout.ms above it is refused.
+    let mut p = ProducerConfig::default();
+    p.set("delivery.timeout.ms", &v(40_000)).unwrap();
+    assert!(p.set("request.timeout.ms", &v(45_000)).is_err());
+    assert_eq!(p.request_timeout_ms, 30_000);
 }

@@ -177,9 +177,11 @@ fn committed_offsets_survive_the_failure_of_the_coordinators_broker() {
     assert_ne!(new, old);
     assert_eq!(g.offsets, committed, "the new coordinator loaded the same offsets from __consumer_offsets");
     assert!(!c.events_matching(&format!("becomes coordinator for {OFFSETS_TOPIC}")).is_empty());
-    // The consumers find the new coordinator and keep committing there.
+    // The consumers find the new coordinator and keep committing there. The old one lost power and
+    // answers nothing, so each consumer notices when a request to it times out (request.timeout.ms,
+    // 30 s: AbstractCoordinator marks the coordinator unknown) and then asks FindCoordinator.
     c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 100.0, keys: 30 });
-    c.run(20_000);
+    c.run(40_000);
     let sim = c.sim();
     for cons in sim.consumers.values() {
         assert_eq!(cons.coordinator, Some(new), "{} still talks to broker {:?}", cons.client_id, cons.coordinator);

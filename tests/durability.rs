@@ -44,7 +44,7 @@ fn min_insync_replicas_2_keeps_acknowledging_with_one_broker_down_and_refuses_wi
 /// Cut the leader's fetch responses, write, then crash the leader before any follower has the write.
 fn leader_dies_before_followers_fetch(acks: &str) -> Cluster {
     let mut c =
-        cluster(12, 3, &[], &[("acks", v(acks)), ("retries", v(0)), ("delivery.timeout.ms", v(20_000)), ("request.timeout.ms", v(15_000))]);
+        cluster(12, 3, &[], &[("acks", v(acks)), ("retries", v(0)), ("request.timeout.ms", v(15_000)), ("delivery.timeout.ms", v(20_000))]);
     c.topic("orders", &[&[1, 2, 3]], &[]);
     c.produce("orders", "safe", 3);
     c.run(1_000);

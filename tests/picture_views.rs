@@ -233,10 +233,11 @@ fn a_consumer_card_names_the_errors_it_received_with_their_reasons() {
     let first = &p.clients().consumers[0];
     let r = first.recent_errors.iter().find(|r| r.last.error == "REBALANCE_IN_PROGRESS").expect("REBALANCE_IN_PROGRESS listed");
     assert!(r.last.reason.contains("rebalance") && r.last.about == "group g", "{:?}", r.last);
-    // Its coordinator dies: the next answers fail and the card says the coordinator is lost.
+    // Its coordinator loses power: nothing answers, the next request times out (request.timeout.ms,
+    // 30 s) and the card says the coordinator is lost.
     let coordinator = first.coordinator.expect("a coordinator");
     p.apply_json(&format!(r#"{{"type":"crash_broker","broker":{coordinator}}}"#)).unwrap();
-    p.advance(20_000);
+    p.advance(35_000);
     let first = &p.clients().consumers[0];
     assert!(
         first.recent_errors.iter().any(|r| r.last.reason.contains(&format!("broker {coordinator} did not serve the group"))),

@@ -386,8 +386,8 @@ export class BrokerMenu {
     const running = status !== 'crashed' && status !== 'stopped';
     const b = `broker-${id}`;
     const items = [
-      ['crash', 'Crash: power loss', 'Hard crash. The page cache is lost too: records not yet fsynced are gone.', { type: 'crash_broker', broker: id }, running],
-      ['kill', 'kill -9', 'Only the process dies; the OS keeps the page cache (unflushed records survive).', { type: 'crash_broker', broker: id, keep_page_cache: true }, running],
+      ['crash', 'Crash: power loss', 'The machine loses power. The page cache is lost too: records not yet fsynced are gone. Nothing answers its connections, not even a reset: clients notice only when their requests time out (request.timeout.ms).', { type: 'crash_broker', broker: id }, running],
+      ['kill', 'kill -9', 'Only the process dies; the OS keeps the page cache (unflushed records survive) and resets its connections, so clients notice at once (NETWORK_EXCEPTION).', { type: 'crash_broker', broker: id, keep_page_cache: true }, running],
       ['shutdown', 'Clean shutdown', 'kafka-server-stop.sh: controlled shutdown moves leaderships away first, then flushes.', { type: 'shutdown_broker', broker: id }, running],
       ['restart', 'Restart', 'Start the broker again on its disk; it recovers its logs and catches up.', { type: 'restart_broker', broker: id }, !running],
       ['pause', 'Pause 15 s (GC)', 'A stop-the-world pause of 15 s: the broker neither receives nor acts (zombie leader).', { type: 'pause_broker', broker: id, ms: 15000 }, running && status !== 'paused'],

@@ -181,12 +181,22 @@ pub struct Broker {
     next_isr_check_ms: i64,
     next_hw_checkpoint_ms: i64,
     next_os_flush_ms: i64,
+    /// The log flusher's next run (`LogManager`'s "kafka-log-flusher": first 30 s after start,
+    /// then every log.flush.scheduler.interval.ms).
+    next_log_flusher_ms: i64,
     next_retention_check_ms: i64,
     next_cleaner_ms: i64,
     want_shutdown: bool,
+    /// A heartbeat answer arrived while waiting for the controlled shutdown to be granted.
+    controlled_shutdown_answered: bool,
     caught_up_heartbeat_sent: bool,
+    /// The first error of the acks=0 produce request being handled (its connection is closed).
+    acks0_error: Option<(KafkaError, Option<String>)>,
     pub stats: BrokerStats,
 }
+
+/// `InitialTaskDelayMs`: LogManager's periodic tasks first run 30 s after start.
+const LOG_FLUSHER_INITIAL_DELAY_MS: i64 = 30_000;
 
 fn tp_error(tp: &TopicPartition, error: KafkaError, log: Option<&PartitionLog>) -> FetchPartitionResponse {
     FetchPartitionResponse {
@@ -231,10 +241,13 @@ impl Broker {
             next_isr_check_ms: now_ms + isr_period,
             next_hw_checkpoint_ms: now_ms + config.replica_high_watermark_checkpoint_interval_ms,
             next_os_flush_ms: now_ms + config.os_flush_interval_ms,
+            next_log_flusher_ms: now_ms + LOG_FLUSHER_INITIAL_DELAY_MS,
             next_retention_check_ms: now_ms + config.log_retention_check_interval_ms,
             next_cleaner_ms: now_ms + config.log_cleaner_backoff_ms,
             want_shutdown: false,
+            controlled_shutdown_answered: false,
             caught_up_heartbeat_sent: false,
+            acks0_error: None,
             stats: BrokerStats::default(),
             config,
             disk,
@@ -261,6 +274,7 @@ impl Broker {
     pub fn reschedule_timers(&mut self, now_ms: i64) {
         self.next_retention_check_ms = self.next_retention_check_ms.min(now_ms + self.config.log_retention_check_interval_ms);
         self.next_cleaner_ms = self.next_cleaner_ms.min(now_ms + self.config.log_cleaner_backoff_ms);
+        self.next_log_flusher_ms = self.next_log_flusher_ms.min(now_ms.saturating_add(self.config.log_flush_scheduler_interval_ms));
         self.next_isr_check_ms = self.next_isr_check_ms.min(now_ms + (self.config.replica_lag_time_max_ms / 2).max(1));
         self.next_hw_checkpoint_ms = self.next_hw_checkpoint_ms.min(now_ms + self.config.replica_high_watermark_checkpoint_interval_ms);
         self.next_os_flush_ms = self.next_os_flush_ms.min(now_ms + self.config.os_flush_interval_ms);
@@ -324,6 +338,13 @@ impl Broker {
                 }
                 if self.want_shutdown && should_shut_down {
                     self.finish_clean_shutdown(now_ms, out);
+                } else if self.want_shutdown && !self.controlled_shutdown_answered {
+                    // BrokerLifecycleManager: after the first "not yet" answer in
+                    // PENDING_CONTROLLED_SHUTDOWN the next heartbeat goes 50 ms later, then every
+                    // broker.heartbeat.interval.ms.
+                    self.controlled_shutdown_answered = true;
+                    self.next_heartbeat_ms = now_ms + 50;
+                    out.wake_at(self.next_heartbeat_ms);
                 }
             }
             Msg::MetadataUpdate { records } => self.apply_metadata(now_ms, &records, out),
@@ -343,6 +364,19 @@ impl Broker {
                 }
                 for b in batches {
                     self.handle_produce(now_ms, from, correlation_id, acks, timeout_ms, b, out);
+                }
+                // KafkaApis.handleProduceRequest: an acks=0 producer expects no answer, so on any
+                // error the broker closes the connection ("Closing connection due to error during
+                // produce request"); the client's disconnect handling then refreshes its metadata.
+                if let Some((error, why)) = self.acks0_error.take() {
+                    out.log(
+                        "produce",
+                        format!(
+                            "closes {from}'s connection: {error} on an acks=0 produce request{}",
+                            why.map(|w| format!(" ({w})")).unwrap_or_default()
+                        ),
+                    );
+                    out.send(from, Msg::Disconnected { lost: "Produce", correlation_id });
                 }
             }
             Msg::InitProducerId { correlation_id } => {
@@ -384,15 +418,24 @@ impl Broker {
                 }
             }
             Msg::ListOffsets { correlation_id, tp, timestamp, current_leader_epoch } => {
+                // Partition.fetchOffsetForTimestamp: the current leader epoch is checked before
+                // leadership (getLocalLog).
                 let (error, offset, leader_epoch) = match (self.partitions.get(&tp), self.disk.logs.get(&tp)) {
+                    (Some(p), _) if current_leader_epoch >= 0 && current_leader_epoch < p.leader_epoch => {
+                        (KafkaError::FENCED_LEADER_EPOCH, -1, -1)
+                    }
+                    (Some(p), _) if current_leader_epoch > p.leader_epoch => (KafkaError::UNKNOWN_LEADER_EPOCH, -1, -1),
                     (Some(p), Some(log)) if p.is_leader() => {
-                        if current_leader_epoch >= 0 && current_leader_epoch < p.leader_epoch {
-                            (KafkaError::FENCED_LEADER_EPOCH, -1, -1)
-                        } else if current_leader_epoch > p.leader_epoch {
-                            (KafkaError::UNKNOWN_LEADER_EPOCH, -1, -1)
-                        } else if timestamp == -2 {
+                        let epoch_start = p.leader_state.as_ref().map_or(-1, |ls| ls.leader_epoch_start_offset);
+                        if timestamp == -2 {
+                            // EARLIEST is answered even while the new leader's HW lags.
                             let o = log.log_start_offset();
                             (KafkaError::NONE, o, log.epoch_cache.epoch_for_offset(o).unwrap_or(-1))
+                        } else if epoch_start > log.high_watermark() {
+                            // A new leader whose HW has not yet reached the start offset of its epoch
+                            // cannot say what is committed: LATEST fails with OFFSET_NOT_AVAILABLE
+                            // (retriable) until it has (leaderEpochStartOffsetOpt > highWatermark).
+                            (KafkaError::OFFSET_NOT_AVAILABLE, -1, -1)
                         } else {
                             // LATEST for read_uncommitted consumers: the high watermark.
                             (KafkaError::NONE, log.high_watermark(), p.leader_epoch)
@@ -684,17 +727,18 @@ impl Broker {
                     ),
                 );
             }
-            // After an unclean election the leader reports RECOVERED (ISR unchanged) as soon
-            // as no other ISR change is in flight.
+            // After an unclean election (LeaderRecoveryState RECOVERING) Partition.makeLeader marks
+            // the partition RECOVERED locally at once ("Marking the topic partition as RECOVERED")
+            // and sends no request for it: the controller learns it from the leader's next
+            // AlterPartition (in practice the first ISR expansion), which always says RECOVERED.
             if let Some(ls) = part.leader_state.as_mut() {
-                ls.recovering = st.leader_recovering;
-                if ls.recovering && ls.pending.is_none() {
-                    ls.pending = Some(PendingIsrChange::Shrink { removed: vec![], proposed: st.isr.clone(), sent_at_ms: now_ms });
-                    out.send(
-                        NodeId::Controller,
-                        alter_partition(self.id, self.broker_epoch, tp.clone(), st.leader_epoch, st.partition_epoch, st.isr.clone()),
+                if st.leader_recovering && new_epoch {
+                    out.log(
+                        "election",
+                        format!("{tp} was marked RECOVERING (unclean election): broker {} marks it RECOVERED locally; its next AlterPartition reports it", self.id),
                     );
                 }
+                ls.recovering = st.leader_recovering;
             }
             for f in self.fetchers.values_mut() {
                 f.partitions.remove(&tp);
@@ -963,12 +1007,14 @@ impl Broker {
                 let r =
                     ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate, error_message: why, current_leader: None };
                 this.produce_partition_done(from, correlation_id, r, out);
+            } else if error != KafkaError::NONE && this.acks0_error.is_none() {
+                this.acks0_error = Some((error, why));
             }
         };
         let is_leader = self.partitions.get(&tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
         if !is_leader {
             *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
-            // acks=0: Kafka closes the connection instead of answering.
+            // acks=0: Kafka closes the connection instead of answering (see Msg::Produce).
             let why = format!("broker {} is not the leader of {tp}", self.id);
             respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false, Some(why));
             return;
@@ -1158,19 +1204,26 @@ impl Broker {
             return (tp_error(tp, KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None), false);
         };
         let log = &self.disk.logs[tp];
-        if !part.is_leader() {
-            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), false);
-        }
+        // Partition.getLocalLog: the request's current leader epoch is checked before leadership
+        // (checkCurrentLeaderEpoch, then `requireLeader && !isLeader`).
         if fp.current_leader_epoch < part.leader_epoch {
             return (tp_error(tp, KafkaError::FENCED_LEADER_EPOCH, Some(log)), false);
         }
         if fp.current_leader_epoch > part.leader_epoch {
             return (tp_error(tp, KafkaError::UNKNOWN_LEADER_EPOCH, Some(log)), false);
         }
+        if !part.is_leader() {
+            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), false);
+        }
         let leo = log.log_end_offset();
         if fp.last_fetched_epoch >= 0 {
             let (epoch, end) = log.epoch_cache.end_offset_for(fp.last_fetched_epoch, leo);
             if epoch < 0 || end < 0 {
+                return (tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log)), false);
+            }
+            // Partition.readRecords: "If fetch offset is less than log start, fail with
+            // OffsetOutOfRangeException, regardless of whether epochs are diverging".
+            if fp.fetch_offset < log.log_start_offset() {
                 return (tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log)), false);
             }
             if epoch < fp.last_fetched_epoch || end < fp.fetch_offset {
@@ -1250,17 +1303,21 @@ impl Broker {
             return (tp_error(tp, KafkaError::UNKNOWN_TOPIC_OR_PARTITION, None), -1);
         };
         let log = &self.disk.logs[tp];
-        if !part.replicas.contains(&self.id) || (!part.is_leader() && part.leader != NO_LEADER && self.status != BrokerStatus::Running) {
+        if !part.replicas.contains(&self.id) {
             return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), -1);
         }
-        if !part.is_leader() && part.leader == NO_LEADER {
-            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), -1);
-        }
+        // Partition.getLocalLog: the current leader epoch first (a follower answers
+        // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH too), then leadership.
         if d.current_leader_epoch >= 0 && d.current_leader_epoch < part.leader_epoch {
             return (tp_error(tp, KafkaError::FENCED_LEADER_EPOCH, Some(log)), -1);
         }
         if d.current_leader_epoch > part.leader_epoch {
             return (tp_error(tp, KafkaError::UNKNOWN_LEADER_EPOCH, Some(log)), -1);
+        }
+        if (!part.is_leader() && part.leader != NO_LEADER && self.status != BrokerStatus::Running)
+            || (!part.is_leader() && part.leader == NO_LEADER)
+        {
+            return (tp_error(tp, KafkaError::NOT_LEADER_OR_FOLLOWER, Some(log)), -1);
         }
         if d.fetch_offset > log.log_end_offset() || d.fetch_offset < log.log_start_offset() {
             return (tp_error(tp, KafkaError::OFFSET_OUT_OF_RANGE, Some(log)), -1);
@@ -1363,6 +1420,13 @@ impl Broker {
                         let hw = log.update_high_watermark(pr.high_watermark);
                         if hw != before && hw < before {
                             out.log("hw", format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
+                        }
+                        // ReplicaFetcherThread.processPartitionData: the follower's log start offset
+                        // follows the leader's (maybeIncrementLogStartOffset, LeaderOffsetIncremented).
+                        if log.maybe_increment_log_start_offset(pr.log_start_offset) {
+                            for e in log.take_events() {
+                                out.log("storage", e);
+                            }
                         }
                     }
                 }
@@ -1499,9 +1563,11 @@ impl Broker {
             self.next_hw_checkpoint_ms = now_ms + self.config.replica_high_watermark_checkpoint_interval_ms;
         }
         // Retention (`log.retention.check.interval.ms`): every replica deletes its own old segments.
+        // LogManager.cleanupLogs skips compacted logs (compact and compact,delete): the cleaner
+        // thread deletes theirs (below).
         if now_ms >= self.next_retention_check_ms {
             self.next_retention_check_ms = now_ms + self.config.log_retention_check_interval_ms;
-            for (_, log) in self.disk.logs.iter_mut() {
+            for (_, log) in self.disk.logs.iter_mut().filter(|(_, l)| !l.config.cleanup_compact) {
                 log.delete_old_segments(now_ms);
                 for e in log.take_events() {
                     out.log("storage", e);
@@ -1524,6 +1590,16 @@ impl Broker {
                 log.clean(now_ms);
                 self.drain_log_events(&tp, out);
             }
+            // LogCleaner.cleanOrSleep: after each attempt the cleaner thread runs deleteOldSegments
+            // on the compacted logs (LogCleanerManager.deletableLogs): time and size retention for
+            // compact,delete, log-start-offset breaches for all of them.
+            let compacted: Vec<TopicPartition> =
+                self.disk.logs.iter().filter(|(_, l)| l.config.cleanup_compact).map(|(tp, _)| tp.clone()).collect();
+            for tp in compacted {
+                if self.disk.logs.get_mut(&tp).unwrap().delete_old_segments(now_ms) > 0 {
+                    self.drain_log_events(&tp, out);
+                }
+            }
         }
         if now_ms >= self.next_os_flush_ms {
             for log in self.disk.logs.values_mut() {
@@ -1531,12 +1607,17 @@ impl Broker {
             }
             self.next_os_flush_ms = now_ms + self.config.os_flush_interval_ms;
         }
-        // flush.ms (the log flusher)
-        let topics = &self.metadata.topics;
-        for (tp, log) in self.disk.logs.iter_mut() {
-            let flush_ms = topics.get(&tp.topic).map(|t| t.flush_ms(&self.config)).unwrap_or(self.config.log_flush_interval_ms);
-            if log.unflushed_messages() > 0 && now_ms.saturating_sub(log.last_flush_ms()) >= flush_ms {
-                log.flush(now_ms);
+        // flush.ms: LogManager.flushDirtyLogs, run by the "kafka-log-flusher" task every
+        // log.flush.scheduler.interval.ms (Kafka's default Long.MAX: after its first run 30 s
+        // after start it never runs again), flushes a log when timeSinceLastFlush >= flush.ms.
+        if now_ms >= self.next_log_flusher_ms {
+            self.next_log_flusher_ms = now_ms.saturating_add(self.config.log_flush_scheduler_interval_ms);
+            let topics = &self.metadata.topics;
+            for (tp, log) in self.disk.logs.iter_mut() {
+                let flush_ms = topics.get(&tp.topic).map(|t| t.flush_ms(&self.config)).unwrap_or(self.config.log_flush_interval_ms);
+                if log.unflushed_messages() > 0 && now_ms.saturating_sub(log.last_flush_ms()) >= flush_ms {
+                    log.flush(now_ms);
+                }
             }
         }
         // Delayed produce timeouts (request.timeout.ms → REQUEST_TIMED_OUT).
@@ -1632,9 +1713,7 @@ impl Broker {
                 }
             }
         }
-        if self.config.log_flush_interval_ms < i64::MAX / 2 || self.metadata.topics.values().any(|t| t.overrides.contains_key("flush.ms")) {
-            t = t.min(now_ms + 100);
-        }
+        t = t.min(self.next_log_flusher_ms);
         t.max(now_ms + 1)
     }
 }

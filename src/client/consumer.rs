@@ -92,6 +92,9 @@ pub struct Position {
     next_fetch_ms: i64,
     #[serde(skip)]
     in_flight: Option<(u64, i64)>,
+    /// The broker the request in flight went to.
+    #[serde(skip)]
+    in_flight_node: BrokerId,
     pub last_error: Option<KafkaError>,
 }
 
@@ -272,6 +275,9 @@ impl Consumer {
         self.note_error(now_ms, why, group, format!("{coord} did not serve the group; finding the coordinator again (FindCoordinator)"));
         if let Some(c) = self.coordinator.take() {
             out.log("group", format!("{}: group coordinator broker-{c} is unavailable or invalid ({why}); rediscovering", self.client_id));
+            if why == KafkaError::REQUEST_TIMED_OUT {
+                self.metadata.mark_unreachable(c, now_ms);
+            }
         }
         self.coordinator_backoff_until_ms = now_ms + RETRY_BACKOFF_MS;
         self.join_in_flight = None;
@@ -361,7 +367,7 @@ impl Consumer {
         if self.state == MemberState::Closed {
             return;
         }
-        self.metadata.poll(now_ms, &mut self.next_corr, out);
+        self.metadata.poll(now_ms, &mut self.next_corr, &|_| 0, out);
         self.expire_requests(now_ms, out);
         let polling = self.is_polling(now_ms);
         if polling {
@@ -374,7 +380,8 @@ impl Consumer {
         // Coordinator discovery.
         if self.coordinator.is_none() {
             if self.find_in_flight.is_none() && now_ms >= self.coordinator_backoff_until_ms && !self.metadata.bootstrap.is_empty() {
-                let b = self.metadata.bootstrap[(self.next_corr as usize) % self.metadata.bootstrap.len()];
+                // FindCoordinator goes to the least loaded node (AbstractCoordinator.lookupCoordinator).
+                let Some(b) = self.metadata.least_loaded(now_ms, &|_| 0) else { return };
                 let corr = self.corr();
                 out.send(NodeId::Broker(b), Msg::FindCoordinator { correlation_id: corr, group_id: self.group_id.clone() });
                 self.find_in_flight = Some((corr, now_ms));
@@ -436,6 +443,8 @@ impl Consumer {
         let mut invalidate = false;
         for p in self.positions.values_mut() {
             if p.in_flight.is_some_and(|(_, s)| now_ms - s >= REQUEST_TIMEOUT_MS) {
+                // NetworkClient closes the connection: the node is passed over by leastLoadedNode.
+                self.metadata.mark_unreachable(p.in_flight_node, now_ms);
                 p.in_flight = None;
                 p.preferred_read_replica = None;
                 invalidate = true;
@@ -593,7 +602,20 @@ impl Consumer {
         }
         let tps: Vec<TopicPartition> = self.positions.keys().cloned().collect();
         for tp in tps {
-            let p = self.positions[&tp].clone();
+            let mut p = self.positions[&tp].clone();
+            // A fetch still waiting on an older leader does not hold the partition back once the
+            // metadata names a newer leader epoch: Kafka's fetcher only skips nodes with a pending
+            // fetch (AbstractFetch.prepareFetchRequests, nodesWithPendingFetchRequests), and
+            // validating the position (SubscriptionState.maybeValidatePositionForCurrentLeader)
+            // makes the old fetch's answer unfetchable, so it is dropped when it comes.
+            if p.state == PositionState::Fetching && p.in_flight.is_some() && p.last_fetched_epoch >= 0 {
+                if let Some((_, epoch)) = self.metadata.leader(&tp) {
+                    if epoch > p.leader_epoch {
+                        self.positions.get_mut(&tp).unwrap().in_flight = None;
+                        p.in_flight = None;
+                    }
+                }
+            }
             if p.in_flight.is_some() || now_ms < p.next_fetch_ms {
                 continue;
             }
@@ -610,7 +632,9 @@ impl Consumer {
                         Msg::ListOffsets { correlation_id: corr, tp: tp.clone(), timestamp: ts, current_leader_epoch: epoch },
                     );
                     self.partition_requests.insert(corr, (tp.clone(), now_ms));
-                    self.positions.get_mut(&tp).unwrap().in_flight = Some((corr, now_ms));
+                    let p = self.positions.get_mut(&tp).unwrap();
+                    p.in_flight = Some((corr, now_ms));
+                    p.in_flight_node = leader;
                 }
                 PositionState::AwaitingValidation => {
                     let corr = self.corr();
@@ -624,7 +648,9 @@ impl Consumer {
                         },
                     );
                     self.partition_requests.insert(corr, (tp.clone(), now_ms));
-                    self.positions.get_mut(&tp).unwrap().in_flight = Some((corr, now_ms));
+                    let p = self.positions.get_mut(&tp).unwrap();
+                    p.in_flight = Some((corr, now_ms));
+                    p.in_flight_node = leader;
                 }
                 PositionState::Fetching => {
                     // KIP-320: a new leader epoch in the metadata → validate the position first.
@@ -675,7 +701,9 @@ impl Consumer {
                     max_wait_ms: self.config.fetch_max_wait_ms,
                 },
             );
-            self.positions.get_mut(&tp).unwrap().in_flight = Some((corr, now_ms));
+            let p = self.positions.get_mut(&tp).unwrap();
+            p.in_flight = Some((corr, now_ms));
+            p.in_flight_node = target;
         }
     }
 
@@ -896,7 +924,11 @@ impl Consumer {
                     );
                 } else {
                     p.next_fetch_ms = now_ms + RETRY_BACKOFF_MS;
-                    self.metadata.invalidate();
+                    // OffsetFetcherUtils: OFFSET_NOT_AVAILABLE is retried after the backoff (the new
+                    // leader's HW will catch up); the metadata is only suspect on other errors.
+                    if error != KafkaError::OFFSET_NOT_AVAILABLE {
+                        self.metadata.invalidate();
+                    }
                 }
             }
             Msg::OffsetsForLeaderEpochResponse { correlation_id, tp, error, leader_epoch, end_offset } => {
@@ -1122,6 +1154,7 @@ impl Consumer {
                     preferred_read_replica: None,
                     next_fetch_ms: 0,
                     in_flight: None,
+                    in_flight_node: -1,
                     last_error: None,
                 },
             );

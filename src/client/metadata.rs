@@ -21,6 +21,11 @@ use crate::protocol::{Msg, PartitionLeader};
 use crate::sim::rng::Rng;
 use std::collections::BTreeMap;
 
+/// `socket.connection.setup.timeout.ms` (Kafka's default 10 s).
+pub const CONNECTION_SETUP_TIMEOUT_MS: i64 = 10_000;
+/// `reconnect.backoff.max.ms` (Kafka's default 1 s).
+pub const RECONNECT_BACKOFF_MAX_MS: i64 = 1_000;
+
 #[derive(Debug, Clone)]
 pub struct ClientMetadata {
     pub bootstrap: Vec<BrokerId>,
@@ -32,8 +37,11 @@ pub struct ClientMetadata {
     pub last_refresh_ms: i64,
     /// `lastSuccessfulRefreshMs`: the age `metadata.max.age.ms` is counted from.
     pub last_successful_refresh_ms: i64,
-    in_flight: Option<(u64, i64)>,
+    in_flight: Option<(u64, i64, BrokerId)>,
     next_bootstrap: usize,
+    /// Brokers a request to which timed out, until when the client treats them as unreachable
+    /// (the reconnect to a silent host waits out `socket.connection.setup.timeout.ms`, 10 s).
+    pub unreachable: BTreeMap<BrokerId, i64>,
     pub max_age_ms: i64,
     pub request_timeout_ms: i64,
     pub backoff: ExponentialBackoff,
@@ -65,6 +73,7 @@ impl ClientMetadata {
             last_successful_refresh_ms: 0,
             in_flight: None,
             next_bootstrap: 0,
+            unreachable: BTreeMap::new(),
             max_age_ms,
             request_timeout_ms,
             backoff,
@@ -94,30 +103,63 @@ impl ClientMetadata {
         }
     }
 
-    /// Sends a Metadata request when one is due. `corr` gives a fresh correlation id.
-    pub fn poll(&mut self, now_ms: i64, corr: &mut u64, out: &mut Out) {
-        if let Some((_, sent)) = self.in_flight {
+    /// A request to `node` got no answer within its timeout: NetworkClient closed the
+    /// connection, and reconnecting to a host that answers nothing takes
+    /// `socket.connection.setup.timeout.ms` (10 s) before it fails again.
+    pub fn mark_unreachable(&mut self, node: BrokerId, now_ms: i64) {
+        self.unreachable.insert(node, now_ms + CONNECTION_SETUP_TIMEOUT_MS);
+    }
+
+    /// The connection to `node` was reset: NetworkClient blacks the node out for the reconnect
+    /// backoff (`reconnect.backoff.ms` 50 doubling to `reconnect.backoff.max.ms` 1000; here the
+    /// maximum, as a dead process refuses every reconnect), so leastLoadedNode passes it over.
+    pub fn mark_reset(&mut self, node: BrokerId, now_ms: i64) {
+        let until = now_ms + RECONNECT_BACKOFF_MAX_MS;
+        let e = self.unreachable.entry(node).or_insert(until);
+        *e = (*e).max(until);
+    }
+
+    /// `NetworkClient.leastLoadedNode`: the broker with the fewest requests in flight (`busy`),
+    /// passing over those the client found unreachable while another is left; among equals the
+    /// first from a rotating start (Kafka starts at a random offset). `None` without brokers.
+    pub fn least_loaded(&mut self, now_ms: i64, busy: &dyn Fn(BrokerId) -> usize) -> Option<BrokerId> {
+        let n = self.bootstrap.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.next_bootstrap % n;
+        self.next_bootstrap += 1;
+        (0..n).map(|i| self.bootstrap[(start + i) % n]).min_by_key(|b| {
+            let down = self.unreachable.get(b).is_some_and(|until| *until > now_ms);
+            (down, busy(*b) + usize::from(self.in_flight.is_some_and(|f| f.2 == *b)))
+        })
+    }
+
+    /// Sends a Metadata request when one is due, to the least loaded broker (`busy` counts a
+    /// client's requests in flight per broker). `corr` gives a fresh correlation id.
+    pub fn poll(&mut self, now_ms: i64, corr: &mut u64, busy: &dyn Fn(BrokerId) -> usize, out: &mut Out) {
+        if let Some((_, sent, node)) = self.in_flight {
             if now_ms - sent < self.request_timeout_ms {
                 return;
             }
-            // Timed out: NetworkClient closes the connection, the refresh failed; try the next broker.
+            // Timed out: NetworkClient closes the connection, the refresh failed; try another broker.
             self.in_flight = None;
+            self.mark_unreachable(node, now_ms);
             self.failed_update(now_ms);
         }
         let due = self.stale || self.expired(now_ms);
         if !due || self.bootstrap.is_empty() || now_ms < self.allow_update_at_ms(now_ms) {
             return;
         }
-        let b = self.bootstrap[self.next_bootstrap % self.bootstrap.len()];
-        self.next_bootstrap += 1;
+        let Some(b) = self.least_loaded(now_ms, busy) else { return };
         *corr += 1;
-        self.in_flight = Some((*corr, now_ms));
+        self.in_flight = Some((*corr, now_ms, b));
         out.send(NodeId::Broker(b), Msg::MetadataRequest { correlation_id: *corr });
     }
 
     pub fn next_wake(&self, now_ms: i64) -> i64 {
         match self.in_flight {
-            Some((_, sent)) => sent + self.request_timeout_ms,
+            Some((_, sent, _)) => sent + self.request_timeout_ms,
             None if self.stale => self.allow_update_at_ms(now_ms).max(now_ms),
             None => (self.last_successful_refresh_ms + self.max_age_ms).max(self.allow_after_attempts_ms),
         }
@@ -141,9 +183,8 @@ impl ClientMetadata {
     }
 
     pub fn on_response(&mut self, now_ms: i64, correlation_id: u64, partitions: &[PartitionLeader]) -> bool {
-        if self.in_flight.map(|(c, _)| c) != Some(correlation_id) {
-            return false;
-        }
+        let Some((_, _, node)) = self.in_flight.filter(|f| f.0 == correlation_id) else { return false };
+        self.unreachable.remove(&node);
         self.in_flight = None;
         self.attempts = 0;
         // A broker that has not replayed metadata yet knows no partitions: nothing learnt (an
@@ -178,7 +219,8 @@ impl ClientMetadata {
 
     /// The Metadata request was lost with its connection (`failedUpdate`).
     pub fn on_disconnected(&mut self, now_ms: i64, correlation_id: u64) {
-        if self.in_flight.map(|(c, _)| c) == Some(correlation_id) {
+        if let Some((_, _, node)) = self.in_flight.filter(|f| f.0 == correlation_id) {
+            self.mark_reset(node, now_ms);
             self.in_flight = None;
             self.failed_update(now_ms);
         }

@@ -439,21 +439,20 @@ impl Producer {
 
     pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
         self.expire(now_ms, out);
-        self.metadata.poll(now_ms, &mut self.next_corr, out);
-        // Requests with no response in request.timeout.ms: NetworkClient closes the
-        // connection, so every request in flight to that broker fails with it.
+        let in_flight = &self.in_flight;
+        self.metadata.poll(now_ms, &mut self.next_corr, &|b| in_flight.values().filter(|f| f.node == b).count(), out);
+        // Requests with no response in request.timeout.ms: NetworkClient.handleTimedOutRequests
+        // closes the connection (processTimeoutDisconnection), and every request in flight on it
+        // comes back `wasTimedOut`, which Sender.handleProduceResponse turns into
+        // REQUEST_TIMED_OUT for each batch ("Cancelled request ... due to the last request to
+        // node N timed out") — not NETWORK_EXCEPTION, even for the younger requests.
         let timed_out: BTreeSet<BrokerId> =
             self.in_flight.values().filter(|f| now_ms - f.sent_ms >= self.config.request_timeout_ms).map(|f| f.node).collect();
         for node in timed_out {
-            let corrs: Vec<(u64, bool)> = self
-                .in_flight
-                .iter()
-                .filter(|(_, f)| f.node == node)
-                .map(|(c, f)| (*c, now_ms - f.sent_ms >= self.config.request_timeout_ms))
-                .collect();
-            for (c, timed) in corrs {
-                let e = if timed { KafkaError::REQUEST_TIMED_OUT } else { KafkaError::NETWORK_EXCEPTION };
-                self.fail_request(now_ms, c, e, out);
+            self.metadata.mark_unreachable(node, now_ms);
+            let corrs: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.node == node).map(|(c, _)| *c).collect();
+            for c in corrs {
+                self.fail_request(now_ms, c, KafkaError::REQUEST_TIMED_OUT, out);
             }
         }
         if self.idempotent() {
@@ -477,7 +476,8 @@ impl Producer {
         if now_ms < self.init_pid_backoff_until_ms || self.metadata.bootstrap.is_empty() {
             return;
         }
-        let b = self.metadata.bootstrap[(self.next_corr as usize) % self.metadata.bootstrap.len()];
+        let in_flight = &self.in_flight;
+        let Some(b) = self.metadata.least_loaded(now_ms, &|b| in_flight.values().filter(|f| f.node == b).count()) else { return };
         self.next_corr += 1;
         self.init_pid_in_flight = Some((self.next_corr, now_ms));
         out.send(NodeId::Broker(b), Msg::InitProducerId { correlation_id: self.next_corr });
@@ -830,7 +830,7 @@ impl Producer {
         }
     }
 
-    pub fn on_message(&mut self, now_ms: i64, _from: NodeId, msg: Msg, out: &mut Out) {
+    pub fn on_message(&mut self, now_ms: i64, from: NodeId, msg: Msg, out: &mut Out) {
         match msg {
             Msg::MetadataResponse { correlation_id, partitions } if self.metadata.on_response(now_ms, correlation_id, &partitions) => {
                 self.resolve(now_ms);
@@ -877,6 +877,23 @@ impl Producer {
             }
             Msg::Disconnected { lost, correlation_id } => {
                 if lost == "Produce" {
+                    if let Some(b) = from.broker() {
+                        self.metadata.mark_reset(b, now_ms);
+                    }
+                    if !self.in_flight.contains_key(&correlation_id) && self.config.acks == Acks::Zero {
+                        // NetworkClient.processDisconnection → DefaultMetadataUpdater.handleServerDisconnect:
+                        // "the disconnect may be the result of stale metadata, so request an update".
+                        // (An acks=0 send completed when it was written: nothing fails.)
+                        self.metadata.invalidate();
+                        out.log(
+                            "produce",
+                            format!(
+                                "producer-{}'s connection to broker {} was closed; it asks for fresh metadata",
+                                self.id,
+                                from.broker().unwrap_or(-1)
+                            ),
+                        );
+                    }
                     self.fail_request(now_ms, correlation_id, KafkaError::NETWORK_EXCEPTION, out);
                 } else if lost == "Metadata" {
                     self.metadata.on_disconnected(now_ms, correlation_id);

@@ -30,6 +30,7 @@ pub struct Reader {
     pub metadata: ClientMetadata,
     next_corr: u64,
     in_flight: Option<(u64, i64)>,
+    in_flight_node: BrokerId,
     next_poll_ms: i64,
     pub seen: Vec<SeenRecord>,
     /// How many of the oldest seen records were dropped (retention deleted them from every
@@ -47,6 +48,7 @@ impl Reader {
             metadata: ClientMetadata::new(bootstrap, 300_000, 30_000, ExponentialBackoff::new(100, 1000), rng),
             next_corr: 1_000_000,
             in_flight: None,
+            in_flight_node: -1,
             next_poll_ms: 0,
             seen: vec![],
             seen_dropped: 0,
@@ -55,10 +57,11 @@ impl Reader {
     }
 
     pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {
-        self.metadata.poll(now_ms, &mut self.next_corr, out);
+        self.metadata.poll(now_ms, &mut self.next_corr, &|_| 0, out);
         if let Some((_, sent)) = self.in_flight {
             if now_ms - sent >= 30_000 {
                 self.in_flight = None;
+                self.metadata.mark_unreachable(self.in_flight_node, now_ms);
                 self.metadata.invalidate();
             }
         }
@@ -66,6 +69,7 @@ impl Reader {
             if let Some((leader, epoch)) = self.metadata.leader(&self.tp) {
                 self.next_corr += 1;
                 self.in_flight = Some((self.next_corr, now_ms));
+                self.in_flight_node = leader;
                 out.send(
                     NodeId::Broker(leader),
                     Msg::ConsumerFetch {

@@ -36,6 +36,13 @@ pub struct BrokerRegistration {
     pub last_contact_ms: i64,
     /// Metadata offset of the registration record: the broker is unfenced once it has replayed it.
     pub registration_offset: i64,
+    /// The metadata offset the broker reported in its last heartbeat (`currentMetadataOffset`).
+    #[serde(skip)]
+    pub metadata_offset: i64,
+    /// `BrokerHeartbeatManager`'s `controlledShutdownOffset`: the end of the batch that moved the
+    /// broker's leaderships away; the shutdown is granted once every active broker has replayed it.
+    #[serde(skip)]
+    pub controlled_shutdown_offset: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +64,7 @@ pub struct Controller {
     /// Committed records up to here have been pushed to the brokers.
     pub pending_push: usize,
     next_rebalance_check_ms: i64,
+    next_unclean_check_ms: i64,
     pub unclean_elections: u64,
     /// Partitions that had an unclean (or last-known-leader) election, for explanations.
     pub unclean_partitions: BTreeSet<TopicPartition>,
@@ -74,6 +82,7 @@ pub struct Controller {
 impl Controller {
     pub fn new(config: BrokerConfig, elr_enabled: bool) -> Controller {
         let next = config.leader_imbalance_check_interval_seconds.saturating_mul(1000);
+        let next_unclean = config.unclean_leader_election_interval_ms;
         Controller {
             config,
             elr_enabled,
@@ -86,6 +95,7 @@ impl Controller {
             deferred: Vec::new(),
             pending_push: 0,
             next_rebalance_check_ms: next,
+            next_unclean_check_ms: next_unclean,
             unclean_elections: 0,
             unclean_partitions: BTreeSet::new(),
             isr_shrinks: 0,
@@ -116,6 +126,8 @@ impl Controller {
                             in_controlled_shutdown: false,
                             last_contact_ms: now_ms,
                             registration_offset: offset as i64,
+                            metadata_offset: -1,
+                            controlled_shutdown_offset: None,
                         },
                     );
                 }
@@ -137,8 +149,10 @@ impl Controller {
         c.log = records.to_vec();
         c.committed = committed.clamp(0, c.log.len() as i64);
         c.pending_push = c.committed as usize;
-        // Periodic tasks are scheduled afresh on activation (CompleteActivationEvent).
+        // Periodic tasks are scheduled afresh on activation (PeriodicTaskControlManager.activate:
+        // the first run of each is one full period later).
         c.next_rebalance_check_ms = now_ms + c.config.leader_imbalance_check_interval_seconds.saturating_mul(1000);
+        c.next_unclean_check_ms = now_ms.saturating_add(c.config.unclean_leader_election_interval_ms);
         c
     }
 
@@ -159,7 +173,7 @@ impl Controller {
 
     /// Pushes records committed since the last push to every registered broker
     /// (the answer to their long-polling metadata fetch).
-    fn push_metadata(&mut self, out: &mut Out) {
+    pub fn push_metadata(&mut self, out: &mut Out) {
         let end = (self.committed.max(0) as usize).min(self.log.len());
         if self.pending_push >= end {
             return;
@@ -278,7 +292,19 @@ impl Controller {
                     format!("elects broker {leader} leader of {tp} in epoch {} (ISR [{}]; {reason})", st.leader_epoch, join(&st.isr)),
                 );
             }
-        } else if st.isr != cur.isr || st.elr != cur.elr {
+        } else if st.isr == cur.isr && st.elr != cur.elr {
+            // Only the eligible leader replicas changed (KIP-966): say so, not "ISR [3] → [3]".
+            out.log(
+                "isr",
+                format!(
+                    "commits ELR of {tp} [{}] → [{}], ISR stays [{}] (partition epoch {}; {reason})",
+                    join(&cur.elr),
+                    join(&st.elr),
+                    join(&st.isr),
+                    st.partition_epoch
+                ),
+            );
+        } else if st.isr != cur.isr {
             out.log(
                 "isr",
                 format!(
@@ -387,13 +413,52 @@ impl Controller {
         if !self.topics.contains_key(topic) {
             return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
         }
+        let min_isr_changed = self.topics[topic].overrides.get("min.insync.replicas") != config.overrides.get("min.insync.replicas");
         self.append(MetadataRecord::Topic {
             name: topic.to_string(),
             config: config.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         });
         self.topics.insert(topic.to_string(), config);
+        if min_isr_changed {
+            self.clear_elr(Some(topic), out);
+        }
         self.push_metadata(out);
         Ok(())
+    }
+
+    /// `ClearElrRecord` (KAFKA-16540): a change of min.insync.replicas for a topic (or the cluster
+    /// default, for every topic) empties the ELR and LastKnownElr of its partitions, as
+    /// ConfigurationControlManager.createClearElrRecordsAsNeeded writes in the same batch as the
+    /// config. ReplicationControlManager.replay merges it into each partition that has an ELR or
+    /// LastKnownElr (partition epoch + 1); ISR, leader and leader epoch stay. Only with ELR on.
+    pub fn clear_elr(&mut self, topic: Option<&str>, out: &mut Out) {
+        if !self.elr_enabled {
+            return;
+        }
+        let hit: Vec<TopicPartition> = self
+            .partitions
+            .iter()
+            .filter(|(tp, p)| topic.is_none_or(|t| tp.topic == t) && (!p.elr.is_empty() || !p.last_known_elr.is_empty()))
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        for tp in hit {
+            let mut st = self.partitions[&tp].clone();
+            out.log(
+                "isr",
+                format!(
+                    "clears the ELR of {tp} [{}] → [] (and LastKnownElr [{}]): min.insync.replicas changed (ClearElrRecord); ISR stays [{}] (partition epoch {})",
+                    join(&st.elr),
+                    join(&st.last_known_elr),
+                    join(&st.isr),
+                    st.partition_epoch + 1
+                ),
+            );
+            st.elr.clear();
+            st.last_known_elr.clear();
+            st.partition_epoch += 1;
+            self.partitions.insert(tp, st.clone());
+            self.append(MetadataRecord::Partition(st));
+        }
     }
 
     /// `kafka-leader-election.sh` for one partition.
@@ -478,12 +543,15 @@ impl Controller {
     ) {
         let mut unclean_restart = false;
         if let Some(existing) = self.brokers.get(&broker) {
+            // Today: a new incarnation is refused while the previous one's session is valid, unless
+            // it shut down cleanly or was fenced. (Kafka 4.1+ refuses in every case until the session
+            // expires, ClusterControlManager.registerBroker / KAFKA-19130: not modelled yet, see
+            // issue 14 item 11.)
             let session_valid = now_ms - existing.last_contact_ms <= self.config.broker_session_timeout_ms;
             let clean = previous_broker_epoch == existing.broker_epoch;
             if existing.incarnation != incarnation && session_valid && !clean && !existing.fenced {
                 out.log("controller", format!(
-                    "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (the previous incarnation's session has not expired)"
-                ));
+                    "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (the previous incarnation's session has not expired)"                ));
                 self.respond(
                     NodeId::Broker(broker),
                     Msg::BrokerRegistrationResponse { error: KafkaError::DUPLICATE_BROKER_REGISTRATION, broker_epoch: -1 },
@@ -507,6 +575,8 @@ impl Controller {
                 in_controlled_shutdown: false,
                 last_contact_ms: now_ms,
                 registration_offset: offset,
+                metadata_offset: -1,
+                controlled_shutdown_offset: None,
             },
         );
         out.log("controller", format!("registers broker {broker} with broker epoch {epoch} (fenced until it catches up with metadata)"));
@@ -557,11 +627,64 @@ impl Controller {
         }
         let reg = self.brokers.get_mut(&broker).unwrap();
         reg.last_contact_ms = now_ms;
-        if want_shutdown && !reg.in_controlled_shutdown {
-            reg.in_controlled_shutdown = true;
-            self.append(MetadataRecord::BrokerFenced { broker, fenced: self.brokers[&broker].fenced, in_controlled_shutdown: true });
-            out.log("controller", format!("broker {broker} enters controlled shutdown: moving its leaderships and removing it from ISRs"));
-            self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} in controlled shutdown"), out);
+        reg.metadata_offset = metadata_offset;
+        // BrokerHeartbeatManager.calculateNextBrokerState for a broker that wants to shut down:
+        // - leading partitions while unfenced → CONTROLLED_SHUTDOWN: the leaderships move and it
+        //   leaves every ISR (handleBrokerInControlledShutdown); controlledShutdownOffset is the end
+        //   of that batch; the answer does not grant the shutdown yet;
+        // - in CONTROLLED_SHUTDOWN, leading nothing, and controlledShutdownOffset <= the lowest
+        //   metadata offset of the active brokers (unfenced, not shutting down) → SHUTDOWN_NOW;
+        // - leading nothing from the start, or fenced → SHUTDOWN_NOW at once.
+        // SHUTDOWN_NOW fences the broker (handleBrokerFenced, BrokerRegistrationChangeRecord
+        // fenced) and answers shouldShutDown, so no session-timeout fencing follows.
+        let mut grant = false;
+        if want_shutdown {
+            let leads = self.partitions.values().any(|p| p.leader == broker);
+            let reg = &self.brokers[&broker];
+            if reg.fenced || (!reg.in_controlled_shutdown && !leads) {
+                grant = true;
+            } else if !reg.in_controlled_shutdown {
+                self.brokers.get_mut(&broker).unwrap().in_controlled_shutdown = true;
+                self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: true });
+                out.log(
+                    "controller",
+                    format!("broker {broker} enters controlled shutdown: moving its leaderships and removing it from ISRs"),
+                );
+                self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} in controlled shutdown"), out);
+                let end = self.log.len() as i64 - 1;
+                self.brokers.get_mut(&broker).unwrap().controlled_shutdown_offset = Some(end);
+            } else if !leads {
+                let offset = reg.controlled_shutdown_offset.unwrap_or(-1);
+                let lowest = self
+                    .brokers
+                    .values()
+                    .filter(|r| !r.fenced && !r.in_controlled_shutdown)
+                    .map(|r| r.metadata_offset)
+                    .min()
+                    .unwrap_or(i64::MAX);
+                if offset <= lowest {
+                    grant = true;
+                } else {
+                    out.log(
+                        "controller",
+                        format!("broker {broker} waits in controlled shutdown: the active brokers have replayed metadata up to offset {lowest}, not yet {offset}"),
+                    );
+                }
+            }
+        }
+        if grant {
+            let reg = self.brokers.get_mut(&broker).unwrap();
+            reg.controlled_shutdown_offset = None;
+            if !reg.fenced {
+                reg.fenced = true;
+                let in_cs = reg.in_controlled_shutdown;
+                self.append(MetadataRecord::BrokerFenced { broker, fenced: true, in_controlled_shutdown: in_cs });
+                out.log(
+                    "controller",
+                    format!("grants broker {broker} its controlled shutdown and fences it (every active broker has the leadership moves)"),
+                );
+                self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} fenced at its controlled shutdown"), out);
+            }
         }
         let reg = &self.brokers[&broker];
         if reg.fenced && !want_fence && !want_shutdown && metadata_offset >= reg.registration_offset {
@@ -577,7 +700,7 @@ impl Controller {
             }
         }
         let reg = &self.brokers[&broker];
-        let should_shut_down = reg.in_controlled_shutdown && !self.partitions.values().any(|p| p.leader == broker);
+        let should_shut_down = grant;
         let is_fenced = reg.fenced;
         let records = self.records_from(metadata_offset + 1);
         self.respond(
@@ -641,17 +764,26 @@ impl Controller {
                 }
             }
         }
-        if leader_recovered && cur.leader_recovering {
-            // LeaderRecoveryState RECOVERING → RECOVERED, written as its own change.
-            let mut st = cur.clone();
-            st.leader_recovering = false;
-            st.partition_epoch += 1;
-            out.log("election", format!("{tp}: leader {broker} has recovered after an unclean election (RECOVERING → RECOVERED)"));
-            self.partitions.insert(tp.clone(), st.clone());
-            self.append(MetadataRecord::Partition(st));
+        let recovered = leader_recovered && cur.leader_recovering;
+        if recovered {
+            // LeaderRecoveryState RECOVERING → RECOVERED arrives with the leader's AlterPartition
+            // and is written in the same PartitionChangeRecord as its ISR change
+            // (PartitionChangeBuilder.setTargetLeaderRecoveryState).
+            out.log(
+                "election",
+                format!("{tp}: leader {broker} reports RECOVERED with its AlterPartition (LeaderRecoveryState RECOVERING → RECOVERED)"),
+            );
+            self.partitions.get_mut(tp).unwrap().leader_recovering = false;
         }
         let changed =
             self.change_partition(now_ms, tp, new_isr, Election::Online, &[], &format!("AlterPartition from leader {broker}"), out);
+        if recovered && changed.is_none() {
+            // No ISR change came with it: the recovery state alone is the change.
+            let mut st = self.partitions[tp].clone();
+            st.partition_epoch += 1;
+            self.partitions.insert(tp.clone(), st.clone());
+            self.append(MetadataRecord::Partition(st));
+        }
         let st = changed.unwrap_or_else(|| self.partitions[tp].clone());
         (KafkaError::NONE, Some(st))
     }
@@ -681,16 +813,34 @@ impl Controller {
             );
             self.remove_from_all_isrs(now_ms, b, &format!("broker {b} fenced"), out);
         }
-        // maybeElectUncleanLeaders: leaderless partitions of topics that allow it.
-        let leaderless: Vec<TopicPartition> =
-            self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
-        for tp in leaderless {
-            if self.topic_config(&tp.topic).unclean_leader_election_enable(&self.config) {
-                let isr = self.partitions[&tp].isr.clone();
-                self.change_partition(now_ms, &tp, isr, Election::Unclean, &[], "unclean.leader.election.enable=true", out);
+        // The periodic task "electUnclean" (QuorumController.registerElectUnclean →
+        // ReplicationControlManager.maybeElectUncleanLeaders, Kafka 4.0+, KAFKA-17793): every
+        // unclean.leader.election.interval.ms it elects leaders for the leaderless partitions whose
+        // topic allows unclean election. Turning the config on does not trigger it; elections caused
+        // by a fenced or unfenced broker already elect uncleanly at once (generateLeaderAndIsrUpdates).
+        if now_ms >= self.next_unclean_check_ms {
+            self.next_unclean_check_ms = now_ms.saturating_add(self.config.unclean_leader_election_interval_ms);
+            let leaderless: Vec<TopicPartition> =
+                self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
+            for tp in leaderless {
+                if self.topic_config(&tp.topic).unclean_leader_election_enable(&self.config) {
+                    let isr = self.partitions[&tp].isr.clone();
+                    self.change_partition(
+                        now_ms,
+                        &tp,
+                        isr,
+                        Election::Unclean,
+                        &[],
+                        "periodic unclean election task, unclean.leader.election.enable=true",
+                        out,
+                    );
+                }
             }
         }
-        // Auto leader rebalance (the KRaft controller ignores leader.imbalance.per.broker.percentage).
+        // The periodic task "electPreferred" (QuorumController.registerElectPreferred, Kafka 4.0+):
+        // every leader.imbalance.check.interval.seconds from activation, whether or not a partition
+        // is imbalanced (in 3.x it was scheduled one interval after a partition became imbalanced).
+        // KRaft never read leader.imbalance.per.broker.percentage (removed in 4.0, KAFKA-18743).
         if self.config.auto_leader_rebalance_enable && now_ms >= self.next_rebalance_check_ms {
             self.next_rebalance_check_ms = now_ms + self.config.leader_imbalance_check_interval_seconds.saturating_mul(1000);
             let imbalanced: Vec<TopicPartition> = self
@@ -717,6 +867,7 @@ impl Controller {
         if self.config.auto_leader_rebalance_enable {
             next = next.min(self.next_rebalance_check_ms);
         }
+        next = next.min(self.next_unclean_check_ms);
         next.max(now_ms + 1)
     }
 
@@ -730,8 +881,10 @@ impl Controller {
             let parts: Vec<&PartitionState> = self.partitions.values().filter(|p| &p.tp.topic == name).collect();
             let rf = parts.first().map(|p| p.replicas.len()).unwrap_or(0);
             let configs: Vec<String> = cfg.overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            // TopicCommand.TopicDescription.printDescription (Kafka 4.x).
             s.push_str(&format!(
-                "Topic: {name}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}\n",
+                "Topic: {name}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {}\n",
+                self.topic_id(name),
                 parts.len(),
                 configs.join(",")
             ));
@@ -743,13 +896,49 @@ impl Controller {
                     join(&p.replicas),
                     join(&p.isr)
                 ));
-                if self.elr_enabled {
-                    s.push_str(&format!("\tElr: {}\tLastKnownElr: {}", join(&p.elr), join(&p.last_known_elr)));
-                }
+                // PartitionDescription.printDescription: a KRaft broker always answers
+                // DescribeTopicPartitions with ELR lists, empty while ELR is off, so the fields are
+                // always printed (N/A only from the legacy Metadata API).
+                s.push_str(&format!("\tElr: {}\tLastKnownElr: {}", join(&p.elr), join(&p.last_known_elr)));
                 s.push('\n');
             }
         }
         s
+    }
+}
+
+impl Controller {
+    /// The topic's id as Kafka prints it (a `Uuid`: 16 bytes in URL-safe base64 without padding,
+    /// 22 characters). Kafka draws it at random when the topic is created; here it is derived
+    /// from the name and the offset of its TopicRecord, so a run and its replay agree.
+    pub fn topic_id(&self, name: &str) -> String {
+        let offset = self.log.iter().position(|r| matches!(r, MetadataRecord::Topic { name: n, .. } if n == name)).unwrap_or(0);
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ offset as u64;
+        let mut bytes = [0u8; 16];
+        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+            for b in name.bytes().chain([i as u8]) {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h ^= h >> 29;
+            chunk.copy_from_slice(&h.to_be_bytes());
+        }
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::with_capacity(22);
+        let mut acc: u32 = 0;
+        let mut bits = 0;
+        for b in bytes {
+            acc = (acc << 8) | b as u32;
+            bits += 8;
+            while bits >= 6 {
+                bits -= 6;
+                out.push(A[((acc >> bits) & 63) as usize] as char);
+            }
+        }
+        if bits > 0 {
+            out.push(A[((acc << (6 - bits)) & 63) as usize] as char);
+        }
+        out
     }
 }
 

@@ -231,7 +231,8 @@ impl PartitionLog {
                 .read(self.cleaner_checkpoint.max(self.log_start_offset), end, 1)
                 .first()
                 .is_some_and(|r| now_ms - r.timestamp_ms > self.config.max_compaction_lag_ms);
-        dirty as f64 / total as f64 >= self.config.min_cleanable_dirty_ratio || overdue
+        // LogCleanerManager.grabFilthiestCompactedLog: `cleanableRatio > minCleanableRatio` (strictly).
+        dirty as f64 / total as f64 > self.config.min_cleanable_dirty_ratio || overdue
     }
 
     /// One cleaning pass (`Cleaner.clean`): over the whole segments below the first uncleanable
@@ -268,7 +269,10 @@ impl PartitionLog {
             }
             if r.value.is_none() {
                 let first = *self.tombstones_cleaned_at.entry(r.offset).or_insert(now_ms);
-                if now_ms - first > self.config.delete_retention_ms {
+                // The first clean stamps the batch's deleteHorizonMs = now + delete.retention.ms;
+                // a later clean drops the tombstone once now >= that horizon
+                // (LogCleaner.shouldRetainRecord keeps it while currentTime < deleteHorizonMs).
+                if now_ms - first >= self.config.delete_retention_ms {
                     tombstones += 1;
                     self.tombstones_cleaned_at.remove(&r.offset);
                     if shown.len() < MAX_CLEANED_SHOWN {
@@ -367,8 +371,26 @@ impl PartitionLog {
 
     /// Appends records to the active segment, rolling first when a batch would not fit
     /// (`LogSegment.shouldRoll`). Batches are delimited by `batch_start`.
-    fn store(&mut self, records: Vec<Record>, now_ms: i64) {
+    /// Stores appended records in segments. `one_append`: a follower's whole fetch chunk, one
+    /// roll decision; otherwise (the leader) one decision per batch.
+    fn store(&mut self, records: Vec<Record>, now_ms: i64, one_append: bool) {
         let cfg = self.config;
+        if one_append && !records.is_empty() {
+            // A follower appends a fetch response's records of a partition in one call
+            // (appendRecordsToFollowerOrFutureReplica → UnifiedLog.append), which decides once
+            // whether to roll (maybeRoll with the whole chunk's size): a catching-up follower's
+            // segment may grow past segment.bytes, and its segments need not match the leader's.
+            let bytes: u64 = records.iter().map(stored_size).sum();
+            let ts = records.iter().map(|r| r.timestamp_ms).max().unwrap_or(now_ms);
+            if let Some(reason) = self.segments.last().unwrap().should_roll(bytes, ts, &cfg) {
+                self.roll(now_ms, reason, records[0].offset);
+            }
+            for r in &records {
+                self.segments.last_mut().unwrap().add(r, &cfg);
+            }
+            self.records.extend(records);
+            return;
+        }
         let mut i = 0;
         while i < records.len() {
             let mut j = i + 1;
@@ -414,10 +436,13 @@ impl PartitionLog {
     /// of segments deleted.
     pub fn delete_old_segments(&mut self, now_ms: i64) -> usize {
         let cfg = self.config;
+        // deleteLogStartOffsetBreachedSegments, for every cleanup policy: segments wholly below
+        // the log start offset (raised by the leader's, see `maybe_increment_log_start_offset`).
+        let lso = self.log_start_offset;
+        let mut deleted = self.delete_prefix(now_ms, "below the log start offset", |_, next_base| next_base <= lso);
         if !cfg.cleanup_delete {
-            return 0;
+            return deleted;
         }
-        let mut deleted = 0;
         // retention.ms
         if cfg.retention_ms >= 0 {
             deleted += self.delete_prefix(now_ms, "retention.ms", |seg, _| now_ms - seg.largest_timestamp_ms > cfg.retention_ms);
@@ -438,14 +463,15 @@ impl PartitionLog {
         deleted
     }
 
-    fn delete_prefix(&mut self, now_ms: i64, reason: &str, mut pred: impl FnMut(&Segment, usize) -> bool) -> usize {
+    /// Deletes the longest prefix of segments `pred(segment, next segment's base offset)` accepts.
+    fn delete_prefix(&mut self, now_ms: i64, reason: &str, mut pred: impl FnMut(&Segment, i64) -> bool) -> usize {
         let hw = self.high_watermark;
         let n = self.segments.len();
         let mut count = 0;
         for i in 0..n {
             let seg = &self.segments[i];
             let upper = if i + 1 < n { self.segments[i + 1].base_offset } else { self.log_end_offset };
-            if seg.records == 0 || upper > hw || !pred(seg, i) {
+            if seg.records == 0 || upper > hw || !pred(seg, upper) {
                 break;
             }
             count += 1;
@@ -457,7 +483,7 @@ impl PartitionLog {
             self.roll(now_ms, "every segment is deletable", self.log_end_offset);
         }
         let gone: Vec<Segment> = self.segments.drain(..count).collect();
-        let new_start = self.segments[0].base_offset;
+        let new_start = self.segments[0].base_offset.max(self.log_start_offset);
         for seg in &gone {
             self.events.push(format!(
                 "deletes segment {} of {} ({} records, {} bytes): {reason}",
@@ -467,12 +493,31 @@ impl PartitionLog {
                 seg.size_bytes
             ));
         }
-        let keep_from = self.records.partition_point(|r| r.offset < new_start);
+        let keep_from = self.records.partition_point(|r| r.offset < self.segments[0].base_offset);
         self.records.drain(..keep_from);
-        self.events.push(format!("{}: log start offset {} → {new_start}", self.tp, self.log_start_offset));
+        if new_start != self.log_start_offset {
+            self.events.push(format!("{}: log start offset {} → {new_start}", self.tp, self.log_start_offset));
+            self.log_start_offset = new_start;
+            self.epoch_cache.truncate_from_start(new_start);
+        }
+        count
+    }
+
+    /// `UnifiedLog.maybeIncrementLogStartOffset(leaderLogStartOffset, LeaderOffsetIncremented)`,
+    /// as a follower does after each fetch response (`ReplicaFetcherThread.processPartitionData`):
+    /// the log start offset only moves up, never past the high watermark; the segments below it
+    /// are deleted later by the retention task (or the cleaner, for compacted logs).
+    pub fn maybe_increment_log_start_offset(&mut self, new_start: i64) -> bool {
+        if new_start <= self.log_start_offset || new_start > self.high_watermark {
+            return false;
+        }
+        self.events.push(format!(
+            "{}: log start offset {} → {new_start} (the leader's; its segments below go at the next retention check)",
+            self.tp, self.log_start_offset
+        ));
         self.log_start_offset = new_start;
         self.epoch_cache.truncate_from_start(new_start);
-        count
+        true
     }
 
     pub fn log_start_offset(&self) -> i64 {
@@ -569,7 +614,7 @@ impl PartitionLog {
         }
         self.log_end_offset += records.len() as i64;
         self.unflushed_messages += records.len() as i64;
-        self.store(batch, now_ms);
+        self.store(batch, now_ms, false);
         (first, self.log_end_offset - 1)
     }
 
@@ -593,7 +638,7 @@ impl PartitionLog {
         for b in producer_batches(&fresh) {
             self.producer_state.update(&b);
         }
-        self.store(fresh, now_ms);
+        self.store(fresh, now_ms, true);
     }
 
     /// Records in `[from, until)`, at most `max` of them.
@@ -738,5 +783,102 @@ mod tests {
         assert_eq!(log.truncate_to(2, 0), 4);
         assert_eq!((log.log_end_offset(), log.high_watermark()), (2, 2));
         assert_eq!(log.latest_epoch(), Some(0));
+    }
+
+    fn keyed(key: &str, value: Option<&str>, id: u64) -> Vec<NewRecord> {
+        vec![NewRecord { key: Some(key.into()), value: value.map(|v| v.into()), write_id: id }]
+    }
+
+    fn compacted_log() -> PartitionLog {
+        let mut log = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        log.config.cleanup_compact = true;
+        log.config.cleanup_delete = false;
+        log.config.segment_bytes = 60;
+        log.config.delete_retention_ms = 1_000;
+        log
+    }
+
+    #[test]
+    fn the_cleaner_takes_a_log_only_when_its_dirty_ratio_is_strictly_above_min_cleanable_dirty_ratio() {
+        // LogCleanerManager.grabFilthiestCompactedLog: cleanableRatio > minCleanableRatio.
+        let mut log = compacted_log();
+        for i in 0..12 {
+            log.append_as_leader(&keyed(&format!("k{}", i % 3), Some("v"), i), 0, 0);
+        }
+        log.update_high_watermark(log.log_end_offset());
+        let ratio = log.dirty_ratio(0);
+        assert!(ratio > 0.0);
+        log.config.min_cleanable_dirty_ratio = ratio;
+        assert!(!log.needs_cleaning(0), "a ratio equal to min.cleanable.dirty.ratio is not enough");
+        log.config.min_cleanable_dirty_ratio = ratio - 0.01;
+        assert!(log.needs_cleaning(0));
+    }
+
+    #[test]
+    fn a_tombstone_is_removed_by_the_first_clean_at_or_after_delete_retention_ms_from_its_first_clean() {
+        // LogCleaner.shouldRetainRecord keeps a tombstone while currentTime < deleteHorizonMs.
+        let mut log = compacted_log();
+        log.append_as_leader(&keyed("a", Some("v"), 0), 0, 0);
+        log.append_as_leader(&keyed("a", None, 1), 0, 0);
+        for i in 0..6 {
+            log.append_as_leader(&keyed(&format!("b{i}"), Some("v"), 2 + i), 0, 0);
+        }
+        log.update_high_watermark(log.log_end_offset());
+        log.clean(10_000);
+        assert!(log.record_at(1).is_some(), "the first clean keeps the tombstone");
+        log.clean(10_999);
+        assert!(log.record_at(1).is_some(), "kept before the horizon");
+        log.clean(11_000);
+        assert!(log.record_at(1).is_none(), "removed at the horizon (now >= first clean + delete.retention.ms)");
+    }
+
+    #[test]
+    fn an_offset_index_entry_is_written_only_after_more_than_index_interval_bytes() {
+        // LogSegment.append: `if (bytesSinceLastIndexEntry > indexIntervalBytes)`, checked before
+        // the appended bytes count: a small segment has no index entry at all.
+        let mut log = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        log.config.index_interval_bytes = 100;
+        log.append_as_leader(&recs(1), 0, 0);
+        assert_eq!(log.segments()[0].offset_index_entries, 0);
+        let mut n = 1;
+        while log.segments()[0].size_bytes <= 100 {
+            log.append_as_leader(&recs(1), 0, 0);
+            n += 1;
+        }
+        assert_eq!(log.segments()[0].offset_index_entries, 0, "{n} records, exactly past 100 bytes: not yet");
+        log.append_as_leader(&recs(1), 0, 0);
+        assert_eq!(log.segments()[0].offset_index_entries, 1);
+    }
+
+    #[test]
+    fn a_follower_decides_once_per_fetched_chunk_whether_to_roll_so_its_segment_may_exceed_segment_bytes() {
+        // UnifiedLog.append → maybeRoll(validRecords.sizeInBytes) once per append call.
+        let mut leader = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        leader.config.segment_bytes = 200;
+        for i in 0..10 {
+            leader.append_as_leader(&recs(1), 0, i);
+        }
+        assert!(leader.segments().len() > 2, "the leader rolls between its batches");
+        let mut follower = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        follower.config.segment_bytes = 200;
+        follower.append_as_follower(&leader.read(0, 10, 100), 20);
+        assert_eq!(follower.segments().len(), 1, "one chunk, one roll decision");
+        assert!(follower.segments()[0].size_bytes > 200, "{} bytes", follower.segments()[0].size_bytes);
+        follower.append_as_follower(&leader.read(0, 10, 100), 20);
+        assert_eq!(follower.log_end_offset(), 10);
+    }
+
+    #[test]
+    fn a_follower_raises_its_log_start_offset_to_the_leaders_but_never_past_its_high_watermark() {
+        let mut log = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        log.append_as_leader(&recs(10), 0, 0);
+        log.update_high_watermark(6);
+        assert!(!log.maybe_increment_log_start_offset(7), "beyond the HW");
+        assert!(log.maybe_increment_log_start_offset(4));
+        assert_eq!(log.log_start_offset(), 4);
+        assert!(!log.maybe_increment_log_start_offset(2), "never down");
+        assert_eq!(log.segments()[0].base_offset, 0, "its segments stay until the next retention check");
+        log.delete_old_segments(0);
+        assert_eq!(log.log_start_offset(), 4);
     }
 }

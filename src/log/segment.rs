@@ -118,10 +118,13 @@ impl Segment {
     }
 
     /// Adds one stored record (`LogSegment.append`): size, timestamps, and a sparse index
-    /// entry every `index.interval.bytes`.
+    /// entry once more than `index.interval.bytes` were appended since the last one. As Kafka's
+    /// `if (bytesSinceLastIndexEntry > indexIntervalBytes)`, checked before this record's bytes
+    /// count, a segment's first record gets no entry (lookups below the first entry start at
+    /// the segment's base position).
     pub fn add(&mut self, r: &Record, cfg: &LogConfig) {
         let size = stored_size(r);
-        if self.bytes_since_index_entry > cfg.index_interval_bytes as u64 || self.records == 0 {
+        if self.bytes_since_index_entry > cfg.index_interval_bytes as u64 {
             self.offset_index_entries += 1;
             self.time_index_entries += 1;
             self.bytes_since_index_entry = 0;

@@ -89,6 +89,12 @@ pub struct BrokerSlot {
     pub incarnation: u64,
     pub paused: bool,
     pub crashed: bool,
+    /// The machine has no power (a crash without `keep_page_cache`): nothing answers its
+    /// connections, not even a TCP reset, so clients wait for their request timeouts.
+    pub powered_off: bool,
+    /// Requests the powered-off machine swallowed, by (client, request kind, correlation id):
+    /// when it boots again the clients' retransmissions meet a fresh kernel that resets them.
+    unanswered: Vec<(NodeId, &'static str, u64)>,
     deferred: Vec<(NodeId, Msg)>,
 }
 
@@ -410,6 +416,8 @@ impl Sim {
                     incarnation: 0,
                     paused: false,
                     crashed: false,
+                    powered_off: false,
+                    unanswered: vec![],
                     deferred: vec![],
                 },
             );
@@ -486,8 +494,27 @@ impl Sim {
         slot.crashed = false;
         slot.paused = false;
         slot.deferred.clear();
+        slot.powered_off = false;
+        let unanswered = std::mem::take(&mut slot.unanswered);
         let inc = slot.incarnation;
         self.schedule_wake(NodeId::Broker(id), now, inc);
+        // The machine is up again: the clients still retransmitting requests to the old process
+        // reach a kernel that knows no such connection and answers with a reset.
+        self.reset_connections(NodeId::Broker(id), unanswered);
+    }
+
+    /// Tells each client waiting on `from` that its connection was reset (`Msg::Disconnected`),
+    /// unless the link back to it is cut.
+    fn reset_connections(&mut self, from: NodeId, waiting: Vec<(NodeId, &'static str, u64)>) {
+        let now = self.now_ms;
+        for (to, lost, correlation_id) in waiting {
+            if !self.network.is_cut(from, to) {
+                let at = now + self.network.min_latency_ms.max(1);
+                let inc = self.incarnation_of(to);
+                let msg = Msg::Disconnected { lost, correlation_id };
+                self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation: inc, sent_ms: now, ctrl: None });
+            }
+        }
     }
 
     fn schedule_wake(&mut self, node: NodeId, at: i64, incarnation: u64) {
@@ -724,8 +751,20 @@ impl Sim {
                             return true;
                         }
                     }
-                    // The peer is down or restarted: the sender's connection is reset.
-                    let expects_response = msg.expects_response();
+                    // A machine without power answers nothing (no reset): the sender waits for its
+                    // request timeout (NetworkClient.handleTimedOutRequests).
+                    // An acks=0 produce expects no answer, but its connection still notices a reset.
+                    let expects_response = msg.expects_response() || matches!(msg, Msg::Produce { .. });
+                    if let NodeId::Broker(b) = to {
+                        if let Some(slot) = self.brokers.get_mut(&b).filter(|s| s.powered_off) {
+                            if expects_response {
+                                slot.unanswered.push((from, msg.kind(), msg.correlation_id()));
+                            }
+                            return true;
+                        }
+                    }
+                    // The peer process is down or restarted on a running machine: its kernel resets
+                    // the sender's connection.
                     if expects_response && !self.network.is_cut(pt, pf) {
                         let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
                         let at = t + self.network.min_latency_ms.max(1);
@@ -1373,20 +1412,20 @@ impl Sim {
                 slot.deferred.clear();
                 slot.incarnation += 1;
                 let what = if keep_page_cache {
-                    "crashes (process killed; the page cache survives)".to_string()
+                    "crashes (process killed; the page cache survives; the OS resets its connections)".to_string()
                 } else {
-                    format!("crashes (power loss): volatile state gone, {lost} unflushed record(s) lost from the page cache")
+                    slot.powered_off = true;
+                    slot.unanswered = held.clone();
+                    format!(
+                        "crashes (power loss): volatile state gone, {lost} unflushed record(s) lost from the page cache; \
+                         nothing answers its connections, so clients wait for their request timeouts"
+                    )
                 };
                 self.log_event(NodeId::Broker(broker), "fault", what);
-                // The OS closes the dead process's sockets: clients waiting on it see a reset.
-                for (to, lost, correlation_id) in held {
-                    if !self.network.is_cut(NodeId::Broker(broker), to) {
-                        let at = now + self.network.min_latency_ms.max(1);
-                        let inc = self.incarnation_of(to);
-                        let msg = Msg::Disconnected { lost, correlation_id };
-                        self.queue
-                            .push(at, Ev::Deliver { from: NodeId::Broker(broker), to, msg, to_incarnation: inc, sent_ms: now, ctrl: None });
-                    }
+                // A killed process's sockets are closed by the OS: clients waiting on it see a
+                // reset at once. A machine without power sends nothing.
+                if keep_page_cache {
+                    self.reset_connections(NodeId::Broker(broker), held);
                 }
             }
             Command::RestartBroker { broker } => {
@@ -1539,6 +1578,17 @@ impl Sim {
                 };
                 // Validate once before changing anything.
                 BrokerConfig::default().set(&key, &value)?;
+                let clears_elr = key == "min.insync.replicas" && self.controller.elr_enabled;
+                if clears_elr {
+                    // ConfigurationControlManager.isDisallowedBrokerMinIsrTransition.
+                    if broker.is_some() {
+                        return Err(CommandError::invalid_config(
+                            &key,
+                            "Broker-level min.insync.replicas cannot be altered while ELR is enabled.",
+                        ));
+                    }
+                    self.require_controller("key")?;
+                }
                 for b in &targets {
                     let slot = self.brokers.get_mut(b).unwrap();
                     slot.config.set(&key, &value)?;
@@ -1551,6 +1601,14 @@ impl Sim {
                 if broker.is_none() {
                     self.spec.broker_config.set(&key, &value)?;
                     self.controller.config.set(&key, &value)?;
+                    if clears_elr {
+                        // The cluster default changed: ClearElrRecord for every topic.
+                        let mut out = Out::default();
+                        self.controller.clear_elr(None, &mut out);
+                        self.controller.push_metadata(&mut out);
+                        self.apply_effects(NodeId::Controller, out);
+                        self.sync_controller();
+                    }
                     if key.starts_with("controller.quorum.") {
                         let t = QuorumTimeouts::from_config(&self.spec.broker_config);
                         for slot in self.voters.values_mut() {

@@ -189,7 +189,7 @@ pub fn jepsen_2013(min_isr: i64, unclean: bool, elr: bool, reader: bool) -> Clus
         3,
         elr,
         &[("replica.lag.time.max.ms", v(10_000)), ("min.insync.replicas", v(min_isr)), ("unclean.leader.election.enable", v(unclean))],
-        &[("acks", all()), ("retries", v(0)), ("delivery.timeout.ms", v(30_000)), ("request.timeout.ms", v(25_000))],
+        &[("acks", all()), ("retries", v(0)), ("request.timeout.ms", v(25_000)), ("delivery.timeout.ms", v(30_000))],
     );
     c.topic("jepsen", &[&[1, 2, 3]], &[]);
     if reader {
