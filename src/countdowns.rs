@@ -9,7 +9,9 @@
 //! * an acks=all write waiting in the leader's purgatory (`DelayedProduce`) for the high
 //!   watermark, against the request's timeout (`request.timeout.ms` of the producer);
 //! * a consumer's time since the group coordinator last heard from it against its
-//!   `session.timeout.ms` (`ClassicGroup` expires the member after that).
+//!   `session.timeout.ms` (`ClassicGroup` expires the member after that);
+//! * the producer's oldest unanswered request to a broker against its `request.timeout.ms`
+//!   (`NetworkClient.handleTimedOutRequests`; a broker without power never answers).
 
 use crate::broker::replica_state::ReplicaState;
 use crate::broker::WaitingProduce;
@@ -67,6 +69,19 @@ pub struct ConsumerSessionTimer {
     pub remaining_ms: i64,
 }
 
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientRequestTimer {
+    pub client: String,
+    pub broker: BrokerId,
+    /// Requests in flight to the broker.
+    pub requests: usize,
+    /// How long the oldest has waited.
+    pub waited_ms: i64,
+    /// The client's `request.timeout.ms`.
+    pub limit_ms: i64,
+    pub remaining_ms: i64,
+}
+
 /// Every running timer worth showing now.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct Countdowns {
@@ -79,6 +94,8 @@ pub struct Countdowns {
     pub produces: Vec<ProduceWaitTimer>,
     /// Group members silent for more than a heartbeat interval.
     pub consumers: Vec<ConsumerSessionTimer>,
+    /// Producer requests unanswered for longer than a moment.
+    pub requests: Vec<ClientRequestTimer>,
 }
 
 /// Waits shorter than this are normal traffic, not a countdown worth drawing.
@@ -145,6 +162,20 @@ pub fn countdowns(sim: &Sim) -> Countdowns {
                 let remaining = (w.deadline_ms - now).max(0);
                 out.produces.push(ProduceWaitTimer { broker: id, write: w, waited_ms: waited, remaining_ms: remaining });
             }
+        }
+    }
+    let limit = sim.producer.config.request_timeout_ms;
+    for (broker, requests, oldest) in sim.producer.in_flight_by_broker() {
+        let waited = now - oldest;
+        if waited > QUIET_MS {
+            out.requests.push(ClientRequestTimer {
+                client: format!("producer-{}", sim.producer.id),
+                broker,
+                requests,
+                waited_ms: waited,
+                limit_ms: limit,
+                remaining_ms: (limit - waited).max(0),
+            });
         }
     }
     for slot in sim.brokers.values() {

@@ -246,3 +246,18 @@ fn a_consumer_card_names_the_errors_it_received_with_their_reasons() {
     );
     assert!(first.recent_errors.windows(2).all(|w| w[0].last.at_ms >= w[1].last.at_ms), "newest first");
 }
+
+#[test]
+fn a_request_to_a_broker_without_power_shows_its_request_timeout_countdown() {
+    // The leader loses power with writes in flight: nothing answers, so the producer's wait is
+    // the engine's request.timeout.ms timer, and the timers panel must say so.
+    let mut p = Playground::new(None, Some(5)).unwrap();
+    p.apply_json(r#"{"type":"set_workload","topic":"orders","records_per_sec":50}"#).unwrap();
+    p.advance(3_000);
+    p.apply_json(r#"{"type":"crash_broker","broker":1}"#).unwrap();
+    p.advance(5_000);
+    let c = p.countdowns();
+    let r = c.requests.iter().find(|r| r.broker == 1).unwrap_or_else(|| panic!("no request countdown: {:?}", c.requests));
+    assert!(r.client == "producer-1" && r.requests >= 1 && r.limit_ms == 30_000, "{r:?}");
+    assert!((24_000..=29_000).contains(&r.remaining_ms), "{r:?}");
+}

@@ -125,6 +125,14 @@ export class LiveStrip {
         tip: 'The group coordinator removes a member it has not heard from for session.timeout.ms and rebalances its partitions.',
       });
     }
+    for (const q of cd.requests || []) {
+      rows.push({
+        key: `r:${q.client}:${q.broker}`,
+        text: `${q.client}: ${q.requests} request(s) to broker ${q.broker} unanswered for ${sec(q.waited_ms)} of request.timeout.ms=${q.limit_ms} → REQUEST_TIMED_OUT in ${sec(q.remaining_ms)}`,
+        left: q.remaining_ms, limit: q.limit_ms,
+        tip: 'NetworkClient: a request with no answer within request.timeout.ms fails with REQUEST_TIMED_OUT, and so does every other request on that connection. A broker that lost power sends nothing, not even a reset, so only this timer ends the wait.',
+      });
+    }
     // Most urgent first; a few at most (the rest are counted).
     rows.sort((a, b) => a.left - b.left || (a.key < b.key ? -1 : 1));
     const shown = rows.slice(0, 4);
