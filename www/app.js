@@ -623,6 +623,7 @@ export function createPlayground(mount, engine, opts) {
     needFit = false;
     if (!dom.dock || !stops.length) return;
     const guide = dom.guide;
+    const stacked = getComputedStyle(guide).gridTemplateColumns.split(' ').length < 2;
     let avail = 0;
     if (opts.page) {
       const top = guide.getBoundingClientRect().top + scrollY; // where the stage starts with the page at the top
@@ -632,8 +633,20 @@ export function createPlayground(mount, engine, opts) {
       avail = Math.max(320, mount.clientHeight - bar - 30);
     }
     if (!avail) { guide.style.height = ''; if (view.setFit(Infinity)) { menu.place(); dirty = true; } return; }
-    guide.style.height = `${avail}px`;
-    const stacked = getComputedStyle(guide).gridTemplateColumns.split(' ').length < 2;
+    fitTo(avail, stacked);
+    // Stacked (a narrow window: the dock sits under the picture) the stage may still not fit, the
+    // picture being as small as it gets: then the page's top scrolls away and only the sticky time
+    // bar stays above the stage (showStage scrolls there).
+    if (opts.page && stacked && guide.scrollHeight > guide.clientHeight + 1) {
+      const above = dom.timebar.previousElementSibling;
+      const gTop = guide.getBoundingClientRect().top + scrollY;
+      const barTop = above ? Math.max(0, above.getBoundingClientRect().bottom + scrollY + parseFloat(getComputedStyle(above).marginBottom)) : 0;
+      fitTo(Math.max(340, innerHeight - (gTop - Math.min(gTop, barTop)) - 4), stacked);
+      revealStage = true;
+    }
+  }
+  function fitTo(avail, stacked) {
+    dom.guide.style.height = `${avail}px`;
     const narrH = dom.narr.hidden ? 0 : dom.narr.getBoundingClientRect().height + 8;
     const chrome = dom.cluster.getBoundingClientRect().height - viewport.getBoundingClientRect().height;
     const dockH = stacked && !dom.dock.hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
