@@ -235,6 +235,8 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "Most records one fetch returns to the consumer."),
     def!("sim.truncation.mode", Simulation, Kind::Choice(&["leader-epoch", "high-watermark"]), "leader-epoch", None,
         "leader-epoch: followers truncate by the leader epoch (KIP-101, Kafka 0.11+; the diverging-epoch fetch of Kafka 2.7+). high-watermark: LEGACY pre-KIP-101 rule, truncate to the local checkpointed high watermark on restart and on becoming a follower, which can lose committed records."),
+    def!("sim.replica.placement", Simulation, Kind::Choice(&["striped", "admin-utils"]), "striped", None,
+        "How a new topic's replicas are placed. striped: KRaft's StripedReplicaPlacer (Kafka 3.0+): leaders never on a fenced broker, replicas striped across racks, a random start per rack, reshuffled after one round. admin-utils: LEGACY ZooKeeper-era AdminUtils.assignReplicasToBrokers, the rule most pre-KRaft articles describe: first replicas round robin from a random live broker, followers at a fixed shift, over the live brokers only (a fenced broker gets nothing)."),
     def!("sim.controllers", Simulation, Kind::Long { min: 1, max: 5 }, "1", None,
         "Number of KRaft controller voters (node ids 3000, 3001, …), fixed when the cluster is created. 1: a single controller, its own majority. Kafka recommends 3 in production (5 to survive two failures): the active controller is the Raft leader, a metadata change commits once a majority of voters has it, and when the active one fails the others elect a new one."),
     def!("sim.os.flush.interval.ms", Simulation, Kind::Long { min: 1, max: LMAX }, "30000", None,
@@ -397,6 +399,8 @@ pub struct BrokerConfig {
     pub log_cleaner_backoff_ms: i64,
     /// `sim.truncation.mode=high-watermark`: the legacy pre-KIP-101 rule.
     pub legacy_hw_truncation: bool,
+    /// `sim.replica.placement=admin-utils`: the legacy ZooKeeper-era placement.
+    pub legacy_admin_utils_placement: bool,
     pub os_flush_interval_ms: i64,
     pub offsets_topic_num_partitions: i64,
     pub offsets_topic_replication_factor: i64,
@@ -436,6 +440,7 @@ impl Default for BrokerConfig {
             default_replication_factor: 0,
             num_partitions: 0,
             legacy_hw_truncation: false,
+            legacy_admin_utils_placement: false,
             os_flush_interval_ms: 0,
             log_defaults: crate::log::LogConfig::default(),
             log_retention_check_interval_ms: 0,
@@ -494,6 +499,7 @@ impl BrokerConfig {
             "default.replication.factor" => self.default_replication_factor = long(v),
             "num.partitions" => self.num_partitions = long(v),
             "sim.truncation.mode" => self.legacy_hw_truncation = v == "high-watermark",
+            "sim.replica.placement" => self.legacy_admin_utils_placement = v == "admin-utils",
             "sim.os.flush.interval.ms" => self.os_flush_interval_ms = long(v),
             "log.segment.bytes" => self.log_defaults.segment_bytes = long(v),
             "log.roll.ms" => self.log_defaults.segment_ms = long(v),

@@ -46,6 +46,9 @@ pub struct BrokerSessionTimer {
     /// `broker.session.timeout.ms`.
     pub limit_ms: i64,
     pub remaining_ms: i64,
+    /// The broker restarted and its new incarnation's registration is refused
+    /// (DUPLICATE_BROKER_REGISTRATION) until this old session ends.
+    pub registration_refused: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -146,11 +149,14 @@ pub fn countdowns(sim: &Sim) -> Countdowns {
     for r in c.brokers.values().filter(|r| !r.fenced) {
         let silent = now - r.last_contact_ms;
         if silent > quiet {
+            // A newer incarnation is running: its registration waits for this session to end.
+            let refused = sim.brokers.get(&r.broker).is_some_and(|s| s.process.is_some() && s.incarnation != r.incarnation);
             out.brokers.push(BrokerSessionTimer {
                 broker: r.broker,
                 silent_ms: silent,
                 limit_ms: limit,
                 remaining_ms: (limit - silent).max(0),
+                registration_refused: refused && silent <= limit,
             });
         }
     }

@@ -21,15 +21,17 @@ fn create(c: &mut Cluster, name: &str, partitions: u32, rf: u16) -> Result<(), k
 }
 
 #[test]
-fn topics_are_placed_by_kafkas_round_robin_with_shifted_followers_and_described_like_kafka_topics() {
+fn topics_are_placed_by_krafts_striped_placer_and_described_like_kafka_topics() {
     let mut c = cluster(21, 5, &[], &[]);
     create(&mut c, "orders", 10, 3).unwrap();
     c.run(1_000);
     let parts: Vec<Vec<i32>> = (0..10).map(|p| c.sim().controller.partitions[&TopicPartition::new("orders", p)].replicas.clone()).collect();
-    // AdminUtils: first replicas walk the brokers round-robin; every partition has 3 distinct brokers.
-    let firsts: Vec<i32> = parts.iter().map(|r| r[0]).collect();
-    for w in firsts.windows(2) {
-        assert_eq!(w[1], w[0] % 5 + 1, "first replicas go round-robin: {firsts:?}");
+    // StripedReplicaPlacer: every round of 5 partitions has each of the 5 brokers lead once, and
+    // every partition has 3 distinct brokers.
+    for round in parts.chunks(5) {
+        let mut leaders: Vec<i32> = round.iter().map(|r| r[0]).collect();
+        leaders.sort();
+        assert_eq!(leaders, vec![1, 2, 3, 4, 5], "each broker leads once per round: {parts:?}");
     }
     for r in &parts {
         let mut s = r.clone();
@@ -52,6 +54,47 @@ fn topics_are_placed_by_kafkas_round_robin_with_shifted_followers_and_described_
     );
     assert_eq!(d.lines().nth(1).unwrap(), want);
     c.assert_no_violations();
+}
+
+fn crash_and_wait_fenced(c: &mut Cluster, broker: i32) {
+    c.cs.apply(Command::CrashBroker { broker, keep_page_cache: false }).unwrap();
+    c.run(12_000); // past broker.session.timeout.ms=9000
+    assert!(c.sim().controller.brokers[&broker].fenced, "broker {broker} is fenced");
+}
+
+#[test]
+fn a_topic_created_while_a_broker_is_fenced_never_gets_it_as_a_leader_and_gets_it_only_when_the_others_are_used_up() {
+    let mut c = cluster(24, 4, &[], &[]);
+    crash_and_wait_fenced(&mut c, 2);
+    create(&mut c, "t", 12, 3).unwrap();
+    let parts: Vec<Vec<i32>> = (0..12).map(|p| c.sim().controller.partitions[&TopicPartition::new("t", p)].replicas.clone()).collect();
+    assert!(parts.iter().all(|r| r[0] != 2), "a fenced broker never leads a new partition: {parts:?}");
+    // Three unfenced brokers and RF 3: every partition takes all three, never the fenced one.
+    assert!(parts.iter().all(|r| !r.contains(&2)), "the fenced broker is only used once the unfenced ones run out: {parts:?}");
+    // RF 4 needs the fenced broker, as the last replica of every partition; it is out of the ISR.
+    create(&mut c, "u", 3, 4).unwrap();
+    for p in 0..3 {
+        let st = &c.sim().controller.partitions[&TopicPartition::new("u", p)];
+        assert_eq!(st.replicas[3], 2, "{:?}", st.replicas);
+        assert!(!st.isr.contains(&2), "ISR {:?}", st.isr);
+    }
+    c.assert_no_violations();
+}
+
+#[test]
+fn the_legacy_admin_utils_placement_walks_the_live_brokers_round_robin() {
+    let mut c = cluster(25, 5, &[("sim.replica.placement", v("admin-utils"))], &[]);
+    create(&mut c, "orders", 10, 3).unwrap();
+    let firsts: Vec<i32> = (0..10).map(|p| c.sim().controller.partitions[&TopicPartition::new("orders", p)].replicas[0]).collect();
+    for w in firsts.windows(2) {
+        assert_eq!(w[1], w[0] % 5 + 1, "first replicas go round-robin: {firsts:?}");
+    }
+    // ZooKeeper's /brokers/ids held live brokers only: a fenced (dead) broker gets no replica.
+    crash_and_wait_fenced(&mut c, 3);
+    create(&mut c, "later", 8, 3).unwrap();
+    for p in 0..8 {
+        assert!(!c.sim().controller.partitions[&TopicPartition::new("later", p)].replicas.contains(&3));
+    }
 }
 
 #[test]

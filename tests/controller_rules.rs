@@ -146,3 +146,37 @@ fn describe_prints_the_topic_id_and_empty_elr_fields_when_elr_is_off() {
     c.topic("payments", &[&[1, 2, 3]], &[]);
     assert_ne!(c.sim().controller.topic_id("orders"), c.sim().controller.topic_id("payments"));
 }
+
+/// When broker 2's new process registered (the controller's registration names its incarnation).
+fn registered_at(c: &mut Cluster, broker: i32, within_ms: i64) -> Option<i64> {
+    let start = c.sim().now_ms();
+    c.run_until(|s| s.controller.brokers[&broker].incarnation == s.brokers[&broker].incarnation, within_ms)
+        .then(|| c.sim().now_ms() - start)
+}
+
+#[test]
+fn a_broker_restarted_without_controlled_shutdown_is_refused_registration_until_its_old_session_ends() {
+    // ClusterControlManager.registerBroker: DUPLICATE_BROKER_REGISTRATION while the previous
+    // incarnation's session is valid, also after a clean stop that did not fence it.
+    let mut c = cluster(31, 3, &[], &[]);
+    c.apply(Command::SetBrokerConfig { broker: Some(2), key: "controlled.shutdown.enable".into(), value: v(false) });
+    c.run(1_000);
+    c.apply(Command::ShutdownBroker { broker: 2 });
+    c.apply(Command::RestartBroker { broker: 2 });
+    let waited = registered_at(&mut c, 2, 15_000).expect("registers once the session ends");
+    assert!(waited >= 6_000, "registered after {waited} ms, before broker.session.timeout.ms could run out");
+    assert!(!c.events_matching("rejects registration of broker 2: DUPLICATE_BROKER_REGISTRATION").is_empty());
+    assert!(!c.events_matching("fences broker 2").is_empty(), "the old incarnation is fenced first");
+}
+
+#[test]
+fn a_broker_fenced_by_its_controlled_shutdown_registers_again_at_once() {
+    let mut c = cluster(32, 3, &[], &[]);
+    c.run(1_000);
+    c.apply(Command::ShutdownBroker { broker: 2 });
+    assert!(c.run_until(|s| s.brokers[&2].process.is_none(), 5_000), "the controlled shutdown completes");
+    c.apply(Command::RestartBroker { broker: 2 });
+    let waited = registered_at(&mut c, 2, 5_000).expect("registers");
+    assert!(waited < 100, "registered after {waited} ms");
+    assert!(c.events_matching("DUPLICATE_BROKER_REGISTRATION").is_empty());
+}

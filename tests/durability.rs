@@ -117,7 +117,9 @@ fn jepsen_2013_with_min_isr_2_and_no_elr_leaves_the_partition_offline_and_loses_
 /// KIP-101 scenario 1: the follower restarts and truncates to its (stale) HW, then the
 /// leader dies before the follower fetches again and the follower becomes leader.
 fn kip_101_scenario_1(truncation_mode: &str) -> Cluster {
-    let mut c = cluster(14, 2, &[("min.insync.replicas", v(1)), ("sim.truncation.mode", v(truncation_mode))], &[("acks", all())]);
+    // min.insync.replicas=2 with ELR (Kafka 4.1+): a follower fenced out of an ISR of two stays
+    // eligible (ELR), so after the leader dies the restarted follower can be elected cleanly.
+    let mut c = cluster(14, 2, &[("min.insync.replicas", v(2)), ("sim.truncation.mode", v(truncation_mode))], &[("acks", all())]);
     // The follower restarts cleanly and fast, without moving leaderships first.
     c.apply(Command::SetBrokerConfig { broker: Some(2), key: "controlled.shutdown.enable".into(), value: v(false) });
     c.topic("kip101", &[&[1, 2]], &[]);
@@ -129,7 +131,12 @@ fn kip_101_scenario_1(truncation_mode: &str) -> Cluster {
     c.apply(Command::ShutdownBroker { broker: 2 });
     c.cut(NodeId::Broker(1), NodeId::Broker(2));
     c.apply(Command::RestartBroker { broker: 2 });
+    // Its old session is still valid: the controller refuses the new incarnation until it ends
+    // (ClusterControlManager.registerBroker), then fences the old one (ISR [1], broker 2 in ELR).
     c.run(1_000);
+    assert!(!c.events_matching("rejects registration of broker 2: DUPLICATE_BROKER_REGISTRATION").is_empty());
+    assert!(c.run_until(|s| s.controller.brokers[&2].incarnation == s.brokers[&2].incarnation && !s.controller.brokers[&2].fenced, 15_000));
+    assert_eq!(c.partition("kip101").elr, vec![2], "the fenced follower left the ISR for the ELR");
     c.crash(1);
     c.run(12_000);
     assert_eq!(c.leader("kip101"), Some(2), "the follower became leader");

@@ -104,9 +104,9 @@ export class LiveStrip {
     for (const b of cd.brokers) {
       rows.push({
         key: `b:${b.broker}`,
-        text: `broker ${b.broker}: no heartbeat for ${sec(b.silent_ms)} of broker.session.timeout.ms=${b.limit_ms} → the controller fences it in ${sec(b.remaining_ms)}`,
+        text: `broker ${b.broker}: no heartbeat for ${sec(b.silent_ms)} of broker.session.timeout.ms=${b.limit_ms} → the controller fences it in ${sec(b.remaining_ms)}${b.registration_refused ? ' (its restarted process is refused registration until then: DUPLICATE_BROKER_REGISTRATION)' : ''}`,
         left: b.remaining_ms, limit: b.limit_ms,
-        tip: 'The controller fences a broker it has not heard a heartbeat from for broker.session.timeout.ms, then removes it from every ISR and moves its leaderships.',
+        tip: 'The controller fences a broker it has not heard a heartbeat from for broker.session.timeout.ms, then removes it from every ISR and moves its leaderships. A restarted broker cannot register while the old incarnation\'s session is valid (ClusterControlManager.registerBroker): it retries until the session ends.',
       });
     }
     for (const w of cd.produces) {

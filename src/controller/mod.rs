@@ -14,6 +14,7 @@
 pub mod assignment;
 pub mod election;
 pub mod quorum;
+pub mod striped_replica_placer;
 
 use crate::config::{BrokerConfig, TopicConfig};
 use crate::effects::Out;
@@ -44,6 +45,9 @@ pub struct BrokerRegistration {
     #[serde(skip)]
     pub controlled_shutdown_offset: Option<i64>,
 }
+
+/// `last_contact_ms` of a broker without a heartbeat session (fenced when a controller took over).
+pub const NO_SESSION: i64 = i64::MIN / 4;
 
 #[derive(Debug, Clone)]
 pub struct Controller {
@@ -106,10 +110,11 @@ impl Controller {
     }
 
     /// Rebuilds the controller from the metadata log, as a newly active controller does
-    /// (`QuorumController.claim` after replaying the committed records). Every registered
-    /// broker gets a fresh session: `ClusterControlManager.activate` creates a new
-    /// `BrokerHeartbeatManager` and registers each broker with last contact = now, so a
-    /// controller failover fences no one.
+    /// (`QuorumController.claim` after replaying the committed records). Every unfenced broker
+    /// gets a fresh session: `ClusterControlManager.activate` creates a new
+    /// `BrokerHeartbeatManager` and touches each with last contact = now, so a controller
+    /// failover fences no one. Fenced brokers get no session (Kafka 4.1+, KAFKA-19130): a broker
+    /// that died before the failover may register again at once.
     pub fn replay(config: BrokerConfig, elr_enabled: bool, records: &[MetadataRecord], committed: i64, now_ms: i64) -> Controller {
         let mut c = Controller::new(config, elr_enabled);
         for (offset, rec) in records.iter().enumerate() {
@@ -145,6 +150,9 @@ impl Controller {
                 }
                 MetadataRecord::LeaderChange { .. } => {}
             }
+        }
+        for r in c.brokers.values_mut().filter(|r| r.fenced) {
+            r.last_contact_ms = NO_SESSION;
         }
         c.log = records.to_vec();
         c.committed = committed.clamp(0, c.log.len() as i64);
@@ -543,15 +551,21 @@ impl Controller {
     ) {
         let mut unclean_restart = false;
         if let Some(existing) = self.brokers.get(&broker) {
-            // Today: a new incarnation is refused while the previous one's session is valid, unless
-            // it shut down cleanly or was fenced. (Kafka 4.1+ refuses in every case until the session
-            // expires, ClusterControlManager.registerBroker / KAFKA-19130: not modelled yet, see
-            // issue 14 item 11.)
-            let session_valid = now_ms - existing.last_contact_ms <= self.config.broker_session_timeout_ms;
+            // ClusterControlManager.registerBroker (Kafka 4.x): a new incarnation is refused while
+            // the previous one's session is valid (BrokerHeartbeatManager.hasValidSession: a
+            // heartbeat within broker.session.timeout.ms), "Another broker is registered with that
+            // broker id", whether the old process crashed or stopped cleanly without a controlled
+            // shutdown. The broker retries until the session expires and the old one is fenced. A
+            // fenced broker has no session (fencing removes it: a granted controlled shutdown
+            // fences the broker, so its quick restart registers at once; a controller failover
+            // gives none to fenced brokers, KAFKA-19130).
+            let session_valid = !existing.fenced && now_ms - existing.last_contact_ms <= self.config.broker_session_timeout_ms;
             let clean = previous_broker_epoch == existing.broker_epoch;
-            if existing.incarnation != incarnation && session_valid && !clean && !existing.fenced {
+            if existing.incarnation != incarnation && session_valid {
+                let left = existing.last_contact_ms + self.config.broker_session_timeout_ms - now_ms;
                 out.log("controller", format!(
-                    "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (the previous incarnation's session has not expired)"                ));
+                    "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (Another broker is registered with that broker id: the previous incarnation's session ends in {left} ms)"
+                ));
                 self.respond(
                     NodeId::Broker(broker),
                     Msg::BrokerRegistrationResponse { error: KafkaError::DUPLICATE_BROKER_REGISTRATION, broker_epoch: -1 },

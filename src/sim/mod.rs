@@ -19,6 +19,7 @@ use crate::config::{normalize_value, BrokerConfig, ConsumerConfig, ProducerConfi
 use crate::controller::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
 use crate::controller::election::Election;
 use crate::controller::quorum::{QuorumTimeouts, Voter, VoterDisk, FIRST_VOTER_ID};
+use crate::controller::striped_replica_placer::{self, UsableBroker};
 use crate::controller::Controller;
 use crate::effects::{Effect, Event, Out};
 use crate::errors::{CommandError, KafkaError};
@@ -331,13 +332,9 @@ impl Sim {
                 return Err(CommandError::invalid_request("brokers", format!("broker ids must be distinct and ≥ 0 (got {})", b.id)));
             }
         }
-        let racks = spec.brokers.iter().filter(|b| b.rack.is_some()).count();
-        if racks != 0 && racks != spec.brokers.len() {
-            return Err(CommandError::invalid_request(
-                "brokers",
-                "either every broker has a rack or none has (Kafka: \"Not all brokers have rack information\")",
-            ));
-        }
+        // Some brokers with a rack and some without is allowed in KRaft (StripedReplicaPlacer puts
+        // the rack-less ones in a group of their own); sim.replica.placement=admin-utils refuses it
+        // at topic creation as AdminUtils did ("Not all brokers have rack information").
         let root = Rng::new(spec.seed);
         let mut network = Network::new(root.fork("network"));
         network.min_latency_ms = 1;
@@ -1328,17 +1325,11 @@ impl Sim {
                         format!("number of partitions must be in [1, 1000], got {n}"),
                     ));
                 }
-                let metas: Vec<BrokerMetadata> =
-                    self.brokers.values().map(|s| BrokerMetadata { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
-                let start = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
-                let shift = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
-                assign_replicas_to_brokers(&metas, n, rf, Some(start), Some(shift), 0).map_err(|e| match e {
-                    AssignmentError::InvalidPartitions(m) => CommandError::new(KafkaError::INVALID_PARTITIONS, "partitions", m),
-                    AssignmentError::InvalidReplicationFactor(m) => {
-                        CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", m)
-                    }
-                    AssignmentError::InvalidRackConfiguration(m) => CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "brokers", m),
-                })?
+                if self.spec.broker_config.legacy_admin_utils_placement {
+                    self.place_admin_utils(n, rf)?
+                } else {
+                    self.place_striped(n, rf)?
+                }
             }
         };
         self.require_controller("name")?;
@@ -1347,6 +1338,54 @@ impl Sim {
         self.apply_effects(NodeId::Controller, out);
         self.sync_controller();
         Ok(())
+    }
+
+    /// KRaft's placement (`StripedReplicaPlacer`) over the controller's usable brokers: every
+    /// registered broker, fenced or not, except those in controlled shutdown
+    /// (`BrokerHeartbeatManager.UsableBrokerIterator`). A broker the controller has not heard from
+    /// yet counts as unfenced: the cluster a run starts with stands for one already formed.
+    fn place_striped(&mut self, n: u32, rf: u16) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
+        let usable: Vec<UsableBroker> = self
+            .brokers
+            .values()
+            .filter_map(|s| {
+                let id = s.spec.id;
+                match self.controller.brokers.get(&id) {
+                    Some(r) if r.in_controlled_shutdown => None,
+                    Some(r) => Some(UsableBroker { id, rack: r.rack.clone(), fenced: r.fenced }),
+                    None => Some(UsableBroker { id, rack: s.spec.rack.clone(), fenced: false }),
+                }
+            })
+            .collect();
+        let rng = &mut self.placement_rng;
+        let mut next_int = |bound: usize| rng.range_inclusive(0, bound as u64 - 1) as usize;
+        let placed = striped_replica_placer::place(&usable, &[], n as usize, usize::from(rf), &mut next_int)
+            .map_err(|e| CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", e.0))?;
+        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect())
+    }
+
+    /// `sim.replica.placement=admin-utils`: the ZooKeeper-era `AdminUtils.assignReplicasToBrokers`
+    /// over the live brokers (ZooKeeper's `/brokers/ids`, ephemeral: here the unfenced ones), with
+    /// a random start index and replica shift.
+    fn place_admin_utils(&mut self, n: u32, rf: u16) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
+        let metas: Vec<BrokerMetadata> = self
+            .brokers
+            .values()
+            .filter(|s| self.controller.brokers.get(&s.spec.id).is_none_or(|r| !r.fenced))
+            .map(|s| BrokerMetadata { id: s.spec.id, rack: s.spec.rack.clone() })
+            .collect();
+        if metas.is_empty() {
+            return Err(CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", "no broker is alive"));
+        }
+        let start = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
+        let shift = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
+        assign_replicas_to_brokers(&metas, n, rf, Some(start), Some(shift), 0).map_err(|e| match e {
+            AssignmentError::InvalidPartitions(m) => CommandError::new(KafkaError::INVALID_PARTITIONS, "partitions", m),
+            AssignmentError::InvalidReplicationFactor(m) => {
+                CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", m)
+            }
+            AssignmentError::InvalidRackConfiguration(m) => CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "brokers", m),
+        })
     }
 
     /// Applies one command. Errors name the field; nothing panics on bad input.
