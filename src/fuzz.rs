@@ -5,7 +5,7 @@
 //! and reopened), and a broken promise is a panic here.
 //!
 //! Two drivers call these functions: the cargo-fuzz crate in `fuzz/` (coverage-guided,
-//! nightly, long runs) and `tests/fuzz_short.rs` (a seeded mutation fuzzer on stable,
+//! nightly, long runs) and `tests/integration/fuzz_short.rs` (a seeded mutation fuzzer on stable,
 //! part of `npm test`). See docs/fuzzing.md.
 //!
 //! Every iteration is bounded: simulated time is capped at [`RUN_CAP_MS`] per run and

@@ -91,7 +91,7 @@ pub struct NarrationStep {
     pub title: String,
     pub text: String,
     pub look_at: Vec<LookAt>,
-    /// What the stop claims about the run at `at_ms` (checked by tests/guided_stops.rs).
+    /// What the stop claims about the run at `at_ms` (checked by tests/integration/guided_stops.rs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<crate::narration::StopExpect>,
 }

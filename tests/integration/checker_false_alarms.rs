@@ -1,10 +1,8 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The checker never cries wolf: each invariant compares with what Kafka promises. A reader
 //! that read committed records must find them on the partition's leader — the one that
 //! serves it now, not a leader that lost power and is about to be replaced.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::command::Command;
 
 #[test]

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! A short, deterministic fuzz run of every entry point in `kafka_playground::fuzz` (the
 //! scenario parser, the `Command` decoder and its application, the URL-fragment decoder,
 //! share links, narration targets): a seeded mutation fuzzer starts from the seed corpus
@@ -10,11 +9,11 @@
 //! Bounded by iterations, never by wall time: `FUZZ_ITERS` (default 40000) for the cheap
 //! targets, a fixed fraction of it for the ones that run the simulation. The long run:
 //!
-//!     FUZZ_ITERS=10000000 cargo test --release --test fuzz_short -- --nocapture
+//!     FUZZ_ITERS=10000000 cargo test --release --test integration fuzz_short:: -- --nocapture
 //!
 //! `FUZZ_SEED` changes the mutation stream (default 1). A panicking input is saved to
 //! `target/fuzz_short/<target>-crash.bin` and printed. `cargo test --release --test
-//! fuzz_short -- --ignored write_seed_corpus` writes the seed corpora to `fuzz/seeds/`.
+//! integration -- --ignored fuzz_short::write_seed_corpus` writes the seed corpora to `fuzz/seeds/`.
 
 use kafka_playground::config::CONFIG_DEFS;
 use kafka_playground::fuzz::{seed_corpus, TARGETS};

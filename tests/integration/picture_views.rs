@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The engine views the page draws its teaching moments from: countdowns, errors with their
 //! reasons, ghosts of lost records, readable records and metrics that agree with the tables.
 use kafka_playground::playground::Playground;
@@ -90,7 +89,7 @@ fn a_cut_follower_shows_a_lag_countdown_that_reaches_zero_when_it_leaves_the_isr
 
 #[test]
 fn an_unclean_election_leaves_red_ghosts_labelled_lost_after_ack_and_dismissing_hides_them() {
-    let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), None).unwrap();
+    let mut p = Playground::new(Some(include_str!("../../scenarios/unclean-leader-election.json")), None).unwrap();
     let end = p.scenario_end_ms();
     p.advance(end - p.now_ms() + 30_000);
     let lost = p.invariants().lost_acknowledged_writes;
@@ -108,7 +107,7 @@ fn an_unclean_election_leaves_red_ghosts_labelled_lost_after_ack_and_dismissing_
 
 #[test]
 fn records_of_a_compacted_topic_carry_keys_values_batches_and_segment_files() {
-    let mut p = Playground::new(Some(include_str!("../scenarios/compaction.json")), None).unwrap();
+    let mut p = Playground::new(Some(include_str!("../../scenarios/compaction.json")), None).unwrap();
     p.advance(3_000);
     let s = p.structure();
     let ri = s.replicas.iter().position(|r| !r.topic.starts_with("__")).unwrap();
@@ -157,7 +156,7 @@ fn min_insync_replicas_above_the_replication_factor_is_accepted_capped_as_kafka_
 fn the_last_cleaning_names_every_record_it_removed_and_keeps_the_latest_of_each_key() {
     // The compaction scenario's third cleaning (at 33 s): compare what the storage view says it
     // removed with the records each replica held just before it.
-    let mut p = Playground::new(Some(include_str!("../scenarios/compaction.json")), None).unwrap();
+    let mut p = Playground::new(Some(include_str!("../../scenarios/compaction.json")), None).unwrap();
     p.advance(32_900);
     let s = p.structure();
     let replicas: Vec<usize> = (0..s.replicas.len()).filter(|&i| s.replicas[i].topic == "prices").collect();
@@ -190,7 +189,7 @@ fn the_last_cleaning_names_every_record_it_removed_and_keeps_the_latest_of_each_
 #[test]
 fn the_svg_export_draws_what_the_canvas_draws_records_markers_roles_and_ghosts() {
     // The unclean election at 45 s: broker 2 leads without offsets 3–7, acknowledged and lost.
-    let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), None).unwrap();
+    let mut p = Playground::new(Some(include_str!("../../scenarios/unclean-leader-election.json")), None).unwrap();
     p.advance(45_000);
     let svg = kafka_playground::export::cluster_svg(&p);
     assert!(svg.contains("lost after ack: offsets 3–7"), "the red ghost label is drawn");

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Every file in `tests/regressions/` is a scenario a sweep once found failing, shrunk to
 //! a minimal command list, with its postmortem in `description` and the behaviour it pins
 //! in `expect` (see tests/regressions/README.md). Each must still meet its `expect`, and a

@@ -1,8 +1,7 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Golden traces of every guided scenario: the trace hash and the key facts of the run
 //! the page plays (to the scenario's end), recorded in tests/golden/guided.json. A change
 //! in engine behaviour changes a hash or a fact and fails here; when the change is meant,
-//! re-record with `UPDATE_GOLDEN=1 cargo test --release --test guided_golden` and review
+//! re-record with `UPDATE_GOLDEN=1 cargo test --release --test integration guided_golden::` and review
 //! the diff of the facts (they say what changed in words: leaders, ISR, HW, losses).
 use kafka_playground::audit::lost_acknowledged_writes;
 use kafka_playground::client::producer::SendOutcome;
@@ -86,7 +85,7 @@ fn every_guided_scenario_plays_the_recorded_golden_run() {
     }
     assert!(
         stale.is_empty(),
-        "engine behaviour changed for {} guided scenario(s); re-record with UPDATE_GOLDEN=1 cargo test --release --test guided_golden if meant:\n{}",
+        "engine behaviour changed for {} guided scenario(s); re-record with UPDATE_GOLDEN=1 cargo test --release --test integration guided_golden:: if meant:\n{}",
         stale.len(),
         stale.join("\n")
     );

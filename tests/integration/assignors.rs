@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Kafka's consumer partition assignors, checked against the expected assignments in Kafka's own test classes
 //! (clients/src/test/java/org/apache/kafka/clients/consumer/{RangeAssignorTest, RoundRobinAssignorTest,
 //! CooperativeStickyAssignorTest}.java and internals/AbstractStickyAssignorTest.java), plus property checks

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The page never inserts markup from strings: no innerHTML, outerHTML,
 //! insertAdjacentHTML, document.write or eval anywhere in www/ or index.html,
 //! and no inline script code or inline styles (it must run under a strict CSP).

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! A long run keeps memory flat: sends and reads of records that retention deleted from
 //! every replica are folded into counts (src/sim/history.rs), without changing any count,
 //! any verdict of the checker, or what the producer does.

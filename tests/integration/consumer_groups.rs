@@ -1,9 +1,7 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Consumer groups: membership, rebalances, committed offsets in `__consumer_offsets`,
 //! the coordinator moving, and what consumers may see.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::audit::client_audit;
 use kafka_playground::broker::group_coordinator::{partition_for, GroupState, OFFSETS_TOPIC};
 use kafka_playground::client::consumer::MemberState;

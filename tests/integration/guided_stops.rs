@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Every stop of every guided scenario tells the truth: played to the stop's `at_ms` as
 //! the page plays it, the run shows what the stop's `expect` claims (invariants violated
 //! or holding, leaders, ISR, ELR, epochs, high watermarks, errors the producer received,
@@ -6,7 +5,7 @@
 //! with three other seeds, so a story does not hold by the luck of one seed. Numbers that
 //! depend on the run are `{placeholders}` in the text, filled from the run at the stop.
 //!
-//! `NARRATION_FACTS=path cargo test --release --test guided_stops print_the_facts_at_every_stop
+//! `NARRATION_FACTS=path cargo test --release --test integration guided_stops::print_the_facts_at_every_stop
 //! -- --ignored` writes what the run shows at every stop (for writing a stop's `expect`).
 use kafka_playground::ids::NO_LEADER;
 use kafka_playground::playground::Playground;

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Shareable runs and exports: a link reproduces the run exactly (same trace hash at the
 //! same moment, same link again); malformed, oversized and hostile links are refused
 //! with a message naming the problem; the exports describe the same run.

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Scenario files: every shipped example runs, meets its `expect` block and
 //! replays to the same trace; bad files are refused with the field named.
 use kafka_playground::report::build_report;

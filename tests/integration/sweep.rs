@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Seed sweeps (src/verify): random workloads and fault schedules (kill -9, power loss,
 //! clean restart, controlled shutdown, GC pause, two-way and one-way cuts, slow and lossy
 //! links, controller failover), then a liveness phase. Every invariant is checked after

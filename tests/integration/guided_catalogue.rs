@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The guided scenario catalogue: `scenarios/index.json` lists every scenario file
 //! (and only files that exist), each listed scenario is a guided story (a narration
 //! of at least four stops from time 0 to its end, an `expect` block), and the page

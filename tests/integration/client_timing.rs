@@ -1,9 +1,7 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Client timing as Kafka's clients keep it: retry backoff (KIP-580), the new leader taken
 //! from a refusal (KIP-951), and metadata refreshes that no stream of errors can starve.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::command::{Command, ElectionType};
 use kafka_playground::ids::TopicPartition;
 

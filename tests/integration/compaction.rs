@@ -1,7 +1,5 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Log compaction (issue 4, part 3), as Kafka's `LogCleaner` does it.
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::ids::TopicPartition;
 use kafka_playground::log::segment::{record_size, BATCH_HEADER_BYTES};
 use kafka_playground::log::{LogConfig, NewRecord, PartitionLog};

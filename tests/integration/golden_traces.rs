@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The golden trace hashes that the browser test (tests/web.rs) checks the wasm
 //! build against. This native test computes them; with UPDATE_GOLDEN=1 it writes
 //! tests/golden/trace_hashes.json, otherwise it fails when the file is stale
@@ -20,6 +19,6 @@ fn golden_trace_hashes_are_current() {
     let recorded = std::fs::read_to_string(FILE).unwrap_or_default();
     assert_eq!(
         recorded, text,
-        "tests/golden/trace_hashes.json is stale: engine behaviour changed. Re-record with UPDATE_GOLDEN=1 cargo test --test golden_traces"
+        "tests/golden/trace_hashes.json is stale: engine behaviour changed. Re-record with UPDATE_GOLDEN=1 cargo test --test integration golden_traces::"
     );
 }

@@ -1,8 +1,6 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! A KRaft controller quorum (`sim.controllers` = 3): the active controller fails and
 //! the other voters elect a new one; what the cluster does meanwhile.
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::ids::{NodeId, TopicPartition};
 use kafka_playground::sim::{Sim, VoterStatus};

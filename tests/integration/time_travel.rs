@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Time travel: scrubbing back and forking give exactly the state of a fresh run of
 //! the shortened command log; playing on after a scrub continues the recorded run.
 use kafka_playground::command::Command;

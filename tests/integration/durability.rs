@@ -1,7 +1,5 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The durability stories of the issue, each as a scenario with exact outcomes.
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::ids::NodeId;
 use kafka_playground::Command;

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! README.md stays true: it names every config key the engine accepts, with its default.
 use kafka_playground::config::{reference_markdown, CONFIG_DEFS};
 

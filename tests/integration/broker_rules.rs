@@ -1,10 +1,8 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Broker and storage rules as Kafka's Partition, ReplicaManager, UnifiedLog, LogManager and
 //! LogCleaner apply them: error precedence, ListOffsets after an election, log start offsets,
 //! retention of compacted logs, follower segment rolls, the log flusher and unclean recovery.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::broker::Broker;
 use kafka_playground::command::Command;
 use kafka_playground::effects::{Effect, Out};

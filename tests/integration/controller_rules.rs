@@ -1,9 +1,7 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The KRaft controller's scheduling and bookkeeping rules, as Kafka 4.x's QuorumController,
 //! ReplicationControlManager and ConfigurationControlManager keep them.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition};
 

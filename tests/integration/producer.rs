@@ -1,9 +1,7 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The producer: idempotence against retries and failover, the sticky partitioner,
 //! and what idempotence=false allows.
 
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::audit::client_audit;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition};

@@ -1,4 +1,3 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The broker side of the idempotent producer (src/log/producer_state.rs), ported from Kafka's
 //! ProducerStateManagerTest (storage/src/test/java/.../log/ProducerStateManagerTest.java) and
 //! UnifiedLogTest (core/src/test/scala/unit/kafka/log/UnifiedLogTest.scala). Expected values are

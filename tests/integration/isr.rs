@@ -1,7 +1,5 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The ISR, watched in a running cluster: who leaves, who stays, who returns.
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::ids::NodeId;
 
 #[test]

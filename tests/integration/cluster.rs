@@ -1,8 +1,6 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Cluster behaviour beyond the durability stories: placement, describe,
 //! validation, controlled shutdown, leader elections, zombies, checkpoints, flushes.
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::command::ElectionType;
 use kafka_playground::errors::KafkaError;
 use kafka_playground::ids::{NodeId, TopicPartition};

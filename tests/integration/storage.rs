@@ -1,8 +1,6 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! Segments and retention, as Kafka's `LogSegment.shouldRoll` and
 //! `UnifiedLog.deleteOldSegments` do them (issue 4, parts 1 and 2).
-mod common;
-use common::*;
+use crate::common::*;
 use kafka_playground::ids::TopicPartition;
 use kafka_playground::log::segment::{record_size, BATCH_HEADER_BYTES};
 use kafka_playground::log::{LogConfig, NewRecord, PartitionLog};

@@ -1,0 +1,38 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Every native integration test, as modules of one test binary (as raft-rs does with its harness):
+//! one link instead of one per file, which matters with LTO on a 2-core machine.
+//! `tests/web.rs` is the other test binary: the same engine in a real browser (wasm-pack test).
+//!
+//! Run one file's tests with a filter on its module: `cargo test --release --test integration isr::`.
+//! The scenario helpers every module shares are in `common.rs`.
+
+mod common;
+
+mod assignors;
+mod broker_rules;
+mod checker_false_alarms;
+mod client_timing;
+mod cluster;
+mod compaction;
+mod consumer_groups;
+mod controller_failover;
+mod controller_rules;
+mod durability;
+mod fuzz_short;
+mod golden_traces;
+mod guided_catalogue;
+mod guided_golden;
+mod guided_stops;
+mod history_retirement;
+mod isr;
+mod page_security;
+mod picture_views;
+mod producer;
+mod producer_state;
+mod readme;
+mod regressions;
+mod scenario_files;
+mod share;
+mod storage;
+mod sweep;
+mod time_travel;
