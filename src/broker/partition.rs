@@ -12,10 +12,17 @@
 //!   min(min.insync.replicas, RF) (KAFKA-15583, Kafka 3.7+); otherwise the min LEO
 //!   over the leader, the maximal ISR and any caught-up, eligible follower about
 //!   to join.
+//! * `maybeShrinkIsr` / `maybeExpandIsr` return the AlterPartition to send (the broker
+//!   sends it to the active controller, as `AlterPartitionManager` does);
+//!   `handleAlterPartitionUpdate` commits the ISR the controller accepted.
 
 use super::replica_state::ReplicaState;
+use crate::controller::join;
+use crate::effects::Out;
+use crate::errors::KafkaError;
 use crate::ids::{BrokerId, TopicPartition};
 use crate::log::PartitionLog;
+use crate::protocol::{Msg, PartitionState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -35,6 +42,30 @@ pub struct LeaderState {
     pub remote: BTreeMap<BrokerId, ReplicaState>,
     /// Unclean election: the leader must report recovery to the controller.
     pub recovering: bool,
+}
+
+/// What the leader does after the controller answered its AlterPartition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlterPartitionOutcome {
+    /// The ISR the controller accepted is committed: the HW may advance.
+    Committed,
+    /// NOT_CONTROLLER: send every pending AlterPartition again, to the active controller.
+    SendAgain,
+    /// Nothing more to do (stale answer, rejected change, or waiting for new metadata).
+    Done,
+}
+
+/// An AlterPartition request. The leader always reports itself RECOVERED: it recovered
+/// the moment it became leader (a leader elected uncleanly reports it this way).
+fn alter_partition(
+    broker: BrokerId,
+    broker_epoch: i64,
+    tp: TopicPartition,
+    leader_epoch: i32,
+    partition_epoch: i32,
+    new_isr: Vec<BrokerId>,
+) -> Msg {
+    Msg::AlterPartition { broker, broker_epoch, tp, leader_epoch, partition_epoch, new_isr, leader_recovered: true }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,6 +210,155 @@ impl Partition {
         let Some(ls) = &self.leader_state else { return false };
         let leo = ls.remote.get(&follower).map(|s| s.log_end_offset).unwrap_or(-1);
         leo >= high_watermark && leo >= ls.leader_epoch_start_offset
+    }
+
+    /// `Partition.maybeShrinkIsr` (run every replica.lag.time.max.ms / 2 by ReplicaManager): the
+    /// out-of-sync followers leave the ISR through an AlterPartition, returned for the broker to send.
+    /// With the legacy `replica.lag.max.messages` set, Kafka 0.8.2's second rule applies too
+    /// (`Partition.getOutOfSyncReplicas` = stuck ++ slow followers).
+    #[allow(clippy::too_many_arguments)]
+    pub fn maybe_shrink_isr(
+        &mut self,
+        now_ms: i64,
+        leo: i64,
+        hw: i64,
+        max_lag: i64,
+        max_lag_messages: i64,
+        broker_epoch: i64,
+        out: &mut Out,
+    ) -> Option<Msg> {
+        let tp = self.tp.clone();
+        let by_time = self.out_of_sync_replicas(leo, now_ms, max_lag);
+        let slow = self.legacy_slow_replicas(leo, max_lag_messages);
+        let mut out_of_sync = by_time.clone();
+        for b in &slow {
+            if !out_of_sync.contains(b) {
+                out_of_sync.push(*b);
+            }
+        }
+        if out_of_sync.is_empty() {
+            return None;
+        }
+        let ls = self.leader_state.as_mut().unwrap();
+        let new_isr: Vec<BrokerId> = ls.isr.iter().copied().filter(|b| !out_of_sync.contains(b)).collect();
+        let details: Vec<String> = out_of_sync
+            .iter()
+            .map(|b| {
+                let s = ls.remote.get(b);
+                let lag_ms = s.map(|s| now_ms - s.last_caught_up_time_ms).unwrap_or(0);
+                let end = s.map(|s| s.log_end_offset).unwrap_or(-1);
+                let behind = (leo - end.max(0)).max(0);
+                if slow.contains(b) && !by_time.contains(b) {
+                    format!(
+                        "broker {b}: endOffset {end}, {behind} behind > replica.lag.max.messages={max_lag_messages} (LEGACY pre-0.9 rule; it fetched {} ms ago)",
+                        s.map(|s| now_ms - s.last_fetch_time_ms).unwrap_or(0)
+                    )
+                } else {
+                    format!("broker {b}: endOffset {end}, {behind} behind, last caught up {lag_ms} ms ago")
+                }
+            })
+            .collect();
+        out.log(
+            "isr",
+            format!(
+                "shrinks ISR of {tp} from [{}] to [{}] (HW {hw}, LEO {leo}; out of sync: {})",
+                join(&ls.isr),
+                join(&new_isr),
+                details.join("; ")
+            ),
+        );
+        ls.pending = Some(PendingIsrChange::Shrink { removed: out_of_sync, proposed: new_isr.clone(), sent_at_ms: now_ms });
+        Some(alter_partition(self.local, broker_epoch, tp, self.leader_epoch, self.partition_epoch, new_isr))
+    }
+
+    /// `Partition.maybeExpandIsr` after a follower's fetch: a caught-up, eligible follower
+    /// (`isReplicaIsrEligible`: `eligible`) joins the ISR through the AlterPartition returned.
+    pub fn maybe_expand_isr(
+        &mut self,
+        now_ms: i64,
+        follower: BrokerId,
+        hw: i64,
+        eligible: bool,
+        broker_epoch: i64,
+        out: &mut Out,
+    ) -> Option<Msg> {
+        let ls = self.leader_state.as_ref()?;
+        if ls.pending.is_some() || ls.isr.contains(&follower) || !eligible {
+            return None;
+        }
+        if !self.is_follower_in_sync(follower, hw) {
+            return None;
+        }
+        let tp = self.tp.clone();
+        let ls = self.leader_state.as_mut().unwrap();
+        let mut new_isr = ls.isr.clone();
+        new_isr.push(follower);
+        let leo = ls.remote.get(&follower).map(|s| s.log_end_offset).unwrap_or(-1);
+        out.log(
+            "isr",
+            format!(
+                "expands ISR of {tp} from [{}] to [{}] (broker {follower} caught up to offset {leo}, HW {hw})",
+                join(&ls.isr),
+                join(&new_isr)
+            ),
+        );
+        ls.pending = Some(PendingIsrChange::Expand { new_member: follower, proposed: new_isr.clone(), sent_at_ms: now_ms });
+        Some(alter_partition(self.local, broker_epoch, tp, self.leader_epoch, self.partition_epoch, new_isr))
+    }
+
+    /// `Partition.handleAlterPartitionUpdate` / `handleAlterPartitionError`: the controller's
+    /// answer to this leader's pending ISR change.
+    pub fn handle_alter_partition_response(
+        &mut self,
+        error: KafkaError,
+        state: Option<PartitionState>,
+        out: &mut Out,
+    ) -> AlterPartitionOutcome {
+        let tp = &self.tp;
+        let Some(ls) = self.leader_state.as_mut() else { return AlterPartitionOutcome::Done };
+        if ls.pending.is_none() {
+            return AlterPartitionOutcome::Done;
+        }
+        match error {
+            KafkaError::NONE => {
+                let Some(st) = state else { return AlterPartitionOutcome::Done };
+                if st.leader_epoch != self.leader_epoch || st.partition_epoch < self.partition_epoch {
+                    return AlterPartitionOutcome::Done; // stale: wait for metadata
+                }
+                ls.isr = st.isr.clone();
+                ls.pending = None;
+                ls.recovering = st.leader_recovering;
+                self.partition_epoch = st.partition_epoch;
+                AlterPartitionOutcome::Committed
+            }
+            KafkaError::INELIGIBLE_REPLICA => {
+                ls.pending = None;
+                out.log("isr", format!("AlterPartition of {tp} rejected: {error}; keeping ISR [{}]", join(&ls.isr)));
+                AlterPartitionOutcome::Done
+            }
+            KafkaError::NOT_CONTROLLER => AlterPartitionOutcome::SendAgain,
+            _ => {
+                out.log("isr", format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
+                AlterPartitionOutcome::Done
+            }
+        }
+    }
+
+    /// The pending AlterPartition again, when it was sent at least `after_ms` ago
+    /// (`AlterPartitionManager` retries unanswered requests; 0: a resend now, after NOT_CONTROLLER
+    /// or a lost connection to the controller).
+    pub fn resend_pending_alter_partition(&mut self, now_ms: i64, after_ms: i64, broker: BrokerId, broker_epoch: i64) -> Option<Msg> {
+        let ls = self.leader_state.as_mut()?;
+        match ls.pending.as_mut() {
+            Some(PendingIsrChange::Expand { proposed, sent_at_ms, .. }) | Some(PendingIsrChange::Shrink { proposed, sent_at_ms, .. })
+                if now_ms - *sent_at_ms >= after_ms =>
+            {
+                *sent_at_ms = now_ms;
+                let proposed = proposed.clone();
+                Some(alter_partition(broker, broker_epoch, self.tp.clone(), self.leader_epoch, self.partition_epoch, proposed))
+            }
+            _ => None,
+        }
     }
 
     /// `maybeIncrementLeaderHW`. `eligible(b)`: the broker is unfenced, not shutting

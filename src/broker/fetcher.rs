@@ -1,0 +1,190 @@
+//! The follower side of replication (`ReplicaFetcherThread`, `AbstractFetcherThread`): one fetcher
+//! per leader sends Fetch requests, appends what comes back, and truncates the log when the leader
+//! reports a diverging epoch (KIP-101/KIP-279).
+
+use super::Broker;
+use crate::effects::Out;
+use crate::errors::KafkaError;
+use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::protocol::{FetchPartition, FetchPartitionResponse, Msg};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FetcherPartition {
+    pub leader_epoch: i32,
+    pub backoff_until_ms: i64,
+}
+
+/// A replica fetcher thread's state for one leader broker (`num.replica.fetchers=1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Fetcher {
+    pub leader: BrokerId,
+    pub partitions: BTreeMap<TopicPartition, FetcherPartition>,
+    pub in_flight: Option<(u64, i64)>,
+    pub next_fetch_ms: i64,
+}
+
+impl Broker {
+    /// The connection to a leader broke with a fetch in flight: back off and fetch again.
+    pub(super) fn on_fetch_disconnected(&mut self, now_ms: i64, from: NodeId, correlation_id: u64) {
+        let backoff = self.config.replica_fetch_backoff_ms;
+        if let Some(f) = from.broker().and_then(|leader| self.fetchers.get_mut(&leader)) {
+            if f.in_flight.map(|(s, _)| s) == Some(correlation_id) {
+                f.in_flight = None;
+                f.next_fetch_ms = now_ms + backoff;
+            }
+        }
+    }
+
+    pub(super) fn handle_fetch_response(
+        &mut self,
+        now_ms: i64,
+        leader: BrokerId,
+        session: u64,
+        partitions: Vec<FetchPartitionResponse>,
+        out: &mut Out,
+    ) {
+        let Some(f) = self.fetchers.get_mut(&leader) else { return };
+        if f.in_flight.map(|(s, _)| s) != Some(session) {
+            return;
+        }
+        f.in_flight = None;
+        f.next_fetch_ms = now_ms;
+        let backoff = self.config.replica_fetch_backoff_ms;
+        for pr in partitions {
+            let tp = pr.tp.clone();
+            let Some(fpart) = self.fetchers.get_mut(&leader).and_then(|f| f.partitions.get_mut(&tp)) else { continue };
+            let flush_messages = self
+                .metadata
+                .topics
+                .get(&tp.topic)
+                .map(|t| t.flush_messages(&self.config))
+                .unwrap_or(self.config.log_flush_interval_messages);
+            let Some(log) = self.disk.logs.get_mut(&tp) else { continue };
+            match pr.error {
+                KafkaError::NONE => {
+                    if let Some((epoch, end)) = pr.diverging_epoch {
+                        // AbstractFetcherThread.getOffsetTruncationState
+                        let leo = log.log_end_offset();
+                        let target = if end < 0 {
+                            log.high_watermark()
+                        } else {
+                            let (fe, fend) = log.epoch_cache.end_offset_for(epoch, leo);
+                            if fe < 0 {
+                                end.min(leo)
+                            } else if fe != epoch {
+                                fend.min(leo)
+                            } else {
+                                fend.min(end).min(leo)
+                            }
+                        };
+                        let removed = log.truncate_to(target, now_ms);
+                        self.stats.records_truncated += removed as u64;
+                        out.log("truncate", format!(
+                            "truncates {tp} from LEO {leo} to {target}: the leader's epoch {epoch} ends at {end} (diverging epoch); {removed} record(s) removed"
+                        ));
+                    } else {
+                        if !pr.records.is_empty() {
+                            log.append_as_follower(&pr.records, now_ms);
+                            if log.unflushed_messages() >= flush_messages {
+                                log.flush(now_ms);
+                            }
+                            for e in log.take_events() {
+                                out.log("storage", e);
+                            }
+                        }
+                        // Follower HW = min(leader HW, own LEO); learned one fetch later.
+                        let before = log.high_watermark();
+                        let hw = log.update_high_watermark(pr.high_watermark);
+                        if hw != before && hw < before {
+                            out.log("hw", format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
+                        }
+                        // ReplicaFetcherThread.processPartitionData: the follower's log start offset
+                        // follows the leader's (maybeIncrementLogStartOffset, LeaderOffsetIncremented).
+                        if log.maybe_increment_log_start_offset(pr.log_start_offset) {
+                            for e in log.take_events() {
+                                out.log("storage", e);
+                            }
+                        }
+                    }
+                }
+                KafkaError::OFFSET_OUT_OF_RANGE => {
+                    let leo = log.log_end_offset();
+                    if pr.log_end_offset >= 0 && pr.log_end_offset < leo {
+                        let removed = log.truncate_to(pr.log_end_offset, now_ms);
+                        self.stats.records_truncated += removed as u64;
+                        out.log("truncate", format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset));
+                    } else if pr.log_start_offset > leo {
+                        log.truncate_fully_and_start_at(pr.log_start_offset);
+                        out.log(
+                            "truncate",
+                            format!(
+                                "truncates {tp} fully and starts at the leader's log start {} (OFFSET_OUT_OF_RANGE)",
+                                pr.log_start_offset
+                            ),
+                        );
+                    } else {
+                        fpart.backoff_until_ms = now_ms + backoff;
+                    }
+                }
+                _ => {
+                    // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH...: wait for metadata.
+                    fpart.backoff_until_ms = now_ms + backoff;
+                }
+            }
+        }
+    }
+
+    pub(super) fn send_fetches(&mut self, now_ms: i64, out: &mut Out) {
+        let legacy = self.config.legacy_hw_truncation;
+        let leaders: Vec<BrokerId> = self.fetchers.keys().copied().collect();
+        for leader in leaders {
+            let f = self.fetchers.get_mut(&leader).unwrap();
+            if f.in_flight.is_some() || now_ms < f.next_fetch_ms || f.partitions.is_empty() {
+                continue;
+            }
+            let mut parts = vec![];
+            for (tp, fp) in &f.partitions {
+                if fp.backoff_until_ms > now_ms {
+                    continue;
+                }
+                let Some(log) = self.disk.logs.get(tp) else { continue };
+                parts.push(FetchPartition {
+                    tp: tp.clone(),
+                    current_leader_epoch: fp.leader_epoch,
+                    fetch_offset: log.log_end_offset(),
+                    // Legacy mode predates leader epochs in fetches: no divergence check.
+                    last_fetched_epoch: if legacy { -1 } else { log.latest_epoch().unwrap_or(-1) },
+                    log_start_offset: log.log_start_offset(),
+                });
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            let session = self.next_session;
+            self.next_session += 1;
+            f.in_flight = Some((session, now_ms));
+            out.send(NodeId::Broker(leader), Msg::Fetch { replica: self.id, broker_epoch: self.broker_epoch, session, partitions: parts });
+        }
+        // ReplicaFetcherManager.shutdownIdleFetcherThreads: a fetcher with no partitions
+        // is stopped, and its in-flight request forgotten.
+        self.fetchers.retain(|_, f| !f.partitions.is_empty());
+    }
+
+    /// The replica fetcher's timers: a fetch unanswered for replica.socket.timeout.ms is dropped, then every fetcher due sends.
+    pub(super) fn fetcher_tick(&mut self, now_ms: i64, out: &mut Out) {
+        // Fetch request timeouts (replica.socket.timeout.ms).
+        let socket_timeout = self.config.replica_socket_timeout_ms;
+        let backoff = self.config.replica_fetch_backoff_ms;
+        for f in self.fetchers.values_mut() {
+            if let Some((_, sent)) = f.in_flight {
+                if now_ms - sent >= socket_timeout {
+                    f.in_flight = None;
+                    f.next_fetch_ms = now_ms + backoff;
+                }
+            }
+        }
+        self.send_fetches(now_ms, out);
+    }
+}

@@ -1,0 +1,229 @@
+//! Produce requests (`KafkaApis.handleProduceRequest`, `ReplicaManager.appendRecords`): the
+//! checks Kafka makes before an append (leadership, min.insync.replicas, idempotence), the
+//! append itself, and the answer (at once, or after the HW passes it: see `purgatory.rs`).
+
+use super::purgatory::DelayedProduce;
+use super::{Broker, BrokerStatus};
+use crate::config::Acks;
+use crate::controller::join;
+use crate::effects::Out;
+use crate::errors::KafkaError;
+use crate::ids::NodeId;
+use crate::log::producer_state::{BatchInfo, Validation};
+use crate::protocol::{Msg, ProduceBatch, ProducePartitionResponse};
+
+/// A Produce request whose partitions are not all answered yet.
+#[derive(Debug, Clone)]
+pub(super) struct PendingProduceRequest {
+    pub(super) remaining: usize,
+    pub(super) responses: Vec<ProducePartitionResponse>,
+}
+
+/// Producer ids handed out per broker registration: a block of this many ids starting at
+/// `broker_epoch × PRODUCER_ID_BLOCK_SIZE`. Stands in for the controller's AllocateProducerIds
+/// blocks (`ProducerIdManager`, blocks of 1000): broker epochs are unique offsets of the
+/// metadata log, so blocks never overlap.
+pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
+
+impl Broker {
+    /// A Produce request (`KafkaApis.handleProduceRequest`): each partition's batch is appended, the answer goes out when all are done.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_produce(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        correlation_id: u64,
+        acks: Acks,
+        timeout_ms: i64,
+        batches: Vec<ProduceBatch>,
+        out: &mut Out,
+    ) {
+        if acks != Acks::Zero {
+            let pending = PendingProduceRequest { remaining: batches.len(), responses: vec![] };
+            self.produce_requests.insert((from, correlation_id), pending);
+        }
+        for b in batches {
+            self.handle_produce(now_ms, from, correlation_id, acks, timeout_ms, b, out);
+        }
+        // KafkaApis.handleProduceRequest: an acks=0 producer expects no answer, so on any
+        // error the broker closes the connection ("Closing connection due to error during
+        // produce request"); the client's disconnect handling then refreshes its metadata.
+        if let Some((error, why)) = self.acks0_error.take() {
+            out.log(
+                "produce",
+                format!(
+                    "closes {from}'s connection: {error} on an acks=0 produce request{}",
+                    why.map(|w| format!(" ({w})")).unwrap_or_default()
+                ),
+            );
+            out.send(from, Msg::Disconnected { lost: "Produce", correlation_id });
+        }
+    }
+
+    /// InitProducerId: a producer id for an idempotent producer.
+    pub(super) fn on_init_producer_id(&mut self, from: NodeId, correlation_id: u64, out: &mut Out) {
+        // ProducerIdManager: the next id of this registration's block.
+        let (error, producer_id) = if self.broker_epoch < 0 || self.next_producer_id >= PRODUCER_ID_BLOCK_SIZE {
+            (KafkaError::COORDINATOR_NOT_AVAILABLE, -1)
+        } else {
+            self.next_producer_id += 1;
+            (KafkaError::NONE, self.broker_epoch * PRODUCER_ID_BLOCK_SIZE + self.next_producer_id - 1)
+        };
+        out.send(from, Msg::InitProducerIdResponse { correlation_id, error, producer_id, producer_epoch: 0 });
+    }
+
+    /// One partition of a Produce request is answered; the response goes out when all are.
+    pub(super) fn produce_partition_done(&mut self, from: NodeId, correlation_id: u64, mut r: ProducePartitionResponse, out: &mut Out) {
+        // KIP-951 (KafkaApis.handleProduceRequest): a partition refused for leadership carries the
+        // leader this broker's metadata knows, so the producer need not wait for a Metadata refresh.
+        if matches!(r.error, KafkaError::NOT_LEADER_OR_FOLLOWER | KafkaError::FENCED_LEADER_EPOCH) {
+            r.current_leader = self.metadata.partitions.get(&r.tp).filter(|p| p.leader >= 0).map(|p| (p.leader, p.leader_epoch));
+        }
+        let key = (from, correlation_id);
+        let Some(p) = self.produce_requests.get_mut(&key) else { return };
+        p.responses.push(r);
+        p.remaining = p.remaining.saturating_sub(1);
+        if p.remaining == 0 {
+            let p = self.produce_requests.remove(&key).unwrap();
+            out.send(from, Msg::ProduceResponse { correlation_id, responses: p.responses });
+        }
+    }
+
+    /// `ReplicaManager.appendRecords` for one partition's batch.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn handle_produce(
+        &mut self,
+        now_ms: i64,
+        from: NodeId,
+        correlation_id: u64,
+        acks: Acks,
+        timeout_ms: i64,
+        batch: ProduceBatch,
+        out: &mut Out,
+    ) {
+        let ProduceBatch { tp, producer_id, producer_epoch, base_sequence, records } = batch;
+        let respond = |this: &mut Self, out: &mut Out, error: KafkaError, base_offset: i64, duplicate: bool, why: Option<String>| {
+            if acks != Acks::Zero {
+                let r =
+                    ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate, error_message: why, current_leader: None };
+                this.produce_partition_done(from, correlation_id, r, out);
+            } else if error != KafkaError::NONE && this.acks0_error.is_none() {
+                this.acks0_error = Some((error, why));
+            }
+        };
+        let is_leader = self.partitions.get(&tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
+        if !is_leader {
+            *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
+            // acks=0: Kafka closes the connection instead of answering (see Msg::Produce).
+            let why = format!("broker {} is not the leader of {tp}", self.id);
+            respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false, Some(why));
+            return;
+        }
+        // A compacted topic refuses records without a key (Kafka: "Compacted topic cannot accept message without key").
+        if self.disk.logs.get(&tp).is_some_and(|l| l.config.cleanup_compact) && records.iter().any(|r| r.key.is_none()) {
+            *self.stats.produce_errors.entry("INVALID_RECORD".into()).or_default() += 1;
+            let why = format!("Compacted topic cannot accept message without key in topic partition {tp}.");
+            respond(self, out, KafkaError::INVALID_RECORD, -1, false, Some(why));
+            return;
+        }
+        let min_isr = self.min_isr(&tp.topic);
+        let part = &self.partitions[&tp];
+        let isr_size = part.isr().len();
+        if acks == Acks::All && isr_size < part.effective_min_isr(min_isr) {
+            *self.stats.produce_errors.entry("NOT_ENOUGH_REPLICAS".into()).or_default() += 1;
+            out.log(
+                "produce",
+                format!(
+                "rejects produce to {tp}: NOT_ENOUGH_REPLICAS (ISR [{}] is smaller than min.insync.replicas={min_isr}); nothing written",
+                join(&part.isr())
+            ),
+            );
+            let why = format!("ISR [{}] is smaller than min.insync.replicas={min_isr}; nothing was written", join(&part.isr()));
+            respond(self, out, KafkaError::NOT_ENOUGH_REPLICAS, -1, false, Some(why));
+            return;
+        }
+        let epoch = part.leader_epoch;
+        let flush_messages =
+            self.topic_config_ref(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
+        let log = self.disk.logs.get_mut(&tp).unwrap();
+        let n = records.len() as i64;
+        let info = BatchInfo {
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            last_sequence: if base_sequence < 0 { base_sequence } else { ((base_sequence as i64 + n - 1) % (i32::MAX as i64 + 1)) as i32 },
+            first_offset: log.log_end_offset(),
+            last_offset: log.log_end_offset() + n - 1,
+            timestamp_ms: now_ms,
+        };
+        // UnifiedLog.analyzeAndValidateProducerState: duplicates of the last five batches are
+        // answered with their original offsets; sequence gaps and old epochs are rejected.
+        let (first, last, duplicate) = match log.producer_state.validate(&info) {
+            Validation::Reject(error) => {
+                *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+                out.log(
+                    "produce",
+                    format!(
+                        "rejects a batch of producer id {producer_id} (epoch {producer_epoch}, sequence {base_sequence}) for {tp}: {error}"
+                    ),
+                );
+                let why =
+                    format!("producer id {producer_id}, epoch {producer_epoch}, sequence {base_sequence} refused by the leader of {tp}");
+                respond(self, out, error, -1, false, Some(why));
+                return;
+            }
+            Validation::Duplicate { first_offset, last_offset } => {
+                out.log(
+                    "produce",
+                    format!(
+                        "{tp}: batch of producer id {producer_id} with sequence {base_sequence} is a duplicate of offsets {first_offset}-{last_offset}; not appended again"
+                    ),
+                );
+                (first_offset, last_offset, true)
+            }
+            Validation::Append => {
+                let (first, last) = log.append_as_leader_batch(&records, epoch, now_ms, producer_id, producer_epoch, base_sequence);
+                if log.unflushed_messages() >= flush_messages {
+                    log.flush(now_ms);
+                }
+                self.stats.records_appended_as_leader += records.len() as u64;
+                self.drain_log_events(&tp, out);
+                out.log(
+                    "produce",
+                    format!(
+                        "appends {} record(s) to {tp} at offset {first}{} in epoch {epoch} (acks={}{})",
+                        records.len(),
+                        if last > first { format!("-{last}") } else { String::new() },
+                        match acks {
+                            Acks::Zero => "0",
+                            Acks::One => "1",
+                            Acks::All => "all",
+                        },
+                        if producer_id >= 0 { format!(", producer id {producer_id}, sequence {base_sequence}") } else { String::new() }
+                    ),
+                );
+                self.maybe_increment_hw(now_ms, &tp, out);
+                self.complete_delayed_fetch_for(now_ms, &tp, out);
+                (first, last, false)
+            }
+        };
+        match acks {
+            Acks::Zero => {}
+            Acks::One => respond(self, out, KafkaError::NONE, first, duplicate, None),
+            Acks::All => {
+                self.delayed_produce.push(DelayedProduce {
+                    from,
+                    correlation_id,
+                    tp: tp.clone(),
+                    base_offset: first,
+                    required_offset: last + 1,
+                    deadline_ms: now_ms + timeout_ms,
+                    duplicate,
+                    internal: None,
+                    timeout_ms,
+                });
+                self.complete_delayed_produce(now_ms, &tp, out);
+            }
+        }
+    }
+}
