@@ -24,24 +24,70 @@ use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every invariant's name, as violations report it.
-pub const INVARIANTS: &[&str] = &[
-    "HighWatermarkAboveLogEnd",
-    "LeaderNotInIsr",
-    "IsrNotSubsetOfReplicas",
-    "TwoLeadersInOneEpoch",
-    "LeaderHighWatermarkDecreased",
-    "LogsDisagreeBelowHighWatermark",
-    "LeaderLacksCommittedRecord",
-    "IsrMemberDisagreesBelowHighWatermark",
-    "AcknowledgedWriteLost",
-    "ConsumerSawReplacedRecord",
-    "TwoControllersInOneEpoch",
-];
+/// Every invariant the checker holds the run to. Its name (`as_str`, and how it serializes) is what
+/// violations, reports, scenario `expect` blocks and the page show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Invariant {
+    HighWatermarkAboveLogEnd,
+    LeaderNotInIsr,
+    IsrNotSubsetOfReplicas,
+    TwoLeadersInOneEpoch,
+    LeaderHighWatermarkDecreased,
+    LogsDisagreeBelowHighWatermark,
+    LeaderLacksCommittedRecord,
+    IsrMemberDisagreesBelowHighWatermark,
+    AcknowledgedWriteLost,
+    ConsumerSawReplacedRecord,
+    TwoControllersInOneEpoch,
+}
+
+impl Invariant {
+    /// Every invariant, in the order the README lists them.
+    pub const ALL: [Invariant; 11] = [
+        Invariant::HighWatermarkAboveLogEnd,
+        Invariant::LeaderNotInIsr,
+        Invariant::IsrNotSubsetOfReplicas,
+        Invariant::TwoLeadersInOneEpoch,
+        Invariant::LeaderHighWatermarkDecreased,
+        Invariant::LogsDisagreeBelowHighWatermark,
+        Invariant::LeaderLacksCommittedRecord,
+        Invariant::IsrMemberDisagreesBelowHighWatermark,
+        Invariant::AcknowledgedWriteLost,
+        Invariant::ConsumerSawReplacedRecord,
+        Invariant::TwoControllersInOneEpoch,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invariant::HighWatermarkAboveLogEnd => "HighWatermarkAboveLogEnd",
+            Invariant::LeaderNotInIsr => "LeaderNotInIsr",
+            Invariant::IsrNotSubsetOfReplicas => "IsrNotSubsetOfReplicas",
+            Invariant::TwoLeadersInOneEpoch => "TwoLeadersInOneEpoch",
+            Invariant::LeaderHighWatermarkDecreased => "LeaderHighWatermarkDecreased",
+            Invariant::LogsDisagreeBelowHighWatermark => "LogsDisagreeBelowHighWatermark",
+            Invariant::LeaderLacksCommittedRecord => "LeaderLacksCommittedRecord",
+            Invariant::IsrMemberDisagreesBelowHighWatermark => "IsrMemberDisagreesBelowHighWatermark",
+            Invariant::AcknowledgedWriteLost => "AcknowledgedWriteLost",
+            Invariant::ConsumerSawReplacedRecord => "ConsumerSawReplacedRecord",
+            Invariant::TwoControllersInOneEpoch => "TwoControllersInOneEpoch",
+        }
+    }
+
+    /// The invariant of that name (as `as_str` spells it), if any.
+    pub fn from_name(name: &str) -> Option<Invariant> {
+        Invariant::ALL.into_iter().find(|i| i.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Invariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    pub invariant: &'static str,
+    pub invariant: Invariant,
     pub time_ms: i64,
     pub message: String,
 }
@@ -81,7 +127,7 @@ pub fn lost_write_violations(sim: &Sim, lost: &[crate::audit::LostWrite], now: i
             let hi = offs.iter().max().unwrap();
             let reason = loss_reason(sim, &tp, lost);
             let message = format!("{n} acknowledged write(s) lost at offsets {lo}–{hi} of {tp}: {reason}");
-            (tp, Violation { invariant: "AcknowledgedWriteLost", time_ms: now, message })
+            (tp, Violation { invariant: Invariant::AcknowledgedWriteLost, time_ms: now, message })
         })
         .collect()
 }
@@ -89,7 +135,7 @@ pub fn lost_write_violations(sim: &Sim, lost: &[crate::audit::LostWrite], now: i
 #[derive(Debug, Default, Clone)]
 pub struct Checker {
     pub violations: Vec<Violation>,
-    reported: BTreeSet<(&'static str, String)>,
+    reported: BTreeSet<(Invariant, String)>,
     /// Leader of each (partition, leader epoch) seen so far.
     leaders_by_epoch: BTreeMap<TopicPartition, BTreeMap<i32, BrokerId>>,
     /// Last HW seen on each (partition, leader, epoch).
@@ -159,7 +205,7 @@ impl Committed {
 }
 
 impl Checker {
-    fn report(&mut self, invariant: &'static str, key: String, time_ms: i64, message: String) {
+    fn report(&mut self, invariant: Invariant, key: String, time_ms: i64, message: String) {
         if self.reported.insert((invariant, key)) {
             self.violations.push(Violation { invariant, time_ms, message });
         }
@@ -179,7 +225,7 @@ impl Checker {
             } else {
                 format!("brokers {prev} and {broker} both led {tp} in leader epoch {epoch}")
             };
-            self.report("TwoLeadersInOneEpoch", format!("{tp}@{epoch}"), now, msg);
+            self.report(Invariant::TwoLeadersInOneEpoch, format!("{tp}@{epoch}"), now, msg);
         }
     }
 
@@ -196,7 +242,7 @@ impl Checker {
             if leaders.len() > 1 {
                 let names: Vec<String> = leaders.iter().map(|v| v.to_string()).collect();
                 self.report(
-                    "TwoControllersInOneEpoch",
+                    Invariant::TwoControllersInOneEpoch,
                     format!("{epoch}"),
                     sim.now_ms(),
                     format!("controllers {} all led the controller quorum in epoch {epoch}", names.join(" and ")),
@@ -214,7 +260,7 @@ impl Checker {
             for (tp, st) in &sim.controller.partitions {
                 if st.leader != NO_LEADER && !st.isr.contains(&st.leader) {
                     self.report(
-                        "LeaderNotInIsr",
+                        Invariant::LeaderNotInIsr,
                         format!("{tp}@{}", st.leader_epoch),
                         now,
                         format!("leader {} of {tp} is not in its ISR [{}]", st.leader, crate::controller::join(&st.isr)),
@@ -222,7 +268,7 @@ impl Checker {
                 }
                 if let Some(b) = st.isr.iter().find(|b| !st.replicas.contains(b)) {
                     self.report(
-                        "IsrNotSubsetOfReplicas",
+                        Invariant::IsrNotSubsetOfReplicas,
                         format!("{tp}"),
                         now,
                         format!("ISR of {tp} names broker {b}, which is not a replica"),
@@ -246,7 +292,7 @@ impl Checker {
                 let Some(log) = p.disk.logs.get(tp) else { continue };
                 if log.high_watermark() > log.log_end_offset() {
                     self.report(
-                        "HighWatermarkAboveLogEnd",
+                        Invariant::HighWatermarkAboveLogEnd,
                         format!("{tp}/{b}"),
                         now,
                         format!("broker {b}: HW {} of {tp} is above its LEO {}", log.high_watermark(), log.log_end_offset()),
@@ -265,7 +311,7 @@ impl Checker {
                                         log.log_end_offset(),
                                         ll.high_watermark()
                                     );
-                                    self.report("IsrMemberDisagreesBelowHighWatermark", format!("{tp}/{b}@{epoch}"), now, msg);
+                                    self.report(Invariant::IsrMemberDisagreesBelowHighWatermark, format!("{tp}/{b}@{epoch}"), now, msg);
                                 }
                             }
                         }
@@ -294,7 +340,7 @@ impl Checker {
                     if let Some(prev) = decreased {
                         let key = format!("{tp}/{b}/{}", part.leader_epoch);
                         let msg = format!("leader {b} of {tp} lowered its HW from {prev} to {hw} in epoch {}", part.leader_epoch);
-                        self.report("LeaderHighWatermarkDecreased", key, now, msg);
+                        self.report(Invariant::LeaderHighWatermarkDecreased, key, now, msg);
                     }
                 }
             }
@@ -349,7 +395,7 @@ impl Checker {
                         }
                     }
                     if let Some((x, y)) = mismatch {
-                        self.report("LogsDisagreeBelowHighWatermark", format!("{tp}/{a}/{b}"), now, format!(
+                        self.report(Invariant::LogsDisagreeBelowHighWatermark, format!("{tp}/{a}/{b}"), now, format!(
                             "brokers {a} and {b} disagree on {tp} below their high watermarks: offset {} holds {:?} (epoch {}) on {a} but {:?} (epoch {}) on {b}",
                             x.offset, x.value.as_deref().unwrap_or("null"), x.leader_epoch, y.value.as_deref().unwrap_or("null"), y.leader_epoch
                         ));
@@ -405,7 +451,7 @@ impl Checker {
                 .find(|s| s.offset >= deleted_below && log.record_at(s.offset).is_none_or(|x| x.write_id != s.write_id))
             {
                 self.report(
-                    "ConsumerSawReplacedRecord",
+                    Invariant::ConsumerSawReplacedRecord,
                     format!("{}/{}", r.tp, s.offset),
                     now,
                     format!(
@@ -481,7 +527,7 @@ impl Checker {
                 }
             }
             if let Some(msg) = problem {
-                self.report("LeaderLacksCommittedRecord", format!("{tp}@{epoch}"), now, msg);
+                self.report(Invariant::LeaderLacksCommittedRecord, format!("{tp}@{epoch}"), now, msg);
             }
         }
     }
@@ -541,7 +587,7 @@ impl Checker {
                     }
                 }
                 if let Some(msg) = problem {
-                    self.report("IsrMemberDisagreesBelowHighWatermark", format!("{tp}/{f}@{epoch}"), now, msg);
+                    self.report(Invariant::IsrMemberDisagreesBelowHighWatermark, format!("{tp}/{f}@{epoch}"), now, msg);
                 } else {
                     self.strong_verified.insert(key, (epoch, hw, ll.truncations, fl.truncations));
                 }
@@ -562,6 +608,6 @@ impl Checker {
     }
 
     pub fn names(&self) -> BTreeSet<&'static str> {
-        self.violations.iter().map(|v| v.invariant).collect()
+        self.violations.iter().map(|v| v.invariant.as_str()).collect()
     }
 }

@@ -123,8 +123,9 @@ pub fn parse_expect(v: &Value, f: &str, partition_ok: &dyn Fn(&str) -> bool) -> 
             "holds" => e.holds = Some(x.as_bool().ok_or_else(|| err(&kf, "expected true or false"))?),
             "violated" => {
                 e.violated = names("invariant names")?;
-                if let Some(n) = e.violated.iter().find(|n| !crate::checker::INVARIANTS.contains(&n.as_str())) {
-                    return Err(err(&kf, format!("{n} is not an invariant; known: {}", crate::checker::INVARIANTS.join(", "))));
+                if let Some(n) = e.violated.iter().find(|n| crate::checker::Invariant::from_name(n).is_none()) {
+                    let known: Vec<&str> = crate::checker::Invariant::ALL.iter().map(|i| i.as_str()).collect();
+                    return Err(err(&kf, format!("{n} is not an invariant; known: {}", known.join(", "))));
                 }
             }
             "leaders" => {
@@ -325,7 +326,7 @@ impl Playground {
 pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
     let mut bad: Vec<String> = vec![];
     let verdict = p.invariants();
-    let mut violated: Vec<&str> = verdict.violations.iter().map(|v| v.invariant).collect();
+    let mut violated: Vec<&str> = verdict.violations.iter().map(|v| v.invariant.as_str()).collect();
     violated.sort();
     violated.dedup();
     if let Some(h) = e.holds {

@@ -1260,7 +1260,7 @@ impl Playground {
     pub fn invariants(&mut self) -> InvariantsView {
         let lost = self.lost.count(&self.cs.sim);
         let mut violations = self.cs.checker.violations.clone();
-        if lost > 0 && !violations.iter().any(|v| v.invariant == "AcknowledgedWriteLost") {
+        if lost > 0 && !violations.iter().any(|v| v.invariant == crate::checker::Invariant::AcknowledgedWriteLost) {
             let sim = &self.cs.sim;
             let writes = crate::audit::lost_acknowledged_writes(sim);
             violations.extend(crate::checker::lost_write_violations(sim, &writes, sim.now_ms()).into_iter().map(|(_, v)| v));
@@ -1602,7 +1602,7 @@ mod tests {
             if v.lost_acknowledged_writes > 0 {
                 seen_loss = true;
                 assert!(
-                    v.violations.iter().any(|x| x.invariant == "AcknowledgedWriteLost"),
+                    v.violations.iter().any(|x| x.invariant == crate::checker::Invariant::AcknowledgedWriteLost),
                     "{} lost at {} ms but the verdict does not say so",
                     v.lost_acknowledged_writes,
                     p.now_ms()

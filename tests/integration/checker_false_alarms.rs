@@ -3,6 +3,7 @@
 //! serves it now, not a leader that lost power and is about to be replaced.
 
 use crate::common::*;
+use kafka_playground::checker::Invariant;
 use kafka_playground::command::Command;
 
 #[test]
@@ -40,6 +41,6 @@ fn a_record_a_reader_saw_that_an_unclean_election_replaces_is_still_reported() {
     c.run(5_000);
     let names = c.cs.checker.names();
     assert!(names.contains("ConsumerSawReplacedRecord"), "{names:?}");
-    let v = c.cs.checker.violations.iter().find(|v| v.invariant == "ConsumerSawReplacedRecord").unwrap();
+    let v = c.cs.checker.violations.iter().find(|v| v.invariant == Invariant::ConsumerSawReplacedRecord).unwrap();
     assert!(v.message.contains("no longer holds") && v.message.contains("jepsen-0"), "{}", v.message);
 }

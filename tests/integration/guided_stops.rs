@@ -209,7 +209,7 @@ fn print_the_facts_at_every_stop() {
                         json!({"leader": (st.leader != NO_LEADER).then_some(st.leader), "epoch": st.leader_epoch, "isr": st.isr, "elr": st.elr, "hw": hw}),
                     );
                 }
-                let mut violated: Vec<&str> = verdict.violations.iter().map(|v| v.invariant).collect();
+                let mut violated: Vec<&str> = verdict.violations.iter().map(|v| v.invariant.as_str()).collect();
                 violated.sort();
                 violated.dedup();
                 stops.push(json!({
