@@ -5,7 +5,7 @@
 
 use kafka_playground::ids::TopicPartition;
 use kafka_playground::log::{LogConfig, NewRecord, PartitionLog};
-use kafka_playground::playground::{Playground, BENCH_SCENARIO};
+use kafka_playground::page::playground::{Playground, BENCH_SCENARIO};
 use std::time::Instant;
 
 /// `kafka-bench storage`: appends/s into one partition log with 16 KB segments and

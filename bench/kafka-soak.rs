@@ -47,7 +47,7 @@ fn main() {
     cs.apply(Command::StartReader { topic: "soak".into(), partition: 0 }).expect("reader");
     cs.apply(Command::SetWorkload { topic: "soak".into(), records_per_sec: rate, keys: 0 }).expect("workload");
     let t0 = Instant::now();
-    let report = |cs: &kafka_playground::scenario::CheckedSim, label: &str| {
+    let report = |cs: &kafka_playground::check::CheckedSim, label: &str| {
         let sim = &cs.sim;
         let records: usize = sim.brokers.values().map(|b| b.disk().logs.values().map(|l| l.records().len()).sum::<usize>()).sum();
         println!(

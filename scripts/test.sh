@@ -2,7 +2,7 @@
 # Run every test suite that exists (entry point of `npm test` and .ci/run). Stops at the first failure.
 #
 #   native (always):   cargo fmt --check, cargo clippy -D warnings, cargo test --release
-#   web (only when www/ and src/wasm.rs exist):
+#   web (only when www/ and src/page/wasm.rs exist):
 #                      wasm-pack test --headless --chrome, then tests/e2e/run.mjs, layout.mjs and picture.mjs if present
 #
 # SWEEP_SEEDS is passed through untouched (the seed sweep test reads it); under CI it defaults to 300.
@@ -34,7 +34,7 @@ stage "native tests${SWEEP_SEEDS:+ (SWEEP_SEEDS=$SWEEP_SEEDS)}"
 cargo test --release
 
 # ------------------------------------------------------------------ web (arrives with the page)
-if [ -d www ] && [ -f src/wasm.rs ]; then
+if [ -d www ] && [ -f src/page/wasm.rs ]; then
   stage "toolchain (web)"
   bash scripts/ensure-toolchain.sh web
 
@@ -69,7 +69,7 @@ if [ -d www ] && [ -f src/wasm.rs ]; then
     TMPDIR="$SCRATCH" node tests/e2e/picture.mjs
   fi
 else
-  stage "web tests skipped (no www/ + src/wasm.rs yet)"
+  stage "web tests skipped (no www/ + src/page/wasm.rs yet)"
 fi
 
 echo

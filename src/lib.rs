@@ -3,35 +3,33 @@
 //! the ISR, the high watermark, acks and elections, over a simulated disk and
 //! network. Every protocol role is a sans-IO state machine; `sim` drives them.
 
-pub mod audit;
-pub mod broker;
-pub mod checker;
-pub mod client;
+// Layers, bottom to top; a module names only its own layer or lower ones
+// (tests/integration/layers.rs checks it).
+// foundation
+pub mod errors;
+pub mod ids;
+pub mod rng;
+// storage
+pub mod log;
+// vocabulary: configs, messages, effects, the one Command type
 pub mod command;
 pub mod config;
-pub mod controller;
-pub mod countdowns;
 pub mod effects;
-pub mod errors;
-pub mod export;
-/// Fuzz entry points (native only: the fuzzers are native programs).
-#[cfg(not(target_arch = "wasm32"))]
-pub mod fuzz;
-pub mod golden;
-pub mod ids;
-pub mod log;
-pub mod narration;
-pub mod playground;
 pub mod protocol;
-pub mod record_view;
-pub mod report;
-pub mod scenario;
-pub mod share;
+// roles: sans-IO state machines
+pub mod broker;
+pub mod client;
+pub mod controller;
+// the driver: event queue, network, faults
 pub mod sim;
-pub mod timeline;
-pub mod verify;
-#[cfg(target_arch = "wasm32")]
-pub mod wasm;
+// what is checked after every event
+pub mod check;
+// scenario files and what their stops claim
+pub mod scenario;
+// the page's side: views, timeline, share links, export, the wasm facade
+pub mod page;
+// what runs the engine to prove it: sweeps, fuzzing, golden hashes
+pub mod proof;
 
 pub use command::Command;
 pub use sim::{ClusterSpec, Sim};

@@ -1,8 +1,8 @@
 #![cfg(target_arch = "wasm32")]
 //! The wasm facade in a real browser (`wasm-pack test --headless --chrome`):
 //! commands, views, errors, and determinism against the native trace hashes.
-use kafka_playground::golden::{run_case, GOLDEN_CASES};
-use kafka_playground::wasm::Playground;
+use kafka_playground::page::wasm::Playground;
+use kafka_playground::proof::golden::{run_case, GOLDEN_CASES};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -55,7 +55,7 @@ fn bad_input_is_an_exception_naming_the_field_never_a_panic() {
 
 #[wasm_bindgen_test]
 fn the_prng_gives_the_pinned_native_values_and_the_sim_runs_in_wasm() {
-    let mut r = kafka_playground::sim::rng::Rng::new(0);
+    let mut r = kafka_playground::rng::Rng::new(0);
     assert_eq!(r.next_u64(), 0x99EC5F36CB75F2B4);
     let spec = kafka_playground::sim::ClusterSpec::new(1, 3);
     let mut sim = kafka_playground::sim::Sim::new(spec).unwrap();

@@ -1,5 +1,5 @@
 #![no_main]
-//! `kafka_playground::fuzz::share_round_trip` under libFuzzer (docs/fuzzing.md).
+//! `kafka_playground::proof::fuzz::share_round_trip` under libFuzzer (docs/fuzzing.md).
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| kafka_playground::fuzz::share_round_trip(data));
+fuzz_target!(|data: &[u8]| kafka_playground::proof::fuzz::share_round_trip(data));

@@ -1,7 +1,7 @@
 //! `kafka-sim run FILE [--events]`: runs a scenario file and prints the JSON report.
 //! `kafka-sim sweep …`: random fault schedules under safe and unsafe settings (see `sweep_main`).
 
-use kafka_playground::report::build_report;
+use kafka_playground::page::report::build_report;
 use kafka_playground::scenario::{run, Scenario};
 use std::process::ExitCode;
 
@@ -97,7 +97,7 @@ fn main() -> ExitCode {
 
 /// `kafka-sim sweep`: see USAGE.
 fn sweep_main(args: &[String]) -> ExitCode {
-    use kafka_playground::verify::{profile, shrink::shrink, sweep::run_seed, Outcome};
+    use kafka_playground::proof::verify::{profile, shrink::shrink, sweep::run_seed, Outcome};
     let mut seeds: u64 = 100;
     let mut first: u64 = 1;
     let mut which = "all".to_string();
@@ -245,7 +245,7 @@ fn bad(name: &str) -> ExitCode {
 
 /// `kafka-sim hashes`: natively computed trace hashes for the determinism check.
 fn hashes_main() -> ExitCode {
-    use kafka_playground::verify::{sweep::run_seed, PROFILES};
+    use kafka_playground::proof::verify::{sweep::run_seed, PROFILES};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut files: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
         Ok(d) => d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),

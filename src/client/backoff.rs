@@ -4,7 +4,7 @@
 //! `RETRY_BACKOFF_JITTER` = 0.2): the producer's batch retries (`RecordAccumulator.shouldBackoff`)
 //! and metadata refreshes (`Metadata.timeToAllowUpdate`) both use it.
 
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExponentialBackoff {

@@ -18,7 +18,7 @@ use super::backoff::ExponentialBackoff;
 use crate::effects::Out;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::protocol::{Msg, PartitionLeader};
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use std::collections::BTreeMap;
 
 /// `socket.connection.setup.timeout.ms` (Kafka's default 10 s).

@@ -2,7 +2,6 @@
 pub mod assignor;
 pub mod backoff;
 pub mod consumer;
-pub mod groups_view;
 pub mod metadata;
 pub mod partitioner;
 pub mod producer;

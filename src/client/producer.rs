@@ -27,7 +27,7 @@ use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::log::segment::{record_size, BATCH_HEADER_BYTES};
 use crate::log::NewRecord;
 use crate::protocol::{Msg, ProduceBatch};
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;

@@ -8,7 +8,7 @@ use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::Msg;
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use serde::Serialize;
 
 /// How often the reader polls (stands in for the consumer's fetch.max.wait.ms long poll).

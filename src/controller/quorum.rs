@@ -44,7 +44,7 @@ use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
 use crate::protocol::{MetadataLogEntry, MetadataRecord, Msg};
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

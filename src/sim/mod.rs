@@ -6,7 +6,6 @@
 mod history;
 pub mod network;
 pub mod queue;
-pub mod rng;
 
 use crate::broker::disk::Disk;
 use crate::broker::group_coordinator::OFFSETS_TOPIC;
@@ -25,9 +24,9 @@ use crate::effects::{Effect, Event, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{MetadataRecord, Msg};
+use crate::rng::Rng;
 use network::{Network, Transit};
 use queue::EventQueue;
-use rng::Rng;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,8 +1,8 @@
 //! The simulated network: per-link FIFO channels with latency, loss, cuts
 //! (two-way or one-way) and slow links. Every fault is addressed by node ids.
 
-use super::rng::Rng;
 use crate::ids::NodeId;
+use crate::rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -3,7 +3,7 @@
 //! serves it now, not a leader that lost power and is about to be replaced.
 
 use crate::common::*;
-use kafka_playground::checker::Invariant;
+use kafka_playground::check::checker::Invariant;
 use kafka_playground::command::Command;
 
 #[test]

@@ -112,7 +112,7 @@ fn once_every_fault_is_healed_every_send_completes_within_delivery_timeout_ms() 
     // moves leadership back to it; the producer must follow (a refusal names the new leader,
     // metadata refreshes are never starved), so no send stays pending past delivery.timeout.ms.
     use kafka_playground::client::producer::SendOutcome;
-    use kafka_playground::playground::{Playground, BENCH_SCENARIO};
+    use kafka_playground::page::playground::{Playground, BENCH_SCENARIO};
     let mut p = Playground::new(Some(BENCH_SCENARIO), Some(1)).unwrap();
     let start = p.cs.sim.now_ms();
     p.advance(60_000);

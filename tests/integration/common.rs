@@ -2,11 +2,11 @@
 //! drive it with `Command`s, read its state.
 #![allow(dead_code)]
 
-use kafka_playground::audit::{lost_acknowledged_writes, LostWrite};
+use kafka_playground::check::audit::{lost_acknowledged_writes, LostWrite};
+use kafka_playground::check::CheckedSim;
 use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition, NO_LEADER};
-use kafka_playground::scenario::CheckedSim;
 use kafka_playground::sim::{ClusterSpec, NodeStatus, Sim};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

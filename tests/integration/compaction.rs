@@ -3,7 +3,7 @@ use crate::common::*;
 use kafka_playground::ids::TopicPartition;
 use kafka_playground::log::segment::{record_size, BATCH_HEADER_BYTES};
 use kafka_playground::log::{LogConfig, NewRecord, PartitionLog};
-use kafka_playground::sim::rng::Rng;
+use kafka_playground::rng::Rng;
 use kafka_playground::Command;
 use std::collections::BTreeMap;
 

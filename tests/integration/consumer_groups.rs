@@ -2,8 +2,8 @@
 //! the coordinator moving, and what consumers may see.
 
 use crate::common::*;
-use kafka_playground::audit::client_audit;
 use kafka_playground::broker::group_coordinator::{partition_for, GroupState, OFFSETS_TOPIC};
+use kafka_playground::check::audit::client_audit;
 use kafka_playground::client::consumer::MemberState;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition};
@@ -162,16 +162,16 @@ fn committed_offsets_survive_the_failure_of_the_coordinators_broker() {
     c.run(5_000);
     c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 0.0, keys: 0 });
     c.run(3_000); // the last auto-commits land
-    let (old, g) = kafka_playground::client::groups_view::coordinator_group(c.sim(), "ledger").unwrap();
+    let (old, g) = kafka_playground::page::groups_view::coordinator_group(c.sim(), "ledger").unwrap();
     let committed = g.offsets.clone();
     assert_eq!(committed.len(), 6, "{committed:?}");
     assert!(committed.values().map(|x| x.0).sum::<i64>() > 0);
     c.crash(old);
     assert!(
-        c.run_until(|s| kafka_playground::client::groups_view::coordinator_group(s, "ledger").is_some_and(|(b, _)| b != old), 30_000),
+        c.run_until(|s| kafka_playground::page::groups_view::coordinator_group(s, "ledger").is_some_and(|(b, _)| b != old), 30_000),
         "no new coordinator"
     );
-    let (new, g) = kafka_playground::client::groups_view::coordinator_group(c.sim(), "ledger").unwrap();
+    let (new, g) = kafka_playground::page::groups_view::coordinator_group(c.sim(), "ledger").unwrap();
     assert_ne!(new, old);
     assert_eq!(g.offsets, committed, "the new coordinator loaded the same offsets from __consumer_offsets");
     assert!(!c.events_matching(&format!("becomes coordinator for {OFFSETS_TOPIC}")).is_empty());
@@ -184,7 +184,7 @@ fn committed_offsets_survive_the_failure_of_the_coordinators_broker() {
     for cons in sim.consumers.values() {
         assert_eq!(cons.coordinator, Some(new), "{} still talks to broker {:?}", cons.client_id, cons.coordinator);
     }
-    let (_, g) = kafka_playground::client::groups_view::coordinator_group(sim, "ledger").unwrap();
+    let (_, g) = kafka_playground::page::groups_view::coordinator_group(sim, "ledger").unwrap();
     assert!(g.offsets.iter().any(|(tp, o)| o.0 > committed[tp].0), "no commit after the move");
     c.assert_no_violations();
 }
@@ -256,7 +256,7 @@ fn a_consumer_with_client_rack_fetches_from_the_follower_in_its_rack() {
     spec.broker_config.set("replica.selector.class", &v("org.apache.kafka.common.replica.RackAwareReplicaSelector")).unwrap();
     spec.broker_config.set("offsets.topic.num.partitions", &v(1)).unwrap();
     let sim = Sim::new(spec).unwrap();
-    let mut c = Cluster { cs: kafka_playground::scenario::CheckedSim::new(sim) };
+    let mut c = Cluster { cs: kafka_playground::check::CheckedSim::new(sim) };
     c.run(3_000);
     c.topic("orders", &[&[1, 2, 3]], &[]);
     c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 50.0, keys: 0 });

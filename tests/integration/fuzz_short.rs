@@ -1,4 +1,4 @@
-//! A short, deterministic fuzz run of every entry point in `kafka_playground::fuzz` (the
+//! A short, deterministic fuzz run of every entry point in `kafka_playground::proof::fuzz` (the
 //! scenario parser, the `Command` decoder and its application, the URL-fragment decoder,
 //! share links, narration targets): a seeded mutation fuzzer starts from the seed corpus
 //! and applies byte-level mutations (flip, set, insert, delete, duplicate, splice,
@@ -16,9 +16,9 @@
 //! integration -- --ignored fuzz_short::write_seed_corpus` writes the seed corpora to `fuzz/seeds/`.
 
 use kafka_playground::config::CONFIG_DEFS;
-use kafka_playground::fuzz::{seed_corpus, TARGETS};
-use kafka_playground::share::{base64url_decode, base64url_encode};
-use kafka_playground::sim::rng::Rng;
+use kafka_playground::page::share::{base64url_decode, base64url_encode};
+use kafka_playground::proof::fuzz::{seed_corpus, TARGETS};
+use kafka_playground::rng::Rng;
 use serde_json::{json, Map, Value};
 use std::time::Instant;
 

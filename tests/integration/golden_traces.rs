@@ -2,7 +2,7 @@
 //! build against. This native test computes them; with UPDATE_GOLDEN=1 it writes
 //! tests/golden/trace_hashes.json, otherwise it fails when the file is stale
 //! (a change in engine behaviour must be noticed and the file re-recorded).
-use kafka_playground::golden::{run_case, GOLDEN_CASES};
+use kafka_playground::proof::golden::{run_case, GOLDEN_CASES};
 use std::collections::BTreeMap;
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/trace_hashes.json");

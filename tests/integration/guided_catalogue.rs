@@ -3,7 +3,7 @@
 //! of at least four stops from time 0 to its end, an `expect` block), and the page
 //! playing it on the timeline ends in exactly the run `kafka-sim run` reports.
 use kafka_playground::command::Command;
-use kafka_playground::playground::Playground;
+use kafka_playground::page::playground::Playground;
 use kafka_playground::scenario::{run, LookAt, Scenario};
 use serde_json::Value;
 use std::collections::BTreeSet;

@@ -3,10 +3,10 @@
 //! in engine behaviour changes a hash or a fact and fails here; when the change is meant,
 //! re-record with `UPDATE_GOLDEN=1 cargo test --release --test integration guided_golden::` and review
 //! the diff of the facts (they say what changed in words: leaders, ISR, HW, losses).
-use kafka_playground::audit::lost_acknowledged_writes;
+use kafka_playground::check::audit::lost_acknowledged_writes;
 use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::ids::NO_LEADER;
-use kafka_playground::playground::Playground;
+use kafka_playground::page::playground::Playground;
 use serde_json::{json, Map, Value};
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/guided.json");

@@ -8,7 +8,7 @@
 //! `NARRATION_FACTS=path cargo test --release --test integration guided_stops::print_the_facts_at_every_stop
 //! -- --ignored` writes what the run shows at every stop (for writing a stop's `expect`).
 use kafka_playground::ids::NO_LEADER;
-use kafka_playground::playground::Playground;
+use kafka_playground::page::playground::Playground;
 use kafka_playground::scenario::Scenario;
 use serde_json::{json, Map, Value};
 

@@ -25,6 +25,7 @@ mod guided_golden;
 mod guided_stops;
 mod history_retirement;
 mod isr;
+mod layers;
 mod page_security;
 mod picture_views;
 mod producer;

@@ -1,6 +1,6 @@
 //! The engine views the page draws its teaching moments from: countdowns, errors with their
 //! reasons, ghosts of lost records, readable records and metrics that agree with the tables.
-use kafka_playground::playground::Playground;
+use kafka_playground::page::playground::Playground;
 
 const TWO_DOWN: &str = r#"{"name":"t","seed":7,"brokers":3,"broker_config":{"min.insync.replicas":2,"replica.lag.time.max.ms":10000,"offsets.topic.num.partitions":3},"producer_config":{"acks":"all"},
 "topics":[{"name":"orders","partitions":3,"replication_factor":3}],
@@ -116,7 +116,7 @@ fn records_of_a_compacted_topic_carry_keys_values_batches_and_segment_files() {
     assert!(recs
         .iter()
         .all(|r| r.key.is_some() && r.segment.ends_with(".log") && r.segment.len() == 24 && r.batch_base_offset <= r.offset));
-    assert!(p.records(ri, 0, 100_000).len() <= kafka_playground::record_view::MAX_RECORDS_PER_VIEW);
+    assert!(p.records(ri, 0, 100_000).len() <= kafka_playground::page::record_view::MAX_RECORDS_PER_VIEW);
     assert!(p.records(usize::MAX, 0, 10).is_empty());
 }
 
@@ -191,7 +191,7 @@ fn the_svg_export_draws_what_the_canvas_draws_records_markers_roles_and_ghosts()
     // The unclean election at 45 s: broker 2 leads without offsets 3–7, acknowledged and lost.
     let mut p = Playground::new(Some(include_str!("../../scenarios/unclean-leader-election.json")), None).unwrap();
     p.advance(45_000);
-    let svg = kafka_playground::export::cluster_svg(&p);
+    let svg = kafka_playground::page::export::cluster_svg(&p);
     assert!(svg.contains("lost after ack: offsets 3–7"), "the red ghost label is drawn");
     assert!(svg.contains(r##"fill="#a50e0e">lost after ack"##), "in red");
     // One cell per record held, with the epoch colours; every replica's HW / LEO labelled as the frame has them.

@@ -5,8 +5,8 @@
 //! full, every acknowledged write readable.
 
 use kafka_playground::client::producer::SendOutcome;
+use kafka_playground::proof::verify::sweep::end_state_problems;
 use kafka_playground::scenario::{run, Scenario};
-use kafka_playground::verify::sweep::end_state_problems;
 
 #[test]
 fn every_shrunk_sweep_failure_still_behaves_as_its_postmortem_says() {

@@ -1,6 +1,6 @@
 //! Scenario files: every shipped example runs, meets its `expect` block and
 //! replays to the same trace; bad files are refused with the field named.
-use kafka_playground::report::build_report;
+use kafka_playground::page::report::build_report;
 use kafka_playground::scenario::{run, Scenario};
 
 fn files() -> Vec<std::path::PathBuf> {

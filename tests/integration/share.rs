@@ -3,8 +3,8 @@
 //! with a message naming the problem; the exports describe the same run.
 use kafka_playground::command::Command;
 use kafka_playground::ids::NodeId;
-use kafka_playground::playground::Playground;
-use kafka_playground::share::{base64url_encode, decode, encode, open, MAX_FRAGMENT_CHARS};
+use kafka_playground::page::playground::Playground;
+use kafka_playground::page::share::{base64url_encode, decode, encode, open, MAX_FRAGMENT_CHARS};
 
 fn a_run() -> Playground {
     let mut p = Playground::new(None, Some(77)).unwrap();
@@ -106,7 +106,7 @@ fn a_link_whose_replay_would_take_too_long_is_refused_instead_of_freezing_the_pa
     );
     let steps = fragment_of(r#"{"v":1,"scenario":{},"ops":[{"steps":1000000}]}"#);
     for frag in [day, steps] {
-        let e = kafka_playground::share::open_with_budget(&frag, 50_000).err().expect("refused");
+        let e = kafka_playground::page::share::open_with_budget(&frag, 50_000).err().expect("refused");
         assert!(e.contains("too long to replay") && e.contains("50000"), "{e}");
     }
 }
@@ -123,14 +123,14 @@ fn decoding_keeps_the_ops_and_the_moment() {
 #[test]
 fn the_exports_describe_the_same_run() {
     let p = a_run();
-    let trace: serde_json::Value = serde_json::from_str(&kafka_playground::export::trace_json(&p)).unwrap();
+    let trace: serde_json::Value = serde_json::from_str(&kafka_playground::page::export::trace_json(&p)).unwrap();
     assert_eq!(trace["trace_hash"], p.trace_hash_hex());
     assert_eq!(trace["commands"].as_array().unwrap().len(), 3);
     assert_eq!(trace["commands"][0]["command"]["type"], "crash_broker");
     assert!(trace["events"].as_array().unwrap().len() > 100);
     assert_eq!(open(trace["link"].as_str().unwrap()).unwrap().trace_hash_hex(), p.trace_hash_hex());
 
-    let h = kafka_playground::export::jepsen_history(&p);
+    let h = kafka_playground::page::export::jepsen_history(&p);
     let lines: Vec<&str> = h.lines().filter(|l| !l.starts_with(";;")).collect();
     let sends = p.cs.sim.producer.sends.len();
     let invokes = lines.iter().filter(|l| l.contains(":type :invoke, :f :send")).count();
@@ -144,7 +144,7 @@ fn the_exports_describe_the_same_run() {
         lines.iter().map(|l| l.split(":time ").nth(1).unwrap().split(&[',', '}']).next().unwrap().parse().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "history in time order");
 
-    let svg = kafka_playground::export::cluster_svg(&p);
+    let svg = kafka_playground::page::export::cluster_svg(&p);
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>"));
     assert_eq!(svg.matches(r##"fill="#202124">broker-"##).count(), 3, "one header per broker");
     assert!(svg.contains("orders-0") && svg.contains("crashed"), "{svg:.400}");

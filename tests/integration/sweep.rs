@@ -7,10 +7,10 @@
 //! Seeds: `SWEEP_SEEDS` (default 25; CI runs 300), starting at `SWEEP_FIRST_SEED` (default 1).
 //! The same sweep as a command with a table: `cargo run --release --bin kafka-sim -- sweep`.
 
+use kafka_playground::proof::verify::profile::Profile;
+use kafka_playground::proof::verify::shrink::shrink;
+use kafka_playground::proof::verify::sweep::{replay, run_seed, Outcome};
 use kafka_playground::scenario::{run, Scenario};
-use kafka_playground::verify::profile::Profile;
-use kafka_playground::verify::shrink::shrink;
-use kafka_playground::verify::sweep::{replay, run_seed, Outcome};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -67,7 +67,7 @@ fn random_fault_schedules_with_controller_failovers_lose_no_acknowledged_write_a
 #[test]
 fn the_same_sweep_under_each_known_unsafe_setting_is_caught_breaking_invariants() {
     let n = env_u64("SWEEP_UNSAFE_SEEDS", 150);
-    for p in kafka_playground::verify::PROFILES.iter().filter(|p| !p.safe) {
+    for p in kafka_playground::proof::verify::PROFILES.iter().filter(|p| !p.safe) {
         let caught = (1..=n).filter(|&seed| !run_seed(seed, p).ok()).count();
         println!("{}: violations found in {caught} of {n} seeds ({:.1}%)", p.name, caught as f64 * 100.0 / n as f64);
         // legacy-hw needs two leader changes in quick succession (KRaft fences a restarted

@@ -2,7 +2,7 @@
 //! the shortened command log; playing on after a scrub continues the recorded run.
 use kafka_playground::command::Command;
 use kafka_playground::ids::NodeId;
-use kafka_playground::playground::Playground;
+use kafka_playground::page::playground::Playground;
 
 /// Everything a user can see, in one string: the trace hash, time, events processed,
 /// kafka-topics.sh --describe, the invariants and every replica's segments.
@@ -144,10 +144,10 @@ fn a_long_run_keeps_a_bounded_number_of_snapshots() {
     let mut p = Playground::new(None, Some(1)).unwrap();
     p.advance(60 * 60 * 1000);
     let v = p.timeline_view();
-    assert!(v.snapshots <= kafka_playground::playground::MAX_SNAPSHOTS, "{}", v.snapshots);
+    assert!(v.snapshots <= kafka_playground::page::playground::MAX_SNAPSHOTS, "{}", v.snapshots);
     // Thinned by count and by weight (the state grows through the hour), yet plenty remain.
     assert!(v.snapshots >= 16, "{}", v.snapshots);
-    assert!(v.snapshot_every_ms > kafka_playground::playground::SNAPSHOT_EVERY_MS);
+    assert!(v.snapshot_every_ms > kafka_playground::page::playground::SNAPSHOT_EVERY_MS);
     let end = state(&mut p);
     p.seek(v.start_ms + 1_800_000);
     assert_eq!(p.now_ms(), v.start_ms + 1_800_000);

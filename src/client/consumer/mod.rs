@@ -45,7 +45,7 @@ use crate::effects::Out;
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::Msg;
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

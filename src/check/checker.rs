@@ -18,7 +18,7 @@
 //! * `TwoControllersInOneEpoch` — two controller voters led the KRaft quorum (were the
 //!   active controller) in the same controller epoch (Raft's election safety).
 
-use crate::audit::replica_log;
+use crate::check::audit::replica_log;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -93,7 +93,7 @@ pub struct Violation {
 }
 
 /// Why acknowledged writes of `tp` were lost, in words.
-fn loss_reason(sim: &Sim, tp: &str, lost: &[crate::audit::LostWrite]) -> &'static str {
+fn loss_reason(sim: &Sim, tp: &str, lost: &[crate::check::audit::LostWrite]) -> &'static str {
     use crate::config::Acks;
     let unclean = sim.controller.unclean_partitions.iter().any(|p| p.to_string() == tp);
     let weak_acks = lost
@@ -114,7 +114,7 @@ fn loss_reason(sim: &Sim, tp: &str, lost: &[crate::audit::LostWrite]) -> &'stati
 /// `AcknowledgedWriteLost` for each partition with lost writes, keyed by partition: the
 /// checker's words, also used by the page's verdict (`Playground::invariants`) when the audit
 /// sees a loss before the checker's next slow pass.
-pub fn lost_write_violations(sim: &Sim, lost: &[crate::audit::LostWrite], now: i64) -> Vec<(String, Violation)> {
+pub fn lost_write_violations(sim: &Sim, lost: &[crate::check::audit::LostWrite], now: i64) -> Vec<(String, Violation)> {
     let mut by_tp: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for l in lost {
         by_tp.entry(format!("{}-{}", l.topic, l.partition)).or_default().push(l.offset);
@@ -422,7 +422,7 @@ impl Checker {
             .map(|(id, _)| *id)
             .unwrap_or_else(|| sim.producer.sends.keys().next_back().map(|k| k + 1).unwrap_or(0));
         {
-            let lost = crate::audit::lost_acknowledged_writes_from(sim, from);
+            let lost = crate::check::audit::lost_acknowledged_writes_from(sim, from);
             for (tp, v) in lost_write_violations(sim, &lost, now) {
                 self.report(v.invariant, tp, v.time_ms, v.message);
             }

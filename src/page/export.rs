@@ -4,7 +4,7 @@
 
 use crate::client::producer::SendOutcome;
 use crate::ids::NO_LEADER;
-use crate::playground::Playground;
+use crate::page::playground::Playground;
 use crate::sim::NodeStatus;
 use serde_json::json;
 use std::fmt::Write;
@@ -23,14 +23,14 @@ pub fn trace_json(p: &Playground) -> String {
         .collect();
     let doc = json!({
         "format": "kafka-playground-trace",
-        "version": crate::share::FORMAT_VERSION,
+        "version": crate::page::share::FORMAT_VERSION,
         "seed": p.scenario().seed,
         "now_ms": p.now_ms(),
         "trace_hash": p.trace_hash_hex(),
         "events_processed": sim.events_processed,
         "scenario": scenario,
         "commands": commands,
-        "link": crate::share::encode(p),
+        "link": crate::page::share::encode(p),
         "events_dropped": sim.events_dropped,
         "events": events,
     });
@@ -180,7 +180,7 @@ fn xml(s: &str) -> String {
 /// Leader-epoch colours of the cells, the canvas's palette (`EPOCH_COLORS` in www/render.js).
 const EPOCH_COLORS: [&str; 8] = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7"];
 /// Offsets per strip at most (the frame's tail, `TAIL_CELLS`).
-const SVG_CELLS: i64 = crate::playground::TAIL_CELLS as i64;
+const SVG_CELLS: i64 = crate::page::playground::TAIL_CELLS as i64;
 
 /// `#rrggbb` lightened towards white by `t` (the canvas's pale cells above the HW).
 fn pale(hex: &str, t: f64) -> String {
@@ -198,7 +198,7 @@ pub fn cluster_svg(p: &Playground) -> String {
     let sim = &p.cs.sim;
     let brokers: Vec<_> = sim.brokers.iter().collect();
     let parts: Vec<_> = sim.controller.partitions.values().collect();
-    let ghosts = crate::record_view::ghosts(sim, p.ghosts_dismissed_at_ms(), true);
+    let ghosts = crate::page::record_view::ghosts(sim, p.ghosts_dismissed_at_ms(), true);
     let (col_w, row_h, left) = (240.0, 64.0, 150.0);
     let cuts: Vec<String> = sim.network.cuts.iter().map(|(a, b)| format!("{a} ↛ {b}")).collect();
     let title = "Kafka Replication Playground";
@@ -296,7 +296,7 @@ pub fn cluster_svg(p: &Playground) -> String {
                 strip_w + 6.0,
                 sh + 6.0
             );
-            let hw = crate::playground::shown_high_watermark(slot, log, &st.tp);
+            let hw = crate::page::playground::shown_high_watermark(slot, log, &st.tp);
             let leo = log.log_end_offset();
             let lso = log.log_start_offset();
             let xof = |o: i64| x0 + (o - base) as f64 * cw;

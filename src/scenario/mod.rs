@@ -2,7 +2,9 @@
 //! (optionally at given times). Parsed with errors that name the field; run
 //! with the invariant checker watching every step. Format: docs/scenarios.md.
 
-use crate::checker::Checker;
+pub mod stop_claims;
+
+use crate::check::CheckedSim;
 use crate::command::Command;
 use crate::config::{BrokerConfig, ProducerConfig};
 use crate::errors::CommandError;
@@ -93,7 +95,7 @@ pub struct NarrationStep {
     pub look_at: Vec<LookAt>,
     /// What the stop claims about the run at `at_ms` (checked by tests/integration/guided_stops.rs).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expect: Option<crate::narration::StopExpect>,
+    pub expect: Option<stop_claims::StopExpect>,
 }
 
 /// Something on the page a narration step points at.
@@ -196,10 +198,10 @@ fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Res
         let title = text_field("title", 120)?;
         let text = text_field("text", 2000)?;
         let partition_ok = |tp: &str| split_tp(tp).is_some_and(|(t, p)| topic_ok(&t, p));
-        crate::narration::check_placeholders(&text, &format!("{f}.text"), &partition_ok)?;
+        stop_claims::check_placeholders(&text, &format!("{f}.text"), &partition_ok)?;
         let expect = match o.get("expect") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(crate::narration::parse_expect(v, &f, &partition_ok)?),
+            Some(v) => Some(stop_claims::parse_expect(v, &f, &partition_ok)?),
         };
         let mut look_at = vec![];
         if let Some(l) = o.get("look_at") {
@@ -311,7 +313,7 @@ impl Expect {
         };
         let sim = &cs.sim;
         if let Some(n) = self.lost_acknowledged_writes {
-            push("lost_acknowledged_writes".into(), n.to_string(), crate::audit::lost_acknowledged_writes(sim).len().to_string());
+            push("lost_acknowledged_writes".into(), n.to_string(), crate::check::audit::lost_acknowledged_writes(sim).len().to_string());
         }
         if let Some(n) = self.acknowledged {
             let a =
@@ -533,100 +535,6 @@ impl Scenario {
             spec.producer_config.set(k, v).map_err(|e| err(format!("producer_config.{k}"), e.message))?;
         }
         Ok(spec)
-    }
-}
-
-/// A simulation under the invariant checker.
-#[derive(Clone)]
-pub struct CheckedSim {
-    pub sim: Sim,
-    pub checker: Checker,
-    /// Run the costly invariants every this many events (1 = every event)...
-    pub slow_check_every: u64,
-    /// ...and at least every this many simulated ms, so that a quiet cluster's views
-    /// (lost writes, invariants) agree within a moment.
-    pub slow_check_max_gap_ms: i64,
-    last_slow_check_ms: i64,
-}
-
-impl CheckedSim {
-    pub fn new(sim: Sim) -> CheckedSim {
-        CheckedSim { sim, checker: Checker::default(), slow_check_every: 1, slow_check_max_gap_ms: 100, last_slow_check_ms: 0 }
-    }
-
-    pub fn step(&mut self) -> bool {
-        let more = self.sim.step();
-        if self.slow_check_every == u64::MAX {
-            return more;
-        }
-        self.checker.check_fast(&self.sim);
-        let now = self.sim.now_ms();
-        if self.slow_check_every <= 1
-            || self.sim.events_processed.is_multiple_of(self.slow_check_every)
-            || now - self.last_slow_check_ms >= self.slow_check_max_gap_ms
-        {
-            self.last_slow_check_ms = now;
-            self.checker.check_slow(&self.sim);
-        }
-        more
-    }
-
-    pub fn run_until(&mut self, until_ms: i64) {
-        loop {
-            match self.sim_next_time() {
-                Some(t) if t <= until_ms => {
-                    self.step();
-                }
-                _ => break,
-            }
-        }
-        // Moves the clock (no event left before `until_ms`).
-        self.sim.run_until(until_ms);
-    }
-
-    fn sim_next_time(&self) -> Option<i64> {
-        self.sim.next_event_time()
-    }
-
-    /// Applies a command; `run`, `run_until` and `step` go through the checker.
-    pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
-        match cmd {
-            Command::Run { ms } => {
-                if !(0..=crate::command::MAX_RUN_MS).contains(&ms) {
-                    return Err(CommandError::invalid_request("ms", format!("run takes 0 to {} ms, got {ms}", crate::command::MAX_RUN_MS)));
-                }
-                let now = self.sim.now_ms();
-                self.sim.command_log.push((now, Command::Run { ms }));
-                self.run_until(now + ms);
-                Ok(())
-            }
-            Command::RunUntil { time_ms } => {
-                let now = self.sim.now_ms();
-                if time_ms < now || time_ms - now > crate::command::MAX_RUN_MS {
-                    return Err(CommandError::invalid_request(
-                        "time_ms",
-                        format!("time_ms must be between now ({now}) and now + {}", crate::command::MAX_RUN_MS),
-                    ));
-                }
-                self.sim.command_log.push((now, Command::RunUntil { time_ms }));
-                self.run_until(time_ms);
-                Ok(())
-            }
-            Command::Step => {
-                self.sim.command_log.push((self.sim.now_ms(), Command::Step));
-                self.step();
-                Ok(())
-            }
-            other => {
-                let r = self.sim.apply(other);
-                self.checker.check(&self.sim);
-                r
-            }
-        }
-    }
-
-    pub fn final_check(&mut self) {
-        self.checker.check(&self.sim);
     }
 }
 

@@ -2,7 +2,7 @@
 //! `tests/golden/trace_hashes.json` by the native suite and checked again in the
 //! browser (wasm), so native and wasm runs are shown to be identical.
 
-use crate::playground::Playground;
+use crate::page::playground::Playground;
 
 pub struct GoldenCase {
     pub name: &'static str,
@@ -13,16 +13,16 @@ pub struct GoldenCase {
 
 pub const GOLDEN_CASES: &[GoldenCase] = &[
     GoldenCase { name: "default-playground-seed-42-60s", scenario: None, seed: 42, run_ms: 60_000 },
-    GoldenCase { name: "quickstart", scenario: Some(include_str!("../scenarios/quickstart.json")), seed: 42, run_ms: 0 },
+    GoldenCase { name: "quickstart", scenario: Some(include_str!("../../scenarios/quickstart.json")), seed: 42, run_ms: 0 },
     GoldenCase {
         name: "unclean-leader-election",
-        scenario: Some(include_str!("../scenarios/unclean-leader-election.json")),
+        scenario: Some(include_str!("../../scenarios/unclean-leader-election.json")),
         seed: 7,
         run_ms: 5_000,
     },
     GoldenCase {
         name: "kip-101-legacy-truncation",
-        scenario: Some(include_str!("../scenarios/kip-101-legacy-truncation.json")),
+        scenario: Some(include_str!("../../scenarios/kip-101-legacy-truncation.json")),
         seed: 3,
         run_ms: 0,
     },

@@ -3,7 +3,7 @@
 //! and lost from its end (truncation, power loss), red where they were acknowledged writes
 //! that no replica has any more (the audit's lost writes).
 
-use crate::audit::lost_acknowledged_writes;
+use crate::check::audit::lost_acknowledged_writes;
 use crate::ids::{BrokerId, TopicPartition};
 use crate::log::partition_log::GhostCause;
 use crate::sim::Sim;

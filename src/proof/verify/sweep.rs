@@ -8,12 +8,13 @@
 //! shrunk ([`super::shrink`]) and saved as a scenario file.
 
 use super::profile::{PowerLoss, Profile};
-use crate::audit::lost_acknowledged_writes;
+use crate::check::audit::lost_acknowledged_writes;
+use crate::check::CheckedSim;
 use crate::client::producer::SendOutcome;
 use crate::command::Command;
 use crate::ids::{NodeId, NO_LEADER};
-use crate::scenario::{start, CheckedSim, Scenario};
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
+use crate::scenario::{start, Scenario};
 use crate::sim::NodeStatus;
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -1,8 +1,8 @@
 //! The browser facade: the only file that knows wasm-bindgen. It wraps
-//! [`crate::playground::Playground`]; every input is validated and every error
+//! [`crate::page::playground::Playground`]; every input is validated and every error
 //! comes back as a JS exception with a clear message, never a panic.
 
-use crate::playground::Playground as Core;
+use crate::page::playground::Playground as Core;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -236,14 +236,14 @@ impl Playground {
     #[wasm_bindgen(js_name = fromFragment)]
     pub fn from_fragment(fragment: &str) -> Result<Playground, JsError> {
         install_panic_hook();
-        let core = crate::share::open(fragment).map_err(|e| JsError::new(&e))?;
+        let core = crate::page::share::open(fragment).map_err(|e| JsError::new(&e))?;
         Ok(Playground { core })
     }
 
     /// The URL fragment (without `#`) that reproduces this run, looking at the current moment.
     #[wasm_bindgen(js_name = shareFragment)]
     pub fn share_fragment(&self) -> String {
-        crate::share::encode(&self.core)
+        crate::page::share::encode(&self.core)
     }
 
     /// `{start_ms, end_ms, now_ms, at_end, commands: [{at_ms, command}], snapshots, snapshot_every_ms, scenario_end_ms}`.
@@ -293,26 +293,26 @@ impl Playground {
     /// The run as JSON text: scenario, seed, commands, events, trace hash, link.
     #[wasm_bindgen(js_name = exportTrace)]
     pub fn export_trace(&self) -> String {
-        crate::export::trace_json(&self.core)
+        crate::page::export::trace_json(&self.core)
     }
 
     /// A Jepsen-style history (EDN, one operation per line).
     #[wasm_bindgen(js_name = exportHistory)]
     pub fn export_history(&self) -> String {
-        crate::export::jepsen_history(&self.core)
+        crate::page::export::jepsen_history(&self.core)
     }
 
     /// The cluster view as SVG text.
     #[wasm_bindgen(js_name = exportSvg)]
     pub fn export_svg(&self) -> String {
-        crate::export::cluster_svg(&self.core)
+        crate::page::export::cluster_svg(&self.core)
     }
 }
 
 /// The benchmark scenario (6 brokers × 24 partitions × RF 3; the page's `?preset=bench`).
 #[wasm_bindgen(js_name = benchScenario)]
 pub fn bench_scenario() -> String {
-    crate::playground::BENCH_SCENARIO.to_string()
+    crate::page::playground::BENCH_SCENARIO.to_string()
 }
 
 /// The module's memory, for reading `frame()` and `tailsPtr()` buffers. (Not named
@@ -334,10 +334,11 @@ pub fn scenario_trace_hash(json: &str) -> Result<String, JsError> {
 /// The trace hash of sweep seed `seed` under `profile` (`kafka-sim sweep`).
 #[wasm_bindgen(js_name = sweepTraceHash)]
 pub fn sweep_trace_hash(seed: f64, profile: &str) -> Result<String, JsError> {
-    let p = crate::verify::Profile::by_name(profile)
-        .ok_or_else(|| JsError::new(&format!("profile: no profile {profile:?}; one of {}", crate::verify::profile::names().join(", "))))?;
+    let p = crate::proof::verify::Profile::by_name(profile).ok_or_else(|| {
+        JsError::new(&format!("profile: no profile {profile:?}; one of {}", crate::proof::verify::profile::names().join(", ")))
+    })?;
     if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= u32::MAX as f64) {
         return Err(JsError::new("seed: a whole number from 0 to 4294967295"));
     }
-    Ok(crate::verify::sweep::run_seed(seed as u64, p).trace_hash)
+    Ok(crate::proof::verify::sweep::run_seed(seed as u64, p).trace_hash)
 }

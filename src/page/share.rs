@@ -8,8 +8,8 @@
 //! fragment gives an error naming what is wrong instead of a broken or frozen page.
 
 use crate::command::{Command, MAX_RUN_MS};
-use crate::playground::Playground;
-use crate::timeline::Op;
+use crate::page::playground::Playground;
+use crate::page::timeline::Op;
 use serde_json::{json, Map, Value};
 
 /// The fragment format this build writes and reads.

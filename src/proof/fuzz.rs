@@ -12,9 +12,9 @@
 //! replay at [`EVENT_BUDGET`] events, so one input costs milliseconds.
 
 use crate::command::{Command, MAX_RUN_MS};
-use crate::playground::Playground;
+use crate::page::playground::Playground;
+use crate::page::share;
 use crate::scenario::{LookAt, Scenario};
-use crate::share;
 
 /// Longest simulated time one fuzz iteration runs a playground for.
 pub const RUN_CAP_MS: i64 = 2_000;
@@ -243,8 +243,8 @@ fn exercise_views(p: &mut Playground) {
     json(&p.configs());
     let _ = p.describe();
     let _ = p.describe_groups();
-    let _ = crate::export::jepsen_history(p);
-    let _ = crate::export::cluster_svg(p);
+    let _ = crate::page::export::jepsen_history(p);
+    let _ = crate::page::export::cluster_svg(p);
 }
 
 /// The playground's share link decodes to its own ops and moment, and reopens to the
@@ -369,8 +369,8 @@ pub fn seed_corpus(target: &str) -> Vec<Vec<u8>> {
     match target {
         "scenario_parser" => {
             let mut v = scenarios();
-            v.push(crate::playground::DEFAULT_SCENARIO.as_bytes().to_vec());
-            v.push(crate::playground::BENCH_SCENARIO.as_bytes().to_vec());
+            v.push(crate::page::playground::DEFAULT_SCENARIO.as_bytes().to_vec());
+            v.push(crate::page::playground::BENCH_SCENARIO.as_bytes().to_vec());
             v
         }
         "command_decoder" => bytes(sample_commands()),

@@ -9,15 +9,16 @@
 //!   page reads both straight out of wasm memory, so a frame costs no JSON.
 
 use crate::broker::group_coordinator::OFFSETS_TOPIC;
-use crate::client::groups_view::{describe_groups, group_ids, group_view, GroupView};
+use crate::check::CheckedSim;
 use crate::client::producer::{ProducerStats, SendOutcome};
 use crate::command::Command;
 use crate::config::CONFIG_DEFS;
 use crate::errors::CommandError;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
-use crate::scenario::{start, CheckedSim, Scenario, ScenarioError};
+use crate::page::groups_view::{describe_groups, group_ids, group_view, GroupView};
+use crate::page::timeline::{Op, Partial, Position, Target, Timeline};
+use crate::scenario::{start, Scenario, ScenarioError};
 use crate::sim::NodeStatus;
-use crate::timeline::{Op, Partial, Position, Target, Timeline};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -322,7 +323,7 @@ pub struct CleanedRecordView {
 #[derive(Debug, Clone, Serialize)]
 pub struct InvariantsView {
     pub ok: bool,
-    pub violations: Vec<crate::checker::Violation>,
+    pub violations: Vec<crate::check::checker::Violation>,
     pub lost_acknowledged_writes: usize,
 }
 
@@ -449,7 +450,7 @@ pub struct Playground {
     history: Vec<MetricsSample>,
     next_sample_ms: i64,
     last_sample_acked: usize,
-    lost: crate::audit::LostCounter,
+    lost: crate::check::audit::LostCounter,
     /// The last structure view and the cheap key it was built for.
     cached: Option<(StructureKey, Structure)>,
     /// When the scenario's last step has been applied (its `run`s added up).
@@ -933,22 +934,22 @@ impl Playground {
         }
     }
 
-    /// The timers the engine runs, as countdowns (`crate::countdowns`).
-    pub fn countdowns(&self) -> crate::countdowns::Countdowns {
-        crate::countdowns::countdowns(&self.cs.sim)
+    /// The timers the engine runs, as countdowns (`crate::page::countdowns`).
+    pub fn countdowns(&self) -> crate::page::countdowns::Countdowns {
+        crate::page::countdowns::countdowns(&self.cs.sim)
     }
 
     /// The records of the replica at `replica` (index in the structure's replica table) in
     /// `[from, from + count)`: key, value, epoch, batch, timestamp, segment file.
-    pub fn records(&mut self, replica: usize, from: i64, count: usize) -> Vec<crate::record_view::RecordView> {
+    pub fn records(&mut self, replica: usize, from: i64, count: usize) -> Vec<crate::page::record_view::RecordView> {
         let Some(r) = self.structure_ref().replicas.get(replica).cloned() else { return vec![] };
-        crate::record_view::records(&self.cs.sim, &TopicPartition::new(&r.topic, r.partition), r.broker, from, count)
+        crate::page::record_view::records(&self.cs.sim, &TopicPartition::new(&r.topic, r.partition), r.broker, from, count)
     }
 
     /// Records replicas lost from their end since the user last dismissed them.
-    pub fn ghosts(&mut self) -> Vec<crate::record_view::GhostView> {
+    pub fn ghosts(&mut self) -> Vec<crate::page::record_view::GhostView> {
         let any_lost = self.lost.count(&self.cs.sim) > 0;
-        crate::record_view::ghosts(&self.cs.sim, self.ghosts_dismissed_at_ms, any_lost)
+        crate::page::record_view::ghosts(&self.cs.sim, self.ghosts_dismissed_at_ms, any_lost)
     }
 
     /// Ghosts older than this were dismissed (see [`Playground::dismiss_ghosts`]).
@@ -1197,7 +1198,9 @@ impl Playground {
                     _ => -1.0,
                 };
                 let timer = match (leader_state.and_then(|ls| ls.remote.get(&b)), leader_cfg, leader_leo) {
-                    (Some(rs), Some(cfg), Some(lleo)) if st.leader != b => crate::countdowns::follower_lag(cfg, rs, lleo, sim.now_ms()),
+                    (Some(rs), Some(cfg), Some(lleo)) if st.leader != b => {
+                        crate::page::countdowns::follower_lag(cfg, rs, lleo, sim.now_ms())
+                    }
                     _ => None,
                 };
                 f[o + 12] = timer.map(|(_, rem)| rem).unwrap_or(-1) as f64;
@@ -1260,10 +1263,10 @@ impl Playground {
     pub fn invariants(&mut self) -> InvariantsView {
         let lost = self.lost.count(&self.cs.sim);
         let mut violations = self.cs.checker.violations.clone();
-        if lost > 0 && !violations.iter().any(|v| v.invariant == crate::checker::Invariant::AcknowledgedWriteLost) {
+        if lost > 0 && !violations.iter().any(|v| v.invariant == crate::check::checker::Invariant::AcknowledgedWriteLost) {
             let sim = &self.cs.sim;
-            let writes = crate::audit::lost_acknowledged_writes(sim);
-            violations.extend(crate::checker::lost_write_violations(sim, &writes, sim.now_ms()).into_iter().map(|(_, v)| v));
+            let writes = crate::check::audit::lost_acknowledged_writes(sim);
+            violations.extend(crate::check::checker::lost_write_violations(sim, &writes, sim.now_ms()).into_iter().map(|(_, v)| v));
         }
         InvariantsView { ok: violations.is_empty(), violations, lost_acknowledged_writes: lost }
     }
@@ -1468,8 +1471,8 @@ impl Playground {
     }
 
     /// The client audit (duplicates, reordering, redelivery, truncation seen by consumers, losses).
-    pub fn audit(&self) -> crate::audit::ClientAudit {
-        crate::audit::client_audit(&self.cs.sim)
+    pub fn audit(&self) -> crate::check::audit::ClientAudit {
+        crate::check::audit::client_audit(&self.cs.sim)
     }
 
     /// Current configuration: broker defaults in force, per-broker overrides, topics, producer.
@@ -1573,11 +1576,11 @@ mod tests {
 
     #[test]
     fn the_incremental_lost_count_agrees_with_a_full_audit() {
-        let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), Some(7)).unwrap();
+        let mut p = Playground::new(Some(include_str!("../../scenarios/unclean-leader-election.json")), Some(7)).unwrap();
         let mut seen_loss = false;
         for _ in 0..80 {
             p.advance(500);
-            let full = crate::audit::lost_acknowledged_writes(&p.cs.sim).len();
+            let full = crate::check::audit::lost_acknowledged_writes(&p.cs.sim).len();
             let s = p.structure();
             let header_lost = p.frame().0[12];
             assert_eq!(header_lost as usize, full, "at {} ms ({})", p.now_ms(), s.version);
@@ -1591,7 +1594,7 @@ mod tests {
     fn the_verdict_turns_red_the_moment_the_audit_counts_a_lost_acknowledged_write() {
         // Step event by event through the unclean election: at every instant the verdict's
         // `ok` is false exactly when a violation is listed, and a counted loss is always listed.
-        let mut p = Playground::new(Some(include_str!("../scenarios/unclean-leader-election.json")), Some(7)).unwrap();
+        let mut p = Playground::new(Some(include_str!("../../scenarios/unclean-leader-election.json")), Some(7)).unwrap();
         let mut seen_loss = false;
         for _ in 0..200_000 {
             if !p.step() {
@@ -1602,7 +1605,7 @@ mod tests {
             if v.lost_acknowledged_writes > 0 {
                 seen_loss = true;
                 assert!(
-                    v.violations.iter().any(|x| x.invariant == crate::checker::Invariant::AcknowledgedWriteLost),
+                    v.violations.iter().any(|x| x.invariant == crate::check::checker::Invariant::AcknowledgedWriteLost),
                     "{} lost at {} ms but the verdict does not say so",
                     v.lost_acknowledged_writes,
                     p.now_ms()
@@ -1660,7 +1663,7 @@ mod tests {
         assert_eq!(q.no_controller_for_ms, None);
         assert_eq!(one.structure().nodes.iter().filter(|n| n.starts_with("controller")).count(), 1);
 
-        let mut p = Playground::new(Some(include_str!("../scenarios/controller-failover.json")), None).unwrap();
+        let mut p = Playground::new(Some(include_str!("../../scenarios/controller-failover.json")), None).unwrap();
         p.advance(2_000);
         let q = p.controller_quorum();
         assert_eq!(q.quorum.voters.len(), 3);

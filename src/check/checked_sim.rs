@@ -1,0 +1,101 @@
+//! A simulation under the invariant checker: every event is followed by the fast invariants,
+//! the costly ones at their cadence (`slow_check_every` events, `slow_check_max_gap_ms`).
+
+use super::checker::Checker;
+use crate::command::Command;
+use crate::errors::CommandError;
+use crate::sim::Sim;
+
+/// A simulation under the invariant checker.
+#[derive(Clone)]
+pub struct CheckedSim {
+    pub sim: Sim,
+    pub checker: Checker,
+    /// Run the costly invariants every this many events (1 = every event)...
+    pub slow_check_every: u64,
+    /// ...and at least every this many simulated ms, so that a quiet cluster's views
+    /// (lost writes, invariants) agree within a moment.
+    pub slow_check_max_gap_ms: i64,
+    last_slow_check_ms: i64,
+}
+
+impl CheckedSim {
+    pub fn new(sim: Sim) -> CheckedSim {
+        CheckedSim { sim, checker: Checker::default(), slow_check_every: 1, slow_check_max_gap_ms: 100, last_slow_check_ms: 0 }
+    }
+
+    pub fn step(&mut self) -> bool {
+        let more = self.sim.step();
+        if self.slow_check_every == u64::MAX {
+            return more;
+        }
+        self.checker.check_fast(&self.sim);
+        let now = self.sim.now_ms();
+        if self.slow_check_every <= 1
+            || self.sim.events_processed.is_multiple_of(self.slow_check_every)
+            || now - self.last_slow_check_ms >= self.slow_check_max_gap_ms
+        {
+            self.last_slow_check_ms = now;
+            self.checker.check_slow(&self.sim);
+        }
+        more
+    }
+
+    pub fn run_until(&mut self, until_ms: i64) {
+        loop {
+            match self.sim_next_time() {
+                Some(t) if t <= until_ms => {
+                    self.step();
+                }
+                _ => break,
+            }
+        }
+        // Moves the clock (no event left before `until_ms`).
+        self.sim.run_until(until_ms);
+    }
+
+    fn sim_next_time(&self) -> Option<i64> {
+        self.sim.next_event_time()
+    }
+
+    /// Applies a command; `run`, `run_until` and `step` go through the checker.
+    pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
+        match cmd {
+            Command::Run { ms } => {
+                if !(0..=crate::command::MAX_RUN_MS).contains(&ms) {
+                    return Err(CommandError::invalid_request("ms", format!("run takes 0 to {} ms, got {ms}", crate::command::MAX_RUN_MS)));
+                }
+                let now = self.sim.now_ms();
+                self.sim.command_log.push((now, Command::Run { ms }));
+                self.run_until(now + ms);
+                Ok(())
+            }
+            Command::RunUntil { time_ms } => {
+                let now = self.sim.now_ms();
+                if time_ms < now || time_ms - now > crate::command::MAX_RUN_MS {
+                    return Err(CommandError::invalid_request(
+                        "time_ms",
+                        format!("time_ms must be between now ({now}) and now + {}", crate::command::MAX_RUN_MS),
+                    ));
+                }
+                self.sim.command_log.push((now, Command::RunUntil { time_ms }));
+                self.run_until(time_ms);
+                Ok(())
+            }
+            Command::Step => {
+                self.sim.command_log.push((self.sim.now_ms(), Command::Step));
+                self.step();
+                Ok(())
+            }
+            other => {
+                let r = self.sim.apply(other);
+                self.checker.check(&self.sim);
+                r
+            }
+        }
+    }
+
+    pub fn final_check(&mut self) {
+        self.checker.check(&self.sim);
+    }
+}

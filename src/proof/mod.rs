@@ -1,0 +1,9 @@
+//! What runs the engine to prove it: seed sweeps with fault schedules and shrinking (`verify/`),
+//! fuzz entry points (`fuzz.rs`, native only), and the golden trace hashes that native and wasm
+//! builds must agree on (`golden.rs`).
+
+/// Fuzz entry points (native only: the fuzzers are native programs).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzz;
+pub mod golden;
+pub mod verify;
