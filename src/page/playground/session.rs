@@ -1,0 +1,224 @@
+//! Time travel on the page (the session): snapshots of the engine, seeking to any moment of the
+//! recorded timeline by restoring the snapshot before it and replaying, forking a new branch
+//! from the past, and undoing the last command.
+
+use super::*;
+
+/// A snapshot of the engine every this many simulated ms (time travel), at first.
+pub const SNAPSHOT_EVERY_MS: i64 = 2_000;
+
+/// Most snapshots kept; beyond, every other one goes and the interval doubles.
+pub const MAX_SNAPSHOTS: usize = 128;
+
+/// Most records (see `state_weight`) all snapshots together may hold (~100 bytes each).
+pub const MAX_SNAPSHOT_WEIGHT: u64 = 4_000_000;
+
+/// Everything that replaying needs to restore (the views' caches are rebuilt).
+#[derive(Clone)]
+pub struct EngineSnapshot {
+    cs: CheckedSim,
+    pending: Vec<(i64, Command)>,
+    history: Vec<MetricsSample>,
+    next_sample_ms: i64,
+    last_sample_acked: usize,
+}
+
+/// The run's timeline for the page's scrubber (`Playground::timeline_view`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineView {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub now_ms: i64,
+    /// Whether the engine is at the end of the run (else: scrubbed back; playing continues
+    /// the recorded run, a command or a step forks it).
+    pub at_end: bool,
+    /// The user's commands with the simulated time each was applied at.
+    pub commands: Vec<TimedCommand>,
+    pub snapshots: usize,
+    pub snapshot_every_ms: i64,
+    pub scenario_end_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimedCommand {
+    pub at_ms: i64,
+    pub command: Command,
+}
+
+impl EngineSnapshot {
+    /// A placeholder replaced as soon as the playground is built.
+    pub(super) fn empty() -> EngineSnapshot {
+        EngineSnapshot {
+            cs: CheckedSim::new(crate::sim::Sim::new(crate::sim::ClusterSpec::new(0, 1)).expect("a one-broker cluster is valid")),
+            pending: vec![],
+            history: vec![],
+            next_sample_ms: 0,
+            last_sample_acked: 0,
+        }
+    }
+}
+
+impl Playground {
+    pub(super) fn snapshot(&self) -> EngineSnapshot {
+        EngineSnapshot {
+            cs: self.cs.clone(),
+            pending: self.pending.clone(),
+            history: self.history.clone(),
+            next_sample_ms: self.next_sample_ms,
+            last_sample_acked: self.last_sample_acked,
+        }
+    }
+
+    /// Roughly how many records a snapshot copies: every replica's records, every send,
+    /// every record consumed, every event line kept.
+    pub(super) fn state_weight(&self) -> u64 {
+        let sim = &self.cs.sim;
+        let logs: usize = sim.brokers.values().map(|b| b.disk().logs.values().map(|l| l.records().len()).sum::<usize>()).sum();
+        let consumed: usize =
+            sim.consumers.values().map(|c| c.consumed.len()).sum::<usize>() + sim.readers.values().map(|r| r.seen.len()).sum::<usize>();
+        (logs + sim.producer.sends.len() + consumed + sim.events.len()) as u64
+    }
+
+    pub(super) fn restore(&mut self, s: &EngineSnapshot) {
+        self.cs = s.cs.clone();
+        self.pending = s.pending.clone();
+        self.history = s.history.clone();
+        self.next_sample_ms = s.next_sample_ms;
+        self.last_sample_acked = s.last_sample_acked;
+        self.lost = Default::default();
+        // The structure may differ (brokers, topics, consumers): views rebuild it.
+        self.cached = None;
+        self.structure_key.clear();
+    }
+
+    /// Runs the recorded ops from the current position to `t` (which is not before it).
+    pub(super) fn exec_to(&mut self, t: Target) {
+        while self.pos.op < t.op {
+            let i = self.pos.op;
+            match self.timeline.ops()[i].clone() {
+                Op::Until(u) => {
+                    self.engine_advance(u - self.now_ms());
+                }
+                Op::Steps(n) => {
+                    let done = if let Partial::Steps(m) = self.pos.partial { m } else { 0 };
+                    for _ in done..n {
+                        self.engine_step();
+                    }
+                }
+                Op::Apply(c) => {
+                    let _ = self.cs.apply(c);
+                }
+            }
+            self.pos = Position { op: i + 1, partial: Partial::None };
+        }
+        let Some(until) = t.until_ms else { return };
+        if t.op >= self.timeline.ops().len() {
+            return;
+        }
+        match self.timeline.ops()[t.op].clone() {
+            Op::Until(_) => {
+                self.engine_advance(until - self.now_ms());
+                self.pos.partial = Partial::Until(until);
+            }
+            Op::Steps(n) => {
+                let mut m = if let Partial::Steps(m) = self.pos.partial { m } else { 0 };
+                while m < n && self.next_thing_ms().is_some_and(|x| x <= until) {
+                    self.engine_step();
+                    m += 1;
+                }
+                self.pos.partial = Partial::Steps(m);
+            }
+            Op::Apply(_) => {}
+        }
+    }
+
+    /// Time of the next event or due scenario step.
+    pub(super) fn next_thing_ms(&self) -> Option<i64> {
+        let e = self.cs.sim.next_event_time();
+        let s = self.pending.first().map(|(t, _)| *t);
+        match (e, s) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves the engine to the state it had at simulated time `t_ms` of this run
+    /// (clamped to the run), from the nearest snapshot or from where it is. Later ops
+    /// are kept: playing continues them, a command or `fork` discards them.
+    pub fn seek(&mut self, t_ms: i64) {
+        // Rewinding shows the ghosts of the moment landed on again.
+        self.ghosts_dismissed_at_ms = i64::MIN;
+        let t_ms = t_ms.clamp(self.timeline.start_ms, self.timeline.end_ms());
+        let target = self.timeline.target_at(t_ms);
+        let target_pos = Position {
+            op: target.op,
+            partial: match target.until_ms {
+                Some(u) if target.op < self.timeline.ops().len() => match self.timeline.ops()[target.op] {
+                    Op::Until(_) => Partial::Until(u),
+                    _ => Partial::None,
+                },
+                _ => Partial::None,
+            },
+        };
+        let (snap_pos, snap_ms, _) = self.timeline.snapshot_for(&target);
+        let from_here = self.pos.is_at_or_before(&target_pos) && self.now_ms() >= snap_ms && !matches!(self.pos.partial, Partial::Steps(_));
+        if !from_here || (self.pos == target_pos && self.now_ms() > t_ms) {
+            let (_, _, snap) = self.timeline.snapshot_for(&target);
+            let snap = snap.clone();
+            self.restore(&snap);
+            self.pos = snap_pos;
+        }
+        self.exec_to(target);
+    }
+
+    /// Discards everything after the current moment (the run continues from here).
+    pub fn fork(&mut self) {
+        if self.pos != self.timeline.end() {
+            let now = self.now_ms();
+            self.timeline.truncate(self.pos, now);
+            self.pos = self.timeline.end();
+        }
+    }
+
+    /// Goes back to just before the last command and forgets it (and what came after).
+    /// Returns the command undone, or `None` when there is none.
+    pub fn undo(&mut self) -> Option<Command> {
+        let i = self.timeline.before_last_command()?;
+        let Op::Apply(cmd) = self.timeline.ops()[i].clone() else { return None };
+        let target = Target { op: i, until_ms: None };
+        let (snap_pos, _, snap) = self.timeline.snapshot_for(&target);
+        let snap = snap.clone();
+        if !self.pos.is_at_or_before(&Position { op: i, partial: Partial::None }) {
+            self.restore(&snap);
+            self.pos = snap_pos;
+        }
+        self.exec_to(target);
+        self.fork();
+        Some(cmd)
+    }
+
+    /// The timeline for the page's scrubber.
+    pub fn timeline_view(&self) -> TimelineView {
+        let mut commands = vec![];
+        for (i, op) in self.timeline.ops().iter().enumerate() {
+            if let Op::Apply(c) = op {
+                commands.push(TimedCommand { at_ms: self.timeline.op_end_ms(i), command: c.clone() });
+            }
+        }
+        TimelineView {
+            start_ms: self.timeline.start_ms,
+            end_ms: self.timeline.end_ms(),
+            now_ms: self.now_ms(),
+            at_end: self.pos == self.timeline.end(),
+            commands,
+            snapshots: self.timeline.snapshot_count(),
+            snapshot_every_ms: self.timeline.snapshot_every_ms,
+            scenario_end_ms: self.scenario_end_ms,
+        }
+    }
+
+    /// The recorded ops (for shareable links and exports).
+    pub fn ops(&self) -> &[Op] {
+        self.timeline.ops()
+    }
+}
