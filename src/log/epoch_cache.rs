@@ -63,6 +63,11 @@ impl LeaderEpochCache {
             }
         }
         self.entries.push(EpochEntry { epoch, start_offset });
+        debug_assert!(
+            self.entries.windows(2).all(|w| w[0].epoch < w[1].epoch && w[0].start_offset < w[1].start_offset),
+            "epoch cache entries must strictly increase in epoch and start offset: {:?}",
+            self.entries
+        );
         true
     }
 

@@ -560,6 +560,7 @@ impl PartitionLog {
         let hw = hw.min(self.log_end_offset);
         if hw > self.high_watermark {
             self.high_watermark = hw;
+            debug_assert!(self.high_watermark <= self.log_end_offset, "HW {} above LEO {}", self.high_watermark, self.log_end_offset);
             true
         } else {
             false

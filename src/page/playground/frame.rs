@@ -25,58 +25,89 @@ pub struct FrameLayout {
     pub broker_status_codes: &'static [&'static str],
 }
 
-pub(super) const HEADER_FIELDS: &[&str] = &[
-    "now_ms",
-    "events_processed",
-    "structure_version",
-    "brokers",
-    "partitions",
-    "replicas",
-    "in_flight",
-    "violations",
-    "event_seq_end",
-    "acknowledged",
-    "failed",
-    "pending",
-    "lost",
-    "unclean_elections",
-    "isr_shrinks",
-    "isr_expands",
-];
+/// Declares a frame row's fields once: an index enum the engine writes by (`f[o + R::Hw as usize]`)
+/// and the list of names the page reads by (`FrameLayout`'s `*_fields`, in the same order).
+macro_rules! frame_fields {
+    ($(#[$doc:meta])* $enum:ident, $names:ident: $($(#[$fdoc:meta])* $variant:ident = $name:literal,)*) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(usize)]
+        pub(super) enum $enum {
+            $($(#[$fdoc])* $variant,)*
+        }
+        pub(super) const $names: &[&str] = &[$($name,)*];
+    };
+}
 
-pub(super) const BROKER_FIELDS: &[&str] = &["id", "status", "partitions_led", "log_end_offset_sum", "unflushed", "reserved"];
+frame_fields! {
+    /// The frame header, at offset 0.
+    H, HEADER_FIELDS:
+        NowMs = "now_ms",
+        EventsProcessed = "events_processed",
+        StructureVersion = "structure_version",
+        Brokers = "brokers",
+        Partitions = "partitions",
+        Replicas = "replicas",
+        InFlight = "in_flight",
+        Violations = "violations",
+        EventSeqEnd = "event_seq_end",
+        Acknowledged = "acknowledged",
+        Failed = "failed",
+        Pending = "pending",
+        Lost = "lost",
+        UncleanElections = "unclean_elections",
+        IsrShrinks = "isr_shrinks",
+        IsrExpands = "isr_expands",
+}
 
-pub(super) const PARTITION_FIELDS: &[&str] = &[
-    "leader",
-    "leader_epoch",
-    "partition_epoch",
-    "isr_size",
-    "elr_size",
-    "offline",
-    "under_replicated",
-    "leader_high_watermark",
-    "tail_base",
-];
+frame_fields! {
+    /// One broker row (`broker_stride` values).
+    B, BROKER_FIELDS:
+        Id = "id",
+        Status = "status",
+        PartitionsLed = "partitions_led",
+        LogEndOffsetSum = "log_end_offset_sum",
+        Unflushed = "unflushed",
+        /// Always 0: kept so the broker row's layout stays as the page reads it.
+        #[allow(dead_code)]
+        Reserved = "reserved",
+}
 
-pub(super) const REPLICA_FIELDS: &[&str] = &[
-    "broker",
-    "present",
-    "log_start_offset",
-    "log_end_offset",
-    "high_watermark",
-    "durable_end_offset",
-    "in_isr",
-    "in_elr",
-    "is_leader",
-    "lag_records",
-    "lag_ms",
-    "latest_epoch",
-    // A follower the leader may drop from the ISR: ms until it counts as out of sync
-    // (`replica.lag.time.max.ms` since it last caught up), -1 while it keeps up.
-    "lag_remaining_ms",
-    // The leader's `replica.lag.time.max.ms` (-1: no leader).
-    "lag_limit_ms",
-];
+frame_fields! {
+    /// One partition row (`partition_stride` values).
+    P, PARTITION_FIELDS:
+        Leader = "leader",
+        LeaderEpoch = "leader_epoch",
+        PartitionEpoch = "partition_epoch",
+        IsrSize = "isr_size",
+        ElrSize = "elr_size",
+        Offline = "offline",
+        UnderReplicated = "under_replicated",
+        LeaderHighWatermark = "leader_high_watermark",
+        TailBase = "tail_base",
+}
+
+frame_fields! {
+    /// One replica row (`replica_stride` values).
+    R, REPLICA_FIELDS:
+        Broker = "broker",
+        Present = "present",
+        LogStartOffset = "log_start_offset",
+        LogEndOffset = "log_end_offset",
+        HighWatermark = "high_watermark",
+        DurableEndOffset = "durable_end_offset",
+        InIsr = "in_isr",
+        InElr = "in_elr",
+        IsLeader = "is_leader",
+        LagRecords = "lag_records",
+        LagMs = "lag_ms",
+        LatestEpoch = "latest_epoch",
+        /// A follower the leader may drop from the ISR: ms until it counts as out of sync
+        /// (`replica.lag.time.max.ms` since it last caught up), -1 while it keeps up.
+        LagRemainingMs = "lag_remaining_ms",
+        /// The leader's `replica.lag.time.max.ms` (-1: no leader).
+        LagLimitMs = "lag_limit_ms",
+}
 
 pub(super) const STATUS_CODES: &[&str] = &["online", "fenced", "starting", "controlled_shutdown", "paused", "crashed", "stopped"];
 
@@ -285,35 +316,32 @@ impl Playground {
         let lost = self.lost.count(sim);
         let f = &mut self.frame;
         let (acked, failed, pending) = (sim.producer.acked_count as f64, sim.producer.failed_count as f64, sim.producer.pending() as f64);
-        let header = [
-            sim.now_ms() as f64,
-            sim.events_processed as f64,
-            structure.version as f64,
-            structure.brokers.len() as f64,
-            structure.partitions.len() as f64,
-            structure.replicas.len() as f64,
-            sim.in_flight_count() as f64,
-            self.cs.checker.violations.len() as f64,
-            (sim.events_dropped + sim.events.len()) as f64,
-            acked,
-            failed,
-            pending,
-            lost as f64,
-            sim.controller.unclean_elections as f64,
-            sim.controller.leader_isr_shrinks as f64,
-            sim.controller.leader_isr_expands as f64,
-        ];
-        f[..header.len()].copy_from_slice(&header);
+        f[H::NowMs as usize] = sim.now_ms() as f64;
+        f[H::EventsProcessed as usize] = sim.events_processed as f64;
+        f[H::StructureVersion as usize] = structure.version as f64;
+        f[H::Brokers as usize] = structure.brokers.len() as f64;
+        f[H::Partitions as usize] = structure.partitions.len() as f64;
+        f[H::Replicas as usize] = structure.replicas.len() as f64;
+        f[H::InFlight as usize] = sim.in_flight_count() as f64;
+        f[H::Violations as usize] = self.cs.checker.violations.len() as f64;
+        f[H::EventSeqEnd as usize] = (sim.events_dropped + sim.events.len()) as f64;
+        f[H::Acknowledged as usize] = acked;
+        f[H::Failed as usize] = failed;
+        f[H::Pending as usize] = pending;
+        f[H::Lost as usize] = lost as f64;
+        f[H::UncleanElections as usize] = sim.controller.unclean_elections as f64;
+        f[H::IsrShrinks as usize] = sim.controller.leader_isr_shrinks as f64;
+        f[H::IsrExpands as usize] = sim.controller.leader_isr_expands as f64;
         for (i, b) in structure.brokers.iter().enumerate() {
             let o = l.broker_offset + i * l.broker_stride;
             let slot = &sim.brokers[&b.id];
             let led = sim.controller.partitions.values().filter(|p| p.leader == b.id).count();
             let disk = slot.disk();
-            f[o] = b.id as f64;
-            f[o + 1] = status_code(slot.status());
-            f[o + 2] = led as f64;
-            f[o + 3] = disk.logs.values().map(|x| x.log_end_offset()).sum::<i64>() as f64;
-            f[o + 4] = disk.logs.values().map(|x| x.log_end_offset() - x.durable_end_offset()).sum::<i64>() as f64;
+            f[o + B::Id as usize] = b.id as f64;
+            f[o + B::Status as usize] = status_code(slot.status());
+            f[o + B::PartitionsLed as usize] = led as f64;
+            f[o + B::LogEndOffsetSum as usize] = disk.logs.values().map(|x| x.log_end_offset()).sum::<i64>() as f64;
+            f[o + B::Unflushed as usize] = disk.logs.values().map(|x| x.log_end_offset() - x.durable_end_offset()).sum::<i64>() as f64;
         }
         for (pi, pr) in structure.partitions.iter().enumerate() {
             let tp = TopicPartition::new(&pr.topic, pr.partition);
@@ -329,15 +357,15 @@ impl Playground {
                 .max()
                 .unwrap_or(0);
             let tail_base = (max_leo - TAIL_CELLS as i64).max(0);
-            f[o] = st.leader as f64;
-            f[o + 1] = st.leader_epoch as f64;
-            f[o + 2] = st.partition_epoch as f64;
-            f[o + 3] = st.isr.len() as f64;
-            f[o + 4] = st.elr.len() as f64;
-            f[o + 5] = if st.leader == NO_LEADER { 1.0 } else { 0.0 };
-            f[o + 6] = if st.leader != NO_LEADER && st.isr.len() < st.replicas.len() { 1.0 } else { 0.0 };
-            f[o + 7] = leader_log.map(|x| x.high_watermark()).unwrap_or(-1) as f64;
-            f[o + 8] = tail_base as f64;
+            f[o + P::Leader as usize] = st.leader as f64;
+            f[o + P::LeaderEpoch as usize] = st.leader_epoch as f64;
+            f[o + P::PartitionEpoch as usize] = st.partition_epoch as f64;
+            f[o + P::IsrSize as usize] = st.isr.len() as f64;
+            f[o + P::ElrSize as usize] = st.elr.len() as f64;
+            f[o + P::Offline as usize] = if st.leader == NO_LEADER { 1.0 } else { 0.0 };
+            f[o + P::UnderReplicated as usize] = if st.leader != NO_LEADER && st.isr.len() < st.replicas.len() { 1.0 } else { 0.0 };
+            f[o + P::LeaderHighWatermark as usize] = leader_log.map(|x| x.high_watermark()).unwrap_or(-1) as f64;
+            f[o + P::TailBase as usize] = tail_base as f64;
             // The leader's view of each follower (for lag in ms).
             let leader_state = sim
                 .brokers
@@ -351,29 +379,29 @@ impl Playground {
                 let o = l.replica_offset + ri * l.replica_stride;
                 let slot = &sim.brokers[&b];
                 let log = slot.disk().logs.get(&tp);
-                f[o] = b as f64;
-                f[o + 1] = if log.is_some() { 1.0 } else { 0.0 };
+                f[o + R::Broker as usize] = b as f64;
+                f[o + R::Present as usize] = if log.is_some() { 1.0 } else { 0.0 };
                 if let Some(log) = log {
                     let hw = shown_high_watermark(slot, log, &tp);
-                    f[o + 2] = log.log_start_offset() as f64;
-                    f[o + 3] = log.log_end_offset() as f64;
-                    f[o + 4] = hw as f64;
-                    f[o + 5] = log.durable_end_offset() as f64;
-                    f[o + 11] = log.latest_epoch().unwrap_or(-1) as f64;
+                    f[o + R::LogStartOffset as usize] = log.log_start_offset() as f64;
+                    f[o + R::LogEndOffset as usize] = log.log_end_offset() as f64;
+                    f[o + R::HighWatermark as usize] = hw as f64;
+                    f[o + R::DurableEndOffset as usize] = log.durable_end_offset() as f64;
+                    f[o + R::LatestEpoch as usize] = log.latest_epoch().unwrap_or(-1) as f64;
                     let cells = &mut self.tails[ri * TAIL_CELLS..(ri + 1) * TAIL_CELLS];
                     for r in log.read(tail_base, tail_base + TAIL_CELLS as i64, TAIL_CELLS) {
                         cells[(r.offset - tail_base) as usize] = r.leader_epoch;
                     }
                 }
                 // 1-based position in the ISR (the controller's order), 0 = not in the ISR.
-                f[o + 6] = st.isr.iter().position(|&x| x == b).map(|i| i as f64 + 1.0).unwrap_or(0.0);
-                f[o + 7] = if st.elr.contains(&b) { 1.0 } else { 0.0 };
-                f[o + 8] = if st.leader == b { 1.0 } else { 0.0 };
-                f[o + 9] = match (leader_leo, log) {
+                f[o + R::InIsr as usize] = st.isr.iter().position(|&x| x == b).map(|i| i as f64 + 1.0).unwrap_or(0.0);
+                f[o + R::InElr as usize] = if st.elr.contains(&b) { 1.0 } else { 0.0 };
+                f[o + R::IsLeader as usize] = if st.leader == b { 1.0 } else { 0.0 };
+                f[o + R::LagRecords as usize] = match (leader_leo, log) {
                     (Some(lleo), Some(log)) if st.leader != b => (lleo - log.log_end_offset()) as f64,
                     _ => -1.0,
                 };
-                f[o + 10] = match leader_state.and_then(|ls| ls.remote.get(&b)) {
+                f[o + R::LagMs as usize] = match leader_state.and_then(|ls| ls.remote.get(&b)) {
                     Some(rs) if st.leader != b && rs.last_caught_up_time_ms > 0 => (sim.now_ms() - rs.last_caught_up_time_ms) as f64,
                     _ => -1.0,
                 };
@@ -383,8 +411,8 @@ impl Playground {
                     }
                     _ => None,
                 };
-                f[o + 12] = timer.map(|(_, rem)| rem).unwrap_or(-1) as f64;
-                f[o + 13] = leader_cfg.map(|c| c.replica_lag_time_max_ms).unwrap_or(-1) as f64;
+                f[o + R::LagRemainingMs as usize] = timer.map(|(_, rem)| rem).unwrap_or(-1) as f64;
+                f[o + R::LagLimitMs as usize] = leader_cfg.map(|c| c.replica_lag_time_max_ms).unwrap_or(-1) as f64;
             }
         }
         self.cached = Some((key, structure));
@@ -399,5 +427,88 @@ impl Playground {
     /// The log-tail buffer filled by the last [`Playground::frame`].
     pub fn tails(&self) -> &[i32] {
         &self.tails
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `idx.<row>.<field>` the page reads (directly, or through `const r = this.idx.r`).
+    fn fields_the_page_reads() -> Vec<(char, String, String)> {
+        let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www");
+        let mut found = vec![];
+        let mut files: Vec<_> = std::fs::read_dir(&www).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "js")) {
+            let text = std::fs::read_to_string(f).unwrap();
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>();
+            // Aliases: `const r = this.idx.r;` / `const idx = this.idx.p;`
+            // (alias, row, where its function body starts)
+            let mut aliases: Vec<(String, char, usize)> = vec![];
+            for (i, _) in text.match_indices("idx.") {
+                let rest = &text[i + 4..];
+                let mut it = rest.chars();
+                let (Some(row), Some(next)) = (it.next(), it.next()) else { continue };
+                if !"hbpr".contains(row) {
+                    continue;
+                }
+                if next == '.' {
+                    let field = ident(&rest[2..]);
+                    found.push((row, field, name.clone()));
+                } else if !(next.is_alphanumeric() || next == '_') {
+                    let before = text[..i].trim_end_matches("this.").trim_end();
+                    if let Some(lhs) = before.strip_suffix('=') {
+                        let alias: String = lhs.trim_end().chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                        aliases.push((alias.chars().rev().collect(), row, i + 5));
+                    }
+                }
+            }
+            for (alias, row, at) in aliases {
+                // The alias lives until its function ends (a method's `}` at two spaces, a function's at none).
+                let end = [text[at..].find("\n  }"), text[at..].find("\n}")].into_iter().flatten().min().map_or(text.len(), |e| at + e);
+                let scope = &text[at..end];
+                let pat = format!("{alias}.");
+                for (i, _) in scope.match_indices(&pat) {
+                    let text = scope;
+                    if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.') {
+                        continue;
+                    }
+                    let field = ident(&text[i + pat.len()..]);
+                    // `idx.p.leader` is a direct read (above), not `idx` (an alias of a row) reading `p`.
+                    let direct = field.len() == 1 && text[i + pat.len() + 1..].starts_with('.');
+                    if !field.is_empty() && !direct {
+                        found.push((row, field, name.clone()));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_frame_field_the_page_reads_is_one_the_engine_writes() {
+        let found = fields_the_page_reads();
+        assert!(found.len() >= 15, "the scan found only {} reads: has the page's reader changed shape?", found.len());
+        for (row, field, file) in &found {
+            let names = match row {
+                'h' => HEADER_FIELDS,
+                'b' => BROKER_FIELDS,
+                'p' => PARTITION_FIELDS,
+                _ => REPLICA_FIELDS,
+            };
+            assert!(names.contains(&field.as_str()), "www/{file} reads idx.{row}.{field}, which the frame does not have: {names:?}");
+        }
+    }
+
+    #[test]
+    fn each_row_enum_indexes_its_list_of_names() {
+        assert_eq!(H::IsrExpands as usize + 1, HEADER_FIELDS.len());
+        assert_eq!(B::Reserved as usize + 1, BROKER_FIELDS.len());
+        assert_eq!(P::TailBase as usize + 1, PARTITION_FIELDS.len());
+        assert_eq!(R::LagLimitMs as usize + 1, REPLICA_FIELDS.len());
+        assert_eq!(REPLICA_FIELDS[R::HighWatermark as usize], "high_watermark");
+        assert_eq!(PARTITION_FIELDS[P::LeaderEpoch as usize], "leader_epoch");
     }
 }
