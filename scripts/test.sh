@@ -3,7 +3,8 @@
 #
 #   native (always):   cargo fmt --check, cargo clippy -D warnings, cargo test --release
 #   web (only when www/ and src/page/wasm.rs exist):
-#                      wasm-pack test --headless --chrome, then tests/e2e/run.mjs, layout.mjs and picture.mjs if present
+#                      tsc -p . (www/ type check), wasm-pack test --headless --chrome, then tests/e2e/run.mjs,
+#                      layout.mjs and picture.mjs if present
 #
 # SWEEP_SEEDS is passed through untouched (the seed sweep test reads it); under CI it defaults to 300.
 set -euo pipefail
@@ -44,6 +45,10 @@ if [ -d www ] && [ -f src/page/wasm.rs ]; then
   SCRATCH="$ROOT/target/test-tmp"
   rm -rf "$SCRATCH"; mkdir -p "$SCRATCH"
   trap 'rm -rf "$SCRATCH"' EXIT
+
+  # The page's JavaScript, type-checked on its JSDoc (tsconfig.json; under a second, no build needed).
+  stage "JS type check (tsc --noEmit)"
+  npm run --silent check:js
 
   stage "cargo clippy (wasm32)"
   cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings

@@ -1,3 +1,4 @@
+// @ts-check
 // One playground instance, bound to a root node (an element of the main page, or the inside of
 // a <kafka-playground> shadow root): it builds its DOM there, owns its own engine handle
 // (`new Playground(...)`), its animation loop and its messages. Nothing here touches `document`
@@ -23,13 +24,18 @@ const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record:
 /** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
 const ENGINE_BUDGET_MS = 2.5;
 
-/** createElement with attributes (never markup from text). */
+/**
+ * createElement with attributes (never markup from text).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {Record<string, string | boolean | null | undefined>} [attrs] @param {...(Node | string)} kids
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function h(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === false || v === undefined || v === null) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
+    if (k === 'class') e.className = /** @type {string} */ (v);
+    else if (k === 'text') e.textContent = /** @type {string} */ (v);
     else e.setAttribute(k, v === true ? '' : String(v));
   }
   e.append(...kids);
@@ -37,18 +43,65 @@ function h(tag, attrs = {}, ...kids) {
 }
 
 /**
+ * @typedef {object} Dom The parts of one instance's DOM (buildDom). Those marked "full" exist in full mode only.
+ * @property {HTMLDivElement} panic
+ * @property {HTMLSpanElement} errText
+ * @property {HTMLButtonElement} errClose
+ * @property {HTMLDivElement} error
+ * @property {HTMLButtonElement} play
+ * @property {HTMLButtonElement} step
+ * @property {HTMLButtonElement | null} plus100
+ * @property {HTMLButtonElement} plus1s
+ * @property {HTMLButtonElement | null} plus10s
+ * @property {HTMLSelectElement} speed
+ * @property {HTMLSpanElement} clock
+ * @property {HTMLSpanElement | null} seed
+ * @property {HTMLDivElement} timebar
+ * @property {HTMLElement} narr
+ * @property {HTMLDivElement | null} runbar
+ * @property {HTMLCanvasElement} canvas
+ * @property {HTMLDivElement} heads
+ * @property {HTMLDivElement} stage
+ * @property {HTMLDivElement} stageScroll
+ * @property {HTMLDivElement} legend
+ * @property {HTMLUListElement} summary
+ * @property {HTMLParagraphElement} quorum
+ * @property {HTMLDetailsElement} legendBox
+ * @property {HTMLDivElement} live
+ * @property {HTMLElement} cluster
+ * @property {HTMLDivElement} invariants
+ * @property {Record<string, Element>} panels a guided stop's panel name → the element it outlines
+ * @property {HTMLElement} [controls] full
+ * @property {HTMLParagraphElement} [audit] full
+ * @property {HTMLDivElement} [log] full
+ * @property {HTMLDivElement} [metrics] full
+ * @property {HTMLDivElement} [group] full
+ * @property {HTMLPreElement} [describe] full
+ * @property {HTMLPreElement} [describeGroups] full
+ * @property {HTMLParagraphElement} [segmentsHead] full
+ * @property {HTMLUListElement} [segments] full
+ * @property {Record<string, Element>} [dockUnits] full: panel name → the block the dock takes
+ * @property {HTMLDivElement} [dockList] full
+ * @property {HTMLElement} [dock] full
+ * @property {HTMLDivElement} [guide] full
+ */
+
+/**
  * Builds the playground's DOM into `mount` and returns the parts by name. `mode`:
  * 'full' (everything: the main page) or 'minimal' (cluster view, play/pause/step, clock,
  * broker fault menu, invariants line). `page`: the main page (landmarks, sticky time bar).
+ * @param {HTMLElement} mount @param {string} mode @param {boolean} page @param {HTMLElement | null | undefined} caption
+ * @returns {Dom}
  */
 function buildDom(mount, mode, page, caption) {
   const full = mode === 'full';
-  const r = {};
+  const r = /** @type {Dom} */ ({});
   r.panic = h('div', { id: 'panic', class: 'panic', role: 'alert', hidden: true });
   r.errText = h('span', { id: 'error-text' });
   r.errClose = h('button', { type: 'button', id: 'error-close', class: 'icon', 'aria-label': 'Dismiss message', hidden: true });
   r.error = h('div', { class: 'error', 'data-testid': 'error', role: 'alert', 'aria-live': 'assertive' }, r.errText, r.errClose);
 
+  /** @param {string} id @param {string} testid @param {string} text @param {string} title @param {string} [cls] */
   const btn = (id, testid, text, title, cls) => h('button', { type: 'button', id, 'data-testid': testid, class: cls, title, text });
   r.play = btn('play', 'play', 'Play', 'Play or pause simulated time (Space)', 'primary');
   r.play.setAttribute('aria-pressed', 'false');
@@ -61,7 +114,7 @@ function buildDom(mount, mode, page, caption) {
   r.clock = h('span', { class: 'clock', 'data-testid': 'clock', id: 'clock', title: 'Simulated time since start', text: 't+0.000 s' });
   r.seed = page ? null : h('span', { class: 'seed', 'data-testid': 'seed', title: 'The seed of this run: the same seed and the same actions give the same run' });
   r.timebar = h('div', { class: 'timebar', role: 'toolbar', 'aria-label': 'Simulated time' },
-    ...[r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean),
+    .../** @type {HTMLButtonElement[]} */ ([r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean)),
     h('span', { class: 'speed-ctl' }, h('label', { for: 'speed', text: 'speed' }), r.speed), ...(r.seed ? [r.seed] : []), r.clock);
   const timebar = r.timebar;
   // The guided scenario's narration (filled and shown by createPlayground when the run has a story).
@@ -87,10 +140,12 @@ function buildDom(mount, mode, page, caption) {
   const cluster = r.cluster;
   r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
 
+  /** @type {HTMLElement[]} */
   const kids = [r.panic, r.error];
   if (caption) kids.push(caption);
   if (r.runbar) kids.push(r.runbar);
   kids.push(timebar);
+  /** @type {HTMLElement} */
   let layout;
   if (full) {
     r.controls = h('aside', { class: 'controls card', id: 'controls', 'aria-label': 'Controls' });
@@ -102,7 +157,7 @@ function buildDom(mount, mode, page, caption) {
     r.describeGroups = h('pre', { id: 'describe-groups', class: 'describe', 'data-testid': 'describe-groups', tabindex: '0' });
     r.segmentsHead = h('p', { id: 'segments-head', class: 'seg-head' });
     r.segments = h('ul', { id: 'segments', class: 'segments', 'data-testid': 'segments', 'aria-label': 'Segment files of partition 0 of the shown topic' });
-    const code = (t) => h('code', { text: t });
+    const code = (/** @type {string} */ t) => h('code', { text: t });
     const panels = h('section', { class: 'panels', 'aria-label': 'Panels' },
       h('div', { class: 'card panel-inv' }, h('h2', { text: 'Invariants' }), r.invariants, r.audit),
       h('div', { class: 'card panel-log' }, h('h2', { text: 'Event log' }), r.log),
@@ -114,12 +169,12 @@ function buildDom(mount, mode, page, caption) {
         h('div', { class: 'seg-box' }, h('h3', { class: 'seg-h', text: 'Log segments' }), r.segmentsHead, r.segments)));
     r.panels = {
       invariants: panels.children[0], audit: r.audit, events: panels.children[1], metrics: panels.children[2],
-      'consumer-group': panels.children[3], describe: r.describe, segments: r.segments.parentElement, // the .seg-box
+      'consumer-group': panels.children[3], describe: r.describe, segments: /** @type {HTMLElement} */ (r.segments.parentElement), // the .seg-box
     };
     // What a guided stop's panel moves into the dock (the block around the named element).
     r.dockUnits = {
       invariants: panels.children[0], audit: panels.children[0], events: panels.children[1], metrics: panels.children[2],
-      'consumer-group': panels.children[3], describe: wrapDescribe(panels.children[4]), segments: r.segments.parentElement,
+      'consumer-group': panels.children[3], describe: wrapDescribe(panels.children[4]), segments: /** @type {HTMLElement} */ (r.segments.parentElement),
     };
     // Guided scenarios: the panels a stop points at open here, beside the picture (see applyLook).
     r.dockList = h('div', { class: 'dock-list' });
@@ -137,19 +192,44 @@ function buildDom(mount, mode, page, caption) {
   return r;
 }
 
-/** Puts the describe card's first heading and console in a box of their own (a dock unit). */
+/** Puts the describe card's first heading and console in a box of their own (a dock unit). @param {Element} card */
 function wrapDescribe(card) {
   const box = h('div', { class: 'describe-box' });
   card.prepend(box);
-  box.append(box.nextElementSibling, box.nextElementSibling.nextElementSibling); // the h2 and pre#describe
+  const h2 = /** @type {Element} */ (box.nextElementSibling);
+  box.append(h2, /** @type {Element} */ (h2.nextElementSibling)); // the h2 and pre#describe
   return box;
 }
 
-/** Shows only a message in `mount` (when the engine cannot even be loaded). */
+/** Shows only a message in `mount` (when the engine cannot even be loaded). @param {HTMLElement} mount @param {string} message */
 export function renderFatal(mount, message) {
   const text = h('span', { id: 'error-text', text: message });
   mount.replaceChildren(h('div', { class: 'error on', 'data-testid': 'error', role: 'alert' }, text));
 }
+
+/**
+ * @typedef {object} PlaygroundOptions createPlayground's opts (described below).
+ * @property {string} [mode]
+ * @property {boolean} [page]
+ * @property {string} [fragment]
+ * @property {() => void} [onBadFragment]
+ * @property {string} [scenario]
+ * @property {string | null} [scenarioName]
+ * @property {number} [seed]
+ * @property {{scenario?: string, seed?: number, using: string}[]} [fallbacks]
+ * @property {string} [what]
+ * @property {number} [speed]
+ * @property {boolean} [playing]
+ * @property {string[]} [messages]
+ * @property {EventTarget} [keyTarget]
+ * @property {HTMLElement | null} [caption]
+ * @property {ClusterShape} [shape]
+ * @property {(shape: ClusterShapeText) => void} [newCluster]
+ * @property {FrameStats | null} [frameStats]
+ * @property {(seed: number) => string} [panicHint]
+ * @property {(file: string) => void} [loadScenario]
+ * @property {string} [shareBase]
+ */
 
 /**
  * Starts one instance in `mount` (an element; its ids are unique within its tree scope, so
@@ -166,6 +246,7 @@ export function renderFatal(mount, message) {
  *   frameStats: an object that receives per-frame timings (the main page's __frameStats), or null;
  *   panicHint(seed): extra words for the panic message.
  * Returns { pg, seed, advance(ms), stop() }.
+ * @param {HTMLElement} mount @param {Engine} engine @param {PlaygroundOptions} opts
  */
 export function createPlayground(mount, engine, opts) {
   const { Playground, wasmMemory, defs } = engine;
@@ -176,12 +257,22 @@ export function createPlayground(mount, engine, opts) {
   let speed = opts.speed ?? 1;
   let playing = opts.playing ?? true;
   let dead = false, stopped = false;
+  /** @type {TimeTravel | null} */
   let tt = null; // the time-travel controls (made with the time controls below)
+  /** @type {(() => void)[]} */
   const cleanups = [];
-  const listen = (target, type, fn, o) => { target.addEventListener(type, fn, o); cleanups.push(() => target.removeEventListener(type, fn, o)); };
+  /**
+   * target.addEventListener, removed by stop(). `fn` takes the event type it is registered for.
+   * @template {Event} E @param {EventTarget} target @param {string} type @param {(e: E) => void} fn @param {AddEventListenerOptions} [o]
+   */
+  const listen = (target, type, fn, o) => {
+    const f = /** @type {EventListener} */ (/** @type {unknown} */ (fn));
+    target.addEventListener(type, f, o); cleanups.push(() => target.removeEventListener(type, f, o));
+  };
 
   // ---------------------------------------------------------------- messages
   const { errText, errClose } = dom;
+  /** @param {string} msg */
   function showError(msg) {
     errText.textContent = msg;
     errClose.hidden = false;
@@ -195,17 +286,20 @@ export function createPlayground(mount, engine, opts) {
   // ---------------------------------------------------------------- engine
   // The scenario as asked; if the engine refuses it, each fallback in turn (opts.fallbacks:
   // [{scenario, seed, using}]), the same scenario with a random seed, then the default playground.
-  let pg, why = '';
+  /** @type {PlaygroundApi} */
+  let pg = /** @type {PlaygroundApi} */ (/** @type {unknown} */ (undefined)); // set below (or the page fails at pg.seed())
+  let why = '';
   // A shared run (#v1.… from Copy link): replayed to the moment it was shared at. A bad link
   // is said in words (the engine names what is wrong) and the page starts as if it had none.
   if (opts.fragment) {
     try {
       pg = Playground.fromFragment(opts.fragment);
     } catch (e) {
-      messages.push(`This link's run cannot be opened: ${e.message}. Starting a new playground instead.`);
+      messages.push(`This link's run cannot be opened: ${/** @type {Error} */ (e).message}. Starting a new playground instead.`);
       opts.onBadFragment?.();
     }
   }
+  /** @type {{scenario?: string, seed?: number, using?: string}[]} */
   const tries = pg ? [] : [
     { scenario: opts.scenario, seed: opts.seed },
     ...(opts.fallbacks || []),
@@ -221,7 +315,7 @@ export function createPlayground(mount, engine, opts) {
     } catch (e) {
       if (!why) {
         const what = opts.what ?? (opts.seed !== undefined ? `with seed ${opts.seed}` : '');
-        why = `Cannot start${what ? ` ${what}` : ''}: ${e.message}`;
+        why = `Cannot start${what ? ` ${what}` : ''}: ${/** @type {Error} */ (e).message}`;
       }
     }
   }
@@ -237,6 +331,7 @@ export function createPlayground(mount, engine, opts) {
   }));
 
   const reducedMotion = matchMedia('(prefers-reduced-motion: reduce)');
+  /** @type {App} */
   const app = {
     pg,
     structure: null,
@@ -255,7 +350,7 @@ export function createPlayground(mount, engine, opts) {
       try {
         pg.apply(JSON.stringify(cmd));
       } catch (e) {
-        showError(`${cmd.type}: ${e.message}`);
+        showError(`${cmd.type}: ${/** @type {Error} */ (e).message}`);
         return false;
       }
       clearError();
@@ -269,10 +364,12 @@ export function createPlayground(mount, engine, opts) {
     changed() { controls?.sync(); forceUi = true; dirty = true; schedule(); },
   };
 
-  /** Slow links are drawn from what this page sent (the engine does not report them). */
+  /** Slow links are drawn from what this page sent (the engine does not report them). @param {Command} cmd */
   function noteSlow(cmd) {
     if (cmd.type === 'slow_link') {
-      const set = (a, b) => (cmd.extra_latency_ms > 0 ? app.slow.set(`${a}|${b}`, cmd.extra_latency_ms) : app.slow.delete(`${a}|${b}`));
+      const ms = /** @type {number} */ (cmd.extra_latency_ms);
+      /** @param {string | undefined} a @param {string | undefined} b */
+      const set = (a, b) => (ms > 0 ? app.slow.set(`${a}|${b}`, ms) : app.slow.delete(`${a}|${b}`));
       set(cmd.from, cmd.to);
       if (!cmd.one_way) set(cmd.to, cmd.from);
     }
@@ -294,19 +391,20 @@ export function createPlayground(mount, engine, opts) {
   /** The quorum view when there is one (a JSON call: before reading the frame). */
   const readQuorum = () => (quorumMode ? safely(() => pg.controllerQuorum()) ?? null : null);
   view.onVoterClick = (id, b) => { const q = readQuorum(); if (q) menu.toggleVoter(id, b, q); };
-  const controls = full ? new Controls(dom.controls, app, defs) : null;
-  const log = full ? new EventLog(dom.log) : null;
+  const controls = full ? new Controls(/** @type {HTMLElement} */ (dom.controls), app, defs) : null;
+  const log = full ? new EventLog(/** @type {HTMLElement} */ (dom.log)) : null;
   const inv = new InvariantsPanel(dom.invariants);
-  const metrics = full ? new MetricsPanel(dom.metrics) : null;
+  const metrics = full ? new MetricsPanel(/** @type {HTMLElement} */ (dom.metrics)) : null;
   const summary = new PartitionSummary(dom.summary);
   const live = new LiveStrip(dom.live);
   live.onDismissGhosts = () => { if (!stopped && !dead) { safely(() => pg.dismissGhosts()); app.changed(); } };
-  const segments = full ? new SegmentsList(dom.segments, dom.segmentsHead) : null;
-  const audit = full ? new AuditPanel(dom.audit) : null;
-  const group = full ? new ConsumerPanel(dom.group, app) : null;
+  const segments = full ? new SegmentsList(/** @type {HTMLElement} */ (dom.segments), /** @type {HTMLElement} */ (dom.segmentsHead)) : null;
+  const audit = full ? new AuditPanel(/** @type {HTMLElement} */ (dom.audit)) : null;
+  const group = full ? new ConsumerPanel(/** @type {HTMLElement} */ (dom.group), app) : null;
   buildLegend(dom.legend, full, quorumMode);
 
-  let frame = null, tails = null; // views into wasm memory; re-created every frame
+  // Views into wasm memory; re-created every frame (readFrame() before any use).
+  let frame = /** @type {Float64Array} */ (/** @type {unknown} */ (null)), tails = /** @type {Int32Array} */ (/** @type {unknown} */ (null));
   function readFrame() {
     const ptr = pg.frame();
     const mem = wasmMemory().buffer;
@@ -326,17 +424,18 @@ export function createPlayground(mount, engine, opts) {
     if (stopK >= 0) applyLook(false); // the broker headers are new elements
   }
 
+  /** @param {number} id */
   function brokerStatus(id) {
     readFrame();
-    const s = app.structure, L = s.layout;
+    const s = /** @type {Structure} */ (app.structure), L = s.layout;
     const i = s.brokers.findIndex((b) => b.id === id);
-    return L.broker_status_codes[frame[L.broker_offset + i * L.broker_stride + app.idx.b.status]] || 'unknown';
+    return L.broker_status_codes[frame[L.broker_offset + i * L.broker_stride + /** @type {IndexMaps} */ (app.idx).b.status]] || 'unknown';
   }
 
   // Hovering a replica strip: the replica in words (native tooltip).
   const canvas = dom.canvas;
   let lastHit = '';
-  listen(canvas, 'mousemove', (e) => {
+  listen(canvas, 'mousemove', (/** @type {MouseEvent} */ e) => {
     if (stopped || dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
     const key = hit ? `${hit.pi}:${hit.broker}:${hit.offset}:${hit.gap}` : '';
@@ -344,12 +443,14 @@ export function createPlayground(mount, engine, opts) {
     lastHit = key;
     if (!hit) { canvas.removeAttribute('title'); return; }
     const status = brokerStatus(hit.broker); // reads a fresh frame
-    const replica = replicaText(app.structure, app.idx, frame, hit.pi, hit.broker, status);
+    const s = /** @type {Structure} */ (app.structure);
+    const replica = replicaText(s, /** @type {IndexMaps} */ (app.idx), frame, hit.pi, hit.broker, status);
     // Over a cell: the whole record as the engine holds it on this replica.
-    const rec = hit.offset != null ? safely(() => pg.records(hit.ri, hit.offset, 1))?.[0] : null;
+    const offset = hit.offset;
+    const rec = offset != null ? safely(() => pg.records(hit.ri, offset, 1))?.[0] : null;
     const gap = hit.gap ? `offsets ${hit.gap[0]}–${hit.gap[1]}: removed by the log cleaner (it keeps the latest record of each key; offsets never change, so gaps appear)\n\n` : '';
     // A ghost at this offset: what this replica lost there, and why (the engine's label).
-    const part = app.structure.partitions[hit.pi];
+    const part = s.partitions[hit.pi];
     const ghosts = hit.offset != null ? view.ghostsBy.get(`${part.topic}-${part.partition}@${hit.broker}`) || [] : [];
     const lost = ghosts.flatMap((gh) => gh.records.filter((r) => r.offset === hit.offset).map((r) =>
       `${gh.label}\nlost here: offset ${r.offset}, epoch ${r.leader_epoch}${r.key != null ? `, key ${r.key}` : ''}${r.value != null ? `, value ${r.value}` : ''}${r.acknowledged_lost ? ' (acknowledged, now on no replica)' : ''}\n\n`)).join('');
@@ -357,7 +458,7 @@ export function createPlayground(mount, engine, opts) {
   });
   listen(canvas, 'mouseleave', () => { lastHit = ''; });
   // Shift + wheel (or a sideways wheel) over a strip scrolls its partition's offsets.
-  listen(canvas, 'wheel', (e) => {
+  listen(canvas, 'wheel', (/** @type {WheelEvent} */ e) => {
     const dx = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
     if (!dx || stopped || dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
@@ -371,10 +472,11 @@ export function createPlayground(mount, engine, opts) {
 
   // ---------------------------------------------------------------- time controls
   const playBtn = dom.play, speedSel = dom.speed, clock = dom.clock;
-  const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => a - b);
+  const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => Number(a) - Number(b));
   speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
   speedSel.value = String(speed);
   listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
+  /** @param {boolean} on */
   function setPlaying(on) {
     playing = on;
     playBtn.setAttribute('aria-pressed', String(on));
@@ -385,7 +487,7 @@ export function createPlayground(mount, engine, opts) {
   }
   listen(playBtn, 'click', () => setPlaying(!playing));
   const stepEvent = () => { setPlaying(false); safely(() => pg.step()); app.changed(); };
-  const advanceBy = (ms) => { if (stopped) return; safely(() => pg.advance(ms)); app.changed(); };
+  const advanceBy = (/** @type {number} */ ms) => { if (stopped) return; safely(() => pg.advance(ms)); app.changed(); };
   listen(dom.step, 'click', stepEvent);
   if (dom.plus100) listen(dom.plus100, 'click', () => advanceBy(100));
   listen(dom.plus1s, 'click', () => advanceBy(1000));
@@ -394,9 +496,9 @@ export function createPlayground(mount, engine, opts) {
   // Space / →: page-wide on the main page, within the instance for an embed.
   const keyTarget = opts.keyTarget || mount;
   if (!opts.keyTarget) mount.tabIndex = -1; // a click inside gives the instance the keyboard
-  listen(keyTarget, 'keydown', (e) => {
+  listen(keyTarget, 'keydown', (/** @type {KeyboardEvent} */ e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented || stopped) return;
-    const t = e.target;
+    const t = /** @type {HTMLElement} */ (e.target);
     const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || t.isContentEditable;
     if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
       e.preventDefault();
@@ -415,6 +517,7 @@ export function createPlayground(mount, engine, opts) {
   // past replays what was recorded, and a command, a step or Fork there discards the rest.
   let tl = safely(() => pg.timeline()) ?? { start_ms: 0, end_ms: 0, now_ms: 0, at_end: true, commands: [] };
   const startMs = tl.start_ms;
+  /** @type {number | null} */
   let pendingSeek = null; // the scrubber's newest position, applied on the next animation frame
   tt = new TimeTravel({
     full,
@@ -424,10 +527,12 @@ export function createPlayground(mount, engine, opts) {
       live() { seekTo(tl.end_ms); },
       undo() {
         const u = safely(() => pg.undo());
-        if (u === undefined) { tt.say('Nothing to undo'); app.changed(); return; }
+        const tt1 = /** @type {TimeTravel} */ (tt);
+        if (u === undefined) { tt1.say('Nothing to undo'); app.changed(); return; }
+        /** @type {unknown} */
         let c = u;
         try { c = JSON.parse(u); } catch { /* shown as is */ }
-        tt.say(`Undid ${describeCommand(c)}`);
+        tt1.say(`Undid ${describeCommand(c)}`);
         setPlaying(false);
         jumped();
       },
@@ -437,7 +542,7 @@ export function createPlayground(mount, engine, opts) {
   if (tt.note) dom.timebar.insertBefore(tt.note, dom.clock);
   if (tt.past) dom.timebar.append(tt.past);
 
-  /** Goes to simulated time t (clamped to the recorded run) and pauses there. */
+  /** Goes to simulated time t (clamped to the recorded run) and pauses there. @param {number} t */
   function seekTo(t) {
     if (stopped || dead) return;
     setPlaying(false);
@@ -447,7 +552,9 @@ export function createPlayground(mount, engine, opts) {
 
   // Wall ms per simulated ms; of reading the text views; of updating the panels. A UI tick's
   // panels wait for the next frame while playing (pendingTexts), so no frame does both.
-  let msCost = 0.05, uiCost = 2, domCost = 2, auxCost = 2, pendingTexts = null;
+  let msCost = 0.05, uiCost = 2, domCost = 2, auxCost = 2;
+  /** @type {{texts: Texts | null, quorum: ControllerQuorumView | null} | null} */
+  let pendingTexts = null;
   /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
   function jumped() {
     if (stopped || dead) return;
@@ -455,14 +562,14 @@ export function createPlayground(mount, engine, opts) {
     pendingTexts = null; // read before the jump
     loadStructure();
     readFrame();
-    const end = frame[app.idx.h.event_seq_end];
+    const end = frame[/** @type {IndexMaps} */ (app.idx).h.event_seq_end];
     eventSeq = Math.max(0, end - 500);
     log?.reset();
     lastViolations = -1;
     tl = safely(() => pg.timeline()) ?? tl;
     app.slow.clear(); // the slow links in force at this moment: replay the page's commands up to it
     for (const { at_ms: at, command } of tl.commands) if (at <= tl.now_ms) noteSlow(command);
-    tt.update(tl);
+    /** @type {TimeTravel} */ (tt).update(tl);
     app.changed();
   }
 
@@ -479,6 +586,7 @@ export function createPlayground(mount, engine, opts) {
   // ---------------------------------------------------------------- guided scenario (narration)
   // Step-through: playing pauses at each stop, Next (or Play) goes on to the next one. Started
   // playing (an autoplaying embed), the narration follows the clock until Next or Back is pressed.
+  /** @type {Story} */
   const story = safely(() => pg.story()) ?? { narration: [] };
   const stops = Array.isArray(story.narration) ? story.narration : [];
   let stepping = stops.length > 0 && !playing;
@@ -487,16 +595,17 @@ export function createPlayground(mount, engine, opts) {
   if (stops.length) { mount.classList.add('kp-guided'); dom.legendBox.open = false; }
   if (stops.length && narration.mini) { // the step and Next in the sticky time bar while the narration is scrolled away
     dom.timebar.insertBefore(narration.mini, dom.clock);
-    const seen = new IntersectionObserver((es) => { narration.mini.hidden = es[es.length - 1].isIntersecting; });
+    const mini = narration.mini;
+    const seen = new IntersectionObserver((es) => { mini.hidden = es[es.length - 1].isIntersecting; });
     seen.observe(dom.narr);
     cleanups.push(() => seen.disconnect());
   }
   let stopK = -1, stopKey = '';
-  const stopTime = (k) => Math.max(stops[k].at_ms, startMs);
+  const stopTime = (/** @type {number} */ k) => Math.max(stops[k].at_ms, startMs);
   /** The stop shown at `now`: the last one at or before it. */
-  const stopAt = (now) => { let k = 0; for (let i = 1; i < stops.length; i++) if (stopTime(i) <= now) k = i; return k; };
+  const stopAt = (/** @type {number} */ now) => { let k = 0; for (let i = 1; i < stops.length; i++) if (stopTime(i) <= now) k = i; return k; };
   /** The first stop after `now`, or -1. */
-  const stopAfter = (now) => stops.findIndex((s, i) => stopTime(i) > now);
+  const stopAfter = (/** @type {number} */ now) => stops.findIndex((s, i) => stopTime(i) > now);
 
   function guideNext() {
     if (stopped || dead) return;
@@ -518,7 +627,7 @@ export function createPlayground(mount, engine, opts) {
     seekTo(now > stopTime(k) ? stopTime(k) : stopTime(Math.max(0, k - 1)));
   }
 
-  /** Shows the stop for `now` (and its highlights) when it changed. */
+  /** Shows the stop for `now` (and its highlights) when it changed. @param {number} now @param {boolean} scroll */
   function syncStop(now, scroll) {
     if (!stops.length) return;
     const k = stopAt(now);
@@ -535,35 +644,44 @@ export function createPlayground(mount, engine, opts) {
   // What the stop looks at: DOM outlines (broker headers, panels) and canvas rings (app.look).
   // In full mode the panels it names move into the dock beside the picture (and back to their
   // places when the stop changes), so the narration, the picture and the panels are on screen together.
+  /** @type {HTMLElement[]} */
   let looked = [];
+  /** @type {Map<Element, Comment>} */
   const docked = new Map(); // dock unit → the comment left where it came from
+  /** @param {boolean} scroll */
   function applyLook(scroll) {
     for (const e of looked) { e.classList.remove('kp-look'); delete e.dataset.lookTarget; }
     looked = [];
     app.look = null;
     const stop = stops[stopK];
     if (!stop || !app.structure) { dockUnits([]); return; }
+    /** @type {Look} */
     const look = { nodes: new Set(), partitions: new Set(), replicas: new Set(), marks: [] };
     const s = app.structure;
-    const pIndex = (t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
+    const pIndex = (/** @type {LookTarget} */ t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
+    /** @type {string[]} */
     const names = [];
+    /** @type {Element[]} */
     const units = []; // dock units, in the stop's order
     dockReveal = [];
     dockRevealUntil = performance.now() + 1000;
+    /** @type {Element | null} */
     let first = null; // the first panel looked at: scrolled to when off screen (minimal mode)
     for (const t of stop.look_at || []) {
       const name = t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
         : t.kind === 'replica' ? `replica:${t.topic}-${t.partition}@${t.broker}` : t.kind === 'consumer' ? `consumer:${t.consumer}` : t.kind;
       names.push(name);
+      /** @type {HTMLElement | null | undefined} */
       let node = null;
-      if (t.kind === 'broker') node = view.buttons.get(t.broker)?.btn;
+      if (t.kind === 'broker') node = view.buttons.get(/** @type {number} */ (t.broker))?.btn;
       else if (t.kind === 'controller') { look.nodes.add('controller'); look.marks.push({ name, node: 'controller' }); }
       else if (t.kind === 'consumer') { look.nodes.add(`consumer-${t.consumer}`); look.marks.push({ name, node: `consumer-${t.consumer}` }); }
       else if (t.kind === 'partition') { const pi = pIndex(t); if (pi >= 0) { look.partitions.add(pi); look.marks.push({ name, pi }); } }
       else if (t.kind === 'replica') { const pi = pIndex(t); if (pi >= 0) { look.replicas.add(`${pi}:${t.broker}`); look.marks.push({ name, pi, broker: t.broker }); } }
       else if (t.kind === 'panel') {
-        node = t.panel === 'producer' ? controls?.groups.producer : dom.panels[t.panel];
-        const unit = t.panel === 'producer' ? node : dom.dockUnits?.[t.panel];
+        const panel = /** @type {string} */ (t.panel);
+        node = /** @type {HTMLElement | undefined} */ (panel === 'producer' ? controls?.groups.producer : dom.panels[panel]);
+        const unit = panel === 'producer' ? node : dom.dockUnits?.[panel];
         if (unit && !units.includes(unit)) units.push(unit);
         if (unit && node && unit !== node) dockReveal.push([unit, node]); // a part of its unit (the audit line): scrolled to in it
         if (node && !first) first = node;
@@ -580,9 +698,10 @@ export function createPlayground(mount, engine, opts) {
     else if (first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
   }
 
-  /** Moves `units` into the dock (in order) and every other docked unit back to its place. */
+  /** Moves `units` into the dock (in order) and every other docked unit back to its place. @param {Element[]} units */
   function dockUnits(units) {
-    if (!dom.dock) return;
+    const dock = dom.dock, dockList = /** @type {HTMLDivElement} */ (dom.dockList);
+    if (!dock) return;
     for (const [unit, mark] of docked) {
       if (units.includes(unit)) continue;
       mark.replaceWith(unit);
@@ -593,13 +712,13 @@ export function createPlayground(mount, engine, opts) {
       const mark = document.createComment('docked');
       unit.before(mark);
       docked.set(unit, mark);
-      dom.dockList.append(unit);
+      dockList.append(unit);
     }
     // Keep the stop's order without moving units that are already in place (a move resets scrolling).
-    units.forEach((u, i) => { if (dom.dockList.children[i] !== u) dom.dockList.insertBefore(u, dom.dockList.children[i]); });
+    units.forEach((u, i) => { if (dockList.children[i] !== u) dockList.insertBefore(u, dockList.children[i]); });
     const on = units.length > 0;
-    if (dom.dock.hidden === on) { dom.dock.hidden = !on; dom.guide.classList.toggle('docked', on); needFit = true; }
-    dom.dockList.dataset.count = String(units.length);
+    if (dock.hidden === on) { dock.hidden = !on; /** @type {HTMLDivElement} */ (dom.guide).classList.toggle('docked', on); needFit = true; }
+    dockList.dataset.count = String(units.length);
   }
 
   // ---------------------------------------------------------------- fitting the guided stage (full mode)
@@ -609,7 +728,9 @@ export function createPlayground(mount, engine, opts) {
   let needFit = true, revealStage = false;
   // [unit, node]: a looked-at part of a docked unit, scrolled into view inside it (again while the
   // panel's text settles, for a second after the stop: its lines above it may still grow).
-  let dockReveal = [], dockRevealUntil = 0;
+  /** @type {[Element, Element][]} */
+  let dockReveal = [];
+  let dockRevealUntil = 0;
   function revealInDock() {
     log?.stick(); // the newest events, not the first ones, when a stop opens the log
     for (const [unit, node] of dockReveal) {
@@ -622,7 +743,7 @@ export function createPlayground(mount, engine, opts) {
   function fitStage() {
     needFit = false;
     if (!dom.dock || !stops.length) return;
-    const guide = dom.guide;
+    const guide = /** @type {HTMLDivElement} */ (dom.guide);
     const stacked = getComputedStyle(guide).gridTemplateColumns.split(' ').length < 2;
     let avail = 0;
     if (opts.page) {
@@ -645,23 +766,25 @@ export function createPlayground(mount, engine, opts) {
       revealStage = true;
     }
   }
+  /** @param {number} avail @param {boolean} stacked */
   function fitTo(avail, stacked) {
-    dom.guide.style.height = `${avail}px`;
+    /** @type {HTMLDivElement} */ (dom.guide).style.height = `${avail}px`;
     const narrH = dom.narr.hidden ? 0 : dom.narr.getBoundingClientRect().height + 8;
     const chrome = dom.cluster.getBoundingClientRect().height - viewport.getBoundingClientRect().height;
-    const dockH = stacked && !dom.dock.hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
+    const dockH = stacked && !/** @type {HTMLElement} */ (dom.dock).hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
     if (view.setFit(avail - narrH - chrome - dockH - 2)) { menu.place(); dirty = true; }
   }
 
   /** Scrolls the page so the whole guided stage is on screen (below the sticky time bar). */
   function showStage() {
     revealStage = false;
+    const guide = /** @type {HTMLDivElement} */ (dom.guide);
     if (!opts.page) {
-      const r = dom.guide.getBoundingClientRect();
-      if (r.top < 0 || r.bottom > innerHeight) dom.guide.scrollIntoView({ block: 'nearest' });
+      const r = guide.getBoundingClientRect();
+      if (r.top < 0 || r.bottom > innerHeight) guide.scrollIntoView({ block: 'nearest' });
       return;
     }
-    const r = dom.guide.getBoundingClientRect(), bar = dom.timebar.getBoundingClientRect();
+    const r = guide.getBoundingClientRect(), bar = dom.timebar.getBoundingClientRect();
     const docTop = r.top + scrollY;
     const stuck = bar.height + 10; // the time bar sticks at the top
     if (r.top >= Math.min(bar.bottom, stuck) - 1 && r.bottom <= innerHeight + 1) return;
@@ -670,7 +793,7 @@ export function createPlayground(mount, engine, opts) {
     scrollTo({ top: y, behavior: reducedMotion.matches ? 'auto' : 'smooth' });
   }
 
-  /** Whether `node` is entirely out of the window (or out of a fixed-height embed's box). */
+  /** Whether `node` is entirely out of the window (or out of a fixed-height embed's box). @param {Element} node */
   function offScreen(node) {
     const r = node.getBoundingClientRect();
     if (r.bottom < 0 || r.top > innerHeight) return true;
@@ -679,8 +802,12 @@ export function createPlayground(mount, engine, opts) {
     return r.bottom < b.top || r.top > b.bottom;
   }
 
+  /**
+   * Runs an engine call; an exception is shown (and pauses) and gives undefined.
+   * @template T @param {() => T} fn @returns {T | undefined}
+   */
   function safely(fn) {
-    try { return fn(); } catch (e) { showError(e.message); setPlaying(false); return undefined; }
+    try { return fn(); } catch (e) { showError(/** @type {Error} */ (e).message); setPlaying(false); return undefined; }
   }
 
   // ---------------------------------------------------------------- the loop
@@ -695,6 +822,7 @@ export function createPlayground(mount, engine, opts) {
     if (!raf && visible && !stopped && !dead) raf = requestAnimationFrame(tick);
   }
 
+  /** @param {number} ts */
   function tick(ts) {
     raf = 0;
     if (stopped || dead || !visible) return;
@@ -748,17 +876,18 @@ export function createPlayground(mount, engine, opts) {
     const t1 = performance.now();
     const ui = uiDue || (forceUi && !pendingTexts);
     // Every wasm call that returns JSON happens before the frame views are made.
+    /** @type {Texts | null} */
     let texts = null;
     if (ui) texts = gatherTexts(t0);
     const flights = pg.inFlight(400);
     const quorum = readQuorum();
     readFrame();
-    const s = app.structure, idx = app.idx;
+    const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
     if (frame[idx.h.structure_version] !== s.version) { loadStructure(); readFrame(); }
     const t2 = performance.now();
     const now = frame[idx.h.now_ms];
     hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
-    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); view.setRecords(texts.records); } // before drawing: the strips use them
+    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); view.setRecords(/** @type {{ri: number, records: RecordView[]}[]} */ (texts.records)); } // before drawing: the strips use them
     // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
     // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
     const cfg = texts ? texts.cfg : safely(() => pg.configs());
@@ -766,24 +895,25 @@ export function createPlayground(mount, engine, opts) {
     if (frame.length === 0 || tails.length === 0) readFrame(); // detached by a memory growth (below)
     view.updateHeaders(frame);
     if (quorum) view.setQuorum(quorum);
-    syncStop(now, !tt.dragging);
+    const tt1 = /** @type {TimeTravel} */ (tt);
+    syncStop(now, !tt1.dragging);
     if (needFit) fitStage();
     // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
     // detaches the frame's typed arrays (length 0): read them again then.
     if (frame.length === 0 || tails.length === 0) readFrame();
     view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
     if (revealStage) showStage();
-    tt.setNow(now);
+    tt1.setNow(now);
     clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
     const apply = pendingTexts ?? (ui && !playing ? { texts, quorum } : null);
     pendingTexts = ui && playing ? { texts, quorum } : null;
-    if (apply) applyTexts(apply.texts);
+    if (apply) applyTexts(/** @type {Texts} */ (apply.texts)); // read in a UI tick: never null
     if (apply?.quorum) sayQuorum(apply.quorum);
     if (auxDue && !dead) {
       const a0 = performance.now();
-      if (t0 - lastAudit >= AUDIT_MS) { const a = safely(() => pg.audit()); if (a) audit.update(a); lastAudit = t0; }
-      else { const m = safely(() => pg.metrics()); if (m) metrics.update(m); lastMetrics = t0; }
+      if (t0 - lastAudit >= AUDIT_MS) { const a = safely(() => pg.audit()); if (a) /** @type {AuditPanel} */ (audit).update(a); lastAudit = t0; }
+      else { const m = safely(() => pg.metrics()); if (m) /** @type {MetricsPanel} */ (metrics).update(m); lastMetrics = t0; }
       auxCost = auxCost * 0.7 + (performance.now() - a0) * 0.3;
     }
     if (dockReveal.length) revealInDock(); // after the panels' new text
@@ -805,16 +935,35 @@ export function createPlayground(mount, engine, opts) {
   }
 
   let wantKey = '';
-  const recordsKey = (want) => want.map((w) => `${w.ri}:${w.from}:${w.count}`).join(',');
-  /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. */
+  const recordsKey = (/** @type {{ri: number, from: number, count: number}[]} */ want) => want.map((w) => `${w.ri}:${w.from}:${w.count}`).join(',');
+  /**
+   * @typedef {object} Texts The text views read in one UI tick (gatherTexts), applied by applyTexts.
+   * @property {string} desc
+   * @property {ConfigsView} cfg
+   * @property {ReplicaStorageView[]} storage
+   * @property {TimelineView} tl
+   * @property {ClientsView} clients
+   * @property {Countdowns} countdowns
+   * @property {GhostView[]} ghosts
+   * @property {{ri: number, records: RecordView[]}[]} [records]
+   * @property {RecordView[]} [segRecords]
+   * @property {string} [groupsDesc]
+   * @property {number} [skipped]
+   * @property {EventView[]} [events]
+   * @property {Metrics} [metrics]
+   * @property {ClientAudit} [audit]
+   * @property {InvariantsView} [inv]
+   */
+  /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. @param {number} t0 @returns {Texts} */
   function gatherTexts(t0) {
     lastUi = t0;
+    /** @type {Texts} */
     const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
     // Keys and values for the strips whose cells are wide enough to show them (a few windows).
     const want = view.wantedRecords();
     wantKey = recordsKey(want);
     out.records = want.map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
-    const sw = segments?.want(app.structure, app.idx, frame, out.storage, app.topic);
+    const sw = segments?.want(/** @type {Structure} */ (app.structure), /** @type {IndexMaps} */ (app.idx), frame, out.storage, app.topic);
     if (sw && sw.count > 0) out.segRecords = pg.records(sw.ri, sw.from, sw.count);
     const { end, violations, lost } = hdr;
     if (full) {
@@ -824,8 +973,9 @@ export function createPlayground(mount, engine, opts) {
       // Playing fast, 150 per update (600 lines a second is more than anyone reads; the frame stays short).
       const cap = playing && speed >= 20 ? 150 : 500;
       if (end - eventSeq > cap) { out.skipped = end - cap - eventSeq; eventSeq = end - cap; }
-      out.events = pg.eventsSince(eventSeq, cap);
-      if (out.events.length) eventSeq = out.events[out.events.length - 1].seq + 1;
+      const events = pg.eventsSince(eventSeq, cap);
+      out.events = events;
+      if (events.length) eventSeq = events[events.length - 1].seq + 1;
       // Playing, metrics and the audit are read in frames of their own (auxDue in tick).
       if (forceUi || (!playing && t0 - lastMetrics >= METRICS_MS)) { out.metrics = pg.metrics(); lastMetrics = t0; }
       if (forceUi || (!playing && t0 - lastAudit >= AUDIT_MS)) { out.audit = pg.audit(); lastAudit = t0; }
@@ -839,27 +989,31 @@ export function createPlayground(mount, engine, opts) {
     return out;
   }
 
+  /** @param {Texts} t */
   function applyTexts(t) {
     tl = t.tl;
-    tt.update(tl);
+    /** @type {TimeTravel} */ (tt).update(tl);
     if (t.inv) inv.update(t.inv);
     const desc = parseDescribe(t.desc);
-    summary.update(app.structure, app.idx, frame, desc);
+    const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
+    summary.update(s, idx, frame, desc);
     live.update(t.clients.producer, t.countdowns);
     live.updateGhosts(t.ghosts);
     if (!full) return;
-    if (t.skipped > 0) log.note(`… ${t.skipped} events not shown (time ran too fast)`);
-    log.add(t.events);
-    if (t.metrics) metrics.update(t.metrics);
-    if (t.audit) audit.update(t.audit);
-    group.update(t.clients);
-    controls.updateProducer(t.clients.producer);
-    updateDescribe(dom.describe, t.desc);
-    updateDescribe(dom.describeGroups, t.groupsDesc);
-    segments.update(app.structure, app.idx, frame, t.storage, app.topic, t.segRecords);
+    // Full mode: every panel exists.
+    const log1 = /** @type {EventLog} */ (log);
+    if (/** @type {number} */ (t.skipped) > 0) log1.note(`… ${t.skipped} events not shown (time ran too fast)`);
+    log1.add(/** @type {EventView[]} */ (t.events));
+    if (t.metrics) /** @type {MetricsPanel} */ (metrics).update(t.metrics);
+    if (t.audit) /** @type {AuditPanel} */ (audit).update(t.audit);
+    /** @type {ConsumerPanel} */ (group).update(t.clients);
+    /** @type {Controls} */ (controls).updateProducer(t.clients.producer);
+    updateDescribe(/** @type {HTMLPreElement} */ (dom.describe), t.desc);
+    updateDescribe(/** @type {HTMLPreElement} */ (dom.describeGroups), /** @type {string} */ (t.groupsDesc));
+    /** @type {SegmentsList} */ (segments).update(s, idx, frame, t.storage, app.topic, t.segRecords);
   }
 
-  /** The quorum in words, for screen readers (the canvas and the voter buttons show it). */
+  /** The quorum in words, for screen readers (the canvas and the voter buttons show it). @param {ControllerQuorumView} q */
   function sayQuorum(q) {
     const p = dom.quorum;
     const voters = q.voters.map((v) => `${v.id} ${v.status === 'crashed' ? 'crashed' : `${v.status} (${v.raft_state}, epoch ${v.epoch})`}`).join('; ');
@@ -927,23 +1081,26 @@ export function createPlayground(mount, engine, opts) {
   };
 }
 
-/** Field name → index maps for the frame's header, broker, partition and replica records. */
+/** Field name → index maps for the frame's header, broker, partition and replica records. @param {FrameLayout} l @returns {IndexMaps} */
 function indexMaps(l) {
-  const m = (names) => Object.fromEntries(names.map((n, i) => [n, i]));
+  const m = (/** @type {string[]} */ names) => Object.fromEntries(names.map((n, i) => [n, i]));
   return { h: m(l.header_fields), b: m(l.broker_fields), p: m(l.partition_fields), r: m(l.replica_fields) };
 }
 
-/** The legend under the canvas: how to read cells, borders and dots. */
+/** The legend under the canvas: how to read cells, borders and dots. @param {HTMLElement} root @param {boolean} full @param {boolean} quorum */
 function buildLegend(root, full, quorum) {
+  /** @param {string} color @param {string} text @param {string} [cls] */
   const swatch = (color, text, cls = 'sw') => { const s = el('span', cls); s.style.background = color; const w = el('span', 'lg'); w.append(s, text); return w; };
+  /** @param {(ctx: CanvasRenderingContext2D) => void} draw */
   const icon = (draw) => {
     const c = el('canvas', 'icon-c');
     const d = window.devicePixelRatio || 1;
     c.width = 14 * d; c.height = 14 * d;
-    const x = c.getContext('2d'); x.scale(d, d); draw(x);
+    const x = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d')); x.scale(d, d); draw(x);
     c.setAttribute('aria-hidden', 'true');
     return c;
   };
+  /** @param {string} cls @param {string} text */
   const box = (cls, text) => { const w = el('span', 'lg'); w.append(el('span', `bx ${cls}`), text); return w; };
   const l1 = el('p');
   l1.append(el('strong', '', 'Read it: '), 'a column is a broker, a row is a partition, a strip is one replica\'s log (newest on the right), one cell per record, coloured by the ',
@@ -958,7 +1115,7 @@ function buildLegend(root, full, quorum) {
   const l3 = el('p');
   l3.append(el('strong', '', 'Messages in flight: '));
   const kinds = ['Produce', 'Fetch', 'ConsumerFetch', 'AlterPartition', 'MetadataUpdate', 'BrokerHeartbeat', ...(quorum ? ['QuorumFetch'] : []), 'Disconnected'];
-  for (const k of kinds) { const w = el('span', 'lg'); w.append(icon((x) => drawMarker(x, k, 7, 7, 4)), MSG_STYLES.find((m) => m.re.test(k)).label); l3.append(w); }
+  for (const k of kinds) { const w = el('span', 'lg'); w.append(icon((x) => drawMarker(x, k, 7, 7, 4)), /** @type {{label: string}} */ (MSG_STYLES.find((m) => m.re.test(k))).label); l3.append(w); }
   const resp = el('span', 'lg'); resp.append(icon((x) => drawMarker(x, 'FetchResponse', 7, 7, 4)), 'hollow = response');
   const cut = el('span', 'lg'); cut.append(el('span', 'bx bx-cut'), 'cut link');
   l3.append(resp, cut, el('span', 'lg hint', full ? '(default latency is 1–3 ms: slow down or use “slow motion” in Network to see them)' : '(default latency is 1–3 ms: slow down to see them)'));

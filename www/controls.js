@@ -1,3 +1,4 @@
+// @ts-check
 // Control panel, broker fault menu and link faults. Every control sends one engine
 // command (JSON with a "type" tag); errors come back as exceptions and are shown.
 // To add a config control, add a line to CONFIG_CONTROLS.
@@ -8,6 +9,19 @@ import { el, button } from './render.js';
  * allowed values for a <select> (a number field otherwise; `signed`: -1 allowed,
  * `ratio`: a decimal from 0 to 1).
  */
+/**
+ * @typedef {object} ConfigControl
+ * @property {string} group
+ * @property {string} scope
+ * @property {string} key
+ * @property {string[]} [choices]
+ * @property {string} [testid]
+ * @property {boolean} [fromDefs]
+ * @property {boolean} [signed]
+ * @property {boolean} [ratio]
+ * @property {boolean} [never]
+ */
+/** @type {ConfigControl[]} */
 const CONFIG_CONTROLS = [
   { group: 'producer', scope: 'producer', key: 'acks', choices: ['0', '1', 'all'], testid: 'acks' },
   { group: 'producer', scope: 'producer', key: 'enable.idempotence', fromDefs: true },
@@ -37,8 +51,11 @@ const LONG_MAX = '9223372036854775807';
 /**
  * Config definitions by "scope:key". From Playground.configDefs(); if that fails,
  * from the config reference table in the README (generated from the same table).
+ * @param {PlaygroundClass} Playground @param {(message: string) => void} [report]
+ * @returns {Promise<ConfigDefs>}
  */
 export async function loadDefs(Playground, report) {
+  /** @type {ConfigDefs} */
   const defs = new Map();
   try {
     for (const d of Playground.configDefs()) {
@@ -49,7 +66,7 @@ export async function loadDefs(Playground, report) {
     }
     return defs;
   } catch (e) {
-    report?.(`Playground.configDefs() failed (${e.message}); tooltips use the README's config table.`);
+    report?.(`Playground.configDefs() failed (${/** @type {Error} */ (e).message}); tooltips use the README's config table.`);
   }
   try {
     const res = await fetch(new URL('../pkg/README.md', import.meta.url));
@@ -61,6 +78,7 @@ export async function loadDefs(Playground, report) {
   return defs;
 }
 
+/** A control's tooltip: the key's doc, default and allowed values. @param {ConfigDefs} defs @param {string} scope @param {string} key */
 function tip(defs, scope, key) {
   const d = defs.get(`${scope}:${key}`);
   if (!d) return key;
@@ -69,6 +87,7 @@ function tip(defs, scope, key) {
   return `${key} (${scope}): ${d.doc}${syn ? ` ${syn.doc}` : ''}\nDefault: ${dflt}.${d.allowed ? ` Allowed: ${d.allowed}.` : ''}`;
 }
 
+/** @param {string} id @param {string} testid @param {number} [min] @param {number} [step] */
 function numberInput(id, testid, min, step) {
   const i = el('input');
   i.type = 'number'; i.id = id; i.min = String(min ?? 0); i.step = String(step ?? 1);
@@ -76,7 +95,10 @@ function numberInput(id, testid, min, step) {
   return i;
 }
 
-/** A labelled row: <label> (a Kafka key) + input (+ apply button). */
+/**
+ * A labelled row: <label> (a Kafka key) + input (+ apply button).
+ * @param {string} labelText @param {HTMLInputElement | HTMLSelectElement} input @param {(Node | string)[]} [extra] @param {string} [title]
+ */
 function row(labelText, input, extra = [], title = '') {
   const r = el('div', 'ctl');
   const lab = el('label', 'key', labelText);
@@ -87,13 +109,20 @@ function row(labelText, input, extra = [], title = '') {
 }
 
 export class Controls {
-  /** app: {run(cmd) → bool, topic, structure, configs(), shape, newCluster(shape)}; defs from loadDefs. */
+  /**
+   * app: {run(cmd) → bool, topic, structure, configs(), shape, newCluster(shape)}; defs from loadDefs.
+   * @param {HTMLElement} root @param {App} app @param {ConfigDefs} defs
+   */
   constructor(root, app, defs) {
     this.app = app;
     this.defs = defs;
+    /** @type {{c: ConfigControl, input: HTMLInputElement | HTMLSelectElement}[]} */
     this.inputs = []; // {c, input} for config controls
+    /** @type {WeakSet<HTMLInputElement | HTMLSelectElement>} */
     this.dirty = new WeakSet(); // inputs edited but not applied
+    /** @type {Record<string, HTMLFieldSetElement>} */
     this.groups = {};
+    /** @param {string} id @param {string} title @param {string} hint */
     const group = (id, title, hint) => {
       const fs = el('fieldset', `group group-${id}`);
       const lg = el('legend', '', title);
@@ -105,7 +134,7 @@ export class Controls {
     };
     const prod = group('producer', 'Producer', 'producer-1');
     const topic = group('topic', 'Topic', '');
-    this.topicHint = topic.querySelector('.hint') || topic.firstChild.appendChild(el('span', 'hint'));
+    this.topicHint = topic.querySelector('.hint') || /** @type {ChildNode} */ (topic.firstChild).appendChild(el('span', 'hint'));
     group('brokers', 'Brokers', 'all brokers (set_broker_config)');
     const net = group('network', 'Network', 'every link');
     const links = group('links', 'Faults: links', 'click a broker header for broker faults');
@@ -144,7 +173,7 @@ export class Controls {
     this.topicSel = el('select');
     this.topicSel.id = 'ctl-topic';
     this.topicSel.dataset.testid = 'topic';
-    this.topicSel.addEventListener('change', () => { app.topic = this.topicSel.value; this.setStructure(app.structure); app.changed(); });
+    this.topicSel.addEventListener('change', () => { app.topic = this.topicSel.value; this.setStructure(/** @type {Structure} */ (app.structure)); app.changed(); });
     topic.insertBefore(row('topic', this.topicSel, [], 'The topic the producer, topic configs and readers act on.'), topic.children[1]);
     this.partSel = el('select');
     this.partSel.id = 'ctl-reader-part';
@@ -157,6 +186,7 @@ export class Controls {
     loss.max = '1';
     const netApply = button('apply', 'net-apply', 'set_network');
     const applyNet = () => {
+      /** @type {Command} */
       const cmd = { type: 'set_network' };
       if (nmin.value !== '') cmd.min_latency_ms = Math.floor(Number(nmin.value));
       if (nmax.value !== '') cmd.max_latency_ms = Math.floor(Number(nmax.value));
@@ -183,7 +213,7 @@ export class Controls {
     const oneWay = el('input'); oneWay.type = 'checkbox'; oneWay.id = 'ctl-one-way'; oneWay.dataset.testid = 'cut-one-way';
     const owLab = el('label', 'small', 'one way (from → to only)'); owLab.htmlFor = 'ctl-one-way';
     links.append(row('from', this.from), row('to', this.to), el('div', 'ctl'));
-    links.lastChild.append(oneWay, owLab);
+    /** @type {HTMLDivElement} */ (links.lastChild).append(oneWay, owLab);
     const pair = () => ({ from: this.from.value, to: this.to.value, one_way: oneWay.checked });
     const cut = button('cut', 'cut', 'cut_link: messages on the link are dropped');
     const heal = button('heal', 'heal', 'heal_link');
@@ -229,11 +259,12 @@ export class Controls {
       const c = d && (d.kind === 'boolean' || d.kind === 'choice') ? { ...c0, choices: d.choices } : c0;
       const id = `ctl-${c.scope}-${c.key}`;
       const testid = c.testid || `${c.scope === 'topic' ? 'topic-config' : c.scope === 'producer' ? 'producer-config' : 'config'}-${c.key}`;
+      /** @type {HTMLInputElement | HTMLSelectElement} */
       let input;
       if (c.choices) {
-        input = el('select');
-        for (const v of c.choices) input.append(el('option', '', v));
-        input.addEventListener('change', () => this.apply(c, input));
+        const sel = input = el('select');
+        for (const v of c.choices) sel.append(el('option', '', v));
+        sel.addEventListener('change', () => this.apply(c, sel));
       } else {
         input = el('input');
         input.type = 'text';
@@ -241,15 +272,17 @@ export class Controls {
         input.autocomplete = 'off';
         input.size = 8;
         if (c.never) input.placeholder = 'never';
-        onEnter(input, () => this.apply(c, input));
-        markDirty(input, this.dirty);
+        const inp = input;
+        onEnter(inp, () => this.apply(c, inp));
+        markDirty(inp, this.dirty);
       }
+      const control = input;
       input.id = id;
       input.dataset.testid = testid;
       const extra = [];
       if (!c.choices) {
         const b = button('apply', `${testid}-apply`, `Apply ${c.key}`);
-        b.addEventListener('click', () => this.apply(c, input));
+        b.addEventListener('click', () => this.apply(c, control));
         extra.push(b);
       }
       this.groups[c.group].append(row(c.key, input, extra, tip(defs, c.scope, c.key)));
@@ -257,7 +290,7 @@ export class Controls {
     }
   }
 
-  /** Sends the command for one config control. */
+  /** Sends the command for one config control. @param {ConfigControl} c @param {HTMLInputElement | HTMLSelectElement} input */
   apply(c, input) {
     let v = input.value.trim();
     if (c.never && (v === '' || v === 'never')) v = LONG_MAX;
@@ -273,7 +306,7 @@ export class Controls {
     else if (c.choices) this.sync(true); // a refused choice: show the value still in force
   }
 
-  /** The producer's identity and counters, from pg.clients().producer. */
+  /** The producer's identity and counters, from pg.clients().producer. @param {ProducerView} p */
   updateProducer(p) {
     const s = p.stats;
     const pid = p.producer_id < 0 ? 'none' : `${p.producer_id}, epoch ${p.producer_epoch}`;
@@ -284,7 +317,7 @@ export class Controls {
     this.prodStats.title = 'Producer id and epoch come from InitProducerId (idempotent producers only). Retries resend a batch; without idempotence a retried batch that had been written is written again (a duplicate), and with max.in.flight > 1 it can land after a later batch (reordering).';
   }
 
-  /** New structure: topics, partitions, node names. */
+  /** New structure: topics, partitions, node names. @param {Structure} s */
   setStructure(s) {
     const { app } = this;
     const user = s.topics.filter((t) => !t.internal);
@@ -302,13 +335,15 @@ export class Controls {
   sync(force = false) {
     const { app } = this;
     const cfg = app.configs();
-    const topic = app.structure.topics.find((t) => t.name === app.topic);
+    const topic = /** @type {Structure} */ (app.structure).topics.find((t) => t.name === app.topic);
     // The producer's settings in force come as Kafka key → text.
+    /** @param {string} key */
     const brokerVal = (key) => {
       const vals = new Set(Object.values(cfg.brokers).map((o) => o[key] ?? cfg.cluster[key]));
       return vals.size === 1 ? [...vals][0] : undefined;
     };
     for (const { c, input } of this.inputs) {
+      /** @type {string | number | undefined} */
       let v;
       if (c.scope === 'producer') v = cfg.producer[c.key];
       else if (c.scope === 'topic') v = topic?.config[c.key] ?? brokerVal(c.key);
@@ -330,29 +365,36 @@ export class Controls {
   }
 }
 
-/** Whether `node` has the focus (within its own document or shadow root). */
+/** Whether `node` has the focus (within its own document or shadow root). @param {Element} node */
 function focused(node) {
-  return node.getRootNode().activeElement === node;
+  return /** @type {Document | ShadowRoot} */ (node.getRootNode()).activeElement === node;
 }
+/** @param {HTMLInputElement} input @param {number | string} v @param {WeakSet<HTMLInputElement | HTMLSelectElement>} dirty */
 function setIfIdle(input, v, dirty) {
   if (!focused(input) && !dirty.has(input) && input.value !== String(v)) input.value = String(v);
 }
+/** @param {HTMLInputElement} input @param {WeakSet<HTMLInputElement | HTMLSelectElement>} dirty */
 function markDirty(input, dirty) {
   input.addEventListener('input', () => dirty.add(input));
 }
+/** @param {HTMLInputElement} input @param {() => void} fn */
 function onEnter(input, fn) {
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); fn(); } });
 }
+/** @param {HTMLSelectElement} sel @param {string[]} values @param {string} want */
 function fillSelect(sel, values, want) {
   if ([...sel.options].map((o) => o.value).join() !== values.join()) sel.replaceChildren(...values.map((v) => el('option', '', v)));
   sel.value = values.includes(want) ? want : values[0] ?? '';
 }
+
+/** A fault menu item: [key, text, title, command, enabled]. @typedef {[string, string, string, Command, boolean]} MenuItem */
 
 /** The fault menu that opens under a broker's header button. */
 export class BrokerMenu {
   /**
    * host: the positioned element the menu is placed in; only: the item keys to offer (all when
    * absent). Call destroy() when the instance stops.
+   * @param {HTMLElement} host @param {App} app @param {string[]} [only]
    */
   constructor(host, app, only) {
     this.app = app;
@@ -361,10 +403,12 @@ export class BrokerMenu {
     this.menu.setAttribute('role', 'menu');
     this.menu.hidden = true;
     host.append(this.menu);
+    /** @type {HTMLElement | null} */
     this.anchor = null;
     // A press anywhere else closes the menu. composedPath() sees through shadow roots
     // (at the document, a press inside an embed is retargeted to its host element).
     this.doc = host.ownerDocument;
+    /** @param {PointerEvent} e */
     this.onDown = (e) => {
       if (this.menu.hidden) return;
       const path = e.composedPath();
@@ -372,19 +416,20 @@ export class BrokerMenu {
     };
     this.doc.addEventListener('pointerdown', this.onDown);
     this.menu.addEventListener('keydown', (e) => {
-      const items = [...this.menu.querySelectorAll('button:not(:disabled)')];
-      const i = items.indexOf(this.menu.getRootNode().activeElement);
+      const items = /** @type {HTMLButtonElement[]} */ ([...this.menu.querySelectorAll('button:not(:disabled)')]);
+      const i = items.indexOf(/** @type {HTMLButtonElement} */ (/** @type {Document | ShadowRoot} */ (this.menu.getRootNode()).activeElement));
       if (e.key === 'Escape') { e.preventDefault(); this.close(true); }
       else if (e.key === 'ArrowDown') { e.preventDefault(); items[(i + 1) % items.length]?.focus(); }
       else if (e.key === 'ArrowUp') { e.preventDefault(); items[(i - 1 + items.length) % items.length]?.focus(); }
     });
   }
 
-  /** Opens (or closes, if open for the same broker) the menu for broker `id`. */
+  /** Opens (or closes, if open for the same broker) the menu for broker `id`. @param {number} id @param {HTMLElement} anchor @param {string} status */
   toggle(id, anchor, status) {
     if (!this.menu.hidden && this.anchor === anchor) { this.close(true); return; }
     const running = status !== 'crashed' && status !== 'stopped';
     const b = `broker-${id}`;
+    /** @type {MenuItem[]} */
     const items = [
       ['crash', 'Crash: power loss', 'The machine loses power. The page cache is lost too: records not yet fsynced are gone. Nothing answers its connections, not even a reset: clients notice only when their requests time out (request.timeout.ms).', { type: 'crash_broker', broker: id }, running],
       ['kill', 'kill -9', 'Only the process dies; the OS keeps the page cache (unflushed records survive) and resets its connections, so clients notice at once (NETWORK_EXCEPTION).', { type: 'crash_broker', broker: id, keep_page_cache: true }, running],
@@ -400,6 +445,7 @@ export class BrokerMenu {
   /**
    * Opens (or closes) the menu of KRaft controller voter `id`; q: pg.controllerQuorum().
    * Crash or restart this voter, isolate its machine, or crash whichever voter is active.
+   * @param {number} id @param {HTMLElement} anchor @param {ControllerQuorumView} q
    */
   toggleVoter(id, anchor, q) {
     if (!this.menu.hidden && this.anchor === anchor) { this.close(true); return; }
@@ -408,6 +454,7 @@ export class BrokerMenu {
     const c = `controller-${id}`;
     const up = v.status !== 'crashed';
     const active = q.active === null || q.active === undefined ? null : q.active;
+    /** @type {MenuItem[]} */
     const items = [
       ['crash', `Crash controller ${id}`, 'crash_controller: kill -9 of this voter. Its metadata log and quorum-state survive on disk.', { type: 'crash_controller', controller: id }, up],
       ['restart', `Restart controller ${id}`, 'restart_controller: start the voter again on its disk; it follows the current leader or joins the next election.', { type: 'restart_controller', controller: id }, !up],
@@ -419,11 +466,15 @@ export class BrokerMenu {
     this.open(anchor, c, `${c} · ${state}`, items, { 'crash-active': 'controller-crash-active' });
   }
 
-  /** Shows `items` ([key, text, title, command, enabled]) under `anchor`; testids `${name}-${key}` unless in `ids`. */
+  /**
+   * Shows `items` ([key, text, title, command, enabled]) under `anchor`; testids `${name}-${key}` unless in `ids`.
+   * @param {HTMLElement} anchor @param {string} name @param {string} headText @param {MenuItem[]} items @param {Record<string, string>} [ids]
+   */
   open(anchor, name, headText, items, ids = {}) {
     this.anchor = anchor;
     const head = el('div', 'menu-head', headText);
-    const shown = this.only ? items.filter(([key]) => this.only.has(key)) : items;
+    const only = this.only;
+    const shown = only ? items.filter(([key]) => only.has(key)) : items;
     this.menu.replaceChildren(head, ...shown.map(([key, text, title, cmd, enabled]) => {
       const btn = button(text, ids[key] || `${name}-${key}`, title);
       btn.setAttribute('role', 'menuitem');
@@ -435,13 +486,13 @@ export class BrokerMenu {
     this.menu.hidden = false;
     this.place();
     anchor.setAttribute('aria-expanded', 'true');
-    this.menu.querySelector('button:not(:disabled)')?.focus();
+    /** @type {HTMLButtonElement | null} */ (this.menu.querySelector('button:not(:disabled)'))?.focus();
   }
 
   /** Puts the menu under its broker's header (again after a resize). */
   place() {
     if (this.menu.hidden || !this.anchor) return;
-    const stageBox = this.menu.parentElement.getBoundingClientRect(), a = this.anchor.getBoundingClientRect();
+    const stageBox = /** @type {HTMLElement} */ (this.menu.parentElement).getBoundingClientRect(), a = this.anchor.getBoundingClientRect();
     const left = Math.min(a.left - stageBox.left, stageBox.width - this.menu.offsetWidth - 4);
     this.menu.style.left = `${Math.max(0, left)}px`;
     this.menu.style.top = `${a.bottom - stageBox.top + 2}px`;
@@ -453,6 +504,7 @@ export class BrokerMenu {
     this.menu.hidden = true;
   }
 
+  /** @param {boolean} refocus */
   close(refocus) {
     if (this.menu.hidden) return;
     this.menu.hidden = true;

@@ -1,3 +1,4 @@
+// @ts-check
 // embed.html: one <kafka-playground> filling the window, its attributes taken from the URL
 // parameters of the same names (validated by the element, like any attribute). Without a
 // `height` parameter it is the window's height (scrolling inside when the content is taller).
@@ -13,7 +14,7 @@ import './kafka-playground.js';
 const params = new URLSearchParams(location.search);
 const pg = document.createElement('kafka-playground');
 for (const name of ATTRIBUTES) {
-  if (params.has(name)) pg.setAttribute(name, params.get(name));
+  if (params.has(name)) pg.setAttribute(name, /** @type {string} */ (params.get(name)));
 }
 if (!params.has('height')) pg.setAttribute('height', '100vh');
 const unknown = [...new Set(params.keys())].filter((k) => !ATTRIBUTES.includes(k) && k !== 'id');
@@ -23,7 +24,7 @@ document.body.append(pg);
 // ---------------------------------------------------------------- height → parent
 if (window.parent !== window) {
   const id = params.get('id');
-  const box = pg.shadowRoot.querySelector('.kp'); // the element's box (kafka-playground.js makes it first)
+  const box = /** @type {HTMLElement} */ (/** @type {ShadowRoot} */ (pg.shadowRoot).querySelector('.kp')); // the element's box (kafka-playground.js makes it first)
   /** The content's own height: what the box would need to show it all without scrolling. */
   const contentHeight = () => {
     if (params.has('height')) return Math.ceil(pg.getBoundingClientRect().height); // a fixed height: that height

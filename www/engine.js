@@ -1,3 +1,4 @@
+// @ts-check
 // The wasm engine, loaded once per page and shared by every playground instance on it
 // (the main page and any number of <kafka-playground> elements). Each instance owns its
 // own `new Playground(...)`; only the module, its memory and the config definitions are shared.
@@ -7,9 +8,12 @@ import { loadDefs } from './controls.js';
 // The engine calls globalThis.__kafkaPlaygroundPanic(message) if it ever panics. A panic
 // stops the whole wasm module, so it is told to every live instance. Installed before the
 // first Playground exists; a handler installed earlier (another copy of this module) is kept.
+/** @type {Set<(message: string) => void>} */
 const panicListeners = new Set();
+/** @type {string | null} */
 let panicMessage = null;
 const earlier = globalThis.__kafkaPlaygroundPanic;
+/** @param {string} msg */
 globalThis.__kafkaPlaygroundPanic = (msg) => {
   panicMessage = msg;
   for (const f of [...panicListeners]) {
@@ -18,23 +22,31 @@ globalThis.__kafkaPlaygroundPanic = (msg) => {
   if (typeof earlier === 'function') earlier(msg);
 };
 
-/** Calls `fn(message)` when the engine panics (at once if it already has); returns an unsubscribe function. */
+/**
+ * Calls `fn(message)` when the engine panics (at once if it already has); returns an unsubscribe function.
+ * @param {(message: string) => void} fn
+ * @returns {() => boolean}
+ */
 export function onEnginePanic(fn) {
   panicListeners.add(fn);
   if (panicMessage !== null) fn(panicMessage);
   return () => panicListeners.delete(fn);
 }
 
+/** @type {Promise<Engine> | null} */
 let ready = null;
 /**
  * Initialises the wasm module (once per page) and loads the config definitions.
  * Resolves to { Playground, wasmMemory, defs }. A failed load is retried by the next call.
+ * @returns {Promise<Engine>}
  */
 export function loadEngine() {
   ready ??= (async () => {
     await init();
-    const defs = await loadDefs(Playground, (m) => console.info(m));
-    return { Playground, wasmMemory, defs };
+    // The generated pkg/*.d.ts (when built) types the views as `any`: use www/types.d.ts's.
+    const PlaygroundT = /** @type {PlaygroundClass} */ (/** @type {unknown} */ (Playground));
+    const defs = await loadDefs(PlaygroundT, (m) => console.info(m));
+    return { Playground: PlaygroundT, wasmMemory, defs };
   })().catch((e) => { ready = null; throw e; });
   return ready;
 }

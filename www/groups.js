@@ -1,3 +1,4 @@
+// @ts-check
 // The consumer group panel: add consumers (group id, assignor), one row per consumer with
 // its state and fault buttons, and the group's per-partition committed offset / LEO / lag
 // (what kafka-consumer-groups.sh --describe shows). Refreshed from pg.clients() a few
@@ -10,10 +11,14 @@ const ASSIGNORS = [
   ['cooperative-sticky', 'cooperative-sticky: keeps what it can, moves only what must move (incremental)'],
 ];
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {string} text @param {string} [cls]
+ */
 const cell = (tag, text, cls = '') => el(tag, cls, text);
 
 export class ConsumerPanel {
-  /** app: {run(cmd) → bool, structure, error(msg)}. */
+  /** app: {run(cmd) → bool, structure, error(msg)}. @param {HTMLElement} root @param {App} app */
   constructor(root, app) {
     this.app = app;
     this.lastRows = '';
@@ -34,7 +39,7 @@ export class ConsumerPanel {
     stratLab.title = strat.title = 'The assignor the group uses (all members must support it). range and roundrobin are eager: every member gives up all its partitions at each rebalance; cooperative-sticky only moves what has to move.';
     const add = button('add consumer', 'add-consumer', 'start_consumer: a new member of this group, subscribed to the first topic');
     add.addEventListener('click', () => {
-      const topic = this.app.structure.topics.find((t) => !t.internal)?.name;
+      const topic = /** @type {Structure} */ (this.app.structure).topics.find((t) => !t.internal)?.name;
       if (!topic) { this.app.error('add consumer: there is no topic to subscribe to'); return; }
       this.app.run({ type: 'start_consumer', group_id: gid.value.trim(), topics: [topic], config: { 'partition.assignment.strategy': strat.value } });
     });
@@ -63,7 +68,7 @@ export class ConsumerPanel {
     this.update({ consumers: [], groups: [] });
   }
 
-  /** From pg.clients(). */
+  /** From pg.clients(). @param {{consumers: ConsumerView[], groups: GroupView[]}} c */
   update(c) {
     const rowsKey = JSON.stringify(c.consumers.map((x) => [x.id, x.state, x.crashed, x.stalled_ms > 0, x.generation, x.assignment, x.positions, x.consumed, x.recent_errors]));
     if (rowsKey !== this.lastRows) {
@@ -77,8 +82,10 @@ export class ConsumerPanel {
     }
   }
 
+  /** @param {ConsumerView[]} list */
   renderConsumers(list) {
     this.cwrap.hidden = list.length === 0;
+    /** @type {HTMLDivElement[]} */
     const errs = [];
     this.cbody.replaceChildren(...list.map((x) => {
       const tr = el('tr');
@@ -94,6 +101,7 @@ export class ConsumerPanel {
       const pos = x.positions.map((p) => `${p.partition}@${p.offset}${p.lag > 0 ? ` (lag ${p.lag})` : ''}${p.state !== 'fetching' ? ` ${p.state.replace(/_/g, ' ')}` : ''}`).join(', ');
       const acts = el('td', 'acts');
       const live = !x.crashed && !closed;
+      /** @param {string} key @param {string} text @param {string} title @param {Command} cmd */
       const mk = (key, text, title, cmd) => {
         const b = button(text, `${name}-${key}`, title);
         b.disabled = !live;
@@ -126,7 +134,9 @@ export class ConsumerPanel {
     this.errs.replaceChildren(...errs);
   }
 
+  /** @param {GroupView[]} groups @param {ConsumerView[]} consumers */
   renderGroups(groups, consumers) {
+    /** @type {HTMLElement[]} */
     const kids = [];
     const ids = [...new Set(consumers.map((x) => x.group_id))];
     for (const id of ids) {
@@ -147,7 +157,7 @@ export class ConsumerPanel {
         const tr = el('tr');
         tr.dataset.partition = `${p.topic}-${p.partition}`;
         tr.dataset.owner = p.client_id ?? '';
-        const num = (v) => (v < 0 ? '–' : String(v));
+        const num = (/** @type {number} */ v) => (v < 0 ? '–' : String(v));
         tr.append(cell('td', `${p.topic}-${p.partition}`, 'mono'), cell('td', p.client_id ?? 'unassigned', p.client_id ? 'mono' : 'muted'),
           cell('td', num(p.current_offset), 'num'), cell('td', String(p.log_end_offset), 'num'), cell('td', num(p.lag), p.lag > 0 ? 'num lagging' : 'num'));
         tb.append(tr);

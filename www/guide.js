@@ -1,3 +1,4 @@
+// @ts-check
 // Guided scenarios: the picker (scenarios/index.json, grouped by topic) and the narration
 // panel (the current stop's title and text, Back / Next, what it looks at). The stepping
 // itself (play up to the next stop, pause there) lives in app.js's loop; this module only
@@ -5,9 +6,9 @@
 import { el, button } from './render.js';
 
 const INDEX_URL = new URL('../scenarios/index.json', import.meta.url);
-const fileUrl = (file) => new URL(`../scenarios/${file}.json`, import.meta.url);
+const fileUrl = (/** @type {string} */ file) => new URL(`../scenarios/${file}.json`, import.meta.url);
 
-/** A look_at target in words (for the narration's "Look at:" line and tooltips). */
+/** A look_at target in words (for the narration's "Look at:" line and tooltips). @param {LookTarget} t */
 export function targetText(t) {
   switch (t.kind) {
     case 'broker': return `broker-${t.broker}`;
@@ -15,10 +16,11 @@ export function targetText(t) {
     case 'partition': return `${t.topic}-${t.partition}`;
     case 'replica': return `broker-${t.broker}'s replica of ${t.topic}-${t.partition}`;
     case 'consumer': return `consumer-${t.consumer}`;
-    case 'panel': return `the ${PANEL_NAMES[t.panel] || t.panel} panel`;
+    case 'panel': return `the ${PANEL_NAMES[/** @type {string} */ (t.panel)] || t.panel} panel`;
     default: return String(t.kind);
   }
 }
+/** @type {Record<string, string>} */
 const PANEL_NAMES = {
   invariants: 'Invariants', audit: 'client audit', events: 'Event log', metrics: 'Metrics', 'consumer-group': 'Consumer group',
   describe: 'kafka-topics.sh --describe', segments: 'Log segments', producer: 'Producer',
@@ -29,10 +31,12 @@ const PANEL_NAMES = {
  * on: { next(), back() }. Call setStory(story) once, then show(k, at) when the stop changes.
  */
 export class Narration {
+  /** @param {HTMLElement} root @param {{compact: boolean, on: {next(): void, back(): void}}} opts */
   constructor(root, { compact, on }) {
     this.root = root;
     this.compact = compact;
     this.on = on;
+    /** @type {NarrationStop[]} */
     this.stops = [];
     root.hidden = true;
     root.classList.add('narration', compact ? 'narration-compact' : 'card');
@@ -65,7 +69,7 @@ export class Narration {
       const head = el('div', 'narr-head');
       head.append(this.name, ' ', this.about);
       const nav = el('div', 'narr-nav');
-      nav.append(this.count, this.back, this.next);
+      nav.append(this.count, /** @type {HTMLButtonElement} */ (this.back), this.next);
       const row = el('div', 'narr-row');
       row.append(this.title, nav);
       body.append(this.text, this.looks);
@@ -83,18 +87,19 @@ export class Narration {
     }
   }
 
-  /** The story from pg.story(); hidden when it has no stops. */
+  /** The story from pg.story(); hidden when it has no stops. @param {Story | null} story */
   setStory(story) {
     this.stops = story?.narration || [];
     this.root.hidden = this.stops.length === 0;
-    if (!this.compact && story) {
-      this.name.textContent = `Guided scenario: ${story.name}`;
-      this.aboutText.textContent = story.description || '';
-      this.about.hidden = !story.description;
+    if (!this.compact && story) { // (not compact: name and about exist)
+      /** @type {HTMLParagraphElement} */ (this.name).textContent = `Guided scenario: ${story.name}`;
+      /** @type {HTMLParagraphElement} */ (this.aboutText).textContent = story.description || '';
+      /** @type {HTMLDetailsElement} */ (this.about).hidden = !story.description;
     }
   }
 
   /** Shows stop k (`text`: its text as the engine filled it, else the file's). `busy`: playing towards the next stop (Next skips there); after the last stop Next plays on freely. */
+  /** @param {number} k @param {{busy?: boolean, playing?: boolean, atStart?: boolean, text?: string}} [at] */
   show(k, { busy = false, playing = false, atStart = false, text } = {}) {
     const s = this.stops[k];
     if (!s) return;
@@ -114,10 +119,11 @@ export class Narration {
     this.next.title = last ? 'The story is over: play on freely (Space pauses)'
       : busy ? 'Playing up to the next stop: skip the rest of the way' : 'Play up to the next stop and pause there';
     if (this.mini) {
-      this.miniCount.textContent = `Step ${k + 1}/${n}: ${s.title}`;
-      this.miniNext.textContent = this.next.textContent;
-      this.miniNext.title = this.next.title;
-      this.miniNext.disabled = this.next.disabled;
+      const miniCount = /** @type {HTMLButtonElement} */ (this.miniCount), miniNext = /** @type {HTMLButtonElement} */ (this.miniNext);
+      miniCount.textContent = `Step ${k + 1}/${n}: ${s.title}`;
+      miniNext.textContent = this.next.textContent;
+      miniNext.title = this.next.title;
+      miniNext.disabled = this.next.disabled;
     }
     if (this.back) this.back.disabled = k === 0 && atStart;
   }
@@ -128,7 +134,9 @@ export class Narration {
  * (scenarios/index.json) grouped by topic, each with its title and summary. Files the
  * catalogue lists but the server does not have (yet) are left out. choose(file) loads one.
  */
+/** @typedef {{file: string, title: string, topic?: unknown, summary?: unknown}} CatalogueEntry scenarios/index.json entry */
 export class ScenarioPicker {
+  /** @param {HTMLElement} root @param {{current?: string | null, choose: (file: string) => void}} opts */
   constructor(root, { current, choose }) {
     this.choose = choose;
     this.current = current;
@@ -147,6 +155,7 @@ export class ScenarioPicker {
       if (e.key === 'Escape' && this.details.open) { e.preventDefault(); this.details.open = false; sum.focus(); }
     });
     this.doc = root.ownerDocument;
+    /** @param {PointerEvent} e */
     this.onDown = (e) => { if (this.details.open && !e.composedPath().includes(this.details)) this.details.open = false; };
     this.doc.addEventListener('pointerdown', this.onDown);
   }
@@ -156,6 +165,7 @@ export class ScenarioPicker {
   async load() {
     if (this.loaded) return;
     this.loaded = true;
+    /** @type {unknown[]} */
     let list;
     try {
       const res = await fetch(INDEX_URL);
@@ -164,20 +174,23 @@ export class ScenarioPicker {
       if (!Array.isArray(list)) throw new Error('not a list');
     } catch (e) {
       this.loaded = false; // try again on the next open
-      this.pop.replaceChildren(el('p', 'picker-note', `The catalogue (scenarios/index.json) could not be loaded: ${e.message}.`));
+      this.pop.replaceChildren(el('p', 'picker-note', `The catalogue (scenarios/index.json) could not be loaded: ${/** @type {Error} */ (e).message}.`));
       return;
     }
+    /** @param {any} x a catalogue entry as parsed (any JSON) @returns {x is CatalogueEntry} */
     const ok = (x) => x && typeof x.file === 'string' && /^[a-z0-9-]{1,64}$/.test(x.file) && typeof x.title === 'string';
     const entries = list.filter(ok);
     // A listed file may not exist yet (still being written): only offer the ones the server has.
     const there = await Promise.all(entries.map((x) => fetch(fileUrl(x.file), { method: 'HEAD' }).then((r) => r.ok, () => false)));
+    /** @type {Map<string, CatalogueEntry[]>} */
     const topics = new Map();
     entries.forEach((x, i) => {
       if (!there[i]) return;
       const t = typeof x.topic === 'string' && x.topic ? x.topic : 'Other';
       if (!topics.has(t)) topics.set(t, []);
-      topics.get(t).push(x);
+      /** @type {CatalogueEntry[]} */ (topics.get(t)).push(x);
     });
+    /** @type {HTMLElement[]} */
     const kids = [];
     for (const [topic, xs] of topics) {
       const sec = el('section', 'picker-topic');

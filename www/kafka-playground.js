@@ -1,3 +1,4 @@
+// @ts-check
 // <kafka-playground>: the playground as a custom element, for documentation pages.
 //
 //   <script type="module" src="https://your.host/kafka-playground/www/kafka-playground.js"></script>
@@ -26,6 +27,7 @@ export class KafkaPlaygroundElement extends HTMLElement {
 
   #mount;
   #styled;
+  /** @type {ReturnType<typeof createPlayground> | null} */
   #inst = null;
   #gen = 0; // bumped by every (re)start and stop: a start that was overtaken gives up
   #queued = false;
@@ -54,6 +56,7 @@ export class KafkaPlaygroundElement extends HTMLElement {
     this.#stop();
   }
 
+  /** @param {string} name @param {string | null} old @param {string | null} value */
   attributeChangedCallback(name, old, value) {
     if (old !== value && this.isConnected) this.#queueStart();
   }
@@ -77,7 +80,7 @@ export class KafkaPlaygroundElement extends HTMLElement {
     const gen = ++this.#gen;
     this.#stop();
     const mount = this.#mount;
-    const { o, errors } = parseOptions((k) => this.getAttribute(k));
+    const { o, errors } = parseOptions((/** @type {string} */ k) => this.getAttribute(k));
     mount.classList.toggle('kp-scroll', !!o.height);
     mount.style.height = o.height;
     mount.setAttribute('aria-label', 'Kafka replication playground');
@@ -88,7 +91,7 @@ export class KafkaPlaygroundElement extends HTMLElement {
       [engine, plan] = await Promise.all([loadEngine(), resolveScenario(o, errors), this.#styled]);
     } catch (e) {
       if (gen !== this.#gen) return;
-      renderFatal(mount, `The simulation engine could not be loaded: ${e.message}. The server must send pkg/kafka_playground_bg.wasm as application/wasm, and a Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src (docs/embed.md).`);
+      renderFatal(mount, `The simulation engine could not be loaded: ${/** @type {Error} */ (e).message}. The server must send pkg/kafka_playground_bg.wasm as application/wasm, and a Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src (docs/embed.md).`);
       return;
     }
     if (gen !== this.#gen) return; // removed or restarted meanwhile
@@ -122,7 +125,7 @@ export class KafkaPlaygroundElement extends HTMLElement {
   }
 }
 
-/** The scenario's title, and its description behind a "what happens" toggle. */
+/** The scenario's title, and its description behind a "what happens" toggle. @param {{name: string, description: string}} info */
 function caption(info) {
   const p = el('div', 'kp-caption');
   p.append(el('span', 'kp-title', info.name));

@@ -1,3 +1,4 @@
+// @ts-check
 // The live strip under the cluster picture: the producer's card (its last error in Kafka's
 // name with the broker's reason, acknowledged / failed sends / retried attempts, requests in
 // flight) and the timers the engine is running (follower lag, broker session, acks=all writes
@@ -6,7 +7,7 @@
 // decides anything about Kafka, it only writes the engine's words and numbers.
 import { el, button } from './render.js';
 
-const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const sec = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
 
 export class LiveStrip {
   /** @param {HTMLElement} root */
@@ -37,7 +38,7 @@ export class LiveStrip {
     root.append(this.card, this.timers, this.ghosts);
   }
 
-  /** @param {any[]} list pg.ghosts() */
+  /** @param {GhostView[]} list pg.ghosts() */
   updateGhosts(list) {
     const n = list ? list.length : 0;
     this.ghosts.hidden = n === 0;
@@ -46,14 +47,15 @@ export class LiveStrip {
   }
 
   /**
-   * @param {any} producer ProducerView (clients().producer)
-   * @param {any} cd Countdowns (countdowns())
+   * @param {ProducerView | undefined} producer ProducerView (clients().producer)
+   * @param {Countdowns | undefined} cd Countdowns (countdowns())
    */
   update(producer, cd) {
     if (producer) this.updateProducer(producer, cd ? cd.now_ms : 0);
     if (cd) this.updateTimers(cd);
   }
 
+  /** @param {ProducerView} p @param {number} now */
   updateProducer(p, now) {
     const s = p.settings;
     set(this.head, `producer-1 · acks=${s.acks} · retries=${s.retries === '2147483647' ? 'MAX' : s.retries} · idempotence ${p.idempotent ? 'on' : 'off'}`);
@@ -87,6 +89,7 @@ export class LiveStrip {
     set(this.flight, fl.length ? `in flight: ${fl.join(' · ')}` : 'nothing in flight');
   }
 
+  /** @param {Countdowns} cd */
   updateTimers(cd) {
     /** @type {Array<{key:string,text:string,left:number,limit:number,tip:string}>} */
     const rows = [];
@@ -156,6 +159,7 @@ export class LiveStrip {
   }
 }
 
+/** @param {HTMLElement} node @param {string} text */
 function set(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }

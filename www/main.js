@@ -1,3 +1,4 @@
+// @ts-check
 // The main page (index.html): its URL parameters, its header (seed and permalink), and one
 // full playground instance (app.js) in #playground. The engine is shared (engine.js); the
 // instance and its loop live in app.js, the same code the <kafka-playground> element uses.
@@ -10,7 +11,8 @@ import { createPlayground, renderFatal } from './app.js';
 import { customScenario, resolveScenario, MAX_SEED } from './options.js';
 
 const BENCH = '{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}';
-const $ = (sel) => document.querySelector(sel);
+/** The page's element for `sel` (index.html has each). */
+const $ = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 
 // For the e2e test and the browser benchmark only (embeds never use these globals).
 globalThis.__frameStats = { samples: [], last: null };
@@ -20,7 +22,7 @@ const params = new URLSearchParams(location.search);
 const urlErrors = [];
 let seed;
 if (params.has('seed')) {
-  const v = params.get('seed').trim();
+  const v = /** @type {string} */ (params.get('seed')).trim();
   if (/^\d{1,16}$/.test(v) && Number(v) <= MAX_SEED) seed = Number(v);
   else urlErrors.push(`?seed=${v} is not a valid seed (a whole number from 0 to 2^53−1); using a random seed instead.`);
 }
@@ -40,6 +42,7 @@ if (params.has('autoplay')) {
 let scenario, scenarioName, shape;
 // ?brokers=N&partitions=P&rf=R&controllers=C: a cluster of that shape (validated here and by the engine).
 if (params.has('brokers') || params.has('partitions') || params.has('rf') || params.has('controllers')) {
+  /** @param {string} k @param {number} lo @param {number} hi @param {number} dflt */
   const int = (k, lo, hi, dflt) => {
     const raw = params.get(k);
     if (raw === null) return dflt;
@@ -58,7 +61,7 @@ if (params.has('brokers') || params.has('partitions') || params.has('rf') || par
 // ?scenario=NAME: scenarios/NAME.json, like the embeds' scenario attribute. A guided scenario
 // opens paused on its first stop (Next plays to the following one) unless ?autoplay= says otherwise.
 if (params.has('scenario')) {
-  const name = params.get('scenario').trim();
+  const name = /** @type {string} */ (params.get('scenario')).trim();
   if (/^[a-z0-9-]{1,64}$/.test(name)) {
     const plan = await resolveScenario({ scenario: name, seed }, urlErrors);
     if (plan.info) {
@@ -68,7 +71,7 @@ if (params.has('scenario')) {
       shape = plan.shape;
       if (!autoplayGiven) playing = false;
     } else { // the file could not be loaded: say it in this page's words
-      const e = urlErrors.pop();
+      const e = /** @type {string} */ (urlErrors.pop()); // resolveScenario pushed why
       urlErrors.push(e.replace(`scenario="${name}"`, `?scenario=${name}`).replace('using a custom cluster', 'using the default playground'));
     }
   } else {
@@ -86,13 +89,13 @@ let engine;
 try {
   engine = await loadEngine();
 } catch (e) {
-  renderFatal(mount, `The simulation engine could not be loaded: ${e.message}. (Was pkg/ built? bash scripts/build-web.sh)`);
+  renderFatal(mount, `The simulation engine could not be loaded: ${/** @type {Error} */ (e).message}. (Was pkg/ built? bash scripts/build-web.sh)`);
   throw e;
 }
 // A shared run (#v1.…, from Copy link). A bad one is said in the message area and forgotten.
 const fragment = location.hash.startsWith('#v') ? location.hash : undefined;
 /** A new page address (scenario, shape or seed changed): never with a shared run's fragment. */
-const go = (q) => location.assign(`${location.pathname}?${q}`);
+const go = (/** @type {URLSearchParams} */ q) => location.assign(`${location.pathname}?${q}`);
 const inst = createPlayground(mount, engine, {
   mode: 'full',
   page: true,
@@ -119,7 +122,7 @@ const inst = createPlayground(mount, engine, {
   // The Guided scenarios picker: a new URL (shareable) and a new engine.
   loadScenario(file) {
     const q = new URLSearchParams();
-    if (params.has('speed')) q.set('speed', params.get('speed'));
+    if (params.has('speed')) q.set('speed', /** @type {string} */ (params.get('speed')));
     q.set('scenario', file);
     go(q);
   },
@@ -136,4 +139,4 @@ globalThis.__advance = inst.advance;
 $('#seed').textContent = String(inst.seed);
 const link = new URLSearchParams(params);
 link.set('seed', String(inst.seed));
-$('#permalink').href = `?${link}`;
+/** @type {HTMLAnchorElement} */ ($('#permalink')).href = `?${link}`;

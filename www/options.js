@@ -1,3 +1,4 @@
+// @ts-check
 // Options of an embedded playground: the <kafka-playground> attributes (and the same names as
 // URL parameters of embed.html), validated here, and the scenario they describe. Every invalid
 // value gives a message naming the attribute and its valid range, and its default is used.
@@ -24,21 +25,56 @@ export function customScenario({ brokers = 3, partitions = 3, rf = Math.min(3, b
 }
 
 /** CSS lengths accepted by `height`: unit → [min, max]. */
+/** @type {Record<string, [number, number]>} */
 const HEIGHT_UNITS = { px: [200, 10000], em: [12, 600], rem: [12, 600], vh: [20, 1000], svh: [20, 1000], dvh: [20, 1000], '%': [20, 1000] };
+
+/**
+ * @typedef {object} EmbedOptions The validated attributes (parseOptions).
+ * @property {string | null} scenario
+ * @property {number | undefined} seed
+ * @property {number | undefined} brokers
+ * @property {number | undefined} partitions
+ * @property {number | undefined} rf
+ * @property {string | undefined} acks
+ * @property {number | undefined} minIsr
+ * @property {number | undefined} lagMs
+ * @property {number | undefined} controllers
+ * @property {boolean} autoplay
+ * @property {number} speed
+ * @property {string} height
+ * @property {string} controls
+ */
+/**
+ * @typedef {object} ScenarioJson A scenario file (scenarios/*.json) as parsed: the fields read or overridden here.
+ * @property {string} [name]
+ * @property {string} [description]
+ * @property {unknown} [seed]
+ * @property {number | unknown[]} [brokers]
+ * @property {{partitions?: number, replication_factor?: number, assignment?: unknown, config?: Record<string, unknown>}[]} [topics]
+ * @property {Record<string, unknown>} [producer_config]
+ * @property {Record<string, unknown>} [broker_config]
+ * @property {unknown} [expect]
+ */
 
 /**
  * Reads and validates the options. get(name) returns the attribute's text or null.
  * Returns { o, errors }: o has scenario (a name or null), seed, brokers, partitions, rf, acks,
  * minIsr, lagMs, controllers (undefined when not given), autoplay, speed, height ('' when not given), controls.
+ * @param {(name: string) => string | null | undefined} get
+ * @returns {{o: EmbedOptions, errors: string[]}}
  */
 export function parseOptions(get) {
+  /** @type {string[]} */
   const errors = [];
+  /** @type {EmbedOptions} */
   const o = {
     scenario: null, seed: undefined, brokers: undefined, partitions: undefined, rf: undefined, acks: undefined,
     minIsr: undefined, lagMs: undefined, controllers: undefined, autoplay: true, speed: 1, height: '', controls: 'minimal',
   };
-  const raw = (k) => { const v = get(k); return v === null || v === undefined ? null : String(v).trim(); };
+  const raw = (/** @type {string} */ k) => { const v = get(k); return v === null || v === undefined ? null : String(v).trim(); };
+  /** @param {string} k @param {string | number} v @param {string} expected @param {string} using */
   const bad = (k, v, expected, using) => errors.push(`${k}="${v}" is not valid: expected ${expected}; using ${using}.`);
+  /** @param {string} k @param {number} lo @param {number} hi @param {string} dflt */
   const int = (k, lo, hi, dflt) => {
     const v = raw(k);
     if (v === null) return undefined;
@@ -87,7 +123,7 @@ export function parseOptions(get) {
   const height = raw('height');
   if (height !== null && height !== '') {
     const m = /^(\d{1,5}(?:\.\d{1,3})?)(px|em|rem|vh|svh|dvh|%)$/.exec(height);
-    const range = m && HEIGHT_UNITS[m[2]];
+    const range = /** @type {[number, number]} */ (m && HEIGHT_UNITS[m[2]]); // read only when m matched
     if (m && Number(m[1]) >= range[0] && Number(m[1]) <= range[1]) o.height = height;
     else bad('height', height, 'a CSS length such as 480px (200px–10000px), 30em (12–600 em/rem) or 80vh (20–1000 vh or %)', 'the height of the content');
   }
@@ -100,22 +136,26 @@ export function parseOptions(get) {
 }
 
 /** Scenario texts by URL, fetched once per page. */
+/** @type {Map<string, Promise<ScenarioJson>>} */
 const scenarioCache = new Map();
+/** @param {URL} url @returns {Promise<ScenarioJson>} */
 function fetchScenario(url) {
-  let p = scenarioCache.get(url);
+  const key = url.href; // keyed by the address: a new URL object per call never matched a Map key
+  let p = scenarioCache.get(key);
   if (!p) {
     p = fetch(url).then(async (res) => {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return res.json();
     });
-    p.catch(() => scenarioCache.delete(url));
-    scenarioCache.set(url, p);
+    p.catch(() => scenarioCache.delete(key));
+    scenarioCache.set(key, p);
   }
   return p;
 }
 
-/** The attributes that override a scenario's settings, and how. */
+/** The attributes that override a scenario's settings, and how. @param {ScenarioJson} sc @param {Partial<EmbedOptions>} o */
 function override(sc, o) {
+  /** @type {string[]} */
   const names = [];
   if (o.brokers !== undefined) { sc.brokers = o.brokers; names.push('brokers'); }
   for (const t of sc.topics || []) {
@@ -137,6 +177,7 @@ function override(sc, o) {
  * module's URL by default). Returns { scenario (JSON text), seed, fallbacks and what (for createPlayground),
  * info ({name, description} of a scenario file, or null), shape ({brokers, partitions, rf, controllers}) }.
  * Problems are pushed to `errors`.
+ * @param {Partial<EmbedOptions>} o @param {string[]} errors @param {string} [base]
  */
 export async function resolveScenario(o, errors, base = import.meta.url) {
   const custom = () => {
@@ -144,19 +185,21 @@ export async function resolveScenario(o, errors, base = import.meta.url) {
     const rf = o.rf ?? Math.min(3, brokers);
     return customScenario({ brokers, partitions: o.partitions ?? 3, rf, minIsr: o.minIsr ?? Math.min(2, rf), lagMs: o.lagMs ?? 10000, acks: o.acks ?? 'all', controllers: o.controllers ?? 1 });
   };
+  /** @param {ScenarioJson} sc @returns {ClusterShape} */
   const shapeOf = (sc) => ({
     brokers: Array.isArray(sc.brokers) ? sc.brokers.length : sc.brokers ?? 3,
     partitions: sc.topics?.[0]?.partitions ?? 3,
     rf: sc.topics?.[0]?.replication_factor ?? 3,
-    controllers: sc.broker_config?.['sim.controllers'] ?? 1,
+    controllers: /** @type {number | string} */ (sc.broker_config?.['sim.controllers'] ?? 1),
   });
   if (o.scenario) {
+    /** @type {ScenarioJson | null} */
     let file = null;
     try {
       file = await fetchScenario(new URL(`../scenarios/${o.scenario}.json`, base));
       if (!file || typeof file !== 'object' || Array.isArray(file)) throw new Error('not a scenario object');
     } catch (e) {
-      errors.push(`scenario="${o.scenario}": cannot load scenarios/${o.scenario}.json (${e.message}); using a custom cluster.`);
+      errors.push(`scenario="${o.scenario}": cannot load scenarios/${o.scenario}.json (${/** @type {Error} */ (e).message}); using a custom cluster.`);
       file = null;
     }
     if (file) {
@@ -165,7 +208,7 @@ export async function resolveScenario(o, errors, base = import.meta.url) {
       delete plain.expect; // what a test run must end with: not needed to watch it
       const sc = structuredClone(plain);
       const names = override(sc, o);
-      const seed = o.seed ?? (Number.isInteger(file.seed) ? file.seed : undefined);
+      const seed = o.seed ?? (Number.isInteger(file.seed) ? /** @type {number} */ (file.seed) : undefined);
       const fallbacks = names.length
         ? [{ scenario: JSON.stringify(plain), seed, using: `using scenario "${o.scenario}" without ${names.join(', ')}` }]
         : [];

@@ -1,3 +1,4 @@
+// @ts-check
 // Text panels, refreshed a few times per second (never per frame): event log,
 // invariants, metrics with sparklines, the describe console, and the
 // screen-reader partition summary (also the e2e test's hook).
@@ -21,15 +22,17 @@ const ERROR_NAMES = ['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUG
   'INVALID_SESSION_TIMEOUT', 'LOG_TRUNCATION'];
 const ERROR_RE = new RegExp(`\\b(${ERROR_NAMES.join('|')})\\b`);
 /** Whether an event line carries a Kafka error name. */
-export const isErrorLine = (e) => ERROR_RE.test(e.message);
+export const isErrorLine = (/** @type {EventView} */ e) => ERROR_RE.test(e.message);
 const MAX_LINES = 2000; // in the DOM
 const KEEP = 20000; // in memory, so a filter can be turned back on
 
-export const fmtT = (ms) => `t+${(ms / 1000).toFixed(3)}`;
+export const fmtT = (/** @type {number} */ ms) => `t+${(ms / 1000).toFixed(3)}`;
 
 /** Event log with category filters and auto-scroll. */
 export class EventLog {
+  /** @param {HTMLElement} root */
   constructor(root) {
+    /** @type {EventView[]} */
     this.all = [];
     this.on = new Set(CATEGORIES.filter((c) => !QUIET.has(c)));
     this.known = new Set(CATEGORIES);
@@ -66,13 +69,14 @@ export class EventLog {
     root.append(bar, this.box);
   }
 
+  /** @param {EventView} e */
   line(e) {
     const d = el('div', `ev cat-${e.category}${isErrorLine(e) ? ' ev-error' : ''}`);
     d.append(el('span', 'ev-t', `[${fmtT(e.time_ms)}] `), el('span', 'ev-cat', e.category), ` ${e.node} ${e.message}`);
     return d;
   }
 
-  /** Appends new events (in seq order). */
+  /** Appends new events (in seq order). @param {EventView[]} events */
   add(events) {
     if (!events.length) return;
     this.all.push(...events);
@@ -82,7 +86,7 @@ export class EventLog {
     for (const e of shown) frag.append(this.line(e));
     this.box.append(frag);
     let extra = this.box.childElementCount - MAX_LINES;
-    while (extra-- > 0) this.box.firstChild.remove();
+    while (extra-- > 0) /** @type {ChildNode} */ (this.box.firstChild).remove();
     if (this.auto.checked) this.box.scrollTop = this.box.scrollHeight;
   }
 
@@ -93,11 +97,13 @@ export class EventLog {
   }
 
   /** A line is shown when its category is on (categories without a chip always are), or it is an error line and errors are on. */
+  /** @param {EventView} e */
   shows(e) {
     const c = e.category;
     return this.on.has(c) || !this.known.has(c) || (this.errors.checked && isErrorLine(e));
   }
 
+  /** @param {string} text */
   note(text) {
     this.box.append(el('div', 'ev ev-note', text));
   }
@@ -118,11 +124,13 @@ export class EventLog {
 
 /** Invariant status: green or red with each violation in words, plus lost writes. */
 export class InvariantsPanel {
+  /** @param {HTMLElement} root */
   constructor(root) {
     this.root = root;
     this.last = '';
   }
 
+  /** @param {InvariantsView} inv */
   update(inv) {
     const key = JSON.stringify(inv);
     if (key === this.last) return; // a live region: only touch it on change
@@ -134,6 +142,7 @@ export class InvariantsPanel {
     // acks=0 lose acknowledged writes without breaking an invariant: the point of those stories).
     const head = el('p', `inv-head${inv.ok ? ' ok' : ''}`, inv.ok ? '✓ All invariants hold' : `✗ ${inv.violations.length} invariant violation${inv.violations.length === 1 ? '' : 's'}`);
     const lost = el('p', `inv-lost${inv.lost_acknowledged_writes > 0 ? ' lost' : ''}`, `Lost acknowledged writes: ${inv.lost_acknowledged_writes}`);
+    /** @type {HTMLElement[]} */
     const kids = [head];
     if (inv.violations.length) {
       const ul = el('ul', 'inv-list');
@@ -150,6 +159,7 @@ export class InvariantsPanel {
 }
 
 /** The client audit (pg.audit()): what producers and consumers saw go wrong. */
+/** @type {[keyof ClientAudit, string, string][]} */
 const AUDIT = [
   ['duplicated', 'duplicated', 'Extra copies of a send in the partition logs: a retry of a batch that had been written (enable.idempotence=false).'],
   ['out_of_order_keys', 'out-of-order keys', 'Keys whose records sit in the log in a different order than they were sent (retries with max.in.flight > 1 and no idempotence).'],
@@ -159,6 +169,7 @@ const AUDIT = [
 ];
 
 export class AuditPanel {
+  /** @param {HTMLElement} root */
   constructor(root) {
     this.root = root;
     this.last = '';
@@ -174,6 +185,7 @@ export class AuditPanel {
     root.append(this.head, ...this.items.map((i) => i.d));
   }
 
+  /** @param {ClientAudit} a */
   update(a) {
     const key = JSON.stringify(a);
     if (key === this.last) return;
@@ -188,7 +200,18 @@ export class AuditPanel {
   }
 }
 
-/** Metrics: numbers plus sparklines of metrics().history. */
+/**
+ * @typedef {object} MetricDef One metric card.
+ * @property {string} name
+ * @property {string} tip
+ * @property {(m: MetricsSample) => number} get
+ * @property {(m: MetricsSample) => number} [get2] a second series
+ * @property {(m: MetricsSample) => string} [fmt]
+ * @property {(v: number) => boolean} [bad]
+ * @property {(m: MetricsSample) => boolean} [bad2]
+ * @property {boolean} [rate] charted per second
+ */
+/** Metrics: numbers plus sparklines of metrics().history. @type {MetricDef[]} */
 const METRICS = [
   { name: 'UnderReplicatedPartitions', tip: 'Partitions whose ISR is smaller than their replica set.', get: (m) => m.under_replicated_partitions, bad: (v) => v > 0 },
   { name: 'OfflinePartitionsCount', tip: 'Partitions without a leader: neither readable nor writable.', get: (m) => m.offline_partitions_count, bad: (v) => v > 0 },
@@ -199,6 +222,7 @@ const METRICS = [
 ];
 
 export class MetricsPanel {
+  /** @param {HTMLElement} root */
   constructor(root) {
     this.root = root;
     this.cards = METRICS.map((def) => {
@@ -217,6 +241,7 @@ export class MetricsPanel {
     this.lastT = -1;
   }
 
+  /** @param {Metrics} m */
   update(m) {
     for (const c of this.cards) {
       const cur = m.current;
@@ -226,7 +251,7 @@ export class MetricsPanel {
       const b = m.before_last_action;
       const v0 = b ? c.def.get(b) : null, v1 = c.def.get(cur);
       const wasText = b && v0 !== null && v0 !== undefined && v1 !== null && v1 !== undefined
-        ? `was ${v0} → now ${v1} (Δ ${v1 - v0 >= 0 ? '+' : ''}${v1 - v0}) since your action at ${(m.last_action_ms / 1000).toFixed(1)} s`
+        ? `was ${v0} → now ${v1} (Δ ${v1 - v0 >= 0 ? '+' : ''}${v1 - v0}) since your action at ${(/** @type {number} */ (m.last_action_ms) / 1000).toFixed(1)} s`
         : '';
       if (c.was.textContent !== wasText) c.was.textContent = wasText;
     }
@@ -241,7 +266,7 @@ export class MetricsPanel {
   }
 }
 
-/** A sparkline (one or two series) of the last 120 samples. */
+/** A sparkline (one or two series) of the last 120 samples. @param {HTMLCanvasElement} cv @param {MetricsSample[]} hist @param {MetricDef} def */
 function spark(cv, hist, def) {
   const h = hist.slice(-121);
   let a = h.map(def.get);
@@ -249,10 +274,11 @@ function spark(cv, hist, def) {
   const b = def.get2 ? h.map(def.get2) : null;
   const w = cv.clientWidth || 120, ht = cv.clientHeight || 28, dpr = window.devicePixelRatio || 1;
   if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(ht * dpr); }
-  const ctx = cv.getContext('2d');
+  const ctx = /** @type {CanvasRenderingContext2D} */ (cv.getContext('2d'));
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, ht);
   const max = Math.max(1, ...a, ...(b || []));
+  /** @param {number[]} vals @param {string} color */
   const line = (vals, color) => {
     if (vals.length < 2) return;
     ctx.strokeStyle = color; ctx.lineWidth = 1.5;
@@ -267,23 +293,26 @@ function spark(cv, hist, def) {
   line(a, '#1a73e8');
 }
 
-/** `kafka-topics.sh --describe` in a <pre>. */
+/** `kafka-topics.sh --describe` in a <pre>. @param {HTMLElement} pre @param {string} text */
 export function updateDescribe(pre, text) {
   if (pre.textContent !== text) pre.textContent = text;
 }
 
-/** Parses describe output: "topic-p" → {leader, isr: [..], elr: [..]} (the ISR order is only here). */
+/** @typedef {Map<string, {leader: string, isr: string[], elr: string[]}>} Describe "topic-p" → leader, ISR and ELR */
+/** Parses describe output: "topic-p" → {leader, isr: [..], elr: [..]} (the ISR order is only here). @param {string} text @returns {Describe} */
 export function parseDescribe(text) {
+  /** @type {Describe} */
   const out = new Map();
   for (const line of text.split('\n')) {
     if (!line.startsWith('\t')) continue;
+    /** @type {Record<string, string>} */
     const kv = {};
     for (const part of line.trim().split('\t')) {
       const i = part.indexOf(': ');
       if (i > 0) kv[part.slice(0, i)] = part.slice(i + 2);
       else if (part.endsWith(':')) kv[part.slice(0, -1)] = '';
     }
-    const list = (s) => (s ? s.split(',').filter(Boolean) : []);
+    const list = (/** @type {string} */ s) => (s ? s.split(',').filter(Boolean) : []);
     out.set(`${kv.Topic}-${kv.Partition}`, { leader: kv.Leader, isr: list(kv.Isr), elr: list(kv.Elr) });
   }
   return out;
@@ -293,15 +322,19 @@ export function parseDescribe(text) {
  * The accessible partition summary: one element per partition, attributes
  * (data-leader, data-leader-epoch, data-isr) and words kept current.
  */
+/** @typedef {HTMLLIElement & {head: HTMLSpanElement, reps: HTMLLIElement[]}} SummaryItem A partition's item, its sentence and its replicas' items. */
 export class PartitionSummary {
+  /** @param {HTMLElement} root */
   constructor(root) {
     this.root = root;
+    /** @type {SummaryItem[]} */
     this.items = [];
   }
 
+  /** @param {Structure} s */
   setStructure(s) {
     this.items = s.partitions.map((p) => {
-      const li = el('li');
+      const li = /** @type {SummaryItem} */ (el('li'));
       li.dataset.testid = `partition-${p.topic}-${p.partition}`;
       // The partition in one sentence, then each replica (what the canvas draws in its cell) in its own item.
       li.head = el('span');
@@ -318,6 +351,7 @@ export class PartitionSummary {
     this.root.replaceChildren(...this.items);
   }
 
+  /** @param {Structure} s @param {IndexMaps} idx @param {Float64Array} f @param {Describe} desc */
   update(s, idx, f, desc) {
     const L = s.layout;
     const down = new Map(s.brokers.map((b, i) => {
@@ -336,13 +370,15 @@ export class PartitionSummary {
       if (!d) { // fall back to the frame (replica order)
         isr = p.replicas.filter((b, k) => f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.in_isr] > 0).map(String);
       }
+      /** @type {string[]} */
       const behind = [];
+      /** @type {string[]} */
       const clocks = [];
       p.replicas.forEach((b, k) => {
         const ro = L.replica_offset + (p.first_replica + k) * L.replica_stride;
-        const v = (n) => f[ro + idx.r[n]];
+        const v = (/** @type {string} */ n) => f[ro + idx.r[n]];
         const rem = v('lag_remaining_ms'), lim = v('lag_limit_ms'), rec = v('lag_records'), ms = v('lag_ms');
-        const sec = (x) => `${(x / 1000).toFixed(1)} s`;
+        const sec = (/** @type {number} */ x) => `${(x / 1000).toFixed(1)} s`;
         const recs = rec > 0 ? `, ${rec} record${rec === 1 ? '' : 's'} behind` : rec === 0 ? ', caught up' : '';
         let words;
         if (!v('present')) words = 'no log';
@@ -374,14 +410,15 @@ export class PartitionSummary {
   }
 }
 
-const fmtBytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+const fmtBytes = (/** @type {number} */ n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 
 /** Most records the segments panel lists (the newest; older segments show their header only). */
 export const SEGMENT_RECORDS = 64;
 
-const rangeText = (a, b) => (a === b ? `${a}` : `${a}–${b}`);
-/** Offsets as ranges: [0,1,2,5] → "0–2, 5". */
+const rangeText = (/** @type {number} */ a, /** @type {number} */ b) => (a === b ? `${a}` : `${a}–${b}`);
+/** Offsets as ranges: [0,1,2,5] → "0–2, 5". @param {number[]} offsets */
 function ranges(offsets) {
+  /** @type {[number, number][]} */
   const out = [];
   for (const o of offsets) {
     const last = out[out.length - 1];
@@ -397,13 +434,17 @@ function ranges(offsets) {
  * compaction left, and what the cleaner's latest pass removed, by key. Rebuilt only on change.
  */
 export class SegmentsList {
+  /** @param {HTMLElement} root @param {HTMLElement} head */
   constructor(root, head) {
     this.root = root;
     this.head = head;
     this.last = '';
   }
 
-  /** The replica the panel shows and the records it lists: {ri, from, count} or null (pg.records()). */
+  /**
+   * The replica the panel shows and the records it lists: {ri, from, count} or null (pg.records()).
+   * @param {Structure} s @param {IndexMaps} idx @param {Float64Array} f @param {ReplicaStorageView[]} storage @param {string} topic
+   */
   want(s, idx, f, storage, topic) {
     if (!s || !storage) return null;
     const pi = s.partitions.findIndex((p) => p.topic === topic && p.partition === 0);
@@ -417,10 +458,18 @@ export class SegmentsList {
     return { ri, k, pi, lead, from, count: st.log_end_offset - from };
   }
 
+  /**
+   * @param {Structure} s @param {IndexMaps} idx @param {Float64Array} f @param {ReplicaStorageView[]} storage @param {string} topic
+   * @param {RecordView[] | undefined} recs
+   */
   update(s, idx, f, storage, topic, recs) {
     if (!storage) return;
     const w = this.want(s, idx, f, storage, topic);
-    let head = `${topic}-0: no partition`, boxes = [], note = null;
+    let head = `${topic}-0: no partition`;
+    /** @type {{file: string, meta: string, active: boolean, clean: boolean, chips: ({gap: [number, number], r?: undefined} | {r: RecordView, gap?: undefined})[]}[]} */
+    let boxes = [];
+    /** @type {{text: string, gone: {key: string, rest: string}[]} | null} */
+    let note = null;
     if (w) {
       const p = s.partitions[w.pi], st = storage[w.ri];
       const who = w.lead >= 0 && p.replicas[w.k] === w.lead ? 'leader' : 'no leader; first replica';
@@ -431,6 +480,7 @@ export class SegmentsList {
       const list = (recs || []).filter((r) => r.offset >= w.from);
       boxes = st.segments.map((g) => {
         const mine = list.filter((r) => r.offset >= g.base_offset && r.offset < g.next_offset);
+        /** @type {({gap: [number, number], r?: undefined} | {r: RecordView, gap?: undefined})[]} */
         const chips = [];
         // Gaps inside the listed part of this segment: offsets the cleaner removed.
         let at = Math.max(g.base_offset, w.from, st.log_start_offset);
@@ -449,11 +499,12 @@ export class SegmentsList {
       });
       const c = st.last_cleaning;
       if (c) {
+        /** @type {Map<string, number[]>} */
         const byKey = new Map(); // key (tombstones apart) → offsets
         for (const r of c.removed) {
           const k = JSON.stringify([r.key ?? '(no key)', r.value == null]);
           if (!byKey.has(k)) byKey.set(k, []);
-          byKey.get(k).push(r.offset);
+          /** @type {number[]} */ (byKey.get(k)).push(r.offset);
         }
         const gone = [...byKey].map(([k, os]) => {
           const [key, tomb] = JSON.parse(k);
@@ -467,17 +518,19 @@ export class SegmentsList {
     if (key === this.last) return;
     this.last = key;
     this.head.textContent = head;
+    /** @type {HTMLLIElement[]} */
     const items = [];
     if (note) {
       const li = el('li', 'seg-cleaning', `${note.text} `);
       li.dataset.testid = 'last-cleaning';
       if (note.gone.length) {
         li.append('Removed: ');
-        note.gone.forEach((t, i) => {
+        const gone = note.gone;
+        gone.forEach((t, i) => {
           const span = el('span', 'rec-gone');
           if (t.key) span.append(el('s', '', t.key));
           span.append(t.rest);
-          li.append(span, i < note.gone.length - 1 ? ' · ' : '');
+          li.append(span, i < gone.length - 1 ? ' · ' : '');
         });
       } else li.append('Nothing removed.');
       items.push(li);
@@ -513,12 +566,15 @@ export class SegmentsList {
   }
 }
 
-/** One replica in words (the canvas tooltip). */
+/**
+ * One replica in words (the canvas tooltip).
+ * @param {Structure} s @param {IndexMaps} idx @param {Float64Array} f @param {number} pi @param {number} broker @param {string} status
+ */
 export function replicaText(s, idx, f, pi, broker, status) {
   const L = s.layout, p = s.partitions[pi];
   const k = p.replicas.indexOf(broker);
   const ro = L.replica_offset + (p.first_replica + k) * L.replica_stride;
-  const v = (name) => f[ro + idx.r[name]];
+  const v = (/** @type {string} */ name) => f[ro + idx.r[name]];
   const name = `${p.topic}-${p.partition}`;
   if (!v('present')) return `broker-${broker} (${status}) has no log for ${name}.`;
   const role = v('is_leader') ? `the LEADER (leader epoch ${f[L.partition_offset + pi * L.partition_stride + idx.p.leader_epoch]})`
@@ -529,9 +585,9 @@ export function replicaText(s, idx, f, pi, broker, status) {
     `flushed to disk up to ${v('durable_end_offset')}, newest record's epoch ${v('latest_epoch')}.`;
 }
 
-/** One record in words (the canvas tooltip over a cell): pg.records() entry. */
+/** One record in words (the canvas tooltip over a cell): pg.records() entry. @param {RecordView} r */
 export function recordText(r) {
-  const q = (v) => (v == null ? 'null' : JSON.stringify(v));
+  const q = (/** @type {string | null} */ v) => (v == null ? 'null' : JSON.stringify(v));
   return `offset ${r.offset} · leader epoch ${r.leader_epoch} · key ${q(r.key)} · value ${q(r.value)}${r.value == null ? ' (a tombstone)' : ''}\n` +
     `batch from offset ${r.batch_base_offset} · timestamp ${(r.timestamp_ms / 1000).toFixed(3)} s · segment ${r.segment} · ` +
     `${r.committed ? 'committed (below the HW)' : 'not committed yet (at or above the HW)'}`;

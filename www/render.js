@@ -1,3 +1,4 @@
+// @ts-check
 // Cluster view on one canvas: brokers are columns, partitions are rows, and each
 // replica's log tail is a strip of offset cells coloured by leader epoch. Above the
 // columns, the network: controller, producer and readers, links, cuts, and the
@@ -5,18 +6,83 @@
 // With a KRaft controller quorum (sim.controllers > 1) the controller box is a group of
 // voters, each a button too (active ★, standby or crashed, its Raft state and epoch).
 
+/** @typedef {CanvasRenderingContext2D} Ctx */
+/** Float64Array frame (pg.frame()) and Int32Array tails (one leader epoch per offset cell, -1: none). */
+/** @typedef {Float64Array} Frame */
+/** @typedef {Int32Array} Tails */
+/**
+ * @typedef {object} MsgStyle A message kind's marker.
+ * @property {RegExp} [re]
+ * @property {string} color
+ * @property {string} shape circle, square, diamond, triangle or cross
+ * @property {string} [label]
+ * @property {boolean} [small]
+ * @property {boolean} [hollow] a response
+ */
+/** @typedef {{x0: number, y0: number, cx: number, cy: number, x1: number, y1: number}} Link A quadratic curve between two nodes. */
+/** @typedef {{x: number, y: number, kind?: string}} Port Where a node's links start. */
+/** @typedef {{x: number, y: number, w: number, h: number, name: string, quorum?: boolean, sub?: string, fill?: string, stroke?: string}} NodeBox */
+/** @typedef {{i0: number, i1: number, x: number, w: number}} GapRun A run of removed offsets in a squeezed compacted row. */
+/**
+ * @typedef {object} Geometry The picture's geometry (layout()), or a partition row's window (rowWindow(), gapWindow()).
+ * @property {number} W
+ * @property {number} H
+ * @property {number} gl left gutter
+ * @property {number} gr right gutter
+ * @property {number} colW
+ * @property {number} bandH
+ * @property {number} headH
+ * @property {boolean} compact
+ * @property {number} rowH
+ * @property {number} rowsTop
+ * @property {number} cw cell width
+ * @property {number} K offsets in the window
+ * @property {(this: Geometry, i: number) => number} at x of offset i of the window
+ * @property {(this: Geometry, i: number) => number} wd width of offset i's cell
+ * @property {Geometry} [small] compact rows (internal topics)
+ * @property {Geometry} [parent] the row geometry a window was made from
+ * @property {number} [sw] strip width
+ * @property {Float32Array} [xs]
+ * @property {Float32Array} [ws]
+ * @property {GapRun[]} [gaps]
+ * @property {number} [readAt] cells this wide show keys
+ * @property {boolean} [keyRuns]
+ */
+/** @typedef {{y: number, h: number, g: Geometry, internal: boolean}} Row */
+/** @typedef {{base: number, K: number, cw: number, maxLeo: number, tailBase: number, y: number, xs?: Float32Array, gaps?: GapRun[], readAt: number}} RowWin */
+/**
+ * @typedef {object} BrokerHead A broker's header button and its parts.
+ * @property {HTMLButtonElement} btn
+ * @property {HTMLSpanElement} status
+ * @property {HTMLSpanElement} led
+ * @property {HTMLSpanElement} unfl
+ * @property {Text} nameText
+ * @property {HTMLSpanElement | null} rack
+ * @property {string} rackName
+ * @property {HTMLSpanElement} name
+ * @property {HTMLSpanElement} line
+ * @property {string} last
+ */
+/** @typedef {{btn: HTMLButtonElement, epoch: HTMLSpanElement, state: HTMLSpanElement, last: string}} VoterHead */
+/** @typedef {{x: number, y: number, w: number, h: number, oneHead: boolean, oneFoot: boolean, vx: number, vw: number, vh: number, ys: number[], foot: number}} QuorumGeometry */
+/** @typedef {{cuts: [string, string][], slow: Map<string, number>, acks: string, trails: boolean, look?: Look | null}} Net */
+/** @typedef {{pi: number, broker: number, ri: number, offset: number | null, gap: [number, number] | null}} Hit */
+
 export const EPOCH_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7'];
 const PALE = EPOCH_COLORS.map((c) => mix(c, 0.65));
 
 /** Broker status → colour (text and column tint); labels are the status names. */
+/** @type {Record<string, string>} */
 export const STATUS_COLORS = {
   online: '#137333', fenced: '#8f4f00', starting: '#1967d2', controlled_shutdown: '#8430ce',
   paused: '#007b83', crashed: '#c5221f', stopped: '#5f6368',
 };
+/** @type {Record<string, string>} */
 const STATUS_TINT = { fenced: '#fef7e0', starting: '#e8f0fe', controlled_shutdown: '#f3e8fd', paused: '#e4f7fb', crashed: '#fce8e6', stopped: '#f1f3f4' };
 const DOWN = new Set(['crashed', 'stopped']);
 
 /** Message kinds → dot style (first match wins). Responses are drawn hollow. */
+/** @type {(MsgStyle & {re: RegExp, label: string})[]} */
 export const MSG_STYLES = [
   { re: /^Produce/, color: '#e8710a', shape: 'circle', label: 'Produce' },
   { re: /^Fetch/, color: '#1a73e8', shape: 'circle', label: 'Fetch (replication)' },
@@ -27,24 +93,29 @@ export const MSG_STYLES = [
   { re: /^(QuorumFetch|PreVote|Vote|BeginQuorumEpoch|EndQuorumEpoch)/, color: '#795548', shape: 'diamond', label: 'KRaft quorum (QuorumFetch, votes)', small: true },
   { re: /./, color: '#d93025', shape: 'cross', label: 'Disconnected' },
 ];
+/** @type {Map<string, MsgStyle>} */
 const styleCache = new Map();
+/** @param {string} kind @returns {MsgStyle} */
 function msgStyle(kind) {
   let st = styleCache.get(kind);
   if (!st) {
-    st = { ...MSG_STYLES.find((m) => m.re.test(kind)), hollow: kind.endsWith('Response') };
+    st = { .../** @type {MsgStyle} */ (MSG_STYLES.find((m) => m.re.test(kind))), hollow: kind.endsWith('Response') };
     styleCache.set(kind, st);
   }
   return st;
 }
 
-/** Lightens a #rrggbb colour towards white by `t`. */
+/** Lightens a #rrggbb colour towards white by `t`. @param {string} hex @param {number} t */
 function mix(hex, t) {
   const n = parseInt(hex.slice(1), 16);
-  const ch = (s) => Math.round(((n >> s) & 255) * (1 - t) + 255 * t);
+  const ch = (/** @type {number} */ s) => Math.round(((n >> s) & 255) * (1 - t) + 255 * t);
   return `rgb(${ch(16)},${ch(8)},${ch(0)})`;
 }
 
-/** Draws one message marker centred on (x, y); shared with the legend icons. */
+/**
+ * Draws one message marker centred on (x, y); shared with the legend icons.
+ * @param {Ctx} ctx @param {string} kind @param {number} x @param {number} y @param {number} r
+ */
 export function drawMarker(ctx, kind, x, y, r) {
   const st = msgStyle(kind);
   if (st.small) r *= 0.8;
@@ -58,7 +129,10 @@ export function drawMarker(ctx, kind, x, y, r) {
   }
 }
 
-/** Adds one marker's shape to the current path (drawDots fills many of one style at once). */
+/**
+ * Adds one marker's shape to the current path (drawDots fills many of one style at once).
+ * @param {Ctx} ctx @param {MsgStyle} st @param {number} x @param {number} y @param {number} r
+ */
 function pathMarker(ctx, st, x, y, r) {
   if (st.shape === 'circle') { ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 6.2832); }
   else if (st.shape === 'square') ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
@@ -67,7 +141,7 @@ function pathMarker(ctx, st, x, y, r) {
   else { ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r); }
 }
 
-/** A small crown (the leader badge) with its top-left corner at (x, y); 12×9 px. */
+/** A small crown (the leader badge) with its top-left corner at (x, y); 12×9 px. @param {Ctx} ctx @param {number} x @param {number} y */
 export function drawCrown(ctx, x, y) {
   ctx.beginPath();
   ctx.moveTo(x, y + 9); ctx.lineTo(x, y + 2); ctx.lineTo(x + 3, y + 5); ctx.lineTo(x + 6, y);
@@ -86,44 +160,92 @@ const READ_CELL = 30; // px: … and its key (and value when they fit)
 const MAX_CELL = 64; // px: a few records fill the strip up to this width each
 const CELL_STEPS = [6, 8, 12, 16, 24, 32, 48, 64, 96, 128]; // window sizes (offsets): cells resize in steps
 const GAP_W = 12; // px: a run of offsets compaction removed, drawn as one torn slot
-/** Uniform cells: offset i of the window starts at i·cw and is cw wide. */
+/** Uniform cells: offset i of the window starts at i·cw and is cw wide. @this {Geometry} @param {number} i */
 function uniformAt(i) { return i * this.cw; }
+/** @this {Geometry} */
 function uniformWd() { return this.cw; }
 const KEY_RUN_CELL = 6; // px: compacted rows label runs of one key over cells this narrow
 const MIN_COL = 64; // px per broker column at the least (narrower: the view scrolls sideways)
-const fmtSec = (ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const fmtSec = (/** @type {number} */ ms) => (ms >= 100000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
 export class ClusterView {
+  // Set by setStructure() and layout() before any drawing.
+  /** @type {IndexMaps} */
+  idx;
+  /** @type {Map<number, number>} */
+  brokerCol; // broker id → column
+  /** @type {Geometry} */
+  g;
+  /** @type {Row[] & {sectionAt?: {y: number, topic: string}[]}} */
+  rows;
+  /** @type {Map<string, Port>} */
+  ports;
+  /** @type {NodeBox[]} */
+  boxes;
+  /** @type {Map<string, Link>} */
+  links;
+  /** @type {NodeBox} */
+  prod;
+  /** @type {boolean} */
+  tight;
+  /** @type {number} */
+  dpr;
+  /** @type {number} */
+  colLeft;
+
   /**
    * stage: positioned container; canvas inside it; headers: layer for the broker buttons;
    * viewport: the element whose width is available (the stage's horizontal scroller), or the stage.
+   * @param {HTMLElement} stage @param {HTMLCanvasElement} canvas @param {HTMLElement} headers
+   * @param {(id: number, button: HTMLButtonElement) => void} onBrokerClick @param {HTMLElement} [viewport]
    */
   constructor(stage, canvas, headers, onBrokerClick, viewport = stage) {
-    Object.assign(this, { stage, canvas, headers, onBrokerClick, viewport });
-    this.ctx = canvas.getContext('2d');
+    this.stage = stage;
+    this.canvas = canvas;
+    this.headers = headers;
+    this.onBrokerClick = onBrokerClick;
+    this.viewport = viewport;
+    this.ctx = /** @type {Ctx} */ (canvas.getContext('2d'));
+    /** @type {Map<number, BrokerHead>} */
     this.buttons = new Map(); // broker id → {btn, status, led, unflushed}
+    /** @type {string[]} */
     this.readers = [];
+    /** @type {Structure | null} */
     this.s = null;
+    /** @type {ReplicaStorageView[] | null} */
     this.storage = null; // pg.storage() (replica order), refreshed with the text views
+    /** @type {Map<string, GhostView[]>} */
     this.ghostsBy = new Map(); // pg.ghosts() by "topic-partition@broker" (setGhosts)
+    /** @type {Geometry[]} */
     this.winCache = []; // per partition row: its last window geometry (rowWindow)
+    /** @type {(RowWin | null)[]} */
     this.rowWins = []; // per partition row, as last drawn: {base, K, cw, maxLeo, tailBase}
+    /** @type {Map<number, number>} */
     this.pan = new Map(); // partition row → offsets the user scrolled back from the log end
+    /** @type {Map<number, Map<number, RecordView>>} */
     this.recordsBy = new Map(); // replica index → Map(offset → pg.records() entry) (setRecords)
+    /** @type {ControllerQuorumView | null} */
     this.quorum = null; // pg.controllerQuorum() with voters, or null (one controller: one box)
+    /** @type {number[]} */
     this.voterIds = [];
+    /** @type {Map<number, VoterHead>} */
     this.voterBtns = new Map(); // voter id → {btn, epoch, state, last}
+    /** @type {Map<string, {x: number, y: number}>} */
     this.voterPorts = new Map(); // "controller-N" → left edge point, for the Raft traffic between voters
+    /** @type {((id: number, button: HTMLButtonElement) => void) | null} */
     this.onVoterClick = null; // (id, button) → opens the voter's fault menu
+    /** @type {QuorumGeometry | null} */
     this.qg = null; // the quorum group's geometry
     this.maxH = Infinity; // the height the picture should fit in (a guided stage), in px
     this.scale = 1; // < 1: the picture is drawn smaller to fit maxH
+    /** @type {LookMark[]} */
     this.lookMarks = []; // [{name, node} | {name, pi} | {name, pi, broker}]: a guided stop's canvas targets
+    /** @type {HTMLDivElement[]} */
     this.markEls = [];
     this.cutsSaid = '';
   }
 
-  /** The height the picture must fit in (Infinity: its natural height). Returns whether the layout changed. */
+  /** The height the picture must fit in (Infinity: its natural height). Returns whether the layout changed. @param {number} maxH */
   setFit(maxH) {
     const m = Number.isFinite(maxH) ? Math.max(120, Math.floor(maxH)) : Infinity;
     if (m === this.maxH) return false;
@@ -135,6 +257,7 @@ export class ClusterView {
   /**
    * A guided stop's canvas targets: an invisible box over each (the canvas draws the rings), named
    * by data-look-target (e.g. partition:orders-0, replica:orders-0@2, controller, consumer:1).
+   * @param {LookMark[]} marks
    */
   setLookMarks(marks) {
     this.lookMarks = marks || [];
@@ -153,12 +276,13 @@ export class ClusterView {
     const { g, s } = this;
     if (!g || !s) return;
     this.lookMarks.forEach((m, i) => {
+      /** @type {{x: number, y: number, w: number, h: number} | null} */
       let r = null;
       if (m.node) { const b = this.boxes.find((x) => x.name === m.node); if (b) r = { x: b.x - 4, y: b.y - 4, w: b.w + 8, h: b.h + 8 }; }
       else if (m.broker !== undefined) {
-        const row = this.rows[m.pi], col = this.brokerCol.get(m.broker);
+        const row = this.rows[/** @type {number} */ (m.pi)], col = this.brokerCol.get(m.broker);
         if (row && col !== undefined) r = { x: g.gl + col * g.colW + 3, y: row.y + 2, w: g.colW - 6, h: row.h - 4 };
-      } else if (this.rows[m.pi]) { const row = this.rows[m.pi]; r = { x: 2, y: row.y + 1, w: g.W - 4, h: row.h - 2 }; }
+      } else if (this.rows[/** @type {number} */ (m.pi)]) { const row = this.rows[/** @type {number} */ (m.pi)]; r = { x: 2, y: row.y + 1, w: g.W - 4, h: row.h - 2 }; }
       const st = this.markEls[i].style;
       st.display = r ? '' : 'none';
       if (r) { st.left = `${r.x}px`; st.top = `${r.y}px`; st.width = `${r.w}px`; st.height = `${r.h}px`; }
@@ -168,6 +292,7 @@ export class ClusterView {
   /**
    * The controller quorum (pg.controllerQuorum() when it has voters, else null), every frame:
    * voter buttons (made when the voters change), their texts, and where "controller" is.
+   * @param {ControllerQuorumView | null} q
    */
   setQuorum(q) {
     const ids = q ? q.voters.map((v) => v.id) : [];
@@ -203,9 +328,10 @@ export class ClusterView {
 
   /** The voter buttons' words, fitted to their width (only when something changed). */
   updateVoters() {
-    const { ctx, qg } = this;
+    const { ctx } = this;
+    const qg = /** @type {QuorumGeometry} */ (this.qg);
     const inner = qg.vw - 15; // padding, border and a little slack (DOM and canvas text differ slightly)
-    for (const v of this.quorum.voters) {
+    for (const v of /** @type {ControllerQuorumView} */ (this.quorum).voters) {
       const h = this.voterBtns.get(v.id);
       if (!h) continue;
       const key = `${v.status}|${v.raft_state}|${v.epoch}|${inner}`;
@@ -234,11 +360,12 @@ export class ClusterView {
   placeControllerPort() {
     const a = this.quorum?.active;
     const p = a !== null && a !== undefined ? this.ports.get(`controller-${a}`) : undefined;
-    this.ports.set('controller', p || { x: this.qg.x + this.qg.w, y: this.qg.y + 10, kind: 'side' });
+    const qg = /** @type {QuorumGeometry} */ (this.qg);
+    this.ports.set('controller', p || { x: qg.x + qg.w, y: qg.y + 10, kind: 'side' });
     this.links.clear();
   }
 
-  /** New structure (brokers, partitions, replicas) and its field index maps. */
+  /** New structure (brokers, partitions, replicas) and its field index maps. @param {Structure} s @param {IndexMaps} idx */
   setStructure(s, idx) {
     this.s = s; this.idx = idx;
     // Readers and consumers: boxes under the producer, in the right gutter.
@@ -277,7 +404,7 @@ export class ClusterView {
     if (!s) return;
     const avail0 = Math.max(280, this.viewport.clientWidth);
     // Fitting a height (a guided stage): compact rows, then a smaller picture (scaled, at least 55 %).
-    const natural = (compactRows) => this.heightFor(s, avail0, compactRows);
+    const natural = (/** @type {boolean} */ compactRows) => this.heightFor(s, avail0, compactRows);
     let scale = 1, forceCompact = false;
     if (Number.isFinite(this.maxH)) {
       if (natural(false) > this.maxH) forceCompact = true;
@@ -298,6 +425,7 @@ export class ClusterView {
     this.viewport.classList.toggle('wide', W > avail); // shows the "scroll sideways" hint (CSS)
     const colW = (W - gl - gr) / nb;
     // The controller quorum: a group box in the left gutter, a heading, one button per voter, a footer.
+    /** @type {QuorumGeometry | null} */
     let qg = null;
     if (nv) {
       const ctx = this.ctx, w = gl - 7;
@@ -331,20 +459,25 @@ export class ClusterView {
     const rowsTop = bandH + headH + 6;
     const cw = Math.max(MIN_CELL, Math.min(12, Math.floor((colW - 24) / s.tail_cells)));
     const K = Math.max(4, Math.min(s.tail_cells, Math.floor((colW - 24) / cw)));
+    /** @type {Geometry} */
     const g = { W, H: 0, gl, gr, colW, bandH, headH, compact, rowH, rowsTop, cw, K, at: uniformAt, wd: uniformWd };
     g.small = { ...g, compact: true, rowH: 30 };
+    const small = g.small;
+    /** @type {Row[] & {sectionAt?: {y: number, topic: string}[]}} */
     const rows = [];
-    let y = rowsTop, section = null;
+    let y = rowsTop;
+    /** @type {string | null} */
+    let section = null;
     for (const p of s.partitions) {
       const inner = internal.has(p.topic);
       if (inner && section !== p.topic) { section = p.topic; rows.sectionAt = rows.sectionAt || []; rows.sectionAt.push({ y, topic: p.topic }); y += 18; }
-      const rg = inner ? g.small : g;
+      const rg = inner ? small : g;
       rows.push({ y, h: rg.rowH, g: rg, internal: inner });
       y += rg.rowH;
     }
     this.rows = rows;
     const H = y + 8;
-    g.H = H; g.small.H = H;
+    g.H = H; small.H = H;
     this.g = g;
     const dpr = window.devicePixelRatio || 1;
     this.dpr = dpr;
@@ -358,24 +491,28 @@ export class ClusterView {
     this.viewport.style.height = scale < 1 ? `${Math.ceil(H * scale)}px` : '';
     this.stage.dataset.scale = scale.toFixed(3);
     s.brokers.forEach((b, i) => {
-      const st = this.buttons.get(b.id).btn.style;
+      const st = /** @type {BrokerHead} */ (this.buttons.get(b.id)).btn.style;
       st.left = `${gl + i * colW + 4}px`;
       st.top = `${bandH}px`;
       st.width = `${colW - 8}px`;
       st.height = `${headH - 6}px`;
     });
     // Node positions ("ports") and the links between them.
+    /** @type {Map<string, Port>} */
     const ports = new Map();
+    /** @type {NodeBox[]} */
     const boxes = [];
     this.voterPorts = new Map();
     if (qg) {
       // The group is what a guided scenario's "controller" rings; links leave from each voter.
       boxes.push({ x: qg.x, y: qg.y, w: qg.w, h: qg.h, name: 'controller', quorum: true });
+      const q = qg;
       this.voterIds.forEach((id, i) => {
+        const qg = q;
         const y = qg.ys[i] + qg.vh / 2;
         ports.set(`controller-${id}`, { x: qg.vx + qg.vw, y, kind: 'side' });
         this.voterPorts.set(`controller-${id}`, { x: qg.vx, y });
-        const st = this.voterBtns.get(id).btn.style;
+        const st = /** @type {VoterHead} */ (this.voterBtns.get(id)).btn.style;
         st.left = `${qg.vx}px`; st.top = `${qg.ys[i]}px`; st.width = `${qg.vw}px`; st.height = `${qg.vh}px`;
       });
       for (const v of this.voterBtns.values()) v.last = ''; // refit their words to the new width
@@ -405,7 +542,7 @@ export class ClusterView {
     this.placeLookMarks();
   }
 
-  /** The picture's height at width `avail` with normal or compact rows (the row math of layout()). */
+  /** The picture's height at width `avail` with normal or compact rows (the row math of layout()). @param {Structure} s @param {number} avail @param {boolean} compactRows */
   heightFor(s, avail, compactRows) {
     const nv = this.voterIds.length, narrow = avail < 560;
     const readers = s.nodes.filter((n) => n.startsWith('reader-') || n.startsWith('consumer-')).length;
@@ -413,7 +550,9 @@ export class ClusterView {
     if (nv) qgBottom = 4 + 28 + 2 + nv * 34 - 4 + 3 + 26 + 12; // the tallest quorum group (two-line head and foot)
     const bandH = Math.max(96, 52 + readers * 28 + 8, qgBottom);
     const internal = new Set(s.topics.filter((t) => t.internal).map((t) => t.name));
-    let y = bandH + 52 + 6, section = null;
+    /** @type {string | null} */
+    let section = null;
+    let y = bandH + 52 + 6;
     for (const p of s.partitions) {
       const inner = internal.has(p.topic);
       if (inner && section !== p.topic) { section = p.topic; y += 18; }
@@ -422,27 +561,28 @@ export class ClusterView {
     return y + 8 + (narrow ? 0 : 0);
   }
 
-  /** Broker headers: the rack beside the name in the words that fit (never cut off). */
+  /** Broker headers: the rack beside the name in the words that fit (never cut off). @param {number} room */
   fitRacks(room) {
     const ctx = this.ctx;
     for (const [id, h] of this.buttons) {
-      if (!h.rack) continue;
+      const rack = h.rack;
+      if (!rack) continue;
       ctx.font = `700 13px ${FONT}`;
       const nameW = ctx.measureText(`${this.tight ? `b${id}` : `broker-${id}`}${this.tight ? '' : ' ▾'}`).width;
       ctx.font = `11px ${FONT}`;
       const r = h.rackName;
       const words = [` rack ${r}`, ` ${r}`].find((t) => nameW + ctx.measureText(t).width <= room);
       if (words) {
-        h.rack.textContent = words;
-        if (h.rack.parentElement !== h.name) { h.name.append(h.rack); h.last = ''; }
+        rack.textContent = words;
+        if (rack.parentElement !== h.name) { h.name.append(rack); h.last = ''; }
       } else { // on the third line, before "leads N"
-        h.rack.textContent = `${r} · `;
-        if (h.rack.parentElement !== h.line) { h.line.prepend(h.rack); h.last = ''; }
+        rack.textContent = `${r} · `;
+        if (rack.parentElement !== h.line) { h.line.prepend(rack); h.last = ''; }
       }
     }
   }
 
-  /** The replica under canvas point (x, y): {pi, broker}, or null. */
+  /** The replica under canvas point (x, y): {pi, broker}, or null. @param {number} x @param {number} y @returns {Hit | null} */
   hit(x, y) {
     const { g, s } = this;
     if (!s || y < g.rowsTop || x < g.gl) return null;
@@ -451,18 +591,20 @@ export class ClusterView {
     if (!(p && b && p.replicas.includes(b.id))) return null;
     // The offset under the pointer, when it is over the strip's cells.
     const w = this.rowWins[pi], x0 = g.gl + col * g.colW + 12;
-    let i = -1, gap = null;
+    let i = -1;
+    /** @type {GapRun | null} */
+    let gap = null;
     if (w?.xs) { // a compacted row squeezed around its gaps
-      const dx = x - x0;
-      for (let k = 0; k < w.K; k++) if (dx >= w.xs[k] && dx < w.xs[k + 1]) { i = k; break; }
-      gap = i >= 0 ? w.gaps.find((q) => i >= q.i0 && i <= q.i1) ?? null : null;
+      const dx = x - x0, xs = w.xs;
+      for (let k = 0; k < w.K; k++) if (dx >= xs[k] && dx < xs[k + 1]) { i = k; break; }
+      gap = i >= 0 ? /** @type {GapRun[]} */ (w.gaps).find((q) => i >= q.i0 && i <= q.i1) ?? null : null;
     } else if (w) i = Math.floor((x - x0) / w.cw);
     const offset = w && i >= 0 && i < w.K && !gap ? w.base + i : null;
     return { pi, broker: b.id, ri: p.first_replica + p.replicas.indexOf(b.id), offset,
-      gap: gap ? [w.base + gap.i0, w.base + gap.i1] : null };
+      gap: gap && w ? [w.base + gap.i0, w.base + gap.i1] : null };
   }
 
-  /** The curve from node a to node b: {x0,y0,cx,cy,x1,y1}, or undefined for unknown nodes. */
+  /** The curve from node a to node b: {x0,y0,cx,cy,x1,y1}, or undefined for unknown nodes. @param {string} a @param {string} b @returns {Link | undefined} */
   link(a, b) {
     const key = `${a}|${b}`;
     let l = this.links.get(key);
@@ -494,9 +636,10 @@ export class ClusterView {
     return l;
   }
 
-  /** Updates the DOM header buttons (only when their text changes). */
+  /** Updates the DOM header buttons (only when their text changes). @param {Frame} f */
   updateHeaders(f) {
-    const { s, idx } = this;
+    const { idx } = this;
+    const s = /** @type {Structure} */ (this.s);
     const L = s.layout;
     s.brokers.forEach((b, i) => {
       const o = L.broker_offset + i * L.broker_stride;
@@ -504,7 +647,7 @@ export class ClusterView {
       const led = f[o + idx.b.partitions_led];
       const unfl = f[o + idx.b.unflushed];
       const key = `${status}|${led}|${unfl}`;
-      const h = this.buttons.get(b.id);
+      const h = /** @type {BrokerHead} */ (this.buttons.get(b.id));
       if (h.last === key) return;
       h.last = key;
       h.status.textContent = `${this.tight ? '' : '● '}${status.replace('_', ' ')}`;
@@ -521,6 +664,7 @@ export class ClusterView {
   /**
    * Draws everything. f / tails: the frame views; flights: in-flight messages;
    * now: simulated ms (fractional while slowed down); net: {cuts, slow, acks, trails}.
+   * @param {Frame} f @param {Tails} tails @param {InFlightMessage[]} flights @param {number} now @param {Net} net
    */
   draw(f, tails, flights, now, net) {
     const { ctx, g, s, idx } = this;
@@ -569,7 +713,7 @@ export class ClusterView {
       for (let k = 0; k < p.replicas.length; k++) maxLeo = Math.max(maxLeo, f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.log_end_offset]);
       const tailBase = f[po + idx.p.tail_base];
       const compacted = !!this.storage?.[p.first_replica]?.cleanup_policy?.includes('compact');
-      const held = compacted ? (o) => { // does any replica hold offset o?
+      const held = compacted ? (/** @type {number} */ o) => { // does any replica hold offset o?
         const i = o - tailBase;
         for (let k = 0; k < p.replicas.length; k++) if (tails[(p.first_replica + k) * T + i] >= 0) return true;
         return false;
@@ -613,10 +757,11 @@ export class ClusterView {
     return [(top - c.top) / scale - 80, (bottom - c.top) / scale + 80];
   }
 
-  /** Rings around what a guided scenario's stop looks at: controller, clients, rows, replicas. */
+  /** Rings around what a guided scenario's stop looks at: controller, clients, rows, replicas. @param {Ctx} ctx @param {Geometry} g @param {Look} look */
   drawLook(ctx, g, look) {
     ctx.save();
     ctx.strokeStyle = LOOK; ctx.lineWidth = 3;
+    /** @param {number} x @param {number} y @param {number} w @param {number} h */
     const ring = (x, y, w, h) => { ctx.beginPath(); ctx.roundRect(x, y, w, h, 7); ctx.stroke(); };
     for (const box of this.boxes) {
       if (look.nodes.has(box.name)) ring(box.x - 4, box.y - 4, box.w + 8, box.h + 8);
@@ -635,8 +780,9 @@ export class ClusterView {
     ctx.restore();
   }
 
+  /** @param {Ctx} ctx @param {Geometry} g @param {string[]} status @param {Net} net */
   drawNetwork(ctx, g, status, net) {
-    const s = this.s;
+    const s = /** @type {Structure} */ (this.s);
     // Faint links first.
     ctx.lineWidth = 1;
     ctx.strokeStyle = '#dadce0';
@@ -668,7 +814,7 @@ export class ClusterView {
     // Node boxes.
     for (const box of this.boxes) {
       if (box.quorum) { this.drawQuorum(ctx, box); continue; }
-      ctx.fillStyle = box.fill; ctx.strokeStyle = box.stroke; ctx.lineWidth = 1.5;
+      ctx.fillStyle = /** @type {string} */ (box.fill); ctx.strokeStyle = /** @type {string} */ (box.stroke); ctx.lineWidth = 1.5;
       ctx.beginPath(); ctx.roundRect(box.x, box.y, box.w, box.h, 6); ctx.fill(); ctx.stroke();
       ctx.fillStyle = '#202124'; ctx.textAlign = 'center';
       const sub = box === this.prod ? `acks=${net.acks}` : box.sub;
@@ -680,16 +826,17 @@ export class ClusterView {
     }
     // Broker anchors.
     s.brokers.forEach((b, i) => {
-      const p = this.ports.get(`broker-${b.id}`);
+      const p = /** @type {Port} */ (this.ports.get(`broker-${b.id}`));
       ctx.fillStyle = STATUS_COLORS[status[i]] || '#000';
       ctx.beginPath(); ctx.arc(p.x, p.y, 4, 0, 6.2832); ctx.fill();
     });
   }
 
   /** The quorum group: heading with the controller epoch, a footer with majority and running voters. */
+  /** @param {Ctx} ctx @param {NodeBox} box */
   drawQuorum(ctx, box) {
     const q = this.quorum, qg = this.qg;
-    if (!q) return;
+    if (!q || !qg) return;
     ctx.fillStyle = '#f8f9fa'; ctx.strokeStyle = '#5f6368'; ctx.lineWidth = 1.5;
     ctx.beginPath(); ctx.roundRect(box.x, box.y, box.w, box.h, 6); ctx.fill(); ctx.stroke();
     const x = box.x + 6, room = box.w - 10, n = q.voters.length;
@@ -713,6 +860,7 @@ export class ClusterView {
   }
 
   /** While the quorum has no active controller: a banner above the brokers saying for how long. */
+  /** @param {Ctx} ctx @param {Geometry} g */
   drawNoController(ctx, g) {
     const q = this.quorum;
     if (!q || (q.active !== null && q.active !== undefined) || q.no_controller_for_ms === null) return;
@@ -736,13 +884,14 @@ export class ClusterView {
     ctx.font = `10px ${FONT}`; ctx.fillText(l2, cx, 26);
   }
 
+  /** @param {Ctx} ctx @param {Link | undefined} l */
   pathLink(ctx, l) {
     if (!l) return;
     ctx.moveTo(l.x0, l.y0);
     ctx.quadraticCurveTo(l.cx, l.cy, l.x1, l.y1);
   }
 
-  /** A coloured dashed link with a label at its middle. */
+  /** A coloured dashed link with a label at its middle. @param {Ctx} ctx @param {string} a @param {string} b @param {string} color @param {number[]} dash @param {string} label */
   markLink(ctx, a, b, color, dash, label) {
     const l = this.link(a, b);
     if (!l) return;
@@ -757,6 +906,7 @@ export class ClusterView {
     ctx.fillStyle = color; ctx.textAlign = 'center'; ctx.fillText(label, x, y);
   }
 
+  /** @param {Ctx} ctx @param {Geometry} g @param {PartitionRef} p @param {Frame} f @param {number} po @param {number} y @param {boolean} internal */
   drawRowLabel(ctx, g, p, f, po, y, internal) {
     const idx = this.idx.p;
     const name = internal ? `offsets-${p.partition}` : `${p.topic}-${p.partition}`;
@@ -787,7 +937,7 @@ export class ClusterView {
       if (offline || urp) { ctx.fillStyle = offline ? '#d93025' : '#e37400'; ctx.beginPath(); ctx.arc(5, mid, 3, 0, 6.2832); ctx.fill(); }
       return;
     }
-    const fit = (texts) => texts.find((t) => ctx.measureText(t).width <= g.gl - 14) ?? texts[texts.length - 1];
+    const fit = (/** @type {string[]} */ texts) => texts.find((t) => ctx.measureText(t).width <= g.gl - 14) ?? texts[texts.length - 1];
     ctx.fillText(name, 10, mid - 14);
     ctx.font = `11px ${FONT}`;
     ctx.fillStyle = '#5f6368';
@@ -803,6 +953,9 @@ export class ClusterView {
   /**
    * One replica in its broker column: status line, the log strip, HW/LEO markers.
    * Layers are drawn in order: cells, segments (st: this replica's pg.storage() entry), markers.
+   * @param {Ctx} ctx @param {Geometry} g @param {Frame} f @param {number} ro @param {Tails} tails @param {number} t0
+   * @param {number} base @param {number} colX @param {number} y @param {number} epoch @param {string} downStatus
+   * @param {ReplicaStorageView | undefined} st @param {GhostView[] | undefined} ghosts @param {Map<number, RecordView> | undefined} recs
    */
   drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st, ghosts, recs) {
     const r = this.idx.r;
@@ -861,11 +1014,13 @@ export class ClusterView {
    * Log segments: a divider at each segment's base offset in the window, the active
    * segment outlined (dashed), tombstones as hollow cells with an ×, and the cleaner
    * checkpoint (clean | dirty) as a dotted line. Returns the checkpoint's x, or -1.
+   * @param {Ctx} ctx @param {Geometry} g @param {ReplicaStorageView} st @param {Tails} tails @param {number} t0 @param {number} base
+   * @param {number} lso @param {number} x0 @param {number} sy @param {number} sh
    */
   layerSegments(ctx, g, st, tails, t0, base, lso, x0, sy, sh) {
     const { K } = g;
     const end = base + K;
-    const xOf = (o) => x0 + g.at(o - base);
+    const xOf = (/** @type {number} */ o) => x0 + g.at(o - base);
     ctx.save();
     // Tombstones.
     for (const o of st.tombstones) {
@@ -889,6 +1044,7 @@ export class ClusterView {
     // Segment dividers (the log start has its own bracket).
     ctx.strokeStyle = SEG_LINE; ctx.lineWidth = 1.5;
     ctx.beginPath();
+    /** @type {SegmentView | null} */
     let active = null;
     for (const seg of st.segments) {
       if (seg.active) active = seg;
@@ -924,6 +1080,9 @@ export class ClusterView {
    * (cells up to MAX_CELL), more shrink the cells in steps down to the layout's width. When
    * the window holds fewer offsets than the frame's tail, shift + wheel scrolls it back.
    * Returns the row's geometry.
+   * @param {number} pi @param {Geometry} rg @param {number} maxLeo @param {number} tailBase @param {boolean} compacted
+   * @param {((o: number) => boolean) | null} held
+   * @returns {Geometry}
    */
   rowWindow(pi, rg, maxLeo, tailBase, compacted, held) {
     const sw = rg.K * rg.cw;
@@ -950,6 +1109,8 @@ export class ClusterView {
    * A compacted row whose offsets have gaps: every offset some replica holds (and the next one)
    * gets a cell, each run of removed offsets one torn GAP_W slot, so the records kept read at
    * a useful size. Null when the cells would still be too narrow to read (the uniform window then).
+   * @param {number} pi @param {Geometry} rg @param {number} sw0 @param {number} n0 @param {number} tailBase @param {(o: number) => boolean} held
+   * @returns {Geometry | null}
    */
   gapWindow(pi, rg, sw0, n0, tailBase, held) {
     const n = n0 - 1; // the offsets up to the longest log's end (its LEO marks the strip's right edge)
@@ -962,7 +1123,9 @@ export class ClusterView {
     if (!gaps || !cells) return null;
     const cw = Math.min(MAX_CELL, Math.floor((sw - gaps * GAP_W) / cells));
     if (cw < 8) return null; // narrower: the uniform window (its key runs still label what fits)
-    const xs = new Float32Array(n + 1), ws = new Float32Array(n), runs = [];
+    /** @type {GapRun[]} */
+    const runs = [];
+    const xs = new Float32Array(n + 1), ws = new Float32Array(n);
     let x = 0;
     for (let i = 0; i < n;) {
       if (held(tailBase + i)) { xs[i] = x; ws[i] = cw; x += cw; i++; continue; }
@@ -976,10 +1139,10 @@ export class ClusterView {
     }
     xs[n] = x;
     this.pan.delete(pi);
-    return { ...rg, K: n, cw, sw, xs, ws, gaps: runs, readAt: NUM_CELL, keyRuns: true, at(i) { return this.xs[i]; }, wd(i) { return this.ws[i]; } };
+    return { ...rg, K: n, cw, sw, xs, ws, gaps: runs, readAt: NUM_CELL, keyRuns: true, at(/** @type {number} */ i) { return xs[i]; }, wd(/** @type {number} */ i) { return ws[i]; } };
   }
 
-  /** Scrolls a partition row's strips back (+) or forward (−) by offsets; true if it moved. */
+  /** Scrolls a partition row's strips back (+) or forward (−) by offsets; true if it moved. @param {number} pi @param {number} by */
   panRow(pi, by) {
     const w = this.rowWins[pi];
     if (!w) return false;
@@ -992,28 +1155,31 @@ export class ClusterView {
 
   /** The record windows worth reading for the strips: [{ri, from, count}] where cells show keys. */
   wantedRecords() {
+    /** @type {{ri: number, from: number, count: number}[]} */
     const out = [];
-    if (!this.s) return out;
+    const s = this.s;
+    if (!s) return out;
     this.rowWins.forEach((w, pi) => {
-      const p = this.s.partitions[pi];
+      const p = s.partitions[pi];
       if (!w || !p || w.cw < w.readAt) return;
       for (let k = 0; k < p.replicas.length; k++) out.push({ ri: p.first_replica + k, from: w.base, count: w.K });
     });
     return out;
   }
 
-  /** Records read for the strips: [{ri, records}] (pg.records()). */
+  /** Records read for the strips: [{ri, records}] (pg.records()). @param {{ri: number, records: RecordView[]}[]} list */
   setRecords(list) {
     this.recordsBy = new Map(list.map(({ ri, records }) => [ri, new Map(records.map((r) => [r.offset, r]))]));
   }
 
-  /** The engine's ghosts (pg.ghosts()) for this replica: records it lost from its end. */
+  /** The engine's ghosts (pg.ghosts()) for this replica: records it lost from its end. @param {GhostView[]} list */
   setGhosts(list) {
+    /** @type {Map<string, GhostView[]>} */
     const m = new Map();
     for (const gh of list || []) {
       const k = `${gh.topic}-${gh.partition}@${gh.broker}`;
       if (!m.has(k)) m.set(k, []);
-      m.get(k).push(gh);
+      /** @type {GhostView[]} */ (m.get(k)).push(gh);
     }
     this.ghostsBy = m;
     const labels = (list || []).map((gh) => `broker ${gh.broker}, ${gh.topic}-${gh.partition}: ${gh.label}`);
@@ -1026,9 +1192,14 @@ export class ClusterView {
    * and as a band along the cell's bottom where the offset holds another record now; red for an
    * acknowledged write that no replica has any more. The label says which offsets and why.
    */
+  /**
+   * @param {Ctx} ctx @param {Geometry} g @param {GhostView[]} ghosts @param {number} base @param {number} leo
+   * @param {number} x0 @param {number} sy @param {number} sh
+   */
   layerGhosts(ctx, g, ghosts, base, leo, x0, sy, sh) { // → did it write a label?
     const { K } = g;
     ctx.save();
+    /** @type {{x1: number, text: string, red: boolean, w: number, x: number}[]} */
     const labels = []; // {x1, text, red}: laid out after the bands so two ghosts' labels never overlap
     for (const gh of ghosts) {
       let x1 = Infinity, x2 = -Infinity;
@@ -1048,7 +1219,7 @@ export class ClusterView {
         ctx.fillStyle = c; // a band along the bottom of every lost offset (also where another record holds it now)
         ctx.fillRect(x, sy + sh - 3, Math.max(2, cw - 1), 3);
       }
-      if (x2 >= x1 && !g.compact) labels.push({ x1, text: gh.label, red });
+      if (x2 >= x1 && !g.compact) labels.push({ x1, text: gh.label, red, w: 0, x: 0 });
     }
     if (labels.length) {
       ctx.font = `600 10px ${FONT}`;
@@ -1090,10 +1261,14 @@ export class ClusterView {
     return labels.length > 0;
   }
 
-  /** Offset cells, run-length merged; pale above the replica's HW (not committed yet). */
+  /**
+   * Offset cells, run-length merged; pale above the replica's HW (not committed yet).
+   * @param {Ctx} ctx @param {Geometry} g @param {Tails} tails @param {number} t0 @param {number} base @param {number} hw
+   * @param {number} x0 @param {number} sy @param {number} sh
+   */
   layerCells(ctx, g, tails, t0, base, hw, x0, sy, sh) {
     const { K, cw } = g;
-    const at = (i) => g.at(i);
+    const at = (/** @type {number} */ i) => g.at(i);
     let runKey = -1, runStart = 0, last = -1;
     for (let i = 0; i <= K; i++) {
       let key = -1;
@@ -1118,10 +1293,10 @@ export class ClusterView {
     if (g.gaps) this.layerGaps(ctx, g, x0, sy, sh);
   }
 
-  /** Removed offsets of a squeezed compacted row: a hatched, torn slot per run (hover: which offsets). */
+  /** Removed offsets of a squeezed compacted row: a hatched, torn slot per run (hover: which offsets). @param {Ctx} ctx @param {Geometry} g @param {number} x0 @param {number} sy @param {number} sh */
   layerGaps(ctx, g, x0, sy, sh) {
     ctx.save();
-    for (const q of g.gaps) {
+    for (const q of g.gaps || []) {
       const x = x0 + q.x + 1.5, w = q.w - 3;
       ctx.fillStyle = '#fff'; ctx.fillRect(x, sy, w, sh);
       ctx.strokeStyle = '#bdc1c6'; ctx.lineWidth = 1;
@@ -1141,6 +1316,8 @@ export class ClusterView {
    * Words in readable cells: the offset, and where the engine's records for this window are
    * known (pg.records(), wide cells), the key and value; a tombstone reads "✕ key". A record
    * whose epoch differs from the frame's (the log changed since the read) shows only its offset.
+   * @param {Ctx} ctx @param {Geometry} g @param {Tails} tails @param {number} t0 @param {number} base @param {number} hw
+   * @param {number} x0 @param {number} sy @param {number} sh @param {Map<number, RecordView> | undefined} recs @param {ReplicaStorageView | undefined} st
    */
   layerCellText(ctx, g, tails, t0, base, hw, x0, sy, sh, recs, st) {
     const { K } = g;
@@ -1150,6 +1327,7 @@ export class ClusterView {
     ctx.save();
     ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
     ctx.beginPath(); ctx.rect(x0, sy, g.at(K), sh); ctx.clip();
+    /** @type {{key: string, x1: number, x2: number, n: number, y: number, color: string | CanvasGradient | CanvasPattern}[]} */
     const runs = []; // squeezed compacted rows: one key label over neighbouring cells of the same key
     for (let i = 0; i < K; i++) {
       const e = tails[t0 + i];
@@ -1170,6 +1348,7 @@ export class ClusterView {
         else if (numFits) ctx.fillText(num, cx, sy + sh / 2);
         continue;
       }
+      if (!rec) continue; // never taken: words come from a record (tells tsc that rec is set)
       if (numFits && cw >= NUM_CELL) ctx.fillText(num, cx, sy + 7);
       ctx.fillStyle = isTomb ? '#a50e0e' : light ? '#202124' : '#fff';
       if (g.keyRuns && cw < READ_CELL) { // too narrow for a key per cell
@@ -1208,10 +1387,14 @@ export class ClusterView {
     ctx.restore();
   }
 
-  /** Log start bracket, HW bar, LEO triangle and (in full mode) their labels. */
+  /**
+   * Log start bracket, HW bar, LEO triangle and (in full mode) their labels.
+   * @param {Ctx} ctx @param {Geometry} g @param {number} base @param {number} hw @param {number} leo @param {number} lso
+   * @param {number} x0 @param {number} sy @param {number} sh
+   */
   layerMarkers(ctx, g, base, hw, leo, lso, x0, sy, sh) {
     const sw = g.sw ?? g.at(g.K);
-    const xOf = (o) => (o < base ? x0 + (o - base) * g.cw : x0 + g.at(Math.min(g.K, o - base)));
+    const xOf = (/** @type {number} */ o) => (o < base ? x0 + (o - base) * g.cw : x0 + g.at(Math.min(g.K, o - base)));
     ctx.fillStyle = '#202124';
     if (lso >= base && lso <= base + g.K) { const x = xOf(lso); ctx.fillRect(x - 1, sy - 2, 2, sh + 4); ctx.fillRect(x - 1, sy - 2, 4, 2); ctx.fillRect(x - 1, sy + sh, 4, 2); }
     const hwIn = hw >= base, hx = hwIn ? xOf(hw) : x0;
@@ -1225,6 +1408,7 @@ export class ClusterView {
     const ly = sy + sh + 13;
     const hwText = hwIn ? `HW ${hw}` : `◂ HW ${hw}`;
     const leoText = `LEO ${leo}`;
+    /** @param {string} text @param {number} x @param {string} color @returns {[number, number]} */
     const place = (text, x, color) => {
       const w = ctx.measureText(text).width;
       const left = Math.min(Math.max(x - w / 2, x0 - 4), x0 + sw + 4 - w);
@@ -1250,6 +1434,7 @@ export class ClusterView {
   /**
    * A follower the leader's replica.lag.time.max.ms clock runs for: a bar along the top of its
    * box that drains to zero when it counts as out of sync (the leader drops it at its next ISR check).
+   * @param {Ctx} ctx @param {Frame} f @param {number} ro @param {number} x0 @param {number} sy @param {number} sw
    */
   lagTimer(ctx, f, ro, x0, sy, sw) {
     const rem = f[ro + this.idx.r.lag_remaining_ms], limit = f[ro + this.idx.r.lag_limit_ms];
@@ -1259,11 +1444,17 @@ export class ClusterView {
     ctx.fillStyle = frac > 0.25 ? '#e37400' : '#c5221f'; ctx.fillRect(x0 - 4, sy - 4.5, (w + 2) * frac, 3.5);
   }
 
-  /** The words above a strip: leader, in ISR, or how far behind. */
+  /**
+   * The words above a strip: leader, in ISR, or how far behind.
+   * @param {Ctx} ctx @param {Geometry} g @param {Frame} f @param {number} ro @param {number} x @param {number} y @param {number} epoch
+   * @param {boolean} leader @param {boolean} inIsr @param {boolean} inElr @param {string} downStatus @param {number} hw @param {number} leo
+   */
   statusLine(ctx, g, f, ro, x, y, epoch, leader, inIsr, inElr, downStatus, hw, leo) {
     const r = this.idx.r;
     const lagRec = f[ro + r.lag_records], lagMs = f[ro + r.lag_ms];
-    let texts, color; // longest first; the first that fits is drawn
+    /** @type {string[]} */
+    let texts;
+    let color; // longest first; the first that fits is drawn
     if (leader) { texts = [`leader · epoch ${epoch}`, `leader e${epoch}`]; color = '#8a5a00'; }
     else if (inIsr) {
       const rem = f[ro + r.lag_remaining_ms];
@@ -1295,10 +1486,13 @@ export class ClusterView {
     return x + ctx.measureText(t).width;
   }
 
+  /** @param {Ctx} ctx @param {InFlightMessage[]} flights @param {number} now @param {boolean} trails */
   drawDots(ctx, flights, now, trails) {
     const r = this.g.compact ? 3.5 : 4.5;
+    /** @type {Map<MsgStyle, number[]>} */
     const solid = new Map(); // filled markers by style: one path and one fill each
     if (trails) { ctx.strokeStyle = 'rgba(60,64,67,0.25)'; ctx.lineWidth = 2; ctx.beginPath(); }
+    /** @type {(string | number)[]} */
     const later = [];
     for (const m of flights) {
       // "controller" with a quorum: the voter whose machine sent or receives it.
@@ -1325,18 +1519,18 @@ export class ClusterView {
       for (let i = 0; i < xy.length; i += 2) pathMarker(ctx, st, xy[i], xy[i + 1], rr);
       ctx.fillStyle = st.color; ctx.fill();
     }
-    for (let i = 0; i < later.length; i += 3) drawMarker(ctx, later[i], later[i + 1], later[i + 2], r);
+    for (let i = 0; i < later.length; i += 3) drawMarker(ctx, /** @type {string} */ (later[i]), /** @type {number} */ (later[i + 1]), /** @type {number} */ (later[i + 2]), r);
   }
 }
 
 /** The first of `texts` (longest first) that fits `room` px in the context's font, else the last. */
-/** A record in a cell's words, longest first: key=value, then the key (or the value when it has no key). */
+/** A record in a cell's words, longest first: key=value, then the key (or the value when it has no key). @param {RecordView} r @returns {string[]} */
 function cellWords(r) {
   if (r.key != null && r.value != null) return r.value.startsWith(r.key) ? [r.value, r.key] : [`${r.key}=${r.value}`, r.key];
   return [r.key ?? r.value ?? ''];
 }
 
-/** `text` cut with … to `room` px in the context's font. */
+/** `text` cut with … to `room` px in the context's font. @param {Ctx} ctx @param {string} text @param {number} room */
 function fitWords(ctx, text, room) {
   if (ctx.measureText(text).width <= room) return text;
   let t = text;
@@ -1344,17 +1538,25 @@ function fitWords(ctx, text, room) {
   return `${t}…`;
 }
 
+/** @param {Ctx} ctx @param {string[]} texts @param {number} room */
 function fitText(ctx, texts, room) {
   return texts.find((t) => ctx.measureText(t).width <= room) ?? texts[texts.length - 1];
 }
 
+/** The point at t (0–1) on curve l. @param {Link} l @param {number} t @returns {[number, number]} */
 function qpt(l, t) {
   const u = 1 - t;
   return [u * u * l.x0 + 2 * u * t * l.cx + t * t * l.x1, u * u * l.y0 + 2 * u * t * l.cy + t * t * l.y1];
 }
 
-const short = (n) => n.replace('broker-', 'b').replace('controller', 'ctrl').replace('producer-', 'p').replace('reader-', 'r');
+const short = (/** @type {string} */ n) => n.replace('broker-', 'b').replace('controller', 'ctrl').replace('producer-', 'p').replace('reader-', 'r');
 
+/**
+ * createElement with a class and a text.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {string} [cls] @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -1362,7 +1564,7 @@ export function el(tag, cls, text) {
   return e;
 }
 
-/** A `type=button` with its text, data-testid, title and class. */
+/** A `type=button` with its text, data-testid, title and class. @param {string} text @param {string} [testid] @param {string} [title] @param {string} [cls] */
 export function button(text, testid, title, cls) {
   const b = el('button', cls, text);
   b.type = 'button';

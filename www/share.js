@@ -1,9 +1,10 @@
+// @ts-check
 // Sharing a run: "Copy link" (the page's address with #v1.<run>, which replays the run and
 // lands on the same moment) and the Export menu (trace JSON, Jepsen EDN history, cluster SVG),
 // downloaded through a Blob and an <a download>. Nothing here builds markup from text.
 import { el, button } from './render.js';
 
-/** Saves `text` as a file named `name` (a Blob URL and a click on an <a download>). */
+/** Saves `text` as a file named `name` (a Blob URL and a click on an <a download>). @param {Document} doc @param {string} text @param {string} name @param {string} type */
 export function download(doc, text, name, type) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = doc.createElement('a');
@@ -21,6 +22,7 @@ export function download(doc, text, name, type) {
  * ctx: { pg(), base (the address the link opens: a page that reads #v1.…), error(msg) }.
  */
 export class ShareBar {
+  /** @param {HTMLElement} root @param {{pg: () => PlaygroundApi, base: string, error: (message: string) => void}} ctx */
   constructor(root, ctx) {
     this.ctx = ctx;
     const doc = root.ownerDocument;
@@ -43,16 +45,20 @@ export class ShareBar {
     sum.dataset.testid = 'export';
     sum.title = 'Download this run: its trace, a Jepsen-style history, or a picture of the cluster';
     const pop = el('div', 'export-pop');
-    const name = (ext) => {
+    const name = (/** @type {string} */ ext) => {
       const pg = ctx.pg();
       return `kafka-playground-seed-${pg.seed()}-t${Math.round(pg.nowMs())}.${ext}`;
     };
+    /**
+     * @param {string} text @param {string} testid @param {string} title @param {(pg: PlaygroundApi) => string} make
+     * @param {string} ext @param {string} type
+     */
     const item = (text, testid, title, make, ext, type) => {
       const b = button(text, testid, title);
       b.addEventListener('click', () => {
         menu.open = false;
         let body;
-        try { body = make(ctx.pg()); } catch (e) { ctx.error(`Export: ${e.message}`); return; }
+        try { body = make(ctx.pg()); } catch (e) { ctx.error(`Export: ${/** @type {Error} */ (e).message}`); return; }
         download(doc, body, name(ext), type);
       });
       return b;
@@ -64,6 +70,7 @@ export class ShareBar {
     menu.append(sum, pop);
     menu.addEventListener('keydown', (e) => { if (e.key === 'Escape' && menu.open) { e.preventDefault(); menu.open = false; sum.focus(); } });
     this.menu = menu;
+    /** @param {PointerEvent} e */
     this.onDown = (e) => { if (menu.open && !e.composedPath().includes(menu)) menu.open = false; };
     this.doc = doc;
     doc.addEventListener('pointerdown', this.onDown);
@@ -79,7 +86,7 @@ export class ShareBar {
     try {
       link = `${this.ctx.base}#${this.ctx.pg().shareFragment()}`;
     } catch (e) {
-      this.ctx.error(`Copy link: ${e.message}`);
+      this.ctx.error(`Copy link: ${/** @type {Error} */ (e).message}`);
       return;
     }
     this.field.value = link;

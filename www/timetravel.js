@@ -1,14 +1,16 @@
+// @ts-check
 // Time travel: a scrubber over the recorded run (pg.timeline()), with a tick per command,
 // the "viewing the past" line (Fork here / Back to live) and Undo. The engine keeps the run
 // as ops with snapshots, so seek() is cheap and exact; this module only shows it and reports
 // what the user asks (seek, fork, live, undo) to app.js.
 import { el, button } from './render.js';
 
-const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const secs = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
 
-/** A command in a few words: "crash_broker 2", "cut_link broker-1 → broker-2 (one way)". */
-export function describeCommand(c) {
-  if (!c || typeof c !== 'object') return String(c);
+/** A command in a few words: "crash_broker 2", "cut_link broker-1 → broker-2 (one way)". @param {unknown} c0 a command (or what Undo gave back) */
+export function describeCommand(c0) {
+  if (!c0 || typeof c0 !== 'object') return String(c0);
+  const c = /** @type {Command} */ (c0);
   const bits = [c.type];
   if (c.broker !== undefined) bits.push(String(c.broker));
   if (c.node !== undefined) bits.push(String(c.node));
@@ -31,9 +33,11 @@ export function describeCommand(c) {
  * on: { seek(t), fork(), live(), undo() }. update(timeline) at UI rate; setNow(now) per frame.
  */
 export class TimeTravel {
+  /** @param {{full: boolean, on: {seek(t: number): void, fork(): void, live(): void, undo(): void}}} opts */
   constructor({ full, on }) {
     this.on = on;
     this.full = full;
+    /** @type {TimelineView | null} */
     this.tl = null;
     this.ticksKey = '';
     this.dragging = false;
@@ -63,7 +67,8 @@ export class TimeTravel {
       const tl = this.tl;
       if (!tl || e.altKey || e.ctrlKey || e.metaKey) return;
       const now = Number(this.range.value);
-      const d = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1 }[e.key];
+      const d = /** @type {Record<string, number>} */ ({ ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1 })[e.key];
+      /** @type {number | null} */
       let t = null;
       if (d) t = now + d * (e.shiftKey ? 1000 : 100);
       else if (e.key === 'PageUp') t = now + 10000;
@@ -94,10 +99,10 @@ export class TimeTravel {
     this.past.append(this.pastText, fork, live);
   }
 
-  /** Says what Undo did (until the next Undo or command). */
+  /** Says what Undo did (until the next Undo or command). @param {string} text */
   say(text) { if (this.note) { this.note.textContent = text; this.note.title = text; } }
 
-  /** The run changed (UI rate): span, ticks, the past line, Undo. */
+  /** The run changed (UI rate): span, ticks, the past line, Undo. @param {TimelineView} tl */
   update(tl) {
     this.tl = tl;
     const span = Math.max(1, tl.end_ms - tl.start_ms);
@@ -119,14 +124,16 @@ export class TimeTravel {
       }));
     }
     if (!this.full) return;
-    this.undo.disabled = tl.commands.length === 0;
+    // Full mode: Undo and the past line exist.
+    const undo = /** @type {HTMLButtonElement} */ (this.undo), past = /** @type {HTMLDivElement} */ (this.past);
+    undo.disabled = tl.commands.length === 0;
     const last = tl.commands.at(-1);
-    this.undo.title = last ? `Undo ${describeCommand(last.command)} (t+${secs(last.at_ms)}): go back to just before it and forget it` : 'Nothing to undo: no commands yet';
-    this.past.hidden = tl.at_end;
-    if (!tl.at_end) this.pastText.textContent = `Viewing t+${secs(tl.now_ms)} of ${secs(tl.end_ms)} — play continues the recorded run`;
+    undo.title = last ? `Undo ${describeCommand(last.command)} (t+${secs(last.at_ms)}): go back to just before it and forget it` : 'Nothing to undo: no commands yet';
+    past.hidden = tl.at_end;
+    if (!tl.at_end) /** @type {HTMLSpanElement} */ (this.pastText).textContent = `Viewing t+${secs(tl.now_ms)} of ${secs(tl.end_ms)} — play continues the recorded run`;
   }
 
-  /** The thumb follows the clock every frame (not while dragged). */
+  /** The thumb follows the clock every frame (not while dragged). @param {number} now */
   setNow(now) {
     if (this.dragging || !this.tl) return;
     if (now > this.tl.end_ms) { this.tl.end_ms = now; this.range.max = String(now); }
