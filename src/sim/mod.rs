@@ -2,34 +2,37 @@
 //! (time_ms, seq), one seeded PRNG forked per subsystem, the network, and the
 //! nodes (controller, brokers, clients) driven through their sans-IO interfaces.
 //! Same seed + same commands ⇒ same trace hash, natively and in wasm.
+//!
+//! This file is the plumbing: the event loop (`step`, `dispatch`, `tick`), message delivery
+//! and the controller channel, the trace hash, and `Sim::apply`, a routing table to the rooms:
+//! `faults.rs` (every fault a user can inject), `commands.rs` (topics, configs, elections),
+//! `clients.rs` (produce, workload, readers, consumers), `history.rs` (retiring old history).
 
+mod clients;
+mod commands;
+mod faults;
 mod history;
 pub mod network;
 pub mod queue;
 pub mod rng;
 
 use crate::broker::disk::Disk;
-use crate::broker::group_coordinator::OFFSETS_TOPIC;
 use crate::broker::{Broker, BrokerStatus};
 use crate::client::consumer::Consumer;
 use crate::client::producer::Producer;
 use crate::client::reader::Reader;
-use crate::command::{Command, ElectionType, MAX_PRODUCE_COUNT, MAX_RUN_MS};
-use crate::config::{normalize_value, BrokerConfig, ConsumerConfig, ProducerConfig, Scope, TopicConfig};
-use crate::controller::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
-use crate::controller::election::Election;
+use crate::command::{Command, MAX_RUN_MS};
+use crate::config::{BrokerConfig, ProducerConfig};
 use crate::controller::quorum::{QuorumTimeouts, Voter, VoterDisk, FIRST_VOTER_ID};
-use crate::controller::striped_replica_placer::{self, UsableBroker};
 use crate::controller::Controller;
 use crate::effects::{Effect, Event, Out};
 use crate::errors::{CommandError, KafkaError};
-use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::ids::{BrokerId, NodeId};
 use crate::protocol::{MetadataRecord, Msg};
 use network::{Network, Transit};
 use queue::EventQueue;
 use rng::Rng;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -785,41 +788,6 @@ impl Sim {
         true
     }
 
-    /// Tick period of a workload: one record per tick up to 100/s, then batches every 10 ms.
-    fn workload_period_ms(rate: f64) -> i64 {
-        if rate > 100.0 {
-            10
-        } else {
-            (1000.0 / rate).round().max(1.0) as i64
-        }
-    }
-
-    fn workload_tick(&mut self, generation: u64) {
-        let Some(w) = self.workload.as_mut() else { return };
-        if w.generation != generation || w.records_per_sec <= 0.0 {
-            return;
-        }
-        let period = Self::workload_period_ms(w.records_per_sec);
-        let exact = w.records_per_sec * period as f64 / 1000.0 + w.carry;
-        let n = exact.floor() as u64;
-        w.carry = exact - n as f64;
-        let (topic, keys) = (w.topic.clone(), w.keys);
-        if self.controller.topics.contains_key(&topic) {
-            for _ in 0..n {
-                let id = self.next_write_id;
-                self.next_write_id += 1;
-                let key: Option<Rc<str>> =
-                    if keys == 0 { None } else { Some(format!("key-{}", self.workload_rng.range_inclusive(0, keys as u64 - 1)).into()) };
-                let value: Rc<str> = format!("v{id}").into();
-                self.producer.send(self.now_ms, id, &topic, None, key, Some(value));
-            }
-            if n > 0 {
-                self.schedule_wake(NodeId::Producer(PRODUCER_ID), self.now_ms, 0);
-            }
-        }
-        self.queue.push(self.now_ms + period, Ev::WorkloadTick { generation });
-    }
-
     /// Runs every event up to and including `until_ms`, then sets the clock there.
     pub fn run_until(&mut self, until_ms: i64) {
         while let Some(t) = self.queue.peek_time() {
@@ -1039,18 +1007,6 @@ impl Sim {
         self.log_event(NodeId::Voter(v), "controller", message);
     }
 
-    fn voter_slot(&self, v: i32, field: &str) -> Result<&VoterSlot, CommandError> {
-        self.voters.get(&v).ok_or_else(|| {
-            CommandError::invalid_request(
-                field,
-                format!(
-                    "there is no controller {v} (controller voters: {})",
-                    self.voters.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
-                ),
-            )
-        })
-    }
-
     /// Commands that change metadata need an active controller (the admin client would
     /// time out; Kafka's error is NOT_CONTROLLER while the quorum has no leader).
     fn require_controller(&self, field: &str) -> Result<(), CommandError> {
@@ -1062,107 +1018,6 @@ impl Sim {
             field,
             "there is no active controller right now (the KRaft quorum has no leader): metadata cannot change until one is elected",
         ))
-    }
-
-    fn crash_controller(&mut self, controller: Option<i32>) -> Result<(), CommandError> {
-        let v = match controller {
-            Some(v) => v,
-            None => self.active_controller.map(|(v, _)| v).ok_or_else(|| {
-                CommandError::new(KafkaError::NOT_CONTROLLER, "controller", "there is no active controller to crash; name a voter")
-            })?,
-        };
-        self.voter_slot(v, "controller")?;
-        let now = self.now_ms;
-        let was_active = self.active_controller.is_some_and(|(a, _)| a == v);
-        let slot = self.voters.get_mut(&v).unwrap();
-        let Some(p) = slot.process.take() else {
-            return Err(CommandError::invalid_request("controller", format!("controller {v} is not running")));
-        };
-        let held = p.held_fetches();
-        let role = p.role.name();
-        let epoch = p.epoch();
-        slot.idle_disk = Some(p.disk);
-        slot.incarnation += 1;
-        let what = if was_active {
-            format!("crashes (kill -9): it was the active controller, quorum leader in epoch {epoch}")
-        } else {
-            format!("crashes (kill -9): a standby voter ({role} in epoch {epoch})")
-        };
-        self.log_event(NodeId::Voter(v), "fault", what);
-        for r in held {
-            if !self.network.is_cut(NodeId::Voter(v), NodeId::Voter(r)) {
-                let at = now + self.network.min_latency_ms.max(1);
-                let inc = self.incarnation_of(NodeId::Voter(r));
-                let msg = Msg::Disconnected { lost: "QuorumFetch", correlation_id: 0 };
-                self.queue.push(
-                    at,
-                    Ev::Deliver { from: NodeId::Voter(v), to: NodeId::Voter(r), msg, to_incarnation: inc, sent_ms: now, ctrl: None },
-                );
-            }
-        }
-        self.after_quorum_event();
-        let running = self.voters.values().filter(|s| s.process.is_some()).count();
-        let majority = self.voters.len() / 2 + 1;
-        if !was_active && running < majority {
-            self.log_event(
-                NodeId::Voter(v),
-                "controller",
-                format!(
-                    "the controller quorum has lost its majority: {running} of {} voters run, {majority} are needed to commit metadata or elect a controller",
-                    self.voters.len()
-                ),
-            );
-        }
-        Ok(())
-    }
-
-    fn restart_controller(&mut self, v: i32) -> Result<(), CommandError> {
-        self.voter_slot(v, "controller")?;
-        if self.voters[&v].process.is_some() {
-            return Err(CommandError::invalid_request("controller", format!("controller {v} is already running")));
-        }
-        let now = self.now_ms;
-        let ids: Vec<i32> = self.voters.keys().copied().collect();
-        let timeouts = QuorumTimeouts::from_config(&self.spec.broker_config);
-        let slot = self.voters.get_mut(&v).unwrap();
-        slot.incarnation += 1;
-        let inc = slot.incarnation;
-        let disk = slot.idle_disk.take().unwrap_or_default();
-        let rng = self.root_rng.fork(&format!("controller-{v}-{inc}"));
-        self.log_event(
-            NodeId::Voter(v),
-            "fault",
-            format!("starts (its metadata log, {} records, and quorum-state survived)", disk.log.len()),
-        );
-        let mut out = Out::default();
-        let p = Voter::start(v, ids, disk, timeouts, rng, now, &mut out);
-        self.voters.get_mut(&v).unwrap().process = Some(p);
-        self.apply_effects(NodeId::Voter(v), out);
-        self.after_quorum_event();
-        Ok(())
-    }
-
-    /// Resolves a node named in a network fault: in quorum mode `controller` is the
-    /// machine of the active controller now, `controller-N` a voter.
-    fn fault_node(&self, n: NodeId, field: &str) -> Result<NodeId, CommandError> {
-        match n {
-            NodeId::Controller if self.quorum_mode() => match self.active_controller {
-                Some((v, _)) => Ok(NodeId::Voter(v)),
-                None => Err(CommandError::new(
-                    KafkaError::NOT_CONTROLLER,
-                    field,
-                    format!(
-                        "there is no active controller right now; name a voter ({})",
-                        self.voters.keys().map(|k| format!("controller-{k}")).collect::<Vec<_>>().join(", ")
-                    ),
-                )),
-            },
-            NodeId::Voter(v) => {
-                self.voter_slot(v, field)?;
-                Ok(if self.quorum_mode() { n } else { NodeId::Controller })
-            }
-            other => self.check_node(other, field).map(|_| other),
-        }
     }
 
     /// The controller quorum: voters, who is active, the controller epoch.
@@ -1229,166 +1084,11 @@ impl Sim {
         }
     }
 
-    // ---------------------------------------------------------------- faults
-
-    fn resume_broker(&mut self, b: BrokerId) {
-        let Some(slot) = self.brokers.get_mut(&b) else { return };
-        if !slot.paused {
-            return;
-        }
-        slot.paused = false;
-        let deferred = std::mem::take(&mut slot.deferred);
-        let inc = slot.incarnation;
-        self.log_event(NodeId::Broker(b), "fault", format!("resumes after a pause ({} message(s) waited)", deferred.len()));
-        for (from, msg) in deferred {
-            self.dispatch(NodeId::Broker(b), from, msg);
-        }
-        self.schedule_wake(NodeId::Broker(b), self.now_ms, inc);
-    }
-
-    fn broker_slot(&self, b: i32, field: &str) -> Result<&BrokerSlot, CommandError> {
-        self.brokers.get(&b).ok_or_else(|| {
-            CommandError::new(
-                KafkaError::BROKER_NOT_AVAILABLE,
-                field,
-                format!("there is no broker {b} (brokers: {})", self.brokers.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")),
-            )
-        })
-    }
-
-    fn check_node(&self, n: NodeId, field: &str) -> Result<(), CommandError> {
-        match n {
-            NodeId::Broker(b) => self.broker_slot(b, field).map(|_| ()),
-            NodeId::Controller | NodeId::Producer(PRODUCER_ID) => Ok(()),
-            NodeId::Reader(r) if self.readers.contains_key(&r) => Ok(()),
-            NodeId::Consumer(c) if self.consumers.contains_key(&c) => Ok(()),
-            other => Err(CommandError::invalid_request(field, format!("there is no node {other}"))),
-        }
-    }
-
     // --------------------------------------------------------------- commands
 
-    fn create_topic(
-        &mut self,
-        name: &str,
-        partitions: Option<u32>,
-        rf: Option<u16>,
-        config: &BTreeMap<String, Value>,
-        assignment: Option<&BTreeMap<String, Vec<i32>>>,
-    ) -> Result<(), CommandError> {
-        let mut tc = TopicConfig::default();
-        for (k, v) in config {
-            tc.set(k, v)?;
-        }
-        let assignment = match assignment {
-            Some(raw) => {
-                let mut a: BTreeMap<u32, Vec<i32>> = BTreeMap::new();
-                for (k, v) in raw {
-                    let p: u32 = k.parse().map_err(|_| {
-                        CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "assignment", format!("'{k}' is not a partition number"))
-                    })?;
-                    a.insert(p, v.clone());
-                }
-                if a.is_empty() {
-                    return Err(CommandError::new(
-                        KafkaError::INVALID_REPLICA_ASSIGNMENT,
-                        "assignment",
-                        "the assignment names no partition",
-                    ));
-                }
-                let expected: Vec<u32> = (0..a.len() as u32).collect();
-                let got: Vec<u32> = a.keys().copied().collect();
-                if got != expected {
-                    return Err(CommandError::new(
-                        KafkaError::INVALID_REPLICA_ASSIGNMENT,
-                        "assignment",
-                        "partitions must be numbered 0, 1, 2, … without gaps",
-                    ));
-                }
-                let rf0 = a[&0].len();
-                if a.values().any(|r| r.len() != rf0) {
-                    return Err(CommandError::new(
-                        KafkaError::INVALID_REPLICA_ASSIGNMENT,
-                        "assignment",
-                        "every partition must have the same number of replicas",
-                    ));
-                }
-                a
-            }
-            None => {
-                let n = partitions.unwrap_or(self.spec.broker_config.num_partitions as u32);
-                let rf = rf.unwrap_or(self.spec.broker_config.default_replication_factor as u16);
-                if n == 0 || n > 1000 {
-                    return Err(CommandError::new(
-                        KafkaError::INVALID_PARTITIONS,
-                        "partitions",
-                        format!("number of partitions must be in [1, 1000], got {n}"),
-                    ));
-                }
-                if self.spec.broker_config.legacy_admin_utils_placement {
-                    self.place_admin_utils(n, rf)?
-                } else {
-                    self.place_striped(n, rf)?
-                }
-            }
-        };
-        self.require_controller("name")?;
-        let mut out = Out::default();
-        self.controller.create_topic(self.now_ms, name, assignment, tc, &mut out)?;
-        self.apply_effects(NodeId::Controller, out);
-        self.sync_controller();
-        Ok(())
-    }
-
-    /// KRaft's placement (`StripedReplicaPlacer`) over the controller's usable brokers: every
-    /// registered broker, fenced or not, except those in controlled shutdown
-    /// (`BrokerHeartbeatManager.UsableBrokerIterator`). A broker the controller has not heard from
-    /// yet counts as unfenced: the cluster a run starts with stands for one already formed.
-    fn place_striped(&mut self, n: u32, rf: u16) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
-        let usable: Vec<UsableBroker> = self
-            .brokers
-            .values()
-            .filter_map(|s| {
-                let id = s.spec.id;
-                match self.controller.brokers.get(&id) {
-                    Some(r) if r.in_controlled_shutdown => None,
-                    Some(r) => Some(UsableBroker { id, rack: r.rack.clone(), fenced: r.fenced }),
-                    None => Some(UsableBroker { id, rack: s.spec.rack.clone(), fenced: false }),
-                }
-            })
-            .collect();
-        let rng = &mut self.placement_rng;
-        let mut next_int = |bound: usize| rng.range_inclusive(0, bound as u64 - 1) as usize;
-        let placed = striped_replica_placer::place(&usable, &[], n as usize, usize::from(rf), &mut next_int)
-            .map_err(|e| CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", e.0))?;
-        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect())
-    }
-
-    /// `sim.replica.placement=admin-utils`: the ZooKeeper-era `AdminUtils.assignReplicasToBrokers`
-    /// over the live brokers (ZooKeeper's `/brokers/ids`, ephemeral: here the unfenced ones), with
-    /// a random start index and replica shift.
-    fn place_admin_utils(&mut self, n: u32, rf: u16) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
-        let metas: Vec<BrokerMetadata> = self
-            .brokers
-            .values()
-            .filter(|s| self.controller.brokers.get(&s.spec.id).is_none_or(|r| !r.fenced))
-            .map(|s| BrokerMetadata { id: s.spec.id, rack: s.spec.rack.clone() })
-            .collect();
-        if metas.is_empty() {
-            return Err(CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", "no broker is alive"));
-        }
-        let start = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
-        let shift = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
-        assign_replicas_to_brokers(&metas, n, rf, Some(start), Some(shift), 0).map_err(|e| match e {
-            AssignmentError::InvalidPartitions(m) => CommandError::new(KafkaError::INVALID_PARTITIONS, "partitions", m),
-            AssignmentError::InvalidReplicationFactor(m) => {
-                CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", m)
-            }
-            AssignmentError::InvalidRackConfiguration(m) => CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "brokers", m),
-        })
-    }
-
     /// Applies one command. Errors name the field; nothing panics on bad input.
+    /// A routing table: each command is validated and carried out by one method, in
+    /// `faults.rs` (what a user breaks), `commands.rs` (admin requests) or `clients.rs`.
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         let logged = cmd.clone();
         let now = self.now_ms;
@@ -1396,409 +1096,40 @@ impl Sim {
         self.disruptions += 1;
         match cmd {
             Command::CreateTopic { name, partitions, replication_factor, config, assignment } => {
-                self.create_topic(&name, partitions, replication_factor, &config, assignment.as_ref())?;
+                self.create_topic(&name, partitions, replication_factor, &config, assignment.as_ref())?
             }
             Command::Produce { topic, partition, key, value, count, tombstone } => {
-                if count == 0 || count > MAX_PRODUCE_COUNT {
-                    return Err(CommandError::invalid_request("count", format!("count must be in [1, {MAX_PRODUCE_COUNT}], got {count}")));
-                }
-                if !self.controller.topics.contains_key(&topic) {
-                    return Err(CommandError::new(
-                        KafkaError::UNKNOWN_TOPIC_OR_PARTITION,
-                        "topic",
-                        format!("topic '{topic}' does not exist"),
-                    ));
-                }
-                if let Some(p) = partition {
-                    if !self.controller.partitions.contains_key(&TopicPartition::new(&topic, p)) {
-                        return Err(CommandError::new(
-                            KafkaError::UNKNOWN_TOPIC_OR_PARTITION,
-                            "partition",
-                            format!("{topic}-{p} does not exist"),
-                        ));
-                    }
-                }
-                let key: Option<Rc<str>> = key.map(|k| k.into());
-                for i in 0..count {
-                    let id = self.next_write_id;
-                    self.next_write_id += 1;
-                    let v: Rc<str> = match (&value, count) {
-                        (Some(v), 1) => v.as_str().into(),
-                        (Some(v), _) => format!("{v}-{i}").into(),
-                        (None, _) => format!("v{id}").into(),
-                    };
-                    self.producer.send(now, id, &topic, partition, key.clone(), if tombstone { None } else { Some(v) });
-                }
-                self.schedule_wake(NodeId::Producer(PRODUCER_ID), now, 0);
+                self.produce(topic, partition, key, value, count, tombstone)?
             }
-            Command::CrashBroker { broker, keep_page_cache } => {
-                self.broker_slot(broker, "broker")?;
-                let slot = self.brokers.get_mut(&broker).unwrap();
-                let Some(p) = slot.process.take() else {
-                    return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
-                };
-                let held = p.held_requests();
-                let mut disk = p.disk;
-                let lost: i64 =
-                    if keep_page_cache { 0 } else { disk.logs.values().map(|l| l.log_end_offset() - l.durable_end_offset()).sum() };
-                if !keep_page_cache {
-                    disk.lose_page_cache(self.now_ms);
-                }
-                disk.clean_shutdown_broker_epoch = None;
-                slot.idle_disk = Some(disk);
-                slot.crashed = true;
-                slot.paused = false;
-                slot.deferred.clear();
-                slot.incarnation += 1;
-                let what = if keep_page_cache {
-                    "crashes (process killed; the page cache survives; the OS resets its connections)".to_string()
-                } else {
-                    slot.powered_off = true;
-                    slot.unanswered = held.clone();
-                    format!(
-                        "crashes (power loss): volatile state gone, {lost} unflushed record(s) lost from the page cache; \
-                         nothing answers its connections, so clients wait for their request timeouts"
-                    )
-                };
-                self.log_event(NodeId::Broker(broker), "fault", what);
-                // A killed process's sockets are closed by the OS: clients waiting on it see a
-                // reset at once. A machine without power sends nothing.
-                if keep_page_cache {
-                    self.reset_connections(NodeId::Broker(broker), held);
-                }
-            }
-            Command::RestartBroker { broker } => {
-                self.broker_slot(broker, "broker")?;
-                if self.brokers[&broker].process.is_some() {
-                    return Err(CommandError::invalid_request("broker", format!("broker {broker} is already running")));
-                }
-                self.log_event(NodeId::Broker(broker), "fault", "starts (recovering its logs from disk)".into());
-                self.start_broker(broker);
-            }
-            Command::ShutdownBroker { broker } => {
-                self.broker_slot(broker, "broker")?;
-                let slot = self.brokers.get_mut(&broker).unwrap();
-                let Some(p) = slot.process.as_mut() else {
-                    return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
-                };
-                let mut out = Out::default();
-                p.begin_shutdown(now, &mut out);
-                self.apply_effects(NodeId::Broker(broker), out);
-                self.after_broker_event(NodeId::Broker(broker));
-            }
-            Command::PauseBroker { broker, ms } => {
-                self.broker_slot(broker, "broker")?;
-                if let Some(ms) = ms {
-                    if ms <= 0 || ms > MAX_RUN_MS {
-                        return Err(CommandError::invalid_request("ms", format!("pause must last 1 to {MAX_RUN_MS} ms")));
-                    }
-                }
-                let slot = self.brokers.get_mut(&broker).unwrap();
-                if slot.process.is_none() {
-                    return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
-                }
-                slot.paused = true;
-                self.log_event(
-                    NodeId::Broker(broker),
-                    "fault",
-                    match ms {
-                        Some(ms) => format!("pauses for {ms} ms (stop-the-world GC)"),
-                        None => "pauses (stop-the-world GC)".into(),
-                    },
-                );
-                if let Some(ms) = ms {
-                    self.queue.push(now + ms, Ev::Resume { broker });
-                }
-            }
+            Command::CrashBroker { broker, keep_page_cache } => self.crash_broker(broker, keep_page_cache)?,
+            Command::RestartBroker { broker } => self.restart_broker(broker)?,
+            Command::ShutdownBroker { broker } => self.shutdown_broker(broker)?,
+            Command::PauseBroker { broker, ms } => self.pause_broker(broker, ms)?,
             Command::ResumeBroker { broker } => {
                 self.broker_slot(broker, "broker")?;
                 self.resume_broker(broker);
             }
             Command::CrashController { controller } => self.crash_controller(controller)?,
             Command::RestartController { controller } => self.restart_controller(controller)?,
-            Command::CutLink { from, to, one_way } => {
-                let from = self.fault_node(from, "from")?;
-                let to = self.fault_node(to, "to")?;
-                self.network.cut(from, to, !one_way);
-                self.log_event(from, "fault", format!("link {from} {} {to} cut", if one_way { "→" } else { "↔" }));
-            }
-            Command::HealLink { from, to, one_way } => {
-                let from = self.fault_node(from, "from")?;
-                let to = self.fault_node(to, "to")?;
-                self.network.heal(from, to, !one_way);
-                self.log_event(from, "fault", format!("link {from} {} {to} healed", if one_way { "→" } else { "↔" }));
-            }
-            Command::Isolate { node } => {
-                let node = self.fault_node(node, "node")?;
-                let mut others: Vec<NodeId> = if self.quorum_mode() {
-                    let mut v: Vec<NodeId> = self.voters.keys().map(|v| NodeId::Voter(*v)).collect();
-                    v.push(NodeId::Producer(PRODUCER_ID));
-                    v
-                } else {
-                    vec![NodeId::Controller, NodeId::Producer(PRODUCER_ID)]
-                };
-                others.extend(self.brokers.keys().map(|b| NodeId::Broker(*b)));
-                others.extend(self.readers.keys().map(|r| NodeId::Reader(*r)));
-                others.extend(self.consumers.keys().map(|c| NodeId::Consumer(*c)));
-                for o in others {
-                    if o != node {
-                        self.network.cut(node, o, true);
-                    }
-                }
-                self.log_event(node, "fault", format!("{node} isolated from every other node"));
-            }
-            Command::HealAll => {
-                self.network.heal_all();
-                self.log_event(NodeId::Controller, "fault", "network healed: every link restored".into());
-            }
-            Command::SlowLink { from, to, extra_latency_ms, one_way } => {
-                let from = self.fault_node(from, "from")?;
-                let to = self.fault_node(to, "to")?;
-                if !(0..=600_000).contains(&extra_latency_ms) {
-                    return Err(CommandError::invalid_request("extra_latency_ms", "extra latency must be in [0, 600000] ms"));
-                }
-                let mut pairs = vec![(from, to)];
-                if !one_way {
-                    pairs.push((to, from));
-                }
-                for p in pairs {
-                    self.network.links.entry(p).or_default().extra_latency_ms = extra_latency_ms;
-                }
-                self.log_event(
-                    from,
-                    "fault",
-                    format!("link {from} {} {to} slowed by {extra_latency_ms} ms", if one_way { "→" } else { "↔" }),
-                );
-            }
-            Command::SetLinkLoss { from, to, loss, one_way } => {
-                let from = self.fault_node(from, "from")?;
-                let to = self.fault_node(to, "to")?;
-                if !(0.0..=1.0).contains(&loss) {
-                    return Err(CommandError::invalid_request("loss", "loss must be a probability in [0, 1]"));
-                }
-                let mut pairs = vec![(from, to)];
-                if !one_way {
-                    pairs.push((to, from));
-                }
-                for p in pairs {
-                    self.network.links.entry(p).or_default().loss = Some(loss);
-                }
-            }
-            Command::SetNetwork { min_latency_ms, max_latency_ms, loss } => {
-                let min = min_latency_ms.unwrap_or(self.network.min_latency_ms);
-                let max = max_latency_ms.unwrap_or(self.network.max_latency_ms);
-                let loss = loss.unwrap_or(self.network.loss);
-                if !(0..=60_000).contains(&min) || !(0..=60_000).contains(&max) || min > max {
-                    return Err(CommandError::invalid_request(
-                        "min_latency_ms",
-                        format!("latency must satisfy 0 ≤ min ≤ max ≤ 60000 ms (got {min}..{max})"),
-                    ));
-                }
-                if !(0.0..=1.0).contains(&loss) {
-                    return Err(CommandError::invalid_request("loss", "loss must be a probability in [0, 1]"));
-                }
-                self.network.min_latency_ms = min;
-                self.network.max_latency_ms = max;
-                self.network.loss = loss;
-            }
-            Command::SetBrokerConfig { broker, key, value } => {
-                if key.starts_with("sim.network.") {
-                    return Err(CommandError::invalid_config(&key, "network settings are changed with set_network"));
-                }
-                if key == "sim.controllers" {
-                    return Err(CommandError::invalid_config(&key, "the number of controller voters is fixed when the cluster is created"));
-                }
-                let targets: Vec<BrokerId> = match broker {
-                    Some(b) => {
-                        self.broker_slot(b, "broker")?;
-                        vec![b]
-                    }
-                    None => self.brokers.keys().copied().collect(),
-                };
-                // Validate once before changing anything.
-                BrokerConfig::default().set(&key, &value)?;
-                let clears_elr = key == "min.insync.replicas" && self.controller.elr_enabled;
-                if clears_elr {
-                    // ConfigurationControlManager.isDisallowedBrokerMinIsrTransition.
-                    if broker.is_some() {
-                        return Err(CommandError::invalid_config(
-                            &key,
-                            "Broker-level min.insync.replicas cannot be altered while ELR is enabled.",
-                        ));
-                    }
-                    self.require_controller("key")?;
-                }
-                for b in &targets {
-                    let slot = self.brokers.get_mut(b).unwrap();
-                    slot.config.set(&key, &value)?;
-                    if let Some(p) = slot.process.as_mut() {
-                        p.config.set(&key, &value)?;
-                        p.refresh_log_configs();
-                        p.reschedule_timers(now);
-                    }
-                }
-                if broker.is_none() {
-                    self.spec.broker_config.set(&key, &value)?;
-                    self.controller.config.set(&key, &value)?;
-                    if clears_elr {
-                        // The cluster default changed: ClearElrRecord for every topic.
-                        let mut out = Out::default();
-                        self.controller.clear_elr(None, &mut out);
-                        self.controller.push_metadata(&mut out);
-                        self.apply_effects(NodeId::Controller, out);
-                        self.sync_controller();
-                    }
-                    if key.starts_with("controller.quorum.") {
-                        let t = QuorumTimeouts::from_config(&self.spec.broker_config);
-                        for slot in self.voters.values_mut() {
-                            if let Some(p) = slot.process.as_mut() {
-                                p.timeouts = t;
-                            }
-                        }
-                    }
-                }
-                for b in &targets {
-                    let inc = self.brokers[b].incarnation;
-                    self.schedule_wake(NodeId::Broker(*b), now, inc);
-                }
-                let v = normalize_value(if key.starts_with("sim.") { Scope::Simulation } else { Scope::Broker }, &key, &value)?;
-                self.log_event(
-                    NodeId::Controller,
-                    "config",
-                    format!(
-                        "{key}={v} on {}",
-                        match broker {
-                            Some(b) => format!("broker {b}"),
-                            None => "every broker".into(),
-                        }
-                    ),
-                );
-            }
-            Command::SetTopicConfig { topic, key, value } => {
-                let mut tc = self.controller.topics.get(&topic).cloned().ok_or_else(|| {
-                    CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist"))
-                })?;
-                if value.is_null() {
-                    tc.delete(&key)?;
-                } else {
-                    tc.set(&key, &value)?;
-                }
-                self.require_controller("topic")?;
-                let mut out = Out::default();
-                self.controller.alter_topic_config(&topic, tc, &mut out)?;
-                self.apply_effects(NodeId::Controller, out);
-                self.sync_controller();
-                self.log_event(
-                    NodeId::Controller,
-                    "config",
-                    format!("topic {topic}: {key}={}", if value.is_null() { "(default)".to_string() } else { value.to_string() }),
-                );
-            }
-            Command::SetProducerConfig { key, value } => {
-                self.producer.config.set(&key, &value)?;
-                self.producer.reconfigured();
-            }
-            Command::ElectLeaders { topic, partition, election_type } => {
-                let tp = TopicPartition::new(&topic, partition);
-                let mut out = Out::default();
-                let election = match election_type {
-                    ElectionType::Preferred => Election::Preferred,
-                    ElectionType::Unclean => Election::Unclean,
-                };
-                self.require_controller("partition")?;
-                let r = self.controller.elect_leader(now, &tp, election, &mut out);
-                self.apply_effects(NodeId::Controller, out);
-                self.sync_controller();
-                r?;
-            }
-            Command::SetWorkload { topic, records_per_sec, keys } => {
-                if !records_per_sec.is_finite() || !(0.0..=MAX_WORKLOAD_RATE).contains(&records_per_sec) {
-                    return Err(CommandError::invalid_request(
-                        "records_per_sec",
-                        format!("records_per_sec must be in [0, {MAX_WORKLOAD_RATE}]"),
-                    ));
-                }
-                if keys > 1_000_000 {
-                    return Err(CommandError::invalid_request("keys", "keys must be in [0, 1000000]"));
-                }
-                if records_per_sec > 0.0 && !self.controller.topics.contains_key(&topic) {
-                    return Err(CommandError::new(
-                        KafkaError::UNKNOWN_TOPIC_OR_PARTITION,
-                        "topic",
-                        format!("topic '{topic}' does not exist"),
-                    ));
-                }
-                let generation = self.workload.as_ref().map(|w| w.generation + 1).unwrap_or(1);
-                self.workload = Some(Workload { topic: topic.clone(), records_per_sec, keys, carry: 0.0, generation });
-                if records_per_sec > 0.0 {
-                    self.queue.push(now, Ev::WorkloadTick { generation });
-                    self.log_event(
-                        NodeId::Producer(PRODUCER_ID),
-                        "produce",
-                        format!(
-                            "workload: {records_per_sec} records/s to {topic}{}",
-                            if keys > 0 { format!(" over {keys} keys") } else { String::new() }
-                        ),
-                    );
-                } else {
-                    self.log_event(NodeId::Producer(PRODUCER_ID), "produce", "workload stopped".into());
-                }
-            }
-            Command::StartReader { topic, partition } => {
-                let tp = TopicPartition::new(&topic, partition);
-                if !self.controller.partitions.contains_key(&tp) {
-                    return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "partition", format!("{tp} does not exist")));
-                }
-                let id = self.readers.keys().next_back().map(|k| k + 1).unwrap_or(1);
-                let bootstrap: Vec<BrokerId> = self.brokers.keys().copied().collect();
-                self.readers.insert(id, Reader::new(id, tp, bootstrap, self.root_rng.fork(&format!("reader-{id}"))));
-                self.schedule_wake(NodeId::Reader(id), now, 0);
-            }
-            Command::StartConsumer { group_id, topics, config } => {
-                self.start_consumer(&group_id, &topics, &config)?;
-            }
-            Command::StopConsumer { consumer } => {
-                self.consumer_mut(consumer)?;
-                let mut out = Out::default();
-                self.consumers.get_mut(&consumer).unwrap().close(now, &mut out);
-                self.apply_effects(NodeId::Consumer(consumer), out);
-            }
-            Command::CrashConsumer { consumer } => {
-                self.consumer_mut(consumer)?;
-                self.crashed_consumers.insert(consumer);
-                self.log_event(
-                    NodeId::Consumer(consumer),
-                    "fault",
-                    "crashes: no LeaveGroup, no commit; the coordinator waits for session.timeout.ms".into(),
-                );
-            }
-            Command::StallConsumer { consumer, ms } => {
-                if !(1..=MAX_RUN_MS).contains(&ms) {
-                    return Err(CommandError::invalid_request("ms", format!("a stall lasts 1 to {MAX_RUN_MS} ms")));
-                }
-                self.consumer_mut(consumer)?.stall(now, ms);
-                self.log_event(NodeId::Consumer(consumer), "fault", format!("the application stops polling for {ms} ms"));
-            }
-            Command::CommitOffsets { consumer } => {
-                self.consumer_mut(consumer)?;
-                let mut out = Out::default();
-                self.consumers.get_mut(&consumer).unwrap().commit_now(now, &mut out);
-                self.apply_effects(NodeId::Consumer(consumer), out);
-            }
-            Command::SetConsumerConfig { consumer, key, value } => {
-                ConsumerConfig::default().set(&key, &value)?;
-                let targets: Vec<u32> = match consumer {
-                    Some(c) => {
-                        self.consumer_mut(c)?;
-                        vec![c]
-                    }
-                    None => self.consumers.keys().copied().collect(),
-                };
-                for c in targets {
-                    self.consumers.get_mut(&c).unwrap().config.set(&key, &value)?;
-                    self.schedule_wake(NodeId::Consumer(c), now, 0);
-                }
-            }
+            Command::CutLink { from, to, one_way } => self.cut_link(from, to, one_way)?,
+            Command::HealLink { from, to, one_way } => self.heal_link(from, to, one_way)?,
+            Command::Isolate { node } => self.isolate(node)?,
+            Command::HealAll => self.heal_all(),
+            Command::SlowLink { from, to, extra_latency_ms, one_way } => self.slow_link(from, to, extra_latency_ms, one_way)?,
+            Command::SetLinkLoss { from, to, loss, one_way } => self.set_link_loss(from, to, loss, one_way)?,
+            Command::SetNetwork { min_latency_ms, max_latency_ms, loss } => self.set_network(min_latency_ms, max_latency_ms, loss)?,
+            Command::SetBrokerConfig { broker, key, value } => self.set_broker_config(broker, key, value)?,
+            Command::SetTopicConfig { topic, key, value } => self.set_topic_config(topic, key, value)?,
+            Command::SetProducerConfig { key, value } => self.set_producer_config(key, value)?,
+            Command::ElectLeaders { topic, partition, election_type } => self.elect_leaders(topic, partition, election_type)?,
+            Command::SetWorkload { topic, records_per_sec, keys } => self.set_workload(topic, records_per_sec, keys)?,
+            Command::StartReader { topic, partition } => self.start_reader(topic, partition)?,
+            Command::StartConsumer { group_id, topics, config } => self.start_consumer(&group_id, &topics, &config)?,
+            Command::StopConsumer { consumer } => self.stop_consumer(consumer)?,
+            Command::CrashConsumer { consumer } => self.crash_consumer(consumer)?,
+            Command::StallConsumer { consumer, ms } => self.stall_consumer(consumer, ms)?,
+            Command::CommitOffsets { consumer } => self.commit_offsets(consumer)?,
+            Command::SetConsumerConfig { consumer, key, value } => self.set_consumer_config(consumer, key, value)?,
             Command::Run { ms } => {
                 if !(0..=MAX_RUN_MS).contains(&ms) {
                     return Err(CommandError::invalid_request("ms", format!("run takes 0 to {MAX_RUN_MS} ms, got {ms}")));
@@ -1819,98 +1150,6 @@ impl Sim {
             }
         }
         self.command_log.push((now, logged));
-        Ok(())
-    }
-
-    fn consumer_mut(&mut self, c: u32) -> Result<&mut Consumer, CommandError> {
-        if self.crashed_consumers.contains(&c) {
-            return Err(CommandError::invalid_request("consumer", format!("consumer-{c} has crashed")));
-        }
-        match self.consumers.get_mut(&c) {
-            Some(x) if x.state != crate::client::consumer::MemberState::Closed => Ok(x),
-            Some(_) => Err(CommandError::invalid_request("consumer", format!("consumer-{c} is closed"))),
-            None => Err(CommandError::invalid_request("consumer", format!("there is no consumer-{c}"))),
-        }
-    }
-
-    /// `consumer.subscribe(topics)` in a new consumer. As a broker does on the first
-    /// FindCoordinator, creates `__consumer_offsets` (compacted, `offsets.topic.*`) if missing.
-    fn start_consumer(&mut self, group_id: &str, topics: &[String], config: &BTreeMap<String, Value>) -> Result<(), CommandError> {
-        if group_id.is_empty()
-            || group_id.len() > 249
-            || !group_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
-        {
-            return Err(CommandError::invalid_request(
-                "group_id",
-                "group.id must be 1 to 249 characters of [a-zA-Z0-9._-] (the playground's limit; Kafka allows any non-empty string)",
-            ));
-        }
-        if topics.is_empty() {
-            return Err(CommandError::invalid_request("topics", "subscribe to at least one topic"));
-        }
-        for t in topics {
-            if t == OFFSETS_TOPIC || !self.controller.topics.contains_key(t) {
-                return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topics", format!("topic '{t}' does not exist")));
-            }
-        }
-        let mut cc = ConsumerConfig::default();
-        for (k, v) in config {
-            cc.set(k, v)?;
-        }
-        if cc.partition_assignment_strategy.is_empty() {
-            return Err(CommandError::invalid_config("partition.assignment.strategy", "at least one assignor is needed"));
-        }
-        // All members of a group subscribe to the same topics here (the assignors' general
-        // path for differing subscriptions is not exercised by the playground).
-        if let Some(other) =
-            self.consumers.values().find(|c| c.group_id == group_id && c.state != crate::client::consumer::MemberState::Closed)
-        {
-            if other.topics != topics {
-                return Err(CommandError::invalid_request(
-                    "topics",
-                    format!(
-                        "members of group {group_id} subscribe to [{}] here; start this consumer with the same topics",
-                        other.topics.join(", ")
-                    ),
-                ));
-            }
-        }
-        if !self.controller.topics.contains_key(OFFSETS_TOPIC) {
-            let n = self.spec.broker_config.offsets_topic_num_partitions as u32;
-            let rf = self.spec.broker_config.offsets_topic_replication_factor;
-            if rf as usize > self.brokers.len() {
-                return Err(CommandError::new(
-                    KafkaError::COORDINATOR_NOT_AVAILABLE,
-                    "offsets.topic.replication.factor",
-                    format!(
-                        "offsets.topic.replication.factor={rf} but the cluster has {} broker(s): Kafka cannot create {OFFSETS_TOPIC} and consumers get COORDINATOR_NOT_AVAILABLE. Set offsets.topic.replication.factor to at most {}.",
-                        self.brokers.len(),
-                        self.brokers.len()
-                    ),
-                ));
-            }
-            let mut cfg = BTreeMap::new();
-            cfg.insert("cleanup.policy".to_string(), Value::String("compact".into()));
-            cfg.insert("segment.bytes".to_string(), Value::from(104_857_600));
-            self.create_topic(OFFSETS_TOPIC, Some(n), Some(rf as u16), &cfg, None)?;
-            self.log_event(
-                NodeId::Controller,
-                "group",
-                format!("creates internal topic {OFFSETS_TOPIC} ({n} partitions, replication factor {rf}, cleanup.policy=compact)"),
-            );
-        }
-        let id = self.consumers.keys().next_back().map(|k| k + 1).unwrap_or(1);
-        let bootstrap: Vec<BrokerId> = self.brokers.keys().copied().collect();
-        self.consumers.insert(
-            id,
-            Consumer::new(id, group_id, topics.to_vec(), cc, bootstrap, self.now_ms, self.root_rng.fork(&format!("consumer-{id}"))),
-        );
-        self.log_event(
-            NodeId::Consumer(id),
-            "group",
-            format!("consumer-{id} starts in group {group_id}, subscribed to [{}]", topics.join(", ")),
-        );
-        self.schedule_wake(NodeId::Consumer(id), self.now_ms, 0);
         Ok(())
     }
 
