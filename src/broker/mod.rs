@@ -3,6 +3,7 @@
 //! fetches, ISR, high watermark) and followership (the replica fetcher with
 //! truncation), flushes and checkpoints on its simulated disk.
 
+pub mod crash;
 pub mod disk;
 pub mod group_coordinator;
 pub mod partition;

@@ -10,6 +10,7 @@
 //! which connections the OS resets, which machine stops answering.
 
 use super::{BrokerSlot, Ev, Sim, VoterSlot, PRODUCER_ID};
+use crate::broker::crash::Crashed;
 use crate::command::MAX_RUN_MS;
 use crate::controller::quorum::{QuorumTimeouts, Voter};
 use crate::effects::Out;
@@ -29,13 +30,7 @@ impl Sim {
         let Some(p) = slot.process.take() else {
             return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
         };
-        let held = p.held_requests();
-        let mut disk = p.disk;
-        let lost: i64 = if keep_page_cache { 0 } else { disk.logs.values().map(|l| l.log_end_offset() - l.durable_end_offset()).sum() };
-        if !keep_page_cache {
-            disk.lose_page_cache(self.now_ms);
-        }
-        disk.clean_shutdown_broker_epoch = None;
+        let Crashed { disk, held_requests: held, lost_unflushed: lost } = p.crash(!keep_page_cache, self.now_ms);
         slot.idle_disk = Some(disk);
         slot.crashed = true;
         slot.paused = false;
