@@ -14,6 +14,7 @@ mod faults;
 mod history;
 pub mod network;
 pub mod queue;
+mod quorum;
 pub mod rng;
 
 use crate::broker::disk::Disk;
@@ -23,18 +24,19 @@ use crate::client::producer::Producer;
 use crate::client::reader::Reader;
 use crate::command::{Command, MAX_RUN_MS};
 use crate::config::{BrokerConfig, ProducerConfig};
+pub use crate::controller::failover::ControllerChange;
+use crate::controller::failover::{not_controller_response, ControllerChannel};
 use crate::controller::quorum::{QuorumTimeouts, Voter, VoterDisk, FIRST_VOTER_ID};
 use crate::controller::Controller;
 use crate::effects::{Effect, Event, Out};
-use crate::errors::{CommandError, KafkaError};
+use crate::errors::CommandError;
 use crate::ids::{BrokerId, NodeId};
-use crate::protocol::{MetadataRecord, Msg};
+use crate::protocol::Msg;
 use network::{Network, Transit};
 use queue::EventQueue;
 use rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 /// The id of the single producer and of the first reader.
 pub const PRODUCER_ID: u32 = 1;
@@ -197,18 +199,6 @@ pub struct ControllerQuorumView {
     pub no_controller_since_ms: Option<i64>,
 }
 
-/// A change of active controller, for views and the event log.
-#[derive(Debug, Clone, Serialize)]
-pub struct ControllerChange {
-    pub time_ms: i64,
-    /// The new active controller (none: the cluster lost it).
-    pub active: Option<i32>,
-    pub epoch: i32,
-    /// For a new active controller: how long the cluster was without one.
-    pub elected_after_ms: Option<i64>,
-    pub reason: String,
-}
-
 // Deliver is nearly every queued event, so it stays unboxed.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
@@ -300,7 +290,7 @@ pub struct Sim {
     /// Requests brokers sent while no controller was active (NodeToControllerChannelManager's
     /// queue): sent once one is. One heartbeat and one registration per broker, one
     /// AlterPartition per partition.
-    controller_channel: Vec<(NodeId, u64, Msg)>,
+    controller_channel: ControllerChannel,
     no_controller_since: Option<i64>,
     /// Every change of active controller.
     pub controller_history: Vec<ControllerChange>,
@@ -371,7 +361,7 @@ impl Sim {
             active_controller: None,
             controller_generation: 0,
             last_active_epoch: 1,
-            controller_channel: vec![],
+            controller_channel: ControllerChannel::default(),
             no_controller_since: None,
             controller_history: vec![],
             quorum_leaders: BTreeMap::new(),
@@ -589,16 +579,11 @@ impl Sim {
     }
 
     /// NodeToControllerChannelManager: with no known controller a request waits in the
-    /// queue. Only the newest heartbeat and registration of a broker, and the newest
-    /// AlterPartition of a partition, are kept.
+    /// queue (`ControllerChannel::park`: the newest heartbeat and registration of a broker,
+    /// and the newest AlterPartition of a partition, are kept).
     fn park_controller_request(&mut self, from: NodeId, msg: Msg) {
-        let same = |a: &Msg, b: &Msg| match (a, b) {
-            (Msg::AlterPartition { tp: x, .. }, Msg::AlterPartition { tp: y, .. }) => x == y,
-            _ => a.kind() == b.kind(),
-        };
-        self.controller_channel.retain(|(f, _, m)| !(*f == from && same(m, &msg)));
         let inc = self.incarnation_of(from);
-        self.controller_channel.push((from, inc, msg));
+        self.controller_channel.park(from, inc, msg);
     }
 
     /// Is the node able to receive now (not crashed/stopped, same incarnation)?
@@ -827,263 +812,6 @@ impl Sim {
             .collect()
     }
 
-    // ------------------------------------------------------ controller quorum
-
-    /// The active controller appended records: the active voter appends them to its
-    /// copy of `__cluster_metadata`, and replication may commit them.
-    fn sync_controller(&mut self) {
-        if let Some((v, _)) = self.active_controller {
-            let now = self.now_ms;
-            let len = self.controller.log.len();
-            if let Some(p) = self.voters.get_mut(&v).and_then(|s| s.process.as_mut()) {
-                let have = p.disk.log.len();
-                if len > have {
-                    let recs: Vec<MetadataRecord> = self.controller.log[have..].to_vec();
-                    let mut out = Out::default();
-                    p.append(now, recs, &mut out);
-                    self.apply_effects(NodeId::Voter(v), out);
-                }
-            }
-        }
-        self.after_quorum_event();
-    }
-
-    /// After any voter or controller event: who leads the quorum, is there a new
-    /// active controller (or none), and what is committed now.
-    fn after_quorum_event(&mut self) {
-        let mut best: Option<(i32, i32)> = None; // (epoch, voter) of the newest claimable leader
-        for (id, slot) in &self.voters {
-            if let Some(p) = &slot.process {
-                if p.is_leader() {
-                    let set = self.quorum_leaders.entry(p.epoch()).or_default();
-                    if !set.contains(id) {
-                        set.insert(*id);
-                    }
-                    if p.can_claim() && best.is_none_or(|(e, _)| p.epoch() > e) {
-                        best = Some((p.epoch(), *id));
-                    }
-                }
-            }
-        }
-        if let Some((v, e)) = self.active_controller {
-            let still = self.voters.get(&v).and_then(|s| s.process.as_ref()).is_some_and(|p| p.is_leader() && p.epoch() == e);
-            let newer = best.is_some_and(|(be, _)| be > e);
-            if !still || newer {
-                let why = match self.voters.get(&v).and_then(|s| s.process.as_ref()) {
-                    None => format!("controller {v} crashed"),
-                    Some(p) if p.is_leader() => format!("controller {v} was replaced by a leader of epoch {}", p.epoch().max(e) + 1),
-                    Some(p) => format!("controller {v} is no longer the quorum leader ({})", p.role.name()),
-                };
-                self.renounce(&why);
-            }
-        }
-        if self.active_controller.is_none() {
-            if let Some((e, v)) = best {
-                if e > self.last_active_epoch {
-                    self.claim(v);
-                }
-            }
-        }
-        if let Some((v, _)) = self.active_controller {
-            let hw = self.voters.get(&v).and_then(|s| s.process.as_ref()).map(|p| p.high_watermark).unwrap_or(0);
-            if hw > self.controller.committed {
-                let mut out = Out::default();
-                self.controller.advance_commit(hw, &mut out);
-                self.apply_effects(NodeId::Controller, out);
-            }
-        }
-    }
-
-    /// A new quorum leader becomes the active controller (`QuorumController.claim`): it
-    /// replays the log, gives every broker a fresh session, and takes the requests waiting.
-    fn claim(&mut self, v: i32) {
-        let now = self.now_ms;
-        let Some(p) = self.voters.get(&v).and_then(|s| s.process.as_ref()) else { return };
-        let epoch = p.epoch();
-        let records: Vec<MetadataRecord> = p.disk.log.iter().map(|e| e.record.clone()).collect();
-        let hw = p.high_watermark;
-        let old = &self.controller;
-        let mut c = Controller::replay(old.config.clone(), old.elr_enabled, &records, hw, now);
-        c.auto_commit = self.voters.len() == 1;
-        c.unclean_elections = old.unclean_elections;
-        c.unclean_partitions = old.unclean_partitions.clone();
-        c.isr_shrinks = old.isr_shrinks;
-        c.isr_expands = old.isr_expands;
-        c.leader_isr_shrinks = old.leader_isr_shrinks;
-        c.leader_isr_expands = old.leader_isr_expands;
-        c.pending_push = old.pending_push.min(c.committed as usize);
-        self.controller = c;
-        self.active_controller = Some((v, epoch));
-        self.last_active_epoch = epoch;
-        self.controller_generation += 1;
-        let after = self.no_controller_since.take().map(|t| now - t);
-        let message = match after {
-            Some(ms) => format!(
-                "controller {v} became active in epoch {epoch} (elected after {ms} ms); it replayed {} metadata records (committed up to offset {}) and gives every broker a fresh session",
-                records.len(),
-                hw
-            ),
-            None => format!("controller {v} became active in epoch {epoch}"),
-        };
-        self.controller_history.push(ControllerChange {
-            time_ms: now,
-            active: Some(v),
-            epoch,
-            elected_after_ms: after,
-            reason: message.clone(),
-        });
-        self.log_event(NodeId::Voter(v), "controller", message);
-        let mut out = Out::default();
-        self.controller.advance_commit(hw, &mut out);
-        self.controller.push_committed(&mut out);
-        self.apply_effects(NodeId::Controller, out);
-        // The requests that waited for a controller go out now.
-        let waiting = std::mem::take(&mut self.controller_channel);
-        for (from, inc, msg) in waiting {
-            if self.incarnation_of(from) == inc && self.node_up(from, inc) {
-                self.send(from, NodeId::Controller, msg);
-            }
-        }
-        let gen = self.controller_generation;
-        self.schedule_wake(NodeId::Controller, now, gen);
-    }
-
-    /// The active controller is gone (crashed, or no longer the quorum leader): its
-    /// uncommitted changes are lost and the requests that made them fail; the cluster
-    /// keeps the committed metadata, which the next active controller will replay.
-    fn renounce(&mut self, why: &str) {
-        let now = self.now_ms;
-        let Some((v, epoch)) = self.active_controller.take() else { return };
-        self.controller_generation += 1;
-        let alive = self.voters.get(&v).is_some_and(|s| s.process.is_some());
-        for (to, resp) in self.controller.take_deferred() {
-            if alive {
-                // QuorumController.renounce: deferredEventQueue.failAll(NOT_CONTROLLER).
-                if let Some(reply) = not_controller_response(&resp) {
-                    self.transmit(NodeId::Controller, to, reply, Some(v));
-                }
-            } else if !self.network.is_cut(self.phys(NodeId::Controller, Some(v)), to) {
-                // The dead process's sockets close: the broker sees a reset connection.
-                let at = now + self.network.min_latency_ms.max(1);
-                let inc = self.incarnation_of(to);
-                let msg = Msg::Disconnected { lost: request_kind_of_response(&resp), correlation_id: 0 };
-                self.queue.push(at, Ev::Deliver { from: NodeId::Controller, to, msg, to_incarnation: inc, sent_ms: now, ctrl: Some(v) });
-            }
-        }
-        // What the cluster keeps: the committed records.
-        let old = &self.controller;
-        let committed = old.committed.clamp(0, old.log.len() as i64);
-        let lost = old.log.len() as i64 - committed;
-        let mut c = Controller::replay(old.config.clone(), old.elr_enabled, &old.log[..committed as usize], committed, now);
-        c.auto_commit = self.voters.len() == 1;
-        c.unclean_elections = old.unclean_elections;
-        c.unclean_partitions = old.unclean_partitions.clone();
-        c.isr_shrinks = old.isr_shrinks;
-        c.isr_expands = old.isr_expands;
-        c.leader_isr_shrinks = old.leader_isr_shrinks;
-        c.leader_isr_expands = old.leader_isr_expands;
-        c.pending_push = old.pending_push.min(committed as usize);
-        self.controller = c;
-        self.no_controller_since = Some(now);
-        let running = self.voters.values().filter(|s| s.process.is_some()).count();
-        let majority = self.voters.len() / 2 + 1;
-        let mut message = format!(
-            "no active controller: {why} (it was active in epoch {epoch}){}. Brokers keep serving with the metadata they have; no ISR change, broker fencing or partition leader election can happen until a new controller is active",
-            if lost > 0 { format!("; its {lost} uncommitted metadata record(s) are lost") } else { String::new() }
-        );
-        if running < majority {
-            message.push_str(&format!(
-                ". Only {running} of {} voters run and a majority is {majority}: no controller can be elected until a voter returns",
-                self.voters.len()
-            ));
-        }
-        self.controller_history.push(ControllerChange {
-            time_ms: now,
-            active: None,
-            epoch,
-            elected_after_ms: None,
-            reason: message.clone(),
-        });
-        self.log_event(NodeId::Voter(v), "controller", message);
-    }
-
-    /// Commands that change metadata need an active controller (the admin client would
-    /// time out; Kafka's error is NOT_CONTROLLER while the quorum has no leader).
-    fn require_controller(&self, field: &str) -> Result<(), CommandError> {
-        if self.active_controller.is_some() {
-            return Ok(());
-        }
-        Err(CommandError::new(
-            KafkaError::NOT_CONTROLLER,
-            field,
-            "there is no active controller right now (the KRaft quorum has no leader): metadata cannot change until one is elected",
-        ))
-    }
-
-    /// The controller quorum: voters, who is active, the controller epoch.
-    pub fn controller_quorum(&self) -> ControllerQuorumView {
-        let active = self.active_controller.map(|(v, _)| v);
-        let voters: Vec<VoterView> = self
-            .voters
-            .values()
-            .map(|s| match &s.process {
-                Some(p) => VoterView {
-                    id: s.id,
-                    node: NodeId::Voter(s.id),
-                    status: if active == Some(s.id) { VoterStatus::Active } else { VoterStatus::Standby },
-                    raft_state: p.role.name(),
-                    epoch: p.epoch(),
-                    leader: p.leader_id(),
-                    voted_for: p.disk.voted_for,
-                    log_end_offset: p.log_end_offset(),
-                    high_watermark: p.high_watermark,
-                },
-                None => {
-                    let d = s.idle_disk.as_ref();
-                    VoterView {
-                        id: s.id,
-                        node: NodeId::Voter(s.id),
-                        status: VoterStatus::Crashed,
-                        raft_state: "crashed",
-                        epoch: d.map(|d| d.epoch).unwrap_or(0),
-                        leader: d.and_then(|d| d.leader),
-                        voted_for: d.and_then(|d| d.voted_for),
-                        log_end_offset: d.map(|d| d.log.len() as i64).unwrap_or(0),
-                        high_watermark: 0,
-                    }
-                }
-            })
-            .collect();
-        ControllerQuorumView {
-            epoch: self.controller_epoch(),
-            majority: self.voters.len() / 2 + 1,
-            running: self.voters.values().filter(|s| s.process.is_some()).count(),
-            committed_offset: self.controller.committed,
-            no_controller_since_ms: if active.is_none() { self.no_controller_since } else { None },
-            active,
-            voters,
-        }
-    }
-
-    /// The active controller's node id (none while the quorum has no leader).
-    pub fn active_controller(&self) -> Option<i32> {
-        self.active_controller.map(|(v, _)| v)
-    }
-
-    /// The controller epoch (the KRaft quorum epoch): the active controller's, or the
-    /// highest any voter has reached while there is none.
-    pub fn controller_epoch(&self) -> i32 {
-        match self.active_controller {
-            Some((_, e)) => e,
-            None => self
-                .voters
-                .values()
-                .map(|s| s.process.as_ref().map(|p| p.epoch()).or(s.idle_disk.as_ref().map(|d| d.epoch)).unwrap_or(0))
-                .max()
-                .unwrap_or(0),
-        }
-    }
-
     // --------------------------------------------------------------- commands
 
     /// Applies one command. Errors name the field; nothing panics on bad input.
@@ -1170,35 +898,5 @@ impl Sim {
     /// `kafka-topics.sh --describe` from the controller's view.
     pub fn describe(&self, topic: Option<&str>) -> String {
         self.controller.describe(topic)
-    }
-}
-
-/// The answer of a controller voter that is not the active controller (`NOT_CONTROLLER`)
-/// to a broker request (or in place of a response it can no longer give).
-fn not_controller_response(msg: &Msg) -> Option<Msg> {
-    match msg {
-        Msg::BrokerRegistration { .. } | Msg::BrokerRegistrationResponse { .. } => {
-            Some(Msg::BrokerRegistrationResponse { error: KafkaError::NOT_CONTROLLER, broker_epoch: -1 })
-        }
-        Msg::BrokerHeartbeat { .. } | Msg::BrokerHeartbeatResponse { .. } => Some(Msg::BrokerHeartbeatResponse {
-            error: KafkaError::NOT_CONTROLLER,
-            is_fenced: false,
-            should_shut_down: false,
-            records: Rc::new(vec![]),
-        }),
-        Msg::AlterPartition { tp, .. } | Msg::AlterPartitionResponse { tp, .. } => {
-            Some(Msg::AlterPartitionResponse { tp: tp.clone(), error: KafkaError::NOT_CONTROLLER, state: None })
-        }
-        _ => None,
-    }
-}
-
-/// The request a controller response answers (for the reset a crashed controller causes).
-fn request_kind_of_response(msg: &Msg) -> &'static str {
-    match msg {
-        Msg::BrokerRegistrationResponse { .. } => "BrokerRegistration",
-        Msg::BrokerHeartbeatResponse { .. } => "BrokerHeartbeat",
-        Msg::AlterPartitionResponse { .. } => "AlterPartition",
-        other => other.kind(),
     }
 }
