@@ -15,6 +15,7 @@
 pub mod assignment;
 pub mod election;
 pub mod failover;
+pub mod placement;
 pub mod quorum;
 pub mod striped_replica_placer;
 

@@ -1,14 +1,15 @@
 //! The admin commands: create a topic, change a broker, topic or producer config, elect
 //! leaders. They stand for the Admin client's requests (CreateTopics, IncrementalAlterConfigs,
 //! ElectLeaders) answered by the active controller; each needs one (`require_controller`).
+//! Where a new topic's replicas go is the controller's business (`src/controller/placement.rs`);
+//! this file hands it the cluster's brokers and the seeded placement stream.
 
 use super::Sim;
 use crate::command::ElectionType;
 use crate::config::{normalize_value, BrokerConfig, Scope, TopicConfig};
-use crate::controller::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
 use crate::controller::election::Election;
+use crate::controller::placement::{manual_assignment, ClusterBroker};
 use crate::controller::quorum::QuorumTimeouts;
-use crate::controller::striped_replica_placer::{self, UsableBroker};
 use crate::effects::Out;
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId, TopicPartition};
@@ -35,18 +36,12 @@ impl Sim {
             None => {
                 let n = partitions.unwrap_or(self.spec.broker_config.num_partitions as u32);
                 let rf = rf.unwrap_or(self.spec.broker_config.default_replication_factor as u16);
-                if n == 0 || n > 1000 {
-                    return Err(CommandError::new(
-                        KafkaError::INVALID_PARTITIONS,
-                        "partitions",
-                        format!("number of partitions must be in [1, 1000], got {n}"),
-                    ));
-                }
-                if self.spec.broker_config.legacy_admin_utils_placement {
-                    self.place_admin_utils(n, rf)?
-                } else {
-                    self.place_striped(n, rf)?
-                }
+                let cluster: Vec<ClusterBroker> =
+                    self.brokers.values().map(|s| ClusterBroker { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
+                let rng = &mut self.placement_rng;
+                let mut next_int = |bound: usize| rng.range_inclusive(0, bound as u64 - 1) as usize;
+                let admin_utils = self.spec.broker_config.legacy_admin_utils_placement;
+                self.controller.place_new_topic(&cluster, n, rf, admin_utils, &mut next_int)?
             }
         };
         self.require_controller("name")?;
@@ -55,54 +50,6 @@ impl Sim {
         self.apply_effects(NodeId::Controller, out);
         self.sync_controller();
         Ok(())
-    }
-
-    /// KRaft's placement (`StripedReplicaPlacer`) over the controller's usable brokers: every
-    /// registered broker, fenced or not, except those in controlled shutdown
-    /// (`BrokerHeartbeatManager.UsableBrokerIterator`). A broker the controller has not heard from
-    /// yet counts as unfenced: the cluster a run starts with stands for one already formed.
-    pub(super) fn place_striped(&mut self, n: u32, rf: u16) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
-        let usable: Vec<UsableBroker> = self
-            .brokers
-            .values()
-            .filter_map(|s| {
-                let id = s.spec.id;
-                match self.controller.brokers.get(&id) {
-                    Some(r) if r.in_controlled_shutdown => None,
-                    Some(r) => Some(UsableBroker { id, rack: r.rack.clone(), fenced: r.fenced }),
-                    None => Some(UsableBroker { id, rack: s.spec.rack.clone(), fenced: false }),
-                }
-            })
-            .collect();
-        let rng = &mut self.placement_rng;
-        let mut next_int = |bound: usize| rng.range_inclusive(0, bound as u64 - 1) as usize;
-        let placed = striped_replica_placer::place(&usable, &[], n as usize, usize::from(rf), &mut next_int)
-            .map_err(|e| CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", e.0))?;
-        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect())
-    }
-
-    /// `sim.replica.placement=admin-utils`: the ZooKeeper-era `AdminUtils.assignReplicasToBrokers`
-    /// over the live brokers (ZooKeeper's `/brokers/ids`, ephemeral: here the unfenced ones), with
-    /// a random start index and replica shift.
-    pub(super) fn place_admin_utils(&mut self, n: u32, rf: u16) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
-        let metas: Vec<BrokerMetadata> = self
-            .brokers
-            .values()
-            .filter(|s| self.controller.brokers.get(&s.spec.id).is_none_or(|r| !r.fenced))
-            .map(|s| BrokerMetadata { id: s.spec.id, rack: s.spec.rack.clone() })
-            .collect();
-        if metas.is_empty() {
-            return Err(CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", "no broker is alive"));
-        }
-        let start = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
-        let shift = self.placement_rng.range_inclusive(0, metas.len() as u64 - 1) as usize;
-        assign_replicas_to_brokers(&metas, n, rf, Some(start), Some(shift), 0).map_err(|e| match e {
-            AssignmentError::InvalidPartitions(m) => CommandError::new(KafkaError::INVALID_PARTITIONS, "partitions", m),
-            AssignmentError::InvalidReplicationFactor(m) => {
-                CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", m)
-            }
-            AssignmentError::InvalidRackConfiguration(m) => CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "brokers", m),
-        })
     }
 
     /// `set_broker_config`: a broker config change on one broker or (without `broker`) on every
@@ -228,37 +175,4 @@ impl Sim {
         r?;
         Ok(())
     }
-}
-
-/// A manual assignment (`--replica-assignment`): partition numbers 0, 1, 2, … without gaps,
-/// each with the same number of replicas.
-fn manual_assignment(raw: &BTreeMap<String, Vec<i32>>) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
-    let mut a: BTreeMap<u32, Vec<i32>> = BTreeMap::new();
-    for (k, v) in raw {
-        let p: u32 = k.parse().map_err(|_| {
-            CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "assignment", format!("'{k}' is not a partition number"))
-        })?;
-        a.insert(p, v.clone());
-    }
-    if a.is_empty() {
-        return Err(CommandError::new(KafkaError::INVALID_REPLICA_ASSIGNMENT, "assignment", "the assignment names no partition"));
-    }
-    let expected: Vec<u32> = (0..a.len() as u32).collect();
-    let got: Vec<u32> = a.keys().copied().collect();
-    if got != expected {
-        return Err(CommandError::new(
-            KafkaError::INVALID_REPLICA_ASSIGNMENT,
-            "assignment",
-            "partitions must be numbered 0, 1, 2, … without gaps",
-        ));
-    }
-    let rf0 = a[&0].len();
-    if a.values().any(|r| r.len() != rf0) {
-        return Err(CommandError::new(
-            KafkaError::INVALID_REPLICA_ASSIGNMENT,
-            "assignment",
-            "every partition must have the same number of replicas",
-        ));
-    }
-    Ok(a)
 }

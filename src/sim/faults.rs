@@ -6,8 +6,9 @@
 //!
 //! What a crashed broker keeps is the broker's own business (`Broker::crash`,
 //! `src/broker/crash.rs`); how the cluster finds a new active controller after a voter
-//! crash is `Sim::after_quorum_event`. This file is the harness's side: which process stops,
-//! which connections the OS resets, which machine stops answering.
+//! crash is `src/controller/failover.rs` (called from `Sim::after_quorum_event`). This file is
+//! the harness's side: which process stops, which connections the OS resets, which machine
+//! stops answering.
 
 use super::{BrokerSlot, Ev, Sim, VoterSlot, PRODUCER_ID};
 use crate::broker::crash::Crashed;
