@@ -1,7 +1,7 @@
 //! A deterministic simulation of Apache Kafka's replication engine (Kafka 4.x,
 //! KRaft semantics): brokers, the controller, partition logs with leader epochs,
 //! the ISR, the high watermark, acks and elections, over a simulated disk and
-//! network. Every protocol role is a sans-IO state machine; `sim` drives them.
+//! network. Every protocol role is a sans-IO state machine (`node::Node`); `sim` drives them.
 
 pub mod audit;
 pub mod broker;
@@ -21,6 +21,7 @@ pub mod golden;
 pub mod ids;
 pub mod log;
 pub mod narration;
+pub mod node;
 pub mod playground;
 pub mod protocol;
 pub mod record_view;

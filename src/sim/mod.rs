@@ -31,6 +31,7 @@ use crate::controller::Controller;
 use crate::effects::{Effect, Event, Out};
 use crate::errors::CommandError;
 use crate::ids::{BrokerId, NodeId};
+use crate::node::Node;
 use crate::protocol::Msg;
 use network::{Network, Transit};
 use queue::EventQueue;
@@ -599,90 +600,56 @@ impl Sim {
     }
 
     fn dispatch(&mut self, to: NodeId, from: NodeId, msg: Msg) {
-        let now = self.now_ms;
-        let mut out = Out::default();
-        match to {
-            NodeId::Controller => {
-                self.controller.on_message(now, from, msg, &mut out);
-                self.apply_effects(to, out);
-                self.sync_controller();
+        if let NodeId::Broker(b) = to {
+            let slot = self.brokers.get_mut(&b).unwrap();
+            if slot.paused {
+                slot.deferred.push((from, msg));
                 return;
-            }
-            NodeId::Voter(v) => {
-                if let Some(p) = self.voters.get_mut(&v).and_then(|s| s.process.as_mut()) {
-                    p.on_message(now, from, msg, &mut out);
-                }
-                self.apply_effects(to, out);
-                self.after_quorum_event();
-                return;
-            }
-            NodeId::Broker(b) => {
-                let slot = self.brokers.get_mut(&b).unwrap();
-                if slot.paused {
-                    slot.deferred.push((from, msg));
-                    return;
-                }
-                if let Some(p) = slot.process.as_mut() {
-                    p.on_message(now, from, msg, &mut out);
-                }
-            }
-            NodeId::Producer(_) => self.producer.on_message(now, from, msg, &mut out),
-            NodeId::Reader(r) => {
-                if let Some(rd) = self.readers.get_mut(&r) {
-                    rd.on_message(now, from, msg, &mut out);
-                }
-            }
-            NodeId::Consumer(c) => {
-                if let Some(cs) = self.consumers.get_mut(&c) {
-                    cs.on_message(now, from, msg, &mut out);
-                }
             }
         }
-        self.apply_effects(to, out);
-        self.after_broker_event(to);
+        self.run_node(to, Some((from, msg)));
     }
 
     fn tick(&mut self, node: NodeId) {
+        if let NodeId::Broker(b) = node {
+            if self.brokers.get(&b).unwrap().paused {
+                return;
+            }
+        }
+        self.run_node(node, None);
+    }
+
+    /// One dispatch for every node: hands it the message (`Some((from, msg))`) or the tick
+    /// (`None`), applies its effects, then the follow-up its kind needs: the controller's new
+    /// records go to the active voter, a voter's event may change the active controller, a
+    /// broker that finished a clean shutdown leaves.
+    fn run_node(&mut self, node: NodeId, message: Option<(NodeId, Msg)>) {
         let now = self.now_ms;
         let mut out = Out::default();
-        match node {
-            NodeId::Controller => {
-                self.controller.on_tick(now, &mut out);
-                self.apply_effects(node, out);
-                self.sync_controller();
-                return;
-            }
-            NodeId::Voter(v) => {
-                if let Some(p) = self.voters.get_mut(&v).and_then(|s| s.process.as_mut()) {
-                    p.on_tick(now, &mut out);
-                }
-                self.apply_effects(node, out);
-                self.after_quorum_event();
-                return;
-            }
-            NodeId::Broker(b) => {
-                let slot = self.brokers.get_mut(&b).unwrap();
-                if slot.paused {
-                    return;
-                }
-                if let Some(p) = slot.process.as_mut() {
-                    p.on_tick(now, &mut out);
-                }
-            }
-            NodeId::Producer(_) => self.producer.on_tick(now, &mut out),
-            NodeId::Reader(r) => {
-                if let Some(rd) = self.readers.get_mut(&r) {
-                    rd.on_tick(now, &mut out);
-                }
-            }
-            NodeId::Consumer(c) => {
-                if let Some(cs) = self.consumers.get_mut(&c) {
-                    cs.on_tick(now, &mut out);
-                }
+        if let Some(n) = self.node_mut(node) {
+            match message {
+                Some((from, msg)) => n.on_message(now, from, msg, &mut out),
+                None => n.on_tick(now, &mut out),
             }
         }
         self.apply_effects(node, out);
-        self.after_broker_event(node);
+        match node {
+            NodeId::Controller => self.sync_controller(),
+            NodeId::Voter(_) => self.after_quorum_event(),
+            _ => self.after_broker_event(node),
+        }
+    }
+
+    /// The running process behind a node id (none: crashed, stopped or gone).
+    fn node_mut(&mut self, node: NodeId) -> Option<&mut dyn Node> {
+        match node {
+            NodeId::Controller => Some(&mut self.controller),
+            NodeId::Voter(v) => self.voters.get_mut(&v).and_then(|s| s.process.as_mut()).map(|p| p as &mut dyn Node),
+            NodeId::Broker(b) => self.brokers.get_mut(&b).and_then(|s| s.process.as_mut()).map(|p| p as &mut dyn Node),
+            NodeId::Producer(_) => Some(&mut self.producer),
+            NodeId::Reader(r) => self.readers.get_mut(&r).map(|p| p as &mut dyn Node),
+            NodeId::Consumer(c) => self.consumers.get_mut(&c).map(|p| p as &mut dyn Node),
+        }
     }
 
     /// A broker that finished a clean shutdown leaves the simulation; its disk stays.
