@@ -26,7 +26,7 @@ use crate::command::{Command, MAX_RUN_MS};
 use crate::config::{BrokerConfig, ProducerConfig};
 pub use crate::controller::failover::ControllerChange;
 use crate::controller::failover::{not_controller_response, ControllerChannel};
-use crate::controller::quorum::{QuorumTimeouts, Voter, VoterDisk, FIRST_VOTER_ID};
+use crate::controller::quorum::{Voter, VoterDisk};
 use crate::controller::Controller;
 use crate::effects::{Effect, Event, Out};
 use crate::errors::CommandError;
@@ -370,49 +370,9 @@ impl Sim {
             spec,
         };
         // The controller quorum, formed before the brokers start: voter 3000 leads epoch 1.
-        let n = sim.spec.broker_config.controllers.clamp(1, 5) as i32;
-        let ids: Vec<i32> = (0..n).map(|i| FIRST_VOTER_ID + i).collect();
-        let timeouts = QuorumTimeouts::from_config(&sim.spec.broker_config);
-        for &id in &ids {
-            let rng = root.fork(&format!("controller-{id}-1"));
-            let v = Voter::bootstrap(id, ids.clone(), FIRST_VOTER_ID, timeouts, rng, 0);
-            sim.voters.insert(id, VoterSlot { id, process: Some(v), idle_disk: None, incarnation: 1 });
-        }
-        sim.active_controller = Some((FIRST_VOTER_ID, 1));
-        sim.controller.auto_commit = n == 1;
-        sim.quorum_leaders.entry(1).or_default().insert(FIRST_VOTER_ID);
-        if n > 1 {
-            sim.log_event(
-                NodeId::Voter(FIRST_VOTER_ID),
-                "controller",
-                format!(
-                    "controller quorum of {n} voters ({}; a majority is {}): controller {FIRST_VOTER_ID} is active in epoch 1",
-                    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
-                    n / 2 + 1
-                ),
-            );
-            for &id in &ids {
-                sim.schedule_wake(NodeId::Voter(id), 0, 1);
-            }
-        }
+        sim.bootstrap_quorum();
         for b in sim.spec.brokers.clone() {
-            let config = sim.spec.broker_config.clone();
-            sim.brokers.insert(
-                b.id,
-                BrokerSlot {
-                    spec: b.clone(),
-                    config,
-                    process: None,
-                    idle_disk: Some(Disk::default()),
-                    incarnation: 0,
-                    paused: false,
-                    crashed: false,
-                    powered_off: false,
-                    unanswered: vec![],
-                    deferred: vec![],
-                },
-            );
-            sim.start_broker(b.id);
+            sim.add_broker(b);
         }
         sim.schedule_wake(NodeId::Controller, 0, 0);
         Ok(sim)
@@ -474,6 +434,28 @@ impl Sim {
             (NodeId::Controller, Some((v, _))) if self.quorum_mode() => NodeId::Voter(v),
             _ => node,
         }
+    }
+
+    /// A broker of the cluster spec gets its slot (an empty disk) and starts; it registers
+    /// with the controller.
+    fn add_broker(&mut self, b: BrokerSpec) {
+        let config = self.spec.broker_config.clone();
+        self.brokers.insert(
+            b.id,
+            BrokerSlot {
+                spec: b.clone(),
+                config,
+                process: None,
+                idle_disk: Some(Disk::default()),
+                incarnation: 0,
+                paused: false,
+                crashed: false,
+                powered_off: false,
+                unanswered: vec![],
+                deferred: vec![],
+            },
+        );
+        self.start_broker(b.id);
     }
 
     fn start_broker(&mut self, id: BrokerId) {
@@ -680,54 +662,7 @@ impl Sim {
             self.retire_history();
         }
         match ev {
-            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => {
-                self.mix(t as u64);
-                self.mix(node_code(from));
-                self.mix(node_code(to));
-                self.mix_str(msg.kind());
-                let (pf, pt) = (self.phys(from, ctrl), self.phys(to, ctrl));
-                if self.network.is_cut(pf, pt) {
-                    // In-flight packets on a link that was cut are lost.
-                    self.net_stats.dropped_cut += 1;
-                    return true;
-                }
-                if !self.node_up(to, to_incarnation) {
-                    self.net_stats.dropped_node_down += 1;
-                    // A controller voter that runs but is no longer the active controller
-                    // answers NOT_CONTROLLER; the broker sends the request again.
-                    if let (NodeId::Controller, Some(v)) = (to, ctrl) {
-                        if self.voters.get(&v).is_some_and(|s| s.process.is_some()) {
-                            if let Some(reply) = not_controller_response(&msg) {
-                                self.transmit(NodeId::Controller, from, reply, Some(v));
-                            }
-                            return true;
-                        }
-                    }
-                    // A machine without power answers nothing (no reset): the sender waits for its
-                    // request timeout (NetworkClient.handleTimedOutRequests).
-                    // An acks=0 produce expects no answer, but its connection still notices a reset.
-                    let expects_response = msg.expects_response() || matches!(msg, Msg::Produce { .. });
-                    if let NodeId::Broker(b) = to {
-                        if let Some(slot) = self.brokers.get_mut(&b).filter(|s| s.powered_off) {
-                            if expects_response {
-                                slot.unanswered.push((from, msg.kind(), msg.correlation_id()));
-                            }
-                            return true;
-                        }
-                    }
-                    // The peer process is down or restarted on a running machine: its kernel resets
-                    // the sender's connection.
-                    if expects_response && !self.network.is_cut(pt, pf) {
-                        let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
-                        let at = t + self.network.min_latency_ms.max(1);
-                        let inc = self.incarnation_of(from);
-                        self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: t, ctrl });
-                    }
-                    return true;
-                }
-                self.net_stats.delivered += 1;
-                self.dispatch(to, from, msg);
-            }
+            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => self.deliver(from, to, msg, to_incarnation, ctrl),
             Ev::Wake { node, incarnation } => {
                 self.scheduled_wakes.remove(&(node, t, incarnation));
                 if self.node_up(node, incarnation) {
@@ -738,6 +673,64 @@ impl Sim {
             Ev::WorkloadTick { generation } => self.workload_tick(generation),
         }
         true
+    }
+
+    /// A message reaches the end of its link: hashed into the trace, lost if the link was cut
+    /// meanwhile, refused if the receiver is down (`refuse`), else handed to the node.
+    fn deliver(&mut self, from: NodeId, to: NodeId, msg: Msg, to_incarnation: u64, ctrl: Option<i32>) {
+        self.mix(self.now_ms as u64);
+        self.mix(node_code(from));
+        self.mix(node_code(to));
+        self.mix_str(msg.kind());
+        let (pf, pt) = (self.phys(from, ctrl), self.phys(to, ctrl));
+        if self.network.is_cut(pf, pt) {
+            // In-flight packets on a link that was cut are lost.
+            self.net_stats.dropped_cut += 1;
+            return;
+        }
+        if !self.node_up(to, to_incarnation) {
+            self.refuse(from, to, msg, ctrl, (pf, pt));
+            return;
+        }
+        self.net_stats.delivered += 1;
+        self.dispatch(to, from, msg);
+    }
+
+    /// A message for a process that is not up: the network counts it dropped, and the sender
+    /// hears NOT_CONTROLLER, a reset, or (from a machine without power) nothing.
+    fn refuse(&mut self, from: NodeId, to: NodeId, msg: Msg, ctrl: Option<i32>, (pf, pt): (NodeId, NodeId)) {
+        let now = self.now_ms;
+        self.net_stats.dropped_node_down += 1;
+        // A controller voter that runs but is no longer the active controller
+        // answers NOT_CONTROLLER; the broker sends the request again.
+        if let (NodeId::Controller, Some(v)) = (to, ctrl) {
+            if self.voters.get(&v).is_some_and(|s| s.process.is_some()) {
+                if let Some(reply) = not_controller_response(&msg) {
+                    self.transmit(NodeId::Controller, from, reply, Some(v));
+                }
+                return;
+            }
+        }
+        // A machine without power answers nothing (no reset): the sender waits for its
+        // request timeout (NetworkClient.handleTimedOutRequests).
+        // An acks=0 produce expects no answer, but its connection still notices a reset.
+        let expects_response = msg.expects_response() || matches!(msg, Msg::Produce { .. });
+        if let NodeId::Broker(b) = to {
+            if let Some(slot) = self.brokers.get_mut(&b).filter(|s| s.powered_off) {
+                if expects_response {
+                    slot.unanswered.push((from, msg.kind(), msg.correlation_id()));
+                }
+                return;
+            }
+        }
+        // The peer process is down or restarted on a running machine: its kernel resets
+        // the sender's connection.
+        if expects_response && !self.network.is_cut(pt, pf) {
+            let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
+            let at = now + self.network.min_latency_ms.max(1);
+            let inc = self.incarnation_of(from);
+            self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: now, ctrl });
+        }
     }
 
     /// Runs every event up to and including `until_ms`, then sets the clock there.

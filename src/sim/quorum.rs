@@ -5,14 +5,46 @@
 //! controller channel, a renouncing one's waiting requests are failed or reset. Also the
 //! quorum's views (`controller_quorum`, `active_controller`, `controller_epoch`).
 
+use super::VoterSlot;
 use super::{ControllerChange, ControllerQuorumView, Ev, Sim, VoterStatus, VoterView};
 use crate::controller::failover::{self, not_controller_response, request_kind_of_response};
+use crate::controller::quorum::{QuorumTimeouts, Voter, FIRST_VOTER_ID};
 use crate::effects::Out;
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::NodeId;
 use crate::protocol::{MetadataRecord, Msg};
 
 impl Sim {
+    /// The controller quorum of `sim.controllers` voters (3000, 3001, …), formed before the
+    /// brokers start: voter 3000 leads epoch 1 and is the active controller.
+    pub(super) fn bootstrap_quorum(&mut self) {
+        let n = self.spec.broker_config.controllers.clamp(1, 5) as i32;
+        let ids: Vec<i32> = (0..n).map(|i| FIRST_VOTER_ID + i).collect();
+        let timeouts = QuorumTimeouts::from_config(&self.spec.broker_config);
+        for &id in &ids {
+            let rng = self.root_rng.fork(&format!("controller-{id}-1"));
+            let v = Voter::bootstrap(id, ids.clone(), FIRST_VOTER_ID, timeouts, rng, 0);
+            self.voters.insert(id, VoterSlot { id, process: Some(v), idle_disk: None, incarnation: 1 });
+        }
+        self.active_controller = Some((FIRST_VOTER_ID, 1));
+        self.controller.auto_commit = n == 1;
+        self.quorum_leaders.entry(1).or_default().insert(FIRST_VOTER_ID);
+        if n > 1 {
+            self.log_event(
+                NodeId::Voter(FIRST_VOTER_ID),
+                "controller",
+                format!(
+                    "controller quorum of {n} voters ({}; a majority is {}): controller {FIRST_VOTER_ID} is active in epoch 1",
+                    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+                    n / 2 + 1
+                ),
+            );
+            for &id in &ids {
+                self.schedule_wake(NodeId::Voter(id), 0, 1);
+            }
+        }
+    }
+
     /// The active controller appended records: the active voter appends them to its
     /// copy of `__cluster_metadata`, and replication may commit them.
     pub(super) fn sync_controller(&mut self) {
