@@ -41,3 +41,42 @@ impl Broker {
         Crashed { disk, held_requests, lost_unflushed }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BrokerConfig;
+    use crate::ids::TopicPartition;
+    use crate::log::record::NewRecord;
+    use crate::log::PartitionLog;
+
+    /// A broker whose only log holds 3 flushed and 2 unflushed records, after a clean start.
+    fn broker() -> Broker {
+        let tp = TopicPartition::new("t", 0);
+        let recs = |n: u64| (0..n).map(|i| NewRecord { key: None, value: Some(format!("v{i}").into()), write_id: i }).collect::<Vec<_>>();
+        let mut log = PartitionLog::new(tp.clone(), 0);
+        log.append_as_leader(&recs(3), 0, 0);
+        log.flush(5);
+        log.append_as_leader(&recs(2), 0, 6);
+        let mut disk = Disk::default();
+        disk.logs.insert(tp, log);
+        disk.clean_shutdown_broker_epoch = Some(7);
+        Broker::start(1, None, BrokerConfig::default(), disk, 1, 10)
+    }
+
+    #[test]
+    fn a_killed_process_keeps_the_page_cache_but_leaves_no_clean_shutdown_marker() {
+        let c = broker().crash(false, 20);
+        assert_eq!(c.lost_unflushed, 0);
+        assert_eq!(c.disk.logs.values().map(|l| l.log_end_offset()).sum::<i64>(), 5);
+        assert_eq!(c.disk.clean_shutdown_broker_epoch, None);
+    }
+
+    #[test]
+    fn a_power_loss_loses_the_unflushed_records() {
+        let c = broker().crash(true, 20);
+        assert_eq!(c.lost_unflushed, 2);
+        assert_eq!(c.disk.logs.values().map(|l| l.log_end_offset()).sum::<i64>(), 3);
+        assert_eq!(c.disk.clean_shutdown_broker_epoch, None);
+    }
+}

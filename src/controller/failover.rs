@@ -182,3 +182,49 @@ pub fn request_kind_of_response(msg: &Msg) -> &'static str {
         other => other.kind(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TopicPartition;
+
+    fn heartbeat(metadata_offset: i64) -> Msg {
+        Msg::BrokerHeartbeat { broker: 1, broker_epoch: 5, metadata_offset, want_fence: false, want_shutdown: false }
+    }
+
+    fn alter_partition(partition: u32) -> Msg {
+        Msg::AlterPartition {
+            broker: 1,
+            broker_epoch: 5,
+            tp: TopicPartition::new("t", partition),
+            leader_epoch: 0,
+            partition_epoch: 0,
+            new_isr: vec![1],
+            leader_recovered: false,
+        }
+    }
+
+    #[test]
+    fn the_channel_keeps_the_newest_heartbeat_of_a_broker_and_one_alter_partition_per_partition() {
+        let mut ch = ControllerChannel::default();
+        ch.park(NodeId::Broker(1), 1, heartbeat(3));
+        ch.park(NodeId::Broker(1), 1, alter_partition(0));
+        ch.park(NodeId::Broker(1), 1, alter_partition(1));
+        ch.park(NodeId::Broker(2), 1, heartbeat(3));
+        ch.park(NodeId::Broker(1), 1, heartbeat(4));
+        ch.park(NodeId::Broker(1), 1, alter_partition(0));
+        let waiting: Vec<(NodeId, &str)> = ch.take_all().iter().map(|(f, _, m)| (*f, m.kind())).collect();
+        assert_eq!(waiting.len(), 4);
+        assert_eq!(waiting.iter().filter(|(f, k)| *f == NodeId::Broker(1) && *k == "BrokerHeartbeat").count(), 1);
+        assert!(ch.take_all().is_empty());
+    }
+
+    #[test]
+    fn a_standby_voter_answers_broker_requests_with_not_controller() {
+        for msg in [heartbeat(0), alter_partition(0)] {
+            let reply = not_controller_response(&msg).expect("a broker request gets an answer");
+            assert_eq!(request_kind_of_response(&reply), msg.kind());
+        }
+        assert!(not_controller_response(&Msg::Disconnected { lost: "Fetch", correlation_id: 0 }).is_none());
+    }
+}
