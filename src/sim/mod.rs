@@ -35,6 +35,7 @@ use crate::node::Node;
 use crate::protocol::Msg;
 use network::{Network, Transit};
 use queue::EventQueue;
+pub use quorum::{ControllerQuorumView, VoterStatus, VoterView};
 use rng::Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,52 +153,6 @@ pub struct VoterSlot {
     /// The metadata log and quorum-state while no process runs.
     pub idle_disk: Option<VoterDisk>,
     pub incarnation: u64,
-}
-
-/// A voter as the views show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VoterStatus {
-    /// The quorum leader on which the controller runs.
-    Active,
-    /// Running, not the active controller (a follower, or between elections).
-    Standby,
-    Crashed,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct VoterView {
-    pub id: i32,
-    /// `controller-3000`: the name in events, links and commands.
-    pub node: NodeId,
-    pub status: VoterStatus,
-    /// `QuorumState`: leader, follower, prospective, candidate, unattached, resigned; `crashed`.
-    pub raft_state: &'static str,
-    /// The quorum epoch this voter is in (its durable epoch when crashed).
-    pub epoch: i32,
-    /// The leader it knows of in that epoch.
-    pub leader: Option<i32>,
-    pub voted_for: Option<i32>,
-    pub log_end_offset: i64,
-    /// Committed offset as this voter knows it.
-    pub high_watermark: i64,
-}
-
-/// The controller quorum for views (`Sim::controller_quorum`).
-#[derive(Debug, Clone, Serialize)]
-pub struct ControllerQuorumView {
-    pub voters: Vec<VoterView>,
-    /// The active controller's id (none while the quorum has no claimed leader).
-    pub active: Option<i32>,
-    /// The controller epoch: the active controller's quorum epoch, or the highest epoch any voter is in.
-    pub epoch: i32,
-    /// Voters needed to elect a leader or commit a record.
-    pub majority: usize,
-    pub running: usize,
-    /// Committed metadata offset (the active controller's high watermark).
-    pub committed_offset: i64,
-    /// Since when there has been no active controller.
-    pub no_controller_since_ms: Option<i64>,
 }
 
 // Deliver is nearly every queued event, so it stays unboxed.

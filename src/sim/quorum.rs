@@ -5,14 +5,60 @@
 //! controller channel, a renouncing one's waiting requests are failed or reset. Also the
 //! quorum's views (`controller_quorum`, `active_controller`, `controller_epoch`).
 
-use super::VoterSlot;
-use super::{ControllerChange, ControllerQuorumView, Ev, Sim, VoterStatus, VoterView};
+use super::{ControllerChange, Ev, Sim, VoterSlot};
 use crate::controller::failover::{self, not_controller_response, request_kind_of_response};
 use crate::controller::quorum::{QuorumTimeouts, Voter, FIRST_VOTER_ID};
 use crate::effects::Out;
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::NodeId;
 use crate::protocol::{MetadataRecord, Msg};
+use serde::Serialize;
+
+/// A voter as the views show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoterStatus {
+    /// The quorum leader on which the controller runs.
+    Active,
+    /// Running, not the active controller (a follower, or between elections).
+    Standby,
+    Crashed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VoterView {
+    pub id: i32,
+    /// `controller-3000`: the name in events, links and commands.
+    pub node: NodeId,
+    pub status: VoterStatus,
+    /// `QuorumState`: leader, follower, prospective, candidate, unattached, resigned; `crashed`.
+    pub raft_state: &'static str,
+    /// The quorum epoch this voter is in (its durable epoch when crashed).
+    pub epoch: i32,
+    /// The leader it knows of in that epoch.
+    pub leader: Option<i32>,
+    pub voted_for: Option<i32>,
+    pub log_end_offset: i64,
+    /// Committed offset as this voter knows it.
+    pub high_watermark: i64,
+}
+
+/// The controller quorum for views (`Sim::controller_quorum`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerQuorumView {
+    pub voters: Vec<VoterView>,
+    /// The active controller's id (none while the quorum has no claimed leader).
+    pub active: Option<i32>,
+    /// The controller epoch: the active controller's quorum epoch, or the highest epoch any voter is in.
+    pub epoch: i32,
+    /// Voters needed to elect a leader or commit a record.
+    pub majority: usize,
+    pub running: usize,
+    /// Committed metadata offset (the active controller's high watermark).
+    pub committed_offset: i64,
+    /// Since when there has been no active controller.
+    pub no_controller_since_ms: Option<i64>,
+}
 
 impl Sim {
     /// The controller quorum of `sim.controllers` voters (3000, 3001, …), formed before the
