@@ -1,7 +1,7 @@
 //! A deterministic simulation of Apache Kafka's replication engine (Kafka 4.x,
 //! KRaft semantics): brokers, the controller, partition logs with leader epochs,
 //! the ISR, the high watermark, acks and elections, over a simulated disk and
-//! network. Every protocol role is a sans-IO state machine; `sim` drives them.
+//! network. Every protocol role is a sans-IO state machine (`sim::node::Node`); `sim` drives them.
 
 // Layers, bottom to top; a module names only its own layer or lower ones
 // (tests/integration/layers.rs checks it).

@@ -17,6 +17,7 @@
 //! * `group_coordinator.rs`: consumer groups and committed offsets (`GroupCoordinator`).
 //! * `disk.rs`: what survives the process: logs and checkpoint files.
 
+pub mod crash;
 pub mod disk;
 mod fetch_serving;
 mod fetcher;

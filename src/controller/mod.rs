@@ -4,7 +4,8 @@
 //! like `QuorumController`, it applies its records in memory at once, but answers a
 //! request, and lets brokers see a record, only once the record is committed (a
 //! majority of voters has it; `ControllerWriteEvent` waits in the deferred event queue).
-//! A controller that becomes active is rebuilt by replaying the log ([`Controller::replay`]).
+//! A controller that becomes active is rebuilt by replaying the log ([`Controller::replay`]);
+//! when the active controller fails over, and what brokers' requests meet meanwhile, is [`failover`].
 //!
 //! Rules followed: `ClusterControlManager` (registration, fencing),
 //! `ReplicationControlManager` (AlterPartition validation order, fencing and
@@ -13,6 +14,8 @@
 
 pub mod assignment;
 pub mod election;
+pub mod failover;
+pub mod placement;
 pub mod quorum;
 pub mod striped_replica_placer;
 

@@ -1,0 +1,178 @@
+//! The admin commands: create a topic, change a broker, topic or producer config, elect
+//! leaders. They stand for the Admin client's requests (CreateTopics, IncrementalAlterConfigs,
+//! ElectLeaders) answered by the active controller; each needs one (`require_controller`).
+//! Where a new topic's replicas go is the controller's business (`src/controller/placement.rs`);
+//! this file hands it the cluster's brokers and the seeded placement stream.
+
+use super::Sim;
+use crate::command::ElectionType;
+use crate::config::{normalize_value, BrokerConfig, Scope, TopicConfig};
+use crate::controller::election::Election;
+use crate::controller::placement::{manual_assignment, ClusterBroker};
+use crate::controller::quorum::QuorumTimeouts;
+use crate::effects::Out;
+use crate::errors::{CommandError, KafkaError};
+use crate::ids::{BrokerId, NodeId, TopicPartition};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+impl Sim {
+    /// `create_topic`: validates the config and the assignment (or places the replicas), then
+    /// the active controller creates the topic.
+    pub(super) fn create_topic(
+        &mut self,
+        name: &str,
+        partitions: Option<u32>,
+        rf: Option<u16>,
+        config: &BTreeMap<String, Value>,
+        assignment: Option<&BTreeMap<String, Vec<i32>>>,
+    ) -> Result<(), CommandError> {
+        let mut tc = TopicConfig::default();
+        for (k, v) in config {
+            tc.set(k, v)?;
+        }
+        let assignment = match assignment {
+            Some(raw) => manual_assignment(raw)?,
+            None => {
+                let n = partitions.unwrap_or(self.spec.broker_config.num_partitions as u32);
+                let rf = rf.unwrap_or(self.spec.broker_config.default_replication_factor as u16);
+                let cluster: Vec<ClusterBroker> =
+                    self.brokers.values().map(|s| ClusterBroker { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
+                let rng = &mut self.placement_rng;
+                let mut next_int = |bound: usize| rng.range_inclusive(0, bound as u64 - 1) as usize;
+                let admin_utils = self.spec.broker_config.legacy_admin_utils_placement;
+                self.controller.place_new_topic(&cluster, n, rf, admin_utils, &mut next_int)?
+            }
+        };
+        self.require_controller("name")?;
+        let mut out = Out::default();
+        self.controller.create_topic(self.now_ms, name, assignment, tc, &mut out)?;
+        self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
+        Ok(())
+    }
+
+    /// `set_broker_config`: a broker config change on one broker or (without `broker`) on every
+    /// broker and the controller. Takes effect on the running process at once (dynamic config)
+    /// and survives restarts.
+    pub(super) fn set_broker_config(&mut self, broker: Option<BrokerId>, key: String, value: Value) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        if key.starts_with("sim.network.") {
+            return Err(CommandError::invalid_config(&key, "network settings are changed with set_network"));
+        }
+        if key == "sim.controllers" {
+            return Err(CommandError::invalid_config(&key, "the number of controller voters is fixed when the cluster is created"));
+        }
+        let targets: Vec<BrokerId> = match broker {
+            Some(b) => {
+                self.broker_slot(b, "broker")?;
+                vec![b]
+            }
+            None => self.brokers.keys().copied().collect(),
+        };
+        // Validate once before changing anything.
+        BrokerConfig::default().set(&key, &value)?;
+        let clears_elr = key == "min.insync.replicas" && self.controller.elr_enabled;
+        if clears_elr {
+            // ConfigurationControlManager.isDisallowedBrokerMinIsrTransition.
+            if broker.is_some() {
+                return Err(CommandError::invalid_config(&key, "Broker-level min.insync.replicas cannot be altered while ELR is enabled."));
+            }
+            self.require_controller("key")?;
+        }
+        for b in &targets {
+            let slot = self.brokers.get_mut(b).unwrap();
+            slot.config.set(&key, &value)?;
+            if let Some(p) = slot.process.as_mut() {
+                p.config.set(&key, &value)?;
+                p.refresh_log_configs();
+                p.reschedule_timers(now);
+            }
+        }
+        if broker.is_none() {
+            self.spec.broker_config.set(&key, &value)?;
+            self.controller.config.set(&key, &value)?;
+            if clears_elr {
+                // The cluster default changed: ClearElrRecord for every topic.
+                let mut out = Out::default();
+                self.controller.clear_elr(None, &mut out);
+                self.controller.push_metadata(&mut out);
+                self.apply_effects(NodeId::Controller, out);
+                self.sync_controller();
+            }
+            if key.starts_with("controller.quorum.") {
+                let t = QuorumTimeouts::from_config(&self.spec.broker_config);
+                for slot in self.voters.values_mut() {
+                    if let Some(p) = slot.process.as_mut() {
+                        p.timeouts = t;
+                    }
+                }
+            }
+        }
+        for b in &targets {
+            let inc = self.brokers[b].incarnation;
+            self.schedule_wake(NodeId::Broker(*b), now, inc);
+        }
+        let v = normalize_value(if key.starts_with("sim.") { Scope::Simulation } else { Scope::Broker }, &key, &value)?;
+        self.log_event(
+            NodeId::Controller,
+            "config",
+            format!(
+                "{key}={v} on {}",
+                match broker {
+                    Some(b) => format!("broker {b}"),
+                    None => "every broker".into(),
+                }
+            ),
+        );
+        Ok(())
+    }
+
+    /// `set_topic_config`: IncrementalAlterConfigs on a topic (a null value deletes the override).
+    pub(super) fn set_topic_config(&mut self, topic: String, key: String, value: Value) -> Result<(), CommandError> {
+        let mut tc =
+            self.controller.topics.get(&topic).cloned().ok_or_else(|| {
+                CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist"))
+            })?;
+        if value.is_null() {
+            tc.delete(&key)?;
+        } else {
+            tc.set(&key, &value)?;
+        }
+        self.require_controller("topic")?;
+        let mut out = Out::default();
+        self.controller.alter_topic_config(&topic, tc, &mut out)?;
+        self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
+        self.log_event(
+            NodeId::Controller,
+            "config",
+            format!("topic {topic}: {key}={}", if value.is_null() { "(default)".to_string() } else { value.to_string() }),
+        );
+        Ok(())
+    }
+
+    /// `set_producer_config`: a producer config change.
+    pub(super) fn set_producer_config(&mut self, key: String, value: Value) -> Result<(), CommandError> {
+        self.producer.config.set(&key, &value)?;
+        self.producer.reconfigured();
+        Ok(())
+    }
+
+    /// `elect_leaders`: `kafka-leader-election.sh` for one partition (preferred or unclean).
+    pub(super) fn elect_leaders(&mut self, topic: String, partition: u32, election_type: ElectionType) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        let tp = TopicPartition::new(&topic, partition);
+        let mut out = Out::default();
+        let election = match election_type {
+            ElectionType::Preferred => Election::Preferred,
+            ElectionType::Unclean => Election::Unclean,
+        };
+        self.require_controller("partition")?;
+        let r = self.controller.elect_leader(now, &tp, election, &mut out);
+        self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
+        r?;
+        Ok(())
+    }
+}

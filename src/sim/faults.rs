@@ -1,0 +1,402 @@
+//! The faults a user can inject, one method each, as `Sim::apply` routes them: a broker
+//! crash (kill -9 or power loss), restart, controlled shutdown, pause (stop-the-world GC)
+//! and resume; a controller voter's crash and restart; cut, one-way cut, heal, slow and
+//! lossy links, isolation, the global network settings; a consumer's crash and stall.
+//! Each validates its target (`broker_slot`, `fault_node`, …) before changing anything.
+//!
+//! What a crashed broker keeps is the broker's own business (`Broker::crash`,
+//! `src/broker/crash.rs`); how the cluster finds a new active controller after a voter
+//! crash is `src/controller/failover.rs` (called from `Sim::after_quorum_event`). This file is
+//! the harness's side: which process stops, which connections the OS resets, which machine
+//! stops answering.
+
+use super::{BrokerSlot, Ev, Sim, VoterSlot, PRODUCER_ID};
+use crate::broker::crash::Crashed;
+use crate::command::MAX_RUN_MS;
+use crate::controller::quorum::{QuorumTimeouts, Voter};
+use crate::effects::Out;
+use crate::errors::{CommandError, KafkaError};
+use crate::ids::{BrokerId, NodeId};
+use crate::protocol::Msg;
+
+impl Sim {
+    // --------------------------------------------------------------- brokers
+
+    /// `crash_broker`: the broker process dies at once. With `keep_page_cache` only the process
+    /// is killed (kill -9: the OS keeps unflushed writes and resets its connections); without
+    /// it the machine loses power: unflushed records are gone and nothing answers.
+    pub(super) fn crash_broker(&mut self, broker: BrokerId, keep_page_cache: bool) -> Result<(), CommandError> {
+        self.broker_slot(broker, "broker")?;
+        let slot = self.brokers.get_mut(&broker).unwrap();
+        let Some(p) = slot.process.take() else {
+            return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
+        };
+        let Crashed { disk, held_requests: held, lost_unflushed: lost } = p.crash(!keep_page_cache, self.now_ms);
+        slot.idle_disk = Some(disk);
+        slot.crashed = true;
+        slot.paused = false;
+        slot.deferred.clear();
+        slot.incarnation += 1;
+        let what = if keep_page_cache {
+            "crashes (process killed; the page cache survives; the OS resets its connections)".to_string()
+        } else {
+            slot.powered_off = true;
+            slot.unanswered = held.clone();
+            format!(
+                "crashes (power loss): volatile state gone, {lost} unflushed record(s) lost from the page cache; \
+                 nothing answers its connections, so clients wait for their request timeouts"
+            )
+        };
+        self.log_event(NodeId::Broker(broker), "fault", what);
+        // A killed process's sockets are closed by the OS: clients waiting on it see a
+        // reset at once. A machine without power sends nothing.
+        if keep_page_cache {
+            self.reset_connections(NodeId::Broker(broker), held);
+        }
+        Ok(())
+    }
+
+    /// `restart_broker`: a stopped or crashed broker starts again on its disk (log recovery).
+    pub(super) fn restart_broker(&mut self, broker: BrokerId) -> Result<(), CommandError> {
+        self.broker_slot(broker, "broker")?;
+        if self.brokers[&broker].process.is_some() {
+            return Err(CommandError::invalid_request("broker", format!("broker {broker} is already running")));
+        }
+        self.log_event(NodeId::Broker(broker), "fault", "starts (recovering its logs from disk)".into());
+        self.start_broker(broker);
+        Ok(())
+    }
+
+    /// `shutdown_broker`: a clean shutdown (controlled shutdown when `controlled.shutdown.enable=true`).
+    pub(super) fn shutdown_broker(&mut self, broker: BrokerId) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        self.broker_slot(broker, "broker")?;
+        let slot = self.brokers.get_mut(&broker).unwrap();
+        let Some(p) = slot.process.as_mut() else {
+            return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
+        };
+        let mut out = Out::default();
+        p.begin_shutdown(now, &mut out);
+        self.apply_effects(NodeId::Broker(broker), out);
+        self.after_broker_event(NodeId::Broker(broker));
+        Ok(())
+    }
+
+    /// `pause_broker`: a stop-the-world pause (long GC): the broker neither receives nor acts;
+    /// with `ms` it resumes by itself (`Ev::Resume`).
+    pub(super) fn pause_broker(&mut self, broker: BrokerId, ms: Option<i64>) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        self.broker_slot(broker, "broker")?;
+        if let Some(ms) = ms {
+            if ms <= 0 || ms > MAX_RUN_MS {
+                return Err(CommandError::invalid_request("ms", format!("pause must last 1 to {MAX_RUN_MS} ms")));
+            }
+        }
+        let slot = self.brokers.get_mut(&broker).unwrap();
+        if slot.process.is_none() {
+            return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
+        }
+        slot.paused = true;
+        self.log_event(
+            NodeId::Broker(broker),
+            "fault",
+            match ms {
+                Some(ms) => format!("pauses for {ms} ms (stop-the-world GC)"),
+                None => "pauses (stop-the-world GC)".into(),
+            },
+        );
+        if let Some(ms) = ms {
+            self.queue.push(now + ms, Ev::Resume { broker });
+        }
+        Ok(())
+    }
+
+    /// `resume_broker`: the pause ends; the messages that waited are handled in arrival order.
+    pub(super) fn resume_broker(&mut self, b: BrokerId) {
+        let Some(slot) = self.brokers.get_mut(&b) else { return };
+        if !slot.paused {
+            return;
+        }
+        slot.paused = false;
+        let deferred = std::mem::take(&mut slot.deferred);
+        let inc = slot.incarnation;
+        self.log_event(NodeId::Broker(b), "fault", format!("resumes after a pause ({} message(s) waited)", deferred.len()));
+        for (from, msg) in deferred {
+            self.dispatch(NodeId::Broker(b), from, msg);
+        }
+        self.schedule_wake(NodeId::Broker(b), self.now_ms, inc);
+    }
+
+    // ----------------------------------------------------------- controllers
+
+    /// `crash_controller`: a KRaft controller voter dies (kill -9); its metadata log and
+    /// quorum-state survive. Without `controller`, the active one.
+    pub(super) fn crash_controller(&mut self, controller: Option<i32>) -> Result<(), CommandError> {
+        let v = match controller {
+            Some(v) => v,
+            None => self.active_controller.map(|(v, _)| v).ok_or_else(|| {
+                CommandError::new(KafkaError::NOT_CONTROLLER, "controller", "there is no active controller to crash; name a voter")
+            })?,
+        };
+        self.voter_slot(v, "controller")?;
+        let now = self.now_ms;
+        let was_active = self.active_controller.is_some_and(|(a, _)| a == v);
+        let slot = self.voters.get_mut(&v).unwrap();
+        let Some(p) = slot.process.take() else {
+            return Err(CommandError::invalid_request("controller", format!("controller {v} is not running")));
+        };
+        let held = p.held_fetches();
+        let role = p.role.name();
+        let epoch = p.epoch();
+        slot.idle_disk = Some(p.disk);
+        slot.incarnation += 1;
+        let what = if was_active {
+            format!("crashes (kill -9): it was the active controller, quorum leader in epoch {epoch}")
+        } else {
+            format!("crashes (kill -9): a standby voter ({role} in epoch {epoch})")
+        };
+        self.log_event(NodeId::Voter(v), "fault", what);
+        for r in held {
+            if !self.network.is_cut(NodeId::Voter(v), NodeId::Voter(r)) {
+                let at = now + self.network.min_latency_ms.max(1);
+                let inc = self.incarnation_of(NodeId::Voter(r));
+                let msg = Msg::Disconnected { lost: "QuorumFetch", correlation_id: 0 };
+                self.queue.push(
+                    at,
+                    Ev::Deliver { from: NodeId::Voter(v), to: NodeId::Voter(r), msg, to_incarnation: inc, sent_ms: now, ctrl: None },
+                );
+            }
+        }
+        self.after_quorum_event();
+        let running = self.voters.values().filter(|s| s.process.is_some()).count();
+        let majority = self.voters.len() / 2 + 1;
+        if !was_active && running < majority {
+            self.log_event(
+                NodeId::Voter(v),
+                "controller",
+                format!(
+                    "the controller quorum has lost its majority: {running} of {} voters run, {majority} are needed to commit metadata or elect a controller",
+                    self.voters.len()
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// `restart_controller`: a crashed voter starts again on its disk.
+    pub(super) fn restart_controller(&mut self, v: i32) -> Result<(), CommandError> {
+        self.voter_slot(v, "controller")?;
+        if self.voters[&v].process.is_some() {
+            return Err(CommandError::invalid_request("controller", format!("controller {v} is already running")));
+        }
+        let now = self.now_ms;
+        let ids: Vec<i32> = self.voters.keys().copied().collect();
+        let timeouts = QuorumTimeouts::from_config(&self.spec.broker_config);
+        let slot = self.voters.get_mut(&v).unwrap();
+        slot.incarnation += 1;
+        let inc = slot.incarnation;
+        let disk = slot.idle_disk.take().unwrap_or_default();
+        let rng = self.root_rng.fork(&format!("controller-{v}-{inc}"));
+        self.log_event(
+            NodeId::Voter(v),
+            "fault",
+            format!("starts (its metadata log, {} records, and quorum-state survived)", disk.log.len()),
+        );
+        let mut out = Out::default();
+        let p = Voter::start(v, ids, disk, timeouts, rng, now, &mut out);
+        self.voters.get_mut(&v).unwrap().process = Some(p);
+        self.apply_effects(NodeId::Voter(v), out);
+        self.after_quorum_event();
+        Ok(())
+    }
+
+    // --------------------------------------------------------------- network
+
+    /// `cut_link`: packets between two nodes are lost (both ways unless `one_way`: then only from→to).
+    pub(super) fn cut_link(&mut self, from: NodeId, to: NodeId, one_way: bool) -> Result<(), CommandError> {
+        let from = self.fault_node(from, "from")?;
+        let to = self.fault_node(to, "to")?;
+        self.network.cut(from, to, !one_way);
+        self.log_event(from, "fault", format!("link {from} {} {to} cut", if one_way { "→" } else { "↔" }));
+        Ok(())
+    }
+
+    /// `heal_link`: the cut link carries packets again.
+    pub(super) fn heal_link(&mut self, from: NodeId, to: NodeId, one_way: bool) -> Result<(), CommandError> {
+        let from = self.fault_node(from, "from")?;
+        let to = self.fault_node(to, "to")?;
+        self.network.heal(from, to, !one_way);
+        self.log_event(from, "fault", format!("link {from} {} {to} healed", if one_way { "→" } else { "↔" }));
+        Ok(())
+    }
+
+    /// `isolate`: every link to and from a node is cut.
+    pub(super) fn isolate(&mut self, node: NodeId) -> Result<(), CommandError> {
+        let node = self.fault_node(node, "node")?;
+        let mut others: Vec<NodeId> = if self.quorum_mode() {
+            let mut v: Vec<NodeId> = self.voters.keys().map(|v| NodeId::Voter(*v)).collect();
+            v.push(NodeId::Producer(PRODUCER_ID));
+            v
+        } else {
+            vec![NodeId::Controller, NodeId::Producer(PRODUCER_ID)]
+        };
+        others.extend(self.brokers.keys().map(|b| NodeId::Broker(*b)));
+        others.extend(self.readers.keys().map(|r| NodeId::Reader(*r)));
+        others.extend(self.consumers.keys().map(|c| NodeId::Consumer(*c)));
+        for o in others {
+            if o != node {
+                self.network.cut(node, o, true);
+            }
+        }
+        self.log_event(node, "fault", format!("{node} isolated from every other node"));
+        Ok(())
+    }
+
+    /// `heal_all`: every cut healed, slow and lossy link settings removed.
+    pub(super) fn heal_all(&mut self) {
+        self.network.heal_all();
+        self.log_event(NodeId::Controller, "fault", "network healed: every link restored".into());
+    }
+
+    /// `slow_link`: extra latency on a link (both ways unless `one_way`).
+    pub(super) fn slow_link(&mut self, from: NodeId, to: NodeId, extra_latency_ms: i64, one_way: bool) -> Result<(), CommandError> {
+        let from = self.fault_node(from, "from")?;
+        let to = self.fault_node(to, "to")?;
+        if !(0..=600_000).contains(&extra_latency_ms) {
+            return Err(CommandError::invalid_request("extra_latency_ms", "extra latency must be in [0, 600000] ms"));
+        }
+        let mut pairs = vec![(from, to)];
+        if !one_way {
+            pairs.push((to, from));
+        }
+        for p in pairs {
+            self.network.links.entry(p).or_default().extra_latency_ms = extra_latency_ms;
+        }
+        self.log_event(from, "fault", format!("link {from} {} {to} slowed by {extra_latency_ms} ms", if one_way { "→" } else { "↔" }));
+        Ok(())
+    }
+
+    /// `set_link_loss`: a loss probability on one link (both ways unless `one_way`).
+    pub(super) fn set_link_loss(&mut self, from: NodeId, to: NodeId, loss: f64, one_way: bool) -> Result<(), CommandError> {
+        let from = self.fault_node(from, "from")?;
+        let to = self.fault_node(to, "to")?;
+        if !(0.0..=1.0).contains(&loss) {
+            return Err(CommandError::invalid_request("loss", "loss must be a probability in [0, 1]"));
+        }
+        let mut pairs = vec![(from, to)];
+        if !one_way {
+            pairs.push((to, from));
+        }
+        for p in pairs {
+            self.network.links.entry(p).or_default().loss = Some(loss);
+        }
+        Ok(())
+    }
+
+    /// `set_network`: the global latency range and loss probability.
+    pub(super) fn set_network(
+        &mut self,
+        min_latency_ms: Option<i64>,
+        max_latency_ms: Option<i64>,
+        loss: Option<f64>,
+    ) -> Result<(), CommandError> {
+        let min = min_latency_ms.unwrap_or(self.network.min_latency_ms);
+        let max = max_latency_ms.unwrap_or(self.network.max_latency_ms);
+        let loss = loss.unwrap_or(self.network.loss);
+        if !(0..=60_000).contains(&min) || !(0..=60_000).contains(&max) || min > max {
+            return Err(CommandError::invalid_request(
+                "min_latency_ms",
+                format!("latency must satisfy 0 ≤ min ≤ max ≤ 60000 ms (got {min}..{max})"),
+            ));
+        }
+        if !(0.0..=1.0).contains(&loss) {
+            return Err(CommandError::invalid_request("loss", "loss must be a probability in [0, 1]"));
+        }
+        self.network.min_latency_ms = min;
+        self.network.max_latency_ms = max;
+        self.network.loss = loss;
+        Ok(())
+    }
+
+    // --------------------------------------------------------------- clients
+
+    /// `crash_consumer`: the consumer process dies: no LeaveGroup, no commit.
+    pub(super) fn crash_consumer(&mut self, consumer: u32) -> Result<(), CommandError> {
+        self.consumer_mut(consumer)?;
+        self.crashed_consumers.insert(consumer);
+        self.log_event(
+            NodeId::Consumer(consumer),
+            "fault",
+            "crashes: no LeaveGroup, no commit; the coordinator waits for session.timeout.ms".into(),
+        );
+        Ok(())
+    }
+
+    /// `stall_consumer`: the application stops calling poll() for `ms`.
+    pub(super) fn stall_consumer(&mut self, consumer: u32, ms: i64) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        if !(1..=MAX_RUN_MS).contains(&ms) {
+            return Err(CommandError::invalid_request("ms", format!("a stall lasts 1 to {MAX_RUN_MS} ms")));
+        }
+        self.consumer_mut(consumer)?.stall(now, ms);
+        self.log_event(NodeId::Consumer(consumer), "fault", format!("the application stops polling for {ms} ms"));
+        Ok(())
+    }
+
+    // ------------------------------------------------------ naming the target
+
+    pub(super) fn broker_slot(&self, b: i32, field: &str) -> Result<&BrokerSlot, CommandError> {
+        self.brokers.get(&b).ok_or_else(|| {
+            CommandError::new(
+                KafkaError::BROKER_NOT_AVAILABLE,
+                field,
+                format!("there is no broker {b} (brokers: {})", self.brokers.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")),
+            )
+        })
+    }
+
+    pub(super) fn check_node(&self, n: NodeId, field: &str) -> Result<(), CommandError> {
+        match n {
+            NodeId::Broker(b) => self.broker_slot(b, field).map(|_| ()),
+            NodeId::Controller | NodeId::Producer(PRODUCER_ID) => Ok(()),
+            NodeId::Reader(r) if self.readers.contains_key(&r) => Ok(()),
+            NodeId::Consumer(c) if self.consumers.contains_key(&c) => Ok(()),
+            other => Err(CommandError::invalid_request(field, format!("there is no node {other}"))),
+        }
+    }
+
+    pub(super) fn voter_slot(&self, v: i32, field: &str) -> Result<&VoterSlot, CommandError> {
+        self.voters.get(&v).ok_or_else(|| {
+            CommandError::invalid_request(
+                field,
+                format!(
+                    "there is no controller {v} (controller voters: {})",
+                    self.voters.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Resolves a node named in a network fault: in quorum mode `controller` is the
+    /// machine of the active controller now, `controller-N` a voter.
+    pub(super) fn fault_node(&self, n: NodeId, field: &str) -> Result<NodeId, CommandError> {
+        match n {
+            NodeId::Controller if self.quorum_mode() => match self.active_controller {
+                Some((v, _)) => Ok(NodeId::Voter(v)),
+                None => Err(CommandError::new(
+                    KafkaError::NOT_CONTROLLER,
+                    field,
+                    format!(
+                        "there is no active controller right now; name a voter ({})",
+                        self.voters.keys().map(|k| format!("controller-{k}")).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            },
+            NodeId::Voter(v) => {
+                self.voter_slot(v, field)?;
+                Ok(if self.quorum_mode() { n } else { NodeId::Controller })
+            }
+            other => self.check_node(other, field).map(|_| other),
+        }
+    }
+}
