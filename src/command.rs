@@ -2,6 +2,7 @@
 //! The page, scenario files, shareable URLs and tests all speak it (JSON with a
 //! `type` tag, e.g. `{"type": "crash_broker", "broker": 2}`).
 
+use crate::errors::CommandError;
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -228,6 +229,22 @@ impl Command {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// For `run` and `run_until`: how many ms to run from `now_ms`, within [`MAX_RUN_MS`]. The one
+    /// place these limits are checked: the simulator, the checked simulation and the page's handle
+    /// all ask here (`None`: not a run command).
+    pub fn run_span_ms(&self, now_ms: i64) -> Option<Result<i64, CommandError>> {
+        match *self {
+            Command::Run { ms } if (0..=MAX_RUN_MS).contains(&ms) => Some(Ok(ms)),
+            Command::Run { ms } => Some(Err(CommandError::invalid_request("ms", format!("run takes 0 to {MAX_RUN_MS} ms, got {ms}")))),
+            Command::RunUntil { time_ms } if time_ms >= now_ms && time_ms - now_ms <= MAX_RUN_MS => Some(Ok(time_ms - now_ms)),
+            Command::RunUntil { .. } => Some(Err(CommandError::invalid_request(
+                "time_ms",
+                format!("time_ms must be between now ({now_ms}) and now + {MAX_RUN_MS}"),
+            ))),
+            _ => None,
+        }
     }
 }
 

@@ -61,25 +61,11 @@ impl CheckedSim {
     /// Applies a command; `run`, `run_until` and `step` go through the checker.
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         match cmd {
-            Command::Run { ms } => {
-                if !(0..=crate::command::MAX_RUN_MS).contains(&ms) {
-                    return Err(CommandError::invalid_request("ms", format!("run takes 0 to {} ms, got {ms}", crate::command::MAX_RUN_MS)));
-                }
+            Command::Run { .. } | Command::RunUntil { .. } => {
                 let now = self.sim.now_ms();
-                self.sim.command_log.push((now, Command::Run { ms }));
-                self.run_until(now + ms);
-                Ok(())
-            }
-            Command::RunUntil { time_ms } => {
-                let now = self.sim.now_ms();
-                if time_ms < now || time_ms - now > crate::command::MAX_RUN_MS {
-                    return Err(CommandError::invalid_request(
-                        "time_ms",
-                        format!("time_ms must be between now ({now}) and now + {}", crate::command::MAX_RUN_MS),
-                    ));
-                }
-                self.sim.command_log.push((now, Command::RunUntil { time_ms }));
-                self.run_until(time_ms);
+                let span = cmd.run_span_ms(now).expect("a run command")?;
+                self.sim.command_log.push((now, cmd));
+                self.run_until(now + span);
                 Ok(())
             }
             Command::Step => {

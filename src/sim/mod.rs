@@ -22,7 +22,7 @@ use crate::broker::{Broker, BrokerStatus};
 use crate::client::consumer::Consumer;
 use crate::client::producer::Producer;
 use crate::client::reader::Reader;
-use crate::command::{Command, MAX_RUN_MS};
+use crate::command::Command;
 use crate::config::{BrokerConfig, ProducerConfig};
 pub use crate::controller::failover::ControllerChange;
 use crate::controller::failover::{not_controller_response, ControllerChannel};
@@ -773,20 +773,9 @@ impl Sim {
             Command::StallConsumer { consumer, ms } => self.stall_consumer(consumer, ms)?,
             Command::CommitOffsets { consumer } => self.commit_offsets(consumer)?,
             Command::SetConsumerConfig { consumer, key, value } => self.set_consumer_config(consumer, key, value)?,
-            Command::Run { ms } => {
-                if !(0..=MAX_RUN_MS).contains(&ms) {
-                    return Err(CommandError::invalid_request("ms", format!("run takes 0 to {MAX_RUN_MS} ms, got {ms}")));
-                }
-                self.run_for(ms);
-            }
-            Command::RunUntil { time_ms } => {
-                if time_ms < now || time_ms - now > MAX_RUN_MS {
-                    return Err(CommandError::invalid_request(
-                        "time_ms",
-                        format!("time_ms must be between now ({now}) and now + {MAX_RUN_MS}"),
-                    ));
-                }
-                self.run_until(time_ms);
+            Command::Run { .. } | Command::RunUntil { .. } => {
+                let span = cmd.run_span_ms(now).expect("a run command")?;
+                self.run_until(now + span);
             }
             Command::Step => {
                 self.step();
