@@ -3,7 +3,7 @@
 //! reports a diverging epoch (KIP-101/KIP-279).
 
 use super::Broker;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{FetchPartition, FetchPartitionResponse, Msg};
@@ -81,7 +81,7 @@ impl Broker {
                         };
                         let removed = log.truncate_to(target, now_ms);
                         self.stats.records_truncated += removed as u64;
-                        out.log("truncate", format!(
+                        out.log(Category::Truncate, format!(
                             "truncates {tp} from LEO {leo} to {target}: the leader's epoch {epoch} ends at {end} (diverging epoch); {removed} record(s) removed"
                         ));
                     } else {
@@ -91,20 +91,20 @@ impl Broker {
                                 log.flush(now_ms);
                             }
                             for e in log.take_events() {
-                                out.log("storage", e);
+                                out.log(Category::Storage, e);
                             }
                         }
                         // Follower HW = min(leader HW, own LEO); learned one fetch later.
                         let before = log.high_watermark();
                         let hw = log.update_high_watermark(pr.high_watermark);
                         if hw != before && hw < before {
-                            out.log("hw", format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
+                            out.log(Category::Hw, format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
                         }
                         // ReplicaFetcherThread.processPartitionData: the follower's log start offset
                         // follows the leader's (maybeIncrementLogStartOffset, LeaderOffsetIncremented).
                         if log.maybe_increment_log_start_offset(pr.log_start_offset) {
                             for e in log.take_events() {
-                                out.log("storage", e);
+                                out.log(Category::Storage, e);
                             }
                         }
                     }
@@ -114,11 +114,14 @@ impl Broker {
                     if pr.log_end_offset >= 0 && pr.log_end_offset < leo {
                         let removed = log.truncate_to(pr.log_end_offset, now_ms);
                         self.stats.records_truncated += removed as u64;
-                        out.log("truncate", format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset));
+                        out.log(
+                            Category::Truncate,
+                            format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset),
+                        );
                     } else if pr.log_start_offset > leo {
                         log.truncate_fully_and_start_at(pr.log_start_offset);
                         out.log(
-                            "truncate",
+                            Category::Truncate,
                             format!(
                                 "truncates {tp} fully and starts at the leader's log start {} (OFFSET_OUT_OF_RANGE)",
                                 pr.log_start_offset

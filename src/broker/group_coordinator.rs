@@ -20,7 +20,7 @@
 //! with value `<offset>:<leader epoch>`, and key `group:<group>` with the generation,
 //! protocol, leader and members.
 
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{NodeId, TopicPartition};
 use crate::log::NewRecord;
@@ -258,7 +258,7 @@ impl GroupCoordinator {
         let offsets: usize = groups.values().map(|g| g.offsets.len()).sum();
         self.groups.extend(groups);
         out.log(
-            "group",
+            Category::Group,
             format!(
                 "becomes coordinator for {OFFSETS_TOPIC}-{partition}: loaded {n} group(s) and {offsets} committed offset(s) from its log"
             ),
@@ -293,7 +293,7 @@ impl GroupCoordinator {
         for t in stale {
             self.on_append_done(t, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
         }
-        out.log("group", format!("no longer coordinator for {OFFSETS_TOPIC}-{partition}: unloaded {} group(s)", gone.len()));
+        out.log(Category::Group, format!("no longer coordinator for {OFFSETS_TOPIC}-{partition}: unloaded {} group(s)", gone.len()));
     }
 
     fn group_for(&mut self, group_id: &str, num_partitions: u32) -> Result<&mut Group, KafkaError> {
@@ -442,7 +442,7 @@ impl GroupCoordinator {
                                 }
                             }
                             out.log(
-                                "group",
+                                Category::Group,
                                 format!(
                                     "group {} is Stable in generation {} ({} member(s), protocol {})",
                                     g.group_id,
@@ -487,7 +487,7 @@ impl GroupCoordinator {
                     Err(e) => e,
                     Ok(g) => {
                         if g.members.remove(member_id).is_some() {
-                            out.log("group", format!("member {member_id} left group {group_id} ({reason})"));
+                            out.log(Category::Group, format!("member {member_id} left group {group_id} ({reason})"));
                             member_removed(g, now_ms, cfg, out);
                             KafkaError::NONE
                         } else {
@@ -605,7 +605,7 @@ impl GroupCoordinator {
         let gone: Vec<String> = g.members.values().filter(|m| m.awaiting_join.is_none()).map(|m| m.member_id.clone()).collect();
         for id in gone {
             g.members.remove(&id);
-            out.log("group", format!("member {id} of group {group_id} did not rejoin before the rebalance timeout; removed"));
+            out.log(Category::Group, format!("member {id} of group {group_id} did not rejoin before the rebalance timeout; removed"));
         }
         g.pending_members.clear();
         g.generation += 1;
@@ -614,7 +614,7 @@ impl GroupCoordinator {
             g.state = GroupState::Empty;
             g.protocol = None;
             g.leader = None;
-            out.log("group", format!("group {group_id} is Empty in generation {}", g.generation));
+            out.log(Category::Group, format!("group {group_id} is Empty in generation {}", g.generation));
             let rec = group_metadata_record(g);
             let p = g.partition;
             self.append(p, vec![rec], PendingAppend::GroupMetadata);
@@ -626,7 +626,7 @@ impl GroupCoordinator {
         }
         g.state = GroupState::CompletingRebalance;
         out.log(
-            "group",
+            Category::Group,
             format!(
                 "group {group_id} completes its join phase: generation {}, protocol {}, leader {}, {} member(s)",
                 g.generation,
@@ -663,7 +663,7 @@ impl GroupCoordinator {
             for id in &expired {
                 let m = g.members.remove(id).unwrap();
                 out.log(
-                    "group",
+                    Category::Group,
                     format!(
                         "member {id} in group {gid} has failed (no heartbeat for session.timeout.ms={}); removing it from the group",
                         m.session_timeout_ms
@@ -741,7 +741,7 @@ fn prepare_rebalance(g: &mut Group, now_ms: i64, cfg: &CoordinatorConfig, reason
     }
     g.join_deadline_ms = now_ms + rebalance_timeout.max(cfg.initial_rebalance_delay_ms);
     out.log(
-        "group",
+        Category::Group,
         format!(
             "preparing to rebalance group {} in state {} with old generation {} (reason: {reason})",
             g.group_id,

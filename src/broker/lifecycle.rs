@@ -3,7 +3,7 @@
 //! fencing and unfencing, and the clean and controlled shutdown (`kafka-server-stop.sh`).
 
 use super::{Broker, BrokerStatus, REGISTRATION_TIMEOUT_MS};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
 use crate::protocol::{MetadataRecord, Msg};
@@ -17,10 +17,10 @@ impl Broker {
             // A broker asked to shut down stays shutting down across re-registration.
             self.status = if self.want_shutdown { BrokerStatus::ControlledShutdown } else { BrokerStatus::Fenced };
             self.next_heartbeat_ms = now_ms;
-            out.log("broker", format!("registered with the controller, broker epoch {broker_epoch}"));
+            out.log(Category::Broker, format!("registered with the controller, broker epoch {broker_epoch}"));
         } else {
             self.next_registration_ms = now_ms + self.config.broker_heartbeat_interval_ms;
-            out.log("broker", format!("registration failed: {error}; retrying"));
+            out.log(Category::Broker, format!("registration failed: {error}; retrying"));
         }
     }
 
@@ -47,10 +47,10 @@ impl Broker {
         self.apply_metadata(now_ms, records, out);
         if self.status == BrokerStatus::Fenced && !is_fenced {
             self.status = BrokerStatus::Running;
-            out.log("broker", "unfenced by the controller; serving".to_string());
+            out.log(Category::Broker, "unfenced by the controller; serving".to_string());
         } else if self.status == BrokerStatus::Running && is_fenced {
             self.status = BrokerStatus::Fenced;
-            out.log("broker", "the controller reports this broker fenced".to_string());
+            out.log(Category::Broker, "the controller reports this broker fenced".to_string());
         }
         if self.want_shutdown && should_shut_down {
             self.finish_clean_shutdown(now_ms, out);
@@ -74,7 +74,7 @@ impl Broker {
             self.want_shutdown = true;
             self.status = BrokerStatus::ControlledShutdown;
             self.next_heartbeat_ms = now_ms;
-            out.log("broker", "starting controlled shutdown".to_string());
+            out.log(Category::Broker, "starting controlled shutdown".to_string());
             out.wake_at(now_ms);
         } else {
             self.finish_clean_shutdown(now_ms, out);
@@ -88,7 +88,7 @@ impl Broker {
         self.disk.write_hw_checkpoint();
         self.disk.clean_shutdown_broker_epoch = Some(self.broker_epoch);
         self.status = BrokerStatus::Stopped;
-        out.log("broker", "shut down cleanly: logs flushed, replication-offset-checkpoint written".to_string());
+        out.log(Category::Broker, "shut down cleanly: logs flushed, replication-offset-checkpoint written".to_string());
     }
 
     /// BrokerLifecycleManager's timers: BrokerRegistration until registered, then a BrokerHeartbeat every broker.heartbeat.interval.ms.

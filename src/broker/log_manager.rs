@@ -3,7 +3,7 @@
 //! writeback and the log flusher (`flush.ms`).
 
 use super::Broker;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::ids::TopicPartition;
 
 /// `InitialTaskDelayMs`: LogManager's periodic tasks first run 30 s after start.
@@ -24,7 +24,7 @@ impl Broker {
             for (_, log) in self.disk.logs.iter_mut().filter(|(_, l)| !l.config.cleanup_compact) {
                 log.delete_old_segments(now_ms);
                 for e in log.take_events() {
-                    out.log("storage", e);
+                    out.log(Category::Storage, e);
                 }
             }
         }

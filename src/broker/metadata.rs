@@ -8,7 +8,7 @@ use super::partition::Partition;
 use super::{replica_state, Broker, BrokerStatus};
 use crate::config::TopicConfig;
 use crate::controller::join;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::log::PartitionLog;
@@ -150,7 +150,7 @@ impl Broker {
             );
             if new_epoch {
                 out.log(
-                    "election",
+                    Category::Election,
                     format!(
                         "becomes leader of {tp} in epoch {} at offset {} (HW {}, ISR [{}])",
                         st.leader_epoch,
@@ -167,7 +167,7 @@ impl Broker {
             if let Some(ls) = part.leader_state.as_mut() {
                 if st.leader_recovering && new_epoch {
                     out.log(
-                        "election",
+                        Category::Election,
                         format!("{tp} was marked RECOVERING (unclean election): broker {} marks it RECOVERED locally; its next AlterPartition reports it", self.id),
                     );
                 }
@@ -191,7 +191,7 @@ impl Broker {
             }
             if was_leader {
                 out.log(
-                    "election",
+                    Category::Election,
                     format!("is no longer leader of {tp} (new leader {} in epoch {})", leader_name(st.leader), st.leader_epoch),
                 );
             }
@@ -217,14 +217,14 @@ impl Broker {
                 if removed > 0 {
                     self.stats.records_truncated += removed as u64;
                     out.log(
-                        "truncate",
+                        Category::Truncate,
                         format!(
                         "truncates {tp} to its high watermark {hw} (legacy pre-KIP-101 rule): LEO {leo} → {hw}, {removed} record(s) removed"
                     ),
                     );
                 }
             }
-            out.log("fetch", format!("becomes follower of {tp}: fetching from broker {} in epoch {}", st.leader, st.leader_epoch));
+            out.log(Category::Fetch, format!("becomes follower of {tp}: fetching from broker {} in epoch {}", st.leader, st.leader_epoch));
             let f = self.fetchers.entry(st.leader).or_insert_with(|| Fetcher {
                 leader: st.leader,
                 partitions: BTreeMap::new(),

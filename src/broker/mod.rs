@@ -41,7 +41,7 @@ use produce::PendingProduceRequest;
 use purgatory::{DelayedConsumerFetch, DelayedFetch, DelayedProduce};
 
 use crate::config::{BrokerConfig, TopicConfig};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::protocol::{Msg, PartitionState};
@@ -198,7 +198,7 @@ impl Broker {
     fn drain_log_events(&mut self, tp: &TopicPartition, out: &mut Out) {
         if let Some(log) = self.disk.logs.get_mut(tp) {
             for e in log.take_events() {
-                out.log("storage", e);
+                out.log(Category::Storage, e);
             }
         }
     }

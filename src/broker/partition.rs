@@ -18,7 +18,7 @@
 
 use super::replica_state::ReplicaState;
 use crate::controller::join;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, TopicPartition};
 use crate::log::PartitionLog;
@@ -259,7 +259,7 @@ impl Partition {
             })
             .collect();
         out.log(
-            "isr",
+            Category::Isr,
             format!(
                 "shrinks ISR of {tp} from [{}] to [{}] (HW {hw}, LEO {leo}; out of sync: {})",
                 join(&ls.isr),
@@ -295,7 +295,7 @@ impl Partition {
         new_isr.push(follower);
         let leo = ls.remote.get(&follower).map(|s| s.log_end_offset).unwrap_or(-1);
         out.log(
-            "isr",
+            Category::Isr,
             format!(
                 "expands ISR of {tp} from [{}] to [{}] (broker {follower} caught up to offset {leo}, HW {hw})",
                 join(&ls.isr),
@@ -333,12 +333,12 @@ impl Partition {
             }
             KafkaError::INELIGIBLE_REPLICA => {
                 ls.pending = None;
-                out.log("isr", format!("AlterPartition of {tp} rejected: {error}; keeping ISR [{}]", join(&ls.isr)));
+                out.log(Category::Isr, format!("AlterPartition of {tp} rejected: {error}; keeping ISR [{}]", join(&ls.isr)));
                 AlterPartitionOutcome::Done
             }
             KafkaError::NOT_CONTROLLER => AlterPartitionOutcome::SendAgain,
             _ => {
-                out.log("isr", format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
+                out.log(Category::Isr, format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
                 AlterPartitionOutcome::Done
             }
         }

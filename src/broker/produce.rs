@@ -6,7 +6,7 @@ use super::purgatory::DelayedProduce;
 use super::{Broker, BrokerStatus};
 use crate::config::Acks;
 use crate::controller::join;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
 use crate::log::producer_state::{BatchInfo, Validation};
@@ -50,7 +50,7 @@ impl Broker {
         // produce request"); the client's disconnect handling then refreshes its metadata.
         if let Some((error, why)) = self.acks0_error.take() {
             out.log(
-                "produce",
+                Category::Produce,
                 format!(
                     "closes {from}'s connection: {error} on an acks=0 produce request{}",
                     why.map(|w| format!(" ({w})")).unwrap_or_default()
@@ -132,7 +132,7 @@ impl Broker {
         if acks == Acks::All && isr_size < part.effective_min_isr(min_isr) {
             *self.stats.produce_errors.entry("NOT_ENOUGH_REPLICAS".into()).or_default() += 1;
             out.log(
-                "produce",
+                Category::Produce,
                 format!(
                 "rejects produce to {tp}: NOT_ENOUGH_REPLICAS (ISR [{}] is smaller than min.insync.replicas={min_isr}); nothing written",
                 join(&part.isr())
@@ -162,7 +162,7 @@ impl Broker {
             Validation::Reject(error) => {
                 *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
                 out.log(
-                    "produce",
+                    Category::Produce,
                     format!(
                         "rejects a batch of producer id {producer_id} (epoch {producer_epoch}, sequence {base_sequence}) for {tp}: {error}"
                     ),
@@ -174,7 +174,7 @@ impl Broker {
             }
             Validation::Duplicate { first_offset, last_offset } => {
                 out.log(
-                    "produce",
+                    Category::Produce,
                     format!(
                         "{tp}: batch of producer id {producer_id} with sequence {base_sequence} is a duplicate of offsets {first_offset}-{last_offset}; not appended again"
                     ),
@@ -189,7 +189,7 @@ impl Broker {
                 self.stats.records_appended_as_leader += records.len() as u64;
                 self.drain_log_events(&tp, out);
                 out.log(
-                    "produce",
+                    Category::Produce,
                     format!(
                         "appends {} record(s) to {tp} at offset {first}{} in epoch {epoch} (acks={}{})",
                         records.len(),

@@ -4,7 +4,7 @@
 
 use super::Broker;
 use crate::controller::join;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{FetchPartition, Msg, ProducePartitionResponse};
@@ -198,7 +198,7 @@ impl Broker {
             }
             *self.stats.produce_errors.entry("REQUEST_TIMED_OUT".into()).or_default() += 1;
             out.log(
-                "produce",
+                Category::Produce,
                 format!(
                     "acks=all write to {} at offset {} timed out: REQUEST_TIMED_OUT (HW did not reach {})",
                     d.tp, d.base_offset, d.required_offset

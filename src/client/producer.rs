@@ -21,7 +21,7 @@ use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
 use super::partitioner::partition_for_key;
 use crate::config::{Acks, ProducerConfig};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::log::segment::{record_size, BATCH_HEADER_BYTES};
@@ -503,7 +503,7 @@ impl Producer {
             b.base_sequence = NO_SEQUENCE;
         }
         out.log(
-            "produce",
+            Category::Produce,
             format!(
                 "producer-{} bumps its epoch to {} (KIP-360): a batch failed with its sequence unresolved; sequences restart at 0",
                 self.id, self.producer_epoch
@@ -715,7 +715,7 @@ impl Producer {
                 reason: format!("{records} record(s) were not acknowledged within delivery.timeout.ms={limit}; the sends failed"),
                 retried: false,
             });
-            out.log("produce", format!("{records} record(s) expired: delivery.timeout.ms={limit} passed"));
+            out.log(Category::Produce, format!("{records} record(s) expired: delivery.timeout.ms={limit} passed"));
         }
     }
 
@@ -812,7 +812,7 @@ impl Producer {
             if idempotent && b.base_sequence != NO_SEQUENCE {
                 self.epoch_bump_needed = true;
             }
-            out.log("produce", format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
+            out.log(Category::Produce, format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
             for id in b.write_ids {
                 self.finish(id, SendOutcome::Failed { error: e, at_ms: now_ms });
             }
@@ -846,7 +846,7 @@ impl Producer {
                     for b in self.batches.values_mut() {
                         b.base_sequence = NO_SEQUENCE;
                     }
-                    out.log("produce", format!("producer-{} got producer id {producer_id}, epoch {producer_epoch}", self.id));
+                    out.log(Category::Produce, format!("producer-{} got producer id {producer_id}, epoch {producer_epoch}", self.id));
                 } else {
                     self.init_pid_backoff_until_ms = now_ms + self.config.retry_backoff_ms.max(1);
                 }
@@ -866,7 +866,7 @@ impl Producer {
                         if let Some((leader, epoch)) = r.and_then(|r| r.current_leader) {
                             if self.metadata.update_partition_leader(&tp, leader, epoch) {
                                 out.log(
-                                    "produce",
+                                    Category::Produce,
                                     format!("producer-{} learns from broker {}'s answer that broker {leader} leads {tp} in epoch {epoch} (KIP-951)", self.id, f.node),
                                 );
                             }
@@ -886,7 +886,7 @@ impl Producer {
                         // (An acks=0 send completed when it was written: nothing fails.)
                         self.metadata.invalidate();
                         out.log(
-                            "produce",
+                            Category::Produce,
                             format!(
                                 "producer-{}'s connection to broker {} was closed; it asks for fresh metadata",
                                 self.id,

@@ -4,7 +4,7 @@
 
 use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::Msg;
@@ -126,7 +126,7 @@ impl Reader {
                         let reset =
                             if self.position > partition.log_end_offset { partition.high_watermark } else { partition.log_start_offset };
                         out.log(
-                            "consume",
+                            Category::Consume,
                             format!(
                                 "reader-{} position {} of {} is out of range (leader LEO {}): truncation detected, resetting to {reset}",
                                 self.id, self.position, self.tp, partition.log_end_offset

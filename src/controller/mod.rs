@@ -20,7 +20,7 @@ pub mod quorum;
 pub mod striped_replica_placer;
 
 use crate::config::{BrokerConfig, TopicConfig};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{validate_topic_name, BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::protocol::{MetadataRecord, Msg, PartitionState};
@@ -278,19 +278,19 @@ impl Controller {
             }
             if result.last_known_leader {
                 self.unclean_elections += 1;
-                out.log("election", format!(
+                out.log(Category::Election, format!(
                     "elects broker {leader} leader of {tp} in epoch {} as its last known leader: ISR and ELR are empty (KIP-966 balanced recovery, recorded as unclean; {reason})",
                     st.leader_epoch
                 ));
             } else if result.unclean {
                 self.unclean_elections += 1;
-                out.log("election", format!(
+                out.log(Category::Election, format!(
                     "UNCLEAN leader election for {tp}: broker {leader} (not in the ISR) becomes leader in epoch {} ({reason}); records it lacks are lost",
                     st.leader_epoch
                 ));
             } else if st.leader == NO_LEADER {
                 out.log(
-                    "election",
+                    Category::Election,
                     format!(
                         "{tp} has no eligible leader: Leader: none, epoch {}, ISR [{}] ({reason}); partition is offline",
                         st.leader_epoch,
@@ -299,14 +299,14 @@ impl Controller {
                 );
             } else {
                 out.log(
-                    "election",
+                    Category::Election,
                     format!("elects broker {leader} leader of {tp} in epoch {} (ISR [{}]; {reason})", st.leader_epoch, join(&st.isr)),
                 );
             }
         } else if st.isr == cur.isr && st.elr != cur.elr {
             // Only the eligible leader replicas changed (KIP-966): say so, not "ISR [3] → [3]".
             out.log(
-                "isr",
+                Category::Isr,
                 format!(
                     "commits ELR of {tp} [{}] → [{}], ISR stays [{}] (partition epoch {}; {reason})",
                     join(&cur.elr),
@@ -317,7 +317,7 @@ impl Controller {
             );
         } else if st.isr != cur.isr {
             out.log(
-                "isr",
+                Category::Isr,
                 format!(
                     "commits ISR of {tp} [{}] → [{}]{} (partition epoch {}; {reason})",
                     join(&cur.isr),
@@ -403,7 +403,7 @@ impl Controller {
                 leader_recovering: false,
             };
             out.log(
-                "controller",
+                Category::Controller,
                 format!(
                     "creates {tp}: Leader: {} Replicas: {} Isr: {}",
                     if leader == NO_LEADER { "none".into() } else { leader.to_string() },
@@ -455,7 +455,7 @@ impl Controller {
         for tp in hit {
             let mut st = self.partitions[&tp].clone();
             out.log(
-                "isr",
+                Category::Isr,
                 format!(
                     "clears the ELR of {tp} [{}] → [] (and LastKnownElr [{}]): min.insync.replicas changed (ClearElrRecord); ISR stays [{}] (partition epoch {})",
                     join(&st.elr),
@@ -566,7 +566,7 @@ impl Controller {
             let clean = previous_broker_epoch == existing.broker_epoch;
             if existing.incarnation != incarnation && session_valid {
                 let left = existing.last_contact_ms + self.config.broker_session_timeout_ms - now_ms;
-                out.log("controller", format!(
+                out.log(Category::Controller, format!(
                     "rejects registration of broker {broker}: DUPLICATE_BROKER_REGISTRATION (Another broker is registered with that broker id: the previous incarnation's session ends in {left} ms)"
                 ));
                 self.respond(
@@ -596,7 +596,10 @@ impl Controller {
                 controlled_shutdown_offset: None,
             },
         );
-        out.log("controller", format!("registers broker {broker} with broker epoch {epoch} (fenced until it catches up with metadata)"));
+        out.log(
+            Category::Controller,
+            format!("registers broker {broker} with broker epoch {epoch} (fenced until it catches up with metadata)"),
+        );
         if unclean_restart && self.elr_enabled {
             // handleBrokerUncleanShutdown: an unclean restart may have lost data; leave ISR and ELR.
             let tps: Vec<TopicPartition> = self
@@ -664,7 +667,7 @@ impl Controller {
                 self.brokers.get_mut(&broker).unwrap().in_controlled_shutdown = true;
                 self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: true });
                 out.log(
-                    "controller",
+                    Category::Controller,
                     format!("broker {broker} enters controlled shutdown: moving its leaderships and removing it from ISRs"),
                 );
                 self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} in controlled shutdown"), out);
@@ -683,7 +686,7 @@ impl Controller {
                     grant = true;
                 } else {
                     out.log(
-                        "controller",
+                        Category::Controller,
                         format!("broker {broker} waits in controlled shutdown: the active brokers have replayed metadata up to offset {lowest}, not yet {offset}"),
                     );
                 }
@@ -697,7 +700,7 @@ impl Controller {
                 let in_cs = reg.in_controlled_shutdown;
                 self.append(MetadataRecord::BrokerFenced { broker, fenced: true, in_controlled_shutdown: in_cs });
                 out.log(
-                    "controller",
+                    Category::Controller,
                     format!("grants broker {broker} its controlled shutdown and fences it (every active broker has the leadership moves)"),
                 );
                 self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} fenced at its controlled shutdown"), out);
@@ -707,7 +710,7 @@ impl Controller {
         if reg.fenced && !want_fence && !want_shutdown && metadata_offset >= reg.registration_offset {
             self.brokers.get_mut(&broker).unwrap().fenced = false;
             self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: false });
-            out.log("controller", format!("unfences broker {broker} (caught up with metadata at offset {metadata_offset})"));
+            out.log(Category::Controller, format!("unfences broker {broker} (caught up with metadata at offset {metadata_offset})"));
             // handleBrokerUnfenced: elect leaders for leaderless partitions.
             let leaderless: Vec<TopicPartition> =
                 self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
@@ -776,7 +779,7 @@ impl Controller {
             if !cur.isr.contains(b) {
                 let eligible = self.brokers.get(b).map(|r| !r.fenced && !r.in_controlled_shutdown).unwrap_or(false);
                 if !eligible {
-                    out.log("isr", format!("rejects AlterPartition of {tp} from broker {broker}: INELIGIBLE_REPLICA (broker {b} is fenced or shutting down)"));
+                    out.log(Category::Isr, format!("rejects AlterPartition of {tp} from broker {broker}: INELIGIBLE_REPLICA (broker {b} is fenced or shutting down)"));
                     return (KafkaError::INELIGIBLE_REPLICA, Some(cur));
                 }
             }
@@ -787,7 +790,7 @@ impl Controller {
             // and is written in the same PartitionChangeRecord as its ISR change
             // (PartitionChangeBuilder.setTargetLeaderRecoveryState).
             out.log(
-                "election",
+                Category::Election,
                 format!("{tp}: leader {broker} reports RECOVERED with its AlterPartition (LeaderRecoveryState RECOVERING → RECOVERED)"),
             );
             self.partitions.get_mut(tp).unwrap().leader_recovering = false;
@@ -822,7 +825,7 @@ impl Controller {
                 in_controlled_shutdown: self.brokers[&b].in_controlled_shutdown,
             });
             out.log(
-                "controller",
+                Category::Controller,
                 format!(
                     "fences broker {b}: no heartbeat for {since} ms (broker.session.timeout.ms={})",
                     self.config.broker_session_timeout_ms

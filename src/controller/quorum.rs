@@ -40,7 +40,7 @@
 //! quorum within a fetch).
 
 use crate::config::BrokerConfig;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
 use crate::protocol::{MetadataLogEntry, MetadataRecord, Msg};
@@ -244,16 +244,16 @@ impl Voter {
         let t = v.random_election_timeout();
         let epoch = v.disk.epoch;
         v.role = if v.disk.leader == Some(id) {
-            out.log("controller", format!("starts as resigned leader of epoch {epoch} (it cannot lead that epoch again)"));
+            out.log(Category::Controller, format!("starts as resigned leader of epoch {epoch} (it cannot lead that epoch again)"));
             Role::Resigned { election_deadline_ms: now_ms + t, successors: vec![] }
         } else if v.disk.voted_for == Some(id) {
-            out.log("controller", format!("starts as candidate in epoch {epoch} (it had voted for itself)"));
+            out.log(Category::Controller, format!("starts as candidate in epoch {epoch} (it had voted for itself)"));
             Role::Candidate { election: Election::new(id), election_deadline_ms: now_ms + t, retries: 1, lost: false }
         } else if let Some(l) = v.disk.leader {
-            out.log("controller", format!("starts as follower of {l} in epoch {epoch}"));
+            out.log(Category::Controller, format!("starts as follower of {l} in epoch {epoch}"));
             Voter::follower_role(l, v.disk.voted_for, now_ms, timeouts)
         } else {
-            out.log("controller", format!("starts unattached in epoch {epoch}"));
+            out.log(Category::Controller, format!("starts unattached in epoch {epoch}"));
             Role::Unattached { voted: v.disk.voted_for, election_deadline_ms: now_ms + t }
         };
         if v.voters.len() == 1 && !matches!(v.role, Role::Candidate { .. }) {
@@ -416,13 +416,13 @@ impl Voter {
             return;
         }
         if was_leader {
-            out.log("controller", format!("steps down: {leader} leads the quorum in epoch {epoch}"));
+            out.log(Category::Controller, format!("steps down: {leader} leads the quorum in epoch {epoch}"));
         }
         self.set_epoch(epoch);
         self.failed_rounds = 0;
         self.disk.leader = Some(leader);
         self.role = Voter::follower_role(leader, self.disk.voted_for, now_ms, self.timeouts);
-        out.log("controller", format!("follows controller {leader}, the quorum leader in epoch {epoch}"));
+        out.log(Category::Controller, format!("follows controller {leader}, the quorum leader in epoch {epoch}"));
         self.send_requests(now_ms, out);
     }
 
@@ -437,7 +437,10 @@ impl Voter {
         let voted = self.disk.voted_for;
         self.role = Role::Prospective { leader, voted, election: Election::new(self.id), election_deadline_ms: now_ms + t, retries };
         if self.voters.len() > 1 && self.failed_rounds == 0 {
-            out.log("controller", format!("{why}: asks the other voters for pre-votes for epoch {} (KIP-996)", self.disk.epoch + 1));
+            out.log(
+                Category::Controller,
+                format!("{why}: asks the other voters for pre-votes for epoch {} (KIP-996)", self.disk.epoch + 1),
+            );
         }
         self.check_election(now_ms, out);
         self.send_requests(now_ms, out);
@@ -460,7 +463,10 @@ impl Voter {
         let t = self.random_election_timeout();
         self.role = Role::Candidate { election: Election::new(self.id), election_deadline_ms: now_ms + t, retries, lost: false };
         if self.voters.len() > 1 {
-            out.log("controller", format!("pre-vote granted by {granted}: stands for election in epoch {epoch} and votes for itself"));
+            out.log(
+                Category::Controller,
+                format!("pre-vote granted by {granted}: stands for election in epoch {epoch} and votes for itself"),
+            );
         }
         self.check_election(now_ms, out);
         self.send_requests(now_ms, out);
@@ -480,7 +486,7 @@ impl Voter {
             .log
             .push(MetadataLogEntry { epoch, record: MetadataRecord::LeaderChange { epoch, leader: self.id, voters: self.voters.clone() } });
         out.log(
-            "controller",
+            Category::Controller,
             format!(
                 "is elected leader of the controller quorum in epoch {epoch} (votes from {votes}); writes LeaderChange at offset {start}"
             ),
@@ -497,7 +503,7 @@ impl Voter {
         let successors: Vec<i32> = successors.into_iter().map(|(_, v)| v).collect();
         let parked: Vec<ParkedFetch> = l.parked.clone();
         let t = self.random_election_timeout();
-        out.log("controller", format!("resigns as quorum leader of epoch {}: {why}", self.disk.epoch));
+        out.log(Category::Controller, format!("resigns as quorum leader of epoch {}: {why}", self.disk.epoch));
         for p in parked {
             self.send_fetch_error(p.replica, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
         }
@@ -666,7 +672,7 @@ impl Voter {
             self.disk.log.truncate(to as usize);
             self.high_watermark = self.high_watermark.min(to);
             out.log(
-                "controller",
+                Category::Controller,
                 format!("truncates its metadata log from offset {from_end} to {to}: it diverged from leader {from} after epoch {e}"),
             );
         } else if base_offset == self.log_end_offset() {
@@ -693,7 +699,7 @@ impl Voter {
             Some(l) if l != self.id => self.become_follower(epoch, l, now_ms, out),
             _ => {
                 if self.is_leader() {
-                    out.log("controller", format!("steps down: saw epoch {epoch}, newer than its epoch {}", self.disk.epoch));
+                    out.log(Category::Controller, format!("steps down: saw epoch {epoch}, newer than its epoch {}", self.disk.epoch));
                 }
                 self.become_unattached(epoch, now_ms);
             }
@@ -743,7 +749,7 @@ impl Voter {
         }
         if epoch > self.disk.epoch {
             if self.is_leader() {
-                out.log("controller", format!("steps down: controller {candidate} asks for votes in epoch {epoch}"));
+                out.log(Category::Controller, format!("steps down: controller {candidate} asks for votes in epoch {epoch}"));
             }
             self.become_unattached(epoch, now_ms);
         }
@@ -764,7 +770,7 @@ impl Voter {
                 }
                 _ => {}
             }
-            out.log("controller", format!("votes for controller {candidate} in epoch {epoch}"));
+            out.log(Category::Controller, format!("votes for controller {candidate} in epoch {epoch}"));
         }
         reply(self, granted, KafkaError::NONE, out);
     }
@@ -825,7 +831,7 @@ impl Voter {
                     self.become_leader(now_ms, out);
                 } else if !*lost && election.lost(majority, n) {
                     let rejected = join(election.rejected.iter().copied());
-                    out.log("controller", format!("vote rejected by {rejected}: waits out its election timeout (Kafka 4.1+)"));
+                    out.log(Category::Controller, format!("vote rejected by {rejected}: waits out its election timeout (Kafka 4.1+)"));
                     if let Role::Candidate { lost, .. } = &mut self.role {
                         *lost = true;
                     }
@@ -847,7 +853,7 @@ impl Voter {
         match leader {
             Some(l) => {
                 if log {
-                    out.log("controller", format!("{why}: stays a follower of controller {l} in epoch {}", self.disk.epoch));
+                    out.log(Category::Controller, format!("{why}: stays a follower of controller {l} in epoch {}", self.disk.epoch));
                 }
                 self.role = Voter::follower_role(l, self.disk.voted_for, now_ms, self.timeouts);
                 self.disk.leader = Some(l);
@@ -855,7 +861,7 @@ impl Voter {
             }
             None => {
                 if log {
-                    out.log("controller", format!("{why}: unattached in epoch {}", self.disk.epoch));
+                    out.log(Category::Controller, format!("{why}: unattached in epoch {}", self.disk.epoch));
                 }
                 let epoch = self.disk.epoch;
                 self.become_unattached(epoch, now_ms);
@@ -902,7 +908,7 @@ impl Voter {
                     if *l == leader && epoch == self.disk.epoch {
                         *fetch_deadline_ms = now_ms + backoff;
                         out.log(
-                            "controller",
+                            Category::Controller,
                             format!(
                                 "leader {leader} resigned (EndQuorumEpoch): starts an election in {backoff} ms (successor #{})",
                                 position + 1

@@ -8,7 +8,7 @@ use crate::client::consumer::Consumer;
 use crate::client::reader::Reader;
 use crate::command::MAX_PRODUCE_COUNT;
 use crate::config::ConsumerConfig;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use serde_json::Value;
@@ -71,14 +71,14 @@ impl Sim {
             self.queue.push(now, Ev::WorkloadTick { generation });
             self.log_event(
                 NodeId::Producer(PRODUCER_ID),
-                "produce",
+                Category::Produce,
                 format!(
                     "workload: {records_per_sec} records/s to {topic}{}",
                     if keys > 0 { format!(" over {keys} keys") } else { String::new() }
                 ),
             );
         } else {
-            self.log_event(NodeId::Producer(PRODUCER_ID), "produce", "workload stopped".into());
+            self.log_event(NodeId::Producer(PRODUCER_ID), Category::Produce, "workload stopped".into());
         }
         Ok(())
     }
@@ -188,7 +188,7 @@ impl Sim {
         );
         self.log_event(
             NodeId::Consumer(id),
-            "group",
+            Category::Group,
             format!("consumer-{id} starts in group {group_id}, subscribed to [{}]", topics.join(", ")),
         );
         self.schedule_wake(NodeId::Consumer(id), self.now_ms, 0);
@@ -220,7 +220,7 @@ impl Sim {
         self.create_topic(OFFSETS_TOPIC, Some(n), Some(rf as u16), &cfg, None)?;
         self.log_event(
             NodeId::Controller,
-            "group",
+            Category::Group,
             format!("creates internal topic {OFFSETS_TOPIC} ({n} partitions, replication factor {rf}, cleanup.policy=compact)"),
         );
         Ok(())

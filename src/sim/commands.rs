@@ -10,7 +10,7 @@ use crate::config::{normalize_value, BrokerConfig, Scope, TopicConfig};
 use crate::controller::election::Election;
 use crate::controller::placement::{manual_assignment, ClusterBroker};
 use crate::controller::quorum::QuorumTimeouts;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use serde_json::Value;
@@ -116,7 +116,7 @@ impl Sim {
         let v = normalize_value(if key.starts_with("sim.") { Scope::Simulation } else { Scope::Broker }, &key, &value)?;
         self.log_event(
             NodeId::Controller,
-            "config",
+            Category::Config,
             format!(
                 "{key}={v} on {}",
                 match broker {
@@ -146,7 +146,7 @@ impl Sim {
         self.sync_controller();
         self.log_event(
             NodeId::Controller,
-            "config",
+            Category::Config,
             format!("topic {topic}: {key}={}", if value.is_null() { "(default)".to_string() } else { value.to_string() }),
         );
         Ok(())

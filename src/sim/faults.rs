@@ -14,7 +14,7 @@ use super::{BrokerSlot, Ev, Sim, VoterSlot, PRODUCER_ID};
 use crate::broker::crash::Crashed;
 use crate::command::MAX_RUN_MS;
 use crate::controller::quorum::{QuorumTimeouts, Voter};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId};
 use crate::protocol::Msg;
@@ -47,7 +47,7 @@ impl Sim {
                  nothing answers its connections, so clients wait for their request timeouts"
             )
         };
-        self.log_event(NodeId::Broker(broker), "fault", what);
+        self.log_event(NodeId::Broker(broker), Category::Fault, what);
         // A killed process's sockets are closed by the OS: clients waiting on it see a
         // reset at once. A machine without power sends nothing.
         if keep_page_cache {
@@ -62,7 +62,7 @@ impl Sim {
         if self.brokers[&broker].process.is_some() {
             return Err(CommandError::invalid_request("broker", format!("broker {broker} is already running")));
         }
-        self.log_event(NodeId::Broker(broker), "fault", "starts (recovering its logs from disk)".into());
+        self.log_event(NodeId::Broker(broker), Category::Fault, "starts (recovering its logs from disk)".into());
         self.start_broker(broker);
         Ok(())
     }
@@ -99,7 +99,7 @@ impl Sim {
         slot.paused = true;
         self.log_event(
             NodeId::Broker(broker),
-            "fault",
+            Category::Fault,
             match ms {
                 Some(ms) => format!("pauses for {ms} ms (stop-the-world GC)"),
                 None => "pauses (stop-the-world GC)".into(),
@@ -120,7 +120,7 @@ impl Sim {
         slot.paused = false;
         let deferred = std::mem::take(&mut slot.deferred);
         let inc = slot.incarnation;
-        self.log_event(NodeId::Broker(b), "fault", format!("resumes after a pause ({} message(s) waited)", deferred.len()));
+        self.log_event(NodeId::Broker(b), Category::Fault, format!("resumes after a pause ({} message(s) waited)", deferred.len()));
         for (from, msg) in deferred {
             self.dispatch(NodeId::Broker(b), from, msg);
         }
@@ -155,7 +155,7 @@ impl Sim {
         } else {
             format!("crashes (kill -9): a standby voter ({role} in epoch {epoch})")
         };
-        self.log_event(NodeId::Voter(v), "fault", what);
+        self.log_event(NodeId::Voter(v), Category::Fault, what);
         for r in held {
             if !self.network.is_cut(NodeId::Voter(v), NodeId::Voter(r)) {
                 let at = now + self.network.min_latency_ms.max(1);
@@ -173,7 +173,7 @@ impl Sim {
         if !was_active && running < majority {
             self.log_event(
                 NodeId::Voter(v),
-                "controller",
+                Category::Controller,
                 format!(
                     "the controller quorum has lost its majority: {running} of {} voters run, {majority} are needed to commit metadata or elect a controller",
                     self.voters.len()
@@ -199,7 +199,7 @@ impl Sim {
         let rng = self.root_rng.fork(&format!("controller-{v}-{inc}"));
         self.log_event(
             NodeId::Voter(v),
-            "fault",
+            Category::Fault,
             format!("starts (its metadata log, {} records, and quorum-state survived)", disk.log.len()),
         );
         let mut out = Out::default();
@@ -217,7 +217,7 @@ impl Sim {
         let from = self.fault_node(from, "from")?;
         let to = self.fault_node(to, "to")?;
         self.network.cut(from, to, !one_way);
-        self.log_event(from, "fault", format!("link {from} {} {to} cut", if one_way { "→" } else { "↔" }));
+        self.log_event(from, Category::Fault, format!("link {from} {} {to} cut", if one_way { "→" } else { "↔" }));
         Ok(())
     }
 
@@ -226,7 +226,7 @@ impl Sim {
         let from = self.fault_node(from, "from")?;
         let to = self.fault_node(to, "to")?;
         self.network.heal(from, to, !one_way);
-        self.log_event(from, "fault", format!("link {from} {} {to} healed", if one_way { "→" } else { "↔" }));
+        self.log_event(from, Category::Fault, format!("link {from} {} {to} healed", if one_way { "→" } else { "↔" }));
         Ok(())
     }
 
@@ -248,14 +248,14 @@ impl Sim {
                 self.network.cut(node, o, true);
             }
         }
-        self.log_event(node, "fault", format!("{node} isolated from every other node"));
+        self.log_event(node, Category::Fault, format!("{node} isolated from every other node"));
         Ok(())
     }
 
     /// `heal_all`: every cut healed, slow and lossy link settings removed.
     pub(super) fn heal_all(&mut self) {
         self.network.heal_all();
-        self.log_event(NodeId::Controller, "fault", "network healed: every link restored".into());
+        self.log_event(NodeId::Controller, Category::Fault, "network healed: every link restored".into());
     }
 
     /// `slow_link`: extra latency on a link (both ways unless `one_way`).
@@ -272,7 +272,11 @@ impl Sim {
         for p in pairs {
             self.network.links.entry(p).or_default().extra_latency_ms = extra_latency_ms;
         }
-        self.log_event(from, "fault", format!("link {from} {} {to} slowed by {extra_latency_ms} ms", if one_way { "→" } else { "↔" }));
+        self.log_event(
+            from,
+            Category::Fault,
+            format!("link {from} {} {to} slowed by {extra_latency_ms} ms", if one_way { "→" } else { "↔" }),
+        );
         Ok(())
     }
 
@@ -326,7 +330,7 @@ impl Sim {
         self.crashed_consumers.insert(consumer);
         self.log_event(
             NodeId::Consumer(consumer),
-            "fault",
+            Category::Fault,
             "crashes: no LeaveGroup, no commit; the coordinator waits for session.timeout.ms".into(),
         );
         Ok(())
@@ -339,7 +343,7 @@ impl Sim {
             return Err(CommandError::invalid_request("ms", format!("a stall lasts 1 to {MAX_RUN_MS} ms")));
         }
         self.consumer_mut(consumer)?.stall(now, ms);
-        self.log_event(NodeId::Consumer(consumer), "fault", format!("the application stops polling for {ms} ms"));
+        self.log_event(NodeId::Consumer(consumer), Category::Fault, format!("the application stops polling for {ms} ms"));
         Ok(())
     }
 

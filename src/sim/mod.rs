@@ -28,13 +28,13 @@ pub use crate::controller::failover::ControllerChange;
 use crate::controller::failover::{not_controller_response, ControllerChannel};
 use crate::controller::quorum::{Voter, VoterDisk};
 use crate::controller::Controller;
-use crate::effects::{Effect, Event, Out};
+use crate::effects::{Category, Effect, Event, Out};
 use crate::errors::CommandError;
 use crate::ids::{BrokerId, NodeId};
 use crate::protocol::Msg;
 use crate::rng::Rng;
 use crate::sim::node::Node;
-use network::{Network, Transit};
+use network::{DropReason, Network, Transit};
 use queue::EventQueue;
 pub use quorum::{ControllerQuorumView, VoterStatus, VoterView};
 use serde::Serialize;
@@ -455,7 +455,7 @@ impl Sim {
         }
     }
 
-    fn log_event(&mut self, node: NodeId, category: &'static str, message: String) {
+    fn log_event(&mut self, node: NodeId, category: Category, message: String) {
         self.mix(self.now_ms as u64);
         self.mix(node_code(node));
         self.mix_str(&message);
@@ -506,13 +506,8 @@ impl Sim {
                 let to_incarnation = self.incarnation_of(to);
                 self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation, sent_ms: self.now_ms, ctrl });
             }
-            Transit::Dropped(why) => {
-                if why == "link cut" {
-                    self.net_stats.dropped_cut += 1;
-                } else {
-                    self.net_stats.dropped_loss += 1;
-                }
-            }
+            Transit::Dropped(DropReason::LinkCut) => self.net_stats.dropped_cut += 1,
+            Transit::Dropped(DropReason::Lost) => self.net_stats.dropped_loss += 1,
         }
     }
 
@@ -604,6 +599,7 @@ impl Sim {
     /// Processes one event. Returns false when the queue is empty.
     pub fn step(&mut self) -> bool {
         let Some((t, _seq, ev)) = self.queue.pop() else { return false };
+        debug_assert!(t >= self.now_ms, "the event loop went back in time: {t} < {}", self.now_ms);
         self.now_ms = t;
         self.last_node = match &ev {
             Ev::Deliver { to, .. } => Some(*to),

@@ -33,7 +33,16 @@ pub struct Network {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transit {
     DeliverAt(i64),
-    Dropped(&'static str),
+    Dropped(DropReason),
+}
+
+/// Why the network dropped a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The link is cut (a partition the user made).
+    LinkCut,
+    /// Lost at random (the link's or the network's loss rate).
+    Lost,
 }
 
 impl Network {
@@ -59,7 +68,7 @@ impl Network {
             return Transit::DeliverAt(now_ms);
         }
         if self.is_cut(from, to) {
-            return Transit::Dropped("link cut");
+            return Transit::Dropped(DropReason::LinkCut);
         }
         let link = self.links.get(&(from, to));
         let loss = link.and_then(|l| l.loss).unwrap_or(self.loss);
@@ -67,7 +76,7 @@ impl Network {
         let lat =
             self.rng.range_inclusive(self.min_latency_ms.max(0) as u64, self.max_latency_ms.max(self.min_latency_ms).max(0) as u64) as i64;
         if loss > 0.0 && self.rng.chance(loss) {
-            return Transit::Dropped("lost");
+            return Transit::Dropped(DropReason::Lost);
         }
         let extra = link.map(|l| l.extra_latency_ms).unwrap_or(0);
         let at = (now_ms + lat + extra).max(*self.last_delivery.get(&(from, to)).unwrap_or(&0));

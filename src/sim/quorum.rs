@@ -8,7 +8,7 @@
 use super::{ControllerChange, Ev, Sim, VoterSlot};
 use crate::controller::failover::{self, not_controller_response, request_kind_of_response};
 use crate::controller::quorum::{QuorumTimeouts, Voter, FIRST_VOTER_ID};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::NodeId;
 use crate::protocol::{MetadataRecord, Msg};
@@ -78,7 +78,7 @@ impl Sim {
         if n > 1 {
             self.log_event(
                 NodeId::Voter(FIRST_VOTER_ID),
-                "controller",
+                Category::Controller,
                 format!(
                     "controller quorum of {n} voters ({}; a majority is {}): controller {FIRST_VOTER_ID} is active in epoch 1",
                     ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
@@ -159,7 +159,7 @@ impl Sim {
             elected_after_ms: after,
             reason: message.clone(),
         });
-        self.log_event(NodeId::Voter(v), "controller", message);
+        self.log_event(NodeId::Voter(v), Category::Controller, message);
         let mut out = Out::default();
         self.controller.advance_commit(hw, &mut out);
         self.controller.push_committed(&mut out);
@@ -212,7 +212,7 @@ impl Sim {
             elected_after_ms: None,
             reason: message.clone(),
         });
-        self.log_event(NodeId::Voter(v), "controller", message);
+        self.log_event(NodeId::Voter(v), Category::Controller, message);
     }
 
     /// Commands that change metadata need an active controller (the admin client would

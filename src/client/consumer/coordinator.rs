@@ -14,7 +14,7 @@
 
 use super::{Consumer, MemberState, Position, PositionState, Then, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
 use crate::client::assignor::{assign, Assignor, Subscription};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{GroupSubscription, Msg};
@@ -50,7 +50,10 @@ impl Consumer {
         let group = format!("group {}", self.group_id);
         self.note_error(now_ms, why, group, format!("{coord} did not serve the group; finding the coordinator again (FindCoordinator)"));
         if let Some(c) = self.coordinator.take() {
-            out.log("group", format!("{}: group coordinator broker-{c} is unavailable or invalid ({why}); rediscovering", self.client_id));
+            out.log(
+                Category::Group,
+                format!("{}: group coordinator broker-{c} is unavailable or invalid ({why}); rediscovering", self.client_id),
+            );
             if why == KafkaError::REQUEST_TIMED_OUT {
                 self.metadata.mark_unreachable(c, now_ms);
             }
@@ -96,7 +99,7 @@ impl Consumer {
         self.rejoin_needed = true;
         // onPartitionsLost: the partitions may already belong to someone else; no commit.
         if !self.assignment.is_empty() {
-            out.log("group", format!("{} lost its partitions [{}] (generation reset)", self.client_id, tps(&self.assignment)));
+            out.log(Category::Group, format!("{} lost its partitions [{}] (generation reset)", self.client_id, tps(&self.assignment)));
             self.assignment.clear();
             self.positions.clear();
         }
@@ -162,7 +165,7 @@ impl Consumer {
                 );
             }
         }
-        out.log("group", format!("{} closed", self.client_id));
+        out.log(Category::Group, format!("{} closed", self.client_id));
         self.state = MemberState::Closed;
         self.assignment.clear();
         self.positions.clear();
@@ -202,7 +205,7 @@ impl Consumer {
                 },
             );
             out.log(
-                "group",
+                Category::Group,
                 format!(
                     "{}: the application has not polled for {} ms > max.poll.interval.ms={}; leaving the group",
                     self.client_id,
@@ -253,7 +256,7 @@ impl Consumer {
             if !self.cooperative() && !self.assignment.is_empty() {
                 // Eager protocol: revoke everything before rejoining.
                 out.log(
-                    "group",
+                    Category::Group,
                     format!("{} revokes all its partitions [{}] before rejoining (eager)", self.client_id, tps(&self.assignment)),
                 );
                 self.assignment.clear();
@@ -282,7 +285,7 @@ impl Consumer {
             },
         );
         if self.state != MemberState::Joining {
-            out.log("group", format!("{} (re)joins group {} ({})", self.client_id, self.group_id, self.rejoin_reason));
+            out.log(Category::Group, format!("{} (re)joins group {} ({})", self.client_id, self.group_id, self.rejoin_reason));
         }
         self.state = MemberState::Joining;
         self.join_in_flight = Some((corr, now_ms));
@@ -324,7 +327,10 @@ impl Consumer {
         }
         self.find_in_flight = None;
         if error == KafkaError::NONE {
-            out.log("group", format!("{}: discovered group coordinator broker-{coordinator} for group {}", self.client_id, self.group_id));
+            out.log(
+                Category::Group,
+                format!("{}: discovered group coordinator broker-{coordinator} for group {}", self.client_id, self.group_id),
+            );
             self.coordinator = Some(coordinator);
             self.next_heartbeat_ms = now_ms;
         } else {
@@ -387,7 +393,7 @@ impl Consumer {
                 self.rejoin_needed = true;
             }
             e => {
-                out.log("group", format!("{}: JoinGroup failed: {e}", self.client_id));
+                out.log(Category::Group, format!("{}: JoinGroup failed: {e}", self.client_id));
                 self.state = MemberState::Unjoined;
                 self.rejoin_needed = true;
             }
@@ -437,7 +443,7 @@ impl Consumer {
                 let g = format!("group {}", self.group_id);
                 self.note_error(now_ms, error, g, "heartbeat: the coordinator started a rebalance; rejoining".into());
                 if self.state == MemberState::Stable {
-                    out.log("group", format!("{}: heartbeat says the group is rebalancing; rejoining", self.client_id));
+                    out.log(Category::Group, format!("{}: heartbeat says the group is rebalancing; rejoining", self.client_id));
                 }
                 self.request_rejoin("the coordinator started a rebalance");
             }
@@ -467,7 +473,7 @@ impl Consumer {
             }
         } else {
             self.stats.commit_failures += 1;
-            out.log("group", format!("{}: offset commit failed: {error}", self.client_id));
+            out.log(Category::Group, format!("{}: offset commit failed: {error}", self.client_id));
             match error {
                 KafkaError::NOT_COORDINATOR | KafkaError::COORDINATOR_NOT_AVAILABLE => self.coordinator_lost(now_ms, error, out),
                 KafkaError::UNKNOWN_MEMBER_ID => self.member_error(now_ms, KafkaError::UNKNOWN_MEMBER_ID, out),
@@ -511,7 +517,7 @@ impl Consumer {
                 // The committed epoch is validated (KIP-320) like any position after a leader change.
                 p.state = if e >= 0 { PositionState::AwaitingValidation } else { PositionState::Fetching };
                 self.committed.insert(tp.clone(), o);
-                out.log("consume", format!("{} starts {tp} at committed offset {o}", self.client_id));
+                out.log(Category::Consume, format!("{} starts {tp} at committed offset {o}", self.client_id));
             } else {
                 self.reset_or_fail(&tp, "no committed offset", out);
             }
@@ -557,7 +563,7 @@ impl Consumer {
             .collect();
         let result = assign(assignor, &counts, &subs);
         out.log(
-            "group",
+            Category::Group,
             format!(
                 "{} is the group leader: {} assignment for generation {}: {}",
                 self.client_id,
@@ -596,7 +602,7 @@ impl Consumer {
             for tp in &revoked {
                 self.positions.remove(tp);
             }
-            out.log("group", format!("{} revokes [{}] (cooperative) and rejoins", self.client_id, tps(&revoked)));
+            out.log(Category::Group, format!("{} revokes [{}] (cooperative) and rejoins", self.client_id, tps(&revoked)));
             self.request_rejoin("partitions were revoked (cooperative rebalancing)");
         }
         for tp in &added {
@@ -617,7 +623,7 @@ impl Consumer {
         }
         self.assignment = new.into_iter().collect();
         out.log(
-            "group",
+            Category::Group,
             format!(
                 "{} is assigned [{}] in generation {} of group {}",
                 self.client_id,

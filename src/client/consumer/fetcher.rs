@@ -12,7 +12,7 @@
 //! positions of new partitions and fills them from committed offsets.
 
 use super::{ConsumedRecord, Consumer, PositionState, Then, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{FetchPartitionResponse, Msg};
@@ -189,7 +189,7 @@ impl Consumer {
             p.last_fetched_epoch = -1;
             self.stats.offset_resets += 1;
             out.log(
-                "consume",
+                Category::Consume,
                 format!(
                     "{} resets the position of {tp} to offset {offset} (auto.offset.reset={})",
                     self.client_id, self.config.auto_offset_reset
@@ -234,7 +234,7 @@ impl Consumer {
         // divergence point is unknown (reset by auto.offset.reset).
         if leader_epoch < 0 || end_offset < 0 {
             self.stats.truncations_detected += 1;
-            out.log("consume", format!("{client}: truncation detected for {tp} with no known divergence point"));
+            out.log(Category::Consume, format!("{client}: truncation detected for {tp} with no known divergence point"));
             self.reset_or_fail(&tp, "the leader has no record of the position's epoch", out);
             return Then::Tick;
         }
@@ -243,10 +243,13 @@ impl Consumer {
             if reset == "none" {
                 p.state = PositionState::Failed;
                 p.last_error = Some(KafkaError::LOG_TRUNCATION);
-                out.log("consume", format!("{client}: truncation detected for {tp} at offset {}: LogTruncationException", p.offset));
+                out.log(
+                    Category::Consume,
+                    format!("{client}: truncation detected for {tp} at offset {}: LogTruncationException", p.offset),
+                );
             } else {
                 out.log(
-                    "consume",
+                    Category::Consume,
                     format!(
                         "{client}: truncation detected for partition {tp} at offset {} (epoch {}), resetting offset to the first offset known to diverge {end_offset}",
                         p.offset, p.last_fetched_epoch

@@ -41,7 +41,7 @@ use super::assignor::Assignor;
 use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
 use crate::config::ConsumerConfig;
-use crate::effects::Out;
+use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::Msg;
@@ -415,7 +415,10 @@ impl Consumer {
         if self.config.auto_offset_reset == "none" {
             p.state = PositionState::Failed;
             p.last_error = Some(KafkaError::OFFSET_OUT_OF_RANGE);
-            out.log("consume", format!("{}: {tp}: {why} and auto.offset.reset=none (NoOffsetForPartitionException)", self.client_id));
+            out.log(
+                Category::Consume,
+                format!("{}: {tp}: {why} and auto.offset.reset=none (NoOffsetForPartitionException)", self.client_id),
+            );
         } else {
             p.state = PositionState::AwaitingReset;
             p.next_fetch_ms = 0;

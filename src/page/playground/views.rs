@@ -387,7 +387,7 @@ impl Playground {
                 seq: first + i,
                 time_ms: e.time_ms,
                 node: e.node.to_string(),
-                category: e.category,
+                category: e.category.as_str(),
                 message: e.message.clone(),
             })
             .collect()
