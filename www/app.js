@@ -337,7 +337,7 @@ export function createPlayground(mount, engine, opts) {
     structure: null,
     idx: null,
     topic: '',
-    slow: new Map(), // "from|to" → extra ms (slow links set from this page; the engine does not report them)
+    slow: [], // [from, to, extra ms]: the slow links in force, from the engine's configs().network.links
     cuts: [],
     acks: 'all',
     shape: opts.shape || { brokers: 3, partitions: 3, rf: 3, controllers: 1 },
@@ -355,7 +355,6 @@ export function createPlayground(mount, engine, opts) {
       }
       clearError();
       tt?.say('');
-      noteSlow(cmd);
       if (cmd.type === 'start_reader' || cmd.type === 'start_consumer') loadStructure(); // new nodes (and maybe __consumer_offsets)
       app.changed();
       return true;
@@ -363,18 +362,6 @@ export function createPlayground(mount, engine, opts) {
     /** Something changed outside the loop: refresh everything on the next frame. */
     changed() { controls?.sync(); forceUi = true; dirty = true; schedule(); },
   };
-
-  /** Slow links are drawn from what this page sent (the engine does not report them). @param {Command} cmd */
-  function noteSlow(cmd) {
-    if (cmd.type === 'slow_link') {
-      const ms = /** @type {number} */ (cmd.extra_latency_ms);
-      /** @param {string | undefined} a @param {string | undefined} b */
-      const set = (a, b) => (ms > 0 ? app.slow.set(`${a}|${b}`, ms) : app.slow.delete(`${a}|${b}`));
-      set(cmd.from, cmd.to);
-      if (!cmd.one_way) set(cmd.to, cmd.from);
-    }
-    if (cmd.type === 'heal_all') app.slow.clear();
-  }
 
   // ---------------------------------------------------------------- UI pieces
   const stage = dom.stage, viewport = dom.stageScroll;
@@ -567,8 +554,6 @@ export function createPlayground(mount, engine, opts) {
     log?.reset();
     lastViolations = -1;
     tl = safely(() => pg.timeline()) ?? tl;
-    app.slow.clear(); // the slow links in force at this moment: replay the page's commands up to it
-    for (const { at_ms: at, command } of tl.commands) if (at <= tl.now_ms) noteSlow(command);
     /** @type {TimeTravel} */ (tt).update(tl);
     app.changed();
   }
@@ -891,7 +876,11 @@ export function createPlayground(mount, engine, opts) {
     // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
     // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
     const cfg = texts ? texts.cfg : safely(() => pg.configs());
-    if (cfg) { app.cuts = cfg.network.cuts; app.acks = cfg.producer.acks; }
+    if (cfg) {
+      app.cuts = cfg.network.cuts;
+      app.slow = cfg.network.links.filter((l) => l.extra_latency_ms > 0).map((l) => /** @type {[string, string, number]} */ ([l.from, l.to, l.extra_latency_ms]));
+      app.acks = cfg.producer.acks;
+    }
     if (frame.length === 0 || tails.length === 0) readFrame(); // detached by a memory growth (below)
     view.updateHeaders(frame);
     if (quorum) view.setQuorum(quorum);

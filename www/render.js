@@ -65,7 +65,7 @@
  */
 /** @typedef {{btn: HTMLButtonElement, epoch: HTMLSpanElement, state: HTMLSpanElement, last: string}} VoterHead */
 /** @typedef {{x: number, y: number, w: number, h: number, oneHead: boolean, oneFoot: boolean, vx: number, vw: number, vh: number, ys: number[], foot: number}} QuorumGeometry */
-/** @typedef {{cuts: [string, string][], slow: Map<string, number>, acks: string, trails: boolean, look?: Look | null}} Net */
+/** @typedef {{cuts: [string, string][], slow: [string, string, number][], acks: string, trails: boolean, look?: Look | null}} Net */
 /** @typedef {{pi: number, broker: number, ri: number, offset: number | null, gap: [number, number] | null}} Hit */
 
 export const EPOCH_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7'];
@@ -243,6 +243,7 @@ export class ClusterView {
     /** @type {HTMLDivElement[]} */
     this.markEls = [];
     this.cutsSaid = '';
+    this.slowSaid = '';
   }
 
   /** The height the picture must fit in (Infinity: its natural height). Returns whether the layout changed. @param {number} maxH */
@@ -796,11 +797,10 @@ export class ClusterView {
       for (let j = i + 1; j < names.length; j++) this.pathLink(ctx, this.link(names[i], names[j]));
     }
     ctx.stroke();
-    // Slow links (set from this page) and cuts.
-    for (const [key, ms] of net.slow) {
-      const [a, b] = key.split('|');
-      this.markLink(ctx, a, b, '#e8710a', [2, 3], `slow +${ms} ms`);
-    }
+    // Slow links and cuts, as the engine reports them.
+    for (const [a, b, ms] of net.slow) this.markLink(ctx, a, b, '#e8710a', [2, 3], `slow +${ms} ms`);
+    const slowSaid = net.slow.map(([a, b, ms]) => `${a}>${b}+${ms}`).join(' ');
+    if (slowSaid !== this.slowSaid) { this.slowSaid = slowSaid; this.canvas.dataset.slow = slowSaid; } // what is drawn (tests read it)
     const said = net.cuts.map(([a, b]) => `${a}>${b}`).join(' ');
     if (said !== this.cutsSaid) { this.cutsSaid = said; this.canvas.dataset.cuts = said; } // what is drawn (tests read it)
     const seen = new Set();

@@ -324,7 +324,11 @@ interface ConfigsView {
   brokers: Record<string, Record<string, string>>;
   producer: Record<string, string>;
   workload: { topic: string; records_per_sec: number; keys: number } | null;
-  network: { min_latency_ms: number; max_latency_ms: number; loss: number; cuts: [string, string][] };
+  network: {
+    min_latency_ms: number; max_latency_ms: number; loss: number; cuts: [string, string][];
+    /** Per-link overrides: slow links (extra latency) and lossy links. */
+    links: { from: string; to: string; extra_latency_ms: number; loss: number | null }[];
+  };
 }
 
 interface VoterView {
@@ -390,8 +394,8 @@ interface App {
   idx: IndexMaps | null;
   /** The topic the producer, topic configs and readers act on. */
   topic: string;
-  /** "from|to" → extra ms (slow links set from this page). */
-  slow: Map<string, number>;
+  /** The slow links in force: [from, to, extra ms] (the engine's configs().network.links). */
+  slow: [string, string, number][];
   cuts: [string, string][];
   acks: string;
   shape: ClusterShape;

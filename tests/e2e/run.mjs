@@ -113,6 +113,45 @@ try {
     await page.screenshot({ path: path.join(outDir, 'playground.png') });
   });
 
+  await check('a slow link is drawn from the engine: set from the page, gone after Undo, back after a seek past it', async () => {
+    // The page draws the slow links the engine reports (configs().network.links), never a replay of its own commands.
+    const drawnSlow = () => page.locator('#canvas').getAttribute('data-slow');
+    await byId('cut-from').selectOption('broker-1');
+    await byId('cut-to').selectOption('broker-2');
+    await byId('slow-ms').fill('40');
+    await byId('slow').click();
+    await advance(300);
+    await page.waitForFunction(() => (document.querySelector('#canvas').dataset.slow || '').includes('broker-1>broker-2+40'));
+    const both = await drawnSlow();
+    assert(both.includes('broker-2>broker-1+40'), `a two-way slow link draws both directions: ${both}`);
+    const at = await page.evaluate(() => globalThis.__playground.nowMs());
+    await byId('undo').click();
+    await page.waitForFunction(() => !(document.querySelector('#canvas').dataset.slow || '').includes('+40'));
+    // Set again, run on, seek back before it and forward past it: the picture follows the engine at each moment.
+    await byId('slow').click();
+    await advance(2000);
+    await page.waitForFunction(() => (document.querySelector('#canvas').dataset.slow || '').includes('+40'));
+    const scrubTo = (t) => byId('scrubber').evaluate((r, v) => { r.value = String(v); r.dispatchEvent(new Event('input', { bubbles: true })); }, t);
+    await scrubTo(at - 500);
+    await page.waitForFunction(() => !(document.querySelector('#canvas').dataset.slow || '').includes('+40'));
+    await byId('live').click();
+    await page.waitForFunction(() => (document.querySelector('#canvas').dataset.slow || '').includes('broker-1>broker-2+40'));
+    // Heal everything for the checks that follow.
+    await page.evaluate(() => globalThis.__playground.apply(JSON.stringify({ type: 'slow_link', from: 'broker-1', to: 'broker-2', extra_latency_ms: 0 })));
+    await advance(100);
+    await page.waitForFunction(() => !(document.querySelector('#canvas').dataset.slow || '').includes('+40'));
+    // A slow link a scenario's own steps set (no page command) is drawn too: high-watermark-propagation slows
+    // broker-1 → broker-3 by 2 s at t+8 s.
+    const other = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    other.on('pageerror', (e) => problems.push(`scenario page error: ${e.message}`));
+    await other.goto(`${server.url}?scenario=high-watermark-propagation&autoplay=0`);
+    await other.waitForFunction(() => globalThis.__playground && globalThis.__advance);
+    await other.evaluate(() => { globalThis.__advance(9000); });
+    await other.waitForFunction(() => (document.querySelector('#canvas').dataset.slow || '').includes('broker-1>broker-3+2000'), null, { timeout: 5000 });
+    await other.close();
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
   await check('small segments roll, and retention deletes old ones and moves the log start', async () => {
     await byId('heal-all').click(); // the follower cut off above catches up again
     await byId('topic-config-segment.bytes').fill('400');
