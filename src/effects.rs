@@ -37,6 +37,48 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the order the page shows its filter chips (the replication story first).
+    pub const ALL: [Category; 13] = [
+        Category::Isr,
+        Category::Election,
+        Category::Produce,
+        Category::Fetch,
+        Category::Truncate,
+        Category::Hw,
+        Category::Broker,
+        Category::Controller,
+        Category::Config,
+        Category::Fault,
+        Category::Storage,
+        Category::Group,
+        Category::Consume,
+    ];
+
+    /// Off by default in the page's event log: one produce line per append would drown the ISR
+    /// and election lines (errors still show through the log's "errors" filter).
+    pub fn quiet_by_default(self) -> bool {
+        self == Category::Produce
+    }
+
+    /// What the category's lines are about (the filter chip's tooltip).
+    pub fn doc(self) -> &'static str {
+        match self {
+            Category::Broker => "Registration, fencing and shutdown of a broker",
+            Category::Consume => "A reader's or consumer's fetches and positions",
+            Category::Config => "A config change the user made",
+            Category::Controller => "The controller: broker sessions, metadata, the quorum",
+            Category::Election => "Leader elections and leadership changes",
+            Category::Fault => "A fault the user injected (crash, power loss, cut, pause, …)",
+            Category::Fetch => "Followers fetching from a leader",
+            Category::Group => "Consumer groups: joins, syncs, rebalances, commits",
+            Category::Hw => "High watermark moves",
+            Category::Isr => "ISR shrinks, expansions and AlterPartition answers",
+            Category::Produce => "Produce requests and their answers",
+            Category::Storage => "Segments: rolls, retention, cleaning, flushes",
+            Category::Truncate => "A replica truncating its log",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Broker => "broker",

@@ -159,6 +159,65 @@ impl fmt::Display for KafkaError {
     }
 }
 
+impl KafkaError {
+    /// Every error the engine can answer (all but `NONE`), in declaration order. A test reads the
+    /// enum in this file and fails when a variant is missing here.
+    pub const ALL: [KafkaError; 42] = [
+        KafkaError::NOT_LEADER_OR_FOLLOWER,
+        KafkaError::NOT_ENOUGH_REPLICAS,
+        KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        KafkaError::REQUEST_TIMED_OUT,
+        KafkaError::FENCED_LEADER_EPOCH,
+        KafkaError::UNKNOWN_LEADER_EPOCH,
+        KafkaError::OFFSET_OUT_OF_RANGE,
+        KafkaError::OFFSET_NOT_AVAILABLE,
+        KafkaError::UNKNOWN_TOPIC_OR_PARTITION,
+        KafkaError::LEADER_NOT_AVAILABLE,
+        KafkaError::INVALID_UPDATE_VERSION,
+        KafkaError::INELIGIBLE_REPLICA,
+        KafkaError::STALE_BROKER_EPOCH,
+        KafkaError::DUPLICATE_BROKER_REGISTRATION,
+        KafkaError::NETWORK_EXCEPTION,
+        KafkaError::TOPIC_ALREADY_EXISTS,
+        KafkaError::INVALID_PARTITIONS,
+        KafkaError::INVALID_REPLICATION_FACTOR,
+        KafkaError::INVALID_REPLICA_ASSIGNMENT,
+        KafkaError::INVALID_TOPIC_EXCEPTION,
+        KafkaError::INVALID_CONFIG,
+        KafkaError::INVALID_REQUEST,
+        KafkaError::INVALID_RECORD,
+        KafkaError::ELECTION_NOT_NEEDED,
+        KafkaError::PREFERRED_LEADER_NOT_AVAILABLE,
+        KafkaError::ELIGIBLE_LEADERS_NOT_AVAILABLE,
+        KafkaError::BROKER_NOT_AVAILABLE,
+        KafkaError::NOT_CONTROLLER,
+        KafkaError::DELIVERY_TIMEOUT,
+        KafkaError::OUT_OF_ORDER_SEQUENCE_NUMBER,
+        KafkaError::DUPLICATE_SEQUENCE_NUMBER,
+        KafkaError::INVALID_PRODUCER_EPOCH,
+        KafkaError::UNKNOWN_PRODUCER_ID,
+        KafkaError::COORDINATOR_NOT_AVAILABLE,
+        KafkaError::NOT_COORDINATOR,
+        KafkaError::COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError::REBALANCE_IN_PROGRESS,
+        KafkaError::UNKNOWN_MEMBER_ID,
+        KafkaError::ILLEGAL_GENERATION,
+        KafkaError::MEMBER_ID_REQUIRED,
+        KafkaError::INVALID_SESSION_TIMEOUT,
+        KafkaError::LOG_TRUNCATION,
+    ];
+
+    /// The first of Kafka's error names that appears as a whole word in `text` (an event line
+    /// that carries one is an error line, which the page's log shows whatever its category).
+    pub fn named_in(text: &str) -> Option<KafkaError> {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        KafkaError::ALL.into_iter().find(|e| {
+            let name = e.name();
+            text.match_indices(name).any(|(i, _)| !word(text[..i].chars().next_back()) && !word(text[i + name.len()..].chars().next()))
+        })
+    }
+}
+
 /// An error answered to a user command, scenario file or config change:
 /// Kafka's error name where Kafka has one, and a message naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -187,3 +246,32 @@ impl fmt::Display for CommandError {
 }
 
 impl std::error::Error for CommandError {}
+
+#[cfg(test)]
+mod all_tests {
+    use super::KafkaError;
+
+    #[test]
+    fn every_variant_of_kafka_error_but_none_is_in_all() {
+        let src = include_str!("errors.rs");
+        let body = &src[src.find("pub enum KafkaError {").unwrap()..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        let variants: Vec<&str> = body
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("//") && l.ends_with(','))
+            .map(|l| l.trim_end_matches(','))
+            .filter(|v| *v != "NONE")
+            .collect();
+        let all: Vec<&str> = KafkaError::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(all, variants);
+    }
+
+    #[test]
+    fn an_error_name_counts_only_as_a_whole_word() {
+        assert_eq!(KafkaError::named_in("orders-0 NOT_ENOUGH_REPLICAS (ISR [1])"), Some(KafkaError::NOT_ENOUGH_REPLICAS));
+        assert_eq!(KafkaError::named_in("answered NOT_ENOUGH_REPLICAS_AFTER_APPEND"), Some(KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND));
+        assert_eq!(KafkaError::named_in("broker-2 shrinks ISR of orders-0 from [1,2,3] to [1,2]"), None);
+        assert_eq!(KafkaError::named_in("XNETWORK_EXCEPTION"), None);
+    }
+}

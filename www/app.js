@@ -10,14 +10,13 @@
 import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
 import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
-import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, recordText, fmtT } from './panels.js';
+import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, updateDescribe, replicaText, recordText, fmtT } from './panels.js';
 import { onEnginePanic } from './engine.js';
 import { Narration, ScenarioPicker } from './guide.js';
 import { TimeTravel, describeCommand } from './timetravel.js';
 import { ShareBar } from './share.js';
 import { LiveStrip } from './live.js';
 
-export const SPEEDS = ['0.1', '0.25', '0.5', '1', '2', '5', '10', '100', '1000'];
 const UI_MS = 250; // DOM text panels: at most 4 updates per second
 const METRICS_MS = 500; // metrics() copies the whole history: twice per second
 const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
@@ -378,8 +377,8 @@ export function createPlayground(mount, engine, opts) {
   /** The quorum view when there is one (a JSON call: before reading the frame). */
   const readQuorum = () => (quorumMode ? safely(() => pg.controllerQuorum()) ?? null : null);
   view.onVoterClick = (id, b) => { const q = readQuorum(); if (q) menu.toggleVoter(id, b, q); };
-  const controls = full ? new Controls(/** @type {HTMLElement} */ (dom.controls), app, defs) : null;
-  const log = full ? new EventLog(/** @type {HTMLElement} */ (dom.log)) : null;
+  const controls = full ? new Controls(/** @type {HTMLElement} */ (dom.controls), app, defs, engine.limits) : null;
+  const log = full ? new EventLog(/** @type {HTMLElement} */ (dom.log), engine.categories) : null;
   const inv = new InvariantsPanel(dom.invariants);
   const metrics = full ? new MetricsPanel(/** @type {HTMLElement} */ (dom.metrics)) : null;
   const summary = new PartitionSummary(dom.summary);
@@ -459,6 +458,7 @@ export function createPlayground(mount, engine, opts) {
 
   // ---------------------------------------------------------------- time controls
   const playBtn = dom.play, speedSel = dom.speed, clock = dom.clock;
+  const SPEEDS = engine.limits.speeds.map(String); // the engine's (src/page/presets.rs)
   const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => Number(a) - Number(b));
   speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
   speedSel.value = String(speed);
@@ -927,7 +927,8 @@ export function createPlayground(mount, engine, opts) {
   const recordsKey = (/** @type {{ri: number, from: number, count: number}[]} */ want) => want.map((w) => `${w.ri}:${w.from}:${w.count}`).join(',');
   /**
    * @typedef {object} Texts The text views read in one UI tick (gatherTexts), applied by applyTexts.
-   * @property {string} desc
+   * @property {string} desc kafka-topics.sh --describe (full mode; '' in the minimal view)
+   * @property {PartitionMembersView[]} members
    * @property {ConfigsView} cfg
    * @property {ReplicaStorageView[]} storage
    * @property {TimelineView} tl
@@ -947,7 +948,7 @@ export function createPlayground(mount, engine, opts) {
   function gatherTexts(t0) {
     lastUi = t0;
     /** @type {Texts} */
-    const out = { desc: pg.describe(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
+    const out = { desc: full ? pg.describe() : '', members: pg.partitionMembers(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
     // Keys and values for the strips whose cells are wide enough to show them (a few windows).
     const want = view.wantedRecords();
     wantKey = recordsKey(want);
@@ -983,9 +984,8 @@ export function createPlayground(mount, engine, opts) {
     tl = t.tl;
     /** @type {TimeTravel} */ (tt).update(tl);
     if (t.inv) inv.update(t.inv);
-    const desc = parseDescribe(t.desc);
     const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
-    summary.update(s, idx, frame, desc);
+    summary.update(s, idx, frame, t.members);
     live.update(t.clients.producer, t.countdowns);
     live.updateGhosts(t.ghosts);
     if (!full) return;

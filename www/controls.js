@@ -49,32 +49,20 @@ const CONFIG_CONTROLS = [
 const LONG_MAX = '9223372036854775807';
 
 /**
- * Config definitions by "scope:key". From Playground.configDefs(); if that fails,
- * from the config reference table in the README (generated from the same table).
- * @param {PlaygroundClass} Playground @param {(message: string) => void} [report]
- * @returns {Promise<ConfigDefs>}
+ * Config definitions by "scope:key", from the engine (Playground.configDefs(), src/config.rs:
+ * the same table the README's config reference is generated from).
+ * @param {PlaygroundClass} Playground
+ * @returns {ConfigDefs}
  */
-export async function loadDefs(Playground, report) {
+export function loadDefs(Playground) {
   /** @type {ConfigDefs} */
   const defs = new Map();
-  try {
-    for (const d of Playground.configDefs()) {
-      const k = d.kind; // long, boolean, choice, ratio, text
-      const allowed = k === 'boolean' ? 'true, false' : k === 'ratio' ? '0–1' : k === 'choice' ? d.choices.join(', ')
-        : k === 'long' ? `${d.min ?? '−2^63'}–${d.max ?? 'Long.MAX'}` : '';
-      defs.set(`${d.scope}:${d.key}`, { doc: d.doc, def: d.default, allowed, kind: k, choices: d.choices });
-    }
-    return defs;
-  } catch (e) {
-    report?.(`Playground.configDefs() failed (${/** @type {Error} */ (e).message}); tooltips use the README's config table.`);
+  for (const d of Playground.configDefs()) {
+    const k = d.kind; // long, boolean, choice, ratio, text
+    const allowed = k === 'boolean' ? 'true, false' : k === 'ratio' ? '0–1' : k === 'choice' ? d.choices.join(', ')
+      : k === 'long' ? `${d.min ?? '−2^63'}–${d.max ?? 'Long.MAX'}` : '';
+    defs.set(`${d.scope}:${d.key}`, { doc: d.doc, def: d.default, allowed, kind: k, choices: d.choices });
   }
-  try {
-    const res = await fetch(new URL('../pkg/README.md', import.meta.url));
-    const text = res.ok ? await res.text() : '';
-    for (const m of text.matchAll(/^\| `([^`]+)` \| (\w+) \| ([^|]+) \| ([^|]+) \| (.+) \|$/gm)) {
-      defs.set(`${m[2]}:${m[1]}`, { doc: m[5].trim(), def: m[3].trim(), allowed: m[4].trim() });
-    }
-  } catch { /* no tooltips then */ }
   return defs;
 }
 
@@ -110,12 +98,14 @@ function row(labelText, input, extra = [], title = '') {
 
 export class Controls {
   /**
-   * app: {run(cmd) → bool, topic, structure, configs(), shape, newCluster(shape)}; defs from loadDefs.
-   * @param {HTMLElement} root @param {App} app @param {ConfigDefs} defs
+   * app: {run(cmd) → bool, topic, structure, configs(), shape, newCluster(shape)}; defs from loadDefs;
+   * limits: the engine's (the cluster form's ranges).
+   * @param {HTMLElement} root @param {App} app @param {ConfigDefs} defs @param {PageLimits} limits
    */
-  constructor(root, app, defs) {
+  constructor(root, app, defs, limits) {
     this.app = app;
     this.defs = defs;
+    this.limits = limits;
     /** @type {{c: ConfigControl, input: HTMLInputElement | HTMLSelectElement}[]} */
     this.inputs = []; // {c, input} for config controls
     /** @type {WeakSet<HTMLInputElement | HTMLSelectElement>} */
@@ -236,9 +226,10 @@ export class Controls {
     // starts the new one (the main page: a URL, shareable, and a reload; an embed: new attributes).
     const shape = group('cluster', 'Cluster', 'a new run: brokers, partitions, replication factor, controllers');
     const cur = app.shape;
-    const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = '12'; shapeBrokers.value = String(cur.brokers);
-    const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = '64'; np.value = String(cur.partitions);
-    const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = '12'; nr.value = String(cur.rf);
+    const lim = this.limits;
+    const shapeBrokers = numberInput('ctl-brokers', 'new-brokers', 1, 1); shapeBrokers.max = String(lim.brokers); shapeBrokers.value = String(cur.brokers);
+    const np = numberInput('ctl-partitions', 'new-partitions', 1, 1); np.max = String(lim.partitions); np.value = String(cur.partitions);
+    const nr = numberInput('ctl-rf', 'new-rf', 1, 1); nr.max = String(lim.replication_factor); nr.value = String(cur.rf);
     // KRaft controller voters: 1, or a quorum of 3 or 5 (sim.controllers; another count a scenario set is kept).
     const nc = el('select'); nc.id = 'ctl-controllers'; nc.dataset.testid = 'new-controllers';
     const curC = String(cur.controllers ?? 1);
@@ -246,7 +237,7 @@ export class Controls {
     nc.value = curC;
     const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers and controllers, and topic "orders" with these partitions and replication factor');
     go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value, controllers: nc.value }));
-    shape.append(row('brokers', shapeBrokers, [], 'Number of brokers (1-12)'), row('num.partitions', np, [], 'Partitions of topic "orders"'),
+    shape.append(row('brokers', shapeBrokers, [], `Number of brokers (1-${lim.brokers})`), row('num.partitions', np, [], `Partitions of topic "orders" (1-${lim.partitions})`),
       row('replication.factor', nr, [], 'Replicas per partition (at most the number of brokers)'),
       row('sim.controllers', nc, [go], tip(defs, 'simulation', 'sim.controllers')));
   }

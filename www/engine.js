@@ -2,7 +2,7 @@
 // The wasm engine, loaded once per page and shared by every playground instance on it
 // (the main page and any number of <kafka-playground> elements). Each instance owns its
 // own `new Playground(...)`; only the module, its memory and the config definitions are shared.
-import init, { Playground, wasmMemory } from '../pkg/kafka_playground.js';
+import init, { Playground, wasmMemory, limits, preset, customScenario, eventCategories } from '../pkg/kafka_playground.js';
 import { loadDefs } from './controls.js';
 
 // The engine calls globalThis.__kafkaPlaygroundPanic(message) if it ever panics. A panic
@@ -37,7 +37,9 @@ export function onEnginePanic(fn) {
 let ready = null;
 /**
  * Initialises the wasm module (once per page) and loads the config definitions.
- * Resolves to { Playground, wasmMemory, defs }. A failed load is retried by the next call.
+ * Resolves to { Playground, wasmMemory, defs, limits, preset, customScenario, categories }: what
+ * the page offers (limits, presets, the custom cluster, the event categories) comes from the
+ * engine (src/page/presets.rs, src/effects.rs). A failed load is retried by the next call.
  * @returns {Promise<Engine>}
  */
 export function loadEngine() {
@@ -45,8 +47,14 @@ export function loadEngine() {
     await init();
     // The generated pkg/*.d.ts (when built) types the views as `any`: use www/types.d.ts's.
     const PlaygroundT = /** @type {PlaygroundClass} */ (/** @type {unknown} */ (Playground));
-    const defs = await loadDefs(PlaygroundT, (m) => console.info(m));
-    return { Playground: PlaygroundT, wasmMemory, defs };
+    const defs = loadDefs(PlaygroundT);
+    return {
+      Playground: PlaygroundT, wasmMemory, defs,
+      limits: /** @type {PageLimits} */ (limits()),
+      preset,
+      customScenario: (/** @type {ShapeSpec} */ shape) => customScenario(shape),
+      categories: /** @type {CategoryView[]} */ (eventCategories()),
+    };
   })().catch((e) => { ready = null; throw e; });
   return ready;
 }

@@ -80,15 +80,18 @@ export class KafkaPlaygroundElement extends HTMLElement {
     const gen = ++this.#gen;
     this.#stop();
     const mount = this.#mount;
-    const { o, errors } = parseOptions((/** @type {string} */ k) => this.getAttribute(k));
-    mount.classList.toggle('kp-scroll', !!o.height);
-    mount.style.height = o.height;
     mount.setAttribute('aria-label', 'Kafka replication playground');
     mount.setAttribute('role', 'region');
     mount.replaceChildren(el('p', 'kp-loading', 'Loading the Kafka replication playground…'));
-    let engine, plan;
+    // The attributes are validated against the engine's limits, so the engine comes first.
+    let engine, plan, o, errors;
     try {
-      [engine, plan] = await Promise.all([loadEngine(), resolveScenario(o, errors), this.#styled]);
+      [engine] = await Promise.all([loadEngine(), this.#styled]);
+      if (gen !== this.#gen) return;
+      ({ o, errors } = parseOptions((/** @type {string} */ k) => this.getAttribute(k), engine.limits));
+      mount.classList.toggle('kp-scroll', !!o.height);
+      mount.style.height = o.height;
+      plan = await resolveScenario(o, errors, engine);
     } catch (e) {
       if (gen !== this.#gen) return;
       renderFatal(mount, `The simulation engine could not be loaded: ${/** @type {Error} */ (e).message}. The server must send pkg/kafka_playground_bg.wasm as application/wasm, and a Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src (docs/embed.md).`);

@@ -8,82 +8,14 @@
 // link): a shared run, replayed and opened paused at the moment it was shared at.
 import { loadEngine } from './engine.js';
 import { createPlayground, renderFatal } from './app.js';
-import { customScenario, resolveScenario, MAX_SEED } from './options.js';
+import { ATTRIBUTES, parseOptions, resolveScenario, urlName } from './options.js';
 
-const BENCH = '{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}';
 /** The page's element for `sel` (index.html has each). */
 const $ = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (document.querySelector(sel));
 
 // For the e2e test and the browser benchmark only (embeds never use these globals).
 globalThis.__frameStats = { samples: [], last: null };
 
-// ---------------------------------------------------------------- URL parameters
-const params = new URLSearchParams(location.search);
-const urlErrors = [];
-let seed;
-if (params.has('seed')) {
-  const v = /** @type {string} */ (params.get('seed')).trim();
-  if (/^\d{1,16}$/.test(v) && Number(v) <= MAX_SEED) seed = Number(v);
-  else urlErrors.push(`?seed=${v} is not a valid seed (a whole number from 0 to 2^53−1); using a random seed instead.`);
-}
-let speed = 1;
-if (params.has('speed')) {
-  const v = Number(params.get('speed'));
-  if (Number.isFinite(v) && v >= 0.1 && v <= 1000) speed = v;
-  else urlErrors.push(`?speed=${params.get('speed')} is not a speed from 0.1 to 1000; using 1×.`);
-}
-let playing = true, autoplayGiven = false;
-if (params.has('autoplay')) {
-  const v = params.get('autoplay');
-  if (v === '0' || v === 'false') { playing = false; autoplayGiven = true; }
-  else if (v === '1' || v === 'true') autoplayGiven = true;
-  else urlErrors.push(`?autoplay=${v}: expected 0 or 1; playing.`);
-}
-let scenario, scenarioName, shape;
-// ?brokers=N&partitions=P&rf=R&controllers=C: a cluster of that shape (validated here and by the engine).
-if (params.has('brokers') || params.has('partitions') || params.has('rf') || params.has('controllers')) {
-  /** @param {string} k @param {number} lo @param {number} hi @param {number} dflt */
-  const int = (k, lo, hi, dflt) => {
-    const raw = params.get(k);
-    if (raw === null) return dflt;
-    const v = Number(raw);
-    if (Number.isInteger(v) && v >= lo && v <= hi) return v;
-    urlErrors.push(`?${k}=${raw}: expected an integer from ${lo} to ${hi}; using ${dflt}.`);
-    return dflt;
-  };
-  const brokers = int('brokers', 1, 12, 3);
-  const partitions = int('partitions', 1, 64, 3);
-  let rf = int('rf', 1, 12, Math.min(3, brokers));
-  if (rf > brokers) { urlErrors.push(`?rf=${rf} is more than the ${brokers} brokers; using ${brokers}.`); rf = brokers; }
-  const controllers = int('controllers', 1, 5, 1);
-  scenario = JSON.stringify(customScenario({ brokers, partitions, rf, controllers }));
-}
-// ?scenario=NAME: scenarios/NAME.json, like the embeds' scenario attribute. A guided scenario
-// opens paused on its first stop (Next plays to the following one) unless ?autoplay= says otherwise.
-if (params.has('scenario')) {
-  const name = /** @type {string} */ (params.get('scenario')).trim();
-  if (/^[a-z0-9-]{1,64}$/.test(name)) {
-    const plan = await resolveScenario({ scenario: name, seed }, urlErrors);
-    if (plan.info) {
-      scenario = plan.scenario;
-      scenarioName = name;
-      if (seed === undefined) seed = plan.seed;
-      shape = plan.shape;
-      if (!autoplayGiven) playing = false;
-    } else { // the file could not be loaded: say it in this page's words
-      const e = /** @type {string} */ (urlErrors.pop()); // resolveScenario pushed why
-      urlErrors.push(e.replace(`scenario="${name}"`, `?scenario=${name}`).replace('using a custom cluster', 'using the default playground'));
-    }
-  } else {
-    urlErrors.push(`?scenario=${name} is not a scenario name (1–64 characters a–z, 0–9 and -, e.g. acks-1-leader-failure); using the default playground.`);
-  }
-}
-if (params.has('preset')) {
-  if (params.get('preset') === 'bench') scenario = BENCH;
-  else urlErrors.push(`?preset=${params.get('preset')} is unknown (known: bench); using the default playground.`);
-}
-
-// ---------------------------------------------------------------- start
 const mount = $('#playground');
 let engine;
 try {
@@ -92,6 +24,39 @@ try {
   renderFatal(mount, `The simulation engine could not be loaded: ${/** @type {Error} */ (e).message}. (Was pkg/ built? bash scripts/build-web.sh)`);
   throw e;
 }
+
+// ---------------------------------------------------------------- URL parameters
+// The embeds' attributes under the same names (rf for replication-factor), validated by the one
+// parser (options.js) against the engine's limits; height and controls are the embeds' own.
+const params = new URLSearchParams(location.search);
+const EMBED_ONLY = new Set(['height', 'controls']);
+const { o, errors: urlErrors } = parseOptions((k) => (EMBED_ONLY.has(k) ? null : params.get(urlName(k))), engine.limits, 'url');
+let { seed, speed, autoplay: playing } = o;
+let scenario, scenarioName, shape;
+if (o.scenario !== null || ATTRIBUTES.some((k) => !EMBED_ONLY.has(k) && k !== 'seed' && k !== 'speed' && k !== 'autoplay' && params.has(urlName(k)))) {
+  // ?scenario=NAME (scenarios/NAME.json, like the embeds' attribute; a guided scenario opens paused
+  // on its first stop unless ?autoplay= says otherwise) or a cluster shape (?brokers=&partitions=&rf=…).
+  const plan = await resolveScenario(o, urlErrors, engine, { style: 'url' });
+  if (plan.info) {
+    scenarioName = o.scenario;
+    if (!params.has('autoplay')) playing = false;
+  }
+  if (plan.info || o.scenario === null) { // a file that could not be loaded leaves the default playground
+    scenario = plan.scenario;
+    seed = plan.seed;
+    shape = plan.shape;
+  }
+}
+if (params.has('preset')) {
+  try {
+    scenario = engine.preset(/** @type {string} */ (params.get('preset')));
+    scenarioName = undefined;
+  } catch (e) {
+    urlErrors.push(`?preset=${params.get('preset')}: ${/** @type {Error} */ (e).message.replace(/^preset: /, '')}; using ${scenario ? 'the cluster the other parameters describe' : 'the default playground'}.`);
+  }
+}
+
+// ---------------------------------------------------------------- start
 // A shared run (#v1.…, from Copy link). A bad one is said in the message area and forgotten.
 const fragment = location.hash.startsWith('#v') ? location.hash : undefined;
 /** A new page address (scenario, shape or seed changed): never with a shared run's fragment. */
@@ -111,7 +76,7 @@ const inst = createPlayground(mount, engine, {
   frameStats: globalThis.__frameStats,
   panicHint: (s) => ` (seed ${s})`,
   // The Cluster controls: the shape in the URL; a new shape is a new URL (shareable) and a reload.
-  shape: shape || { brokers: params.get('brokers') || '3', partitions: params.get('partitions') || '3', rf: params.get('rf') || '3', controllers: params.get('controllers') || '1' },
+  shape: shape || { brokers: 3, partitions: 3, rf: 3, controllers: 1 }, // the default playground's
   newCluster({ brokers, partitions, rf, controllers }) {
     const q = new URLSearchParams(location.search);
     q.delete('preset'); q.delete('scenario');

@@ -1,28 +1,13 @@
 // @ts-check
-// Options of an embedded playground: the <kafka-playground> attributes (and the same names as
-// URL parameters of embed.html), validated here, and the scenario they describe. Every invalid
-// value gives a message naming the attribute and its valid range, and its default is used.
-
-export const MAX_SEED = 2 ** 53 - 1;
+// Options of a playground: the <kafka-playground> attributes (the same names as URL parameters of
+// embed.html) and the main page's URL parameters, validated here — the one place — against the
+// engine's limits (src/page/presets.rs), and the scenario they describe (built by the engine).
+// Every invalid value gives a message naming the attribute or parameter and its valid range, and
+// its default is used.
 
 /** The attributes <kafka-playground> reads (embed.html takes the same names as URL parameters). */
 export const ATTRIBUTES = ['scenario', 'seed', 'brokers', 'partitions', 'replication-factor', 'acks', 'min-insync-replicas',
   'replica-lag-time-max-ms', 'controllers', 'autoplay', 'speed', 'height', 'controls'];
-
-/**
- * A cluster of this shape: topic "orders" under a steady producer (4 records/s, 8 keys).
- * The main page's ?brokers=&partitions=&rf=&controllers= and the embeds without a scenario use it.
- * controllers: KRaft controller voters (sim.controllers; 1, the default, is left out).
- */
-export function customScenario({ brokers = 3, partitions = 3, rf = Math.min(3, brokers), minIsr = Math.min(2, rf), lagMs = 10000, acks = 'all', controllers = 1 } = {}) {
-  return {
-    name: 'custom', brokers,
-    broker_config: { 'min.insync.replicas': minIsr, 'replica.lag.time.max.ms': lagMs, ...(controllers > 1 ? { 'sim.controllers': controllers } : {}) },
-    producer_config: { acks },
-    topics: [{ name: 'orders', partitions, replication_factor: rf }],
-    steps: [{ type: 'set_workload', topic: 'orders', records_per_sec: 4, keys: 8 }],
-  };
-}
 
 /** CSS lengths accepted by `height`: unit → [min, max]. */
 /** @type {Record<string, [number, number]>} */
@@ -57,13 +42,15 @@ const HEIGHT_UNITS = { px: [200, 10000], em: [12, 600], rem: [12, 600], vh: [20,
  */
 
 /**
- * Reads and validates the options. get(name) returns the attribute's text or null.
+ * Reads and validates the options. get(name) returns the attribute's text or null; `limits` are
+ * the engine's; `style` names a bad value as an attribute (`brokers="13"`) or as the main page's
+ * URL parameter (`?brokers=13`).
  * Returns { o, errors }: o has scenario (a name or null), seed, brokers, partitions, rf, acks,
  * minIsr, lagMs, controllers (undefined when not given), autoplay, speed, height ('' when not given), controls.
- * @param {(name: string) => string | null | undefined} get
+ * @param {(name: string) => string | null | undefined} get @param {PageLimits} limits @param {'attribute' | 'url'} [style]
  * @returns {{o: EmbedOptions, errors: string[]}}
  */
-export function parseOptions(get) {
+export function parseOptions(get, limits, style = 'attribute') {
   /** @type {string[]} */
   const errors = [];
   /** @type {EmbedOptions} */
@@ -72,8 +59,10 @@ export function parseOptions(get) {
     minIsr: undefined, lagMs: undefined, controllers: undefined, autoplay: true, speed: 1, height: '', controls: 'minimal',
   };
   const raw = (/** @type {string} */ k) => { const v = get(k); return v === null || v === undefined ? null : String(v).trim(); };
+  /** @param {string} k @param {string | number} v */
+  const name = (k, v) => label(k, v, style);
   /** @param {string} k @param {string | number} v @param {string} expected @param {string} using */
-  const bad = (k, v, expected, using) => errors.push(`${k}="${v}" is not valid: expected ${expected}; using ${using}.`);
+  const bad = (k, v, expected, using) => errors.push(`${name(k, v)} is not valid: expected ${expected}; using ${using}.`);
   /** @param {string} k @param {number} lo @param {number} hi @param {string} dflt */
   const int = (k, lo, hi, dflt) => {
     const v = raw(k);
@@ -90,24 +79,25 @@ export function parseOptions(get) {
   }
   const seed = raw('seed');
   if (seed !== null) {
-    if (/^\d{1,16}$/.test(seed) && Number(seed) <= MAX_SEED) o.seed = Number(seed);
+    if (/^\d{1,16}$/.test(seed) && Number(seed) <= limits.seed) o.seed = Number(seed);
     else bad('seed', seed, 'a whole number from 0 to 2^53−1', o.scenario ? "the scenario's seed (random without one)" : 'a random seed');
   }
-  o.brokers = int('brokers', 1, 12, '3');
-  o.partitions = int('partitions', 1, 64, '3');
-  o.rf = int('replication-factor', 1, 12, 'min(3, brokers)');
-  if (o.rf !== undefined && o.brokers !== undefined && o.rf > o.brokers) {
-    errors.push(`replication-factor="${o.rf}" is more than brokers="${o.brokers}": expected 1 to ${o.brokers}; using ${o.brokers}.`);
-    o.rf = o.brokers;
+  o.brokers = int('brokers', 1, limits.brokers, '3');
+  o.partitions = int('partitions', 1, limits.partitions, '3');
+  o.rf = int('replication-factor', 1, limits.replication_factor, 'min(3, brokers)');
+  const brokers = o.brokers ?? 3;
+  if (o.rf !== undefined && o.rf > brokers) {
+    errors.push(`${name('replication-factor', o.rf)} is more than the ${brokers} brokers: expected 1 to ${brokers}; using ${brokers}.`);
+    o.rf = brokers;
   }
   const acks = raw('acks');
   if (acks !== null) {
     if (['0', '1', 'all', '-1'].includes(acks)) o.acks = acks;
     else bad('acks', acks, '0, 1, all or -1', 'all');
   }
-  o.minIsr = int('min-insync-replicas', 1, 12, 'min(2, replication-factor)');
-  o.lagMs = int('replica-lag-time-max-ms', 1, 86400000, '10000');
-  o.controllers = int('controllers', 1, 5, '1');
+  o.minIsr = int('min-insync-replicas', 1, limits.min_insync_replicas, 'min(2, replication-factor)');
+  o.lagMs = int('replica-lag-time-max-ms', 1, limits.replica_lag_time_max_ms, '10000');
+  o.controllers = int('controllers', 1, limits.controllers, '1');
   const auto = raw('autoplay');
   if (auto !== null) {
     if (['', 'true', '1', 'autoplay'].includes(auto)) o.autoplay = true;
@@ -117,8 +107,9 @@ export function parseOptions(get) {
   const speed = raw('speed');
   if (speed !== null) {
     const v = Number(speed);
-    if (speed !== '' && Number.isFinite(v) && v >= 0.1 && v <= 1000) o.speed = v;
-    else bad('speed', speed, 'a number from 0.1 to 1000 (simulated seconds per real second)', '1');
+    const lo = limits.speeds[0], hi = limits.speeds[limits.speeds.length - 1];
+    if (speed !== '' && Number.isFinite(v) && v >= lo && v <= hi) o.speed = v;
+    else bad('speed', speed, `a number from ${lo} to ${hi} (simulated seconds per real second)`, '1');
   }
   const height = raw('height');
   if (height !== null && height !== '') {
@@ -133,6 +124,15 @@ export function parseOptions(get) {
     else bad('controls', controls, 'minimal or full', 'minimal');
   }
   return { o, errors };
+}
+
+/** The main page's URL names for the attributes that differ (the rest are the same). */
+const URL_NAMES = /** @type {Record<string, string>} */ ({ 'replication-factor': 'rf' });
+/** The URL parameter a main page reads for attribute `k`. @param {string} k */
+export const urlName = (k) => URL_NAMES[k] ?? k;
+/** How a message names a value: `k="v"` (an attribute) or `?k=v` (the main page's URL). @param {string} k @param {string | number} v @param {'attribute' | 'url'} style */
+function label(k, v, style) {
+  return style === 'url' ? `?${urlName(k)}=${v}` : `${k}="${v}"`;
 }
 
 /** Scenario texts by URL, fetched once per page. */
@@ -174,16 +174,24 @@ function override(sc, o) {
 
 /**
  * The scenario for these options (fetching scenarios/<name>.json relative to `base`, this
- * module's URL by default). Returns { scenario (JSON text), seed, fallbacks and what (for createPlayground),
- * info ({name, description} of a scenario file, or null), shape ({brokers, partitions, rf, controllers}) }.
- * Problems are pushed to `errors`.
- * @param {Partial<EmbedOptions>} o @param {string[]} errors @param {string} [base]
+ * module's URL by default; a custom cluster built by the engine otherwise). Returns { scenario
+ * (JSON text), seed, fallbacks and what (for createPlayground), info ({name, description} of a
+ * scenario file, or null), shape ({brokers, partitions, rf, controllers}) }. Problems are pushed
+ * to `errors`, naming the value in `style`.
+ * @param {Partial<EmbedOptions>} o @param {string[]} errors @param {Engine} engine
+ * @param {{base?: string, style?: 'attribute' | 'url'}} [how]
  */
-export async function resolveScenario(o, errors, base = import.meta.url) {
+export async function resolveScenario(o, errors, engine, { base = import.meta.url, style = 'attribute' } = {}) {
   const custom = () => {
-    const brokers = o.brokers ?? 3;
-    const rf = o.rf ?? Math.min(3, brokers);
-    return customScenario({ brokers, partitions: o.partitions ?? 3, rf, minIsr: o.minIsr ?? Math.min(2, rf), lagMs: o.lagMs ?? 10000, acks: o.acks ?? 'all', controllers: o.controllers ?? 1 });
+    /** @type {ShapeSpec} */
+    const shape = { brokers: o.brokers, partitions: o.partitions, replication_factor: o.rf, min_insync_replicas: o.minIsr,
+      replica_lag_time_max_ms: o.lagMs, acks: o.acks, controllers: o.controllers };
+    try {
+      return /** @type {ScenarioJson} */ (JSON.parse(engine.customScenario(shape)));
+    } catch (e) { // parseOptions keeps every field in range: only a new engine limit gets here
+      errors.push(`${/** @type {Error} */ (e).message}; using the default cluster.`);
+      return /** @type {ScenarioJson} */ (JSON.parse(engine.customScenario({})));
+    }
   };
   /** @param {ScenarioJson} sc @returns {ClusterShape} */
   const shapeOf = (sc) => ({
@@ -199,7 +207,7 @@ export async function resolveScenario(o, errors, base = import.meta.url) {
       file = await fetchScenario(new URL(`../scenarios/${o.scenario}.json`, base));
       if (!file || typeof file !== 'object' || Array.isArray(file)) throw new Error('not a scenario object');
     } catch (e) {
-      errors.push(`scenario="${o.scenario}": cannot load scenarios/${o.scenario}.json (${/** @type {Error} */ (e).message}); using a custom cluster.`);
+      errors.push(`${label('scenario', o.scenario, style)}: cannot load scenarios/${o.scenario}.json (${/** @type {Error} */ (e).message}); using ${style === 'url' ? 'the default playground' : 'a custom cluster'}.`);
       file = null;
     }
     if (file) {

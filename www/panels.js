@@ -4,25 +4,10 @@
 // screen-reader partition summary (also the e2e test's hook).
 import { el } from './render.js';
 
-export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault', 'storage', 'group', 'consume'];
-const QUIET = new Set(['produce']); // one line per append: off by default so ISR and election lines stand out
-/**
- * Kafka's error names as the engine writes them (src/errors.rs). A line that carries one is an
- * error line: shown by the "errors" filter whatever its category (a refused produce, a failed send,
- * a fenced epoch), so they are in the log by default while successful produces stay quiet.
- */
-const ERROR_NAMES = ['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT',
-  'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_OUT_OF_RANGE', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE',
-  'INVALID_UPDATE_VERSION', 'INELIGIBLE_REPLICA', 'STALE_BROKER_EPOCH', 'DUPLICATE_BROKER_REGISTRATION', 'NETWORK_EXCEPTION',
-  'TOPIC_ALREADY_EXISTS', 'INVALID_PARTITIONS', 'INVALID_REPLICATION_FACTOR', 'INVALID_REPLICA_ASSIGNMENT', 'INVALID_TOPIC_EXCEPTION',
-  'INVALID_CONFIG', 'INVALID_REQUEST', 'INVALID_RECORD', 'ELECTION_NOT_NEEDED', 'PREFERRED_LEADER_NOT_AVAILABLE',
-  'ELIGIBLE_LEADERS_NOT_AVAILABLE', 'BROKER_NOT_AVAILABLE', 'NOT_CONTROLLER', 'DELIVERY_TIMEOUT', 'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'DUPLICATE_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR',
-  'COORDINATOR_LOAD_IN_PROGRESS', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'MEMBER_ID_REQUIRED',
-  'INVALID_SESSION_TIMEOUT', 'LOG_TRUNCATION'];
-const ERROR_RE = new RegExp(`\\b(${ERROR_NAMES.join('|')})\\b`);
-/** Whether an event line carries a Kafka error name. */
-export const isErrorLine = (/** @type {EventView} */ e) => ERROR_RE.test(e.message);
+/** An error line: it carries a Kafka error name (the engine says which, EventView.error), and the
+ * "errors" filter shows it whatever its category (a refused produce, a failed send, a fenced epoch),
+ * so errors are in the log by default while successful produces stay quiet. */
+export const isErrorLine = (/** @type {EventView} */ e) => e.error !== null;
 const MAX_LINES = 2000; // in the DOM
 const KEEP = 20000; // in memory, so a filter can be turned back on
 
@@ -30,17 +15,18 @@ export const fmtT = (/** @type {number} */ ms) => `t+${(ms / 1000).toFixed(3)}`;
 
 /** Event log with category filters and auto-scroll. */
 export class EventLog {
-  /** @param {HTMLElement} root */
-  constructor(root) {
+  /** @param {HTMLElement} root @param {CategoryView[]} categories the engine's (eventCategories), in chip order */
+  constructor(root, categories) {
     /** @type {EventView[]} */
     this.all = [];
-    this.on = new Set(CATEGORIES.filter((c) => !QUIET.has(c)));
-    this.known = new Set(CATEGORIES);
+    this.on = new Set(categories.filter((c) => !c.quiet).map((c) => c.name));
+    this.known = new Set(categories.map((c) => c.name));
     const bar = el('div', 'log-filters');
     bar.setAttribute('role', 'group');
     bar.setAttribute('aria-label', 'Show categories');
-    for (const c of CATEGORIES) {
+    for (const { name: c, doc } of categories) {
       const lab = el('label', `chip cat-${c}`);
+      lab.title = doc;
       const cb = el('input');
       cb.type = 'checkbox'; cb.checked = this.on.has(c); cb.dataset.testid = `filter-${c}`;
       cb.addEventListener('change', () => { cb.checked ? this.on.add(c) : this.on.delete(c); this.rebuild(); });
@@ -298,26 +284,6 @@ export function updateDescribe(pre, text) {
   if (pre.textContent !== text) pre.textContent = text;
 }
 
-/** @typedef {Map<string, {leader: string, isr: string[], elr: string[]}>} Describe "topic-p" → leader, ISR and ELR */
-/** Parses describe output: "topic-p" → {leader, isr: [..], elr: [..]} (the ISR order is only here). @param {string} text @returns {Describe} */
-export function parseDescribe(text) {
-  /** @type {Describe} */
-  const out = new Map();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('\t')) continue;
-    /** @type {Record<string, string>} */
-    const kv = {};
-    for (const part of line.trim().split('\t')) {
-      const i = part.indexOf(': ');
-      if (i > 0) kv[part.slice(0, i)] = part.slice(i + 2);
-      else if (part.endsWith(':')) kv[part.slice(0, -1)] = '';
-    }
-    const list = (/** @type {string} */ s) => (s ? s.split(',').filter(Boolean) : []);
-    out.set(`${kv.Topic}-${kv.Partition}`, { leader: kv.Leader, isr: list(kv.Isr), elr: list(kv.Elr) });
-  }
-  return out;
-}
-
 /**
  * The accessible partition summary: one element per partition, attributes
  * (data-leader, data-leader-epoch, data-isr) and words kept current.
@@ -351,8 +317,8 @@ export class PartitionSummary {
     this.root.replaceChildren(...this.items);
   }
 
-  /** @param {Structure} s @param {IndexMaps} idx @param {Float64Array} f @param {Describe} desc */
-  update(s, idx, f, desc) {
+  /** @param {Structure} s @param {IndexMaps} idx @param {Float64Array} f @param {PartitionMembersView[]} members the engine's ISR/ELR order (pg.partitionMembers()) */
+  update(s, idx, f, members) {
     const L = s.layout;
     const down = new Map(s.brokers.map((b, i) => {
       const code = L.broker_status_codes[f[L.broker_offset + i * L.broker_stride + idx.b.status]] || 'unknown';
@@ -365,11 +331,8 @@ export class PartitionSummary {
       const leader = lead < 0 ? 'none' : String(lead);
       const epoch = String(f[po + idx.p.leader_epoch]);
       const name = `${p.topic}-${p.partition}`;
-      const d = desc.get(name);
-      let isr = d ? d.isr : [];
-      if (!d) { // fall back to the frame (replica order)
-        isr = p.replicas.filter((b, k) => f[L.replica_offset + (p.first_replica + k) * L.replica_stride + idx.r.in_isr] > 0).map(String);
-      }
+      const d = members[pi];
+      const isr = d ? d.isr : [];
       /** @type {string[]} */
       const behind = [];
       /** @type {string[]} */

@@ -10,6 +10,10 @@ declare module '*/pkg/kafka_playground.js' {
   export default function init(module_or_path?: unknown): Promise<unknown>;
   export const Playground: PlaygroundClass;
   export function wasmMemory(): WebAssembly.Memory;
+  export function limits(): PageLimits;
+  export function preset(name: string): string;
+  export function customScenario(shape: ShapeSpec): string;
+  export function eventCategories(): CategoryView[];
 }
 
 /** The static side of the engine's `Playground` class (src/wasm.rs). */
@@ -41,6 +45,7 @@ interface PlaygroundApi {
   ghosts(): GhostView[];
   dismissGhosts(): void;
   describe(): string;
+  partitionMembers(): PartitionMembersView[];
   describeGroups(): string;
   clients(): ClientsView;
   audit(): ClientAudit;
@@ -64,7 +69,28 @@ interface Engine {
   Playground: PlaygroundClass;
   wasmMemory: () => WebAssembly.Memory;
   defs: ConfigDefs;
+  limits: PageLimits;
+  /** A preset's scenario text (throws naming the known presets). */
+  preset: (name: string) => string;
+  /** The custom cluster of a shape as scenario text (throws naming the field). */
+  customScenario: (shape: ShapeSpec) => string;
+  categories: CategoryView[];
 }
+
+/** limits() (src/page/presets.rs): the page's ranges. */
+interface PageLimits {
+  brokers: number; partitions: number; replication_factor: number; min_insync_replicas: number;
+  replica_lag_time_max_ms: number; controllers: number; seed: number; speeds: number[];
+}
+/** customScenario()'s shape (every field optional: the page's defaults). */
+interface ShapeSpec {
+  brokers?: number; partitions?: number; replication_factor?: number; min_insync_replicas?: number;
+  replica_lag_time_max_ms?: number; acks?: string; controllers?: number;
+}
+/** eventCategories(): the event log's filter chips, in order. */
+interface CategoryView { name: string; doc: string; quiet: boolean }
+/** pg.partitionMembers(): per partition (structure order), as the controller records it. */
+interface PartitionMembersView { leader: number | null; isr: number[]; elr: number[]; last_known_elr: number[] }
 
 /** Playground.configDefs() entry. */
 interface ConfigDefView {
@@ -178,7 +204,8 @@ interface Metrics {
 }
 
 /** pg.eventsSince() entry. */
-interface EventView { seq: number; time_ms: number; node: string; category: string; message: string }
+/** An event-log line; `error`: the Kafka error it carries (an error line), or null. */
+interface EventView { seq: number; time_ms: number; node: string; category: string; message: string; error: string | null }
 
 interface Violation { invariant: string; time_ms: number; message: string }
 /** pg.invariants(). */

@@ -36,7 +36,7 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 }
 
 /// Largest seed accepted (JavaScript numbers are exact up to 2^53).
-const MAX_SEED: f64 = 9_007_199_254_740_991.0;
+const MAX_SEED: f64 = crate::page::presets::MAX_PAGE_SEED as f64;
 
 fn random_seed() -> u64 {
     let mut b = [0u8; 8];
@@ -193,6 +193,13 @@ impl Playground {
         self.core.describe()
     }
 
+    /// Each partition's leader, ISR, ELR and LastKnownElr in the controller's order, in the
+    /// structure's partition order (the ISR order the page shows).
+    #[wasm_bindgen(js_name = partitionMembers)]
+    pub fn partition_members(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.core.partition_members())
+    }
+
     /// `kafka-consumer-groups.sh --describe` output for every group.
     #[wasm_bindgen(js_name = describeGroups)]
     pub fn describe_groups(&self) -> String {
@@ -313,6 +320,46 @@ impl Playground {
 #[wasm_bindgen(js_name = benchScenario)]
 pub fn bench_scenario() -> String {
     crate::page::playground::BENCH_SCENARIO.to_string()
+}
+
+/// The page's limits: most brokers, partitions, replication factor, min ISR, lag time and
+/// controllers the custom cluster takes, the largest seed, the speeds it plays at.
+#[wasm_bindgen]
+pub fn limits() -> Result<JsValue, JsError> {
+    to_js(&crate::page::presets::limits())
+}
+
+/// A preset's scenario text (`?preset=bench`), or an error naming the known presets.
+#[wasm_bindgen]
+pub fn preset(name: &str) -> Result<String, JsError> {
+    crate::page::presets::preset(name).map(str::to_string).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The custom cluster of a shape `{brokers, partitions, replication_factor, min_insync_replicas,
+/// replica_lag_time_max_ms, acks, controllers}` (each optional) as scenario text; an error names
+/// the field.
+#[wasm_bindgen(js_name = customScenario)]
+pub fn custom_scenario(shape: JsValue) -> Result<String, JsError> {
+    let shape: crate::page::presets::ClusterShape =
+        serde_wasm_bindgen::from_value(shape).map_err(|e| JsError::new(&format!("shape: {e}")))?;
+    crate::page::presets::custom_scenario(&shape).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The event log's categories in the order of the page's filter chips: name, what its lines
+/// are about, and whether the filter starts off.
+#[wasm_bindgen(js_name = eventCategories)]
+pub fn event_categories() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct CategoryView {
+        name: &'static str,
+        doc: &'static str,
+        quiet: bool,
+    }
+    let all: Vec<CategoryView> = crate::effects::Category::ALL
+        .into_iter()
+        .map(|c| CategoryView { name: c.as_str(), doc: c.doc(), quiet: c.quiet_by_default() })
+        .collect();
+    to_js(&all)
 }
 
 /// The module's memory, for reading `frame()` and `tailsPtr()` buffers. (Not named

@@ -34,6 +34,8 @@ fn json_depth(v: &Value) -> usize {
 }
 /// Most steps in one scenario.
 pub const MAX_STEPS: usize = 100_000;
+/// Most brokers a scenario may give as a number (`"brokers": 12`): the picture draws them legibly.
+pub const MAX_BROKERS: u64 = 12;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
@@ -385,7 +387,10 @@ impl Scenario {
         let brokers = match obj.get("brokers") {
             None => (1..=3).map(|id| BrokerSpec { id, rack: None }).collect(),
             Some(Value::Number(n)) => {
-                let n = n.as_u64().filter(|n| (1..=12).contains(n)).ok_or_else(|| err("brokers", "expected 1 to 12 brokers"))?;
+                let n = n
+                    .as_u64()
+                    .filter(|n| (1..=MAX_BROKERS).contains(n))
+                    .ok_or_else(|| err("brokers", format!("expected 1 to {MAX_BROKERS} brokers")))?;
                 (1..=n as i32).map(|id| BrokerSpec { id, rack: None }).collect()
             }
             Some(Value::Array(items)) => {

@@ -27,6 +27,7 @@ mod history_retirement;
 mod isr;
 mod layers;
 mod page_security;
+mod page_truth;
 mod picture_views;
 mod producer;
 mod producer_state;

@@ -19,8 +19,8 @@ pub use frame::{frame_layout, shown_high_watermark, BrokerRef, FrameLayout, Part
 pub use session::{EngineSnapshot, TimedCommand, TimelineView, MAX_SNAPSHOTS, MAX_SNAPSHOT_WEIGHT, SNAPSHOT_EVERY_MS};
 pub use views::{
     CleanedRecordView, CleaningView, ClientsView, ConsumerView, ControllerQuorumPageView, EventView, InFlightToBroker, InvariantsView,
-    Metrics, MetricsSample, PositionView, ProducerView, RecentConsumerError, RecentProduceError, ReplicaStorageView, SegmentView,
-    METRICS_KEEP, METRICS_PERIOD_MS,
+    Metrics, MetricsSample, PartitionMembersView, PositionView, ProducerView, RecentConsumerError, RecentProduceError, ReplicaStorageView,
+    SegmentView, METRICS_KEEP, METRICS_PERIOD_MS,
 };
 
 use crate::broker::group_coordinator::OFFSETS_TOPIC;
@@ -37,20 +37,8 @@ use crate::sim::NodeStatus;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The scenario the page opens with: three brokers, one topic, a steady producer.
-pub const DEFAULT_SCENARIO: &str = r#"{
-  "name": "playground",
-  "description": "Three brokers and a replicated topic with a steady acks=all producer. Crash the leader, cut a follower off, change acks or min.insync.replicas, and watch the ISR and the high watermark.",
-  "brokers": 3,
-  "broker_config": { "min.insync.replicas": 2, "replica.lag.time.max.ms": 10000, "offsets.topic.num.partitions": 3 },
-  "producer_config": { "acks": "all" },
-  "topics": [ { "name": "orders", "partitions": 3, "replication_factor": 3 } ],
-  "steps": [ { "type": "set_workload", "topic": "orders", "records_per_sec": 4, "keys": 8 } ]
-}"#;
-
-/// The benchmark workload (page `?preset=bench`, `kafka-bench`): 6 brokers × 24 partitions × RF 3,
-/// 500 acks=all records/s over 64 keys.
-pub const BENCH_SCENARIO: &str = r#"{"name":"bench","brokers":6,"broker_config":{"min.insync.replicas":2},"producer_config":{"acks":"all"},"topics":[{"name":"load","partitions":24,"replication_factor":3}],"steps":[{"type":"set_workload","topic":"load","records_per_sec":500,"keys":64}]}"#;
+/// The page's opening scenario and the benchmark workload live with the page's presets.
+pub use crate::page::presets::{BENCH_SCENARIO, DEFAULT_SCENARIO};
 
 /// Costly invariants are re-checked every this many events while playing.
 pub const SLOW_CHECK_EVERY: u64 = 200;

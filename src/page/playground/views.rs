@@ -44,6 +44,9 @@ pub struct EventView {
     pub node: String,
     pub category: &'static str,
     pub message: String,
+    /// The Kafka error the line carries (`NOT_ENOUGH_REPLICAS`, …), if any: an error line, which
+    /// the page's log shows whatever its category.
+    pub error: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -389,6 +392,7 @@ impl Playground {
                 node: e.node.to_string(),
                 category: e.category.as_str(),
                 message: e.message.clone(),
+                error: crate::errors::KafkaError::named_in(&e.message).map(|k| k.name()),
             })
             .collect()
     }
@@ -490,6 +494,26 @@ impl Playground {
 
     pub fn describe(&self) -> String {
         self.cs.sim.describe(None)
+    }
+
+    /// Each partition's leader, ISR, ELR and LastKnownElr in the controller's order (the order
+    /// `kafka-topics.sh --describe` prints), in the structure's partition order: the page reads
+    /// the ISR order here instead of parsing the describe text.
+    pub fn partition_members(&mut self) -> Vec<PartitionMembersView> {
+        let parts = self.structure_ref().partitions.clone();
+        let controller = &self.cs.sim.controller;
+        parts
+            .iter()
+            .map(|p| match controller.partitions.get(&TopicPartition::new(&p.topic, p.partition)) {
+                Some(st) => PartitionMembersView {
+                    leader: (st.leader != NO_LEADER).then_some(st.leader),
+                    isr: st.isr.clone(),
+                    elr: st.elr.clone(),
+                    last_known_elr: st.last_known_elr.clone(),
+                },
+                None => PartitionMembersView { leader: None, isr: vec![], elr: vec![], last_known_elr: vec![] },
+            })
+            .collect()
     }
 
     /// `kafka-consumer-groups.sh --describe` of every group.
@@ -652,4 +676,14 @@ impl Playground {
             })
             .collect()
     }
+}
+
+/// A partition's members as the controller records them (`PartitionRegistration`): the
+/// leader (`None` when offline) and the ISR/ELR lists in their recorded order.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartitionMembersView {
+    pub leader: Option<BrokerId>,
+    pub isr: Vec<BrokerId>,
+    pub elr: Vec<BrokerId>,
+    pub last_known_elr: Vec<BrokerId>,
 }
