@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 /// `kafka-topics.sh --describe` read back: "topic-p" → (leader, ISR, ELR) — the parsing the page
 /// no longer does, kept here to prove the structured view says the same.
-fn parse_describe(text: &str) -> BTreeMap<String, (Option<i32>, Vec<i32>, Vec<i32>)> {
+type Described = BTreeMap<String, (Option<i32>, Vec<i32>, Vec<i32>)>;
+fn parse_describe(text: &str) -> Described {
     let list = |s: &str| s.split(',').filter(|x| !x.is_empty()).map(|x| x.parse().unwrap()).collect::<Vec<i32>>();
     text.lines()
         .filter(|l| l.starts_with('\t'))
