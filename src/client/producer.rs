@@ -140,7 +140,11 @@ pub struct Producer {
     retry_rng: Rng,
     retry_backoff: ExponentialBackoff,
     next_corr: u64,
-    unresolved: VecDeque<u64>,
+    /// Records waiting for their topic's metadata, per topic, in send order: (place in this
+    /// producer's send order, write id). A metadata answer resolves only the topics it made known,
+    /// and records of several topics in the order they were sent.
+    unresolved: BTreeMap<String, VecDeque<(u64, u64)>>,
+    unresolved_seq: u64,
     batches: BTreeMap<u64, Batch>,
     next_batch_id: u64,
     /// Batches waiting to be sent, per partition, in send (and sequence) order.
@@ -185,7 +189,8 @@ impl Producer {
             retry_backoff: md_backoff,
             rng,
             next_corr: 0,
-            unresolved: VecDeque::new(),
+            unresolved: BTreeMap::new(),
+            unresolved_seq: 0,
             batches: BTreeMap::new(),
             next_batch_id: 1,
             queues: BTreeMap::new(),
@@ -243,7 +248,8 @@ impl Producer {
                 outcome: SendOutcome::Pending,
             },
         );
-        self.unresolved.push_back(write_id);
+        self.unresolved.entry(topic.to_string()).or_default().push_back((self.unresolved_seq, write_id));
+        self.unresolved_seq += 1;
         self.order.push_back(write_id);
         self.pending_count += 1;
         self.resolve(now_ms);
@@ -251,14 +257,23 @@ impl Producer {
 
     /// Runs the partitioner for records whose topic's partition count is known, and appends
     /// them to the accumulator (`RecordAccumulator.append`).
+    ///
+    /// Only the topics whose partition count is now known are touched (the others' records stay
+    /// waiting, untouched), so a burst sent before the first metadata answer costs O(n), not
+    /// O(n²): every record still waiting has a topic the metadata did not know at the last call,
+    /// and the partition counts change only with a metadata answer, which calls this.
     fn resolve(&mut self, now_ms: i64) {
-        let mut still = VecDeque::new();
-        while let Some(id) = self.unresolved.pop_front() {
+        let known: Vec<String> = self.unresolved.keys().filter(|t| self.metadata.partition_counts.contains_key(*t)).cloned().collect();
+        let mut ready: Vec<(u64, u64)> = vec![];
+        for t in &known {
+            ready.extend(self.unresolved.remove(t).unwrap_or_default());
+        }
+        if known.len() > 1 {
+            ready.sort_unstable(); // send order across topics (the partitioner's draws follow it)
+        }
+        for (_, id) in ready {
             let rec = &self.sends[&id];
-            let Some(&n) = self.metadata.partition_counts.get(&rec.topic) else {
-                still.push_back(id);
-                continue;
-            };
+            let n = self.metadata.partition_counts[&rec.topic];
             let size = record_size(rec.key.as_deref(), rec.value.as_deref());
             let topic = rec.topic.clone();
             let keyed = rec.key.is_some() && !self.config.partitioner_ignore_keys;
@@ -284,10 +299,9 @@ impl Producer {
                 }
             }
         }
-        if !still.is_empty() {
+        if !self.unresolved.is_empty() {
             self.metadata.stale = true;
         }
-        self.unresolved = still;
     }
 
     /// `BuiltInPartitioner.peekCurrentPartitionInfo` / `nextPartition`.
@@ -694,16 +708,22 @@ impl Producer {
             }
         }
         // Records still waiting for metadata expire too.
+        // Each topic's queue is in send order, hence in creation time: the expired are a prefix.
         let mut unresolved_expired = vec![];
-        for id in &self.unresolved {
-            if now_ms - self.sends[id].created_ms >= limit {
-                unresolved_expired.push(*id);
+        for q in self.unresolved.values_mut() {
+            while let Some(&(seq, id)) = q.front() {
+                if now_ms - self.sends[&id].created_ms < limit {
+                    break;
+                }
+                unresolved_expired.push((seq, id));
+                q.pop_front();
             }
         }
-        for id in &unresolved_expired {
-            self.finish(*id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
+        self.unresolved.retain(|_, q| !q.is_empty());
+        unresolved_expired.sort_unstable(); // failed in send order, as they were sent
+        for &(_, id) in &unresolved_expired {
+            self.finish(id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
         }
-        self.unresolved.retain(|id| !unresolved_expired.contains(id));
         records += unresolved_expired.len();
         if records > 0 {
             *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += records as u64;
