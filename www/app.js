@@ -7,7 +7,8 @@
 //   const engine = await loadEngine();                 // engine.js: once per page
 //   const pg = createPlayground(mountElement, engine, { mode: 'full' | 'minimal', ... });
 //   pg.stop();                                          // loop, observers and listeners gone, engine freed
-import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
+import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown } from './render.js';
+import { h, el } from './dom.js';
 import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
 import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, recordText, fmtT } from './panels.js';
@@ -23,24 +24,6 @@ const METRICS_MS = 500; // metrics() copies the whole history: twice per second
 const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
 /** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
 const ENGINE_BUDGET_MS = 2.5;
-
-/**
- * createElement with attributes (never markup from text).
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag @param {Record<string, string | boolean | null | undefined>} [attrs] @param {...(Node | string)} kids
- * @returns {HTMLElementTagNameMap[K]}
- */
-function h(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === undefined || v === null) continue;
-    if (k === 'class') e.className = /** @type {string} */ (v);
-    else if (k === 'text') e.textContent = /** @type {string} */ (v);
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  e.append(...kids);
-  return e;
-}
 
 /**
  * @typedef {object} Dom The parts of one instance's DOM (buildDom). Those marked "full" exist in full mode only.

@@ -3,7 +3,7 @@
 // panel (the current stop's title and text, Back / Next, what it looks at). The stepping
 // itself (play up to the next stop, pause there) lives in app.js's loop; this module only
 // builds DOM (createElement / textContent, never markup from text) and reports clicks.
-import { el, button } from './render.js';
+import { el, button } from './dom.js';
 
 const INDEX_URL = new URL('../scenarios/index.json', import.meta.url);
 const fileUrl = (/** @type {string} */ file) => new URL(`../scenarios/${file}.json`, import.meta.url);

@@ -2,7 +2,7 @@
 // Text panels, refreshed a few times per second (never per frame): event log,
 // invariants, metrics with sparklines, the describe console, and the
 // screen-reader partition summary (also the e2e test's hook).
-import { el } from './render.js';
+import { el } from './dom.js';
 
 export const CATEGORIES = ['isr', 'election', 'produce', 'fetch', 'truncate', 'hw', 'broker', 'controller', 'config', 'fault', 'storage', 'group', 'consume'];
 const QUIET = new Set(['produce']); // one line per append: off by default so ISR and election lines stand out

@@ -3,7 +3,7 @@
 // the "viewing the past" line (Fork here / Back to live) and Undo. The engine keeps the run
 // as ops with snapshots, so seek() is cheap and exact; this module only shows it and reports
 // what the user asks (seek, fork, live, undo) to app.js.
-import { el, button } from './render.js';
+import { el, button } from './dom.js';
 
 const secs = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
 
