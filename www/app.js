@@ -29,6 +29,15 @@ const ENGINE_BUDGET_MS = 2.5;
 export { renderFatal } from './dom-build.js'; // the entry points (main.js, kafka-playground.js) import it from here
 
 /**
+ * @typedef {object} RunState The mutable state one instance's parts share (createPlayground makes it).
+ * @property {boolean} playing simulated time runs (setPlaying changes it)
+ * @property {boolean} stopped stop() was called: no more frames or engine calls
+ * @property {boolean} dead the engine panicked: no more frames or engine calls
+ * @property {boolean} dirty a frame is wanted even when paused (the loop idles when paused and not dirty)
+ * @property {boolean} forceUi the next frame reads the text views and updates the panels
+ */
+
+/**
  * @typedef {object} PlaygroundOptions createPlayground's opts (described below).
  * @property {string} [mode]
  * @property {boolean} [page]
@@ -76,8 +85,8 @@ export function createPlayground(mount, engine, opts) {
   const dom = buildDom(mount, mode, !!opts.page, opts.caption);
   const messages = [...(opts.messages || [])];
   let speed = opts.speed ?? 1;
-  let playing = opts.playing ?? true;
-  let dead = false, stopped = false;
+  /** @type {RunState} */
+  const S = { playing: opts.playing ?? true, stopped: false, dead: false, dirty: true, forceUi: true };
   /** @type {TimeTravel | null} */
   let tt = null; // the time-travel controls (made with the time controls below)
   /** @type {(() => void)[]} */
@@ -142,11 +151,11 @@ export function createPlayground(mount, engine, opts) {
   }
   if (messages.length) showError(messages.join(' '));
   const fromLink = !!opts.fragment && tries.length === 0;
-  if (fromLink) playing = false; // a shared run opens paused on the moment it was shared at
+  if (fromLink) S.playing = false; // a shared run opens paused on the moment it was shared at
   const seedNow = pg.seed();
   if (dom.seed) dom.seed.textContent = `seed ${seedNow}`;
   cleanups.push(onEnginePanic((msg) => {
-    dead = true;
+    S.dead = true;
     dom.panic.textContent = `The simulation engine crashed and has stopped. Reload the page to start again${opts.panicHint ? opts.panicHint(seedNow) : ` (seed ${seedNow})`}. Details: ${msg}`;
     dom.panic.hidden = false;
   }));
@@ -167,7 +176,7 @@ export function createPlayground(mount, engine, opts) {
     error: showError,
     /** Applies one command; shows its error; returns whether it worked. */
     run(cmd) {
-      if (stopped) return false;
+      if (S.stopped) return false;
       try {
         pg.apply(JSON.stringify(cmd));
       } catch (e) {
@@ -181,7 +190,7 @@ export function createPlayground(mount, engine, opts) {
       return true;
     },
     /** Something changed outside the loop: refresh everything on the next frame. */
-    changed() { controls?.sync(); forceUi = true; dirty = true; schedule(); },
+    changed() { controls?.sync(); S.forceUi = true; S.dirty = true; schedule(); },
   };
 
   // ---------------------------------------------------------------- UI pieces
@@ -192,7 +201,7 @@ export function createPlayground(mount, engine, opts) {
   cleanups.push(() => menu.destroy());
   listen(viewport, 'scroll', () => menu.close(false));
   // Scrolling brings other partition rows on screen: draw them (only visible rows are drawn).
-  listen(window, 'scroll', () => { dirty = true; schedule(); }, { passive: true, capture: true });
+  listen(window, 'scroll', () => { S.dirty = true; schedule(); }, { passive: true, capture: true });
   const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)), viewport);
   // A KRaft controller quorum (sim.controllers > 1, fixed for the run): voters drawn and clickable.
   const quorumMode = (() => { try { return pg.controllerQuorum().voters.length > 0; } catch { return false; } })();
@@ -205,7 +214,7 @@ export function createPlayground(mount, engine, opts) {
   const metrics = full ? new MetricsPanel(/** @type {HTMLElement} */ (dom.metrics)) : null;
   const summary = new PartitionSummary(dom.summary);
   const live = new LiveStrip(dom.live);
-  live.onDismissGhosts = () => { if (!stopped && !dead) { safely(() => pg.dismissGhosts()); app.changed(); } };
+  live.onDismissGhosts = () => { if (!S.stopped && !S.dead) { safely(() => pg.dismissGhosts()); app.changed(); } };
   const segments = full ? new SegmentsList(/** @type {HTMLElement} */ (dom.segments), /** @type {HTMLElement} */ (dom.segmentsHead)) : null;
   const audit = full ? new AuditPanel(/** @type {HTMLElement} */ (dom.audit)) : null;
   const group = full ? new ConsumerPanel(/** @type {HTMLElement} */ (dom.group), app) : null;
@@ -228,7 +237,7 @@ export function createPlayground(mount, engine, opts) {
     view.setStructure(s, app.idx);
     summary.setStructure(s);
     controls?.setStructure(s);
-    dirty = true; forceUi = true;
+    S.dirty = true; S.forceUi = true;
     if (stopK >= 0) applyLook(false); // the broker headers are new elements
   }
 
@@ -244,7 +253,7 @@ export function createPlayground(mount, engine, opts) {
   const canvas = dom.canvas;
   let lastHit = '';
   listen(canvas, 'mousemove', (/** @type {MouseEvent} */ e) => {
-    if (stopped || dead) return;
+    if (S.stopped || S.dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
     const key = hit ? `${hit.pi}:${hit.broker}:${hit.offset}:${hit.gap}` : '';
     if (key === lastHit) return;
@@ -268,13 +277,13 @@ export function createPlayground(mount, engine, opts) {
   // Shift + wheel (or a sideways wheel) over a strip scrolls its partition's offsets.
   listen(canvas, 'wheel', (/** @type {WheelEvent} */ e) => {
     const dx = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
-    if (!dx || stopped || dead) return;
+    if (!dx || S.stopped || S.dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
     if (!hit) return;
     const w = view.rowWins[hit.pi];
     if (view.panRow(hit.pi, Math.sign(dx) * -Math.max(1, Math.floor((w?.K ?? 2) / 2)))) {
       e.preventDefault();
-      forceUi = true; dirty = true; schedule(); // the new window's keys are read before drawing
+      S.forceUi = true; S.dirty = true; schedule(); // the new window's keys are read before drawing
     }
   }, { passive: false });
 
@@ -286,16 +295,16 @@ export function createPlayground(mount, engine, opts) {
   listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
   /** @param {boolean} on */
   function setPlaying(on) {
-    playing = on;
+    S.playing = on;
     playBtn.setAttribute('aria-pressed', String(on));
     playBtn.replaceChildren(el('span', `ico ico-${on ? 'pause' : 'play'}`), on ? 'Pause' : 'Play');
     lastTs = 0;
-    dirty = true; // a frame even when paused: the narration's Next follows
+    S.dirty = true; // a frame even when paused: the narration's Next follows
     schedule();
   }
-  listen(playBtn, 'click', () => setPlaying(!playing));
+  listen(playBtn, 'click', () => setPlaying(!S.playing));
   const stepEvent = () => { setPlaying(false); safely(() => pg.step()); app.changed(); };
-  const advanceBy = (/** @type {number} */ ms) => { if (stopped) return; safely(() => pg.advance(ms)); app.changed(); };
+  const advanceBy = (/** @type {number} */ ms) => { if (S.stopped) return; safely(() => pg.advance(ms)); app.changed(); };
   listen(dom.step, 'click', stepEvent);
   if (dom.plus100) listen(dom.plus100, 'click', () => advanceBy(100));
   listen(dom.plus1s, 'click', () => advanceBy(1000));
@@ -305,12 +314,12 @@ export function createPlayground(mount, engine, opts) {
   const keyTarget = opts.keyTarget || mount;
   if (!opts.keyTarget) mount.tabIndex = -1; // a click inside gives the instance the keyboard
   listen(keyTarget, 'keydown', (/** @type {KeyboardEvent} */ e) => {
-    if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented || stopped) return;
+    if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented || S.stopped) return;
     const t = /** @type {HTMLElement} */ (e.target);
     const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || t.isContentEditable;
     if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
       e.preventDefault();
-      setPlaying(!playing);
+      setPlaying(!S.playing);
     } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu, .picker, .export')) {
       e.preventDefault();
       stepEvent();
@@ -330,7 +339,7 @@ export function createPlayground(mount, engine, opts) {
   tt = new TimeTravel({
     full,
     on: {
-      seek(t) { setPlaying(false); pendingSeek = t; dirty = true; schedule(); },
+      seek(t) { setPlaying(false); pendingSeek = t; S.dirty = true; schedule(); },
       fork() { safely(() => pg.fork()); jumped(); },
       live() { seekTo(tl.end_ms); },
       undo() {
@@ -352,7 +361,7 @@ export function createPlayground(mount, engine, opts) {
 
   /** Goes to simulated time t (clamped to the recorded run) and pauses there. @param {number} t */
   function seekTo(t) {
-    if (stopped || dead) return;
+    if (S.stopped || S.dead) return;
     setPlaying(false);
     safely(() => pg.seek(Math.max(startMs, t)));
     jumped();
@@ -365,7 +374,7 @@ export function createPlayground(mount, engine, opts) {
   let pendingTexts = null;
   /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
   function jumped() {
-    if (stopped || dead) return;
+    if (S.stopped || S.dead) return;
     acc = 0;
     pendingTexts = null; // read before the jump
     loadStructure();
@@ -395,7 +404,7 @@ export function createPlayground(mount, engine, opts) {
   /** @type {Story} */
   const story = safely(() => pg.story()) ?? { narration: [] };
   const stops = Array.isArray(story.narration) ? story.narration : [];
-  let stepping = stops.length > 0 && !playing;
+  let stepping = stops.length > 0 && !S.playing;
   const narration = new Narration(dom.narr, { compact: !full, on: { next: guideNext, back: guideBack } });
   narration.setStory(stops.length ? story : null);
   if (stops.length) { mount.classList.add('kp-guided'); dom.legendBox.open = false; }
@@ -414,11 +423,11 @@ export function createPlayground(mount, engine, opts) {
   const stopAfter = (/** @type {number} */ now) => stops.findIndex((s, i) => stopTime(i) > now);
 
   function guideNext() {
-    if (stopped || dead) return;
+    if (S.stopped || S.dead) return;
     stepping = true;
     const now = pg.nowMs(), i = stopAfter(now);
     if (i < 0) { setPlaying(true); return; } // after the last stop: play on freely
-    if (playing) { // already on the way: skip the rest of the way at once
+    if (S.playing) { // already on the way: skip the rest of the way at once
       safely(() => pg.advance(stopTime(i) - now));
       setPlaying(false);
       app.changed();
@@ -437,13 +446,13 @@ export function createPlayground(mount, engine, opts) {
   function syncStop(now, scroll) {
     if (!stops.length) return;
     const k = stopAt(now);
-    const busy = playing && stepping && stopAfter(now) >= 0;
-    const key = `${k}|${busy}|${playing}|${now <= stopTime(0)}`;
+    const busy = S.playing && stepping && stopAfter(now) >= 0;
+    const key = `${k}|${busy}|${S.playing}|${now <= stopTime(0)}`;
     if (key === stopKey) return;
     stopKey = key;
     // The stop's text with the run's numbers ({acknowledged}, {leader:orders-0}, ...) filled in by the engine.
     const text = safely(() => pg.narrationText(k));
-    narration.show(k, { busy, playing, atStart: now <= stopTime(0), text });
+    narration.show(k, { busy, playing: S.playing, atStart: now <= stopTime(0), text });
     if (k !== stopK) { stopK = k; applyLook(scroll); }
   }
 
@@ -498,7 +507,7 @@ export function createPlayground(mount, engine, opts) {
     view.setLookMarks(look.marks);
     dom.narr.dataset.look = names.join(' ');
     if (dom.dock) dockUnits(units);
-    dirty = true; schedule();
+    S.dirty = true; schedule();
     if (!scroll) return;
     if (dom.dock) { needFit = true; revealStage = true; } // after the fit (next frame): the stage in view
     else if (first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
@@ -559,7 +568,7 @@ export function createPlayground(mount, engine, opts) {
       const bar = dom.timebar.getBoundingClientRect().height;
       avail = Math.max(320, mount.clientHeight - bar - 30);
     }
-    if (!avail) { guide.style.height = ''; if (view.setFit(Infinity)) { menu.place(); dirty = true; } return; }
+    if (!avail) { guide.style.height = ''; if (view.setFit(Infinity)) { menu.place(); S.dirty = true; } return; }
     fitTo(avail, stacked);
     // Stacked (a narrow window: the dock sits under the picture) the stage may still not fit, the
     // picture being as small as it gets: then the page's top scrolls away and only the sticky time
@@ -578,7 +587,7 @@ export function createPlayground(mount, engine, opts) {
     const narrH = dom.narr.hidden ? 0 : dom.narr.getBoundingClientRect().height + 8;
     const chrome = dom.cluster.getBoundingClientRect().height - viewport.getBoundingClientRect().height;
     const dockH = stacked && !/** @type {HTMLElement} */ (dom.dock).hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
-    if (view.setFit(avail - narrH - chrome - dockH - 2)) { menu.place(); dirty = true; }
+    if (view.setFit(avail - narrH - chrome - dockH - 2)) { menu.place(); S.dirty = true; }
   }
 
   /** Scrolls the page so the whole guided stage is on screen (below the sticky time bar). */
@@ -617,7 +626,7 @@ export function createPlayground(mount, engine, opts) {
   }
 
   // ---------------------------------------------------------------- the loop
-  let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
+  let lastTs = 0, acc = 0, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
   let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
   let eventSeq = 0, lastViolations = -1, lastLost = -1;
   const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
@@ -625,16 +634,16 @@ export function createPlayground(mount, engine, opts) {
 
   /** Asks for a frame when the instance runs: started, on screen, engine alive. */
   function schedule() {
-    if (!raf && visible && !stopped && !dead) raf = requestAnimationFrame(tick);
+    if (!raf && visible && !S.stopped && !S.dead) raf = requestAnimationFrame(tick);
   }
 
   /** @param {number} ts */
   function tick(ts) {
     raf = 0;
-    if (stopped || dead || !visible) return;
+    if (S.stopped || S.dead || !visible) return;
     const dt = lastTs ? ts - lastTs : 0;
     lastTs = ts;
-    if (!playing && !dirty) return; // idle until a control or a resize asks again (schedule())
+    if (!S.playing && !S.dirty) return; // idle until a control or a resize asks again (schedule())
     schedule();
     if (pendingSeek !== null) { // the scrubber moved: one seek per frame, to its newest position
       const t = pendingSeek;
@@ -646,12 +655,12 @@ export function createPlayground(mount, engine, opts) {
     // A frame that reads the text views and updates the panels gives the engine less time, so
     // that it still fits the frame budget (uiCost: what those took lately).
     // While playing, a UI tick's panels are updated in the frame after the one that read them.
-    const uiDue = !pendingTexts && (forceUi || t0 - lastUi >= UI_MS);
+    const uiDue = !pendingTexts && (S.forceUi || t0 - lastUi >= UI_MS);
     // Playing, metrics() and audit() (the heaviest reads) get frames of their own, one at a time.
-    const auxDue = full && playing && !uiDue && !pendingTexts && (t0 - lastAudit >= AUDIT_MS || t0 - lastMetrics >= METRICS_MS);
+    const auxDue = full && S.playing && !uiDue && !pendingTexts && (t0 - lastAudit >= AUDIT_MS || t0 - lastMetrics >= METRICS_MS);
     const budget = Math.max(0.5, ENGINE_BUDGET_MS - (uiDue ? uiCost : pendingTexts ? domCost : auxDue ? auxCost : 0));
     let stopMs = -1; // stepping through a guided scenario: the next stop, where playing pauses
-    if (playing) {
+    if (S.playing) {
       // Advance in slices within a time budget, so a frame never stalls: when the engine
       // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
       acc += Math.min(dt * speed, 5000);
@@ -676,11 +685,11 @@ export function createPlayground(mount, engine, opts) {
       }
       if (whole > 0) acc = 0; // behind real time: drop the backlog
       effective = dt > 0 ? effective * 0.9 + (done / dt) * 0.1 : effective;
-      if (stopMs >= 0 && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; forceUi = true; } // at the stop: read, then Next
+      if (stopMs >= 0 && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; S.forceUi = true; } // at the stop: read, then Next
     }
-    if (dead) return;
+    if (S.dead) return;
     const t1 = performance.now();
-    const ui = uiDue || (forceUi && !pendingTexts);
+    const ui = uiDue || (S.forceUi && !pendingTexts);
     // Every wasm call that returns JSON happens before the frame views are made.
     /** @type {Texts | null} */
     let texts = null;
@@ -711,16 +720,16 @@ export function createPlayground(mount, engine, opts) {
     // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
     // detaches the frame's typed arrays (length 0): read them again then.
     if (frame.length === 0 || tails.length === 0) readFrame();
-    view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
+    view.draw(frame, tails, flights, now + (S.playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
     if (revealStage) showStage();
     tt1.setNow(now);
-    clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
+    clock.textContent = S.playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
-    const apply = pendingTexts ?? (ui && !playing ? { texts, quorum } : null);
-    pendingTexts = ui && playing ? { texts, quorum } : null;
+    const apply = pendingTexts ?? (ui && !S.playing ? { texts, quorum } : null);
+    pendingTexts = ui && S.playing ? { texts, quorum } : null;
     if (apply) applyTexts(/** @type {Texts} */ (apply.texts)); // read in a UI tick: never null
     if (apply?.quorum) sayQuorum(apply.quorum);
-    if (auxDue && !dead) {
+    if (auxDue && !S.dead) {
       const a0 = performance.now();
       if (t0 - lastAudit >= AUDIT_MS) { const a = safely(() => pg.audit()); if (a) /** @type {AuditPanel} */ (audit).update(a); lastAudit = t0; }
       else { const m = safely(() => pg.metrics()); if (m) /** @type {MetricsPanel} */ (metrics).update(m); lastMetrics = t0; }
@@ -728,10 +737,10 @@ export function createPlayground(mount, engine, opts) {
     }
     if (dockReveal.length) revealInDock(); // after the panels' new text
     // Paused, frames go on while a reveal lasts, panels wait, or a read is asked for (a stop).
-    dirty = dockReveal.length > 0 || !!pendingTexts || forceUi;
+    S.dirty = dockReveal.length > 0 || !!pendingTexts || S.forceUi;
     // This frame's windows want other records than the last read (a window resized or moved):
     // read them in the next frame, even when paused.
-    if (!playing && recordsKey(view.wantedRecords()) !== wantKey) { forceUi = true; dirty = true; }
+    if (!S.playing && recordsKey(view.wantedRecords()) !== wantKey) { S.forceUi = true; S.dirty = true; }
     const t4 = performance.now();
     if (ui) uiCost = uiCost * 0.7 + (t2 - t1) * 0.3;
     if (apply) domCost = domCost * 0.7 + (t4 - t3) * 0.3;
@@ -781,21 +790,21 @@ export function createPlayground(mount, engine, opts) {
       // Events: only the newest ones when too many came at once (e.g. at 1000×).
       // The counts come from the previous frame (no extra frame() call).
       // Playing fast, 150 per update (600 lines a second is more than anyone reads; the frame stays short).
-      const cap = playing && speed >= 20 ? 150 : 500;
+      const cap = S.playing && speed >= 20 ? 150 : 500;
       if (end - eventSeq > cap) { out.skipped = end - cap - eventSeq; eventSeq = end - cap; }
       const events = pg.eventsSince(eventSeq, cap);
       out.events = events;
       if (events.length) eventSeq = events[events.length - 1].seq + 1;
       // Playing, metrics and the audit are read in frames of their own (auxDue in tick).
-      if (forceUi || (!playing && t0 - lastMetrics >= METRICS_MS)) { out.metrics = pg.metrics(); lastMetrics = t0; }
-      if (forceUi || (!playing && t0 - lastAudit >= AUDIT_MS)) { out.audit = pg.audit(); lastAudit = t0; }
+      if (S.forceUi || (!S.playing && t0 - lastMetrics >= METRICS_MS)) { out.metrics = pg.metrics(); lastMetrics = t0; }
+      if (S.forceUi || (!S.playing && t0 - lastAudit >= AUDIT_MS)) { out.audit = pg.audit(); lastAudit = t0; }
     }
     // invariants() re-audits every write: only when the frame's counts change.
-    if (forceUi || violations !== lastViolations || lost !== lastLost) {
+    if (S.forceUi || violations !== lastViolations || lost !== lastLost) {
       out.inv = pg.invariants();
       lastViolations = violations; lastLost = lost;
     }
-    forceUi = false;
+    S.forceUi = false;
     return out;
   }
 
@@ -838,18 +847,18 @@ export function createPlayground(mount, engine, opts) {
   // ---------------------------------------------------------------- go
   loadStructure();
   controls?.sync();
-  setPlaying(playing);
+  setPlaying(S.playing);
   let width = 0;
   const ro = new ResizeObserver(() => {
     if (viewport.clientWidth === width) return; // height follows from the content
     width = viewport.clientWidth;
-    view.layout(); menu.place(); dirty = true; schedule();
+    view.layout(); menu.place(); S.dirty = true; schedule();
   });
   ro.observe(viewport);
   cleanups.push(() => ro.disconnect());
   // The guided stage is fitted again when what sits above it or in it changes size.
   if (dom.dock && stops.length) {
-    const refit = () => { needFit = true; dirty = true; schedule(); };
+    const refit = () => { needFit = true; S.dirty = true; schedule(); };
     const fro = new ResizeObserver(refit);
     for (const e of [dom.narr, dom.timebar, dom.error, dom.live, mount]) fro.observe(e);
     cleanups.push(() => fro.disconnect());
@@ -860,11 +869,11 @@ export function createPlayground(mount, engine, opts) {
     const v = entries[entries.length - 1].isIntersecting;
     if (v === visible) return;
     visible = v;
-    if (v) { lastTs = 0; dirty = true; schedule(); } else if (raf) { cancelAnimationFrame(raf); raf = 0; }
+    if (v) { lastTs = 0; S.dirty = true; schedule(); } else if (raf) { cancelAnimationFrame(raf); raf = 0; }
   });
   io.observe(mount);
   cleanups.push(() => io.disconnect());
-  listen(reducedMotion, 'change', () => { dirty = true; schedule(); });
+  listen(reducedMotion, 'change', () => { S.dirty = true; schedule(); });
   syncStop(pg.nowMs(), false);
   schedule();
 
@@ -874,13 +883,13 @@ export function createPlayground(mount, engine, opts) {
     /** Whether the run tells a guided story (narration stops). */
     guided: stops.length > 0,
     /** Fits the guided stage again (the page above it changed). */
-    refit() { needFit = true; dirty = true; schedule(); },
+    refit() { needFit = true; S.dirty = true; schedule(); },
     advance: advanceBy,
     showError,
     /** Stops the loop, removes every listener and observer, and frees the engine handle. */
     stop() {
-      if (stopped) return;
-      stopped = true;
+      if (S.stopped) return;
+      S.stopped = true;
       if (raf) cancelAnimationFrame(raf);
       raf = 0;
       for (const f of cleanups.splice(0)) {
