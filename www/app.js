@@ -14,7 +14,8 @@ import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
 import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, parseDescribe, updateDescribe, replicaText, recordText, fmtT } from './panels.js';
 import { onEnginePanic } from './engine.js';
-import { Narration, ScenarioPicker } from './guide.js';
+import { ScenarioPicker } from './guide.js';
+import { createGuide } from './guide-controller.js';
 import { TimeTravel, describeCommand } from './timetravel.js';
 import { ShareBar } from './share.js';
 import { LiveStrip } from './live.js';
@@ -27,15 +28,6 @@ const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record:
 const ENGINE_BUDGET_MS = 2.5;
 
 export { renderFatal } from './dom-build.js'; // the entry points (main.js, kafka-playground.js) import it from here
-
-/**
- * @typedef {object} RunState The mutable state one instance's parts share (createPlayground makes it).
- * @property {boolean} playing simulated time runs (setPlaying changes it)
- * @property {boolean} stopped stop() was called: no more frames or engine calls
- * @property {boolean} dead the engine panicked: no more frames or engine calls
- * @property {boolean} dirty a frame is wanted even when paused (the loop idles when paused and not dirty)
- * @property {boolean} forceUi the next frame reads the text views and updates the panels
- */
 
 /**
  * @typedef {object} PlaygroundOptions createPlayground's opts (described below).
@@ -238,7 +230,7 @@ export function createPlayground(mount, engine, opts) {
     summary.setStructure(s);
     controls?.setStructure(s);
     S.dirty = true; S.forceUi = true;
-    if (stopK >= 0) applyLook(false); // the broker headers are new elements
+    if (guide.stopK >= 0) guide.applyLook(false); // the broker headers are new elements
   }
 
   /** @param {number} id */
@@ -399,223 +391,11 @@ export function createPlayground(mount, engine, opts) {
   }
 
   // ---------------------------------------------------------------- guided scenario (narration)
-  // Step-through: playing pauses at each stop, Next (or Play) goes on to the next one. Started
-  // playing (an autoplaying embed), the narration follows the clock until Next or Back is pressed.
-  /** @type {Story} */
-  const story = safely(() => pg.story()) ?? { narration: [] };
-  const stops = Array.isArray(story.narration) ? story.narration : [];
-  let stepping = stops.length > 0 && !S.playing;
-  const narration = new Narration(dom.narr, { compact: !full, on: { next: guideNext, back: guideBack } });
-  narration.setStory(stops.length ? story : null);
-  if (stops.length) { mount.classList.add('kp-guided'); dom.legendBox.open = false; }
-  if (stops.length && narration.mini) { // the step and Next in the sticky time bar while the narration is scrolled away
-    dom.timebar.insertBefore(narration.mini, dom.clock);
-    const mini = narration.mini;
-    const seen = new IntersectionObserver((es) => { mini.hidden = es[es.length - 1].isIntersecting; });
-    seen.observe(dom.narr);
-    cleanups.push(() => seen.disconnect());
-  }
-  let stopK = -1, stopKey = '';
-  const stopTime = (/** @type {number} */ k) => Math.max(stops[k].at_ms, startMs);
-  /** The stop shown at `now`: the last one at or before it. */
-  const stopAt = (/** @type {number} */ now) => { let k = 0; for (let i = 1; i < stops.length; i++) if (stopTime(i) <= now) k = i; return k; };
-  /** The first stop after `now`, or -1. */
-  const stopAfter = (/** @type {number} */ now) => stops.findIndex((s, i) => stopTime(i) > now);
-
-  function guideNext() {
-    if (S.stopped || S.dead) return;
-    stepping = true;
-    const now = pg.nowMs(), i = stopAfter(now);
-    if (i < 0) { setPlaying(true); return; } // after the last stop: play on freely
-    if (S.playing) { // already on the way: skip the rest of the way at once
-      safely(() => pg.advance(stopTime(i) - now));
-      setPlaying(false);
-      app.changed();
-      return;
-    }
-    setPlaying(true); // the loop plays up to the stop and pauses there
-  }
-
-  function guideBack() {
-    stepping = true;
-    const now = pg.nowMs(), k = stopAt(now);
-    seekTo(now > stopTime(k) ? stopTime(k) : stopTime(Math.max(0, k - 1)));
-  }
-
-  /** Shows the stop for `now` (and its highlights) when it changed. @param {number} now @param {boolean} scroll */
-  function syncStop(now, scroll) {
-    if (!stops.length) return;
-    const k = stopAt(now);
-    const busy = S.playing && stepping && stopAfter(now) >= 0;
-    const key = `${k}|${busy}|${S.playing}|${now <= stopTime(0)}`;
-    if (key === stopKey) return;
-    stopKey = key;
-    // The stop's text with the run's numbers ({acknowledged}, {leader:orders-0}, ...) filled in by the engine.
-    const text = safely(() => pg.narrationText(k));
-    narration.show(k, { busy, playing: S.playing, atStart: now <= stopTime(0), text });
-    if (k !== stopK) { stopK = k; applyLook(scroll); }
-  }
-
-  // What the stop looks at: DOM outlines (broker headers, panels) and canvas rings (app.look).
-  // In full mode the panels it names move into the dock beside the picture (and back to their
-  // places when the stop changes), so the narration, the picture and the panels are on screen together.
-  /** @type {HTMLElement[]} */
-  let looked = [];
-  /** @type {Map<Element, Comment>} */
-  const docked = new Map(); // dock unit → the comment left where it came from
-  /** @param {boolean} scroll */
-  function applyLook(scroll) {
-    for (const e of looked) { e.classList.remove('kp-look'); delete e.dataset.lookTarget; }
-    looked = [];
-    app.look = null;
-    const stop = stops[stopK];
-    if (!stop || !app.structure) { dockUnits([]); return; }
-    /** @type {Look} */
-    const look = { nodes: new Set(), partitions: new Set(), replicas: new Set(), marks: [] };
-    const s = app.structure;
-    const pIndex = (/** @type {LookTarget} */ t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
-    /** @type {string[]} */
-    const names = [];
-    /** @type {Element[]} */
-    const units = []; // dock units, in the stop's order
-    dockReveal = [];
-    dockRevealUntil = performance.now() + 1000;
-    /** @type {Element | null} */
-    let first = null; // the first panel looked at: scrolled to when off screen (minimal mode)
-    for (const t of stop.look_at || []) {
-      const name = t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
-        : t.kind === 'replica' ? `replica:${t.topic}-${t.partition}@${t.broker}` : t.kind === 'consumer' ? `consumer:${t.consumer}` : t.kind;
-      names.push(name);
-      /** @type {HTMLElement | null | undefined} */
-      let node = null;
-      if (t.kind === 'broker') node = view.buttons.get(/** @type {number} */ (t.broker))?.btn;
-      else if (t.kind === 'controller') { look.nodes.add('controller'); look.marks.push({ name, node: 'controller' }); }
-      else if (t.kind === 'consumer') { look.nodes.add(`consumer-${t.consumer}`); look.marks.push({ name, node: `consumer-${t.consumer}` }); }
-      else if (t.kind === 'partition') { const pi = pIndex(t); if (pi >= 0) { look.partitions.add(pi); look.marks.push({ name, pi }); } }
-      else if (t.kind === 'replica') { const pi = pIndex(t); if (pi >= 0) { look.replicas.add(`${pi}:${t.broker}`); look.marks.push({ name, pi, broker: t.broker }); } }
-      else if (t.kind === 'panel') {
-        const panel = /** @type {string} */ (t.panel);
-        node = /** @type {HTMLElement | undefined} */ (panel === 'producer' ? controls?.groups.producer : dom.panels[panel]);
-        const unit = panel === 'producer' ? node : dom.dockUnits?.[panel];
-        if (unit && !units.includes(unit)) units.push(unit);
-        if (unit && node && unit !== node) dockReveal.push([unit, node]); // a part of its unit (the audit line): scrolled to in it
-        if (node && !first) first = node;
-      }
-      if (node) { node.classList.add('kp-look'); node.dataset.lookTarget = name; looked.push(node); }
-    }
-    app.look = look;
-    view.setLookMarks(look.marks);
-    dom.narr.dataset.look = names.join(' ');
-    if (dom.dock) dockUnits(units);
-    S.dirty = true; schedule();
-    if (!scroll) return;
-    if (dom.dock) { needFit = true; revealStage = true; } // after the fit (next frame): the stage in view
-    else if (first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
-  }
-
-  /** Moves `units` into the dock (in order) and every other docked unit back to its place. @param {Element[]} units */
-  function dockUnits(units) {
-    const dock = dom.dock, dockList = /** @type {HTMLDivElement} */ (dom.dockList);
-    if (!dock) return;
-    for (const [unit, mark] of docked) {
-      if (units.includes(unit)) continue;
-      mark.replaceWith(unit);
-      docked.delete(unit);
-    }
-    for (const unit of units) {
-      if (docked.has(unit)) continue;
-      const mark = document.createComment('docked');
-      unit.before(mark);
-      docked.set(unit, mark);
-      dockList.append(unit);
-    }
-    // Keep the stop's order without moving units that are already in place (a move resets scrolling).
-    units.forEach((u, i) => { if (dockList.children[i] !== u) dockList.insertBefore(u, dockList.children[i]); });
-    const on = units.length > 0;
-    if (dock.hidden === on) { dock.hidden = !on; /** @type {HTMLDivElement} */ (dom.guide).classList.toggle('docked', on); needFit = true; }
-    dockList.dataset.count = String(units.length);
-  }
-
-  // ---------------------------------------------------------------- fitting the guided stage (full mode)
-  // The narration, the picture and the dock share one box as high as the window below the page's
-  // top (the main page) or the embed's box (a fixed height): the picture gets compact rows, then is
-  // scaled down, when it would not fit.
-  let needFit = true, revealStage = false;
-  // [unit, node]: a looked-at part of a docked unit, scrolled into view inside it (again while the
-  // panel's text settles, for a second after the stop: its lines above it may still grow).
-  /** @type {[Element, Element][]} */
-  let dockReveal = [];
-  let dockRevealUntil = 0;
-  function revealInDock() {
-    log?.stick(); // the newest events, not the first ones, when a stop opens the log
-    for (const [unit, node] of dockReveal) {
-      const u = unit.getBoundingClientRect(), n = node.getBoundingClientRect();
-      const topShows = n.top >= u.top && n.top <= u.bottom - Math.min(n.height, 48); // enough of it shows from its top
-      if (!topShows) unit.scrollTop += n.bottom > u.bottom && n.height < u.height ? n.bottom - u.bottom + 8 : n.top - u.top - 8;
-    }
-    if (performance.now() > dockRevealUntil) dockReveal = [];
-  }
-  function fitStage() {
-    needFit = false;
-    if (!dom.dock || !stops.length) return;
-    const guide = /** @type {HTMLDivElement} */ (dom.guide);
-    const stacked = getComputedStyle(guide).gridTemplateColumns.split(' ').length < 2;
-    let avail = 0;
-    if (opts.page) {
-      const top = guide.getBoundingClientRect().top + scrollY; // where the stage starts with the page at the top
-      avail = Math.max(340, innerHeight - top - 8);
-    } else if (mount.classList.contains('kp-scroll')) {
-      const bar = dom.timebar.getBoundingClientRect().height;
-      avail = Math.max(320, mount.clientHeight - bar - 30);
-    }
-    if (!avail) { guide.style.height = ''; if (view.setFit(Infinity)) { menu.place(); S.dirty = true; } return; }
-    fitTo(avail, stacked);
-    // Stacked (a narrow window: the dock sits under the picture) the stage may still not fit, the
-    // picture being as small as it gets: then the page's top scrolls away and only the sticky time
-    // bar stays above the stage (showStage scrolls there).
-    if (opts.page && stacked && guide.scrollHeight > guide.clientHeight + 1) {
-      const above = dom.timebar.previousElementSibling;
-      const gTop = guide.getBoundingClientRect().top + scrollY;
-      const barTop = above ? Math.max(0, above.getBoundingClientRect().bottom + scrollY + parseFloat(getComputedStyle(above).marginBottom)) : 0;
-      fitTo(Math.max(340, innerHeight - (gTop - Math.min(gTop, barTop)) - 4), stacked);
-      revealStage = true;
-    }
-  }
-  /** @param {number} avail @param {boolean} stacked */
-  function fitTo(avail, stacked) {
-    /** @type {HTMLDivElement} */ (dom.guide).style.height = `${avail}px`;
-    const narrH = dom.narr.hidden ? 0 : dom.narr.getBoundingClientRect().height + 8;
-    const chrome = dom.cluster.getBoundingClientRect().height - viewport.getBoundingClientRect().height;
-    const dockH = stacked && !/** @type {HTMLElement} */ (dom.dock).hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
-    if (view.setFit(avail - narrH - chrome - dockH - 2)) { menu.place(); S.dirty = true; }
-  }
-
-  /** Scrolls the page so the whole guided stage is on screen (below the sticky time bar). */
-  function showStage() {
-    revealStage = false;
-    const guide = /** @type {HTMLDivElement} */ (dom.guide);
-    if (!opts.page) {
-      const r = guide.getBoundingClientRect();
-      if (r.top < 0 || r.bottom > innerHeight) guide.scrollIntoView({ block: 'nearest' });
-      return;
-    }
-    const r = guide.getBoundingClientRect(), bar = dom.timebar.getBoundingClientRect();
-    const docTop = r.top + scrollY;
-    const stuck = bar.height + 10; // the time bar sticks at the top
-    if (r.top >= Math.min(bar.bottom, stuck) - 1 && r.bottom <= innerHeight + 1) return;
-    const lowest = docTop + r.height - innerHeight; // the least scroll that shows its bottom
-    const y = lowest <= 0 ? 0 : Math.min(lowest, docTop - stuck - 4);
-    scrollTo({ top: y, behavior: reducedMotion.matches ? 'auto' : 'smooth' });
-  }
-
-  /** Whether `node` is entirely out of the window (or out of a fixed-height embed's box). @param {Element} node */
-  function offScreen(node) {
-    const r = node.getBoundingClientRect();
-    if (r.bottom < 0 || r.top > innerHeight) return true;
-    if (!mount.classList.contains('kp-scroll')) return false;
-    const b = mount.getBoundingClientRect();
-    return r.bottom < b.top || r.top > b.bottom;
-  }
+  // The story's stops, the dock and the fitted stage: guide-controller.js. The loop pauses at its stops.
+  const guide = createGuide({
+    mount, opts, full, dom, pg, S, app, view, menu, controls, log, startMs, reducedMotion, safely, listen, cleanups,
+    time: { setPlaying, seekTo, schedule },
+  });
 
   /**
    * Runs an engine call; an exception is shown (and pauses) and gives undefined.
@@ -665,10 +445,10 @@ export function createPlayground(mount, engine, opts) {
       // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
       acc += Math.min(dt * speed, 5000);
       let whole = Math.floor(acc);
-      if (stepping) {
-        const now0 = pg.nowMs(), i = stopAfter(now0);
+      if (guide.stepping) {
+        const now0 = pg.nowMs(), i = guide.stopAfter(now0);
         if (i >= 0) {
-          stopMs = stopTime(i);
+          stopMs = guide.stopTime(i);
           if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
         }
       }
@@ -715,13 +495,13 @@ export function createPlayground(mount, engine, opts) {
     view.updateHeaders(frame);
     if (quorum) view.setQuorum(quorum);
     const tt1 = /** @type {TimeTravel} */ (tt);
-    syncStop(now, !tt1.dragging);
-    if (needFit) fitStage();
+    guide.syncStop(now, !tt1.dragging);
+    if (guide.needFit) guide.fitStage();
     // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
     // detaches the frame's typed arrays (length 0): read them again then.
     if (frame.length === 0 || tails.length === 0) readFrame();
     view.draw(frame, tails, flights, now + (S.playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
-    if (revealStage) showStage();
+    if (guide.revealStage) guide.showStage();
     tt1.setNow(now);
     clock.textContent = S.playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
     const t3 = performance.now();
@@ -735,9 +515,9 @@ export function createPlayground(mount, engine, opts) {
       else { const m = safely(() => pg.metrics()); if (m) /** @type {MetricsPanel} */ (metrics).update(m); lastMetrics = t0; }
       auxCost = auxCost * 0.7 + (performance.now() - a0) * 0.3;
     }
-    if (dockReveal.length) revealInDock(); // after the panels' new text
+    if (guide.revealing) guide.revealInDock(); // after the panels' new text
     // Paused, frames go on while a reveal lasts, panels wait, or a read is asked for (a stop).
-    S.dirty = dockReveal.length > 0 || !!pendingTexts || S.forceUi;
+    S.dirty = guide.revealing || !!pendingTexts || S.forceUi;
     // This frame's windows want other records than the last read (a window resized or moved):
     // read them in the next frame, even when paused.
     if (!S.playing && recordsKey(view.wantedRecords()) !== wantKey) { S.forceUi = true; S.dirty = true; }
@@ -856,14 +636,7 @@ export function createPlayground(mount, engine, opts) {
   });
   ro.observe(viewport);
   cleanups.push(() => ro.disconnect());
-  // The guided stage is fitted again when what sits above it or in it changes size.
-  if (dom.dock && stops.length) {
-    const refit = () => { needFit = true; S.dirty = true; schedule(); };
-    const fro = new ResizeObserver(refit);
-    for (const e of [dom.narr, dom.timebar, dom.error, dom.live, mount]) fro.observe(e);
-    cleanups.push(() => fro.disconnect());
-    listen(window, 'resize', refit);
-  }
+  guide.watchSizes(); // the guided stage is fitted again when what sits above it or in it changes size
   // Off screen (scrolled away, or in a closed <details>): no frames, no simulated time.
   const io = new IntersectionObserver((entries) => {
     const v = entries[entries.length - 1].isIntersecting;
@@ -874,16 +647,16 @@ export function createPlayground(mount, engine, opts) {
   io.observe(mount);
   cleanups.push(() => io.disconnect());
   listen(reducedMotion, 'change', () => { S.dirty = true; schedule(); });
-  syncStop(pg.nowMs(), false);
+  guide.syncStop(pg.nowMs(), false);
   schedule();
 
   return {
     pg,
     seed: seedNow,
     /** Whether the run tells a guided story (narration stops). */
-    guided: stops.length > 0,
+    guided: guide.guided,
     /** Fits the guided stage again (the page above it changed). */
-    refit() { needFit = true; S.dirty = true; schedule(); },
+    refit: guide.refit,
     advance: advanceBy,
     showError,
     /** Stops the loop, removes every listener and observer, and frees the engine handle. */

@@ -387,6 +387,23 @@ interface LookMark { name: string; node?: string; pi?: number; broker?: number }
 /** What the current guided stop looks at (app.js applyLook; render.js draws it). */
 interface Look { nodes: Set<string>; partitions: Set<number>; replicas: Set<string>; marks: LookMark[] }
 
+/**
+ * The mutable state one instance's parts share: createPlayground (app.js) makes it and hands it to
+ * the frame loop (loop.js) and the guide controller (guide-controller.js).
+ */
+interface RunState {
+  /** Simulated time runs (the loop's setPlaying changes it). */
+  playing: boolean;
+  /** stop() was called: no more frames or engine calls. */
+  stopped: boolean;
+  /** The engine panicked: no more frames or engine calls. */
+  dead: boolean;
+  /** A frame is wanted even when paused (paused and not dirty, the loop idles). */
+  dirty: boolean;
+  /** The next frame reads the text views and updates the panels. */
+  forceUi: boolean;
+}
+
 /** The state and actions app.js shares with the controls (controls.js, groups.js). */
 interface App {
   pg: PlaygroundApi;
