@@ -28,6 +28,8 @@ import { Narration } from './guide.js';
  * @property {{setPlaying(on: boolean): void, seekTo(t: number): void, schedule(): void}} time the frame loop's controls
  */
 
+/** @typedef {ReturnType<typeof createGuide>} GuideController */
+
 /**
  * The guide controller of one instance (also when the run has no story: then it does nothing).
  * Builds the narration panel in dom.narr; the loop calls syncStop every frame.
