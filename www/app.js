@@ -4,6 +4,14 @@
 // (`new Playground(...)`), its animation loop and its messages. Nothing here touches `document`
 // by id or keeps per-instance state at module level, so any number of instances can run on a page.
 //
+// createPlayground wires the instance's parts, each in a file of its own:
+//   dom-build.js         the DOM (buildDom: time bar, cluster card, panels, dock; the legend)
+//   loop.js              the frame loop (advance, read, draw, panels), the time controls, time travel
+//   guide-controller.js  a guided scenario's stops (pause at each, what it looks at, the dock, the fitted stage)
+// and keeps here the messages, the engine handle, the App the controls act through, the canvas's
+// tooltip, and stop(). The parts share one RunState object (types.d.ts): playing, stopped, dead,
+// dirty, forceUi.
+//
 //   const engine = await loadEngine();                 // engine.js: once per page
 //   const pg = createPlayground(mountElement, engine, { mode: 'full' | 'minimal', ... });
 //   pg.stop();                                          // loop, observers and listeners gone, engine freed

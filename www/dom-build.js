@@ -81,7 +81,7 @@ export function buildDom(mount, mode, page, caption) {
     .../** @type {HTMLButtonElement[]} */ ([r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean)),
     h('span', { class: 'speed-ctl' }, h('label', { for: 'speed', text: 'speed' }), r.speed), ...(r.seed ? [r.seed] : []), r.clock);
   const timebar = r.timebar;
-  // The guided scenario's narration (filled and shown by createPlayground when the run has a story).
+  // The guided scenario's narration (filled and shown by guide-controller.js when the run has a story).
   r.narr = h('section', { id: 'narration' });
   // Full mode: guided scenarios, Copy link and Export, above the time bar.
   r.runbar = full ? h('div', { class: 'runbar', role: 'group', 'aria-label': 'Scenarios and sharing' }) : null;
@@ -93,7 +93,7 @@ export function buildDom(mount, mode, page, caption) {
   r.legend = h('div', { class: 'legend', id: 'legend' });
   r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
   r.quorum = h('p', { class: 'sr-only', 'data-testid': 'controller-quorum', hidden: true }); // the controller quorum in words
-  // Full mode: open (createPlayground closes it in a guided scenario, where the stage needs the room).
+  // Full mode: open (guide-controller.js closes it in a guided scenario, where the stage needs the room).
   const legendBox = h('details', { class: 'legend-details', open: full }, h('summary', { text: 'How to read this picture' }), r.legend);
   r.legendBox = legendBox;
   // The producer's card and the running timers, right under the picture (both modes).
@@ -140,7 +140,7 @@ export function buildDom(mount, mode, page, caption) {
       invariants: panels.children[0], audit: panels.children[0], events: panels.children[1], metrics: panels.children[2],
       'consumer-group': panels.children[3], describe: wrapDescribe(panels.children[4]), segments: /** @type {HTMLElement} */ (r.segments.parentElement),
     };
-    // Guided scenarios: the panels a stop points at open here, beside the picture (see applyLook).
+    // Guided scenarios: the panels a stop points at open here, beside the picture (see guide-controller.js applyLook).
     r.dockList = h('div', { class: 'dock-list' });
     r.dock = h('aside', { class: 'dock', 'data-testid': 'dock', 'aria-label': 'Panels this step points at', hidden: true },
       h('p', { class: 'dock-head', text: 'This step points at' }), r.dockList);

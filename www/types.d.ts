@@ -142,7 +142,7 @@ interface Structure {
   frame_len: number;
 }
 
-/** Field name → index in the frame's header (h), broker (b), partition (p) and replica (r) records (app.js indexMaps). */
+/** Field name → index in the frame's header (h), broker (b), partition (p) and replica (r) records (loop.js indexMaps). */
 interface IndexMaps {
   h: Record<string, number>;
   b: Record<string, number>;
@@ -384,7 +384,7 @@ interface ClusterShapeText { brokers: string; partitions: string; rf: string; co
 
 /** A guided stop's canvas target: a node box, a partition row, or a replica (render.js setLookMarks). */
 interface LookMark { name: string; node?: string; pi?: number; broker?: number }
-/** What the current guided stop looks at (app.js applyLook; render.js draws it). */
+/** What the current guided stop looks at (guide-controller.js applyLook; render.js draws it). */
 interface Look { nodes: Set<string>; partitions: Set<number>; replicas: Set<string>; marks: LookMark[] }
 
 /**
