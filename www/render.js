@@ -5,7 +5,7 @@
 // messages in flight as moving dots. Broker headers are real buttons laid over it.
 // With a KRaft controller quorum (sim.controllers > 1) the controller box is a group of
 // voters, each a button too (active ★, standby or crashed, its Raft state and epoch).
-import { el } from './dom.js';
+import { h, el } from './dom.js';
 
 /** @typedef {CanvasRenderingContext2D} Ctx */
 /** Float64Array frame (pg.frame()) and Int32Array tails (one leader epoch per offset cell, -1: none). */
@@ -312,10 +312,7 @@ export class ClusterView {
     for (const v of this.voterBtns.values()) v.btn.remove();
     this.voterBtns.clear();
     for (const id of this.voterIds) {
-      const btn = el('button', 'voter-head');
-      btn.type = 'button';
-      btn.dataset.testid = `controller-${id}`;
-      btn.setAttribute('aria-haspopup', 'menu');
+      const btn = h('button', { type: 'button', class: 'voter-head', 'data-testid': `controller-${id}`, 'aria-haspopup': 'menu' });
       const epoch = el('span', 'vepoch', '');
       const l1 = el('span', 'vl1');
       l1.append(el('span', 'vname', String(id)), epoch);
@@ -375,10 +372,7 @@ export class ClusterView {
     this.headers.replaceChildren();
     this.buttons.clear();
     for (const b of s.brokers) {
-      const btn = el('button', 'broker-head');
-      btn.type = 'button';
-      btn.dataset.testid = `broker-${b.id}`;
-      btn.setAttribute('aria-haspopup', 'menu');
+      const btn = h('button', { type: 'button', class: 'broker-head', 'data-testid': `broker-${b.id}`, 'aria-haspopup': 'menu' });
       const nameText = document.createTextNode(`broker-${b.id}`);
       const name = el('span', 'bname');
       name.append(nameText);
