@@ -4,207 +4,31 @@
 // (`new Playground(...)`), its animation loop and its messages. Nothing here touches `document`
 // by id or keeps per-instance state at module level, so any number of instances can run on a page.
 //
+// createPlayground wires the instance's parts, each in a file of its own:
+//   dom-build.js         the DOM (buildDom: time bar, cluster card, panels, dock; the legend)
+//   loop.js              the frame loop (advance, read, draw, panels), the time controls, time travel
+//   guide-controller.js  a guided scenario's stops (pause at each, what it looks at, the dock, the fitted stage)
+// and keeps here the messages, the engine handle, the App the controls act through, the canvas's
+// tooltip, and stop(). The parts share one RunState object (types.d.ts): playing, stopped, dead,
+// dirty, forceUi.
+//
 //   const engine = await loadEngine();                 // engine.js: once per page
 //   const pg = createPlayground(mountElement, engine, { mode: 'full' | 'minimal', ... });
 //   pg.stop();                                          // loop, observers and listeners gone, engine freed
-import { ClusterView, EPOCH_COLORS, MSG_STYLES, drawMarker, drawCrown, el } from './render.js';
+import { ClusterView } from './render.js';
+import { buildDom, buildLegend } from './dom-build.js';
+import { createLoop } from './loop.js';
+import { createGuide } from './guide-controller.js';
 import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
-import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, updateDescribe, replicaText, recordText, fmtT } from './panels.js';
+import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, replicaText, recordText } from './panels.js';
 import { onEnginePanic } from './engine.js';
-import { Narration, ScenarioPicker } from './guide.js';
-import { TimeTravel, describeCommand } from './timetravel.js';
+import { ScenarioPicker } from './guide.js';
 import { ShareBar } from './share.js';
 import { LiveStrip } from './live.js';
 
-const UI_MS = 250; // DOM text panels: at most 4 updates per second
-const METRICS_MS = 500; // metrics() copies the whole history: twice per second
-const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
-/** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
-const ENGINE_BUDGET_MS = 2.5;
-
-/**
- * createElement with attributes (never markup from text).
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag @param {Record<string, string | boolean | null | undefined>} [attrs] @param {...(Node | string)} kids
- * @returns {HTMLElementTagNameMap[K]}
- */
-function h(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === undefined || v === null) continue;
-    if (k === 'class') e.className = /** @type {string} */ (v);
-    else if (k === 'text') e.textContent = /** @type {string} */ (v);
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  e.append(...kids);
-  return e;
-}
-
-/**
- * @typedef {object} Dom The parts of one instance's DOM (buildDom). Those marked "full" exist in full mode only.
- * @property {HTMLDivElement} panic
- * @property {HTMLSpanElement} errText
- * @property {HTMLButtonElement} errClose
- * @property {HTMLDivElement} error
- * @property {HTMLButtonElement} play
- * @property {HTMLButtonElement} step
- * @property {HTMLButtonElement | null} plus100
- * @property {HTMLButtonElement} plus1s
- * @property {HTMLButtonElement | null} plus10s
- * @property {HTMLSelectElement} speed
- * @property {HTMLSpanElement} clock
- * @property {HTMLSpanElement | null} seed
- * @property {HTMLDivElement} timebar
- * @property {HTMLElement} narr
- * @property {HTMLDivElement | null} runbar
- * @property {HTMLCanvasElement} canvas
- * @property {HTMLDivElement} heads
- * @property {HTMLDivElement} stage
- * @property {HTMLDivElement} stageScroll
- * @property {HTMLDivElement} legend
- * @property {HTMLUListElement} summary
- * @property {HTMLParagraphElement} quorum
- * @property {HTMLDetailsElement} legendBox
- * @property {HTMLDivElement} live
- * @property {HTMLElement} cluster
- * @property {HTMLDivElement} invariants
- * @property {Record<string, Element>} panels a guided stop's panel name → the element it outlines
- * @property {HTMLElement} [controls] full
- * @property {HTMLParagraphElement} [audit] full
- * @property {HTMLDivElement} [log] full
- * @property {HTMLDivElement} [metrics] full
- * @property {HTMLDivElement} [group] full
- * @property {HTMLPreElement} [describe] full
- * @property {HTMLPreElement} [describeGroups] full
- * @property {HTMLParagraphElement} [segmentsHead] full
- * @property {HTMLUListElement} [segments] full
- * @property {Record<string, Element>} [dockUnits] full: panel name → the block the dock takes
- * @property {HTMLDivElement} [dockList] full
- * @property {HTMLElement} [dock] full
- * @property {HTMLDivElement} [guide] full
- */
-
-/**
- * Builds the playground's DOM into `mount` and returns the parts by name. `mode`:
- * 'full' (everything: the main page) or 'minimal' (cluster view, play/pause/step, clock,
- * broker fault menu, invariants line). `page`: the main page (landmarks, sticky time bar).
- * @param {HTMLElement} mount @param {string} mode @param {boolean} page @param {HTMLElement | null | undefined} caption
- * @returns {Dom}
- */
-function buildDom(mount, mode, page, caption) {
-  const full = mode === 'full';
-  const r = /** @type {Dom} */ ({});
-  r.panic = h('div', { id: 'panic', class: 'panic', role: 'alert', hidden: true });
-  r.errText = h('span', { id: 'error-text' });
-  r.errClose = h('button', { type: 'button', id: 'error-close', class: 'icon', 'aria-label': 'Dismiss message', hidden: true });
-  r.error = h('div', { class: 'error', 'data-testid': 'error', role: 'alert', 'aria-live': 'assertive' }, r.errText, r.errClose);
-
-  /** @param {string} id @param {string} testid @param {string} text @param {string} title @param {string} [cls] */
-  const btn = (id, testid, text, title, cls) => h('button', { type: 'button', id, 'data-testid': testid, class: cls, title, text });
-  r.play = btn('play', 'play', 'Play', 'Play or pause simulated time (Space)', 'primary');
-  r.play.setAttribute('aria-pressed', 'false');
-  r.play.setAttribute('aria-label', 'Play / pause');
-  r.step = btn('step', 'step', 'step 1 event', 'Process exactly one event (→ key)');
-  r.plus100 = full ? btn('plus100', 'step-100ms', '+100 ms', 'Advance 100 ms of simulated time') : null;
-  r.plus1s = btn('plus1s', 'step-1s', '+1 s', 'Advance 1 s of simulated time');
-  r.plus10s = full ? btn('plus10s', 'step-10s', '+10 s', 'Advance 10 s of simulated time') : null;
-  r.speed = h('select', { id: 'speed', 'data-testid': 'speed', title: 'Simulated time per real second' });
-  r.clock = h('span', { class: 'clock', 'data-testid': 'clock', id: 'clock', title: 'Simulated time since start', text: 't+0.000 s' });
-  r.seed = page ? null : h('span', { class: 'seed', 'data-testid': 'seed', title: 'The seed of this run: the same seed and the same actions give the same run' });
-  r.timebar = h('div', { class: 'timebar', role: 'toolbar', 'aria-label': 'Simulated time' },
-    .../** @type {HTMLButtonElement[]} */ ([r.play, r.step, r.plus100, r.plus1s, r.plus10s].filter(Boolean)),
-    h('span', { class: 'speed-ctl' }, h('label', { for: 'speed', text: 'speed' }), r.speed), ...(r.seed ? [r.seed] : []), r.clock);
-  const timebar = r.timebar;
-  // The guided scenario's narration (filled and shown by createPlayground when the run has a story).
-  r.narr = h('section', { id: 'narration' });
-  // Full mode: guided scenarios, Copy link and Export, above the time bar.
-  r.runbar = full ? h('div', { class: 'runbar', role: 'group', 'aria-label': 'Scenarios and sharing' }) : null;
-
-  r.canvas = h('canvas', { id: 'canvas', role: 'img', 'aria-label': 'Cluster view: brokers as columns, partitions as rows; see the partition summary below for the same information in words.' });
-  r.heads = h('div', { class: 'heads', id: 'heads' });
-  r.stage = h('div', { class: 'stage', id: 'stage' }, r.canvas, r.heads);
-  r.stageScroll = h('div', { class: 'stage-scroll' }, r.stage); // scrolls sideways when the columns would be too narrow
-  r.legend = h('div', { class: 'legend', id: 'legend' });
-  r.summary = h('ul', { class: 'sr-only', id: 'summary', 'aria-label': 'Partition summary' });
-  r.quorum = h('p', { class: 'sr-only', 'data-testid': 'controller-quorum', hidden: true }); // the controller quorum in words
-  // Full mode: open (createPlayground closes it in a guided scenario, where the stage needs the room).
-  const legendBox = h('details', { class: 'legend-details', open: full }, h('summary', { text: 'How to read this picture' }), r.legend);
-  r.legendBox = legendBox;
-  // The producer's card and the running timers, right under the picture (both modes).
-  r.live = h('div', { class: 'live', 'data-testid': 'live-strip', 'aria-live': 'polite', 'aria-label': 'Producer and timers' });
-  r.cluster = h('section', { class: 'cluster card', 'aria-labelledby': 'cluster-h' },
-    h('h2', { id: 'cluster-h', class: 'sr-only', text: 'Cluster' }), r.stageScroll, r.live,
-    h('p', { class: 'scroll-hint', 'aria-hidden': 'true', text: '⇆ scroll the picture sideways to see every broker' }), legendBox, r.summary, r.quorum);
-  const cluster = r.cluster;
-  r.invariants = h('div', { id: 'invariants', 'data-testid': 'invariants', role: 'status', 'data-ok': 'true' });
-
-  /** @type {HTMLElement[]} */
-  const kids = [r.panic, r.error];
-  if (caption) kids.push(caption);
-  if (r.runbar) kids.push(r.runbar);
-  kids.push(timebar);
-  /** @type {HTMLElement} */
-  let layout;
-  if (full) {
-    r.controls = h('aside', { class: 'controls card', id: 'controls', 'aria-label': 'Controls' });
-    r.audit = h('p', { id: 'audit', class: 'audit', 'data-testid': 'audit' });
-    r.log = h('div', { id: 'log' });
-    r.metrics = h('div', { id: 'metrics', 'data-testid': 'metrics', class: 'metrics' });
-    r.group = h('div', { id: 'consumer-group' });
-    r.describe = h('pre', { id: 'describe', 'data-testid': 'describe', tabindex: '0' });
-    r.describeGroups = h('pre', { id: 'describe-groups', class: 'describe', 'data-testid': 'describe-groups', tabindex: '0' });
-    r.segmentsHead = h('p', { id: 'segments-head', class: 'seg-head' });
-    r.segments = h('ul', { id: 'segments', class: 'segments', 'data-testid': 'segments', 'aria-label': 'Segment files of partition 0 of the shown topic' });
-    const code = (/** @type {string} */ t) => h('code', { text: t });
-    const panels = h('section', { class: 'panels', 'aria-label': 'Panels' },
-      h('div', { class: 'card panel-inv' }, h('h2', { text: 'Invariants' }), r.invariants, r.audit),
-      h('div', { class: 'card panel-log' }, h('h2', { text: 'Event log' }), r.log),
-      h('div', { class: 'card panel-metrics' }, h('h2', { text: 'Metrics' }), r.metrics),
-      h('div', { class: 'card panel-group' }, h('h2', { text: 'Consumer group' }), r.group),
-      h('div', { class: 'card panel-describe' },
-        h('h2', {}, code('kafka-topics.sh --describe')), r.describe,
-        h('h3', { class: 'seg-h' }, code('kafka-consumer-groups.sh --describe --all-groups')), r.describeGroups,
-        h('div', { class: 'seg-box' }, h('h3', { class: 'seg-h', text: 'Log segments' }), r.segmentsHead, r.segments)));
-    r.panels = {
-      invariants: panels.children[0], audit: r.audit, events: panels.children[1], metrics: panels.children[2],
-      'consumer-group': panels.children[3], describe: r.describe, segments: /** @type {HTMLElement} */ (r.segments.parentElement), // the .seg-box
-    };
-    // What a guided stop's panel moves into the dock (the block around the named element).
-    r.dockUnits = {
-      invariants: panels.children[0], audit: panels.children[0], events: panels.children[1], metrics: panels.children[2],
-      'consumer-group': panels.children[3], describe: wrapDescribe(panels.children[4]), segments: /** @type {HTMLElement} */ (r.segments.parentElement),
-    };
-    // Guided scenarios: the panels a stop points at open here, beside the picture (see applyLook).
-    r.dockList = h('div', { class: 'dock-list' });
-    r.dock = h('aside', { class: 'dock', 'data-testid': 'dock', 'aria-label': 'Panels this step points at', hidden: true },
-      h('p', { class: 'dock-head', text: 'This step points at' }), r.dockList);
-    r.guide = h('div', { class: 'guide-stage' }, h('div', { class: 'cluster-col' }, r.narr, cluster), r.dock);
-    layout = h(page ? 'main' : 'div', { class: 'layout' }, r.guide, r.controls, panels);
-  } else {
-    const invLine = h('div', { class: 'inv-line card', 'aria-label': 'Invariants' }, r.invariants);
-    r.panels = { invariants: invLine };
-    layout = h('div', { class: 'layout layout-minimal' }, r.narr, cluster, invLine);
-  }
-  kids.push(layout);
-  mount.replaceChildren(...kids);
-  return r;
-}
-
-/** Puts the describe card's first heading and console in a box of their own (a dock unit). @param {Element} card */
-function wrapDescribe(card) {
-  const box = h('div', { class: 'describe-box' });
-  card.prepend(box);
-  const h2 = /** @type {Element} */ (box.nextElementSibling);
-  box.append(h2, /** @type {Element} */ (h2.nextElementSibling)); // the h2 and pre#describe
-  return box;
-}
-
-/** Shows only a message in `mount` (when the engine cannot even be loaded). @param {HTMLElement} mount @param {string} message */
-export function renderFatal(mount, message) {
-  const text = h('span', { id: 'error-text', text: message });
-  mount.replaceChildren(h('div', { class: 'error on', 'data-testid': 'error', role: 'alert' }, text));
-}
+// The entry points (main.js, kafka-playground.js) import these from here.
+export { renderFatal } from './dom-build.js';
 
 /**
  * @typedef {object} PlaygroundOptions createPlayground's opts (described below).
@@ -253,11 +77,8 @@ export function createPlayground(mount, engine, opts) {
   const full = mode === 'full';
   const dom = buildDom(mount, mode, !!opts.page, opts.caption);
   const messages = [...(opts.messages || [])];
-  let speed = opts.speed ?? 1;
-  let playing = opts.playing ?? true;
-  let dead = false, stopped = false;
-  /** @type {TimeTravel | null} */
-  let tt = null; // the time-travel controls (made with the time controls below)
+  /** @type {RunState} */
+  const S = { playing: opts.playing ?? true, stopped: false, dead: false, dirty: true, forceUi: true };
   /** @type {(() => void)[]} */
   const cleanups = [];
   /**
@@ -320,11 +141,11 @@ export function createPlayground(mount, engine, opts) {
   }
   if (messages.length) showError(messages.join(' '));
   const fromLink = !!opts.fragment && tries.length === 0;
-  if (fromLink) playing = false; // a shared run opens paused on the moment it was shared at
+  if (fromLink) S.playing = false; // a shared run opens paused on the moment it was shared at
   const seedNow = pg.seed();
   if (dom.seed) dom.seed.textContent = `seed ${seedNow}`;
   cleanups.push(onEnginePanic((msg) => {
-    dead = true;
+    S.dead = true;
     dom.panic.textContent = `The simulation engine crashed and has stopped. Reload the page to start again${opts.panicHint ? opts.panicHint(seedNow) : ` (seed ${seedNow})`}. Details: ${msg}`;
     dom.panic.hidden = false;
   }));
@@ -345,7 +166,7 @@ export function createPlayground(mount, engine, opts) {
     error: showError,
     /** Applies one command; shows its error; returns whether it worked. */
     run(cmd) {
-      if (stopped) return false;
+      if (S.stopped) return false;
       try {
         pg.apply(JSON.stringify(cmd));
       } catch (e) {
@@ -353,13 +174,13 @@ export function createPlayground(mount, engine, opts) {
         return false;
       }
       clearError();
-      tt?.say('');
-      if (cmd.type === 'start_reader' || cmd.type === 'start_consumer') loadStructure(); // new nodes (and maybe __consumer_offsets)
+      loop.tt?.say('');
+      if (cmd.type === 'start_reader' || cmd.type === 'start_consumer') loop.loadStructure(); // new nodes (and maybe __consumer_offsets)
       app.changed();
       return true;
     },
     /** Something changed outside the loop: refresh everything on the next frame. */
-    changed() { controls?.sync(); forceUi = true; dirty = true; schedule(); },
+    changed() { controls?.sync(); S.forceUi = true; S.dirty = true; loop.schedule(); },
   };
 
   // ---------------------------------------------------------------- UI pieces
@@ -370,8 +191,8 @@ export function createPlayground(mount, engine, opts) {
   cleanups.push(() => menu.destroy());
   listen(viewport, 'scroll', () => menu.close(false));
   // Scrolling brings other partition rows on screen: draw them (only visible rows are drawn).
-  listen(window, 'scroll', () => { dirty = true; schedule(); }, { passive: true, capture: true });
-  const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, brokerStatus(id)), viewport);
+  listen(window, 'scroll', () => { S.dirty = true; loop.schedule(); }, { passive: true, capture: true });
+  const view = new ClusterView(stage, dom.canvas, dom.heads, (id, b) => menu.toggle(id, b, loop.brokerStatus(id)), viewport);
   // A KRaft controller quorum (sim.controllers > 1, fixed for the run): voters drawn and clickable.
   const quorumMode = (() => { try { return pg.controllerQuorum().voters.length > 0; } catch { return false; } })();
   /** The quorum view when there is one (a JSON call: before reading the frame). */
@@ -383,54 +204,32 @@ export function createPlayground(mount, engine, opts) {
   const metrics = full ? new MetricsPanel(/** @type {HTMLElement} */ (dom.metrics)) : null;
   const summary = new PartitionSummary(dom.summary);
   const live = new LiveStrip(dom.live);
-  live.onDismissGhosts = () => { if (!stopped && !dead) { safely(() => pg.dismissGhosts()); app.changed(); } };
+  live.onDismissGhosts = () => { if (!S.stopped && !S.dead) { safely(() => pg.dismissGhosts()); app.changed(); } };
   const segments = full ? new SegmentsList(/** @type {HTMLElement} */ (dom.segments), /** @type {HTMLElement} */ (dom.segmentsHead)) : null;
   const audit = full ? new AuditPanel(/** @type {HTMLElement} */ (dom.audit)) : null;
   const group = full ? new ConsumerPanel(/** @type {HTMLElement} */ (dom.group), app) : null;
   buildLegend(dom.legend, full, quorumMode);
 
-  // Views into wasm memory; re-created every frame (readFrame() before any use).
-  let frame = /** @type {Float64Array} */ (/** @type {unknown} */ (null)), tails = /** @type {Int32Array} */ (/** @type {unknown} */ (null));
-  function readFrame() {
-    const ptr = pg.frame();
-    const mem = wasmMemory().buffer;
-    frame = new Float64Array(mem, ptr, pg.frameLen());
-    tails = new Int32Array(mem, pg.tailsPtr(), pg.tailsLen());
-  }
-
-  function loadStructure() {
-    const s = pg.structure();
-    app.structure = s;
-    app.idx = indexMaps(s.layout);
-    view.setQuorum(readQuorum());
-    view.setStructure(s, app.idx);
-    summary.setStructure(s);
-    controls?.setStructure(s);
-    dirty = true; forceUi = true;
-    if (stopK >= 0) applyLook(false); // the broker headers are new elements
-  }
-
-  /** @param {number} id */
-  function brokerStatus(id) {
-    readFrame();
-    const s = /** @type {Structure} */ (app.structure), L = s.layout;
-    const i = s.brokers.findIndex((b) => b.id === id);
-    return L.broker_status_codes[frame[L.broker_offset + i * L.broker_stride + /** @type {IndexMaps} */ (app.idx).b.status]] || 'unknown';
-  }
+  // ---------------------------------------------------------------- the frame loop, time controls and time travel
+  // loop.js: advances and draws every frame, pauses at the guide's stops; its controls go in the time bar.
+  const loop = createLoop({
+    mount, opts, full, dom, pg, wasmMemory, speeds: engine.limits.speeds, S, app, view, readQuorum, reducedMotion, safely, listen, cleanups,
+    panels: { controls, log, inv, metrics, summary, live, segments, audit, group },
+  });
 
   // Hovering a replica strip: the replica in words (native tooltip).
   const canvas = dom.canvas;
   let lastHit = '';
   listen(canvas, 'mousemove', (/** @type {MouseEvent} */ e) => {
-    if (stopped || dead) return;
+    if (S.stopped || S.dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
     const key = hit ? `${hit.pi}:${hit.broker}:${hit.offset}:${hit.gap}` : '';
     if (key === lastHit) return;
     lastHit = key;
     if (!hit) { canvas.removeAttribute('title'); return; }
-    const status = brokerStatus(hit.broker); // reads a fresh frame
+    const status = loop.brokerStatus(hit.broker); // reads a fresh frame
     const s = /** @type {Structure} */ (app.structure);
-    const replica = replicaText(s, /** @type {IndexMaps} */ (app.idx), frame, hit.pi, hit.broker, status);
+    const replica = replicaText(s, /** @type {IndexMaps} */ (app.idx), loop.frame, hit.pi, hit.broker, status);
     // Over a cell: the whole record as the engine holds it on this replica.
     const offset = hit.offset;
     const rec = offset != null ? safely(() => pg.records(hit.ri, offset, 1))?.[0] : null;
@@ -446,117 +245,15 @@ export function createPlayground(mount, engine, opts) {
   // Shift + wheel (or a sideways wheel) over a strip scrolls its partition's offsets.
   listen(canvas, 'wheel', (/** @type {WheelEvent} */ e) => {
     const dx = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
-    if (!dx || stopped || dead) return;
+    if (!dx || S.stopped || S.dead) return;
     const hit = view.hit(e.offsetX, e.offsetY);
     if (!hit) return;
     const w = view.rowWins[hit.pi];
     if (view.panRow(hit.pi, Math.sign(dx) * -Math.max(1, Math.floor((w?.K ?? 2) / 2)))) {
       e.preventDefault();
-      forceUi = true; dirty = true; schedule(); // the new window's keys are read before drawing
+      S.forceUi = true; S.dirty = true; loop.schedule(); // the new window's keys are read before drawing
     }
   }, { passive: false });
-
-  // ---------------------------------------------------------------- time controls
-  const playBtn = dom.play, speedSel = dom.speed, clock = dom.clock;
-  const SPEEDS = engine.limits.speeds.map(String); // the engine's (src/page/presets.rs)
-  const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => Number(a) - Number(b));
-  speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
-  speedSel.value = String(speed);
-  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
-  /** @param {boolean} on */
-  function setPlaying(on) {
-    playing = on;
-    playBtn.setAttribute('aria-pressed', String(on));
-    playBtn.replaceChildren(el('span', `ico ico-${on ? 'pause' : 'play'}`), on ? 'Pause' : 'Play');
-    lastTs = 0;
-    dirty = true; // a frame even when paused: the narration's Next follows
-    schedule();
-  }
-  listen(playBtn, 'click', () => setPlaying(!playing));
-  const stepEvent = () => { setPlaying(false); safely(() => pg.step()); app.changed(); };
-  const advanceBy = (/** @type {number} */ ms) => { if (stopped) return; safely(() => pg.advance(ms)); app.changed(); };
-  listen(dom.step, 'click', stepEvent);
-  if (dom.plus100) listen(dom.plus100, 'click', () => advanceBy(100));
-  listen(dom.plus1s, 'click', () => advanceBy(1000));
-  if (dom.plus10s) listen(dom.plus10s, 'click', () => advanceBy(10000));
-
-  // Space / →: page-wide on the main page, within the instance for an embed.
-  const keyTarget = opts.keyTarget || mount;
-  if (!opts.keyTarget) mount.tabIndex = -1; // a click inside gives the instance the keyboard
-  listen(keyTarget, 'keydown', (/** @type {KeyboardEvent} */ e) => {
-    if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented || stopped) return;
-    const t = /** @type {HTMLElement} */ (e.target);
-    const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || t.isContentEditable;
-    if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
-      e.preventDefault();
-      setPlaying(!playing);
-    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu, .picker, .export')) {
-      e.preventDefault();
-      stepEvent();
-    } else if (e.key === 'ArrowLeft' && !typing && !t.closest?.('.menu, .picker, .export')) {
-      e.preventDefault();
-      seekTo(pg.nowMs() - 1000); // back 1 s (the run is recorded: play continues it)
-    }
-  });
-
-  // ---------------------------------------------------------------- time travel
-  // The engine records the run (ops + snapshots): seek() goes anywhere in it, playing from the
-  // past replays what was recorded, and a command, a step or Fork there discards the rest.
-  let tl = safely(() => pg.timeline()) ?? { start_ms: 0, end_ms: 0, now_ms: 0, at_end: true, commands: [] };
-  const startMs = tl.start_ms;
-  /** @type {number | null} */
-  let pendingSeek = null; // the scrubber's newest position, applied on the next animation frame
-  tt = new TimeTravel({
-    full,
-    on: {
-      seek(t) { setPlaying(false); pendingSeek = t; dirty = true; schedule(); },
-      fork() { safely(() => pg.fork()); jumped(); },
-      live() { seekTo(tl.end_ms); },
-      undo() {
-        const u = safely(() => pg.undo());
-        const tt1 = /** @type {TimeTravel} */ (tt);
-        if (u === undefined) { tt1.say('Nothing to undo'); app.changed(); return; }
-        /** @type {unknown} */
-        let c = u;
-        try { c = JSON.parse(u); } catch { /* shown as is */ }
-        tt1.say(`Undid ${describeCommand(c)}`);
-        setPlaying(false);
-        jumped();
-      },
-    },
-  });
-  dom.timebar.insertBefore(tt.root, dom.clock);
-  if (tt.note) dom.timebar.insertBefore(tt.note, dom.clock);
-  if (tt.past) dom.timebar.append(tt.past);
-
-  /** Goes to simulated time t (clamped to the recorded run) and pauses there. @param {number} t */
-  function seekTo(t) {
-    if (stopped || dead) return;
-    setPlaying(false);
-    safely(() => pg.seek(Math.max(startMs, t)));
-    jumped();
-  }
-
-  // Wall ms per simulated ms; of reading the text views; of updating the panels. A UI tick's
-  // panels wait for the next frame while playing (pendingTexts), so no frame does both.
-  let msCost = 0.05, uiCost = 2, domCost = 2, auxCost = 2;
-  /** @type {{texts: Texts | null, quorum: ControllerQuorumView | null} | null} */
-  let pendingTexts = null;
-  /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
-  function jumped() {
-    if (stopped || dead) return;
-    acc = 0;
-    pendingTexts = null; // read before the jump
-    loadStructure();
-    readFrame();
-    const end = frame[/** @type {IndexMaps} */ (app.idx).h.event_seq_end];
-    eventSeq = Math.max(0, end - 500);
-    log?.reset();
-    lastViolations = -1;
-    tl = safely(() => pg.timeline()) ?? tl;
-    /** @type {TimeTravel} */ (tt).update(tl);
-    app.changed();
-  }
 
   // ---------------------------------------------------------------- scenarios and sharing (full mode)
   if (dom.runbar) {
@@ -569,556 +266,57 @@ export function createPlayground(mount, engine, opts) {
   }
 
   // ---------------------------------------------------------------- guided scenario (narration)
-  // Step-through: playing pauses at each stop, Next (or Play) goes on to the next one. Started
-  // playing (an autoplaying embed), the narration follows the clock until Next or Back is pressed.
-  /** @type {Story} */
-  const story = safely(() => pg.story()) ?? { narration: [] };
-  const stops = Array.isArray(story.narration) ? story.narration : [];
-  let stepping = stops.length > 0 && !playing;
-  const narration = new Narration(dom.narr, { compact: !full, on: { next: guideNext, back: guideBack } });
-  narration.setStory(stops.length ? story : null);
-  if (stops.length) { mount.classList.add('kp-guided'); dom.legendBox.open = false; }
-  if (stops.length && narration.mini) { // the step and Next in the sticky time bar while the narration is scrolled away
-    dom.timebar.insertBefore(narration.mini, dom.clock);
-    const mini = narration.mini;
-    const seen = new IntersectionObserver((es) => { mini.hidden = es[es.length - 1].isIntersecting; });
-    seen.observe(dom.narr);
-    cleanups.push(() => seen.disconnect());
-  }
-  let stopK = -1, stopKey = '';
-  const stopTime = (/** @type {number} */ k) => Math.max(stops[k].at_ms, startMs);
-  /** The stop shown at `now`: the last one at or before it. */
-  const stopAt = (/** @type {number} */ now) => { let k = 0; for (let i = 1; i < stops.length; i++) if (stopTime(i) <= now) k = i; return k; };
-  /** The first stop after `now`, or -1. */
-  const stopAfter = (/** @type {number} */ now) => stops.findIndex((s, i) => stopTime(i) > now);
-
-  function guideNext() {
-    if (stopped || dead) return;
-    stepping = true;
-    const now = pg.nowMs(), i = stopAfter(now);
-    if (i < 0) { setPlaying(true); return; } // after the last stop: play on freely
-    if (playing) { // already on the way: skip the rest of the way at once
-      safely(() => pg.advance(stopTime(i) - now));
-      setPlaying(false);
-      app.changed();
-      return;
-    }
-    setPlaying(true); // the loop plays up to the stop and pauses there
-  }
-
-  function guideBack() {
-    stepping = true;
-    const now = pg.nowMs(), k = stopAt(now);
-    seekTo(now > stopTime(k) ? stopTime(k) : stopTime(Math.max(0, k - 1)));
-  }
-
-  /** Shows the stop for `now` (and its highlights) when it changed. @param {number} now @param {boolean} scroll */
-  function syncStop(now, scroll) {
-    if (!stops.length) return;
-    const k = stopAt(now);
-    const busy = playing && stepping && stopAfter(now) >= 0;
-    const key = `${k}|${busy}|${playing}|${now <= stopTime(0)}`;
-    if (key === stopKey) return;
-    stopKey = key;
-    // The stop's text with the run's numbers ({acknowledged}, {leader:orders-0}, ...) filled in by the engine.
-    const text = safely(() => pg.narrationText(k));
-    narration.show(k, { busy, playing, atStart: now <= stopTime(0), text });
-    if (k !== stopK) { stopK = k; applyLook(scroll); }
-  }
-
-  // What the stop looks at: DOM outlines (broker headers, panels) and canvas rings (app.look).
-  // In full mode the panels it names move into the dock beside the picture (and back to their
-  // places when the stop changes), so the narration, the picture and the panels are on screen together.
-  /** @type {HTMLElement[]} */
-  let looked = [];
-  /** @type {Map<Element, Comment>} */
-  const docked = new Map(); // dock unit → the comment left where it came from
-  /** @param {boolean} scroll */
-  function applyLook(scroll) {
-    for (const e of looked) { e.classList.remove('kp-look'); delete e.dataset.lookTarget; }
-    looked = [];
-    app.look = null;
-    const stop = stops[stopK];
-    if (!stop || !app.structure) { dockUnits([]); return; }
-    /** @type {Look} */
-    const look = { nodes: new Set(), partitions: new Set(), replicas: new Set(), marks: [] };
-    const s = app.structure;
-    const pIndex = (/** @type {LookTarget} */ t) => s.partitions.findIndex((p) => p.topic === t.topic && p.partition === t.partition);
-    /** @type {string[]} */
-    const names = [];
-    /** @type {Element[]} */
-    const units = []; // dock units, in the stop's order
-    dockReveal = [];
-    dockRevealUntil = performance.now() + 1000;
-    /** @type {Element | null} */
-    let first = null; // the first panel looked at: scrolled to when off screen (minimal mode)
-    for (const t of stop.look_at || []) {
-      const name = t.kind === 'panel' ? `panel:${t.panel}` : t.kind === 'broker' ? `broker:${t.broker}` : t.kind === 'partition' ? `partition:${t.topic}-${t.partition}`
-        : t.kind === 'replica' ? `replica:${t.topic}-${t.partition}@${t.broker}` : t.kind === 'consumer' ? `consumer:${t.consumer}` : t.kind;
-      names.push(name);
-      /** @type {HTMLElement | null | undefined} */
-      let node = null;
-      if (t.kind === 'broker') node = view.buttons.get(/** @type {number} */ (t.broker))?.btn;
-      else if (t.kind === 'controller') { look.nodes.add('controller'); look.marks.push({ name, node: 'controller' }); }
-      else if (t.kind === 'consumer') { look.nodes.add(`consumer-${t.consumer}`); look.marks.push({ name, node: `consumer-${t.consumer}` }); }
-      else if (t.kind === 'partition') { const pi = pIndex(t); if (pi >= 0) { look.partitions.add(pi); look.marks.push({ name, pi }); } }
-      else if (t.kind === 'replica') { const pi = pIndex(t); if (pi >= 0) { look.replicas.add(`${pi}:${t.broker}`); look.marks.push({ name, pi, broker: t.broker }); } }
-      else if (t.kind === 'panel') {
-        const panel = /** @type {string} */ (t.panel);
-        node = /** @type {HTMLElement | undefined} */ (panel === 'producer' ? controls?.groups.producer : dom.panels[panel]);
-        const unit = panel === 'producer' ? node : dom.dockUnits?.[panel];
-        if (unit && !units.includes(unit)) units.push(unit);
-        if (unit && node && unit !== node) dockReveal.push([unit, node]); // a part of its unit (the audit line): scrolled to in it
-        if (node && !first) first = node;
-      }
-      if (node) { node.classList.add('kp-look'); node.dataset.lookTarget = name; looked.push(node); }
-    }
-    app.look = look;
-    view.setLookMarks(look.marks);
-    dom.narr.dataset.look = names.join(' ');
-    if (dom.dock) dockUnits(units);
-    dirty = true; schedule();
-    if (!scroll) return;
-    if (dom.dock) { needFit = true; revealStage = true; } // after the fit (next frame): the stage in view
-    else if (first && offScreen(first)) first.scrollIntoView({ block: 'nearest', behavior: reducedMotion.matches ? 'auto' : 'smooth' });
-  }
-
-  /** Moves `units` into the dock (in order) and every other docked unit back to its place. @param {Element[]} units */
-  function dockUnits(units) {
-    const dock = dom.dock, dockList = /** @type {HTMLDivElement} */ (dom.dockList);
-    if (!dock) return;
-    for (const [unit, mark] of docked) {
-      if (units.includes(unit)) continue;
-      mark.replaceWith(unit);
-      docked.delete(unit);
-    }
-    for (const unit of units) {
-      if (docked.has(unit)) continue;
-      const mark = document.createComment('docked');
-      unit.before(mark);
-      docked.set(unit, mark);
-      dockList.append(unit);
-    }
-    // Keep the stop's order without moving units that are already in place (a move resets scrolling).
-    units.forEach((u, i) => { if (dockList.children[i] !== u) dockList.insertBefore(u, dockList.children[i]); });
-    const on = units.length > 0;
-    if (dock.hidden === on) { dock.hidden = !on; /** @type {HTMLDivElement} */ (dom.guide).classList.toggle('docked', on); needFit = true; }
-    dockList.dataset.count = String(units.length);
-  }
-
-  // ---------------------------------------------------------------- fitting the guided stage (full mode)
-  // The narration, the picture and the dock share one box as high as the window below the page's
-  // top (the main page) or the embed's box (a fixed height): the picture gets compact rows, then is
-  // scaled down, when it would not fit.
-  let needFit = true, revealStage = false;
-  // [unit, node]: a looked-at part of a docked unit, scrolled into view inside it (again while the
-  // panel's text settles, for a second after the stop: its lines above it may still grow).
-  /** @type {[Element, Element][]} */
-  let dockReveal = [];
-  let dockRevealUntil = 0;
-  function revealInDock() {
-    log?.stick(); // the newest events, not the first ones, when a stop opens the log
-    for (const [unit, node] of dockReveal) {
-      const u = unit.getBoundingClientRect(), n = node.getBoundingClientRect();
-      const topShows = n.top >= u.top && n.top <= u.bottom - Math.min(n.height, 48); // enough of it shows from its top
-      if (!topShows) unit.scrollTop += n.bottom > u.bottom && n.height < u.height ? n.bottom - u.bottom + 8 : n.top - u.top - 8;
-    }
-    if (performance.now() > dockRevealUntil) dockReveal = [];
-  }
-  function fitStage() {
-    needFit = false;
-    if (!dom.dock || !stops.length) return;
-    const guide = /** @type {HTMLDivElement} */ (dom.guide);
-    const stacked = getComputedStyle(guide).gridTemplateColumns.split(' ').length < 2;
-    let avail = 0;
-    if (opts.page) {
-      const top = guide.getBoundingClientRect().top + scrollY; // where the stage starts with the page at the top
-      avail = Math.max(340, innerHeight - top - 8);
-    } else if (mount.classList.contains('kp-scroll')) {
-      const bar = dom.timebar.getBoundingClientRect().height;
-      avail = Math.max(320, mount.clientHeight - bar - 30);
-    }
-    if (!avail) { guide.style.height = ''; if (view.setFit(Infinity)) { menu.place(); dirty = true; } return; }
-    fitTo(avail, stacked);
-    // Stacked (a narrow window: the dock sits under the picture) the stage may still not fit, the
-    // picture being as small as it gets: then the page's top scrolls away and only the sticky time
-    // bar stays above the stage (showStage scrolls there).
-    if (opts.page && stacked && guide.scrollHeight > guide.clientHeight + 1) {
-      const above = dom.timebar.previousElementSibling;
-      const gTop = guide.getBoundingClientRect().top + scrollY;
-      const barTop = above ? Math.max(0, above.getBoundingClientRect().bottom + scrollY + parseFloat(getComputedStyle(above).marginBottom)) : 0;
-      fitTo(Math.max(340, innerHeight - (gTop - Math.min(gTop, barTop)) - 4), stacked);
-      revealStage = true;
-    }
-  }
-  /** @param {number} avail @param {boolean} stacked */
-  function fitTo(avail, stacked) {
-    /** @type {HTMLDivElement} */ (dom.guide).style.height = `${avail}px`;
-    const narrH = dom.narr.hidden ? 0 : dom.narr.getBoundingClientRect().height + 8;
-    const chrome = dom.cluster.getBoundingClientRect().height - viewport.getBoundingClientRect().height;
-    const dockH = stacked && !/** @type {HTMLElement} */ (dom.dock).hidden ? Math.max(170, Math.round(avail * 0.3)) + 8 : 0;
-    if (view.setFit(avail - narrH - chrome - dockH - 2)) { menu.place(); dirty = true; }
-  }
-
-  /** Scrolls the page so the whole guided stage is on screen (below the sticky time bar). */
-  function showStage() {
-    revealStage = false;
-    const guide = /** @type {HTMLDivElement} */ (dom.guide);
-    if (!opts.page) {
-      const r = guide.getBoundingClientRect();
-      if (r.top < 0 || r.bottom > innerHeight) guide.scrollIntoView({ block: 'nearest' });
-      return;
-    }
-    const r = guide.getBoundingClientRect(), bar = dom.timebar.getBoundingClientRect();
-    const docTop = r.top + scrollY;
-    const stuck = bar.height + 10; // the time bar sticks at the top
-    if (r.top >= Math.min(bar.bottom, stuck) - 1 && r.bottom <= innerHeight + 1) return;
-    const lowest = docTop + r.height - innerHeight; // the least scroll that shows its bottom
-    const y = lowest <= 0 ? 0 : Math.min(lowest, docTop - stuck - 4);
-    scrollTo({ top: y, behavior: reducedMotion.matches ? 'auto' : 'smooth' });
-  }
-
-  /** Whether `node` is entirely out of the window (or out of a fixed-height embed's box). @param {Element} node */
-  function offScreen(node) {
-    const r = node.getBoundingClientRect();
-    if (r.bottom < 0 || r.top > innerHeight) return true;
-    if (!mount.classList.contains('kp-scroll')) return false;
-    const b = mount.getBoundingClientRect();
-    return r.bottom < b.top || r.top > b.bottom;
-  }
+  // The story's stops, the dock and the fitted stage: guide-controller.js. The loop pauses at its stops.
+  const guide = createGuide({
+    mount, opts, full, dom, pg, S, app, view, menu, controls, log, startMs: loop.startMs, reducedMotion, safely, listen, cleanups,
+    time: loop,
+  });
+  loop.attachGuide(guide);
 
   /**
    * Runs an engine call; an exception is shown (and pauses) and gives undefined.
    * @template T @param {() => T} fn @returns {T | undefined}
    */
   function safely(fn) {
-    try { return fn(); } catch (e) { showError(/** @type {Error} */ (e).message); setPlaying(false); return undefined; }
-  }
-
-  // ---------------------------------------------------------------- the loop
-  let lastTs = 0, acc = 0, dirty = true, forceUi = true, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
-  let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
-  let eventSeq = 0, lastViolations = -1, lastLost = -1;
-  const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
-  let raf = 0, visible = true;
-
-  /** Asks for a frame when the instance runs: started, on screen, engine alive. */
-  function schedule() {
-    if (!raf && visible && !stopped && !dead) raf = requestAnimationFrame(tick);
-  }
-
-  /** @param {number} ts */
-  function tick(ts) {
-    raf = 0;
-    if (stopped || dead || !visible) return;
-    const dt = lastTs ? ts - lastTs : 0;
-    lastTs = ts;
-    if (!playing && !dirty) return; // idle until a control or a resize asks again (schedule())
-    schedule();
-    if (pendingSeek !== null) { // the scrubber moved: one seek per frame, to its newest position
-      const t = pendingSeek;
-      pendingSeek = null;
-      safely(() => pg.seek(t));
-      jumped();
-    }
-    const t0 = performance.now();
-    // A frame that reads the text views and updates the panels gives the engine less time, so
-    // that it still fits the frame budget (uiCost: what those took lately).
-    // While playing, a UI tick's panels are updated in the frame after the one that read them.
-    const uiDue = !pendingTexts && (forceUi || t0 - lastUi >= UI_MS);
-    // Playing, metrics() and audit() (the heaviest reads) get frames of their own, one at a time.
-    const auxDue = full && playing && !uiDue && !pendingTexts && (t0 - lastAudit >= AUDIT_MS || t0 - lastMetrics >= METRICS_MS);
-    const budget = Math.max(0.5, ENGINE_BUDGET_MS - (uiDue ? uiCost : pendingTexts ? domCost : auxDue ? auxCost : 0));
-    let stopMs = -1; // stepping through a guided scenario: the next stop, where playing pauses
-    if (playing) {
-      // Advance in slices within a time budget, so a frame never stalls: when the engine
-      // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
-      acc += Math.min(dt * speed, 5000);
-      let whole = Math.floor(acc);
-      if (stepping) {
-        const now0 = pg.nowMs(), i = stopAfter(now0);
-        if (i >= 0) {
-          stopMs = stopTime(i);
-          if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
-        }
-      }
-      // Slices sized by what a simulated ms costs lately (≤ 10 ms each), so that the last one
-      // ends near the budget instead of overshooting it.
-      let done = 0;
-      for (let left = budget; whole > 0 && left > 0; left = budget - (performance.now() - t0)) {
-        const n = Math.min(whole, 10, Math.max(1, Math.floor((0.7 * left) / msCost)));
-        const a = performance.now();
-        safely(() => pg.advance(n));
-        const c = Math.max(0.001, (performance.now() - a) / n); // rises fast, falls slowly: few overshoots
-        msCost = c > msCost ? msCost * 0.4 + c * 0.6 : msCost * 0.9 + c * 0.1;
-        whole -= n; acc -= n; done += n;
-      }
-      if (whole > 0) acc = 0; // behind real time: drop the backlog
-      effective = dt > 0 ? effective * 0.9 + (done / dt) * 0.1 : effective;
-      if (stopMs >= 0 && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; forceUi = true; } // at the stop: read, then Next
-    }
-    if (dead) return;
-    const t1 = performance.now();
-    const ui = uiDue || (forceUi && !pendingTexts);
-    // Every wasm call that returns JSON happens before the frame views are made.
-    /** @type {Texts | null} */
-    let texts = null;
-    if (ui) texts = gatherTexts(t0);
-    const flights = pg.inFlight(400);
-    const quorum = readQuorum();
-    readFrame();
-    const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
-    if (frame[idx.h.structure_version] !== s.version) { loadStructure(); readFrame(); }
-    const t2 = performance.now();
-    const now = frame[idx.h.now_ms];
-    hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
-    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); view.setRecords(/** @type {{ri: number, records: RecordView[]}[]} */ (texts.records)); } // before drawing: the strips use them
-    // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
-    // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
-    const cfg = texts ? texts.cfg : safely(() => pg.configs());
-    if (cfg) {
-      app.cuts = cfg.network.cuts;
-      app.slow = cfg.network.links.filter((l) => l.extra_latency_ms > 0).map((l) => /** @type {[string, string, number]} */ ([l.from, l.to, l.extra_latency_ms]));
-      app.acks = cfg.producer.acks;
-    }
-    if (frame.length === 0 || tails.length === 0) readFrame(); // detached by a memory growth (below)
-    view.updateHeaders(frame);
-    if (quorum) view.setQuorum(quorum);
-    const tt1 = /** @type {TimeTravel} */ (tt);
-    syncStop(now, !tt1.dragging);
-    if (needFit) fitStage();
-    // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
-    // detaches the frame's typed arrays (length 0): read them again then.
-    if (frame.length === 0 || tails.length === 0) readFrame();
-    view.draw(frame, tails, flights, now + (playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
-    if (revealStage) showStage();
-    tt1.setNow(now);
-    clock.textContent = playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
-    const t3 = performance.now();
-    const apply = pendingTexts ?? (ui && !playing ? { texts, quorum } : null);
-    pendingTexts = ui && playing ? { texts, quorum } : null;
-    if (apply) applyTexts(/** @type {Texts} */ (apply.texts)); // read in a UI tick: never null
-    if (apply?.quorum) sayQuorum(apply.quorum);
-    if (auxDue && !dead) {
-      const a0 = performance.now();
-      if (t0 - lastAudit >= AUDIT_MS) { const a = safely(() => pg.audit()); if (a) /** @type {AuditPanel} */ (audit).update(a); lastAudit = t0; }
-      else { const m = safely(() => pg.metrics()); if (m) /** @type {MetricsPanel} */ (metrics).update(m); lastMetrics = t0; }
-      auxCost = auxCost * 0.7 + (performance.now() - a0) * 0.3;
-    }
-    if (dockReveal.length) revealInDock(); // after the panels' new text
-    // Paused, frames go on while a reveal lasts, panels wait, or a read is asked for (a stop).
-    dirty = dockReveal.length > 0 || !!pendingTexts || forceUi;
-    // This frame's windows want other records than the last read (a window resized or moved):
-    // read them in the next frame, even when paused.
-    if (!playing && recordsKey(view.wantedRecords()) !== wantKey) { forceUi = true; dirty = true; }
-    const t4 = performance.now();
-    if (ui) uiCost = uiCost * 0.7 + (t2 - t1) * 0.3;
-    if (apply) domCost = domCost * 0.7 + (t4 - t3) * 0.3;
-    const fs = opts.frameStats;
-    if (fs) {
-      fs.samples.push(t4 - t0);
-      if (fs.samples.length > 600) fs.samples.shift();
-      // Where the last frame's time went (advance; other engine calls; canvas; DOM panels), in ms.
-      fs.last = { advance: t1 - t0, engine: t2 - t1, draw: t3 - t2, dom: t4 - t3 };
-    }
-  }
-
-  let wantKey = '';
-  const recordsKey = (/** @type {{ri: number, from: number, count: number}[]} */ want) => want.map((w) => `${w.ri}:${w.from}:${w.count}`).join(',');
-  /**
-   * @typedef {object} Texts The text views read in one UI tick (gatherTexts), applied by applyTexts.
-   * @property {string} desc kafka-topics.sh --describe (full mode; '' in the minimal view)
-   * @property {PartitionMembersView[]} members
-   * @property {ConfigsView} cfg
-   * @property {ReplicaStorageView[]} storage
-   * @property {TimelineView} tl
-   * @property {ClientsView} clients
-   * @property {Countdowns} countdowns
-   * @property {GhostView[]} ghosts
-   * @property {{ri: number, records: RecordView[]}[]} [records]
-   * @property {RecordView[]} [segRecords]
-   * @property {string} [groupsDesc]
-   * @property {number} [skipped]
-   * @property {EventView[]} [events]
-   * @property {Metrics} [metrics]
-   * @property {ClientAudit} [audit]
-   * @property {InvariantsView} [inv]
-   */
-  /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. @param {number} t0 @returns {Texts} */
-  function gatherTexts(t0) {
-    lastUi = t0;
-    /** @type {Texts} */
-    const out = { desc: full ? pg.describe() : '', members: pg.partitionMembers(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
-    // Keys and values for the strips whose cells are wide enough to show them (a few windows).
-    const want = view.wantedRecords();
-    wantKey = recordsKey(want);
-    out.records = want.map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
-    const sw = segments?.want(/** @type {Structure} */ (app.structure), /** @type {IndexMaps} */ (app.idx), frame, out.storage, app.topic);
-    if (sw && sw.count > 0) out.segRecords = pg.records(sw.ri, sw.from, sw.count);
-    const { end, violations, lost } = hdr;
-    if (full) {
-      out.groupsDesc = pg.describeGroups();
-      // Events: only the newest ones when too many came at once (e.g. at 1000×).
-      // The counts come from the previous frame (no extra frame() call).
-      // Playing fast, 150 per update (600 lines a second is more than anyone reads; the frame stays short).
-      const cap = playing && speed >= 20 ? 150 : 500;
-      if (end - eventSeq > cap) { out.skipped = end - cap - eventSeq; eventSeq = end - cap; }
-      const events = pg.eventsSince(eventSeq, cap);
-      out.events = events;
-      if (events.length) eventSeq = events[events.length - 1].seq + 1;
-      // Playing, metrics and the audit are read in frames of their own (auxDue in tick).
-      if (forceUi || (!playing && t0 - lastMetrics >= METRICS_MS)) { out.metrics = pg.metrics(); lastMetrics = t0; }
-      if (forceUi || (!playing && t0 - lastAudit >= AUDIT_MS)) { out.audit = pg.audit(); lastAudit = t0; }
-    }
-    // invariants() re-audits every write: only when the frame's counts change.
-    if (forceUi || violations !== lastViolations || lost !== lastLost) {
-      out.inv = pg.invariants();
-      lastViolations = violations; lastLost = lost;
-    }
-    forceUi = false;
-    return out;
-  }
-
-  /** @param {Texts} t */
-  function applyTexts(t) {
-    tl = t.tl;
-    /** @type {TimeTravel} */ (tt).update(tl);
-    if (t.inv) inv.update(t.inv);
-    const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
-    summary.update(s, idx, frame, t.members);
-    live.update(t.clients.producer, t.countdowns);
-    live.updateGhosts(t.ghosts);
-    if (!full) return;
-    // Full mode: every panel exists.
-    const log1 = /** @type {EventLog} */ (log);
-    if (/** @type {number} */ (t.skipped) > 0) log1.note(`… ${t.skipped} events not shown (time ran too fast)`);
-    log1.add(/** @type {EventView[]} */ (t.events));
-    if (t.metrics) /** @type {MetricsPanel} */ (metrics).update(t.metrics);
-    if (t.audit) /** @type {AuditPanel} */ (audit).update(t.audit);
-    /** @type {ConsumerPanel} */ (group).update(t.clients);
-    /** @type {Controls} */ (controls).updateProducer(t.clients.producer);
-    updateDescribe(/** @type {HTMLPreElement} */ (dom.describe), t.desc);
-    updateDescribe(/** @type {HTMLPreElement} */ (dom.describeGroups), /** @type {string} */ (t.groupsDesc));
-    /** @type {SegmentsList} */ (segments).update(s, idx, frame, t.storage, app.topic, t.segRecords);
-  }
-
-  /** The quorum in words, for screen readers (the canvas and the voter buttons show it). @param {ControllerQuorumView} q */
-  function sayQuorum(q) {
-    const p = dom.quorum;
-    const voters = q.voters.map((v) => `${v.id} ${v.status === 'crashed' ? 'crashed' : `${v.status} (${v.raft_state}, epoch ${v.epoch})`}`).join('; ');
-    const head = q.active === null ? `no active controller${q.no_controller_for_ms === null ? '' : ` for ${(q.no_controller_for_ms / 1000).toFixed(1)} s`}` : `controller ${q.active} is active`;
-    const text = `KRaft controller quorum, epoch ${q.epoch}: ${head}; majority ${q.majority} of ${q.voters.length}, ${q.running} running. Voters: ${voters}.`;
-    if (p.textContent !== text) p.textContent = text;
-    p.hidden = false;
-    p.dataset.active = q.active === null ? 'none' : String(q.active);
-    p.dataset.epoch = String(q.epoch);
+    try { return fn(); } catch (e) { showError(/** @type {Error} */ (e).message); loop.setPlaying(false); return undefined; }
   }
 
   // ---------------------------------------------------------------- go
-  loadStructure();
+  loop.loadStructure();
   controls?.sync();
-  setPlaying(playing);
+  loop.setPlaying(S.playing);
   let width = 0;
   const ro = new ResizeObserver(() => {
     if (viewport.clientWidth === width) return; // height follows from the content
     width = viewport.clientWidth;
-    view.layout(); menu.place(); dirty = true; schedule();
+    view.layout(); menu.place(); S.dirty = true; loop.schedule();
   });
   ro.observe(viewport);
   cleanups.push(() => ro.disconnect());
-  // The guided stage is fitted again when what sits above it or in it changes size.
-  if (dom.dock && stops.length) {
-    const refit = () => { needFit = true; dirty = true; schedule(); };
-    const fro = new ResizeObserver(refit);
-    for (const e of [dom.narr, dom.timebar, dom.error, dom.live, mount]) fro.observe(e);
-    cleanups.push(() => fro.disconnect());
-    listen(window, 'resize', refit);
-  }
-  // Off screen (scrolled away, or in a closed <details>): no frames, no simulated time.
-  const io = new IntersectionObserver((entries) => {
-    const v = entries[entries.length - 1].isIntersecting;
-    if (v === visible) return;
-    visible = v;
-    if (v) { lastTs = 0; dirty = true; schedule(); } else if (raf) { cancelAnimationFrame(raf); raf = 0; }
-  });
-  io.observe(mount);
-  cleanups.push(() => io.disconnect());
-  listen(reducedMotion, 'change', () => { dirty = true; schedule(); });
-  syncStop(pg.nowMs(), false);
-  schedule();
+  guide.watchSizes(); // the guided stage is fitted again when what sits above it or in it changes size
+  loop.watchVisibility(); // off screen: no frames, no simulated time
+  listen(reducedMotion, 'change', () => { S.dirty = true; loop.schedule(); });
+  guide.syncStop(pg.nowMs(), false);
+  loop.schedule();
 
   return {
     pg,
     seed: seedNow,
     /** Whether the run tells a guided story (narration stops). */
-    guided: stops.length > 0,
+    guided: guide.guided,
     /** Fits the guided stage again (the page above it changed). */
-    refit() { needFit = true; dirty = true; schedule(); },
-    advance: advanceBy,
+    refit: guide.refit,
+    advance: loop.advanceBy,
     showError,
     /** Stops the loop, removes every listener and observer, and frees the engine handle. */
     stop() {
-      if (stopped) return;
-      stopped = true;
-      if (raf) cancelAnimationFrame(raf);
-      raf = 0;
+      if (S.stopped) return;
+      S.stopped = true;
+      loop.cancel();
       for (const f of cleanups.splice(0)) {
         try { f(); } catch (e) { console.error(e); }
       }
       try { pg.free(); } catch { /* already gone with a panicked engine */ }
     },
   };
-}
-
-/** Field name → index maps for the frame's header, broker, partition and replica records. @param {FrameLayout} l @returns {IndexMaps} */
-function indexMaps(l) {
-  const m = (/** @type {string[]} */ names) => Object.fromEntries(names.map((n, i) => [n, i]));
-  return { h: m(l.header_fields), b: m(l.broker_fields), p: m(l.partition_fields), r: m(l.replica_fields) };
-}
-
-/** The legend under the canvas: how to read cells, borders and dots. @param {HTMLElement} root @param {boolean} full @param {boolean} quorum */
-function buildLegend(root, full, quorum) {
-  /** @param {string} color @param {string} text @param {string} [cls] */
-  const swatch = (color, text, cls = 'sw') => { const s = el('span', cls); s.style.background = color; const w = el('span', 'lg'); w.append(s, text); return w; };
-  /** @param {(ctx: CanvasRenderingContext2D) => void} draw */
-  const icon = (draw) => {
-    const c = el('canvas', 'icon-c');
-    const d = window.devicePixelRatio || 1;
-    c.width = 14 * d; c.height = 14 * d;
-    const x = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d')); x.scale(d, d); draw(x);
-    c.setAttribute('aria-hidden', 'true');
-    return c;
-  };
-  /** @param {string} cls @param {string} text */
-  const box = (cls, text) => { const w = el('span', 'lg'); w.append(el('span', `bx ${cls}`), text); return w; };
-  const l1 = el('p');
-  l1.append(el('strong', '', 'Read it: '), 'a column is a broker, a row is a partition, a strip is one replica\'s log (newest on the right), one cell per record, coloured by the ',
-    el('em', '', 'leader epoch'), ' that wrote it: ');
-  EPOCH_COLORS.slice(0, 4).forEach((c, i) => l1.append(swatch(c, `${i}`)));
-  l1.append('…  Solid cells are ', el('strong', '', 'committed'), ' (below the high watermark ', el('strong', '', 'HW'), ': on every in-sync replica, acknowledged to acks=all, readable); pale ones are not yet. ',
-    el('strong', '', 'LEO'), ' = log end offset.');
-  const l2 = el('p');
-  const crown = el('span', 'lg'); crown.append(icon((x) => drawCrown(x, 1, 3)), 'leader');
-  l2.append(el('strong', '', 'Borders: '), crown, box('bx-leader', 'leader (always in the ISR)'), box('bx-isr', 'in the ISR (in-sync replicas)'),
-    box('bx-out', 'out of sync'), box('bx-elr', 'ELR (eligible leader replica)'));
-  const l3 = el('p');
-  l3.append(el('strong', '', 'Messages in flight: '));
-  const kinds = ['Produce', 'Fetch', 'ConsumerFetch', 'AlterPartition', 'MetadataUpdate', 'BrokerHeartbeat', ...(quorum ? ['QuorumFetch'] : []), 'Disconnected'];
-  for (const k of kinds) { const w = el('span', 'lg'); w.append(icon((x) => drawMarker(x, k, 7, 7, 4)), /** @type {{label: string}} */ (MSG_STYLES.find((m) => m.re.test(k))).label); l3.append(w); }
-  const resp = el('span', 'lg'); resp.append(icon((x) => drawMarker(x, 'FetchResponse', 7, 7, 4)), 'hollow = response');
-  const cut = el('span', 'lg'); cut.append(el('span', 'bx bx-cut'), 'cut link');
-  l3.append(resp, cut, el('span', 'lg hint', full ? '(default latency is 1–3 ms: slow down or use “slow motion” in Network to see them)' : '(default latency is 1–3 ms: slow down to see them)'));
-  const l4 = el('p');
-  l4.append(el('strong', '', 'Segments: '), 'a thin divider where a log segment starts, a dashed outline around the active segment (the one being written), ',
-    'a hollow cell with × for a tombstone (a null-value record, for compaction), and a dotted purple line at the cleaner checkpoint (compacted | dirty).',
-    full ? ' Set segment.bytes and retention.ms under Topic to watch segments roll and be deleted (the log start moves).' : '');
-  root.append(l1, l2, l3, l4);
-  if (quorum) {
-    const l5 = el('p');
-    l5.append(el('strong', '', 'Controllers: '), 'the KRaft voters replicate the metadata log with Raft. ',
-      el('strong', '', '★ active'), ' is the quorum leader, the one controller brokers talk to; ', el('strong', '', 'standby'),
-      ' voters follow it (or hold a pre-vote or vote when it is gone); ', el('strong', '', 'crashed'), ' ones are down. ',
-      'eN / epoch N is the voter\'s quorum epoch, and the heading shows the controller epoch. A new controller needs a majority of the voters. Click a voter to crash or restart it.');
-    root.append(l5);
-  }
 }

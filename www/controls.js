@@ -2,7 +2,7 @@
 // Control panel, broker fault menu and link faults. Every control sends one engine
 // command (JSON with a "type" tag); errors come back as exceptions and are shown.
 // To add a config control, add a line to CONFIG_CONTROLS.
-import { el, button } from './render.js';
+import { el, button } from './dom.js';
 
 /**
  * Config keys with a control: group, key, scope (as in CONFIG_DEFS), and the

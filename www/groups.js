@@ -3,7 +3,7 @@
 // its state and fault buttons, and the group's per-partition committed offset / LEO / lag
 // (what kafka-consumer-groups.sh --describe shows). Refreshed from pg.clients() a few
 // times per second; DOM rows are rebuilt only when their text changes.
-import { el, button } from './render.js';
+import { el, button } from './dom.js';
 
 const ASSIGNORS = [
   ['range', 'range: consecutive partitions per member (eager: all revoked on rebalance)'],

@@ -1,9 +1,10 @@
 // @ts-check
 // Guided scenarios: the picker (scenarios/index.json, grouped by topic) and the narration
 // panel (the current stop's title and text, Back / Next, what it looks at). The stepping
-// itself (play up to the next stop, pause there) lives in app.js's loop; this module only
-// builds DOM (createElement / textContent, never markup from text) and reports clicks.
-import { el, button } from './render.js';
+// itself (play up to the next stop, pause there) lives in guide-controller.js and the frame loop
+// (loop.js); this module only builds DOM (createElement / textContent, never markup from text)
+// and reports clicks.
+import { el, button } from './dom.js';
 
 const INDEX_URL = new URL('../scenarios/index.json', import.meta.url);
 const fileUrl = (/** @type {string} */ file) => new URL(`../scenarios/${file}.json`, import.meta.url);

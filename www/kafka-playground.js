@@ -14,7 +14,7 @@
 import { loadEngine } from './engine.js';
 import { createPlayground, renderFatal } from './app.js';
 import { ATTRIBUTES, parseOptions, resolveScenario } from './options.js';
-import { el } from './render.js';
+import { el } from './dom.js';
 
 const STYLE_URL = new URL('./style.css', import.meta.url).href;
 /** Copy link (controls="full") opens the run in the full playground beside www/ (it reads #v1.…). */

@@ -5,7 +5,7 @@
 // waiting for the high watermark, consumer sessions), each as a number and a draining bar.
 // Everything comes from engine views (pg.clients().producer, pg.countdowns()): nothing here
 // decides anything about Kafka, it only writes the engine's words and numbers.
-import { el, button } from './render.js';
+import { el, button } from './dom.js';
 
 const sec = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
 

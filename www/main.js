@@ -1,7 +1,7 @@
 // @ts-check
 // The main page (index.html): its URL parameters, its header (seed and permalink), and one
-// full playground instance (app.js) in #playground. The engine is shared (engine.js); the
-// instance and its loop live in app.js, the same code the <kafka-playground> element uses.
+// full playground instance (app.js and its parts: loop.js, guide-controller.js, dom-build.js) in
+// #playground, the same code the <kafka-playground> element uses. The engine is shared (engine.js).
 //
 // URL: ?scenario=<file in scenarios/> (a guided scenario: it opens paused on its first stop),
 // ?seed=, ?speed=, ?autoplay=, ?brokers=&partitions=&rf=&controllers=, ?preset=bench; and #v1.<run> (Copy

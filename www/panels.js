@@ -2,7 +2,7 @@
 // Text panels, refreshed a few times per second (never per frame): event log,
 // invariants, metrics with sparklines, the describe console, and the
 // screen-reader partition summary (also the e2e test's hook).
-import { el } from './render.js';
+import { el } from './dom.js';
 
 /** An error line: it carries a Kafka error name (the engine says which, EventView.error), and the
  * "errors" filter shows it whatever its category (a refused produce, a failed send, a fenced epoch),

@@ -5,6 +5,7 @@
 // messages in flight as moving dots. Broker headers are real buttons laid over it.
 // With a KRaft controller quorum (sim.controllers > 1) the controller box is a group of
 // voters, each a button too (active ★, standby or crashed, its Raft state and epoch).
+import { h, el } from './dom.js';
 
 /** @typedef {CanvasRenderingContext2D} Ctx */
 /** Float64Array frame (pg.frame()) and Int32Array tails (one leader epoch per offset cell, -1: none). */
@@ -311,11 +312,7 @@ export class ClusterView {
     for (const v of this.voterBtns.values()) v.btn.remove();
     this.voterBtns.clear();
     for (const id of this.voterIds) {
-      const btn = document.createElement('button');
-      btn.type = 'button';
-      btn.className = 'voter-head';
-      btn.dataset.testid = `controller-${id}`;
-      btn.setAttribute('aria-haspopup', 'menu');
+      const btn = h('button', { type: 'button', class: 'voter-head', 'data-testid': `controller-${id}`, 'aria-haspopup': 'menu' });
       const epoch = el('span', 'vepoch', '');
       const l1 = el('span', 'vl1');
       l1.append(el('span', 'vname', String(id)), epoch);
@@ -375,11 +372,7 @@ export class ClusterView {
     this.headers.replaceChildren();
     this.buttons.clear();
     for (const b of s.brokers) {
-      const btn = document.createElement('button');
-      btn.type = 'button';
-      btn.className = 'broker-head';
-      btn.dataset.testid = `broker-${b.id}`;
-      btn.setAttribute('aria-haspopup', 'menu');
+      const btn = h('button', { type: 'button', class: 'broker-head', 'data-testid': `broker-${b.id}`, 'aria-haspopup': 'menu' });
       const nameText = document.createTextNode(`broker-${b.id}`);
       const name = el('span', 'bname');
       name.append(nameText);
@@ -1550,25 +1543,3 @@ function qpt(l, t) {
 }
 
 const short = (/** @type {string} */ n) => n.replace('broker-', 'b').replace('controller', 'ctrl').replace('producer-', 'p').replace('reader-', 'r');
-
-/**
- * createElement with a class and a text.
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag @param {string} [cls] @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]}
- */
-export function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-/** A `type=button` with its text, data-testid, title and class. @param {string} text @param {string} [testid] @param {string} [title] @param {string} [cls] */
-export function button(text, testid, title, cls) {
-  const b = el('button', cls, text);
-  b.type = 'button';
-  if (testid) b.dataset.testid = testid;
-  if (title) b.title = title;
-  return b;
-}

@@ -2,7 +2,7 @@
 // Sharing a run: "Copy link" (the page's address with #v1.<run>, which replays the run and
 // lands on the same moment) and the Export menu (trace JSON, Jepsen EDN history, cluster SVG),
 // downloaded through a Blob and an <a download>. Nothing here builds markup from text.
-import { el, button } from './render.js';
+import { el, button } from './dom.js';
 
 /** Saves `text` as a file named `name` (a Blob URL and a click on an <a download>). @param {Document} doc @param {string} text @param {string} name @param {string} type */
 export function download(doc, text, name, type) {

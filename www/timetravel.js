@@ -2,8 +2,8 @@
 // Time travel: a scrubber over the recorded run (pg.timeline()), with a tick per command,
 // the "viewing the past" line (Fork here / Back to live) and Undo. The engine keeps the run
 // as ops with snapshots, so seek() is cheap and exact; this module only shows it and reports
-// what the user asks (seek, fork, live, undo) to app.js.
-import { el, button } from './render.js';
+// what the user asks (seek, fork, live, undo) to the frame loop (loop.js).
+import { el, button } from './dom.js';
 
 const secs = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -29,7 +29,7 @@ export function describeCommand(c0) {
 
 /**
  * The scrubber (every mode) and, in full mode, Undo, its note and the "viewing the past" line
- * (root, note and past are placed in the time bar by app.js).
+ * (root, note and past are placed in the time bar by loop.js).
  * on: { seek(t), fork(), live(), undo() }. update(timeline) at UI rate; setNow(now) per frame.
  */
 export class TimeTravel {

@@ -168,7 +168,7 @@ interface Structure {
   frame_len: number;
 }
 
-/** Field name → index in the frame's header (h), broker (b), partition (p) and replica (r) records (app.js indexMaps). */
+/** Field name → index in the frame's header (h), broker (b), partition (p) and replica (r) records (loop.js indexMaps). */
 interface IndexMaps {
   h: Record<string, number>;
   b: Record<string, number>;
@@ -411,8 +411,25 @@ interface ClusterShapeText { brokers: string; partitions: string; rf: string; co
 
 /** A guided stop's canvas target: a node box, a partition row, or a replica (render.js setLookMarks). */
 interface LookMark { name: string; node?: string; pi?: number; broker?: number }
-/** What the current guided stop looks at (app.js applyLook; render.js draws it). */
+/** What the current guided stop looks at (guide-controller.js applyLook; render.js draws it). */
 interface Look { nodes: Set<string>; partitions: Set<number>; replicas: Set<string>; marks: LookMark[] }
+
+/**
+ * The mutable state one instance's parts share: createPlayground (app.js) makes it and hands it to
+ * the frame loop (loop.js) and the guide controller (guide-controller.js).
+ */
+interface RunState {
+  /** Simulated time runs (the loop's setPlaying changes it). */
+  playing: boolean;
+  /** stop() was called: no more frames or engine calls. */
+  stopped: boolean;
+  /** The engine panicked: no more frames or engine calls. */
+  dead: boolean;
+  /** A frame is wanted even when paused (paused and not dirty, the loop idles). */
+  dirty: boolean;
+  /** The next frame reads the text views and updates the panels. */
+  forceUi: boolean;
+}
 
 /** The state and actions app.js shares with the controls (controls.js, groups.js). */
 interface App {

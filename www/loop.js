@@ -1,0 +1,453 @@
+// @ts-check
+// The frame loop of one playground instance: every animation frame advances simulated time within a
+// budget (speed, playing, pausing at a guided stop), reads the engine's frame (numbers in wasm
+// memory) and draws the cluster view, and a few times a second reads the text views (gatherTexts)
+// and updates the panels (applyTexts). Also the time controls (Play, step, +1 s, speed, the keys)
+// and time travel (the scrubber: seek, fork, undo), which change what the loop shows.
+// createPlayground (app.js) makes it with the instance's parts and the shared RunState; no frame runs
+// while the instance is stopped, off screen, or its engine dead.
+import { el } from './dom.js';
+import { updateDescribe, fmtT } from './panels.js';
+import { TimeTravel, describeCommand } from './timetravel.js';
+
+/** @typedef {import('./guide-controller.js').GuideController} GuideController */
+/** @typedef {import('./controls.js').Controls} Controls */
+/** @typedef {import('./panels.js').EventLog} EventLog */
+/** @typedef {import('./panels.js').MetricsPanel} MetricsPanel */
+/** @typedef {import('./panels.js').AuditPanel} AuditPanel */
+/** @typedef {import('./groups.js').ConsumerPanel} ConsumerPanel */
+/** @typedef {import('./panels.js').SegmentsList} SegmentsList */
+
+const UI_MS = 250; // DOM text panels: at most 4 updates per second
+const METRICS_MS = 500; // metrics() copies the whole history: twice per second
+const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
+/** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
+const ENGINE_BUDGET_MS = 2.5;
+
+/**
+ * @typedef {object} LoopParts What the loop works with (createPlayground's parts).
+ * @property {HTMLElement} mount the instance's root (the keys' target without opts.keyTarget; watched for visibility)
+ * @property {{speed?: number, keyTarget?: EventTarget, frameStats?: FrameStats | null}} opts createPlayground's options
+ * @property {boolean} full
+ * @property {import('./dom-build.js').Dom} dom
+ * @property {PlaygroundApi} pg
+ * @property {() => WebAssembly.Memory} wasmMemory
+ * @property {number[]} speeds the speeds offered (the engine's limits, src/page/presets.rs)
+ * @property {RunState} S
+ * @property {App} app
+ * @property {import('./render.js').ClusterView} view
+ * @property {() => ControllerQuorumView | null} readQuorum the quorum view when there is one
+ * @property {MediaQueryList} reducedMotion
+ * @property {<T>(fn: () => T) => T | undefined} safely an engine call; an exception is shown and pauses
+ * @property {<E extends Event>(target: EventTarget, type: string, fn: (e: E) => void, o?: AddEventListenerOptions) => void} listen addEventListener until stop()
+ * @property {(() => void)[]} cleanups run by stop()
+ * @property {{controls: Controls | null, log: EventLog | null, inv: import('./panels.js').InvariantsPanel, metrics: MetricsPanel | null,
+ *   summary: import('./panels.js').PartitionSummary, live: import('./live.js').LiveStrip, segments: SegmentsList | null,
+ *   audit: AuditPanel | null, group: ConsumerPanel | null}} panels the text panels applyTexts updates (null: not in the minimal view)
+ */
+
+/**
+ * The frame loop and the time controls of one instance. Nothing runs until the first schedule();
+ * attachGuide(guide) before it (the guide controller is made after the loop: the loop pauses at its stops).
+ * @param {LoopParts} parts
+ */
+export function createLoop(parts) {
+  const { mount, opts, full, dom, pg, wasmMemory, speeds: SPEED_LIST, S, app, view, readQuorum, reducedMotion, safely, listen, cleanups } = parts;
+  const { controls, log, inv, metrics, summary, live, segments, audit, group } = parts.panels;
+  let speed = opts.speed ?? 1;
+  /** @type {TimeTravel | null} */
+  let tt = null; // the time-travel controls (made with the time controls below)
+  /** @type {GuideController} */
+  let guide; // attachGuide(), before the first frame
+
+  // Views into wasm memory; re-created every frame (readFrame() before any use).
+  let frame = /** @type {Float64Array} */ (/** @type {unknown} */ (null)), tails = /** @type {Int32Array} */ (/** @type {unknown} */ (null));
+  function readFrame() {
+    const ptr = pg.frame();
+    const mem = wasmMemory().buffer;
+    frame = new Float64Array(mem, ptr, pg.frameLen());
+    tails = new Int32Array(mem, pg.tailsPtr(), pg.tailsLen());
+  }
+
+  function loadStructure() {
+    const s = pg.structure();
+    app.structure = s;
+    app.idx = indexMaps(s.layout);
+    view.setQuorum(readQuorum());
+    view.setStructure(s, app.idx);
+    summary.setStructure(s);
+    controls?.setStructure(s);
+    S.dirty = true; S.forceUi = true;
+    if (guide.stopK >= 0) guide.applyLook(false); // the broker headers are new elements
+  }
+
+  /** @param {number} id */
+  function brokerStatus(id) {
+    readFrame();
+    const s = /** @type {Structure} */ (app.structure), L = s.layout;
+    const i = s.brokers.findIndex((b) => b.id === id);
+    return L.broker_status_codes[frame[L.broker_offset + i * L.broker_stride + /** @type {IndexMaps} */ (app.idx).b.status]] || 'unknown';
+  }
+
+  // ---------------------------------------------------------------- time controls
+  const playBtn = dom.play, speedSel = dom.speed, clock = dom.clock;
+  const SPEEDS = SPEED_LIST.map(String);
+  const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => Number(a) - Number(b));
+  speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
+  speedSel.value = String(speed);
+  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
+  /** @param {boolean} on */
+  function setPlaying(on) {
+    S.playing = on;
+    playBtn.setAttribute('aria-pressed', String(on));
+    playBtn.replaceChildren(el('span', `ico ico-${on ? 'pause' : 'play'}`), on ? 'Pause' : 'Play');
+    lastTs = 0;
+    S.dirty = true; // a frame even when paused: the narration's Next follows
+    schedule();
+  }
+  listen(playBtn, 'click', () => setPlaying(!S.playing));
+  const stepEvent = () => { setPlaying(false); safely(() => pg.step()); app.changed(); };
+  const advanceBy = (/** @type {number} */ ms) => { if (S.stopped) return; safely(() => pg.advance(ms)); app.changed(); };
+  listen(dom.step, 'click', stepEvent);
+  if (dom.plus100) listen(dom.plus100, 'click', () => advanceBy(100));
+  listen(dom.plus1s, 'click', () => advanceBy(1000));
+  if (dom.plus10s) listen(dom.plus10s, 'click', () => advanceBy(10000));
+
+  // Space / →: page-wide on the main page, within the instance for an embed.
+  const keyTarget = opts.keyTarget || mount;
+  if (!opts.keyTarget) mount.tabIndex = -1; // a click inside gives the instance the keyboard
+  listen(keyTarget, 'keydown', (/** @type {KeyboardEvent} */ e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented || S.stopped) return;
+    const t = /** @type {HTMLElement} */ (e.target);
+    const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement || t.isContentEditable;
+    if (e.key === ' ' && !typing && !(t instanceof HTMLButtonElement) && !(t instanceof HTMLAnchorElement) && !(t instanceof HTMLElement && t.closest('summary'))) {
+      e.preventDefault();
+      setPlaying(!S.playing);
+    } else if (e.key === 'ArrowRight' && !typing && !t.closest?.('.menu, .picker, .export')) {
+      e.preventDefault();
+      stepEvent();
+    } else if (e.key === 'ArrowLeft' && !typing && !t.closest?.('.menu, .picker, .export')) {
+      e.preventDefault();
+      seekTo(pg.nowMs() - 1000); // back 1 s (the run is recorded: play continues it)
+    }
+  });
+
+  // ---------------------------------------------------------------- time travel
+  // The engine records the run (ops + snapshots): seek() goes anywhere in it, playing from the
+  // past replays what was recorded, and a command, a step or Fork there discards the rest.
+  let tl = safely(() => pg.timeline()) ?? { start_ms: 0, end_ms: 0, now_ms: 0, at_end: true, commands: [] };
+  const startMs = tl.start_ms;
+  /** @type {number | null} */
+  let pendingSeek = null; // the scrubber's newest position, applied on the next animation frame
+  tt = new TimeTravel({
+    full,
+    on: {
+      seek(t) { setPlaying(false); pendingSeek = t; S.dirty = true; schedule(); },
+      fork() { safely(() => pg.fork()); jumped(); },
+      live() { seekTo(tl.end_ms); },
+      undo() {
+        const u = safely(() => pg.undo());
+        const tt1 = /** @type {TimeTravel} */ (tt);
+        if (u === undefined) { tt1.say('Nothing to undo'); app.changed(); return; }
+        /** @type {unknown} */
+        let c = u;
+        try { c = JSON.parse(u); } catch { /* shown as is */ }
+        tt1.say(`Undid ${describeCommand(c)}`);
+        setPlaying(false);
+        jumped();
+      },
+    },
+  });
+  dom.timebar.insertBefore(tt.root, dom.clock);
+  if (tt.note) dom.timebar.insertBefore(tt.note, dom.clock);
+  if (tt.past) dom.timebar.append(tt.past);
+
+  /** Goes to simulated time t (clamped to the recorded run) and pauses there. @param {number} t */
+  function seekTo(t) {
+    if (S.stopped || S.dead) return;
+    setPlaying(false);
+    safely(() => pg.seek(Math.max(startMs, t)));
+    jumped();
+  }
+
+  // Wall ms per simulated ms; of reading the text views; of updating the panels. A UI tick's
+  // panels wait for the next frame while playing (pendingTexts), so no frame does both.
+  let msCost = 0.05, uiCost = 2, domCost = 2, auxCost = 2;
+  /** @type {{texts: Texts | null, quorum: ControllerQuorumView | null} | null} */
+  let pendingTexts = null;
+  /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
+  function jumped() {
+    if (S.stopped || S.dead) return;
+    acc = 0;
+    pendingTexts = null; // read before the jump
+    loadStructure();
+    readFrame();
+    const end = frame[/** @type {IndexMaps} */ (app.idx).h.event_seq_end];
+    eventSeq = Math.max(0, end - 500);
+    log?.reset();
+    lastViolations = -1;
+    tl = safely(() => pg.timeline()) ?? tl;
+    /** @type {TimeTravel} */ (tt).update(tl);
+    app.changed();
+  }
+
+  // ---------------------------------------------------------------- the loop
+  let lastTs = 0, acc = 0, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
+  let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
+  let eventSeq = 0, lastViolations = -1, lastLost = -1;
+  const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
+  let raf = 0, visible = true;
+
+  /** Asks for a frame when the instance runs: started, on screen, engine alive. */
+  function schedule() {
+    if (!raf && visible && !S.stopped && !S.dead) raf = requestAnimationFrame(tick);
+  }
+
+  /** @param {number} ts */
+  function tick(ts) {
+    raf = 0;
+    if (S.stopped || S.dead || !visible) return;
+    const dt = lastTs ? ts - lastTs : 0;
+    lastTs = ts;
+    if (!S.playing && !S.dirty) return; // idle until a control or a resize asks again (schedule())
+    schedule();
+    if (pendingSeek !== null) { // the scrubber moved: one seek per frame, to its newest position
+      const t = pendingSeek;
+      pendingSeek = null;
+      safely(() => pg.seek(t));
+      jumped();
+    }
+    const t0 = performance.now();
+    // A frame that reads the text views and updates the panels gives the engine less time, so
+    // that it still fits the frame budget (uiCost: what those took lately).
+    // While playing, a UI tick's panels are updated in the frame after the one that read them.
+    const uiDue = !pendingTexts && (S.forceUi || t0 - lastUi >= UI_MS);
+    // Playing, metrics() and audit() (the heaviest reads) get frames of their own, one at a time.
+    const auxDue = full && S.playing && !uiDue && !pendingTexts && (t0 - lastAudit >= AUDIT_MS || t0 - lastMetrics >= METRICS_MS);
+    const budget = Math.max(0.5, ENGINE_BUDGET_MS - (uiDue ? uiCost : pendingTexts ? domCost : auxDue ? auxCost : 0));
+    let stopMs = -1; // stepping through a guided scenario: the next stop, where playing pauses
+    if (S.playing) {
+      // Advance in slices within a time budget, so a frame never stalls: when the engine
+      // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
+      acc += Math.min(dt * speed, 5000);
+      let whole = Math.floor(acc);
+      if (guide.stepping) {
+        const now0 = pg.nowMs(), i = guide.stopAfter(now0);
+        if (i >= 0) {
+          stopMs = guide.stopTime(i);
+          if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
+        }
+      }
+      // Slices sized by what a simulated ms costs lately (≤ 10 ms each), so that the last one
+      // ends near the budget instead of overshooting it.
+      let done = 0;
+      for (let left = budget; whole > 0 && left > 0; left = budget - (performance.now() - t0)) {
+        const n = Math.min(whole, 10, Math.max(1, Math.floor((0.7 * left) / msCost)));
+        const a = performance.now();
+        safely(() => pg.advance(n));
+        const c = Math.max(0.001, (performance.now() - a) / n); // rises fast, falls slowly: few overshoots
+        msCost = c > msCost ? msCost * 0.4 + c * 0.6 : msCost * 0.9 + c * 0.1;
+        whole -= n; acc -= n; done += n;
+      }
+      if (whole > 0) acc = 0; // behind real time: drop the backlog
+      effective = dt > 0 ? effective * 0.9 + (done / dt) * 0.1 : effective;
+      if (stopMs >= 0 && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; S.forceUi = true; } // at the stop: read, then Next
+    }
+    if (S.dead) return;
+    const t1 = performance.now();
+    const ui = uiDue || (S.forceUi && !pendingTexts);
+    // Every wasm call that returns JSON happens before the frame views are made.
+    /** @type {Texts | null} */
+    let texts = null;
+    if (ui) texts = gatherTexts(t0);
+    const flights = pg.inFlight(400);
+    const quorum = readQuorum();
+    readFrame();
+    const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
+    if (frame[idx.h.structure_version] !== s.version) { loadStructure(); readFrame(); }
+    const t2 = performance.now();
+    const now = frame[idx.h.now_ms];
+    hdr.end = frame[idx.h.event_seq_end]; hdr.violations = frame[idx.h.violations]; hdr.lost = frame[idx.h.lost];
+    if (texts) { view.storage = texts.storage; view.setGhosts(texts.ghosts); view.setRecords(/** @type {{ri: number, records: RecordView[]}[]} */ (texts.records)); } // before drawing: the strips use them
+    // The network as it is now (a cut or heal made this frame, by a click or by the scenario at
+    // any speed, is drawn in this frame): the text views' copy can be up to UI_MS old.
+    const cfg = texts ? texts.cfg : safely(() => pg.configs());
+    if (cfg) {
+      app.cuts = cfg.network.cuts;
+      app.slow = cfg.network.links.filter((l) => l.extra_latency_ms > 0).map((l) => /** @type {[string, string, number]} */ ([l.from, l.to, l.extra_latency_ms]));
+      app.acks = cfg.producer.acks;
+    }
+    if (frame.length === 0 || tails.length === 0) readFrame(); // detached by a memory growth (below)
+    view.updateHeaders(frame);
+    if (quorum) view.setQuorum(quorum);
+    const tt1 = /** @type {TimeTravel} */ (tt);
+    guide.syncStop(now, !tt1.dragging);
+    if (guide.needFit) guide.fitStage();
+    // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
+    // detaches the frame's typed arrays (length 0): read them again then.
+    if (frame.length === 0 || tails.length === 0) readFrame();
+    view.draw(frame, tails, flights, now + (S.playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
+    if (guide.revealStage) guide.showStage();
+    tt1.setNow(now);
+    clock.textContent = S.playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
+    const t3 = performance.now();
+    const apply = pendingTexts ?? (ui && !S.playing ? { texts, quorum } : null);
+    pendingTexts = ui && S.playing ? { texts, quorum } : null;
+    if (apply) applyTexts(/** @type {Texts} */ (apply.texts)); // read in a UI tick: never null
+    if (apply?.quorum) sayQuorum(apply.quorum);
+    if (auxDue && !S.dead) {
+      const a0 = performance.now();
+      if (t0 - lastAudit >= AUDIT_MS) { const a = safely(() => pg.audit()); if (a) /** @type {AuditPanel} */ (audit).update(a); lastAudit = t0; }
+      else { const m = safely(() => pg.metrics()); if (m) /** @type {MetricsPanel} */ (metrics).update(m); lastMetrics = t0; }
+      auxCost = auxCost * 0.7 + (performance.now() - a0) * 0.3;
+    }
+    if (guide.revealing) guide.revealInDock(); // after the panels' new text
+    // Paused, frames go on while a reveal lasts, panels wait, or a read is asked for (a stop).
+    S.dirty = guide.revealing || !!pendingTexts || S.forceUi;
+    // This frame's windows want other records than the last read (a window resized or moved):
+    // read them in the next frame, even when paused.
+    if (!S.playing && recordsKey(view.wantedRecords()) !== wantKey) { S.forceUi = true; S.dirty = true; }
+    const t4 = performance.now();
+    if (ui) uiCost = uiCost * 0.7 + (t2 - t1) * 0.3;
+    if (apply) domCost = domCost * 0.7 + (t4 - t3) * 0.3;
+    const fs = opts.frameStats;
+    if (fs) {
+      fs.samples.push(t4 - t0);
+      if (fs.samples.length > 600) fs.samples.shift();
+      // Where the last frame's time went (advance; other engine calls; canvas; DOM panels), in ms.
+      fs.last = { advance: t1 - t0, engine: t2 - t1, draw: t3 - t2, dom: t4 - t3 };
+    }
+  }
+
+  let wantKey = '';
+  const recordsKey = (/** @type {{ri: number, from: number, count: number}[]} */ want) => want.map((w) => `${w.ri}:${w.from}:${w.count}`).join(',');
+  /**
+   * @typedef {object} Texts The text views read in one UI tick (gatherTexts), applied by applyTexts.
+   * @property {string} desc kafka-topics.sh --describe (full mode; '' in the minimal view)
+   * @property {PartitionMembersView[]} members
+   * @property {ConfigsView} cfg
+   * @property {ReplicaStorageView[]} storage
+   * @property {TimelineView} tl
+   * @property {ClientsView} clients
+   * @property {Countdowns} countdowns
+   * @property {GhostView[]} ghosts
+   * @property {{ri: number, records: RecordView[]}[]} [records]
+   * @property {RecordView[]} [segRecords]
+   * @property {string} [groupsDesc]
+   * @property {number} [skipped]
+   * @property {EventView[]} [events]
+   * @property {Metrics} [metrics]
+   * @property {ClientAudit} [audit]
+   * @property {InvariantsView} [inv]
+   */
+  /** Reads the text views (events, describe, invariants, metrics, configs); the minimal view reads fewer. @param {number} t0 @returns {Texts} */
+  function gatherTexts(t0) {
+    lastUi = t0;
+    /** @type {Texts} */
+    const out = { desc: full ? pg.describe() : '', members: pg.partitionMembers(), cfg: pg.configs(), storage: pg.storage(), tl: pg.timeline(), clients: pg.clients(), countdowns: pg.countdowns(), ghosts: pg.ghosts() };
+    // Keys and values for the strips whose cells are wide enough to show them (a few windows).
+    const want = view.wantedRecords();
+    wantKey = recordsKey(want);
+    out.records = want.map((w) => ({ ri: w.ri, records: pg.records(w.ri, w.from, w.count) }));
+    const sw = segments?.want(/** @type {Structure} */ (app.structure), /** @type {IndexMaps} */ (app.idx), frame, out.storage, app.topic);
+    if (sw && sw.count > 0) out.segRecords = pg.records(sw.ri, sw.from, sw.count);
+    const { end, violations, lost } = hdr;
+    if (full) {
+      out.groupsDesc = pg.describeGroups();
+      // Events: only the newest ones when too many came at once (e.g. at 1000×).
+      // The counts come from the previous frame (no extra frame() call).
+      // Playing fast, 150 per update (600 lines a second is more than anyone reads; the frame stays short).
+      const cap = S.playing && speed >= 20 ? 150 : 500;
+      if (end - eventSeq > cap) { out.skipped = end - cap - eventSeq; eventSeq = end - cap; }
+      const events = pg.eventsSince(eventSeq, cap);
+      out.events = events;
+      if (events.length) eventSeq = events[events.length - 1].seq + 1;
+      // Playing, metrics and the audit are read in frames of their own (auxDue in tick).
+      if (S.forceUi || (!S.playing && t0 - lastMetrics >= METRICS_MS)) { out.metrics = pg.metrics(); lastMetrics = t0; }
+      if (S.forceUi || (!S.playing && t0 - lastAudit >= AUDIT_MS)) { out.audit = pg.audit(); lastAudit = t0; }
+    }
+    // invariants() re-audits every write: only when the frame's counts change.
+    if (S.forceUi || violations !== lastViolations || lost !== lastLost) {
+      out.inv = pg.invariants();
+      lastViolations = violations; lastLost = lost;
+    }
+    S.forceUi = false;
+    return out;
+  }
+
+  /** @param {Texts} t */
+  function applyTexts(t) {
+    tl = t.tl;
+    /** @type {TimeTravel} */ (tt).update(tl);
+    if (t.inv) inv.update(t.inv);
+    const s = /** @type {Structure} */ (app.structure), idx = /** @type {IndexMaps} */ (app.idx);
+    summary.update(s, idx, frame, t.members);
+    live.update(t.clients.producer, t.countdowns);
+    live.updateGhosts(t.ghosts);
+    if (!full) return;
+    // Full mode: every panel exists.
+    const log1 = /** @type {EventLog} */ (log);
+    if (/** @type {number} */ (t.skipped) > 0) log1.note(`… ${t.skipped} events not shown (time ran too fast)`);
+    log1.add(/** @type {EventView[]} */ (t.events));
+    if (t.metrics) /** @type {MetricsPanel} */ (metrics).update(t.metrics);
+    if (t.audit) /** @type {AuditPanel} */ (audit).update(t.audit);
+    /** @type {ConsumerPanel} */ (group).update(t.clients);
+    /** @type {Controls} */ (controls).updateProducer(t.clients.producer);
+    updateDescribe(/** @type {HTMLPreElement} */ (dom.describe), t.desc);
+    updateDescribe(/** @type {HTMLPreElement} */ (dom.describeGroups), /** @type {string} */ (t.groupsDesc));
+    /** @type {SegmentsList} */ (segments).update(s, idx, frame, t.storage, app.topic, t.segRecords);
+  }
+
+  /** The quorum in words, for screen readers (the canvas and the voter buttons show it). @param {ControllerQuorumView} q */
+  function sayQuorum(q) {
+    const p = dom.quorum;
+    const voters = q.voters.map((v) => `${v.id} ${v.status === 'crashed' ? 'crashed' : `${v.status} (${v.raft_state}, epoch ${v.epoch})`}`).join('; ');
+    const head = q.active === null ? `no active controller${q.no_controller_for_ms === null ? '' : ` for ${(q.no_controller_for_ms / 1000).toFixed(1)} s`}` : `controller ${q.active} is active`;
+    const text = `KRaft controller quorum, epoch ${q.epoch}: ${head}; majority ${q.majority} of ${q.voters.length}, ${q.running} running. Voters: ${voters}.`;
+    if (p.textContent !== text) p.textContent = text;
+    p.hidden = false;
+    p.dataset.active = q.active === null ? 'none' : String(q.active);
+    p.dataset.epoch = String(q.epoch);
+  }
+
+  /** Off screen (scrolled away, or in a closed <details>): no frames, no simulated time. */
+  function watchVisibility() {
+    const io = new IntersectionObserver((entries) => {
+      const v = entries[entries.length - 1].isIntersecting;
+      if (v === visible) return;
+      visible = v;
+      if (v) { lastTs = 0; S.dirty = true; schedule(); } else if (raf) { cancelAnimationFrame(raf); raf = 0; }
+    });
+    io.observe(mount);
+    cleanups.push(() => io.disconnect());
+  }
+
+  return {
+    /** The frame's numbers as last read (brokerStatus reads it again): a view into wasm memory. */
+    get frame() { return frame; },
+    /** The time-travel controls. */
+    get tt() { return tt; },
+    /** Where the recorded run starts (seekTo goes no earlier). */
+    startMs,
+    loadStructure,
+    brokerStatus,
+    setPlaying,
+    seekTo,
+    advanceBy,
+    schedule,
+    watchVisibility,
+    /** The guide controller the loop pauses at the stops of. @param {GuideController} g */
+    attachGuide(g) { guide = g; },
+    /** No more frames (stop()). */
+    cancel() {
+      if (raf) cancelAnimationFrame(raf);
+      raf = 0;
+    },
+  };
+}
+
+/** Field name → index maps for the frame's header, broker, partition and replica records. @param {FrameLayout} l @returns {IndexMaps} */
+function indexMaps(l) {
+  const m = (/** @type {string[]} */ names) => Object.fromEntries(names.map((n, i) => [n, i]));
+  return { h: m(l.header_fields), b: m(l.broker_fields), p: m(l.partition_fields), r: m(l.replica_fields) };
+}
