@@ -4,11 +4,12 @@
 //! no leader, every replica) no longer holds it at its offset — the situation
 //! `acks=1`, unclean elections and the legacy truncation rule can produce.
 
-use crate::client::producer::SendOutcome;
+use crate::client::producer::{SendOutcome, SendRecord};
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
 use crate::log::PartitionLog;
 use crate::sim::Sim;
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LostWrite {
@@ -52,6 +53,79 @@ pub fn lost_acknowledged_writes(sim: &Sim) -> Vec<LostWrite> {
 
 /// The same, looking only at writes with an id ≥ `from_write_id`.
 pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostWrite> {
+    lost_among(sim, sim.producer.sends.range(from_write_id..).map(|(_, s)| s))
+}
+
+/// The same, looking only at these writes (ids that are no longer kept are skipped).
+pub fn lost_acknowledged_writes_among(sim: &Sim, ids: &[u64]) -> Vec<LostWrite> {
+    lost_among(sim, ids.iter().filter_map(|id| sim.producer.sends.get(id)))
+}
+
+/// Which acknowledged writes an incremental audit must look at. Kafka's promise is that an
+/// acknowledged write stays at its offset on the leader; a write can only go missing after a
+/// metadata change (an election, an ISR change), a truncation or a crash/restart — the
+/// *disruption key*. After a disruption every write is looked at again; otherwise only the writes
+/// sent since the last look and those that were pending then and are final now (kept in a set,
+/// so one write that stays pending for minutes never makes the audit re-walk the writes after it).
+#[derive(Debug, Default, Clone)]
+pub struct AuditCursor {
+    key: Option<DisruptionKey>,
+    /// The first write id never looked at.
+    next_id: u64,
+    /// Writes looked at while pending (their outcome may still change).
+    pending: BTreeSet<u64>,
+}
+
+/// What can make an acknowledged write disappear, or change where the audit looks for it: the
+/// controller's log, the brokers' truncations, commands (crashes, restarts, …) and every
+/// broker's status — a leader elected while it was paused starts acting (and the audit starts
+/// reading its log instead of every replica's) when it resumes, with no command and no new
+/// metadata at that moment.
+pub fn disruption_key(sim: &Sim) -> DisruptionKey {
+    let truncations: u64 = sim.brokers.values().map(|s| s.disk().logs.values().map(|l| l.truncations).sum::<u64>()).sum();
+    // Base 31 over up to 12 brokers (7 statuses) stays below 2^64: no two status lists collide
+    // (a larger cluster could, in theory, and would only skip one recount).
+    let statuses = sim.brokers.values().fold(0u64, |h, s| h.wrapping_mul(31).wrapping_add(s.status() as u64 + 1));
+    (sim.controller.log.len(), truncations, sim.disruptions, statuses)
+}
+
+/// See [`disruption_key`].
+pub type DisruptionKey = (usize, u64, u64, u64);
+
+impl AuditCursor {
+    /// (whether every write is looked at again — a disruption, or `full` —, the writes to look
+    /// at now, in id order).
+    pub fn advance(&mut self, sim: &Sim, full: bool) -> (bool, Vec<u64>) {
+        let key = disruption_key(sim);
+        let disrupted = full || self.key != Some(key);
+        self.key = Some(key);
+        if disrupted {
+            self.next_id = 0;
+            self.pending.clear();
+        }
+        let sends = &sim.producer.sends;
+        let mut ids = vec![];
+        self.pending.retain(|id| match sends.get(id) {
+            Some(s) if s.outcome == SendOutcome::Pending => true,
+            Some(_) => {
+                ids.push(*id);
+                false
+            }
+            None => false, // retired: it was final, and its record is judged by the logs alone
+        });
+        for (&id, s) in sends.range(self.next_id..) {
+            if s.outcome == SendOutcome::Pending {
+                self.pending.insert(id);
+            } else {
+                ids.push(id);
+            }
+            self.next_id = id + 1;
+        }
+        (disrupted, ids)
+    }
+}
+
+fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> Vec<LostWrite> {
     let mut lost = vec![];
     // Compaction: a value superseded by a later acknowledged write of the same key (a new
     // value or a tombstone) may legitimately disappear. Latest acknowledged offset per key:
@@ -66,7 +140,7 @@ pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostW
             }
         }
     }
-    for s in sim.producer.sends.range(from_write_id..).map(|(_, s)| s) {
+    for s in sends {
         let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
         let Some(p) = s.partition else { continue };
         if compacted && s.value.is_none() {
@@ -118,36 +192,21 @@ pub fn lost_acknowledged_writes_from(sim: &Sim, from_write_id: u64) -> Vec<LostW
     lost
 }
 
-/// Counts lost acknowledged writes incrementally: a full recount only after something
-/// that can lose writes (a metadata change, a truncation, a crash or a command);
-/// otherwise only writes that became final since the last count are examined.
+/// Counts lost acknowledged writes incrementally (an [`AuditCursor`]): a full recount only
+/// after something that can lose writes; otherwise each write is looked at once it is final.
 #[derive(Debug, Default, Clone)]
 pub struct LostCounter {
-    key: Option<(usize, u64, u64)>,
-    from_write_id: u64,
+    cursor: AuditCursor,
     lost: usize,
 }
 
 impl LostCounter {
     pub fn count(&mut self, sim: &Sim) -> usize {
-        let truncations: u64 = sim.brokers.values().map(|s| s.disk().logs.values().map(|l| l.truncations).sum::<u64>()).sum();
-        let key = (sim.controller.log.len(), truncations, sim.disruptions);
-        if self.key != Some(key) {
-            self.key = Some(key);
-            self.from_write_id = 0;
+        let (disrupted, ids) = self.cursor.advance(sim, false);
+        if disrupted {
             self.lost = 0;
         }
-        let from = self.from_write_id;
-        self.lost += lost_acknowledged_writes_from(sim, from).len();
-        // Writes before the oldest pending one are final: they are not looked at again.
-        self.from_write_id = sim
-            .producer
-            .sends
-            .range(from..)
-            .find(|(_, s)| s.outcome == SendOutcome::Pending)
-            .map(|(id, _)| *id)
-            .unwrap_or_else(|| sim.producer.sends.keys().next_back().map(|k| k + 1).unwrap_or(0));
-        // A pending write examined now was not counted (only acknowledged ones are).
+        self.lost += lost_acknowledged_writes_among(sim, &ids).len();
         self.lost
     }
 }

@@ -144,10 +144,8 @@ pub struct Checker {
     /// LogMatching progress per (partition, broker a, broker b): verified below `offset`
     /// while both logs had these truncation counts.
     verified: BTreeMap<(TopicPartition, BrokerId, BrokerId), (i64, u64, u64)>,
-    /// State of the world at the last full audit (disruption key).
-    audit_key: Option<(usize, u64, u64)>,
-    /// Writes below this id were final and present at the last audit.
-    audit_from_write_id: u64,
+    /// Which writes the lost-write audit looks at next.
+    audit: crate::check::audit::AuditCursor,
     audited_seen: BTreeMap<u32, usize>,
     /// LeaderCompleteness: what leaders have committed, per partition.
     committed: BTreeMap<TopicPartition, Committed>,
@@ -408,21 +406,9 @@ impl Checker {
         self.check_strong_isr(sim, full);
         // Lost writes and replaced records can only appear after a metadata change, a
         // truncation or a crash/restart: otherwise only new acks and new reads need a look.
-        let truncations: u64 = sim.brokers.values().map(|s| s.disk().logs.values().map(|l| l.truncations).sum::<u64>()).sum();
-        let key = (sim.controller.log.len(), truncations, sim.disruptions);
-        let disrupted = full || self.audit_key != Some(key);
-        self.audit_key = Some(key);
-        let from = if disrupted { 0 } else { self.audit_from_write_id };
-        // Next time start at the oldest write still pending (later ones may still change).
-        self.audit_from_write_id = sim
-            .producer
-            .sends
-            .range(from..)
-            .find(|(_, s)| s.outcome == crate::client::producer::SendOutcome::Pending)
-            .map(|(id, _)| *id)
-            .unwrap_or_else(|| sim.producer.sends.keys().next_back().map(|k| k + 1).unwrap_or(0));
+        let (disrupted, ids) = self.audit.advance(sim, full);
         {
-            let lost = crate::check::audit::lost_acknowledged_writes_from(sim, from);
+            let lost = crate::check::audit::lost_acknowledged_writes_among(sim, &ids);
             for (tp, v) in lost_write_violations(sim, &lost, now) {
                 self.report(v.invariant, tp, v.time_ms, v.message);
             }
