@@ -7,11 +7,22 @@
 // Prints "Playground: http://localhost:PORT/". `/` serves ROOT/index.html, or redirects to /www/
 // when only www/index.html exists. Paths outside ROOT, dotfiles (.git, ...) and symlinks leading
 // out of ROOT are refused. Can also be imported: `import { startServer } from './serve.mjs'`.
+//
+// Compression and caching. When the request's Accept-Encoding allows it (br preferred, then gzip), a file
+// is sent compressed: its precompressed sibling FILE.br / FILE.gz as it is (scripts/build-web.sh writes
+// them for pkg/'s .wasm and .js) when the sibling exists and is not older than FILE, else, for text types
+// and wasm, compressed here and kept in memory (keyed by path, mtime, size and inode) for the next request.
+// Every file response has a strong ETag (a hash of FILE's bytes, with "-br" / "-gz" for an encoded body),
+// `Vary: Accept-Encoding` and `Cache-Control: no-cache`: browsers may keep a copy but revalidate it each
+// time, and a matching If-None-Match gets 304 Not Modified (files change here: this is a dev server).
 import http from 'node:http';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import process from 'node:process';
+import zlib from 'node:zlib';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const MIME = {
@@ -50,7 +61,100 @@ async function exists(p) {
   try { await fsp.access(p); return true; } catch { return false; }
 }
 
+// ------------------------------------------------------------------ compression and ETags
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
+
+/** The encodings served, best first: the suffix of a precompressed sibling, the ETag suffix, and the
+ * compressor used when there is no sibling (fast levels: the result is cached, the build writes the best). */
+const ENCODINGS = [
+  { name: 'br', suffix: '.br', compress: (b) => brotli(b, { params: {
+    [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }) },
+  { name: 'gzip', suffix: '.gz', compress: (b) => gzip(b, { level: 6 }) },
+];
+/** Larger files are sent as they are when they have no precompressed sibling. */
+const MAX_COMPRESS_BYTES = 16 << 20;
+
+const compressible = (type) => type.startsWith('text/') || type.startsWith('application/json')
+  || type === 'application/wasm' || type === 'image/svg+xml';
+
+/** The encodings of ENCODINGS that an Accept-Encoding header allows (q > 0, by name or by "*"). */
+export function acceptedEncodings(header) {
+  const q = new Map();
+  for (const part of String(header || '').split(',')) {
+    const [name, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (!name) continue;
+    const qp = params.find((p) => p.startsWith('q='));
+    const v = qp ? Number(qp.slice(2)) : 1;
+    q.set(name === 'x-gzip' ? 'gzip' : name, Number.isFinite(v) ? v : 0);
+  }
+  const ok = (name) => (q.has(name) ? q.get(name) > 0 : (q.get('*') ?? 0) > 0);
+  return ENCODINGS.filter((e) => ok(e.name));
+}
+
+/** Whether an If-None-Match header lists `etag` (weak comparison, as RFC 9110 asks for this header). */
+function noneMatchHits(header, etag) {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+async function hashFile(file) {
+  const h = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) h.update(chunk);
+  return h.digest('base64url');
+}
+
+/** Per-server memory: for each file served, its content hash and the bodies compressed here, valid
+ * while the file keeps its size, mtime and inode (a rebuild that replaces a file invalidates them). */
+function makeCache() {
+  const entries = new Map();
+  const entry = (file, st) => {
+    const key = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    let e = entries.get(file);
+    if (!e || e.key !== key) {
+      e = { key, hash: undefined, encoded: new Map() };
+      entries.set(file, e);
+    }
+    return e;
+  };
+  // A failed read is not remembered: the next request tries again.
+  const remember = (e, slot, make) => {
+    let p = slot === 'hash' ? e.hash : e.encoded.get(slot);
+    if (!p) {
+      p = make();
+      p.catch(() => { if (slot === 'hash') e.hash = undefined; else e.encoded.delete(slot); });
+      if (slot === 'hash') e.hash = p; else e.encoded.set(slot, p);
+    }
+    return p;
+  };
+  return {
+    /** The base64url SHA-256 of the file's bytes. */
+    hash: (file, st) => remember(entry(file, st), 'hash', () => hashFile(file)),
+    /** The file compressed with `enc`, or null when that does not make it smaller. */
+    encoded: (file, st, enc) => remember(entry(file, st), enc.name, async () => {
+      const bytes = await fsp.readFile(file);
+      const out = await enc.compress(bytes);
+      return out.length < bytes.length ? out : null;
+    }),
+  };
+}
+
 function makeHandler(rootReal) {
+  const cache = makeCache();
+
+  /** FILE's precompressed sibling (FILE + suffix) when it is a file inside ROOT not older than FILE. */
+  async function sibling(file, st, suffix) {
+    try {
+      const real = await fsp.realpath(file + suffix);
+      if (!isInside(rootReal, real)) return null;
+      const sst = await fsp.stat(real);
+      return sst.isFile() && sst.mtimeMs >= st.mtimeMs ? { file: real, size: sst.size } : null;
+    } catch {
+      return null;
+    }
+  }
+
   return async function handle(req, res) {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -89,19 +193,43 @@ function makeHandler(rootReal) {
       if (!st.isFile()) return send(res, 404, 'not found\n');
 
       const type = MIME[path.extname(real).toLowerCase()] || 'application/octet-stream';
-      res.writeHead(200, {
-        'Content-Type': type,
-        'Content-Length': st.size,
-        'Cache-Control': 'no-store', // always the freshly built wasm
+      // The body: a precompressed sibling, a body compressed here (cached), or the file as it is.
+      let body = { file: real, size: st.size };
+      let encoding = null;
+      for (const enc of acceptedEncodings(req.headers['accept-encoding'])) {
+        const sib = await sibling(real, st, enc.suffix);
+        if (sib) { body = sib; encoding = enc; break; }
+        if (compressible(type) && st.size <= MAX_COMPRESS_BYTES) {
+          const buf = await cache.encoded(real, st, enc);
+          if (buf) { body = { buffer: buf, size: buf.length }; encoding = enc; break; }
+        }
+      }
+      const etag = `"${await cache.hash(real, st)}${encoding ? `-${encoding.suffix.slice(1)}` : ''}"`;
+      const headers = {
+        ETag: etag,
+        'Cache-Control': 'no-cache', // keep it, but ask each time: the files change (rebuilds, edits)
+        Vary: 'Accept-Encoding',
         'X-Content-Type-Options': 'nosniff',
+      };
+      if (noneMatchHits(req.headers['if-none-match'], etag)) {
+        res.writeHead(304, headers);
+        return res.end();
+      }
+      res.writeHead(200, {
+        'Content-Type': type, // application/wasm also when compressed: browsers compile it streaming
+        'Content-Length': body.size,
+        ...(encoding ? { 'Content-Encoding': encoding.name } : {}),
+        ...headers,
         // The playground must run without 'unsafe-eval' or inline code (only wasm compilation).
         ...(type.startsWith('text/html') ? { 'Content-Security-Policy': CSP } : {}),
       });
       if (req.method === 'HEAD') return res.end();
-      const stream = fs.createReadStream(real);
+      if (body.buffer) return res.end(body.buffer);
+      const stream = fs.createReadStream(body.file);
       stream.on('error', () => res.destroy());
       stream.pipe(res);
     } catch (err) {
+      if (!res.headersSent && err && err.code === 'ENOENT') return send(res, 404, 'not found\n'); // removed meanwhile
       if (!res.headersSent) send(res, 500, 'internal error\n');
       else res.destroy();
       console.error(err);

@@ -11,7 +11,8 @@ case ":$PATH:" in *":$CARGO_BIN:"*) ;; *) export PATH="$CARGO_BIN:$PATH" ;; esac
 
 has_page() { [ -d www ] && { [ -f www/index.html ] || [ -f index.html ]; }; }
 
-# Build the wasm package (pkg/) and serve the repository root; prints "Playground: http://localhost:PORT/".
+# Build the wasm package (pkg/; nothing to do when its stamp says it is up to date) and serve the repository
+# root; prints "Playground: http://localhost:PORT/".
 # PORT (default 8080, next free port if busy) is read by scripts/serve.mjs.
 serve_page() {
   echo "== toolchain (web) =="
@@ -19,7 +20,7 @@ serve_page() {
   # npm binaryen's wasm-opt FIRST on PATH: without one, `wasm-pack build --release` tries to download
   # binaryen (fails here); Debian's binaryen (wasm-opt 108) produces a module that breaks at init().
   export PATH="$ROOT/node_modules/.bin:$PATH"
-  echo "== wasm build (wasm-pack build --target web --release) =="
+  echo "== wasm build (wasm-pack build --target web --release, skipped when pkg/ is up to date) =="
   bash scripts/build-web.sh
   echo "== serving $ROOT (Ctrl-C to stop) =="
   exec node scripts/serve.mjs "$ROOT"

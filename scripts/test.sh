@@ -3,8 +3,9 @@
 #
 #   native (always):   cargo fmt --check, cargo clippy -D warnings, cargo test --release
 #   web (only when www/ and src/page/wasm.rs exist):
-#                      tsc -p . (www/ type check), wasm-pack test --headless --chrome, then tests/e2e/run.mjs,
-#                      layout.mjs and picture.mjs if present
+#                      tsc -p . (www/ type check), wasm-pack test --headless --chrome, then the release build
+#                      (scripts/build-web.sh: skipped when pkg/ is up to date), tests/e2e/serving.mjs (how
+#                      serve.mjs sends it, and the up-to-date skip), run.mjs, layout.mjs and picture.mjs if present
 #
 # SWEEP_SEEDS is passed through untouched (the seed sweep test reads it); under CI it defaults to 300.
 set -euo pipefail
@@ -61,8 +62,11 @@ if [ -d www ] && [ -f src/page/wasm.rs ]; then
   if [ -f tests/e2e/run.mjs ]; then
     # The e2e test loads the RELEASE build (wasm-opt'd): only a real page load catches a broken
     # wasm-opt output, `wasm-pack test` never runs wasm-opt.
-    stage "web release build (wasm-pack build --target web --release)"
+    stage "web release build (wasm-pack build --target web --release, unless pkg/ is up to date)"
     bash scripts/build-web.sh
+
+    stage "serving tests (node tests/e2e/serving.mjs)"
+    node tests/e2e/serving.mjs
 
     stage "e2e tests (node tests/e2e/run.mjs)"
     TMPDIR="$SCRATCH" node tests/e2e/run.mjs

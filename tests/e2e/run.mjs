@@ -2,7 +2,7 @@
 // playwright-core), against the release build served as users get it (scripts/serve.mjs,
 // which sends a strict Content-Security-Policy: no 'unsafe-eval', only 'wasm-unsafe-eval').
 //
-// It checks: the page loads with no console errors; a write with acks=all is acknowledged;
+// It checks: the page loads with no console errors (its wasm sent brotli-compressed, as application/wasm); a write with acks=all is acknowledged;
 // crashing the leader brings a new leader with epoch + 1; a follower cut off from the leader
 // leaves the ISR after replica.lag.time.max.ms; segments roll and retention deletes them; the
 // producer's enable.idempotence is changed from its panel (and a conflicting acks is refused
@@ -39,6 +39,8 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  const wasmResponses = [];
+  page.on('response', (r) => { if (r.url().endsWith('/pkg/kafka_playground_bg.wasm')) wasmResponses.push(r); });
   const byId = (id) => page.locator(`[data-testid="${id}"]`);
   const partition = async (tp) => {
     const el = byId(`partition-${tp}`);
@@ -62,6 +64,10 @@ try {
     const p = await partition('orders-0');
     assert(p.leader !== 'none' && p.epoch === 0, `initial partition state ${JSON.stringify(p)}`);
     assert(problems.length === 0, problems.join('\n'));
+    // The engine reached Chromium brotli-compressed (pkg/'s .br, see tests/e2e/serving.mjs) and typed as wasm.
+    const w = wasmResponses[0]?.headers() || {};
+    assert(w['content-encoding'] === 'br' && w['content-type'] === 'application/wasm',
+      `the wasm came with Content-Encoding ${w['content-encoding']}, Content-Type ${w['content-type']}`);
   });
 
   await check('a write with acks=all is acknowledged', async () => {
