@@ -113,7 +113,7 @@ impl Broker {
         };
         let is_leader = self.partitions.get(&tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
         if !is_leader {
-            *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
+            self.stats.count_produce_error(KafkaError::NOT_LEADER_OR_FOLLOWER);
             // acks=0: Kafka closes the connection instead of answering (see Msg::Produce).
             let why = format!("broker {} is not the leader of {tp}", self.id);
             respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false, Some(why));
@@ -121,7 +121,7 @@ impl Broker {
         }
         // A compacted topic refuses records without a key (Kafka: "Compacted topic cannot accept message without key").
         if self.disk.logs.get(&tp).is_some_and(|l| l.config.cleanup_compact) && records.iter().any(|r| r.key.is_none()) {
-            *self.stats.produce_errors.entry("INVALID_RECORD".into()).or_default() += 1;
+            self.stats.count_produce_error(KafkaError::INVALID_RECORD);
             let why = format!("Compacted topic cannot accept message without key in topic partition {tp}.");
             respond(self, out, KafkaError::INVALID_RECORD, -1, false, Some(why));
             return;
@@ -130,7 +130,7 @@ impl Broker {
         let part = &self.partitions[&tp];
         let isr_size = part.isr().len();
         if acks == Acks::All && isr_size < part.effective_min_isr(min_isr) {
-            *self.stats.produce_errors.entry("NOT_ENOUGH_REPLICAS".into()).or_default() += 1;
+            self.stats.count_produce_error(KafkaError::NOT_ENOUGH_REPLICAS);
             out.log(
                 Category::Produce,
                 format!(
@@ -160,7 +160,7 @@ impl Broker {
         // answered with their original offsets; sequence gaps and old epochs are rejected.
         let (first, last, duplicate) = match log.producer_state.validate(&info) {
             Validation::Reject(error) => {
-                *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+                self.stats.count_produce_error(error);
                 out.log(
                     Category::Produce,
                     format!(

@@ -120,7 +120,8 @@ pub struct ProducerStats {
 /// reason for a disconnect, a request timeout or an expired delivery).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProduceErrorInfo {
-    pub error: &'static str,
+    /// Serialized as its name.
+    pub error: KafkaError,
     pub topic_partition: String,
     /// The broker that answered or was asked (none for an expiry in the accumulator).
     pub broker: Option<BrokerId>,
@@ -156,8 +157,8 @@ pub struct Producer {
     /// A sequenced batch failed: bump the epoch once nothing is in flight (KIP-360).
     epoch_bump_needed: bool,
     pub sends: BTreeMap<u64, SendRecord>,
-    /// Failed produce attempts by Kafka error name (retried or not).
-    pub error_counts: BTreeMap<&'static str, u64>,
+    /// Failed produce attempts by Kafka error (retried or not).
+    pub error_counts: BTreeMap<KafkaError, u64>,
     /// Write ids in creation order; finished ones are dropped from the front lazily.
     order: VecDeque<u64>,
     pending_count: usize,
@@ -170,7 +171,7 @@ pub struct Producer {
     pub last_error: Option<ProduceErrorInfo>,
     /// The latest occurrence of each error name, so a stream of one error (NETWORK_EXCEPTION
     /// from a dead leader) does not hide another (NOT_ENOUGH_REPLICAS from a live one).
-    pub last_by_error: BTreeMap<&'static str, ProduceErrorInfo>,
+    pub last_by_error: BTreeMap<KafkaError, ProduceErrorInfo>,
 }
 
 impl Producer {
@@ -706,9 +707,9 @@ impl Producer {
         self.unresolved.retain(|id| !unresolved_expired.contains(id));
         records += unresolved_expired.len();
         if records > 0 {
-            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += records as u64;
+            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT).or_default() += records as u64;
             self.note_error(ProduceErrorInfo {
-                error: KafkaError::DELIVERY_TIMEOUT.name(),
+                error: KafkaError::DELIVERY_TIMEOUT,
                 topic_partition: String::new(),
                 broker: None,
                 at_ms: now_ms,
@@ -762,7 +763,7 @@ impl Producer {
             }
             return;
         }
-        *self.error_counts.entry(error.name()).or_default() += 1;
+        *self.error_counts.entry(error).or_default() += 1;
         let within = now_ms - b.created_ms < self.config.delivery_timeout_ms;
         let tp = b.tp.clone();
         let seq = b.base_sequence;
@@ -779,7 +780,7 @@ impl Producer {
         }
         let retry = retriable && (b.attempts as i64) <= self.config.retries && within;
         let info = ProduceErrorInfo {
-            error: if retry || within { error.name() } else { KafkaError::DELIVERY_TIMEOUT.name() },
+            error: if retry || within { error } else { KafkaError::DELIVERY_TIMEOUT },
             topic_partition: tp.to_string(),
             broker,
             at_ms: now_ms,
