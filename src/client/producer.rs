@@ -512,13 +512,22 @@ impl Producer {
         );
     }
 
-    /// `RecordAccumulator.ready` + `drain`: for each broker with room for another request,
-    /// take the first ready batch of each partition it leads.
+    /// `Sender.sendProducerData`: `RecordAccumulator.ready` + `drain` pick the batches, then one
+    /// Produce request goes to each broker that has some.
     fn drain(&mut self, now_ms: i64, out: &mut Out) {
         let idempotent = self.idempotent();
         if idempotent && (self.producer_id == NO_PRODUCER_ID || self.epoch_bump_needed) {
             return;
         }
+        for (node, bids) in self.ready_batches(now_ms) {
+            self.send_produce_request(now_ms, node, bids, out);
+        }
+    }
+
+    /// `RecordAccumulator.ready` + `drain`: for each broker with room for another request,
+    /// the first ready batch of each partition it leads.
+    fn ready_batches(&mut self, now_ms: i64) -> BTreeMap<BrokerId, Vec<u64>> {
+        let idempotent = self.idempotent();
         let max_in_flight = self.config.max_in_flight_requests_per_connection as usize;
         let guarantee_order = max_in_flight == 1;
         let mut per_node: BTreeMap<BrokerId, usize> = BTreeMap::new();
@@ -571,68 +580,70 @@ impl Producer {
             }
             requests.entry(leader).or_default().push(bid);
         }
-        for (node, bids) in requests {
-            let mut batches = Vec::with_capacity(bids.len());
-            for bid in &bids {
-                let tp = self.batches[bid].tp.clone();
-                self.queues.get_mut(&tp).unwrap().pop_front();
-                let next_seq = self.next_sequence.entry(tp.clone()).or_insert(0);
-                let b = self.batches.get_mut(bid).unwrap();
-                if idempotent {
-                    if b.base_sequence == NO_SEQUENCE {
-                        b.base_sequence = *next_seq;
-                        *next_seq = next_seq.wrapping_add(b.write_ids.len() as i32) & i32::MAX;
-                    }
-                    b.producer_id = self.producer_id;
-                    b.producer_epoch = self.producer_epoch;
-                } else {
-                    b.base_sequence = NO_SEQUENCE;
-                    b.producer_id = NO_PRODUCER_ID;
-                    b.producer_epoch = NO_PRODUCER_EPOCH;
+        requests
+    }
+
+    /// `Sender.sendProduceRequest`: the batches for one broker go out in one request (with
+    /// acks=0 their sends complete at once).
+    fn send_produce_request(&mut self, now_ms: i64, node: BrokerId, bids: Vec<u64>, out: &mut Out) {
+        let batches: Vec<ProduceBatch> = bids.iter().map(|bid| self.drain_batch(*bid)).collect();
+        self.stats.batches_sent += bids.len() as u64;
+        self.stats.requests_sent += 1;
+        self.next_corr += 1;
+        let corr = self.next_corr;
+        out.send(
+            NodeId::Broker(node),
+            Msg::Produce { correlation_id: corr, acks: self.config.acks, timeout_ms: self.config.request_timeout_ms, batches },
+        );
+        if self.config.acks == Acks::Zero {
+            // acks=0: the send completes as soon as it is on the wire, offset unknown.
+            for bid in bids {
+                let b = self.batches.remove(&bid).unwrap();
+                for id in b.write_ids {
+                    self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
                 }
-                if b.attempts > 0 {
-                    self.stats.retries += 1;
-                }
-                b.attempts += 1;
-                b.in_flight = true;
-                let records: Vec<NewRecord> = b
-                    .write_ids
-                    .iter()
-                    .map(|id| {
-                        let s = self.sends.get_mut(id).unwrap();
-                        s.attempts += 1;
-                        NewRecord { key: s.key.clone(), value: s.value.clone(), write_id: *id }
-                    })
-                    .collect();
-                self.stats.records_sent += records.len() as u64;
-                batches.push(ProduceBatch {
-                    tp,
-                    producer_id: b.producer_id,
-                    producer_epoch: b.producer_epoch,
-                    base_sequence: b.base_sequence,
-                    records,
-                });
             }
-            self.stats.batches_sent += bids.len() as u64;
-            self.stats.requests_sent += 1;
-            self.next_corr += 1;
-            let corr = self.next_corr;
-            out.send(
-                NodeId::Broker(node),
-                Msg::Produce { correlation_id: corr, acks: self.config.acks, timeout_ms: self.config.request_timeout_ms, batches },
-            );
-            if self.config.acks == Acks::Zero {
-                // acks=0: the send completes as soon as it is on the wire, offset unknown.
-                for bid in bids {
-                    let b = self.batches.remove(&bid).unwrap();
-                    for id in b.write_ids {
-                        self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
-                    }
-                }
-            } else {
-                self.in_flight.insert(corr, InFlightRequest { node, batch_ids: bids, sent_ms: now_ms });
-            }
+        } else {
+            self.in_flight.insert(corr, InFlightRequest { node, batch_ids: bids, sent_ms: now_ms });
         }
+    }
+
+    /// `RecordAccumulator.drainBatchesForOneNode` for one batch: it leaves its partition's
+    /// queue, gets its producer id, epoch and (first time) sequence, and counts an attempt.
+    fn drain_batch(&mut self, bid: u64) -> ProduceBatch {
+        let idempotent = self.idempotent();
+        let tp = self.batches[&bid].tp.clone();
+        self.queues.get_mut(&tp).unwrap().pop_front();
+        let next_seq = self.next_sequence.entry(tp.clone()).or_insert(0);
+        let b = self.batches.get_mut(&bid).unwrap();
+        if idempotent {
+            if b.base_sequence == NO_SEQUENCE {
+                b.base_sequence = *next_seq;
+                *next_seq = next_seq.wrapping_add(b.write_ids.len() as i32) & i32::MAX;
+            }
+            b.producer_id = self.producer_id;
+            b.producer_epoch = self.producer_epoch;
+        } else {
+            b.base_sequence = NO_SEQUENCE;
+            b.producer_id = NO_PRODUCER_ID;
+            b.producer_epoch = NO_PRODUCER_EPOCH;
+        }
+        if b.attempts > 0 {
+            self.stats.retries += 1;
+        }
+        b.attempts += 1;
+        b.in_flight = true;
+        let records: Vec<NewRecord> = b
+            .write_ids
+            .iter()
+            .map(|id| {
+                let s = self.sends.get_mut(id).unwrap();
+                s.attempts += 1;
+                NewRecord { key: s.key.clone(), value: s.value.clone(), write_id: *id }
+            })
+            .collect();
+        self.stats.records_sent += records.len() as u64;
+        ProduceBatch { tp, producer_id: b.producer_id, producer_epoch: b.producer_epoch, base_sequence: b.base_sequence, records }
     }
 
     fn next_wake(&self, now_ms: i64) -> i64 {
