@@ -162,17 +162,7 @@ pub fn decode(fragment: &str) -> Result<SharedRun, ShareError> {
         }
         None => return Err(not_a_link()),
     }
-    let bytes = base64url_decode(data).map_err(|e| ShareError::new(LinkField::Data, e))?;
-    let text =
-        String::from_utf8(bytes).map_err(|_| ShareError::new(LinkField::Data, "the link's data is not UTF-8 text (was it cut off?)"))?;
-    let v: Value = serde_json::from_str(&text)
-        .map_err(|e| ShareError::new(LinkField::Data, format!("the link's data is not valid JSON (was it cut off?): {e}")))?;
-    let Value::Object(doc) = v else { return Err(ShareError::new(LinkField::Data, "the link's data is not a JSON object")) };
-    for k in doc.keys() {
-        if !["v", "scenario", "ops", "at_ms"].contains(&k.as_str()) {
-            return Err(ShareError::new(LinkField::Data, format!("{k}: unknown field; expected v, scenario, ops or at_ms")));
-        }
-    }
+    let doc = decode_document(data)?;
     if doc.get("v").and_then(|v| v.as_u64()) != Some(FORMAT_VERSION as u64) {
         return Err(ShareError::new(LinkField::Version, format!("v: expected {FORMAT_VERSION}")));
     }
@@ -188,41 +178,7 @@ pub fn decode(fragment: &str) -> Result<SharedRun, ShareError> {
     let mut ops = Vec::with_capacity(arr.len());
     let mut last_t = 0;
     for (i, o) in arr.iter().enumerate() {
-        let f = format!("ops[{i}]");
-        let bad = |message: String| ShareError::new(LinkField::Op(i), message);
-        let op = match o {
-            Value::Number(n) => {
-                let t = n
-                    .as_i64()
-                    .filter(|t| (0..=MAX_RUN_MS).contains(t))
-                    .ok_or_else(|| bad(format!("{f}: expected a time from 0 to {MAX_RUN_MS} ms")))?;
-                if t < last_t {
-                    return Err(bad(format!("{f}: time goes back ({t} < {last_t})")));
-                }
-                last_t = t;
-                Op::Until(t)
-            }
-            Value::Object(m) if m.contains_key("steps") => {
-                let n = m
-                    .get("steps")
-                    .and_then(|n| n.as_u64())
-                    .filter(|n| (1..=MAX_SHARED_STEPS).contains(n))
-                    .ok_or_else(|| bad(format!("{f}.steps: expected 1 to {MAX_SHARED_STEPS} events")))?;
-                if m.len() != 1 {
-                    return Err(bad(format!("{f}: a steps entry has only \"steps\"")));
-                }
-                Op::Steps(n)
-            }
-            Value::Object(_) => {
-                let c = Command::from_value(o.clone()).map_err(|e| bad(format!("{f}: {e}")))?;
-                if matches!(c, Command::Run { .. } | Command::RunUntil { .. } | Command::Step) {
-                    return Err(bad(format!("{f}: time passes as numbers and {{\"steps\": n}} entries, not as commands")));
-                }
-                Op::Apply(c)
-            }
-            _ => return Err(bad(format!("{f}: expected a time, {{\"steps\": n}} or a command object"))),
-        };
-        ops.push(op);
+        ops.push(decode_op(i, o, &mut last_t)?);
     }
     let at_ms = match doc.get("at_ms") {
         None | Some(Value::Null) => None,
@@ -233,6 +189,62 @@ pub fn decode(fragment: &str) -> Result<SharedRun, ShareError> {
         ),
     };
     Ok(SharedRun { scenario: scenario.clone(), ops, at_ms })
+}
+
+/// The data after `v1.`: base64url of UTF-8 JSON, an object with known fields only.
+fn decode_document(data: &str) -> Result<Map<String, Value>, ShareError> {
+    let bytes = base64url_decode(data).map_err(|e| ShareError::new(LinkField::Data, e))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ShareError::new(LinkField::Data, "the link's data is not UTF-8 text (was it cut off?)"))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| ShareError::new(LinkField::Data, format!("the link's data is not valid JSON (was it cut off?): {e}")))?;
+    let Value::Object(doc) = v else { return Err(ShareError::new(LinkField::Data, "the link's data is not a JSON object")) };
+    for k in doc.keys() {
+        if !["v", "scenario", "ops", "at_ms"].contains(&k.as_str()) {
+            return Err(ShareError::new(LinkField::Data, format!("{k}: unknown field; expected v, scenario, ops or at_ms")));
+        }
+    }
+    Ok(doc)
+}
+
+/// Op `i` of a link: a time (not before the previous one, `last_t`), `{"steps": n}`, or a
+/// command other than those that pass time.
+fn decode_op(i: usize, o: &Value, last_t: &mut i64) -> Result<Op, ShareError> {
+    let f = format!("ops[{i}]");
+    let bad = |message: String| ShareError::new(LinkField::Op(i), message);
+    let op = match o {
+        Value::Number(n) => {
+            let t = n
+                .as_i64()
+                .filter(|t| (0..=MAX_RUN_MS).contains(t))
+                .ok_or_else(|| bad(format!("{f}: expected a time from 0 to {MAX_RUN_MS} ms")))?;
+            if t < *last_t {
+                return Err(bad(format!("{f}: time goes back ({t} < {last_t})")));
+            }
+            *last_t = t;
+            Op::Until(t)
+        }
+        Value::Object(m) if m.contains_key("steps") => {
+            let n = m
+                .get("steps")
+                .and_then(|n| n.as_u64())
+                .filter(|n| (1..=MAX_SHARED_STEPS).contains(n))
+                .ok_or_else(|| bad(format!("{f}.steps: expected 1 to {MAX_SHARED_STEPS} events")))?;
+            if m.len() != 1 {
+                return Err(bad(format!("{f}: a steps entry has only \"steps\"")));
+            }
+            Op::Steps(n)
+        }
+        Value::Object(_) => {
+            let c = Command::from_value(o.clone()).map_err(|e| bad(format!("{f}: {e}")))?;
+            if matches!(c, Command::Run { .. } | Command::RunUntil { .. } | Command::Step) {
+                return Err(bad(format!("{f}: time passes as numbers and {{\"steps\": n}} entries, not as commands")));
+            }
+            Op::Apply(c)
+        }
+        _ => return Err(bad(format!("{f}: expected a time, {{\"steps\": n}} or a command object"))),
+    };
+    Ok(op)
 }
 
 /// Replays a shared run on a fresh engine and lands on the moment it was shared at.
