@@ -550,6 +550,9 @@ impl Controller {
         self.push_metadata(out);
     }
 
+    /// BrokerRegistration (`ClusterControlManager.registerBroker`): refused while a previous
+    /// incarnation's session is valid; otherwise the broker gets a new epoch, fenced until it
+    /// catches up, and an unclean restart takes it out of ISRs and ELRs.
     fn handle_registration(
         &mut self,
         now_ms: i64,
@@ -608,27 +611,28 @@ impl Controller {
             format!("registers broker {broker} with broker epoch {epoch} (fenced until it catches up with metadata)"),
         );
         if unclean_restart && self.elr_enabled {
-            // handleBrokerUncleanShutdown: an unclean restart may have lost data; leave ISR and ELR.
-            let tps: Vec<TopicPartition> = self
-                .partitions
-                .iter()
-                .filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker))
-                .map(|(tp, _)| tp.clone())
-                .collect();
-            for tp in tps {
-                let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
-                self.change_partition(
-                    now_ms,
-                    &tp,
-                    isr,
-                    Election::Online,
-                    &[broker],
-                    &format!("broker {broker} restarted after an unclean shutdown"),
-                    out,
-                );
-            }
+            self.handle_broker_unclean_shutdown(now_ms, broker, out);
         }
         self.respond(NodeId::Broker(broker), Msg::BrokerRegistrationResponse { error: KafkaError::NONE, broker_epoch: epoch }, out);
+    }
+
+    /// `handleBrokerUncleanShutdown`: a broker that restarted after an unclean shutdown may have
+    /// lost data, so it leaves every ISR and ELR it was in.
+    fn handle_broker_unclean_shutdown(&mut self, now_ms: i64, broker: BrokerId, out: &mut Out) {
+        let tps: Vec<TopicPartition> =
+            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker)).map(|(tp, _)| tp.clone()).collect();
+        for tp in tps {
+            let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
+            self.change_partition(
+                now_ms,
+                &tp,
+                isr,
+                Election::Online,
+                &[broker],
+                &format!("broker {broker} restarted after an unclean shutdown"),
+                out,
+            );
+        }
     }
 
     /// BrokerHeartbeat (`ReplicationControlManager.processBrokerHeartbeat`): the broker's
