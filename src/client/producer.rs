@@ -802,32 +802,9 @@ impl Producer {
         self.last_by_error.insert(info.error, info.clone());
         self.last_error = Some(info);
         if retry {
-            self.stats.retried_errors += 1;
-            // KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, ±20 %.
-            b.retry_at_ms = now_ms + self.retry_backoff.backoff(b.attempts.saturating_sub(1), &mut self.retry_rng);
-            // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
-            let q = self.queues.entry(tp.clone()).or_default();
-            let pos = if idempotent && seq != NO_SEQUENCE {
-                q.iter()
-                    .position(|o| {
-                        let os = self.batches[o].base_sequence;
-                        os == NO_SEQUENCE || os > seq
-                    })
-                    .unwrap_or(q.len())
-            } else {
-                0
-            };
-            q.insert(pos, bid);
+            self.reenqueue_batch(now_ms, bid);
         } else {
-            let b = self.batches.remove(&bid).unwrap();
-            let e = if within { error } else { KafkaError::DELIVERY_TIMEOUT };
-            if idempotent && b.base_sequence != NO_SEQUENCE {
-                self.epoch_bump_needed = true;
-            }
-            out.log(Category::Produce, format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
-            for id in b.write_ids {
-                self.finish(id, SendOutcome::Failed { error: e, at_ms: now_ms });
-            }
+            self.fail_batch(now_ms, bid, if within { error } else { KafkaError::DELIVERY_TIMEOUT }, out);
         }
         if matches!(
             error,
@@ -839,6 +816,43 @@ impl Producer {
                 | KafkaError::LEADER_NOT_AVAILABLE
         ) {
             self.metadata.invalidate();
+        }
+    }
+
+    /// `Sender.reenqueueBatch`: the batch waits its retry backoff, back in its partition's queue.
+    fn reenqueue_batch(&mut self, now_ms: i64, bid: u64) {
+        let idempotent = self.idempotent();
+        let b = self.batches.get_mut(&bid).unwrap();
+        let (tp, seq) = (b.tp.clone(), b.base_sequence);
+        self.stats.retried_errors += 1;
+        // KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, ±20 %.
+        b.retry_at_ms = now_ms + self.retry_backoff.backoff(b.attempts.saturating_sub(1), &mut self.retry_rng);
+        // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
+        let q = self.queues.entry(tp).or_default();
+        let pos = if idempotent && seq != NO_SEQUENCE {
+            q.iter()
+                .position(|o| {
+                    let os = self.batches[o].base_sequence;
+                    os == NO_SEQUENCE || os > seq
+                })
+                .unwrap_or(q.len())
+        } else {
+            0
+        };
+        q.insert(pos, bid);
+    }
+
+    /// `Sender.failBatch`: every send of the batch fails with `e`; with idempotence a batch that
+    /// had a sequence leaves it unresolved, so the epoch is bumped (KIP-360).
+    fn fail_batch(&mut self, now_ms: i64, bid: u64, e: KafkaError, out: &mut Out) {
+        let idempotent = self.idempotent();
+        let b = self.batches.remove(&bid).unwrap();
+        if idempotent && b.base_sequence != NO_SEQUENCE {
+            self.epoch_bump_needed = true;
+        }
+        out.log(Category::Produce, format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
+        for id in b.write_ids {
+            self.finish(id, SendOutcome::Failed { error: e, at_ms: now_ms });
         }
     }
 
