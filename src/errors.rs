@@ -1,7 +1,8 @@
 //! Kafka's protocol error names (`org.apache.kafka.common.protocol.Errors`), as
 //! the engine reports them. Only the ones the simulation can produce are here.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -216,6 +217,17 @@ impl KafkaError {
             text.match_indices(name).any(|(i, _)| !word(text[..i].chars().next_back()) && !word(text[i + name.len()..].chars().next()))
         })
     }
+}
+
+/// Error counts keyed by Kafka's error names, in the names' alphabetical order: how views and
+/// reports show a `BTreeMap<KafkaError, _>` (whose own order is the enum's, not the names').
+pub fn counts_by_name(counts: &BTreeMap<KafkaError, u64>) -> BTreeMap<&'static str, u64> {
+    counts.iter().map(|(e, n)| (e.name(), *n)).collect()
+}
+
+/// `#[serde(serialize_with)]` for error counts: an object keyed by error name, in name order.
+pub fn serialize_counts_by_name<S: Serializer>(counts: &BTreeMap<KafkaError, u64>, s: S) -> Result<S::Ok, S::Error> {
+    counts_by_name(counts).serialize(s)
 }
 
 /// An error answered to a user command, scenario file or config change:

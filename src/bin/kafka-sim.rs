@@ -2,6 +2,8 @@
 //! `kafka-sim sweep …`: random fault schedules under safe and unsafe settings (see `sweep_main`).
 
 use kafka_playground::page::report::build_report;
+use kafka_playground::proof::verify::profile::{self, Profile};
+use kafka_playground::proof::verify::{shrink::shrink, sweep::run_seed, Outcome};
 use kafka_playground::scenario::{run, Scenario};
 use std::process::ExitCode;
 
@@ -47,7 +49,13 @@ fn main() -> ExitCode {
         eprintln!("unknown option {bad}\n{USAGE}");
         return ExitCode::from(2);
     }
-    let text = match std::fs::read_to_string(&file) {
+    run_file(&cmd, &file, with_events)
+}
+
+/// `kafka-sim run FILE` and `kafka-sim describe FILE`: the report (or the description) of a
+/// scenario file's run, checked against its `expect` block.
+fn run_file(cmd: &str, file: &str, with_events: bool) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot read {file}: {e}");
@@ -95,15 +103,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// `kafka-sim sweep`: see USAGE.
-fn sweep_main(args: &[String]) -> ExitCode {
-    use kafka_playground::proof::verify::{profile, shrink::shrink, sweep::run_seed, Outcome};
-    let mut seeds: u64 = 100;
-    let mut first: u64 = 1;
-    let mut which = "all".to_string();
-    let mut do_shrink = false;
-    let mut json_lines = false;
-    let mut out_dir = std::path::PathBuf::from("target/sweep-failures");
+/// `kafka-sim sweep`'s options (see USAGE).
+struct SweepOptions {
+    seeds: u64,
+    first: u64,
+    profile: String,
+    shrink: bool,
+    json_lines: bool,
+    out_dir: std::path::PathBuf,
+}
+
+fn parse_sweep_options(args: &[String]) -> Result<SweepOptions, ExitCode> {
+    let mut o = SweepOptions {
+        seeds: 100,
+        first: 1,
+        profile: "all".to_string(),
+        shrink: false,
+        json_lines: false,
+        out_dir: std::path::PathBuf::from("target/sweep-failures"),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| -> Result<String, ExitCode> {
@@ -112,37 +130,49 @@ fn sweep_main(args: &[String]) -> ExitCode {
                 ExitCode::from(2)
             })
         };
-        let parsed: Result<(), ExitCode> = (|| {
-            match a.as_str() {
-                "--seeds" => seeds = value("--seeds")?.parse().map_err(|_| bad("--seeds"))?,
-                "--first" => first = value("--first")?.parse().map_err(|_| bad("--first"))?,
-                "--profile" => which = value("--profile")?,
-                "--out" => out_dir = value("--out")?.into(),
-                "--shrink" => do_shrink = true,
-                "--json" => json_lines = true,
-                other => {
-                    eprintln!("unknown option {other}\n{USAGE}");
-                    return Err(ExitCode::from(2));
-                }
+        match a.as_str() {
+            "--seeds" => o.seeds = value("--seeds")?.parse().map_err(|_| bad("--seeds"))?,
+            "--first" => o.first = value("--first")?.parse().map_err(|_| bad("--first"))?,
+            "--profile" => o.profile = value("--profile")?,
+            "--out" => o.out_dir = value("--out")?.into(),
+            "--shrink" => o.shrink = true,
+            "--json" => o.json_lines = true,
+            other => {
+                eprintln!("unknown option {other}\n{USAGE}");
+                return Err(ExitCode::from(2));
             }
-            Ok(())
-        })();
-        if let Err(code) = parsed {
-            return code;
         }
     }
-    let profiles: Vec<&'static profile::Profile> = match which.as_str() {
+    Ok(o)
+}
+
+/// The profiles `--profile` names: one by name, `safe-all`, `unsafe` or `all`.
+fn select_profiles(which: &str) -> Result<Vec<&'static Profile>, ExitCode> {
+    Ok(match which {
         "all" => profile::PROFILES.iter().collect(),
         "safe-all" => profile::PROFILES.iter().filter(|p| p.safe).collect(),
         "unsafe" => profile::PROFILES.iter().filter(|p| !p.safe).collect(),
-        name => match profile::Profile::by_name(name) {
+        name => match Profile::by_name(name) {
             Some(p) => vec![p],
             None => {
                 eprintln!("--profile: no profile {name:?}; one of {}, safe-all, unsafe, all", profile::names().join(", "));
-                return ExitCode::from(2);
+                return Err(ExitCode::from(2));
             }
         },
+    })
+}
+
+/// `kafka-sim sweep`: see USAGE.
+fn sweep_main(args: &[String]) -> ExitCode {
+    let opts = match parse_sweep_options(args) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
+    let profiles = match select_profiles(&opts.profile) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let (seeds, first) = (opts.seeds, opts.first);
     let mut rows = vec![];
     let mut safe_failures = 0;
     for p in profiles {
@@ -160,7 +190,7 @@ fn sweep_main(args: &[String]) -> ExitCode {
             for inv in o.signature() {
                 *by_invariant.entry(inv).or_default() += 1;
             }
-            if json_lines {
+            if opts.json_lines {
                 println!("{}", serde_json::to_string(&o).unwrap_or_default());
             }
             if !o.ok() {
@@ -181,41 +211,7 @@ fn sweep_main(args: &[String]) -> ExitCode {
         );
         if p.safe && !failing.is_empty() {
             safe_failures += failing.len();
-            let _ = std::fs::create_dir_all(&out_dir);
-            for o in failing.iter().take(if do_shrink { 3 } else { 1 }) {
-                let mut shown = o.clone();
-                if do_shrink {
-                    let s = shrink(o, p);
-                    eprintln!(
-                        "seed {}: shrunk from {} to {} commands in {} replays",
-                        o.seed,
-                        s.from_commands,
-                        s.outcome.safety.len(),
-                        s.replays
-                    );
-                    shown = s.outcome;
-                }
-                let file = out_dir.join(format!("{}-seed-{}.json", p.name, o.seed));
-                let problems: Vec<String> =
-                    shown.problems.iter().map(|x| format!("[{}] {}: {}", x.time_ms, x.invariant, x.message)).collect();
-                let _ = std::fs::write(
-                    &file,
-                    shown.reproduction(&format!(
-                        "Found by kafka-sim sweep --profile {} (seed {}): {}",
-                        p.name,
-                        o.seed,
-                        problems.join("; ")
-                    )),
-                );
-                eprintln!(
-                    "seed {} FAILED under {}:\n  {}\nreproduce: cargo run --release --bin kafka-sim -- run {}\nlast events:\n  {}",
-                    o.seed,
-                    p.name,
-                    problems.join("\n  "),
-                    file.display(),
-                    shown.last_events.join("\n  ")
-                );
-            }
+            write_failures(p, &failing, &opts);
         }
         rows.push(format!(
             "| `{}` | {} | {} | {} | {share:.1}% | {} | {faults} |",
@@ -235,6 +231,34 @@ fn sweep_main(args: &[String]) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Failing seeds under safe settings: the first (three with `--shrink`, each shrunk) written
+/// to `--out` as scenario files that reproduce them, and described on stderr.
+fn write_failures(p: &'static Profile, failing: &[Outcome], opts: &SweepOptions) {
+    let _ = std::fs::create_dir_all(&opts.out_dir);
+    for o in failing.iter().take(if opts.shrink { 3 } else { 1 }) {
+        let mut shown = o.clone();
+        if opts.shrink {
+            let s = shrink(o, p);
+            eprintln!("seed {}: shrunk from {} to {} commands in {} replays", o.seed, s.from_commands, s.outcome.safety.len(), s.replays);
+            shown = s.outcome;
+        }
+        let file = opts.out_dir.join(format!("{}-seed-{}.json", p.name, o.seed));
+        let problems: Vec<String> = shown.problems.iter().map(|x| format!("[{}] {}: {}", x.time_ms, x.invariant, x.message)).collect();
+        let _ = std::fs::write(
+            &file,
+            shown.reproduction(&format!("Found by kafka-sim sweep --profile {} (seed {}): {}", p.name, o.seed, problems.join("; "))),
+        );
+        eprintln!(
+            "seed {} FAILED under {}:\n  {}\nreproduce: cargo run --release --bin kafka-sim -- run {}\nlast events:\n  {}",
+            o.seed,
+            p.name,
+            problems.join("\n  "),
+            file.display(),
+            shown.last_events.join("\n  ")
+        );
     }
 }
 

@@ -37,6 +37,10 @@ impl Broker {
         }
     }
 
+    /// A Fetch response from `leader` (`AbstractFetcherThread.processFetchRequest`): for each
+    /// partition still fetched from it, the records are appended, or the log truncated to where
+    /// it diverges from the leader's, or (any other error) the partition backs off until the
+    /// metadata says more.
     pub(super) fn handle_fetch_response(
         &mut self,
         now_ms: i64,
@@ -53,89 +57,107 @@ impl Broker {
         f.next_fetch_ms = now_ms;
         let backoff = self.config.replica_fetch_backoff_ms;
         for pr in partitions {
-            let tp = pr.tp.clone();
-            let Some(fpart) = self.fetchers.get_mut(&leader).and_then(|f| f.partitions.get_mut(&tp)) else { continue };
-            let flush_messages = self
-                .metadata
-                .topics
-                .get(&tp.topic)
-                .map(|t| t.flush_messages(&self.config))
-                .unwrap_or(self.config.log_flush_interval_messages);
-            let Some(log) = self.disk.logs.get_mut(&tp) else { continue };
-            match pr.error {
-                KafkaError::NONE => {
-                    if let Some((epoch, end)) = pr.diverging_epoch {
-                        // AbstractFetcherThread.getOffsetTruncationState
-                        let leo = log.log_end_offset();
-                        let target = if end < 0 {
-                            log.high_watermark()
-                        } else {
-                            let (fe, fend) = log.epoch_cache.end_offset_for(epoch, leo);
-                            if fe < 0 {
-                                end.min(leo)
-                            } else if fe != epoch {
-                                fend.min(leo)
-                            } else {
-                                fend.min(end).min(leo)
-                            }
-                        };
-                        let removed = log.truncate_to(target, now_ms);
-                        self.stats.records_truncated += removed as u64;
-                        out.log(Category::Truncate, format!(
-                            "truncates {tp} from LEO {leo} to {target}: the leader's epoch {epoch} ends at {end} (diverging epoch); {removed} record(s) removed"
-                        ));
-                    } else {
-                        if !pr.records.is_empty() {
-                            log.append_as_follower(&pr.records, now_ms);
-                            if log.unflushed_messages() >= flush_messages {
-                                log.flush(now_ms);
-                            }
-                            for e in log.take_events() {
-                                out.log(Category::Storage, e);
-                            }
-                        }
-                        // Follower HW = min(leader HW, own LEO); learned one fetch later.
-                        let before = log.high_watermark();
-                        let hw = log.update_high_watermark(pr.high_watermark);
-                        if hw != before && hw < before {
-                            out.log(Category::Hw, format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
-                        }
-                        // ReplicaFetcherThread.processPartitionData: the follower's log start offset
-                        // follows the leader's (maybeIncrementLogStartOffset, LeaderOffsetIncremented).
-                        if log.maybe_increment_log_start_offset(pr.log_start_offset) {
-                            for e in log.take_events() {
-                                out.log(Category::Storage, e);
-                            }
-                        }
-                    }
-                }
-                KafkaError::OFFSET_OUT_OF_RANGE => {
-                    let leo = log.log_end_offset();
-                    if pr.log_end_offset >= 0 && pr.log_end_offset < leo {
-                        let removed = log.truncate_to(pr.log_end_offset, now_ms);
-                        self.stats.records_truncated += removed as u64;
-                        out.log(
-                            Category::Truncate,
-                            format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset),
-                        );
-                    } else if pr.log_start_offset > leo {
-                        log.truncate_fully_and_start_at(pr.log_start_offset);
-                        out.log(
-                            Category::Truncate,
-                            format!(
-                                "truncates {tp} fully and starts at the leader's log start {} (OFFSET_OUT_OF_RANGE)",
-                                pr.log_start_offset
-                            ),
-                        );
-                    } else {
-                        fpart.backoff_until_ms = now_ms + backoff;
-                    }
-                }
-                _ => {
-                    // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH...: wait for metadata.
-                    fpart.backoff_until_ms = now_ms + backoff;
-                }
+            let tp = &pr.tp;
+            let fetched = self.fetchers.get(&leader).is_some_and(|f| f.partitions.contains_key(tp));
+            if !fetched || !self.disk.logs.contains_key(tp) {
+                continue;
             }
+            let back_off = match (pr.error, pr.diverging_epoch) {
+                (KafkaError::NONE, Some((epoch, end))) => {
+                    self.truncate_on_diverging_epoch(now_ms, tp, epoch, end, out);
+                    false
+                }
+                (KafkaError::NONE, None) => {
+                    self.process_partition_data(now_ms, &pr, out);
+                    false
+                }
+                (KafkaError::OFFSET_OUT_OF_RANGE, _) => !self.truncate_on_out_of_range(now_ms, &pr, out),
+                // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH...: wait for metadata.
+                _ => true,
+            };
+            if back_off {
+                let fpart = self.fetchers.get_mut(&leader).and_then(|f| f.partitions.get_mut(tp)).unwrap();
+                fpart.backoff_until_ms = now_ms + backoff;
+            }
+        }
+    }
+
+    /// The leader answered with a diverging epoch (KIP-279): truncate to where this log and
+    /// the leader's part (`AbstractFetcherThread.getOffsetTruncationState`).
+    fn truncate_on_diverging_epoch(&mut self, now_ms: i64, tp: &TopicPartition, epoch: i32, end: i64, out: &mut Out) {
+        let log = self.disk.logs.get_mut(tp).unwrap();
+        let leo = log.log_end_offset();
+        let target = if end < 0 {
+            log.high_watermark()
+        } else {
+            let (fe, fend) = log.epoch_cache.end_offset_for(epoch, leo);
+            if fe < 0 {
+                end.min(leo)
+            } else if fe != epoch {
+                fend.min(leo)
+            } else {
+                fend.min(end).min(leo)
+            }
+        };
+        let removed = log.truncate_to(target, now_ms);
+        self.stats.records_truncated += removed as u64;
+        out.log(Category::Truncate, format!(
+            "truncates {tp} from LEO {leo} to {target}: the leader's epoch {epoch} ends at {end} (diverging epoch); {removed} record(s) removed"
+        ));
+    }
+
+    /// `ReplicaFetcherThread.processPartitionData`: append the records (flushing at
+    /// log.flush.interval.messages), then the high watermark and log start offset the leader sent.
+    fn process_partition_data(&mut self, now_ms: i64, pr: &FetchPartitionResponse, out: &mut Out) {
+        let tp = &pr.tp;
+        let flush_messages =
+            self.metadata.topics.get(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
+        let log = self.disk.logs.get_mut(tp).unwrap();
+        if !pr.records.is_empty() {
+            log.append_as_follower(&pr.records, now_ms);
+            if log.unflushed_messages() >= flush_messages {
+                log.flush(now_ms);
+            }
+            for e in log.take_events() {
+                out.log(Category::Storage, e);
+            }
+        }
+        // Follower HW = min(leader HW, own LEO); learned one fetch later.
+        let before = log.high_watermark();
+        let hw = log.update_high_watermark(pr.high_watermark);
+        if hw != before && hw < before {
+            out.log(Category::Hw, format!("lowers high watermark of {tp} from {before} to {hw} (leader's HW)"));
+        }
+        // The follower's log start offset follows the leader's (maybeIncrementLogStartOffset,
+        // LeaderOffsetIncremented).
+        if log.maybe_increment_log_start_offset(pr.log_start_offset) {
+            for e in log.take_events() {
+                out.log(Category::Storage, e);
+            }
+        }
+    }
+
+    /// OFFSET_OUT_OF_RANGE (`AbstractFetcherThread.handleOutOfRangeError`): truncate to the
+    /// leader's log end if this log is ahead of it, or start over at the leader's log start if
+    /// this log is behind it. False if neither: the partition backs off.
+    fn truncate_on_out_of_range(&mut self, now_ms: i64, pr: &FetchPartitionResponse, out: &mut Out) -> bool {
+        let tp = &pr.tp;
+        let log = self.disk.logs.get_mut(tp).unwrap();
+        let leo = log.log_end_offset();
+        if pr.log_end_offset >= 0 && pr.log_end_offset < leo {
+            let removed = log.truncate_to(pr.log_end_offset, now_ms);
+            self.stats.records_truncated += removed as u64;
+            out.log(Category::Truncate, format!("truncates {tp} to the leader's LEO {} (OFFSET_OUT_OF_RANGE)", pr.log_end_offset));
+            true
+        } else if pr.log_start_offset > leo {
+            log.truncate_fully_and_start_at(pr.log_start_offset);
+            out.log(
+                Category::Truncate,
+                format!("truncates {tp} fully and starts at the leader's log start {} (OFFSET_OUT_OF_RANGE)", pr.log_start_offset),
+            );
+            true
+        } else {
+            false
         }
     }
 

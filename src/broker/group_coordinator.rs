@@ -215,6 +215,16 @@ fn uuid_like(seed: u64, n: u64) -> String {
     )
 }
 
+/// A group RPC as it arrived: when, from whom, its correlation id, and what every handler
+/// needs to find the group (`__consumer_offsets`' partition count) and to time its members.
+struct Rpc<'a> {
+    now_ms: i64,
+    from: NodeId,
+    correlation_id: u64,
+    num_partitions: u32,
+    cfg: &'a CoordinatorConfig,
+}
+
 impl GroupCoordinator {
     pub fn new(id_seed: u64) -> GroupCoordinator {
         GroupCoordinator { id_seed, ..Default::default() }
@@ -304,7 +314,8 @@ impl GroupCoordinator {
         Ok(self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(group_id, p)))
     }
 
-    /// Handles a group RPC. Returns true when the message was one.
+    /// Handles a group RPC (`KafkaApis` → `GroupCoordinator.handle*`). Returns true when the
+    /// message was one.
     pub fn on_message(
         &mut self,
         now_ms: i64,
@@ -314,249 +325,254 @@ impl GroupCoordinator {
         cfg: &CoordinatorConfig,
         out: &mut Out,
     ) -> bool {
+        let rpc = |correlation_id: &u64| Rpc { now_ms, from, correlation_id: *correlation_id, num_partitions, cfg };
         match msg {
             Msg::JoinGroup { correlation_id, group_id, member_id, client_id, session_timeout_ms, rebalance_timeout_ms, protocols } => {
-                let c = *correlation_id;
-                if *session_timeout_ms < cfg.min_session_timeout_ms || *session_timeout_ms > cfg.max_session_timeout_ms {
-                    out.send(from, join_error(c, KafkaError::INVALID_SESSION_TIMEOUT, member_id));
-                    return true;
-                }
-                let seed = self.id_seed;
-                let counter = self.member_counter;
-                let g = match self.group_for(group_id, num_partitions) {
-                    Ok(g) => g,
-                    Err(e) => {
-                        out.send(from, join_error(c, e, member_id));
-                        return true;
-                    }
-                };
-                if member_id.is_empty() {
-                    // KIP-394: hand out a member id and ask the member to join again with it.
-                    let id = format!("{client_id}-{}", uuid_like(seed, counter));
-                    g.pending_members.insert(id.clone());
-                    self.member_counter += 1;
-                    out.send(from, join_error(c, KafkaError::MEMBER_ID_REQUIRED, &id));
-                    return true;
-                }
-                let known = g.members.contains_key(member_id);
-                if !known && !g.pending_members.remove(member_id) {
-                    out.send(from, join_error(c, KafkaError::UNKNOWN_MEMBER_ID, member_id));
-                    return true;
-                }
-                let gid = g.group_id.clone();
-                if known {
-                    let m = g.members.get_mut(member_id).unwrap();
-                    let unchanged = m.protocols == *protocols;
-                    m.protocols = protocols.clone();
-                    m.awaiting_join = Some((from, c));
-                    m.host = Some(from);
-                    m.session_deadline_ms = now_ms + m.session_timeout_ms;
-                    let is_leader = g.leader.as_deref() == Some(member_id.as_str());
-                    if g.state == GroupState::Stable && unchanged && !is_leader {
-                        // A follower rejoining with unchanged metadata gets the current generation back.
-                        let m = g.members.get_mut(member_id).unwrap();
-                        m.awaiting_join = None;
-                        out.send(from, join_response(g, member_id, c, false));
-                        return true;
-                    }
-                    if g.state != GroupState::PreparingRebalance {
-                        prepare_rebalance(g, now_ms, cfg, &format!("member {member_id} rejoined"), out);
-                    }
-                } else {
-                    g.members.insert(
-                        member_id.clone(),
-                        Member {
-                            member_id: member_id.clone(),
-                            client_id: client_id.clone(),
-                            host: Some(from),
-                            session_timeout_ms: *session_timeout_ms,
-                            rebalance_timeout_ms: *rebalance_timeout_ms,
-                            protocols: protocols.clone(),
-                            assignment: vec![],
-                            session_deadline_ms: now_ms + session_timeout_ms,
-                            awaiting_join: Some((from, c)),
-                            awaiting_sync: None,
-                            is_new: true,
-                        },
-                    );
-                    if g.state == GroupState::PreparingRebalance && g.initial_delay_until_ms > now_ms {
-                        // InitialDelayedJoin: each new member extends the delay, up to the rebalance timeout.
-                        g.initial_delay_until_ms = (now_ms + cfg.initial_rebalance_delay_ms).min(g.join_deadline_ms);
-                    }
-                    if g.state != GroupState::PreparingRebalance {
-                        prepare_rebalance(g, now_ms, cfg, &format!("adding new member {member_id}"), out);
-                    }
-                }
-                let _ = gid;
-                self.try_complete_join(now_ms, group_id, out);
-                true
+                let timeouts = (*session_timeout_ms, *rebalance_timeout_ms);
+                self.handle_join_group(&rpc(correlation_id), group_id, member_id, client_id, timeouts, protocols, out)
             }
             Msg::SyncGroup { correlation_id, group_id, generation, member_id, assignments } => {
-                let c = *correlation_id;
-                let err = |out: &mut Out, e| out.send(from, Msg::SyncGroupResponse { correlation_id: c, error: e, assignment: vec![] });
-                let g = match self.group_for(group_id, num_partitions) {
-                    Ok(g) => g,
-                    Err(e) => {
-                        err(out, e);
-                        return true;
-                    }
-                };
-                if !g.members.contains_key(member_id) {
-                    err(out, KafkaError::UNKNOWN_MEMBER_ID);
-                    return true;
-                }
-                if *generation != g.generation {
-                    err(out, KafkaError::ILLEGAL_GENERATION);
-                    return true;
-                }
-                match g.state {
-                    GroupState::Empty => err(out, KafkaError::UNKNOWN_MEMBER_ID),
-                    GroupState::PreparingRebalance => err(out, KafkaError::REBALANCE_IN_PROGRESS),
-                    GroupState::Stable => {
-                        let m = &g.members[member_id];
-                        out.send(
-                            from,
-                            Msg::SyncGroupResponse { correlation_id: c, error: KafkaError::NONE, assignment: m.assignment.clone() },
-                        );
-                    }
-                    GroupState::CompletingRebalance => {
-                        let m = g.members.get_mut(member_id).unwrap();
-                        m.awaiting_sync = Some((from, c));
-                        m.session_deadline_ms = now_ms + m.session_timeout_ms;
-                        if g.leader.as_deref() == Some(member_id.as_str()) {
-                            for m in g.members.values_mut() {
-                                m.assignment =
-                                    assignments.iter().find(|(id, _)| *id == m.member_id).map(|(_, a)| a.clone()).unwrap_or_default();
-                            }
-                            g.state = GroupState::Stable;
-                            for m in g.members.values_mut() {
-                                if let Some((to, cc)) = m.awaiting_sync.take() {
-                                    out.send(
-                                        to,
-                                        Msg::SyncGroupResponse {
-                                            correlation_id: cc,
-                                            error: KafkaError::NONE,
-                                            assignment: m.assignment.clone(),
-                                        },
-                                    );
-                                }
-                            }
-                            out.log(
-                                Category::Group,
-                                format!(
-                                    "group {} is Stable in generation {} ({} member(s), protocol {})",
-                                    g.group_id,
-                                    g.generation,
-                                    g.members.len(),
-                                    g.protocol.clone().unwrap_or_default()
-                                ),
-                            );
-                            let rec = group_metadata_record(g);
-                            let p = g.partition;
-                            self.append(p, vec![rec], PendingAppend::GroupMetadata);
-                        }
-                    }
-                }
-                true
+                self.handle_sync_group(&rpc(correlation_id), group_id, *generation, member_id, assignments, out)
             }
             Msg::Heartbeat { correlation_id, group_id, generation, member_id } => {
-                let c = *correlation_id;
-                let error = match self.group_for(group_id, num_partitions) {
-                    Err(e) => e,
-                    Ok(g) => match g.members.get_mut(member_id) {
-                        None => KafkaError::UNKNOWN_MEMBER_ID,
-                        Some(m) => {
-                            m.session_deadline_ms = now_ms + m.session_timeout_ms;
-                            m.host = Some(from);
-                            if *generation != g.generation {
-                                KafkaError::ILLEGAL_GENERATION
-                            } else if g.state == GroupState::PreparingRebalance {
-                                KafkaError::REBALANCE_IN_PROGRESS
-                            } else {
-                                KafkaError::NONE
-                            }
-                        }
-                    },
-                };
-                out.send(from, Msg::HeartbeatResponse { correlation_id: c, error });
-                true
+                self.handle_heartbeat(&rpc(correlation_id), group_id, *generation, member_id, out)
             }
             Msg::LeaveGroup { correlation_id, group_id, member_id, reason } => {
-                let c = *correlation_id;
-                let error = match self.group_for(group_id, num_partitions) {
-                    Err(e) => e,
-                    Ok(g) => {
-                        if g.members.remove(member_id).is_some() {
-                            out.log(Category::Group, format!("member {member_id} left group {group_id} ({reason})"));
-                            member_removed(g, now_ms, cfg, out);
-                            KafkaError::NONE
-                        } else {
-                            KafkaError::UNKNOWN_MEMBER_ID
-                        }
-                    }
-                };
-                out.send(from, Msg::LeaveGroupResponse { correlation_id: c, error });
-                self.try_complete_join(now_ms, group_id, out);
-                true
+                self.handle_leave_group(&rpc(correlation_id), group_id, member_id, reason, out)
             }
             Msg::OffsetCommit { correlation_id, group_id, generation, member_id, offsets } => {
-                let c = *correlation_id;
-                let g = match self.group_for(group_id, num_partitions) {
-                    Ok(g) => g,
-                    Err(e) => {
-                        out.send(from, Msg::OffsetCommitResponse { correlation_id: c, error: e, offsets: offsets.clone() });
-                        return true;
-                    }
-                };
-                // GroupMetadataManager / ClassicGroup.validateOffsetCommit.
-                let error = if *generation < 0 && g.members.is_empty() {
-                    KafkaError::NONE // a standalone (assign()) consumer
-                } else if !g.members.contains_key(member_id) {
-                    KafkaError::UNKNOWN_MEMBER_ID
-                } else if *generation != g.generation {
-                    KafkaError::ILLEGAL_GENERATION
-                } else if g.state == GroupState::CompletingRebalance {
-                    KafkaError::REBALANCE_IN_PROGRESS
-                } else {
-                    KafkaError::NONE
-                };
-                if error != KafkaError::NONE {
-                    out.send(from, Msg::OffsetCommitResponse { correlation_id: c, error, offsets: offsets.clone() });
-                    return true;
-                }
-                if let Some(m) = g.members.get_mut(member_id) {
-                    m.session_deadline_ms = now_ms + m.session_timeout_ms;
-                }
-                let p = g.partition;
-                let records = offsets
-                    .iter()
-                    .map(|(tp, o, e)| NewRecord {
-                        key: Some(Rc::from(format!("offset:{group_id}:{}:{}", tp.topic, tp.partition))),
-                        value: Some(Rc::from(format!("{o}:{e}"))),
-                        write_id: 0,
-                    })
-                    .collect();
-                let pa = PendingAppend::Commit { to: from, correlation_id: c, group: group_id.clone(), offsets: offsets.clone() };
-                self.append(p, records, pa);
-                true
+                self.handle_commit_offsets(&rpc(correlation_id), group_id, *generation, member_id, offsets, out)
             }
             Msg::OffsetFetch { correlation_id, group_id, partitions } => {
-                let c = *correlation_id;
-                match self.group_for(group_id, num_partitions) {
-                    Err(e) => out.send(from, Msg::OffsetFetchResponse { correlation_id: c, error: e, offsets: vec![] }),
-                    Ok(g) => {
-                        let offsets = partitions
-                            .iter()
-                            .map(|tp| {
-                                (tp.clone(), g.offsets.get(tp).map(|x| x.0).unwrap_or(-1), g.offsets.get(tp).map(|x| x.1).unwrap_or(-1))
-                            })
-                            .collect();
-                        out.send(from, Msg::OffsetFetchResponse { correlation_id: c, error: KafkaError::NONE, offsets });
+                self.handle_fetch_offsets(&rpc(correlation_id), group_id, partitions, out)
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// JoinGroup (`GroupCoordinator.handleJoinGroup`): a session timeout out of bounds, a group
+    /// this broker does not coordinate and an unknown member id are refused; a member without
+    /// an id gets one and is asked to join again with it (KIP-394); a known member rejoins, a
+    /// new one is added, and the join phase completes once every member has joined.
+    #[allow(clippy::too_many_arguments)]
+    fn handle_join_group(
+        &mut self,
+        rq: &Rpc,
+        group_id: &str,
+        member_id: &str,
+        client_id: &str,
+        (session_timeout_ms, rebalance_timeout_ms): (i64, i64),
+        protocols: &[(String, GroupSubscription)],
+        out: &mut Out,
+    ) {
+        let (now_ms, from, c) = (rq.now_ms, rq.from, rq.correlation_id);
+        if session_timeout_ms < rq.cfg.min_session_timeout_ms || session_timeout_ms > rq.cfg.max_session_timeout_ms {
+            out.send(from, join_error(c, KafkaError::INVALID_SESSION_TIMEOUT, member_id));
+            return;
+        }
+        let seed = self.id_seed;
+        let counter = self.member_counter;
+        let g = match self.group_for(group_id, rq.num_partitions) {
+            Ok(g) => g,
+            Err(e) => {
+                out.send(from, join_error(c, e, member_id));
+                return;
+            }
+        };
+        if member_id.is_empty() {
+            // KIP-394: hand out a member id and ask the member to join again with it.
+            let id = format!("{client_id}-{}", uuid_like(seed, counter));
+            g.pending_members.insert(id.clone());
+            self.member_counter += 1;
+            out.send(from, join_error(c, KafkaError::MEMBER_ID_REQUIRED, &id));
+            return;
+        }
+        let known = g.members.contains_key(member_id);
+        if !known && !g.pending_members.remove(member_id) {
+            out.send(from, join_error(c, KafkaError::UNKNOWN_MEMBER_ID, member_id));
+            return;
+        }
+        if known {
+            if rejoin_member(g, rq, member_id, protocols, out) {
+                return;
+            }
+        } else {
+            let member = Member {
+                member_id: member_id.to_string(),
+                client_id: client_id.to_string(),
+                host: Some(from),
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                protocols: protocols.to_vec(),
+                assignment: vec![],
+                session_deadline_ms: now_ms + session_timeout_ms,
+                awaiting_join: Some((from, c)),
+                awaiting_sync: None,
+                is_new: true,
+            };
+            add_member(g, rq, member, out);
+        }
+        self.try_complete_join(now_ms, group_id, out);
+    }
+
+    /// SyncGroup (`GroupCoordinator.handleSyncGroup`): while the group completes its rebalance,
+    /// members wait for the leader's assignments, which make the group Stable; a Stable
+    /// group answers with the member's assignment at once.
+    fn handle_sync_group(
+        &mut self,
+        rq: &Rpc,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        assignments: &[(String, Vec<TopicPartition>)],
+        out: &mut Out,
+    ) {
+        let (from, c) = (rq.from, rq.correlation_id);
+        let err = |out: &mut Out, e| out.send(from, Msg::SyncGroupResponse { correlation_id: c, error: e, assignment: vec![] });
+        let g = match self.group_for(group_id, rq.num_partitions) {
+            Ok(g) => g,
+            Err(e) => {
+                err(out, e);
+                return;
+            }
+        };
+        if !g.members.contains_key(member_id) {
+            err(out, KafkaError::UNKNOWN_MEMBER_ID);
+            return;
+        }
+        if generation != g.generation {
+            err(out, KafkaError::ILLEGAL_GENERATION);
+            return;
+        }
+        match g.state {
+            GroupState::Empty => err(out, KafkaError::UNKNOWN_MEMBER_ID),
+            GroupState::PreparingRebalance => err(out, KafkaError::REBALANCE_IN_PROGRESS),
+            GroupState::Stable => {
+                let m = &g.members[member_id];
+                out.send(from, Msg::SyncGroupResponse { correlation_id: c, error: KafkaError::NONE, assignment: m.assignment.clone() });
+            }
+            GroupState::CompletingRebalance => {
+                let m = g.members.get_mut(member_id).unwrap();
+                m.awaiting_sync = Some((from, c));
+                m.session_deadline_ms = rq.now_ms + m.session_timeout_ms;
+                if g.leader.as_deref() == Some(member_id) {
+                    complete_sync(g, assignments, out);
+                    let rec = group_metadata_record(g);
+                    let p = g.partition;
+                    self.append(p, vec![rec], PendingAppend::GroupMetadata);
+                }
+            }
+        }
+    }
+
+    /// Heartbeat (`GroupCoordinator.handleHeartbeat`): keeps the member's session alive and
+    /// tells it whether its generation is current and whether a rebalance is under way.
+    fn handle_heartbeat(&mut self, rq: &Rpc, group_id: &str, generation: i32, member_id: &str, out: &mut Out) {
+        let error = match self.group_for(group_id, rq.num_partitions) {
+            Err(e) => e,
+            Ok(g) => match g.members.get_mut(member_id) {
+                None => KafkaError::UNKNOWN_MEMBER_ID,
+                Some(m) => {
+                    m.session_deadline_ms = rq.now_ms + m.session_timeout_ms;
+                    m.host = Some(rq.from);
+                    if generation != g.generation {
+                        KafkaError::ILLEGAL_GENERATION
+                    } else if g.state == GroupState::PreparingRebalance {
+                        KafkaError::REBALANCE_IN_PROGRESS
+                    } else {
+                        KafkaError::NONE
                     }
                 }
-                true
+            },
+        };
+        out.send(rq.from, Msg::HeartbeatResponse { correlation_id: rq.correlation_id, error });
+    }
+
+    /// LeaveGroup (`GroupCoordinator.handleLeaveGroup`): the member is removed, which
+    /// rebalances the others (or empties the group).
+    fn handle_leave_group(&mut self, rq: &Rpc, group_id: &str, member_id: &str, reason: &str, out: &mut Out) {
+        let error = match self.group_for(group_id, rq.num_partitions) {
+            Err(e) => e,
+            Ok(g) => {
+                if g.members.remove(member_id).is_some() {
+                    out.log(Category::Group, format!("member {member_id} left group {group_id} ({reason})"));
+                    member_removed(g, rq.now_ms, rq.cfg, out);
+                    KafkaError::NONE
+                } else {
+                    KafkaError::UNKNOWN_MEMBER_ID
+                }
             }
-            _ => false,
+        };
+        out.send(rq.from, Msg::LeaveGroupResponse { correlation_id: rq.correlation_id, error });
+        self.try_complete_join(rq.now_ms, group_id, out);
+    }
+
+    /// OffsetCommit (`GroupCoordinator.handleCommitOffsets`): checked against the group
+    /// (`ClassicGroup.validateOffsetCommit`), then appended to `__consumer_offsets`; the answer
+    /// goes out once the append is committed (`on_append_done`).
+    fn handle_commit_offsets(
+        &mut self,
+        rq: &Rpc,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        offsets: &[(TopicPartition, i64, i32)],
+        out: &mut Out,
+    ) {
+        let (from, c) = (rq.from, rq.correlation_id);
+        let g = match self.group_for(group_id, rq.num_partitions) {
+            Ok(g) => g,
+            Err(e) => {
+                out.send(from, Msg::OffsetCommitResponse { correlation_id: c, error: e, offsets: offsets.to_vec() });
+                return;
+            }
+        };
+        // GroupMetadataManager / ClassicGroup.validateOffsetCommit.
+        let error = if generation < 0 && g.members.is_empty() {
+            KafkaError::NONE // a standalone (assign()) consumer
+        } else if !g.members.contains_key(member_id) {
+            KafkaError::UNKNOWN_MEMBER_ID
+        } else if generation != g.generation {
+            KafkaError::ILLEGAL_GENERATION
+        } else if g.state == GroupState::CompletingRebalance {
+            KafkaError::REBALANCE_IN_PROGRESS
+        } else {
+            KafkaError::NONE
+        };
+        if error != KafkaError::NONE {
+            out.send(from, Msg::OffsetCommitResponse { correlation_id: c, error, offsets: offsets.to_vec() });
+            return;
+        }
+        if let Some(m) = g.members.get_mut(member_id) {
+            m.session_deadline_ms = rq.now_ms + m.session_timeout_ms;
+        }
+        let p = g.partition;
+        let records = offsets
+            .iter()
+            .map(|(tp, o, e)| NewRecord {
+                key: Some(Rc::from(format!("offset:{group_id}:{}:{}", tp.topic, tp.partition))),
+                value: Some(Rc::from(format!("{o}:{e}"))),
+                write_id: 0,
+            })
+            .collect();
+        let pa = PendingAppend::Commit { to: from, correlation_id: c, group: group_id.to_string(), offsets: offsets.to_vec() };
+        self.append(p, records, pa);
+    }
+
+    /// OffsetFetch (`GroupCoordinator.handleFetchOffsets`): the committed offsets from the
+    /// cache (-1 for a partition without one).
+    fn handle_fetch_offsets(&mut self, rq: &Rpc, group_id: &str, partitions: &[TopicPartition], out: &mut Out) {
+        let (from, c) = (rq.from, rq.correlation_id);
+        match self.group_for(group_id, rq.num_partitions) {
+            Err(e) => out.send(from, Msg::OffsetFetchResponse { correlation_id: c, error: e, offsets: vec![] }),
+            Ok(g) => {
+                let offsets = partitions
+                    .iter()
+                    .map(|tp| (tp.clone(), g.offsets.get(tp).map(|x| x.0).unwrap_or(-1), g.offsets.get(tp).map(|x| x.1).unwrap_or(-1)))
+                    .collect();
+                out.send(from, Msg::OffsetFetchResponse { correlation_id: c, error: KafkaError::NONE, offsets });
+            }
         }
     }
 
@@ -725,6 +741,68 @@ fn join_response(g: &Group, member_id: &str, correlation_id: u64, is_leader: boo
 }
 
 /// `prepareRebalance`: the group waits for every member to (re)join.
+/// A known member joins again (`ClassicGroup.updateMemberAndRebalance`). A follower of a
+/// Stable group whose protocols are unchanged gets the current generation back at once: then
+/// true (answered, nothing to rebalance).
+fn rejoin_member(g: &mut Group, rq: &Rpc, member_id: &str, protocols: &[(String, GroupSubscription)], out: &mut Out) -> bool {
+    let m = g.members.get_mut(member_id).unwrap();
+    let unchanged = m.protocols == protocols;
+    m.protocols = protocols.to_vec();
+    m.awaiting_join = Some((rq.from, rq.correlation_id));
+    m.host = Some(rq.from);
+    m.session_deadline_ms = rq.now_ms + m.session_timeout_ms;
+    let is_leader = g.leader.as_deref() == Some(member_id);
+    if g.state == GroupState::Stable && unchanged && !is_leader {
+        // A follower rejoining with unchanged metadata gets the current generation back.
+        let m = g.members.get_mut(member_id).unwrap();
+        m.awaiting_join = None;
+        out.send(rq.from, join_response(g, member_id, rq.correlation_id, false));
+        return true;
+    }
+    if g.state != GroupState::PreparingRebalance {
+        prepare_rebalance(g, rq.now_ms, rq.cfg, &format!("member {member_id} rejoined"), out);
+    }
+    false
+}
+
+/// A new member joins (`ClassicGroup.addMemberAndRebalance`): during the initial delay each
+/// new member extends it; otherwise the group rebalances.
+fn add_member(g: &mut Group, rq: &Rpc, member: Member, out: &mut Out) {
+    let member_id = member.member_id.clone();
+    g.members.insert(member_id.clone(), member);
+    if g.state == GroupState::PreparingRebalance && g.initial_delay_until_ms > rq.now_ms {
+        // InitialDelayedJoin: each new member extends the delay, up to the rebalance timeout.
+        g.initial_delay_until_ms = (rq.now_ms + rq.cfg.initial_rebalance_delay_ms).min(g.join_deadline_ms);
+    }
+    if g.state != GroupState::PreparingRebalance {
+        prepare_rebalance(g, rq.now_ms, rq.cfg, &format!("adding new member {member_id}"), out);
+    }
+}
+
+/// The leader's SyncGroup completes the rebalance (`ClassicGroup` CompletingRebalance →
+/// Stable): every member gets its assignment, and those waiting are answered.
+fn complete_sync(g: &mut Group, assignments: &[(String, Vec<TopicPartition>)], out: &mut Out) {
+    for m in g.members.values_mut() {
+        m.assignment = assignments.iter().find(|(id, _)| *id == m.member_id).map(|(_, a)| a.clone()).unwrap_or_default();
+    }
+    g.state = GroupState::Stable;
+    for m in g.members.values_mut() {
+        if let Some((to, cc)) = m.awaiting_sync.take() {
+            out.send(to, Msg::SyncGroupResponse { correlation_id: cc, error: KafkaError::NONE, assignment: m.assignment.clone() });
+        }
+    }
+    out.log(
+        Category::Group,
+        format!(
+            "group {} is Stable in generation {} ({} member(s), protocol {})",
+            g.group_id,
+            g.generation,
+            g.members.len(),
+            g.protocol.clone().unwrap_or_default()
+        ),
+    );
+}
+
 fn prepare_rebalance(g: &mut Group, now_ms: i64, cfg: &CoordinatorConfig, reason: &str, out: &mut Out) {
     // Members waiting for a sync learn about the new rebalance.
     for m in g.members.values_mut() {

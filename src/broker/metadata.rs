@@ -127,7 +127,8 @@ impl Broker {
         self.refresh_log_configs();
     }
 
-    /// `ReplicaManager.applyDelta`: become leader or follower as the metadata says.
+    /// `ReplicaManager.applyDelta` for one partition this broker hosts: become its leader or a
+    /// follower as the metadata says (a stale state, older in both epochs, is ignored).
     pub(super) fn apply_partition_state(&mut self, now_ms: i64, st: PartitionState, out: &mut Out) {
         let tp = st.tp.clone();
         if !self.disk.logs.contains_key(&tp) {
@@ -138,103 +139,122 @@ impl Broker {
             return; // stale
         }
         if st.leader == self.id {
-            let log = self.disk.logs.get_mut(&tp).unwrap();
-            let new_epoch = part.make_leader(
-                log,
-                st.replicas.clone(),
-                st.isr.clone(),
-                st.leader_epoch,
-                st.partition_epoch,
-                st.leader_recovering,
-                now_ms,
-            );
-            if new_epoch {
-                out.log(
-                    Category::Election,
-                    format!(
-                        "becomes leader of {tp} in epoch {} at offset {} (HW {}, ISR [{}])",
-                        st.leader_epoch,
-                        log.log_end_offset(),
-                        log.high_watermark(),
-                        join(&st.isr)
-                    ),
-                );
-            }
-            // After an unclean election (LeaderRecoveryState RECOVERING) Partition.makeLeader marks
-            // the partition RECOVERED locally at once ("Marking the topic partition as RECOVERED")
-            // and sends no request for it: the controller learns it from the leader's next
-            // AlterPartition (in practice the first ISR expansion), which always says RECOVERED.
-            if let Some(ls) = part.leader_state.as_mut() {
-                if st.leader_recovering && new_epoch {
-                    out.log(
-                        Category::Election,
-                        format!("{tp} was marked RECOVERING (unclean election): broker {} marks it RECOVERED locally; its next AlterPartition reports it", self.id),
-                    );
-                }
-                ls.recovering = st.leader_recovering;
-            }
-            for f in self.fetchers.values_mut() {
-                f.partitions.remove(&tp);
-            }
-            self.maybe_increment_hw(now_ms, &tp, out);
-            // Delayed fetches and produces for this partition re-check.
-            self.complete_delayed_produce(now_ms, &tp, out);
-            if tp.topic == OFFSETS_TOPIC {
-                let records = self.disk.logs[&tp].records();
-                self.groups.load(now_ms, tp.partition, records, out);
-            }
+            self.become_leader(now_ms, tp, &st, out);
         } else {
-            let was_leader = part.is_leader();
-            let changed = part.make_follower(st.replicas.clone(), st.leader, st.leader_epoch, st.partition_epoch);
-            if !changed {
-                return;
-            }
-            if was_leader {
+            self.become_follower(now_ms, tp, &st, out);
+        }
+    }
+
+    /// `ReplicaManager.applyLocalLeadersDelta`: `Partition.makeLeader` (a new leader epoch starts
+    /// at the log end), no more fetching for the partition, the high watermark and the held
+    /// produces re-checked, and the group coordinator loads an `__consumer_offsets` partition.
+    fn become_leader(&mut self, now_ms: i64, tp: TopicPartition, st: &PartitionState, out: &mut Out) {
+        let part = self.partitions.get_mut(&tp).unwrap();
+        let log = self.disk.logs.get_mut(&tp).unwrap();
+        let new_epoch =
+            part.make_leader(log, st.replicas.clone(), st.isr.clone(), st.leader_epoch, st.partition_epoch, st.leader_recovering, now_ms);
+        if new_epoch {
+            out.log(
+                Category::Election,
+                format!(
+                    "becomes leader of {tp} in epoch {} at offset {} (HW {}, ISR [{}])",
+                    st.leader_epoch,
+                    log.log_end_offset(),
+                    log.high_watermark(),
+                    join(&st.isr)
+                ),
+            );
+        }
+        // After an unclean election (LeaderRecoveryState RECOVERING) Partition.makeLeader marks
+        // the partition RECOVERED locally at once ("Marking the topic partition as RECOVERED")
+        // and sends no request for it: the controller learns it from the leader's next
+        // AlterPartition (in practice the first ISR expansion), which always says RECOVERED.
+        if let Some(ls) = part.leader_state.as_mut() {
+            if st.leader_recovering && new_epoch {
                 out.log(
                     Category::Election,
-                    format!("is no longer leader of {tp} (new leader {} in epoch {})", leader_name(st.leader), st.leader_epoch),
+                    format!("{tp} was marked RECOVERING (unclean election): broker {} marks it RECOVERED locally; its next AlterPartition reports it", self.id),
                 );
             }
-            // Pending acks=all writes cannot complete here any more.
-            self.fail_delayed_produce(&tp, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
-            if tp.topic == OFFSETS_TOPIC {
-                self.groups.unload(tp.partition, out);
-            }
-            self.complete_delayed_fetch_for(now_ms, &tp, out);
-            for f in self.fetchers.values_mut() {
-                f.partitions.remove(&tp);
-            }
-            if st.leader == NO_LEADER {
-                return;
-            }
-            if self.config.legacy_hw_truncation {
-                // LEGACY (pre-KIP-101, Kafka < 0.11): on becoming a follower, truncate to
-                // the local high watermark (ReplicaManager.makeFollowers, 0.10).
-                let log = self.disk.logs.get_mut(&tp).unwrap();
-                let hw = log.high_watermark();
-                let leo = log.log_end_offset();
-                let removed = log.truncate_to(hw, now_ms);
-                if removed > 0 {
-                    self.stats.records_truncated += removed as u64;
-                    out.log(
-                        Category::Truncate,
-                        format!(
-                        "truncates {tp} to its high watermark {hw} (legacy pre-KIP-101 rule): LEO {leo} → {hw}, {removed} record(s) removed"
-                    ),
-                    );
-                }
-            }
-            out.log(Category::Fetch, format!("becomes follower of {tp}: fetching from broker {} in epoch {}", st.leader, st.leader_epoch));
-            let f = self.fetchers.entry(st.leader).or_insert_with(|| Fetcher {
-                leader: st.leader,
-                partitions: BTreeMap::new(),
-                in_flight: None,
-                next_fetch_ms: now_ms,
-            });
-            f.partitions.insert(tp, FetcherPartition { leader_epoch: st.leader_epoch, backoff_until_ms: now_ms });
-            if f.in_flight.is_none() {
-                f.next_fetch_ms = f.next_fetch_ms.min(now_ms);
-            }
+            ls.recovering = st.leader_recovering;
+        }
+        for f in self.fetchers.values_mut() {
+            f.partitions.remove(&tp);
+        }
+        self.maybe_increment_hw(now_ms, &tp, out);
+        // Delayed fetches and produces for this partition re-check.
+        self.complete_delayed_produce(now_ms, &tp, out);
+        if tp.topic == OFFSETS_TOPIC {
+            let records = self.disk.logs[&tp].records();
+            self.groups.load(now_ms, tp.partition, records, out);
+        }
+    }
+
+    /// `ReplicaManager.applyLocalFollowersDelta`: `Partition.makeFollower`; if anything changed,
+    /// held produces fail, the group coordinator unloads an `__consumer_offsets` partition, and
+    /// (when there is a leader) the partition is fetched from it.
+    fn become_follower(&mut self, now_ms: i64, tp: TopicPartition, st: &PartitionState, out: &mut Out) {
+        let part = self.partitions.get_mut(&tp).unwrap();
+        let was_leader = part.is_leader();
+        let changed = part.make_follower(st.replicas.clone(), st.leader, st.leader_epoch, st.partition_epoch);
+        if !changed {
+            return;
+        }
+        if was_leader {
+            out.log(
+                Category::Election,
+                format!("is no longer leader of {tp} (new leader {} in epoch {})", leader_name(st.leader), st.leader_epoch),
+            );
+        }
+        // Pending acks=all writes cannot complete here any more.
+        self.fail_delayed_produce(&tp, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
+        if tp.topic == OFFSETS_TOPIC {
+            self.groups.unload(tp.partition, out);
+        }
+        self.complete_delayed_fetch_for(now_ms, &tp, out);
+        for f in self.fetchers.values_mut() {
+            f.partitions.remove(&tp);
+        }
+        if st.leader == NO_LEADER {
+            return;
+        }
+        if self.config.legacy_hw_truncation {
+            self.truncate_to_high_watermark_legacy(now_ms, &tp, out);
+        }
+        self.add_fetcher_for_partition(now_ms, tp, st, out);
+    }
+
+    /// LEGACY (pre-KIP-101, Kafka < 0.11): on becoming a follower, truncate to the local
+    /// high watermark (`ReplicaManager.makeFollowers`, 0.10).
+    fn truncate_to_high_watermark_legacy(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Out) {
+        let log = self.disk.logs.get_mut(tp).unwrap();
+        let hw = log.high_watermark();
+        let leo = log.log_end_offset();
+        let removed = log.truncate_to(hw, now_ms);
+        if removed > 0 {
+            self.stats.records_truncated += removed as u64;
+            out.log(
+                Category::Truncate,
+                format!(
+                    "truncates {tp} to its high watermark {hw} (legacy pre-KIP-101 rule): LEO {leo} → {hw}, {removed} record(s) removed"
+                ),
+            );
+        }
+    }
+
+    /// `ReplicaFetcherManager.addFetcherForPartitions`: the partition joins the fetcher for its
+    /// leader (created if there is none), which fetches at once unless a fetch is in flight.
+    fn add_fetcher_for_partition(&mut self, now_ms: i64, tp: TopicPartition, st: &PartitionState, out: &mut Out) {
+        out.log(Category::Fetch, format!("becomes follower of {tp}: fetching from broker {} in epoch {}", st.leader, st.leader_epoch));
+        let f = self.fetchers.entry(st.leader).or_insert_with(|| Fetcher {
+            leader: st.leader,
+            partitions: BTreeMap::new(),
+            in_flight: None,
+            next_fetch_ms: now_ms,
+        });
+        f.partitions.insert(tp, FetcherPartition { leader_epoch: st.leader_epoch, backoff_until_ms: now_ms });
+        if f.in_flight.is_none() {
+            f.next_fetch_ms = f.next_fetch_ms.min(now_ms);
         }
     }
 }

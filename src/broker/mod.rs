@@ -82,7 +82,16 @@ pub struct BrokerStats {
     pub isr_expands: u64,
     pub records_appended_as_leader: u64,
     pub records_truncated: u64,
-    pub produce_errors: BTreeMap<String, u64>,
+    /// Produce answers with an error, by error (serialized by name, in name order).
+    #[serde(serialize_with = "crate::errors::serialize_counts_by_name")]
+    pub produce_errors: BTreeMap<KafkaError, u64>,
+}
+
+impl BrokerStats {
+    /// One partition of a produce request answered with `error`.
+    pub fn count_produce_error(&mut self, error: KafkaError) {
+        *self.produce_errors.entry(error).or_default() += 1;
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -8,9 +8,29 @@ use crate::config::Acks;
 use crate::controller::join;
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
-use crate::ids::NodeId;
+use crate::ids::{NodeId, TopicPartition};
 use crate::log::producer_state::{BatchInfo, Validation};
 use crate::protocol::{Msg, ProduceBatch, ProducePartitionResponse};
+
+/// Where a batch is in the leader's log: appended now, or (a duplicate) appended before.
+struct LeaderAppend {
+    first: i64,
+    last: i64,
+    duplicate: bool,
+}
+
+/// A batch the leader refused: the error and the reason in words (`ErrorMessage`).
+type Refusal = (KafkaError, String);
+
+fn produce_response(
+    tp: TopicPartition,
+    error: KafkaError,
+    base_offset: i64,
+    duplicate: bool,
+    why: Option<String>,
+) -> ProducePartitionResponse {
+    ProducePartitionResponse { tp, error, base_offset, duplicate, error_message: why, current_leader: None }
+}
 
 /// A Produce request whose partitions are not all answered yet.
 #[derive(Debug, Clone)]
@@ -89,7 +109,9 @@ impl Broker {
         }
     }
 
-    /// `ReplicaManager.appendRecords` for one partition's batch.
+    /// `ReplicaManager.appendRecords` for one partition's batch: appended by the partition's
+    /// leader (or refused), then answered at once (acks=1), never (acks=0, unless refused) or
+    /// once the high watermark passes it (acks=all, `ReplicaManager.maybeAddDelayedProduce`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn handle_produce(
         &mut self,
@@ -101,36 +123,70 @@ impl Broker {
         batch: ProduceBatch,
         out: &mut Out,
     ) {
-        let ProduceBatch { tp, producer_id, producer_epoch, base_sequence, records } = batch;
-        let respond = |this: &mut Self, out: &mut Out, error: KafkaError, base_offset: i64, duplicate: bool, why: Option<String>| {
-            if acks != Acks::Zero {
-                let r =
-                    ProducePartitionResponse { tp: tp.clone(), error, base_offset, duplicate, error_message: why, current_leader: None };
-                this.produce_partition_done(from, correlation_id, r, out);
-            } else if error != KafkaError::NONE && this.acks0_error.is_none() {
-                this.acks0_error = Some((error, why));
+        let tp = batch.tp.clone();
+        let LeaderAppend { first, last, duplicate } = match self.append_records_to_leader(now_ms, acks, &batch, out) {
+            Ok(appended) => appended,
+            Err((error, why)) => {
+                self.stats.count_produce_error(error);
+                self.answer_produce_partition(from, correlation_id, acks, produce_response(tp, error, -1, false, Some(why)), out);
+                return;
             }
         };
-        let is_leader = self.partitions.get(&tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
+        match acks {
+            Acks::Zero => {}
+            Acks::One => self.answer_produce_partition(
+                from,
+                correlation_id,
+                acks,
+                produce_response(tp, KafkaError::NONE, first, duplicate, None),
+                out,
+            ),
+            Acks::All => {
+                self.delayed_produce.push(DelayedProduce {
+                    from,
+                    correlation_id,
+                    tp: tp.clone(),
+                    base_offset: first,
+                    required_offset: last + 1,
+                    deadline_ms: now_ms + timeout_ms,
+                    duplicate,
+                    internal: None,
+                    timeout_ms,
+                });
+                self.complete_delayed_produce(now_ms, &tp, out);
+            }
+        }
+    }
+
+    /// One partition's answer goes into its request's response; with acks=0 there is none, and
+    /// the first error of the request closes the connection instead (see `on_produce`).
+    fn answer_produce_partition(&mut self, from: NodeId, correlation_id: u64, acks: Acks, r: ProducePartitionResponse, out: &mut Out) {
+        if acks != Acks::Zero {
+            self.produce_partition_done(from, correlation_id, r, out);
+        } else if r.error != KafkaError::NONE && self.acks0_error.is_none() {
+            self.acks0_error = Some((r.error, r.error_message));
+        }
+    }
+
+    /// `Partition.appendRecordsToLeader`: refused when this broker does not lead the partition,
+    /// for a record without a key on a compacted topic, or (acks=all) when the ISR is smaller
+    /// than min.insync.replicas; otherwise handed to the log ([`Broker::append_as_leader`]).
+    fn append_records_to_leader(&mut self, now_ms: i64, acks: Acks, batch: &ProduceBatch, out: &mut Out) -> Result<LeaderAppend, Refusal> {
+        let tp = &batch.tp;
+        let is_leader = self.partitions.get(tp).is_some_and(|p| p.is_leader()) && self.status != BrokerStatus::Stopped;
         if !is_leader {
-            *self.stats.produce_errors.entry("NOT_LEADER_OR_FOLLOWER".into()).or_default() += 1;
             // acks=0: Kafka closes the connection instead of answering (see Msg::Produce).
-            let why = format!("broker {} is not the leader of {tp}", self.id);
-            respond(self, out, KafkaError::NOT_LEADER_OR_FOLLOWER, -1, false, Some(why));
-            return;
+            return Err((KafkaError::NOT_LEADER_OR_FOLLOWER, format!("broker {} is not the leader of {tp}", self.id)));
         }
         // A compacted topic refuses records without a key (Kafka: "Compacted topic cannot accept message without key").
-        if self.disk.logs.get(&tp).is_some_and(|l| l.config.cleanup_compact) && records.iter().any(|r| r.key.is_none()) {
-            *self.stats.produce_errors.entry("INVALID_RECORD".into()).or_default() += 1;
+        if self.disk.logs.get(tp).is_some_and(|l| l.config.cleanup_compact) && batch.records.iter().any(|r| r.key.is_none()) {
             let why = format!("Compacted topic cannot accept message without key in topic partition {tp}.");
-            respond(self, out, KafkaError::INVALID_RECORD, -1, false, Some(why));
-            return;
+            return Err((KafkaError::INVALID_RECORD, why));
         }
         let min_isr = self.min_isr(&tp.topic);
-        let part = &self.partitions[&tp];
+        let part = &self.partitions[tp];
         let isr_size = part.isr().len();
         if acks == Acks::All && isr_size < part.effective_min_isr(min_isr) {
-            *self.stats.produce_errors.entry("NOT_ENOUGH_REPLICAS".into()).or_default() += 1;
             out.log(
                 Category::Produce,
                 format!(
@@ -139,13 +195,29 @@ impl Broker {
             ),
             );
             let why = format!("ISR [{}] is smaller than min.insync.replicas={min_isr}; nothing was written", join(&part.isr()));
-            respond(self, out, KafkaError::NOT_ENOUGH_REPLICAS, -1, false, Some(why));
-            return;
+            return Err((KafkaError::NOT_ENOUGH_REPLICAS, why));
         }
         let epoch = part.leader_epoch;
+        self.append_as_leader(now_ms, acks, batch, epoch, out)
+    }
+
+    /// `UnifiedLog.appendAsLeader`: the producer-state check first
+    /// (`analyzeAndValidateProducerState`: duplicates of the last five batches are answered
+    /// with their original offsets; sequence gaps and old epochs are refused), then the append,
+    /// a flush when log.flush.interval.messages is reached, and the high watermark.
+    fn append_as_leader(
+        &mut self,
+        now_ms: i64,
+        acks: Acks,
+        batch: &ProduceBatch,
+        epoch: i32,
+        out: &mut Out,
+    ) -> Result<LeaderAppend, Refusal> {
+        let ProduceBatch { tp, producer_id, producer_epoch, base_sequence, records } = batch;
+        let (producer_id, producer_epoch, base_sequence) = (*producer_id, *producer_epoch, *base_sequence);
         let flush_messages =
             self.topic_config_ref(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
-        let log = self.disk.logs.get_mut(&tp).unwrap();
+        let log = self.disk.logs.get_mut(tp).unwrap();
         let n = records.len() as i64;
         let info = BatchInfo {
             producer_id,
@@ -156,11 +228,8 @@ impl Broker {
             last_offset: log.log_end_offset() + n - 1,
             timestamp_ms: now_ms,
         };
-        // UnifiedLog.analyzeAndValidateProducerState: duplicates of the last five batches are
-        // answered with their original offsets; sequence gaps and old epochs are rejected.
-        let (first, last, duplicate) = match log.producer_state.validate(&info) {
+        match log.producer_state.validate(&info) {
             Validation::Reject(error) => {
-                *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
                 out.log(
                     Category::Produce,
                     format!(
@@ -169,8 +238,7 @@ impl Broker {
                 );
                 let why =
                     format!("producer id {producer_id}, epoch {producer_epoch}, sequence {base_sequence} refused by the leader of {tp}");
-                respond(self, out, error, -1, false, Some(why));
-                return;
+                Err((error, why))
             }
             Validation::Duplicate { first_offset, last_offset } => {
                 out.log(
@@ -179,15 +247,15 @@ impl Broker {
                         "{tp}: batch of producer id {producer_id} with sequence {base_sequence} is a duplicate of offsets {first_offset}-{last_offset}; not appended again"
                     ),
                 );
-                (first_offset, last_offset, true)
+                Ok(LeaderAppend { first: first_offset, last: last_offset, duplicate: true })
             }
             Validation::Append => {
-                let (first, last) = log.append_as_leader_batch(&records, epoch, now_ms, producer_id, producer_epoch, base_sequence);
+                let (first, last) = log.append_as_leader_batch(records, epoch, now_ms, producer_id, producer_epoch, base_sequence);
                 if log.unflushed_messages() >= flush_messages {
                     log.flush(now_ms);
                 }
                 self.stats.records_appended_as_leader += records.len() as u64;
-                self.drain_log_events(&tp, out);
+                self.drain_log_events(tp, out);
                 out.log(
                     Category::Produce,
                     format!(
@@ -202,27 +270,9 @@ impl Broker {
                         if producer_id >= 0 { format!(", producer id {producer_id}, sequence {base_sequence}") } else { String::new() }
                     ),
                 );
-                self.maybe_increment_hw(now_ms, &tp, out);
-                self.complete_delayed_fetch_for(now_ms, &tp, out);
-                (first, last, false)
-            }
-        };
-        match acks {
-            Acks::Zero => {}
-            Acks::One => respond(self, out, KafkaError::NONE, first, duplicate, None),
-            Acks::All => {
-                self.delayed_produce.push(DelayedProduce {
-                    from,
-                    correlation_id,
-                    tp: tp.clone(),
-                    base_offset: first,
-                    required_offset: last + 1,
-                    deadline_ms: now_ms + timeout_ms,
-                    duplicate,
-                    internal: None,
-                    timeout_ms,
-                });
-                self.complete_delayed_produce(now_ms, &tp, out);
+                self.maybe_increment_hw(now_ms, tp, out);
+                self.complete_delayed_fetch_for(now_ms, tp, out);
+                Ok(LeaderAppend { first, last, duplicate: false })
             }
         }
     }

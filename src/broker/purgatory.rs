@@ -123,7 +123,7 @@ impl Broker {
                 let d = self.delayed_produce.remove(i);
                 let error = if min_isr <= maximal { KafkaError::NONE } else { KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND };
                 if error != KafkaError::NONE {
-                    *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+                    self.stats.count_produce_error(error);
                 }
                 if let Some(token) = d.internal {
                     self.groups.on_append_done(token, error, out);
@@ -158,7 +158,7 @@ impl Broker {
                 self.groups.on_append_done(token, error, out);
                 continue;
             }
-            *self.stats.produce_errors.entry(error.name().into()).or_default() += 1;
+            self.stats.count_produce_error(error);
             let why =
                 format!("broker {} stopped leading {} while the write at offset {} waited to be committed", self.id, d.tp, d.base_offset);
             let r = ProducePartitionResponse {
@@ -196,7 +196,7 @@ impl Broker {
                 self.groups.on_append_done(token, KafkaError::REQUEST_TIMED_OUT, out);
                 continue;
             }
-            *self.stats.produce_errors.entry("REQUEST_TIMED_OUT".into()).or_default() += 1;
+            self.stats.count_produce_error(KafkaError::REQUEST_TIMED_OUT);
             out.log(
                 Category::Produce,
                 format!(

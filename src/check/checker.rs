@@ -252,6 +252,36 @@ impl Checker {
     /// `node`: only that node changed (`None`: look at every broker).
     fn check_fast_nodes(&mut self, sim: &Sim, node: Option<crate::ids::NodeId>) {
         let now = sim.now_ms();
+        self.check_controller_decisions(sim, now);
+        let brokers: Vec<BrokerId> = match node {
+            Some(crate::ids::NodeId::Broker(b)) => vec![b],
+            Some(_) => vec![],
+            None => sim.brokers.keys().copied().collect(),
+        };
+        for b in brokers {
+            let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
+            for (tp, part) in &p.partitions {
+                let Some(log) = p.disk.logs.get(tp) else { continue };
+                if log.high_watermark() > log.log_end_offset() {
+                    self.report(
+                        Invariant::HighWatermarkAboveLogEnd,
+                        format!("{tp}/{b}"),
+                        now,
+                        format!("broker {b}: HW {} of {tp} is above its LEO {}", log.high_watermark(), log.log_end_offset()),
+                    );
+                }
+                if part.is_leader() {
+                    self.check_leader_high_watermark(tp, b, part.leader_epoch, log, now);
+                } else {
+                    self.check_follower_reaches_leader_high_watermark(sim, tp, b, part.leader_epoch, log, now);
+                }
+            }
+        }
+    }
+
+    /// The controller's partition states, when its log moved: the leader is in the ISR, the ISR
+    /// names replicas only, and committed leaders are noted (one leader per epoch).
+    fn check_controller_decisions(&mut self, sim: &Sim, now: i64) {
         let seen = sim.controller.log.len() + sim.controller.committed as usize;
         if seen != self.controller_log_seen {
             self.controller_log_seen = seen;
@@ -279,78 +309,87 @@ impl Checker {
                 }
             }
         }
-        let brokers: Vec<BrokerId> = match node {
-            Some(crate::ids::NodeId::Broker(b)) => vec![b],
-            Some(_) => vec![],
-            None => sim.brokers.keys().copied().collect(),
-        };
-        for b in brokers {
-            let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
-            for (tp, part) in &p.partitions {
-                let Some(log) = p.disk.logs.get(tp) else { continue };
-                if log.high_watermark() > log.log_end_offset() {
-                    self.report(
-                        Invariant::HighWatermarkAboveLogEnd,
-                        format!("{tp}/{b}"),
-                        now,
-                        format!("broker {b}: HW {} of {tp} is above its LEO {}", log.high_watermark(), log.log_end_offset()),
-                    );
+    }
+
+    /// StrongIsr, the cheap half, on every event of a follower: an ISR member of the acting
+    /// leader's epoch ends at or above the leader's HW (it can only fall below by truncating,
+    /// e.g. to its own HW under the legacy rule).
+    fn check_follower_reaches_leader_high_watermark(
+        &mut self,
+        sim: &Sim,
+        tp: &TopicPartition,
+        b: BrokerId,
+        leader_epoch: i32,
+        log: &crate::log::PartitionLog,
+        now: i64,
+    ) {
+        let Some(st) = sim.controller.partitions.get(tp) else { return };
+        if !(st.isr.contains(&b) && leader_epoch == st.leader_epoch) {
+            return;
+        }
+        let Some((leader, epoch, ll)) = Self::acting_leader(sim, tp) else { return };
+        if log.log_end_offset() < ll.high_watermark() {
+            let msg = format!(
+                "ISR member {b} of {tp} ends at offset {} below leader {leader}'s HW {} (epoch {epoch})",
+                log.log_end_offset(),
+                ll.high_watermark()
+            );
+            self.report(Invariant::IsrMemberDisagreesBelowHighWatermark, format!("{tp}/{b}@{epoch}"), now, msg);
+        }
+    }
+
+    /// A leader's high watermark: what it covers is committed, and it never goes down within
+    /// the leader's epoch (LeaderHighWatermarkDecreased).
+    fn check_leader_high_watermark(
+        &mut self,
+        tp: &TopicPartition,
+        b: BrokerId,
+        leader_epoch: i32,
+        log: &crate::log::PartitionLog,
+        now: i64,
+    ) {
+        self.note_leader(tp, leader_epoch, b, now, false);
+        let hw = log.high_watermark();
+        let committed = self.committed.entry(tp.clone()).or_default();
+        if hw > committed.end() {
+            committed.extend(log, hw);
+        }
+        let mut decreased = None;
+        match self.leader_hw.get_mut(tp) {
+            Some(last) if last.0 == b && last.1 == leader_epoch => {
+                if hw < last.2 {
+                    decreased = Some(last.2);
                 }
-                if !part.is_leader() {
-                    // StrongIsr, the cheap half, on every event of a follower: an ISR member
-                    // of the acting leader's epoch ends at or above the leader's HW (it can
-                    // only fall below by truncating, e.g. to its own HW under the legacy rule).
-                    if let Some(st) = sim.controller.partitions.get(tp) {
-                        if st.isr.contains(&b) && part.leader_epoch == st.leader_epoch {
-                            if let Some((leader, epoch, ll)) = Self::acting_leader(sim, tp) {
-                                if log.log_end_offset() < ll.high_watermark() {
-                                    let msg = format!(
-                                        "ISR member {b} of {tp} ends at offset {} below leader {leader}'s HW {} (epoch {epoch})",
-                                        log.log_end_offset(),
-                                        ll.high_watermark()
-                                    );
-                                    self.report(Invariant::IsrMemberDisagreesBelowHighWatermark, format!("{tp}/{b}@{epoch}"), now, msg);
-                                }
-                            }
-                        }
-                    }
-                }
-                if part.is_leader() {
-                    self.note_leader(tp, part.leader_epoch, b, now, false);
-                    let hw = log.high_watermark();
-                    let committed = self.committed.entry(tp.clone()).or_default();
-                    if hw > committed.end() {
-                        committed.extend(log, hw);
-                    }
-                    let mut decreased = None;
-                    match self.leader_hw.get_mut(tp) {
-                        Some(last) if last.0 == b && last.1 == part.leader_epoch => {
-                            if hw < last.2 {
-                                decreased = Some(last.2);
-                            }
-                            last.2 = hw;
-                        }
-                        Some(last) => *last = (b, part.leader_epoch, hw),
-                        None => {
-                            self.leader_hw.insert(tp.clone(), (b, part.leader_epoch, hw));
-                        }
-                    }
-                    if let Some(prev) = decreased {
-                        let key = format!("{tp}/{b}/{}", part.leader_epoch);
-                        let msg = format!("leader {b} of {tp} lowered its HW from {prev} to {hw} in epoch {}", part.leader_epoch);
-                        self.report(Invariant::LeaderHighWatermarkDecreased, key, now, msg);
-                    }
-                }
+                last.2 = hw;
             }
+            Some(last) => *last = (b, leader_epoch, hw),
+            None => {
+                self.leader_hw.insert(tp.clone(), (b, leader_epoch, hw));
+            }
+        }
+        if let Some(prev) = decreased {
+            let key = format!("{tp}/{b}/{}", leader_epoch);
+            let msg = format!("leader {b} of {tp} lowered its HW from {prev} to {hw} in epoch {}", leader_epoch);
+            self.report(Invariant::LeaderHighWatermarkDecreased, key, now, msg);
         }
     }
 
     /// Costly invariants: log agreement, lost writes, consumer-visible records. Work is
     /// incremental; `full` re-verifies everything.
     pub fn check_slow_with(&mut self, sim: &Sim, full: bool) {
+        self.check_log_matching(sim, full);
+        self.check_leader_completeness(sim, full);
+        self.check_strong_isr(sim, full);
+        let disrupted = self.check_lost_writes(sim, full);
+        self.check_consumer_reads(sim, disrupted);
+    }
+
+    /// LogMatching over every pair of running replicas of each partition: below both high
+    /// watermarks, an offset both hold is the same record in the same epoch. Pairs already
+    /// verified are checked from where they were left (unless one truncated since, or `full`).
+    fn check_log_matching(&mut self, sim: &Sim, full: bool) {
         let now = sim.now_ms();
         for (tp, st) in &sim.controller.partitions {
-            // LogMatching over every pair of replicas that are running.
             let live: Vec<(BrokerId, &crate::log::PartitionLog)> = st
                 .replicas
                 .iter()
@@ -402,17 +441,28 @@ impl Checker {
                 }
             }
         }
-        self.check_leader_completeness(sim, full);
-        self.check_strong_isr(sim, full);
+    }
+
+    /// AcknowledgedWriteLost: acknowledged writes that are gone. Returns whether the cluster
+    /// was disrupted since the last look (a metadata change, a truncation, a command, a broker's
+    /// status — `audit::disruption_key`),
+    /// in which case every write (and every record readers saw) is looked at again.
+    fn check_lost_writes(&mut self, sim: &Sim, full: bool) -> bool {
+        let now = sim.now_ms();
         // Lost writes and replaced records can only appear after a metadata change, a
         // truncation or a crash/restart: otherwise only new acks and new reads need a look.
         let (disrupted, ids) = self.audit.advance(sim, full);
-        {
-            let lost = crate::check::audit::lost_acknowledged_writes_among(sim, &ids);
-            for (tp, v) in lost_write_violations(sim, &lost, now) {
-                self.report(v.invariant, tp, v.time_ms, v.message);
-            }
+        let lost = crate::check::audit::lost_acknowledged_writes_among(sim, &ids);
+        for (tp, v) in lost_write_violations(sim, &lost, now) {
+            self.report(v.invariant, tp, v.time_ms, v.message);
         }
+        disrupted
+    }
+
+    /// ConsumerSawReplacedRecord: every record a reader saw is still at its offset on the
+    /// partition's acting leader (below its log start it was deleted, not replaced).
+    fn check_consumer_reads(&mut self, sim: &Sim, disrupted: bool) {
+        let now = sim.now_ms();
         for r in sim.readers.values() {
             // Positions count every record the reader saw, retired ones included.
             // Kafka promises a consumer that a record it read below the high watermark stays at its

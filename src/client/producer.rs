@@ -120,7 +120,8 @@ pub struct ProducerStats {
 /// reason for a disconnect, a request timeout or an expired delivery).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProduceErrorInfo {
-    pub error: &'static str,
+    /// Serialized as its name.
+    pub error: KafkaError,
     pub topic_partition: String,
     /// The broker that answered or was asked (none for an expiry in the accumulator).
     pub broker: Option<BrokerId>,
@@ -160,8 +161,8 @@ pub struct Producer {
     /// A sequenced batch failed: bump the epoch once nothing is in flight (KIP-360).
     epoch_bump_needed: bool,
     pub sends: BTreeMap<u64, SendRecord>,
-    /// Failed produce attempts by Kafka error name (retried or not).
-    pub error_counts: BTreeMap<&'static str, u64>,
+    /// Failed produce attempts by Kafka error (retried or not).
+    pub error_counts: BTreeMap<KafkaError, u64>,
     /// Write ids in creation order; finished ones are dropped from the front lazily.
     order: VecDeque<u64>,
     pending_count: usize,
@@ -174,7 +175,7 @@ pub struct Producer {
     pub last_error: Option<ProduceErrorInfo>,
     /// The latest occurrence of each error name, so a stream of one error (NETWORK_EXCEPTION
     /// from a dead leader) does not hide another (NOT_ENOUGH_REPLICAS from a live one).
-    pub last_by_error: BTreeMap<&'static str, ProduceErrorInfo>,
+    pub last_by_error: BTreeMap<KafkaError, ProduceErrorInfo>,
 }
 
 impl Producer {
@@ -525,13 +526,22 @@ impl Producer {
         );
     }
 
-    /// `RecordAccumulator.ready` + `drain`: for each broker with room for another request,
-    /// take the first ready batch of each partition it leads.
+    /// `Sender.sendProducerData`: `RecordAccumulator.ready` + `drain` pick the batches, then one
+    /// Produce request goes to each broker that has some.
     fn drain(&mut self, now_ms: i64, out: &mut Out) {
         let idempotent = self.idempotent();
         if idempotent && (self.producer_id == NO_PRODUCER_ID || self.epoch_bump_needed) {
             return;
         }
+        for (node, bids) in self.ready_batches(now_ms) {
+            self.send_produce_request(now_ms, node, bids, out);
+        }
+    }
+
+    /// `RecordAccumulator.ready` + `drain`: for each broker with room for another request,
+    /// the first ready batch of each partition it leads.
+    fn ready_batches(&mut self, now_ms: i64) -> BTreeMap<BrokerId, Vec<u64>> {
+        let idempotent = self.idempotent();
         let max_in_flight = self.config.max_in_flight_requests_per_connection as usize;
         let guarantee_order = max_in_flight == 1;
         let mut per_node: BTreeMap<BrokerId, usize> = BTreeMap::new();
@@ -584,68 +594,70 @@ impl Producer {
             }
             requests.entry(leader).or_default().push(bid);
         }
-        for (node, bids) in requests {
-            let mut batches = Vec::with_capacity(bids.len());
-            for bid in &bids {
-                let tp = self.batches[bid].tp.clone();
-                self.queues.get_mut(&tp).unwrap().pop_front();
-                let next_seq = self.next_sequence.entry(tp.clone()).or_insert(0);
-                let b = self.batches.get_mut(bid).unwrap();
-                if idempotent {
-                    if b.base_sequence == NO_SEQUENCE {
-                        b.base_sequence = *next_seq;
-                        *next_seq = next_seq.wrapping_add(b.write_ids.len() as i32) & i32::MAX;
-                    }
-                    b.producer_id = self.producer_id;
-                    b.producer_epoch = self.producer_epoch;
-                } else {
-                    b.base_sequence = NO_SEQUENCE;
-                    b.producer_id = NO_PRODUCER_ID;
-                    b.producer_epoch = NO_PRODUCER_EPOCH;
+        requests
+    }
+
+    /// `Sender.sendProduceRequest`: the batches for one broker go out in one request (with
+    /// acks=0 their sends complete at once).
+    fn send_produce_request(&mut self, now_ms: i64, node: BrokerId, bids: Vec<u64>, out: &mut Out) {
+        let batches: Vec<ProduceBatch> = bids.iter().map(|bid| self.drain_batch(*bid)).collect();
+        self.stats.batches_sent += bids.len() as u64;
+        self.stats.requests_sent += 1;
+        self.next_corr += 1;
+        let corr = self.next_corr;
+        out.send(
+            NodeId::Broker(node),
+            Msg::Produce { correlation_id: corr, acks: self.config.acks, timeout_ms: self.config.request_timeout_ms, batches },
+        );
+        if self.config.acks == Acks::Zero {
+            // acks=0: the send completes as soon as it is on the wire, offset unknown.
+            for bid in bids {
+                let b = self.batches.remove(&bid).unwrap();
+                for id in b.write_ids {
+                    self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
                 }
-                if b.attempts > 0 {
-                    self.stats.retries += 1;
-                }
-                b.attempts += 1;
-                b.in_flight = true;
-                let records: Vec<NewRecord> = b
-                    .write_ids
-                    .iter()
-                    .map(|id| {
-                        let s = self.sends.get_mut(id).unwrap();
-                        s.attempts += 1;
-                        NewRecord { key: s.key.clone(), value: s.value.clone(), write_id: *id }
-                    })
-                    .collect();
-                self.stats.records_sent += records.len() as u64;
-                batches.push(ProduceBatch {
-                    tp,
-                    producer_id: b.producer_id,
-                    producer_epoch: b.producer_epoch,
-                    base_sequence: b.base_sequence,
-                    records,
-                });
             }
-            self.stats.batches_sent += bids.len() as u64;
-            self.stats.requests_sent += 1;
-            self.next_corr += 1;
-            let corr = self.next_corr;
-            out.send(
-                NodeId::Broker(node),
-                Msg::Produce { correlation_id: corr, acks: self.config.acks, timeout_ms: self.config.request_timeout_ms, batches },
-            );
-            if self.config.acks == Acks::Zero {
-                // acks=0: the send completes as soon as it is on the wire, offset unknown.
-                for bid in bids {
-                    let b = self.batches.remove(&bid).unwrap();
-                    for id in b.write_ids {
-                        self.finish(id, SendOutcome::Acked { offset: -1, at_ms: now_ms });
-                    }
-                }
-            } else {
-                self.in_flight.insert(corr, InFlightRequest { node, batch_ids: bids, sent_ms: now_ms });
-            }
+        } else {
+            self.in_flight.insert(corr, InFlightRequest { node, batch_ids: bids, sent_ms: now_ms });
         }
+    }
+
+    /// `RecordAccumulator.drainBatchesForOneNode` for one batch: it leaves its partition's
+    /// queue, gets its producer id, epoch and (first time) sequence, and counts an attempt.
+    fn drain_batch(&mut self, bid: u64) -> ProduceBatch {
+        let idempotent = self.idempotent();
+        let tp = self.batches[&bid].tp.clone();
+        self.queues.get_mut(&tp).unwrap().pop_front();
+        let next_seq = self.next_sequence.entry(tp.clone()).or_insert(0);
+        let b = self.batches.get_mut(&bid).unwrap();
+        if idempotent {
+            if b.base_sequence == NO_SEQUENCE {
+                b.base_sequence = *next_seq;
+                *next_seq = next_seq.wrapping_add(b.write_ids.len() as i32) & i32::MAX;
+            }
+            b.producer_id = self.producer_id;
+            b.producer_epoch = self.producer_epoch;
+        } else {
+            b.base_sequence = NO_SEQUENCE;
+            b.producer_id = NO_PRODUCER_ID;
+            b.producer_epoch = NO_PRODUCER_EPOCH;
+        }
+        if b.attempts > 0 {
+            self.stats.retries += 1;
+        }
+        b.attempts += 1;
+        b.in_flight = true;
+        let records: Vec<NewRecord> = b
+            .write_ids
+            .iter()
+            .map(|id| {
+                let s = self.sends.get_mut(id).unwrap();
+                s.attempts += 1;
+                NewRecord { key: s.key.clone(), value: s.value.clone(), write_id: *id }
+            })
+            .collect();
+        self.stats.records_sent += records.len() as u64;
+        ProduceBatch { tp, producer_id: b.producer_id, producer_epoch: b.producer_epoch, base_sequence: b.base_sequence, records }
     }
 
     fn next_wake(&self, now_ms: i64) -> i64 {
@@ -726,9 +738,9 @@ impl Producer {
         }
         records += unresolved_expired.len();
         if records > 0 {
-            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT.name()).or_default() += records as u64;
+            *self.error_counts.entry(KafkaError::DELIVERY_TIMEOUT).or_default() += records as u64;
             self.note_error(ProduceErrorInfo {
-                error: KafkaError::DELIVERY_TIMEOUT.name(),
+                error: KafkaError::DELIVERY_TIMEOUT,
                 topic_partition: String::new(),
                 broker: None,
                 at_ms: now_ms,
@@ -782,7 +794,7 @@ impl Producer {
             }
             return;
         }
-        *self.error_counts.entry(error.name()).or_default() += 1;
+        *self.error_counts.entry(error).or_default() += 1;
         let within = now_ms - b.created_ms < self.config.delivery_timeout_ms;
         let tp = b.tp.clone();
         let seq = b.base_sequence;
@@ -799,7 +811,7 @@ impl Producer {
         }
         let retry = retriable && (b.attempts as i64) <= self.config.retries && within;
         let info = ProduceErrorInfo {
-            error: if retry || within { error.name() } else { KafkaError::DELIVERY_TIMEOUT.name() },
+            error: if retry || within { error } else { KafkaError::DELIVERY_TIMEOUT },
             topic_partition: tp.to_string(),
             broker,
             at_ms: now_ms,
@@ -810,32 +822,9 @@ impl Producer {
         self.last_by_error.insert(info.error, info.clone());
         self.last_error = Some(info);
         if retry {
-            self.stats.retried_errors += 1;
-            // KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, ±20 %.
-            b.retry_at_ms = now_ms + self.retry_backoff.backoff(b.attempts.saturating_sub(1), &mut self.retry_rng);
-            // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
-            let q = self.queues.entry(tp.clone()).or_default();
-            let pos = if idempotent && seq != NO_SEQUENCE {
-                q.iter()
-                    .position(|o| {
-                        let os = self.batches[o].base_sequence;
-                        os == NO_SEQUENCE || os > seq
-                    })
-                    .unwrap_or(q.len())
-            } else {
-                0
-            };
-            q.insert(pos, bid);
+            self.reenqueue_batch(now_ms, bid);
         } else {
-            let b = self.batches.remove(&bid).unwrap();
-            let e = if within { error } else { KafkaError::DELIVERY_TIMEOUT };
-            if idempotent && b.base_sequence != NO_SEQUENCE {
-                self.epoch_bump_needed = true;
-            }
-            out.log(Category::Produce, format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
-            for id in b.write_ids {
-                self.finish(id, SendOutcome::Failed { error: e, at_ms: now_ms });
-            }
+            self.fail_batch(now_ms, bid, if within { error } else { KafkaError::DELIVERY_TIMEOUT }, out);
         }
         if matches!(
             error,
@@ -847,6 +836,43 @@ impl Producer {
                 | KafkaError::LEADER_NOT_AVAILABLE
         ) {
             self.metadata.invalidate();
+        }
+    }
+
+    /// `Sender.reenqueueBatch`: the batch waits its retry backoff, back in its partition's queue.
+    fn reenqueue_batch(&mut self, now_ms: i64, bid: u64) {
+        let idempotent = self.idempotent();
+        let b = self.batches.get_mut(&bid).unwrap();
+        let (tp, seq) = (b.tp.clone(), b.base_sequence);
+        self.stats.retried_errors += 1;
+        // KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, ±20 %.
+        b.retry_at_ms = now_ms + self.retry_backoff.backoff(b.attempts.saturating_sub(1), &mut self.retry_rng);
+        // Re-enqueue: in sequence order with idempotence (insertInSequenceOrder), else first.
+        let q = self.queues.entry(tp).or_default();
+        let pos = if idempotent && seq != NO_SEQUENCE {
+            q.iter()
+                .position(|o| {
+                    let os = self.batches[o].base_sequence;
+                    os == NO_SEQUENCE || os > seq
+                })
+                .unwrap_or(q.len())
+        } else {
+            0
+        };
+        q.insert(pos, bid);
+    }
+
+    /// `Sender.failBatch`: every send of the batch fails with `e`; with idempotence a batch that
+    /// had a sequence leaves it unresolved, so the epoch is bumped (KIP-360).
+    fn fail_batch(&mut self, now_ms: i64, bid: u64, e: KafkaError, out: &mut Out) {
+        let idempotent = self.idempotent();
+        let b = self.batches.remove(&bid).unwrap();
+        if idempotent && b.base_sequence != NO_SEQUENCE {
+            self.epoch_bump_needed = true;
+        }
+        out.log(Category::Produce, format!("send of {} record(s) to {} failed: {e}", b.write_ids.len(), b.tp));
+        for id in b.write_ids {
+            self.finish(id, SendOutcome::Failed { error: e, at_ms: now_ms });
         }
     }
 

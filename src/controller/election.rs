@@ -52,69 +52,10 @@ pub struct ChangeResult {
 /// (Kafka does not write a no-op `PartitionChangeRecord`).
 pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
     let cur = input.current;
-    let replicas = &cur.replicas;
     let mut target_isr: Vec<BrokerId> = input.target_isr.clone();
     target_isr.dedup();
-
-    // maybePopulateTargetElr
-    let mut target_elr: Vec<BrokerId> = Vec::new();
-    if input.elr_enabled && target_isr.len() < input.min_insync_replicas {
-        for &r in replicas {
-            let was = cur.elr.contains(&r) || cur.isr.contains(&r);
-            if was && !target_isr.contains(&r) && !input.unclean_shutdown.contains(&r) {
-                target_elr.push(r);
-            }
-        }
-    }
-
-    let valid = |r: BrokerId, isr: &[BrokerId], elr: &[BrokerId]| -> bool {
-        r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
-    };
-
-    // canElectLastKnownLeader uses the partition's current LastKnownElr.
-    let can_elect_last_known = |_: ()| -> Option<BrokerId> {
-        let lk = &cur.last_known_elr;
-        if input.elr_enabled && target_isr.is_empty() && target_elr.is_empty() && lk.len() == 1 && (input.acceptable)(lk[0]) {
-            Some(lk[0])
-        } else {
-            None
-        }
-    };
-    let mut unclean = false;
-    let mut last_known = false;
-    let leader = match input.election {
-        Election::Preferred => {
-            let preferred = replicas.first().copied().unwrap_or(NO_LEADER);
-            if valid(preferred, &target_isr, &target_elr) {
-                preferred
-            } else if valid(cur.leader, &target_isr, &target_elr) {
-                cur.leader
-            } else {
-                replicas.iter().copied().find(|&r| valid(r, &target_isr, &target_elr)).unwrap_or(NO_LEADER)
-            }
-        }
-        Election::Online | Election::Unclean => {
-            if valid(cur.leader, &target_isr, &target_elr) {
-                cur.leader
-            } else if let Some(r) = replicas.iter().copied().find(|&r| valid(r, &target_isr, &target_elr)) {
-                r
-            } else if let Some(r) = can_elect_last_known(()) {
-                unclean = true;
-                last_known = true;
-                r
-            } else if input.election == Election::Unclean {
-                match replicas.iter().copied().find(|&r| (input.acceptable)(r)) {
-                    Some(r) => {
-                        unclean = true;
-                        r
-                    }
-                    None => NO_LEADER,
-                }
-            } else {
-                NO_LEADER
-            }
-        }
-    };
+    let mut target_elr = populate_target_elr(&input, &target_isr);
+    let LeaderElection { leader, unclean, last_known } = elect_leader(&input, &target_isr, &target_elr);
 
     let mut recovering = cur.leader_recovering;
     if leader != NO_LEADER && target_isr.is_empty() && target_elr.contains(&leader) {
@@ -132,17 +73,7 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
         // Without ELR the ISR is never written empty: it keeps its last member(s).
         target_isr = cur.isr.clone();
     }
-
-    // maybeUpdateLastKnownLeader: the first change that empties the ISR records the
-    // leader of that moment; a partition with a leader clears it.
-    let mut last_known_elr = cur.last_known_elr.clone();
-    if input.elr_enabled {
-        if target_isr.is_empty() && !cur.isr.is_empty() && cur.leader != NO_LEADER && cur.last_known_elr != vec![cur.leader] {
-            last_known_elr = vec![cur.leader];
-        } else if leader != NO_LEADER {
-            last_known_elr.clear();
-        }
-    }
+    let last_known_elr = update_last_known_leader(&input, &target_isr, leader);
     let leader_changed = leader != cur.leader;
     let next = PartitionState {
         tp: cur.tp.clone(),
@@ -165,6 +96,102 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
     } else {
         Some(ChangeResult { state: next, unclean, last_known_leader: last_known, leader_changed })
     }
+}
+
+/// `maybePopulateTargetElr`: with ELR and a target ISR below min.insync.replicas, the replicas
+/// that were in the ISR or ELR, are not in the target ISR and did not shut down uncleanly.
+fn populate_target_elr(input: &ChangeInput<'_>, target_isr: &[BrokerId]) -> Vec<BrokerId> {
+    let cur = input.current;
+    let mut target_elr: Vec<BrokerId> = Vec::new();
+    if input.elr_enabled && target_isr.len() < input.min_insync_replicas {
+        for &r in &cur.replicas {
+            let was = cur.elr.contains(&r) || cur.isr.contains(&r);
+            if was && !target_isr.contains(&r) && !input.unclean_shutdown.contains(&r) {
+                target_elr.push(r);
+            }
+        }
+    }
+    target_elr
+}
+
+/// The leader `electLeader` picks (`ElectionResult`), and how.
+struct LeaderElection {
+    leader: BrokerId,
+    unclean: bool,
+    /// Elected as the last known leader (balanced recovery).
+    last_known: bool,
+}
+
+/// `electLeader`: the preferred replica if valid, else the current leader, else the first valid
+/// replica (`Preferred`); the current leader if valid, else the first valid replica, else the
+/// last known leader, else (`Unclean`) the first acceptable replica (`Online`, `Unclean`).
+fn elect_leader(input: &ChangeInput<'_>, target_isr: &[BrokerId], target_elr: &[BrokerId]) -> LeaderElection {
+    let cur = input.current;
+    let replicas = &cur.replicas;
+    let valid = |r: BrokerId, isr: &[BrokerId], elr: &[BrokerId]| -> bool {
+        r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
+    };
+
+    // canElectLastKnownLeader uses the partition's current LastKnownElr.
+    let can_elect_last_known = |_: ()| -> Option<BrokerId> {
+        let lk = &cur.last_known_elr;
+        if input.elr_enabled && target_isr.is_empty() && target_elr.is_empty() && lk.len() == 1 && (input.acceptable)(lk[0]) {
+            Some(lk[0])
+        } else {
+            None
+        }
+    };
+    let mut unclean = false;
+    let mut last_known = false;
+    let leader = match input.election {
+        Election::Preferred => {
+            let preferred = replicas.first().copied().unwrap_or(NO_LEADER);
+            if valid(preferred, target_isr, target_elr) {
+                preferred
+            } else if valid(cur.leader, target_isr, target_elr) {
+                cur.leader
+            } else {
+                replicas.iter().copied().find(|&r| valid(r, target_isr, target_elr)).unwrap_or(NO_LEADER)
+            }
+        }
+        Election::Online | Election::Unclean => {
+            if valid(cur.leader, target_isr, target_elr) {
+                cur.leader
+            } else if let Some(r) = replicas.iter().copied().find(|&r| valid(r, target_isr, target_elr)) {
+                r
+            } else if let Some(r) = can_elect_last_known(()) {
+                unclean = true;
+                last_known = true;
+                r
+            } else if input.election == Election::Unclean {
+                match replicas.iter().copied().find(|&r| (input.acceptable)(r)) {
+                    Some(r) => {
+                        unclean = true;
+                        r
+                    }
+                    None => NO_LEADER,
+                }
+            } else {
+                NO_LEADER
+            }
+        }
+    };
+    LeaderElection { leader, unclean, last_known }
+}
+
+/// `maybeUpdateLastKnownLeader`: the first change that empties the ISR records the leader of
+/// that moment; a partition with a leader clears it.
+fn update_last_known_leader(input: &ChangeInput<'_>, target_isr: &[BrokerId], leader: BrokerId) -> Vec<BrokerId> {
+    let cur = input.current;
+    let mut last_known_elr = cur.last_known_elr.clone();
+    if input.elr_enabled {
+        if target_isr.is_empty() && !cur.isr.is_empty() && cur.leader != NO_LEADER && cur.last_known_elr != vec![cur.leader] {
+            last_known_elr = vec![cur.leader];
+        } else if leader != NO_LEADER {
+            last_known_elr.clear();
+        }
+    }
+    last_known_elr
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{validate_topic_name, BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::protocol::{MetadataRecord, Msg, PartitionState};
-use election::{build_change, ChangeInput, Election};
+use election::{build_change, ChangeInput, ChangeResult, Election};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -271,6 +271,25 @@ impl Controller {
             })
         }?;
         let st = result.state.clone();
+        self.note_partition_change(tp, &cur, &result, reason, out);
+        let _ = now_ms;
+        let by_leader = reason.starts_with("AlterPartition from leader");
+        if st.isr.len() < cur.isr.len() {
+            self.isr_shrinks += 1;
+            self.leader_isr_shrinks += u64::from(by_leader);
+        } else if st.isr.len() > cur.isr.len() {
+            self.isr_expands += 1;
+            self.leader_isr_expands += u64::from(by_leader);
+        }
+        self.partitions.insert(tp.clone(), st.clone());
+        self.append(MetadataRecord::Partition(st.clone()));
+        Some(st)
+    }
+
+    /// Logs a committed partition change (an election, an ELR or ISR change) and remembers
+    /// unclean elections.
+    fn note_partition_change(&mut self, tp: &TopicPartition, cur: &PartitionState, result: &ChangeResult, reason: &str, out: &mut Out) {
+        let st = &result.state;
         if result.leader_changed {
             let leader = if st.leader == NO_LEADER { "none".to_string() } else { st.leader.to_string() };
             if result.unclean {
@@ -327,18 +346,6 @@ impl Controller {
                 ),
             );
         }
-        let _ = now_ms;
-        let by_leader = reason.starts_with("AlterPartition from leader");
-        if st.isr.len() < cur.isr.len() {
-            self.isr_shrinks += 1;
-            self.leader_isr_shrinks += u64::from(by_leader);
-        } else if st.isr.len() > cur.isr.len() {
-            self.isr_expands += 1;
-            self.leader_isr_expands += u64::from(by_leader);
-        }
-        self.partitions.insert(tp.clone(), st.clone());
-        self.append(MetadataRecord::Partition(st.clone()));
-        Some(st)
     }
 
     /// Kafka's `CreateTopics`, validated as the controller does.
@@ -543,6 +550,9 @@ impl Controller {
         self.push_metadata(out);
     }
 
+    /// BrokerRegistration (`ClusterControlManager.registerBroker`): refused while a previous
+    /// incarnation's session is valid; otherwise the broker gets a new epoch, fenced until it
+    /// catches up, and an unclean restart takes it out of ISRs and ELRs.
     fn handle_registration(
         &mut self,
         now_ms: i64,
@@ -601,29 +611,33 @@ impl Controller {
             format!("registers broker {broker} with broker epoch {epoch} (fenced until it catches up with metadata)"),
         );
         if unclean_restart && self.elr_enabled {
-            // handleBrokerUncleanShutdown: an unclean restart may have lost data; leave ISR and ELR.
-            let tps: Vec<TopicPartition> = self
-                .partitions
-                .iter()
-                .filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker))
-                .map(|(tp, _)| tp.clone())
-                .collect();
-            for tp in tps {
-                let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
-                self.change_partition(
-                    now_ms,
-                    &tp,
-                    isr,
-                    Election::Online,
-                    &[broker],
-                    &format!("broker {broker} restarted after an unclean shutdown"),
-                    out,
-                );
-            }
+            self.handle_broker_unclean_shutdown(now_ms, broker, out);
         }
         self.respond(NodeId::Broker(broker), Msg::BrokerRegistrationResponse { error: KafkaError::NONE, broker_epoch: epoch }, out);
     }
 
+    /// `handleBrokerUncleanShutdown`: a broker that restarted after an unclean shutdown may have
+    /// lost data, so it leaves every ISR and ELR it was in.
+    fn handle_broker_unclean_shutdown(&mut self, now_ms: i64, broker: BrokerId, out: &mut Out) {
+        let tps: Vec<TopicPartition> =
+            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker)).map(|(tp, _)| tp.clone()).collect();
+        for tp in tps {
+            let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
+            self.change_partition(
+                now_ms,
+                &tp,
+                isr,
+                Election::Online,
+                &[broker],
+                &format!("broker {broker} restarted after an unclean shutdown"),
+                out,
+            );
+        }
+    }
+
+    /// BrokerHeartbeat (`ReplicationControlManager.processBrokerHeartbeat`): the broker's
+    /// session and metadata offset are noted, a shutdown it asks for moves on a step, a fenced
+    /// broker that caught up is unfenced, and the answer carries the metadata it lacks.
     #[allow(clippy::too_many_arguments)]
     fn handle_heartbeat(
         &mut self,
@@ -648,66 +662,93 @@ impl Controller {
         let reg = self.brokers.get_mut(&broker).unwrap();
         reg.last_contact_ms = now_ms;
         reg.metadata_offset = metadata_offset;
-        // BrokerHeartbeatManager.calculateNextBrokerState for a broker that wants to shut down:
-        // - leading partitions while unfenced → CONTROLLED_SHUTDOWN: the leaderships move and it
-        //   leaves every ISR (handleBrokerInControlledShutdown); controlledShutdownOffset is the end
-        //   of that batch; the answer does not grant the shutdown yet;
-        // - in CONTROLLED_SHUTDOWN, leading nothing, and controlledShutdownOffset <= the lowest
-        //   metadata offset of the active brokers (unfenced, not shutting down) → SHUTDOWN_NOW;
-        // - leading nothing from the start, or fenced → SHUTDOWN_NOW at once.
-        // SHUTDOWN_NOW fences the broker (handleBrokerFenced, BrokerRegistrationChangeRecord
-        // fenced) and answers shouldShutDown, so no session-timeout fencing follows.
-        let mut grant = false;
-        if want_shutdown {
-            let leads = self.partitions.values().any(|p| p.leader == broker);
-            let reg = &self.brokers[&broker];
-            if reg.fenced || (!reg.in_controlled_shutdown && !leads) {
-                grant = true;
-            } else if !reg.in_controlled_shutdown {
-                self.brokers.get_mut(&broker).unwrap().in_controlled_shutdown = true;
-                self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: true });
-                out.log(
-                    Category::Controller,
-                    format!("broker {broker} enters controlled shutdown: moving its leaderships and removing it from ISRs"),
-                );
-                self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} in controlled shutdown"), out);
-                let end = self.log.len() as i64 - 1;
-                self.brokers.get_mut(&broker).unwrap().controlled_shutdown_offset = Some(end);
-            } else if !leads {
-                let offset = reg.controlled_shutdown_offset.unwrap_or(-1);
-                let lowest = self
-                    .brokers
-                    .values()
-                    .filter(|r| !r.fenced && !r.in_controlled_shutdown)
-                    .map(|r| r.metadata_offset)
-                    .min()
-                    .unwrap_or(i64::MAX);
-                if offset <= lowest {
-                    grant = true;
-                } else {
-                    out.log(
-                        Category::Controller,
-                        format!("broker {broker} waits in controlled shutdown: the active brokers have replayed metadata up to offset {lowest}, not yet {offset}"),
-                    );
-                }
-            }
-        }
+        let grant = want_shutdown && self.controlled_shutdown_step(now_ms, broker, out);
         if grant {
-            let reg = self.brokers.get_mut(&broker).unwrap();
-            reg.controlled_shutdown_offset = None;
-            if !reg.fenced {
-                reg.fenced = true;
-                let in_cs = reg.in_controlled_shutdown;
-                self.append(MetadataRecord::BrokerFenced { broker, fenced: true, in_controlled_shutdown: in_cs });
+            self.fence_for_shutdown(now_ms, broker, out);
+        }
+        self.maybe_unfence(now_ms, broker, metadata_offset, want_fence || want_shutdown, out);
+        let reg = &self.brokers[&broker];
+        let should_shut_down = grant;
+        let is_fenced = reg.fenced;
+        let records = self.records_from(metadata_offset + 1);
+        self.respond(
+            NodeId::Broker(broker),
+            Msg::BrokerHeartbeatResponse { error: KafkaError::NONE, is_fenced, should_shut_down, records },
+            out,
+        );
+    }
+
+    /// `BrokerHeartbeatManager.calculateNextBrokerState` for a broker that wants to shut down;
+    /// true when the shutdown is granted now (SHUTDOWN_NOW):
+    /// - leading partitions while unfenced → CONTROLLED_SHUTDOWN: the leaderships move and it
+    ///   leaves every ISR (handleBrokerInControlledShutdown); controlledShutdownOffset is the end
+    ///   of that batch; the answer does not grant the shutdown yet;
+    /// - in CONTROLLED_SHUTDOWN, leading nothing, and controlledShutdownOffset <= the lowest
+    ///   metadata offset of the active brokers (unfenced, not shutting down) → SHUTDOWN_NOW;
+    /// - leading nothing from the start, or fenced → SHUTDOWN_NOW at once.
+    ///
+    /// SHUTDOWN_NOW fences the broker ([`Controller::fence_for_shutdown`]) and answers
+    /// shouldShutDown, so no session-timeout fencing follows.
+    fn controlled_shutdown_step(&mut self, now_ms: i64, broker: BrokerId, out: &mut Out) -> bool {
+        let leads = self.partitions.values().any(|p| p.leader == broker);
+        let reg = &self.brokers[&broker];
+        if reg.fenced || (!reg.in_controlled_shutdown && !leads) {
+            true
+        } else if !reg.in_controlled_shutdown {
+            self.brokers.get_mut(&broker).unwrap().in_controlled_shutdown = true;
+            self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: true });
+            out.log(
+                Category::Controller,
+                format!("broker {broker} enters controlled shutdown: moving its leaderships and removing it from ISRs"),
+            );
+            self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} in controlled shutdown"), out);
+            let end = self.log.len() as i64 - 1;
+            self.brokers.get_mut(&broker).unwrap().controlled_shutdown_offset = Some(end);
+            false
+        } else if !leads {
+            let offset = reg.controlled_shutdown_offset.unwrap_or(-1);
+            let lowest = self
+                .brokers
+                .values()
+                .filter(|r| !r.fenced && !r.in_controlled_shutdown)
+                .map(|r| r.metadata_offset)
+                .min()
+                .unwrap_or(i64::MAX);
+            if offset > lowest {
                 out.log(
                     Category::Controller,
-                    format!("grants broker {broker} its controlled shutdown and fences it (every active broker has the leadership moves)"),
+                    format!("broker {broker} waits in controlled shutdown: the active brokers have replayed metadata up to offset {lowest}, not yet {offset}"),
                 );
-                self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} fenced at its controlled shutdown"), out);
             }
+            offset <= lowest
+        } else {
+            false
         }
+    }
+
+    /// SHUTDOWN_NOW (`handleBrokerFenced`, a BrokerRegistrationChangeRecord fenced): the broker is
+    /// fenced (unless it already is) and leaves every ISR.
+    fn fence_for_shutdown(&mut self, now_ms: i64, broker: BrokerId, out: &mut Out) {
+        let reg = self.brokers.get_mut(&broker).unwrap();
+        reg.controlled_shutdown_offset = None;
+        if !reg.fenced {
+            reg.fenced = true;
+            let in_cs = reg.in_controlled_shutdown;
+            self.append(MetadataRecord::BrokerFenced { broker, fenced: true, in_controlled_shutdown: in_cs });
+            out.log(
+                Category::Controller,
+                format!("grants broker {broker} its controlled shutdown and fences it (every active broker has the leadership moves)"),
+            );
+            self.remove_from_all_isrs(now_ms, broker, &format!("broker {broker} fenced at its controlled shutdown"), out);
+        }
+    }
+
+    /// A fenced broker that asks to stay unfenced (`want_fence` and `want_shutdown` unset) and has
+    /// replayed the metadata up to its registration is unfenced (`handleBrokerUnfenced`), and
+    /// leaderless partitions elect leaders.
+    fn maybe_unfence(&mut self, now_ms: i64, broker: BrokerId, metadata_offset: i64, stays_fenced: bool, out: &mut Out) {
         let reg = &self.brokers[&broker];
-        if reg.fenced && !want_fence && !want_shutdown && metadata_offset >= reg.registration_offset {
+        if reg.fenced && !stays_fenced && metadata_offset >= reg.registration_offset {
             self.brokers.get_mut(&broker).unwrap().fenced = false;
             self.append(MetadataRecord::BrokerFenced { broker, fenced: false, in_controlled_shutdown: false });
             out.log(Category::Controller, format!("unfences broker {broker} (caught up with metadata at offset {metadata_offset})"));
@@ -719,15 +760,6 @@ impl Controller {
                 self.change_partition(now_ms, &tp, isr, Election::Online, &[], &format!("broker {broker} unfenced"), out);
             }
         }
-        let reg = &self.brokers[&broker];
-        let should_shut_down = grant;
-        let is_fenced = reg.fenced;
-        let records = self.records_from(metadata_offset + 1);
-        self.respond(
-            NodeId::Broker(broker),
-            Msg::BrokerHeartbeatResponse { error: KafkaError::NONE, is_fenced, should_shut_down, records },
-            out,
-        );
     }
 
     fn remove_from_all_isrs(&mut self, now_ms: i64, broker: BrokerId, reason: &str, out: &mut Out) {

@@ -66,6 +66,17 @@ pub struct CleaningPass {
 /// Most removed records a [`CleaningPass`] keeps for the view.
 pub const MAX_CLEANED_SHOWN: usize = 64;
 
+/// What a cleaning pass keeps of the cleanable records, and what it removes.
+struct Retained {
+    kept: Vec<Record>,
+    /// Records with a later record of the same key.
+    superseded: usize,
+    /// Tombstones past `delete.retention.ms`.
+    tombstones: usize,
+    /// The first [`MAX_CLEANED_SHOWN`] records removed.
+    shown: Vec<Record>,
+}
+
 /// Why records left a replica's log from its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -245,15 +256,51 @@ impl PartitionLog {
         if end <= start {
             return 0;
         }
-        // Offset map: the last offset of each key in the cleanable range.
         let lo = self.records.partition_point(|r| r.offset < start);
         let hi = self.records.partition_point(|r| r.offset < end);
+        let last = self.build_offset_map(lo, hi);
+        let Retained { kept, superseded, tombstones, shown } = self.retain_records(now_ms, lo, hi, &last);
+        let removed = superseded + tombstones;
+        let (mut grouped, before_segments) = self.group_segments_by_size(end, &kept);
+        let before_records = hi - lo;
+        self.records.splice(lo..hi, kept);
+        grouped.append(&mut self.segments);
+        self.segments = grouped;
+        self.cleaner_checkpoint = end;
+        self.last_cleaning = Some(CleaningPass {
+            at_ms: now_ms,
+            from: start,
+            to: end,
+            records_before: before_records,
+            records_after: before_records - removed,
+            removed: shown,
+            removed_count: removed,
+        });
+        self.truncations += 1; // records changed below the HW: checkers re-verify
+        self.events.push(format!(
+            "cleaner compacts {} offsets [{start}, {end}): {before_records} → {} records ({superseded} superseded, {tombstones} tombstones removed), {before_segments} → {} segment(s); cleaner checkpoint {end}",
+            self.tp,
+            before_records - removed,
+            self.segments.iter().filter(|s| s.base_offset < end).count()
+        ));
+        removed
+    }
+
+    /// `Cleaner.buildOffsetMap`: the last offset of each key among records `lo..hi`.
+    fn build_offset_map(&self, lo: usize, hi: usize) -> std::collections::BTreeMap<std::rc::Rc<str>, i64> {
         let mut last: std::collections::BTreeMap<std::rc::Rc<str>, i64> = std::collections::BTreeMap::new();
         for r in &self.records[lo..hi] {
             if let Some(k) = &r.key {
                 last.insert(k.clone(), r.offset);
             }
         }
+        last
+    }
+
+    /// `Cleaner.cleanInto` over records `lo..hi`: a record is kept when it is its key's last
+    /// (`last`) and not a tombstone past `delete.retention.ms` since its first cleaning
+    /// (`shouldRetainRecord`).
+    fn retain_records(&mut self, now_ms: i64, lo: usize, hi: usize, last: &std::collections::BTreeMap<std::rc::Rc<str>, i64>) -> Retained {
         let mut kept: Vec<Record> = Vec::with_capacity(hi - lo);
         let (mut superseded, mut tombstones) = (0usize, 0usize);
         let mut shown: Vec<Record> = vec![];
@@ -283,8 +330,13 @@ impl PartitionLog {
             }
             kept.push(r.clone());
         }
-        let removed = superseded + tombstones;
-        // Regroup the cleaned segments up to segment.bytes (groupSegmentsBySize).
+        Retained { kept, superseded, tombstones, shown }
+    }
+
+    /// `Cleaner.groupSegmentsBySize`: the segments below `end` are taken out and their kept
+    /// records regrouped into segments of up to `segment.bytes`. Returns the new segments and
+    /// how many there were.
+    fn group_segments_by_size(&mut self, end: i64, kept: &[Record]) -> (Vec<Segment>, usize) {
         let cfg = self.config;
         let old_count = self.segments.iter().filter(|s| s.base_offset < end).count();
         let old: Vec<Segment> = self.segments.drain(..old_count).collect();
@@ -304,28 +356,7 @@ impl PartitionLog {
                 g.add(r, &cfg);
             }
         }
-        let (before_records, before_segments) = (hi - lo, old.len());
-        self.records.splice(lo..hi, kept);
-        grouped.append(&mut self.segments);
-        self.segments = grouped;
-        self.cleaner_checkpoint = end;
-        self.last_cleaning = Some(CleaningPass {
-            at_ms: now_ms,
-            from: start,
-            to: end,
-            records_before: before_records,
-            records_after: before_records - removed,
-            removed: shown,
-            removed_count: removed,
-        });
-        self.truncations += 1; // records changed below the HW: checkers re-verify
-        self.events.push(format!(
-            "cleaner compacts {} offsets [{start}, {end}): {before_records} → {} records ({superseded} superseded, {tombstones} tombstones removed), {before_segments} → {} segment(s); cleaner checkpoint {end}",
-            self.tp,
-            before_records - removed,
-            self.segments.iter().filter(|s| s.base_offset < end).count()
-        ));
-        removed
+        (grouped, old.len())
     }
 
     pub fn segments(&self) -> &[Segment] {

@@ -3,9 +3,12 @@
 //! format Jepsen's checkers read) and an SVG picture of the cluster view.
 
 use crate::client::producer::SendOutcome;
-use crate::ids::NO_LEADER;
+use crate::ids::{BrokerId, NO_LEADER};
+use crate::log::PartitionLog;
 use crate::page::playground::Playground;
-use crate::sim::NodeStatus;
+use crate::page::record_view::GhostView;
+use crate::protocol::PartitionState;
+use crate::sim::{BrokerSlot, NodeStatus};
 use serde_json::json;
 use std::fmt::Write;
 
@@ -223,33 +226,7 @@ pub fn cluster_svg(p: &Playground) -> String {
     let head_y = top - 30.0;
     for (i, (id, slot)) in brokers.iter().enumerate() {
         let x = left + col_w * i as f64;
-        let status = slot.status();
-        let down = matches!(status, NodeStatus::Crashed | NodeStatus::Stopped);
-        if down {
-            let _ = write!(
-                s,
-                r##"<rect x="{}" y="{head_y}" width="{}" height="{}" fill="#fce8e6"/>"##,
-                x + 2.0,
-                col_w - 4.0,
-                height - head_y - 10.0
-            );
-        }
-        let color = match status {
-            NodeStatus::Online => "#137333",
-            NodeStatus::Crashed | NodeStatus::Stopped => "#c5221f",
-            _ => "#8f4f00",
-        };
-        let status_text = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        let _ = write!(s, r##"<text x="{}" y="{}" font-weight="600" fill="#202124">broker-{id}</text>"##, x + 12.0, head_y + 12.0);
-        let rack = slot.spec.rack.as_deref().map(|r| format!(" · rack {r}")).unwrap_or_default();
-        let _ = write!(
-            s,
-            r##"<text x="{}" y="{}" fill="{color}">● {}{}</text>"##,
-            x + 12.0,
-            head_y + 26.0,
-            xml(&status_text.replace('_', " ")),
-            xml(&rack)
-        );
+        svg_broker_head(&mut s, **id, slot, x, col_w, head_y, height - head_y - 10.0);
     }
     for (r, st) in parts.iter().enumerate() {
         let y = top + row_h * r as f64;
@@ -264,158 +241,211 @@ pub fn cluster_svg(p: &Playground) -> String {
         let n = (max_leo - base + 1).max(8);
         let strip_w = col_w - 28.0;
         let cw = (strip_w / n as f64).floor().clamp(3.0, 40.0);
-        let (sy, sh) = (y + 22.0, 20.0);
         for (i, (id, slot)) in brokers.iter().enumerate() {
             if !st.replicas.contains(id) {
                 continue;
             }
-            let x0 = left + col_w * i as f64 + 14.0;
-            let leader = st.leader == **id && st.leader != NO_LEADER;
-            let in_isr = st.isr.contains(id);
-            let in_elr = st.elr.contains(id);
-            let down = matches!(slot.status(), NodeStatus::Crashed | NodeStatus::Stopped);
-            let Some(log) = slot.disk().logs.get(&st.tp) else {
-                let _ = write!(s, r##"<text x="{x0}" y="{}" fill="#5f6368" font-size="11">no log</text>"##, sy + 14.0);
-                continue;
-            };
-            // The box: its border says the replica's role, as on the canvas.
-            let (stroke, dash, fill, lw) = if leader {
-                ("#c98f00", "", "#ffffff", 2.5)
-            } else if in_isr {
-                ("#1e8e3e", "", "#ffffff", 2.0)
-            } else if in_elr {
-                ("#e37400", r#" stroke-dasharray="5 3""#, "#fef7e0", 1.5)
-            } else {
-                ("#d93025", r#" stroke-dasharray="5 3""#, "#fce8e6", 1.5)
-            };
-            let _ = write!(
-                s,
-                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="{stroke}" stroke-width="{lw}"{dash}/>"#,
-                x0 - 3.0,
-                sy - 3.0,
-                strip_w + 6.0,
-                sh + 6.0
-            );
-            let hw = crate::page::playground::shown_high_watermark(slot, log, &st.tp);
-            let leo = log.log_end_offset();
-            let lso = log.log_start_offset();
-            let xof = |o: i64| x0 + (o - base) as f64 * cw;
-            let opacity = if down { r#" opacity="0.45""# } else { "" };
-            let _ = write!(s, "<g{opacity}>");
-            for rec in log.read(base, base + n, n as usize) {
-                let color = EPOCH_COLORS[rec.leader_epoch.rem_euclid(8) as usize];
-                let x = xof(rec.offset);
-                if rec.value.is_none() {
-                    let _ = write!(s, r##"<rect x="{x}" y="{sy}" width="{}" height="{sh}" fill="#ffffff" stroke="{color}"/>"##, cw - 1.0);
-                    let _ = write!(
-                        s,
-                        r##"<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="#a50e0e">✕</text>"##,
-                        x + cw / 2.0,
-                        sy + 14.0
-                    );
-                    continue;
-                }
-                let fill = if rec.offset < hw { color.to_string() } else { pale(color, 0.65) };
-                let _ = write!(s, r##"<rect x="{x}" y="{sy}" width="{}" height="{sh}" fill="{fill}"/>"##, (cw - 1.0).max(1.0));
-                if cw >= 14.0 {
-                    let ink = if rec.offset < hw { "#ffffff" } else { "#3c4043" };
-                    let _ = write!(
-                        s,
-                        r##"<text x="{}" y="{}" text-anchor="middle" font-size="9" fill="{ink}">{}</text>"##,
-                        x + cw / 2.0,
-                        sy + 14.0,
-                        rec.offset
-                    );
-                }
-            }
-            for seg in log.segments().iter().skip(1) {
-                let b = seg.base_offset;
-                if b > base && b <= base + n && b > lso {
-                    let _ = write!(
-                        s,
-                        r##"<rect x="{}" y="{}" width="1.5" height="{}" fill="#202124" opacity="0.7"/>"##,
-                        xof(b) - 0.75,
-                        sy - 3.0,
-                        sh + 6.0
-                    );
-                }
-            }
-            s.push_str("</g>");
-            // Markers: log start bracket, HW bar, LEO triangle, and their labels.
-            if lso > 0 && lso >= base && lso <= base + n {
-                let _ = write!(s, r##"<rect x="{}" y="{}" width="2" height="{}" fill="#202124"/>"##, xof(lso) - 1.0, sy - 2.0, sh + 4.0);
-            }
-            if hw >= base {
-                let _ = write!(s, r##"<rect x="{}" y="{}" width="2.5" height="{}" fill="#202124"/>"##, xof(hw) - 1.0, sy - 5.0, sh + 10.0);
-            }
-            let lx = xof(leo.max(base));
-            let _ = write!(s, r##"<path d="M{lx} {} l4 6 h-8 z" fill="#5f6368"/>"##, sy + sh + 2.0);
-            let marks = if hw == leo { format!("HW = LEO {leo}") } else { format!("HW {hw} · LEO {leo}") };
-            let _ = write!(s, r##"<text x="{}" y="{}" font-size="10" fill="#202124">{}</text>"##, x0, sy + sh + 14.0, xml(&marks));
-            // The role in words above the strip.
-            let role = if leader {
-                format!("★ leader · epoch {}", st.leader_epoch)
-            } else if in_isr {
-                "✓ in ISR".to_string()
-            } else if in_elr {
-                "ELR, not in ISR".to_string()
-            } else {
-                "✗ out of sync".to_string()
-            };
-            let role = if down {
-                format!(
-                    "{} · {role}",
-                    serde_json::to_value(slot.status()).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-                )
-            } else {
-                role
-            };
-            let ink = if leader {
-                "#8a5a00"
-            } else if in_isr {
-                "#137333"
-            } else {
-                "#c5221f"
-            };
-            let _ = write!(s, r##"<text x="{x0}" y="{}" font-size="11" font-weight="600" fill="{ink}">{}</text>"##, sy - 7.0, xml(&role));
-            // Ghosts: what this replica lost, at its offsets.
-            for g in ghosts.iter().filter(|g| g.broker == **id && g.topic == st.tp.topic && g.partition == st.tp.partition) {
-                for r in g.records.iter().filter(|r| r.offset >= base && r.offset < base + n) {
-                    let c = if r.acknowledged_lost { "#c5221f" } else { "#5f6368" };
-                    let x = xof(r.offset);
-                    if r.offset >= leo {
-                        let _ = write!(
-                            s,
-                            r##"<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{c}" stroke-dasharray="2 2"/>"##,
-                            x + 0.5,
-                            sy + 0.5,
-                            (cw - 2.0).max(1.0),
-                            sh - 1.0
-                        );
-                    }
-                    let _ = write!(s, r##"<rect x="{x}" y="{}" width="{}" height="3" fill="{c}"/>"##, sy + sh - 3.0, (cw - 1.0).max(2.0));
-                }
-                // The label on a white ground at the first lost offset (kept inside the strip where it fits).
-                let ink = if g.acknowledged_lost > 0 { "#a50e0e" } else { "#3c4043" };
-                let w = g.label.chars().count() as f64 * 5.8;
-                let first = g.records.iter().map(|r| r.offset).find(|o| *o >= base).unwrap_or(base);
-                let lx = xof(first).min(x0 + strip_w - w - 4.0).max(x0 - 2.0);
-                let _ = write!(
-                    s,
-                    r##"<rect x="{}" y="{}" width="{}" height="14" fill="#ffffff" opacity="0.92"/>"##,
-                    lx - 2.0,
-                    sy + sh / 2.0 - 7.0,
-                    w + 4.0
-                );
-                let _ = write!(
-                    s,
-                    r##"<text x="{lx}" y="{}" font-size="10" font-weight="600" fill="{ink}">{}</text>"##,
-                    sy + sh / 2.0 + 3.5,
-                    xml(&g.label)
-                );
-            }
+            let strip = Strip { x0: left + col_w * i as f64 + 14.0, y: y + 22.0, h: 20.0, w: strip_w, cw, base, n };
+            svg_replica(&mut s, &strip, st, **id, slot, &ghosts);
         }
     }
     s.push_str("</svg>");
     s
+}
+
+/// A broker's column head: its name, status and rack, on a tint down the column when it is down.
+fn svg_broker_head(s: &mut String, id: BrokerId, slot: &BrokerSlot, x: f64, col_w: f64, head_y: f64, tint_h: f64) {
+    let status = slot.status();
+    let down = matches!(status, NodeStatus::Crashed | NodeStatus::Stopped);
+    if down {
+        let _ = write!(s, r##"<rect x="{}" y="{head_y}" width="{}" height="{}" fill="#fce8e6"/>"##, x + 2.0, col_w - 4.0, tint_h);
+    }
+    let color = match status {
+        NodeStatus::Online => "#137333",
+        NodeStatus::Crashed | NodeStatus::Stopped => "#c5221f",
+        _ => "#8f4f00",
+    };
+    let status_text = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let _ = write!(s, r##"<text x="{}" y="{}" font-weight="600" fill="#202124">broker-{id}</text>"##, x + 12.0, head_y + 12.0);
+    let rack = slot.spec.rack.as_deref().map(|r| format!(" · rack {r}")).unwrap_or_default();
+    let _ = write!(
+        s,
+        r##"<text x="{}" y="{}" fill="{color}">● {}{}</text>"##,
+        x + 12.0,
+        head_y + 26.0,
+        xml(&status_text.replace('_', " ")),
+        xml(&rack)
+    );
+}
+
+/// Where one replica's strip is drawn: its left edge, top, height and width, the cell width,
+/// and the offsets it shows (`n` of them from `base`).
+struct Strip {
+    x0: f64,
+    y: f64,
+    h: f64,
+    w: f64,
+    cw: f64,
+    base: i64,
+    n: i64,
+}
+
+impl Strip {
+    /// The x of offset `o`'s cell.
+    fn x_of(&self, o: i64) -> f64 {
+        self.x0 + (o - self.base) as f64 * self.cw
+    }
+}
+
+/// One replica of a partition: the box its role draws, its cells, its log start, HW and LEO
+/// markers, its role in words, and its ghosts.
+fn svg_replica(s: &mut String, strip: &Strip, st: &PartitionState, id: BrokerId, slot: &BrokerSlot, ghosts: &[GhostView]) {
+    let (x0, sy, sh, strip_w) = (strip.x0, strip.y, strip.h, strip.w);
+    let (base, n) = (strip.base, strip.n);
+    let leader = st.leader == id && st.leader != NO_LEADER;
+    let in_isr = st.isr.contains(&id);
+    let in_elr = st.elr.contains(&id);
+    let down = matches!(slot.status(), NodeStatus::Crashed | NodeStatus::Stopped);
+    let Some(log) = slot.disk().logs.get(&st.tp) else {
+        let _ = write!(s, r##"<text x="{x0}" y="{}" fill="#5f6368" font-size="11">no log</text>"##, sy + 14.0);
+        return;
+    };
+    // The box: its border says the replica's role, as on the canvas.
+    let (stroke, dash, fill, lw) = if leader {
+        ("#c98f00", "", "#ffffff", 2.5)
+    } else if in_isr {
+        ("#1e8e3e", "", "#ffffff", 2.0)
+    } else if in_elr {
+        ("#e37400", r#" stroke-dasharray="5 3""#, "#fef7e0", 1.5)
+    } else {
+        ("#d93025", r#" stroke-dasharray="5 3""#, "#fce8e6", 1.5)
+    };
+    let _ = write!(
+        s,
+        r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="{stroke}" stroke-width="{lw}"{dash}/>"#,
+        x0 - 3.0,
+        sy - 3.0,
+        strip_w + 6.0,
+        sh + 6.0
+    );
+    let hw = crate::page::playground::shown_high_watermark(slot, log, &st.tp);
+    let leo = log.log_end_offset();
+    let lso = log.log_start_offset();
+    let opacity = if down { r#" opacity="0.45""# } else { "" };
+    let _ = write!(s, "<g{opacity}>");
+    svg_cells(s, strip, log, hw, lso);
+    s.push_str("</g>");
+    // Markers: log start bracket, HW bar, LEO triangle, and their labels.
+    if lso > 0 && lso >= base && lso <= base + n {
+        let _ = write!(s, r##"<rect x="{}" y="{}" width="2" height="{}" fill="#202124"/>"##, strip.x_of(lso) - 1.0, sy - 2.0, sh + 4.0);
+    }
+    if hw >= base {
+        let _ = write!(s, r##"<rect x="{}" y="{}" width="2.5" height="{}" fill="#202124"/>"##, strip.x_of(hw) - 1.0, sy - 5.0, sh + 10.0);
+    }
+    let lx = strip.x_of(leo.max(base));
+    let _ = write!(s, r##"<path d="M{lx} {} l4 6 h-8 z" fill="#5f6368"/>"##, sy + sh + 2.0);
+    let marks = if hw == leo { format!("HW = LEO {leo}") } else { format!("HW {hw} · LEO {leo}") };
+    let _ = write!(s, r##"<text x="{}" y="{}" font-size="10" fill="#202124">{}</text>"##, x0, sy + sh + 14.0, xml(&marks));
+    // The role in words above the strip.
+    let role = if leader {
+        format!("★ leader · epoch {}", st.leader_epoch)
+    } else if in_isr {
+        "✓ in ISR".to_string()
+    } else if in_elr {
+        "ELR, not in ISR".to_string()
+    } else {
+        "✗ out of sync".to_string()
+    };
+    let role = if down {
+        format!("{} · {role}", serde_json::to_value(slot.status()).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+    } else {
+        role
+    };
+    let ink = if leader {
+        "#8a5a00"
+    } else if in_isr {
+        "#137333"
+    } else {
+        "#c5221f"
+    };
+    let _ = write!(s, r##"<text x="{x0}" y="{}" font-size="11" font-weight="600" fill="{ink}">{}</text>"##, sy - 7.0, xml(&role));
+    // Ghosts: what this replica lost, at its offsets.
+    for g in ghosts.iter().filter(|g| g.broker == id && g.topic == st.tp.topic && g.partition == st.tp.partition) {
+        svg_ghost(s, strip, g, leo);
+    }
+}
+
+/// A replica's cells (one per offset, coloured by leader epoch, pale above the HW; tombstones
+/// as ✕) and its segment boundaries.
+fn svg_cells(s: &mut String, strip: &Strip, log: &PartitionLog, hw: i64, lso: i64) {
+    let (sy, sh, cw, base, n) = (strip.y, strip.h, strip.cw, strip.base, strip.n);
+    for rec in log.read(base, base + n, n as usize) {
+        let color = EPOCH_COLORS[rec.leader_epoch.rem_euclid(8) as usize];
+        let x = strip.x_of(rec.offset);
+        if rec.value.is_none() {
+            let _ = write!(s, r##"<rect x="{x}" y="{sy}" width="{}" height="{sh}" fill="#ffffff" stroke="{color}"/>"##, cw - 1.0);
+            let _ =
+                write!(s, r##"<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="#a50e0e">✕</text>"##, x + cw / 2.0, sy + 14.0);
+            continue;
+        }
+        let fill = if rec.offset < hw { color.to_string() } else { pale(color, 0.65) };
+        let _ = write!(s, r##"<rect x="{x}" y="{sy}" width="{}" height="{sh}" fill="{fill}"/>"##, (cw - 1.0).max(1.0));
+        if cw >= 14.0 {
+            let ink = if rec.offset < hw { "#ffffff" } else { "#3c4043" };
+            let _ = write!(
+                s,
+                r##"<text x="{}" y="{}" text-anchor="middle" font-size="9" fill="{ink}">{}</text>"##,
+                x + cw / 2.0,
+                sy + 14.0,
+                rec.offset
+            );
+        }
+    }
+    for seg in log.segments().iter().skip(1) {
+        let b = seg.base_offset;
+        if b > base && b <= base + n && b > lso {
+            let _ = write!(
+                s,
+                r##"<rect x="{}" y="{}" width="1.5" height="{}" fill="#202124" opacity="0.7"/>"##,
+                strip.x_of(b) - 0.75,
+                sy - 3.0,
+                sh + 6.0
+            );
+        }
+    }
+}
+
+/// One ghost of a replica: the records it lost at their offsets (dashed boxes beyond its LEO,
+/// a bar under each; red when acknowledged) and its label on a white ground.
+fn svg_ghost(s: &mut String, strip: &Strip, g: &GhostView, leo: i64) {
+    let (x0, sy, sh, strip_w, cw, base, n) = (strip.x0, strip.y, strip.h, strip.w, strip.cw, strip.base, strip.n);
+    for r in g.records.iter().filter(|r| r.offset >= base && r.offset < base + n) {
+        let c = if r.acknowledged_lost { "#c5221f" } else { "#5f6368" };
+        let x = strip.x_of(r.offset);
+        if r.offset >= leo {
+            let _ = write!(
+                s,
+                r##"<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="{c}" stroke-dasharray="2 2"/>"##,
+                x + 0.5,
+                sy + 0.5,
+                (cw - 2.0).max(1.0),
+                sh - 1.0
+            );
+        }
+        let _ = write!(s, r##"<rect x="{x}" y="{}" width="{}" height="3" fill="{c}"/>"##, sy + sh - 3.0, (cw - 1.0).max(2.0));
+    }
+    // The label on a white ground at the first lost offset (kept inside the strip where it fits).
+    let ink = if g.acknowledged_lost > 0 { "#a50e0e" } else { "#3c4043" };
+    let w = g.label.chars().count() as f64 * 5.8;
+    let first = g.records.iter().map(|r| r.offset).find(|o| *o >= base).unwrap_or(base);
+    let lx = strip.x_of(first).min(x0 + strip_w - w - 4.0).max(x0 - 2.0);
+    let _ = write!(
+        s,
+        r##"<rect x="{}" y="{}" width="{}" height="14" fill="#ffffff" opacity="0.92"/>"##,
+        lx - 2.0,
+        sy + sh / 2.0 - 7.0,
+        w + 4.0
+    );
+    let _ =
+        write!(s, r##"<text x="{lx}" y="{}" font-size="10" font-weight="600" fill="{ink}">{}</text>"##, sy + sh / 2.0 + 3.5, xml(&g.label));
 }

@@ -124,7 +124,7 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
             ));
         }
     }
-    let errors = &p.cs.sim.producer.error_counts;
+    let errors = crate::errors::counts_by_name(&p.cs.sim.producer.error_counts);
     for n in &e.errors_seen {
         if !errors.contains_key(n.as_str()) {
             bad.push(format!("errors_seen: the producer has not received {n} (received {:?})", errors.keys().collect::<Vec<_>>()));

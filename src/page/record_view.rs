@@ -5,7 +5,7 @@
 
 use crate::check::audit::lost_acknowledged_writes;
 use crate::ids::{BrokerId, TopicPartition};
-use crate::log::partition_log::GhostCause;
+use crate::log::partition_log::{Ghost, GhostCause};
 use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -112,50 +112,61 @@ pub fn ghosts(sim: &Sim, since_ms: i64, any_lost: bool) -> Vec<GhostView> {
                         BTreeSet::new()
                     }
                 });
-                let records: Vec<GhostRecord> = g
-                    .records
-                    .iter()
-                    .map(|r| GhostRecord {
-                        offset: r.offset,
-                        leader_epoch: r.leader_epoch,
-                        key: r.key.as_deref().map(str::to_string),
-                        value: r.value.as_deref().map(str::to_string),
-                        acknowledged_lost: lost.contains(&r.write_id),
-                    })
-                    .collect();
-                let first = records[0].offset;
-                let last = records[records.len() - 1].offset;
-                let red: Vec<i64> = records.iter().filter(|r| r.acknowledged_lost).map(|r| r.offset).collect();
-                let label = if let (Some(a), Some(z)) = (red.first(), red.last()) {
-                    format!("lost after ack: {}", range(*a, *z))
-                } else {
-                    match g.cause {
-                        GhostCause::Truncated => format!("truncated: {}", range(first, last)),
-                        GhostCause::PowerLoss => format!("lost with the page cache: {}", range(first, last)),
-                        GhostCause::NeverReplicated => format!("never replicated: {}", range(first, last)),
-                    }
-                };
-                out.push(GhostView {
-                    topic: tp.topic.clone(),
-                    partition: tp.partition,
-                    broker: b,
-                    cause: g.cause,
-                    at_ms: g.at_ms,
-                    first_offset: first,
-                    last_offset: last,
-                    acknowledged_lost: red.len(),
-                    label,
-                    records,
-                });
+                out.push(ghost_view(b, tp, g, lost));
             }
         }
     }
-    // Lost acknowledged writes no ghost shows (the replica that had them is down and kept
-    // them, or they are gone from every log): drawn on the partition's leader, where a reader
-    // would look for them, at the offsets they were acknowledged with.
-    if !any_lost {
-        return out;
+    if any_lost {
+        out.extend(unshown_lost_writes(sim, since_ms));
     }
+    out
+}
+
+/// One ghost of broker `b`'s replica of `tp`, its records marked when they are acknowledged
+/// writes now lost (`lost`), labelled by that or by its cause.
+fn ghost_view(b: BrokerId, tp: &TopicPartition, g: &Ghost, lost: &BTreeSet<u64>) -> GhostView {
+    let records: Vec<GhostRecord> = g
+        .records
+        .iter()
+        .map(|r| GhostRecord {
+            offset: r.offset,
+            leader_epoch: r.leader_epoch,
+            key: r.key.as_deref().map(str::to_string),
+            value: r.value.as_deref().map(str::to_string),
+            acknowledged_lost: lost.contains(&r.write_id),
+        })
+        .collect();
+    let first = records[0].offset;
+    let last = records[records.len() - 1].offset;
+    let red: Vec<i64> = records.iter().filter(|r| r.acknowledged_lost).map(|r| r.offset).collect();
+    let label = if let (Some(a), Some(z)) = (red.first(), red.last()) {
+        format!("lost after ack: {}", range(*a, *z))
+    } else {
+        match g.cause {
+            GhostCause::Truncated => format!("truncated: {}", range(first, last)),
+            GhostCause::PowerLoss => format!("lost with the page cache: {}", range(first, last)),
+            GhostCause::NeverReplicated => format!("never replicated: {}", range(first, last)),
+        }
+    };
+    GhostView {
+        topic: tp.topic.clone(),
+        partition: tp.partition,
+        broker: b,
+        cause: g.cause,
+        at_ms: g.at_ms,
+        first_offset: first,
+        last_offset: last,
+        acknowledged_lost: red.len(),
+        label,
+        records,
+    }
+}
+
+/// Lost acknowledged writes no ghost shows (the replica that had them is down and kept
+/// them, or they are gone from every log): drawn on the partition's leader, where a reader
+/// would look for them, at the offsets they were acknowledged with.
+fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
+    let mut out = vec![];
     let lost_writes = lost_acknowledged_writes(sim);
     let shown: BTreeSet<u64> = sim
         .brokers

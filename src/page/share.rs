@@ -5,12 +5,14 @@
 //!
 //! Decoding never trusts the text: size, alphabet, JSON shape, every command and every
 //! config are checked, and replay stops at an event budget, so a hostile or truncated
-//! fragment gives an error naming what is wrong instead of a broken or frozen page.
+//! fragment gives an error naming what is wrong instead of a broken or frozen page
+//! (a [`ShareError`]: the part of the link, and the message the page shows).
 
 use crate::command::{Command, MAX_RUN_MS};
 use crate::page::playground::Playground;
 use crate::page::timeline::Op;
 use serde_json::{json, Map, Value};
+use std::fmt;
 
 /// The fragment format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -70,6 +72,49 @@ pub fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// The part of a shared link that is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkField {
+    /// The fragment is longer than [`MAX_FRAGMENT_CHARS`].
+    Length,
+    /// The `v1.` prefix (missing, or another format version) or the document's `v`.
+    Version,
+    /// The data after the prefix: base64url, UTF-8, a JSON object with known fields only.
+    Data,
+    /// The scenario object (cluster, configs, topics, steps, seed).
+    Scenario,
+    /// The `ops` list as a whole (missing or too long).
+    Ops,
+    /// Op `k` of the list (`ops[k]`): its time, its steps or its command, as decoded or as replayed.
+    Op(usize),
+    /// The moment the sharer was looking at.
+    AtMs,
+    /// The replay as a whole: more events than the budget.
+    Replay,
+}
+
+/// Why a shared link was refused: the part that is wrong, and a message naming it (the
+/// message is the whole text the page shows; `Display` writes it as it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareError {
+    pub field: LinkField,
+    pub message: String,
+}
+
+impl ShareError {
+    pub fn new(field: LinkField, message: impl Into<String>) -> Self {
+        ShareError { field, message: message.into() }
+    }
+}
+
+impl fmt::Display for ShareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ShareError {}
+
 /// A shared run, decoded and checked (not yet replayed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedRun {
@@ -99,102 +144,130 @@ pub fn encode(p: &Playground) -> String {
 }
 
 /// Decodes and checks a fragment (with or without the leading `#`).
-pub fn decode(fragment: &str) -> Result<SharedRun, String> {
+pub fn decode(fragment: &str) -> Result<SharedRun, ShareError> {
     let f = fragment.strip_prefix('#').unwrap_or(fragment);
     if f.len() > MAX_FRAGMENT_CHARS {
-        return Err(format!("the link's run is {} characters; the limit is {MAX_FRAGMENT_CHARS}", f.len()));
+        return Err(ShareError::new(
+            LinkField::Length,
+            format!("the link's run is {} characters; the limit is {MAX_FRAGMENT_CHARS}", f.len()),
+        ));
     }
-    let Some((version, data)) = f.split_once('.') else {
-        return Err("not a playground link (expected #v1.<data>)".into());
-    };
+    let not_a_link = || ShareError::new(LinkField::Version, "not a playground link (expected #v1.<data>)");
+    let Some((version, data)) = f.split_once('.') else { return Err(not_a_link()) };
     match version.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()) {
         Some(FORMAT_VERSION) => {}
         Some(v) => {
-            return Err(format!("the link was made by a playground with format v{v}; this one reads v{FORMAT_VERSION}"));
+            let message = format!("the link was made by a playground with format v{v}; this one reads v{FORMAT_VERSION}");
+            return Err(ShareError::new(LinkField::Version, message));
         }
-        None => return Err("not a playground link (expected #v1.<data>)".into()),
+        None => return Err(not_a_link()),
     }
-    let bytes = base64url_decode(data)?;
-    let text = String::from_utf8(bytes).map_err(|_| "the link's data is not UTF-8 text (was it cut off?)".to_string())?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| format!("the link's data is not valid JSON (was it cut off?): {e}"))?;
-    let Value::Object(doc) = v else { return Err("the link's data is not a JSON object".into()) };
-    for k in doc.keys() {
-        if !["v", "scenario", "ops", "at_ms"].contains(&k.as_str()) {
-            return Err(format!("{k}: unknown field; expected v, scenario, ops or at_ms"));
-        }
-    }
+    let doc = decode_document(data)?;
     if doc.get("v").and_then(|v| v.as_u64()) != Some(FORMAT_VERSION as u64) {
-        return Err(format!("v: expected {FORMAT_VERSION}"));
+        return Err(ShareError::new(LinkField::Version, format!("v: expected {FORMAT_VERSION}")));
     }
-    let Some(Value::Object(scenario)) = doc.get("scenario") else { return Err("scenario: expected a scenario object".into()) };
+    let Some(Value::Object(scenario)) = doc.get("scenario") else {
+        return Err(ShareError::new(LinkField::Scenario, "scenario: expected a scenario object"));
+    };
     // Checked now so that errors name the field (replay parses it again).
-    crate::scenario::Scenario::from_object(scenario).map_err(|e| format!("scenario.{e}"))?;
-    let arr = doc.get("ops").and_then(|o| o.as_array()).ok_or("ops: expected a list")?;
+    crate::scenario::Scenario::from_object(scenario).map_err(|e| ShareError::new(LinkField::Scenario, format!("scenario.{e}")))?;
+    let arr = doc.get("ops").and_then(|o| o.as_array()).ok_or_else(|| ShareError::new(LinkField::Ops, "ops: expected a list"))?;
     if arr.len() > MAX_SHARED_OPS {
-        return Err(format!("ops: {} entries; the limit is {MAX_SHARED_OPS}", arr.len()));
+        return Err(ShareError::new(LinkField::Ops, format!("ops: {} entries; the limit is {MAX_SHARED_OPS}", arr.len())));
     }
     let mut ops = Vec::with_capacity(arr.len());
     let mut last_t = 0;
     for (i, o) in arr.iter().enumerate() {
-        let f = format!("ops[{i}]");
-        let op = match o {
-            Value::Number(n) => {
-                let t =
-                    n.as_i64().filter(|t| (0..=MAX_RUN_MS).contains(t)).ok_or(format!("{f}: expected a time from 0 to {MAX_RUN_MS} ms"))?;
-                if t < last_t {
-                    return Err(format!("{f}: time goes back ({t} < {last_t})"));
-                }
-                last_t = t;
-                Op::Until(t)
-            }
-            Value::Object(m) if m.contains_key("steps") => {
-                let n = m
-                    .get("steps")
-                    .and_then(|n| n.as_u64())
-                    .filter(|n| (1..=MAX_SHARED_STEPS).contains(n))
-                    .ok_or(format!("{f}.steps: expected 1 to {MAX_SHARED_STEPS} events"))?;
-                if m.len() != 1 {
-                    return Err(format!("{f}: a steps entry has only \"steps\""));
-                }
-                Op::Steps(n)
-            }
-            Value::Object(_) => {
-                let c = Command::from_value(o.clone()).map_err(|e| format!("{f}: {e}"))?;
-                if matches!(c, Command::Run { .. } | Command::RunUntil { .. } | Command::Step) {
-                    return Err(format!("{f}: time passes as numbers and {{\"steps\": n}} entries, not as commands"));
-                }
-                Op::Apply(c)
-            }
-            _ => return Err(format!("{f}: expected a time, {{\"steps\": n}} or a command object")),
-        };
-        ops.push(op);
+        ops.push(decode_op(i, o, &mut last_t)?);
     }
     let at_ms = match doc.get("at_ms") {
         None | Some(Value::Null) => None,
-        Some(v) => {
-            Some(v.as_i64().filter(|t| (0..=MAX_RUN_MS).contains(t)).ok_or(format!("at_ms: expected a time from 0 to {MAX_RUN_MS} ms"))?)
-        }
+        Some(v) => Some(
+            v.as_i64()
+                .filter(|t| (0..=MAX_RUN_MS).contains(t))
+                .ok_or_else(|| ShareError::new(LinkField::AtMs, format!("at_ms: expected a time from 0 to {MAX_RUN_MS} ms")))?,
+        ),
     };
     Ok(SharedRun { scenario: scenario.clone(), ops, at_ms })
 }
 
+/// The data after `v1.`: base64url of UTF-8 JSON, an object with known fields only.
+fn decode_document(data: &str) -> Result<Map<String, Value>, ShareError> {
+    let bytes = base64url_decode(data).map_err(|e| ShareError::new(LinkField::Data, e))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ShareError::new(LinkField::Data, "the link's data is not UTF-8 text (was it cut off?)"))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| ShareError::new(LinkField::Data, format!("the link's data is not valid JSON (was it cut off?): {e}")))?;
+    let Value::Object(doc) = v else { return Err(ShareError::new(LinkField::Data, "the link's data is not a JSON object")) };
+    for k in doc.keys() {
+        if !["v", "scenario", "ops", "at_ms"].contains(&k.as_str()) {
+            return Err(ShareError::new(LinkField::Data, format!("{k}: unknown field; expected v, scenario, ops or at_ms")));
+        }
+    }
+    Ok(doc)
+}
+
+/// Op `i` of a link: a time (not before the previous one, `last_t`), `{"steps": n}`, or a
+/// command other than those that pass time.
+fn decode_op(i: usize, o: &Value, last_t: &mut i64) -> Result<Op, ShareError> {
+    let f = format!("ops[{i}]");
+    let bad = |message: String| ShareError::new(LinkField::Op(i), message);
+    let op = match o {
+        Value::Number(n) => {
+            let t = n
+                .as_i64()
+                .filter(|t| (0..=MAX_RUN_MS).contains(t))
+                .ok_or_else(|| bad(format!("{f}: expected a time from 0 to {MAX_RUN_MS} ms")))?;
+            if t < *last_t {
+                return Err(bad(format!("{f}: time goes back ({t} < {last_t})")));
+            }
+            *last_t = t;
+            Op::Until(t)
+        }
+        Value::Object(m) if m.contains_key("steps") => {
+            let n = m
+                .get("steps")
+                .and_then(|n| n.as_u64())
+                .filter(|n| (1..=MAX_SHARED_STEPS).contains(n))
+                .ok_or_else(|| bad(format!("{f}.steps: expected 1 to {MAX_SHARED_STEPS} events")))?;
+            if m.len() != 1 {
+                return Err(bad(format!("{f}: a steps entry has only \"steps\"")));
+            }
+            Op::Steps(n)
+        }
+        Value::Object(_) => {
+            let c = Command::from_value(o.clone()).map_err(|e| bad(format!("{f}: {e}")))?;
+            if matches!(c, Command::Run { .. } | Command::RunUntil { .. } | Command::Step) {
+                return Err(bad(format!("{f}: time passes as numbers and {{\"steps\": n}} entries, not as commands")));
+            }
+            Op::Apply(c)
+        }
+        _ => return Err(bad(format!("{f}: expected a time, {{\"steps\": n}} or a command object"))),
+    };
+    Ok(op)
+}
+
 /// Replays a shared run on a fresh engine and lands on the moment it was shared at.
-pub fn open(fragment: &str) -> Result<Playground, String> {
+pub fn open(fragment: &str) -> Result<Playground, ShareError> {
     open_with_budget(fragment, MAX_REPLAY_EVENTS)
 }
 
 /// `open`, giving up after `max_events` events of replay.
-pub fn open_with_budget(fragment: &str, max_events: u64) -> Result<Playground, String> {
+pub fn open_with_budget(fragment: &str, max_events: u64) -> Result<Playground, ShareError> {
     let run = decode(fragment)?;
     let text = Value::Object(run.scenario.clone()).to_string();
-    let mut p = Playground::new(Some(&text), None).map_err(|e| format!("scenario.{e}"))?;
+    let mut p = Playground::new(Some(&text), None).map_err(|e| ShareError::new(LinkField::Scenario, format!("scenario.{e}")))?;
     let budget = p.cs.sim.events_processed + max_events;
-    let too_long = || format!("the shared run is too long to replay here (more than {max_events} events)");
+    let too_long =
+        || ShareError::new(LinkField::Replay, format!("the shared run is too long to replay here (more than {max_events} events)"));
     for (i, op) in run.ops.iter().enumerate() {
         match op {
             Op::Until(t) => {
                 if *t < p.now_ms() {
-                    return Err(format!("ops[{i}]: time {t} is before the run's start ({})", p.now_ms()));
+                    return Err(ShareError::new(
+                        LinkField::Op(i),
+                        format!("ops[{i}]: time {t} is before the run's start ({})", p.now_ms()),
+                    ));
                 }
                 // In slices, to stop a run that would take too long. At least once: time
                 // passing up to `now` still processes the events due now (the run may have
@@ -217,7 +290,9 @@ pub fn open_with_budget(fragment: &str, max_events: u64) -> Result<Playground, S
                     }
                 }
             }
-            Op::Apply(c) => p.apply(c.clone()).map_err(|e| format!("ops[{i}].{}: {}: {}", e.field, e.error, e.message))?,
+            Op::Apply(c) => p
+                .apply(c.clone())
+                .map_err(|e| ShareError::new(LinkField::Op(i), format!("ops[{i}].{}: {}: {}", e.field, e.error, e.message)))?,
         }
     }
     if let Some(t) = run.at_ms {

@@ -243,7 +243,7 @@ impl Playground {
     #[wasm_bindgen(js_name = fromFragment)]
     pub fn from_fragment(fragment: &str) -> Result<Playground, JsError> {
         install_panic_hook();
-        let core = crate::page::share::open(fragment).map_err(|e| JsError::new(&e))?;
+        let core = crate::page::share::open(fragment).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(Playground { core })
     }
 

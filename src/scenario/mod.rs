@@ -351,6 +351,106 @@ impl Expect {
     }
 }
 
+/// `brokers`: a number of brokers (ids 1..=n) or a list of {"id", "rack"}; three by default.
+fn parse_brokers(v: Option<&Value>) -> Result<Vec<BrokerSpec>, ScenarioError> {
+    Ok(match v {
+        None => (1..=3).map(|id| BrokerSpec { id, rack: None }).collect(),
+        Some(Value::Number(n)) => {
+            let n = n
+                .as_u64()
+                .filter(|n| (1..=MAX_BROKERS).contains(n))
+                .ok_or_else(|| err("brokers", format!("expected 1 to {MAX_BROKERS} brokers")))?;
+            (1..=n as i32).map(|id| BrokerSpec { id, rack: None }).collect()
+        }
+        Some(Value::Array(items)) => {
+            let mut specs = vec![];
+            for (i, item) in items.iter().enumerate() {
+                let f = format!("brokers[{i}]");
+                let o = item.as_object().ok_or_else(|| err(&f, "expected {\"id\": N, \"rack\": \"name\"}"))?;
+                for k in o.keys() {
+                    if k != "id" && k != "rack" {
+                        return Err(err(format!("{f}.{k}"), "unknown field; expected id or rack"));
+                    }
+                }
+                let id = o
+                    .get("id")
+                    .and_then(|x| x.as_i64())
+                    .filter(|x| (0..=i32::MAX as i64).contains(x))
+                    .ok_or_else(|| err(format!("{f}.id"), "expected a broker id ≥ 0"))?;
+                let rack = match o.get("rack") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) if !s.is_empty() && s.len() <= 64 => Some(s.clone()),
+                    Some(_) => return Err(err(format!("{f}.rack"), "expected a rack name (1 to 64 characters)")),
+                };
+                specs.push(BrokerSpec { id: id as i32, rack });
+            }
+            specs
+        }
+        Some(_) => return Err(err("brokers", "expected a number of brokers or a list of {\"id\", \"rack\"}")),
+    })
+}
+
+/// `features`: whether ELR is enabled (`eligible.leader.replicas.version`, 1 by default).
+fn parse_features(features: &BTreeMap<String, Value>) -> Result<bool, ScenarioError> {
+    let mut elr_enabled = true;
+    for (k, v) in features {
+        match k.as_str() {
+            "eligible.leader.replicas.version" => {
+                elr_enabled = match v.as_u64() {
+                    Some(0) => false,
+                    Some(1) => true,
+                    _ => return Err(err(format!("features.{k}"), "expected 0 or 1")),
+                }
+            }
+            _ => return Err(err(format!("features.{k}"), "unknown feature; known: eligible.leader.replicas.version")),
+        }
+    }
+    Ok(elr_enabled)
+}
+
+/// `topics`: `create_topic` commands without their `type`.
+fn parse_topics(v: Option<&Value>) -> Result<Vec<Command>, ScenarioError> {
+    let mut topics = vec![];
+    if let Some(t) = v {
+        let arr = t.as_array().ok_or_else(|| err("topics", "expected a list of topics"))?;
+        for (i, t) in arr.iter().enumerate() {
+            let mut t = t.clone();
+            if let Value::Object(m) = &mut t {
+                m.insert("type".into(), Value::String("create_topic".into()));
+            }
+            let c = Command::from_value(t).map_err(|e| err(format!("topics[{i}]"), e))?;
+            topics.push(c);
+        }
+    }
+    Ok(topics)
+}
+
+/// `steps`: commands, each at an optional `at_ms`.
+fn parse_steps(v: Option<&Value>) -> Result<Vec<Step>, ScenarioError> {
+    let mut steps = vec![];
+    if let Some(s) = v {
+        let arr = s.as_array().ok_or_else(|| err("steps", "expected a list of commands"))?;
+        if arr.len() > MAX_STEPS {
+            return Err(err("steps", format!("{} steps; the limit is {MAX_STEPS}", arr.len())));
+        }
+        for (i, s) in arr.iter().enumerate() {
+            let f = format!("steps[{i}]");
+            let mut s = s.clone();
+            let mut at_ms = None;
+            if let Value::Object(m) = &mut s {
+                if let Some(a) = m.remove("at_ms") {
+                    at_ms = Some(a.as_i64().filter(|x| *x >= 0).ok_or_else(|| err(format!("{f}.at_ms"), "expected a time in ms ≥ 0"))?);
+                }
+            } else {
+                return Err(err(f, "expected a command object such as {\"type\": \"run\", \"ms\": 1000}"));
+            }
+            let command = Command::from_value(s).map_err(|e| err(&f, e))?;
+            steps.push(Step { at_ms, command });
+        }
+    }
+    Ok(steps)
+}
+
 fn config_map(v: Option<&Value>, field: &str) -> Result<BTreeMap<String, Value>, ScenarioError> {
     match v {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
@@ -384,90 +484,13 @@ impl Scenario {
             None => 1,
             Some(v) => v.as_u64().ok_or_else(|| err("seed", "expected a non-negative integer"))?,
         };
-        let brokers = match obj.get("brokers") {
-            None => (1..=3).map(|id| BrokerSpec { id, rack: None }).collect(),
-            Some(Value::Number(n)) => {
-                let n = n
-                    .as_u64()
-                    .filter(|n| (1..=MAX_BROKERS).contains(n))
-                    .ok_or_else(|| err("brokers", format!("expected 1 to {MAX_BROKERS} brokers")))?;
-                (1..=n as i32).map(|id| BrokerSpec { id, rack: None }).collect()
-            }
-            Some(Value::Array(items)) => {
-                let mut v = vec![];
-                for (i, item) in items.iter().enumerate() {
-                    let f = format!("brokers[{i}]");
-                    let o = item.as_object().ok_or_else(|| err(&f, "expected {\"id\": N, \"rack\": \"name\"}"))?;
-                    for k in o.keys() {
-                        if k != "id" && k != "rack" {
-                            return Err(err(format!("{f}.{k}"), "unknown field; expected id or rack"));
-                        }
-                    }
-                    let id = o
-                        .get("id")
-                        .and_then(|x| x.as_i64())
-                        .filter(|x| (0..=i32::MAX as i64).contains(x))
-                        .ok_or_else(|| err(format!("{f}.id"), "expected a broker id ≥ 0"))?;
-                    let rack = match o.get("rack") {
-                        None | Some(Value::Null) => None,
-                        Some(Value::String(s)) if !s.is_empty() && s.len() <= 64 => Some(s.clone()),
-                        Some(_) => return Err(err(format!("{f}.rack"), "expected a rack name (1 to 64 characters)")),
-                    };
-                    v.push(BrokerSpec { id: id as i32, rack });
-                }
-                v
-            }
-            Some(_) => return Err(err("brokers", "expected a number of brokers or a list of {\"id\", \"rack\"}")),
-        };
+        let brokers = parse_brokers(obj.get("brokers"))?;
         let broker_config = config_map(obj.get("broker_config"), "broker_config")?;
         let producer_config = config_map(obj.get("producer_config"), "producer_config")?;
         let features = config_map(obj.get("features"), "features")?;
-        let mut elr_enabled = true;
-        for (k, v) in &features {
-            match k.as_str() {
-                "eligible.leader.replicas.version" => {
-                    elr_enabled = match v.as_u64() {
-                        Some(0) => false,
-                        Some(1) => true,
-                        _ => return Err(err(format!("features.{k}"), "expected 0 or 1")),
-                    }
-                }
-                _ => return Err(err(format!("features.{k}"), "unknown feature; known: eligible.leader.replicas.version")),
-            }
-        }
-        let mut topics = vec![];
-        if let Some(t) = obj.get("topics") {
-            let arr = t.as_array().ok_or_else(|| err("topics", "expected a list of topics"))?;
-            for (i, t) in arr.iter().enumerate() {
-                let mut t = t.clone();
-                if let Value::Object(m) = &mut t {
-                    m.insert("type".into(), Value::String("create_topic".into()));
-                }
-                let c = Command::from_value(t).map_err(|e| err(format!("topics[{i}]"), e))?;
-                topics.push(c);
-            }
-        }
-        let mut steps = vec![];
-        if let Some(s) = obj.get("steps") {
-            let arr = s.as_array().ok_or_else(|| err("steps", "expected a list of commands"))?;
-            if arr.len() > MAX_STEPS {
-                return Err(err("steps", format!("{} steps; the limit is {MAX_STEPS}", arr.len())));
-            }
-            for (i, s) in arr.iter().enumerate() {
-                let f = format!("steps[{i}]");
-                let mut s = s.clone();
-                let mut at_ms = None;
-                if let Value::Object(m) = &mut s {
-                    if let Some(a) = m.remove("at_ms") {
-                        at_ms = Some(a.as_i64().filter(|x| *x >= 0).ok_or_else(|| err(format!("{f}.at_ms"), "expected a time in ms ≥ 0"))?);
-                    }
-                } else {
-                    return Err(err(f, "expected a command object such as {\"type\": \"run\", \"ms\": 1000}"));
-                }
-                let command = Command::from_value(s).map_err(|e| err(&f, e))?;
-                steps.push(Step { at_ms, command });
-            }
-        }
+        let elr_enabled = parse_features(&features)?;
+        let topics = parse_topics(obj.get("topics"))?;
+        let steps = parse_steps(obj.get("steps"))?;
         // Validate configs now, so that errors name the scenario field.
         let mut bc = BrokerConfig::default();
         for (k, v) in &broker_config {

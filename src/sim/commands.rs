@@ -90,24 +90,7 @@ impl Sim {
             }
         }
         if broker.is_none() {
-            self.spec.broker_config.set(&key, &value)?;
-            self.controller.config.set(&key, &value)?;
-            if clears_elr {
-                // The cluster default changed: ClearElrRecord for every topic.
-                let mut out = Out::default();
-                self.controller.clear_elr(None, &mut out);
-                self.controller.push_metadata(&mut out);
-                self.apply_effects(NodeId::Controller, out);
-                self.sync_controller();
-            }
-            if key.starts_with("controller.quorum.") {
-                let t = QuorumTimeouts::from_config(&self.spec.broker_config);
-                for slot in self.voters.values_mut() {
-                    if let Some(p) = slot.process.as_mut() {
-                        p.timeouts = t;
-                    }
-                }
-            }
+            self.set_cluster_broker_default(&key, &value, clears_elr)?;
         }
         for b in &targets {
             let inc = self.brokers[b].incarnation;
@@ -125,6 +108,31 @@ impl Sim {
                 }
             ),
         );
+        Ok(())
+    }
+
+    /// The cluster-wide part of a broker config change without `broker`: the default new
+    /// brokers start with, the controller's copy (a changed min.insync.replicas with ELR
+    /// enabled clears every topic's ELR) and the controller voters' quorum timeouts.
+    fn set_cluster_broker_default(&mut self, key: &str, value: &Value, clears_elr: bool) -> Result<(), CommandError> {
+        self.spec.broker_config.set(key, value)?;
+        self.controller.config.set(key, value)?;
+        if clears_elr {
+            // The cluster default changed: ClearElrRecord for every topic.
+            let mut out = Out::default();
+            self.controller.clear_elr(None, &mut out);
+            self.controller.push_metadata(&mut out);
+            self.apply_effects(NodeId::Controller, out);
+            self.sync_controller();
+        }
+        if key.starts_with("controller.quorum.") {
+            let t = QuorumTimeouts::from_config(&self.spec.broker_config);
+            for slot in self.voters.values_mut() {
+                if let Some(p) = slot.process.as_mut() {
+                    p.timeouts = t;
+                }
+            }
+        }
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use kafka_playground::command::{Command, ElectionType};
+use kafka_playground::errors::KafkaError;
 use kafka_playground::ids::TopicPartition;
 
 /// RF 3 with `min.insync.replicas=3` and broker 3 dead: once the controller fenced it
@@ -36,7 +37,7 @@ fn a_refused_send_is_retried_after_a_backoff_that_doubles_from_retry_backoff_ms_
     c.run(8_700);
     let total = attempts_of_the_send(&c);
     assert!((11..=16).contains(&total), "attempts in 10 s: {total} (a constant 100 ms backoff would give ~90)");
-    let refused = c.sim().producer.error_counts.get("NOT_ENOUGH_REPLICAS").copied().unwrap_or(0);
+    let refused = c.sim().producer.error_counts.get(&KafkaError::NOT_ENOUGH_REPLICAS).copied().unwrap_or(0);
     // Every attempt was refused with NOT_ENOUGH_REPLICAS (the last one may still be on its way).
     assert!(refused == total as u64 || refused + 1 == total as u64, "{refused} refused of {total} attempts");
 }
@@ -171,19 +172,19 @@ fn with_two_of_three_brokers_killed_not_enough_replicas_comes_once_the_stuck_wri
     assert!(c.run_until(|s| s.controller.partitions[&tp].isr == vec![1], 15_000), "the ISR never shrank to [1]");
     let fenced = c.now() - killed;
     assert!((7_000..=9_500).contains(&fenced), "ISR [1] {fenced} ms after the kill: broker.session.timeout.ms is 9000");
-    let ner = |s: &kafka_playground::sim::Sim| s.producer.error_counts.get("NOT_ENOUGH_REPLICAS").copied().unwrap_or(0) > 0;
+    let ner = |s: &kafka_playground::sim::Sim| s.producer.error_counts.get(&KafkaError::NOT_ENOUGH_REPLICAS).copied().unwrap_or(0) > 0;
     assert!(!ner(c.sim()), "refused before the ISR shrank");
     assert!(c.run_until(ner, 40_000), "no NOT_ENOUGH_REPLICAS");
     let first = c.now() - killed;
-    let timed_out = c.sim().producer.error_counts.get("REQUEST_TIMED_OUT").copied().unwrap_or(0);
+    let timed_out = c.sim().producer.error_counts.get(&KafkaError::REQUEST_TIMED_OUT).copied().unwrap_or(0);
     assert!(timed_out > 0, "the stuck writes time out first");
     assert!((28_000..=34_000).contains(&first), "first NOT_ENOUGH_REPLICAS {first} ms after the second kill (request.timeout.ms 30000)");
 }
 
 /// The time from now until the producer has counted `error` at least once.
-fn ms_until_first(c: &mut Cluster, error: &'static str, limit_ms: i64) -> Option<i64> {
+fn ms_until_first(c: &mut Cluster, error: KafkaError, limit_ms: i64) -> Option<i64> {
     let start = c.now();
-    c.run_until(|s| s.producer.error_counts.contains_key(error), limit_ms).then(|| c.now() - start)
+    c.run_until(|s| s.producer.error_counts.contains_key(&error), limit_ms).then(|| c.now() - start)
 }
 
 fn leader_failure_with(keep_page_cache: bool) -> Cluster {
@@ -201,9 +202,9 @@ fn a_leader_that_loses_power_answers_nothing_so_its_producer_waits_out_request_t
     // request.timeout.ms (30 s) runs out (NetworkClient.handleTimedOutRequests), as
     // REQUEST_TIMED_OUT, never NETWORK_EXCEPTION.
     let mut c = leader_failure_with(false);
-    let waited = ms_until_first(&mut c, "REQUEST_TIMED_OUT", 40_000).expect("no REQUEST_TIMED_OUT within 40 s");
+    let waited = ms_until_first(&mut c, KafkaError::REQUEST_TIMED_OUT, 40_000).expect("no REQUEST_TIMED_OUT within 40 s");
     assert!((29_000..=30_100).contains(&waited), "first REQUEST_TIMED_OUT {waited} ms after the power loss");
-    assert!(!c.sim().producer.error_counts.contains_key("NETWORK_EXCEPTION"), "{:?}", c.sim().producer.error_counts);
+    assert!(!c.sim().producer.error_counts.contains_key(&KafkaError::NETWORK_EXCEPTION), "{:?}", c.sim().producer.error_counts);
     // The retries find broker 2 or 3 (elected meanwhile) and nothing acknowledged is lost.
     c.run(10_000);
     assert_ne!(c.sim().producer.metadata.leader(&TopicPartition::new("orders", 0)).map(|l| l.0), Some(1));
@@ -216,9 +217,9 @@ fn a_killed_broker_process_resets_its_connections_so_its_producer_sees_network_e
     // kill -9: the machine's kernel closes the dead process's sockets (RST), so the client's
     // in-flight requests fail at once (NetworkClient.processDisconnection → NETWORK_EXCEPTION).
     let mut c = leader_failure_with(true);
-    let waited = ms_until_first(&mut c, "NETWORK_EXCEPTION", 40_000).expect("no NETWORK_EXCEPTION");
+    let waited = ms_until_first(&mut c, KafkaError::NETWORK_EXCEPTION, 40_000).expect("no NETWORK_EXCEPTION");
     assert!(waited <= 100, "NETWORK_EXCEPTION {waited} ms after the kill");
-    assert!(!c.sim().producer.error_counts.contains_key("REQUEST_TIMED_OUT"));
+    assert!(!c.sim().producer.error_counts.contains_key(&KafkaError::REQUEST_TIMED_OUT));
 }
 
 #[test]
@@ -242,11 +243,11 @@ fn when_one_request_times_out_the_other_requests_on_that_connection_fail_with_re
         c.run(300);
     }
     assert_eq!(c.sim().producer.in_flight_requests(), 2, "two requests in flight to the paused broker");
-    ms_until_first(&mut c, "REQUEST_TIMED_OUT", 31_000).expect("the first request never timed out");
+    ms_until_first(&mut c, KafkaError::REQUEST_TIMED_OUT, 31_000).expect("the first request never timed out");
     c.run(1);
     let errors = &c.sim().producer.error_counts;
-    assert_eq!(errors.get("REQUEST_TIMED_OUT"), Some(&2), "{errors:?}");
-    assert!(!errors.contains_key("NETWORK_EXCEPTION"), "{errors:?}");
+    assert_eq!(errors.get(&KafkaError::REQUEST_TIMED_OUT), Some(&2), "{errors:?}");
+    assert!(!errors.contains_key(&KafkaError::NETWORK_EXCEPTION), "{errors:?}");
 }
 
 #[test]

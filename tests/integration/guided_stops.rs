@@ -218,7 +218,7 @@ fn print_the_facts_at_every_stop() {
                     "lost": verdict.lost_acknowledged_writes,
                     "acked": sim.producer.acked_count,
                     "failed": sim.producer.failed_count,
-                    "errors": sim.producer.error_counts,
+                    "errors": kafka_playground::errors::counts_by_name(&sim.producer.error_counts),
                     "partitions": parts,
                     "events": p.events_since(seen, 400).iter().map(|e| format!("{} {} {}", e.time_ms, e.node, e.message)).collect::<Vec<_>>(),
                 }));

@@ -1,5 +1,6 @@
 //! The engine views the page draws its teaching moments from: countdowns, errors with their
 //! reasons, ghosts of lost records, readable records and metrics that agree with the tables.
+use kafka_playground::errors::KafkaError;
 use kafka_playground::page::playground::Playground;
 
 const TWO_DOWN: &str = r#"{"name":"t","seed":7,"brokers":3,"broker_config":{"min.insync.replicas":2,"replica.lag.time.max.ms":10000,"offsets.topic.num.partitions":3},"producer_config":{"acks":"all"},
@@ -27,7 +28,7 @@ fn after_two_of_three_brokers_die_the_producer_card_names_not_enough_replicas_wi
     let first = loop {
         p.advance(100);
         let pr = p.clients().producer;
-        if let Some(e) = pr.last_error.filter(|e| e.error == "NOT_ENOUGH_REPLICAS") {
+        if let Some(e) = pr.last_error.filter(|e| e.error == KafkaError::NOT_ENOUGH_REPLICAS) {
             break (p.now_ms(), e);
         }
         assert!(p.now_ms() < 60_000, "no NOT_ENOUGH_REPLICAS by 60 s");
@@ -40,7 +41,7 @@ fn after_two_of_three_brokers_die_the_producer_card_names_not_enough_replicas_wi
     // Later errors from other brokers never hide it: the card lists the latest of each error.
     p.advance(3_000);
     let pr = p.clients().producer;
-    let ner = pr.recent_errors.iter().find(|r| r.last.error == "NOT_ENOUGH_REPLICAS").expect("NOT_ENOUGH_REPLICAS still listed");
+    let ner = pr.recent_errors.iter().find(|r| r.last.error == KafkaError::NOT_ENOUGH_REPLICAS).expect("NOT_ENOUGH_REPLICAS still listed");
     assert!(ner.count >= 1 && ner.last.at_ms >= at, "{ner:?}");
     assert!(pr.recent_errors.windows(2).all(|w| w[0].last.at_ms >= w[1].last.at_ms), "newest first");
 }
@@ -145,11 +146,11 @@ fn min_insync_replicas_above_the_replication_factor_is_accepted_capped_as_kafka_
     // As Kafka does (effectiveMinIsr), writes still succeed while all three replicas are in the ISR…
     p.advance(3_000);
     assert!(p.clients().producer.acknowledged > 0);
-    assert!(p.clients().producer.last_error.is_none_or(|e| e.error != "NOT_ENOUGH_REPLICAS"));
+    assert!(p.clients().producer.last_error.is_none_or(|e| e.error != KafkaError::NOT_ENOUGH_REPLICAS));
     // …and one broker down is enough to refuse them.
     p.apply_json(r#"{"type":"crash_broker","broker":3}"#).unwrap();
     p.advance(60_000);
-    assert!(p.cs.sim.producer.error_counts.contains_key("NOT_ENOUGH_REPLICAS"));
+    assert!(p.cs.sim.producer.error_counts.contains_key(&KafkaError::NOT_ENOUGH_REPLICAS));
 }
 
 #[test]
@@ -230,7 +231,7 @@ fn a_consumer_card_names_the_errors_it_received_with_their_reasons() {
     p.apply_json(r#"{"type":"start_consumer","group_id":"g","topics":["orders"]}"#).unwrap();
     p.advance(6_000);
     let first = &p.clients().consumers[0];
-    let r = first.recent_errors.iter().find(|r| r.last.error == "REBALANCE_IN_PROGRESS").expect("REBALANCE_IN_PROGRESS listed");
+    let r = first.recent_errors.iter().find(|r| r.last.error == KafkaError::REBALANCE_IN_PROGRESS).expect("REBALANCE_IN_PROGRESS listed");
     assert!(r.last.reason.contains("rebalance") && r.last.about == "group g", "{:?}", r.last);
     // Its coordinator loses power: nothing answers, the next request times out (request.timeout.ms,
     // 30 s) and the card says the coordinator is lost.

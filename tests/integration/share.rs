@@ -4,6 +4,7 @@
 use kafka_playground::command::Command;
 use kafka_playground::ids::NodeId;
 use kafka_playground::page::playground::Playground;
+use kafka_playground::page::share::LinkField::{self, *};
 use kafka_playground::page::share::{base64url_encode, decode, encode, open, MAX_FRAGMENT_CHARS};
 
 fn a_run() -> Playground {
@@ -64,36 +65,42 @@ fn a_guided_scenario_link_carries_its_story() {
 
 #[test]
 fn malformed_oversized_and_hostile_links_are_refused_with_a_clear_message() {
-    let cases: Vec<(String, &str)> = vec![
-        ("".into(), "not a playground link"),
-        ("#hello".into(), "not a playground link"),
-        ("#v99.abc".into(), "format v99"),
-        ("#v1.<script>alert(1)</script>".into(), "not base64url"),
-        (format!("#v1.{}", "A".repeat(MAX_FRAGMENT_CHARS + 1)), "limit"),
-        ("#v1.AAAAA".into(), "cut off"),
-        (format!("#v1.{}", base64url_encode(&[0xff, 0xfe, 0x00])), "UTF-8"),
-        (fragment_of("[1,2,3]"), "not a JSON object"),
-        (fragment_of(r#"{"v":1,"scenario":{"brokers":"#), "not valid JSON"),
-        (fragment_of(r#"{"v":2,"scenario":{},"ops":[]}"#), "v: expected 1"),
-        (fragment_of(r#"{"v":1,"scenario":{"brokers":99},"ops":[]}"#), "scenario.brokers"),
-        (fragment_of(r#"{"v":1,"scenario":{"<img src=x onerror=alert(1)>":1},"ops":[]}"#), "unknown field"),
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"type":"crash_broker","broker":"<img src=x onerror=alert(1)>"}]}"#), "ops[0]"),
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"type":"run","ms":5}]}"#), "time passes as numbers"),
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[5000, 100]}"#), "time goes back"),
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"steps":0}]}"#), "ops[0].steps"),
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[99999999999]}"#), "ops[0]"),
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[],"extra":1}"#), "extra: unknown field"),
-        (fragment_of(&format!(r#"{{"v":1,"scenario":{{}},"ops":[{}]}}"#, vec!["1"; 20_001].join(","))), "limit"),
+    let cases: Vec<(String, LinkField, &str)> = vec![
+        ("".into(), Version, "not a playground link"),
+        ("#hello".into(), Version, "not a playground link"),
+        ("#v99.abc".into(), Version, "format v99"),
+        ("#v1.<script>alert(1)</script>".into(), Data, "not base64url"),
+        (format!("#v1.{}", "A".repeat(MAX_FRAGMENT_CHARS + 1)), Length, "limit"),
+        ("#v1.AAAAA".into(), Data, "cut off"),
+        (format!("#v1.{}", base64url_encode(&[0xff, 0xfe, 0x00])), Data, "UTF-8"),
+        (fragment_of("[1,2,3]"), Data, "not a JSON object"),
+        (fragment_of(r#"{"v":1,"scenario":{"brokers":"#), Data, "not valid JSON"),
+        (fragment_of(r#"{"v":2,"scenario":{},"ops":[]}"#), Version, "v: expected 1"),
+        (fragment_of(r#"{"v":1,"scenario":{"brokers":99},"ops":[]}"#), Scenario, "scenario.brokers"),
+        (fragment_of(r#"{"v":1,"scenario":{"<img src=x onerror=alert(1)>":1},"ops":[]}"#), Scenario, "unknown field"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"type":"crash_broker","broker":"<img src=x onerror=alert(1)>"}]}"#), Op(0), "ops[0]"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"type":"run","ms":5}]}"#), Op(0), "time passes as numbers"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[5000, 100]}"#), Op(1), "time goes back"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"steps":0}]}"#), Op(0), "ops[0].steps"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[99999999999]}"#), Op(0), "ops[0]"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[],"extra":1}"#), Data, "extra: unknown field"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":{}}"#), Ops, "ops: expected a list"),
+        (fragment_of(&format!(r#"{{"v":1,"scenario":{{}},"ops":[{}]}}"#, vec!["1"; 20_001].join(","))), Ops, "limit"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[],"at_ms":-1}"#), AtMs, "at_ms: expected a time"),
         // Valid shape, but the command is refused when replayed: the error names the op.
-        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"type":"crash_broker","broker":42}]}"#), "ops[0]"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[{"type":"crash_broker","broker":42}]}"#), Op(0), "ops[0]"),
+        (fragment_of(r#"{"v":1,"scenario":{},"ops":[1000,{"type":"crash_broker","broker":42}]}"#), Op(1), "ops[1]"),
     ];
-    for (frag, want) in cases {
+    for (frag, field, want) in cases {
         let e = match open(&frag) {
             Ok(_) => panic!("accepted {:.80}", frag),
             Err(e) => e,
         };
-        assert!(e.contains(want), "{:.60} → {e} (wanted {want:?})", frag);
-        assert!(e.len() < 600, "messages stay short: {e}");
+        let text = e.to_string();
+        assert!(text.contains(want), "{:.60} → {text} (wanted {want:?})", frag);
+        assert_eq!(text, e.message, "the error's text is its message");
+        assert_eq!(e.field, field, "{:.60} → {text}", frag);
+        assert!(text.len() < 600, "messages stay short: {text}");
     }
 }
 
@@ -107,7 +114,8 @@ fn a_link_whose_replay_would_take_too_long_is_refused_instead_of_freezing_the_pa
     let steps = fragment_of(r#"{"v":1,"scenario":{},"ops":[{"steps":1000000}]}"#);
     for frag in [day, steps] {
         let e = kafka_playground::page::share::open_with_budget(&frag, 50_000).err().expect("refused");
-        assert!(e.contains("too long to replay") && e.contains("50000"), "{e}");
+        assert_eq!(e.field, LinkField::Replay, "{e}");
+        assert!(e.message.contains("too long to replay") && e.message.contains("50000"), "{e}");
     }
 }
 

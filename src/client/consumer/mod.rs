@@ -169,13 +169,14 @@ pub struct Consumer {
     pub stats: ConsumerStats,
     /// The latest occurrence of each error this consumer received (fetch and group
     /// coordinator answers), with how many times, for the page's consumer card.
-    pub errors: BTreeMap<&'static str, (u64, ConsumerErrorInfo)>,
+    pub errors: BTreeMap<KafkaError, (u64, ConsumerErrorInfo)>,
 }
 
 /// An error a consumer received, with the reason in words (the page's consumer card).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConsumerErrorInfo {
-    pub error: &'static str,
+    /// Serialized as its name.
+    pub error: KafkaError,
     /// The partition it was about, or the group for coordinator answers.
     pub about: String,
     pub at_ms: i64,
@@ -279,12 +280,9 @@ impl Consumer {
 
     /// Remembers an error for the consumer card (newest of each name, and a count).
     fn note_error(&mut self, now_ms: i64, error: KafkaError, about: String, reason: String) {
-        let e = self
-            .errors
-            .entry(error.name())
-            .or_insert((0, ConsumerErrorInfo { error: error.name(), about: String::new(), at_ms: 0, reason: String::new() }));
+        let e = self.errors.entry(error).or_insert((0, ConsumerErrorInfo { error, about: String::new(), at_ms: 0, reason: String::new() }));
         e.0 += 1;
-        e.1 = ConsumerErrorInfo { error: error.name(), about, at_ms: now_ms, reason };
+        e.1 = ConsumerErrorInfo { error, about, at_ms: now_ms, reason };
     }
 
     pub fn on_tick(&mut self, now_ms: i64, out: &mut Out) {

@@ -29,7 +29,8 @@ pub struct MetricsSample {
 #[derive(Debug, Clone, Serialize)]
 pub struct Metrics {
     pub current: MetricsSample,
-    pub produce_errors: BTreeMap<String, u64>,
+    /// The producer's failed attempts by error name, in name order.
+    pub produce_errors: BTreeMap<&'static str, u64>,
     pub history: Vec<MetricsSample>,
     /// The last sample taken before the user's last command ("was" of "was → now"), and the
     /// command's time; none before the first command.
@@ -298,7 +299,7 @@ impl Playground {
         let before_last_action = last_action_ms.and_then(|t| self.history.iter().rev().find(|h| h.time_ms <= t).cloned());
         Metrics {
             current: self.current_metrics(),
-            produce_errors: self.cs.sim.producer.error_counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            produce_errors: crate::errors::counts_by_name(&self.cs.sim.producer.error_counts),
             history: self.history.clone(),
             before_last_action,
             last_action_ms,
@@ -568,9 +569,10 @@ impl Playground {
                 let mut v: Vec<RecentProduceError> = pr
                     .last_by_error
                     .values()
-                    .map(|e| RecentProduceError { count: pr.error_counts.get(e.error).copied().unwrap_or(1), last: e.clone() })
+                    .map(|e| RecentProduceError { count: pr.error_counts.get(&e.error).copied().unwrap_or(1), last: e.clone() })
                     .collect();
-                v.sort_by_key(|r| std::cmp::Reverse(r.last.at_ms));
+                // Latest first; errors of the same moment by name.
+                v.sort_by_key(|r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
                 v.truncate(4);
                 v
             },
@@ -621,7 +623,8 @@ impl Playground {
                 recent_errors: {
                     let mut v: Vec<RecentConsumerError> =
                         c.errors.values().map(|(count, last)| RecentConsumerError { count: *count, last: last.clone() }).collect();
-                    v.sort_by_key(|r| std::cmp::Reverse(r.last.at_ms));
+                    // Latest first; errors of the same moment by name.
+                    v.sort_by_key(|r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
                     v.truncate(3);
                     v
                 },
