@@ -13,7 +13,7 @@
 // file, so the site may live under any path. Changing an attribute restarts the element.
 import { loadEngine } from './engine.js';
 import { createPlayground, renderFatal } from './app.js';
-import { ATTRIBUTES, parseOptions, resolveScenario } from './options.js';
+import { ATTRIBUTES, parseOptions, resolveScenario, validHeight } from './options.js';
 import { el } from './dom.js';
 
 const STYLE_URL = new URL('./style.css', import.meta.url).href;
@@ -80,17 +80,20 @@ export class KafkaPlaygroundElement extends HTMLElement {
     const gen = ++this.#gen;
     this.#stop();
     const mount = this.#mount;
+    // The box takes its height at once (no layout shift while the engine loads); the attributes
+    // are validated against the engine's limits, so the rest waits for the engine.
+    const h0 = (this.getAttribute('height') || '').trim();
+    const height = validHeight(h0) ? h0 : '';
+    mount.classList.toggle('kp-scroll', !!height);
+    mount.style.height = height;
     mount.setAttribute('aria-label', 'Kafka replication playground');
     mount.setAttribute('role', 'region');
     mount.replaceChildren(el('p', 'kp-loading', 'Loading the Kafka replication playground…'));
-    // The attributes are validated against the engine's limits, so the engine comes first.
     let engine, plan, o, errors;
     try {
       [engine] = await Promise.all([loadEngine(), this.#styled]);
       if (gen !== this.#gen) return;
       ({ o, errors } = parseOptions((/** @type {string} */ k) => this.getAttribute(k), engine.limits));
-      mount.classList.toggle('kp-scroll', !!o.height);
-      mount.style.height = o.height;
       plan = await resolveScenario(o, errors, engine);
     } catch (e) {
       if (gen !== this.#gen) return;

@@ -13,6 +13,14 @@ export const ATTRIBUTES = ['scenario', 'seed', 'brokers', 'partitions', 'replica
 /** @type {Record<string, [number, number]>} */
 const HEIGHT_UNITS = { px: [200, 10000], em: [12, 600], rem: [12, 600], vh: [20, 1000], svh: [20, 1000], dvh: [20, 1000], '%': [20, 1000] };
 
+/** Whether `height` is a CSS length the element takes (the range of its unit). Needs no engine: the
+ * element sizes its box with it while the engine loads. @param {string} height */
+export function validHeight(height) {
+  const m = /^(\d{1,5}(?:\.\d{1,3})?)(px|em|rem|vh|svh|dvh|%)$/.exec(height);
+  const range = m && HEIGHT_UNITS[m[2]];
+  return !!(m && range && Number(m[1]) >= range[0] && Number(m[1]) <= range[1]);
+}
+
 /**
  * @typedef {object} EmbedOptions The validated attributes (parseOptions).
  * @property {string | null} scenario
@@ -113,9 +121,7 @@ export function parseOptions(get, limits, style = 'attribute') {
   }
   const height = raw('height');
   if (height !== null && height !== '') {
-    const m = /^(\d{1,5}(?:\.\d{1,3})?)(px|em|rem|vh|svh|dvh|%)$/.exec(height);
-    const range = /** @type {[number, number]} */ (m && HEIGHT_UNITS[m[2]]); // read only when m matched
-    if (m && Number(m[1]) >= range[0] && Number(m[1]) <= range[1]) o.height = height;
+    if (validHeight(height)) o.height = height;
     else bad('height', height, 'a CSS length such as 480px (200px–10000px), 30em (12–600 em/rem) or 80vh (20–1000 vh or %)', 'the height of the content');
   }
   const controls = raw('controls');
