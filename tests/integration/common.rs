@@ -208,3 +208,16 @@ pub fn jepsen_2013(min_isr: i64, unclean: bool, elr: bool, reader: bool) -> Clus
     c.run(30_000);
     c
 }
+
+/// The guided scenarios of scenarios/index.json, in its order: (file name, JSON text).
+pub fn guided_scenarios() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let index: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/index.json")).unwrap()).unwrap();
+    index
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap().to_string())
+        .filter_map(|f| std::fs::read_to_string(format!("{dir}/{f}.json")).ok().map(|t| (f, t)))
+        .collect()
+}

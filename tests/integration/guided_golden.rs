@@ -3,6 +3,7 @@
 //! in engine behaviour changes a hash or a fact and fails here; when the change is meant,
 //! re-record with `UPDATE_GOLDEN=1 cargo test --release --test integration guided_golden::` and review
 //! the diff of the facts (they say what changed in words: leaders, ISR, HW, losses).
+use crate::common::guided_scenarios;
 use kafka_playground::check::audit::lost_acknowledged_writes;
 use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::ids::NO_LEADER;
@@ -10,18 +11,6 @@ use kafka_playground::page::playground::Playground;
 use serde_json::{json, Map, Value};
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/guided.json");
-
-fn guided() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
-    let index: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/index.json")).unwrap()).unwrap();
-    index
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["file"].as_str().unwrap().to_string())
-        .filter_map(|f| std::fs::read_to_string(format!("{dir}/{f}.json")).ok().map(|t| (f, t)))
-        .collect()
-}
 
 /// The facts a reader of the story would check: what was acknowledged, failed and lost,
 /// who leads, the ISR, each leader's high watermark and epoch, the invariants violated.
@@ -59,7 +48,7 @@ fn facts(text: &str) -> Value {
 
 #[test]
 fn every_guided_scenario_plays_the_recorded_golden_run() {
-    let scenarios = guided();
+    let scenarios = guided_scenarios();
     assert!(scenarios.len() >= 14, "the issue asks for at least 14 guided scenarios, found {}", scenarios.len());
     let mut computed = Map::new();
     for (name, text) in &scenarios {

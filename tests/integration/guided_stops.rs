@@ -7,22 +7,11 @@
 //!
 //! `NARRATION_FACTS=path cargo test --release --test integration guided_stops::print_the_facts_at_every_stop
 //! -- --ignored` writes what the run shows at every stop (for writing a stop's `expect`).
+use crate::common::guided_scenarios;
 use kafka_playground::ids::NO_LEADER;
 use kafka_playground::page::playground::Playground;
 use kafka_playground::scenario::Scenario;
 use serde_json::{json, Map, Value};
-
-fn guided() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
-    let index: Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/index.json")).unwrap()).unwrap();
-    index
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["file"].as_str().unwrap().to_string())
-        .filter_map(|f| std::fs::read_to_string(format!("{dir}/{f}.json")).ok().map(|t| (f, t)))
-        .collect()
-}
 
 /// Stories that truly depend on their seed, checked with the page's seed only:
 /// - rack-loss: the topic is created without an assignment, so its replica placement (which
@@ -58,7 +47,7 @@ fn play_stops(text: &str, seed: u64, mut at_stop: impl FnMut(usize, &mut Playgro
 #[test]
 fn every_guided_stop_tells_the_truth_with_the_page_seed_and_three_other_seeds() {
     let mut untrue = vec![];
-    for (file, text) in guided() {
+    for (file, text) in guided_scenarios() {
         for seed in seeds(&file, &text) {
             play_stops(&text, seed, |i, p| {
                 if let Err(e) = p.check_stop(i) {
@@ -73,7 +62,7 @@ fn every_guided_stop_tells_the_truth_with_the_page_seed_and_three_other_seeds() 
 
 #[test]
 fn every_guided_stop_makes_claims_and_the_last_one_gives_the_counts() {
-    for (file, text) in guided() {
+    for (file, text) in guided_scenarios() {
         let s = Scenario::parse(&text).unwrap();
         for (i, stop) in s.narration.iter().enumerate() {
             let e = stop.expect.clone().unwrap_or_else(|| panic!("{file}: narration[{i}] has no expect"));
@@ -96,7 +85,7 @@ fn every_guided_stop_makes_claims_and_the_last_one_gives_the_counts() {
 /// A stop whose claim is false fails, and the message names the claim.
 #[test]
 fn a_false_claim_at_a_stop_fails_with_the_claim_named() {
-    let (_, text) = guided().into_iter().find(|(f, _)| f == "quickstart").unwrap();
+    let (_, text) = guided_scenarios().into_iter().find(|(f, _)| f == "quickstart").unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
     let stops = v["narration"].as_array_mut().unwrap();
     let last = stops.len() - 1;
@@ -188,7 +177,7 @@ fn placeholders_are_filled_from_the_run_at_the_stop() {
 #[ignore]
 fn print_the_facts_at_every_stop() {
     let mut all = Map::new();
-    for (file, text) in guided() {
+    for (file, text) in guided_scenarios() {
         let mut per_seed = Map::new();
         for seed in seeds(&file, &text) {
             let mut stops = vec![];
