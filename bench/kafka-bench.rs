@@ -13,7 +13,7 @@ use std::time::Instant;
 /// cleaner's throughput on a compacted log of 200 000 records over 1 000 keys.
 fn storage() {
     let tp = TopicPartition::new("bench", 0);
-    let mut log = PartitionLog::new(tp.clone(), 0);
+    let mut log = PartitionLog::new(tp, 0);
     log.config = LogConfig { segment_bytes: 16 * 1024, retention_bytes: 1024 * 1024, retention_ms: -1, ..LogConfig::default() };
     let n: u64 = 2_000_000;
     let start = Instant::now();

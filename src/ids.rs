@@ -99,16 +99,162 @@ impl<'de> Deserialize<'de> for NodeId {
     }
 }
 
-/// A topic-partition, displayed as Kafka does: `orders-0`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A topic's name, interned: one copy of each name for the whole process, so a `Topic` is a
+/// `Copy` pointer and two equal names are the same pointer. Comparing two partitions of one
+/// topic (every lookup in a partition-keyed map) is a pointer check and an integer compare,
+/// never a string compare; cloning one allocates nothing. Order is the names' order, exactly as
+/// with `String` (so map iteration, and with it every trace hash, is unchanged).
+///
+/// (Kafka 4.x itself keys much of its state by a topic ID, a UUID given at creation (KIP-516);
+/// here the name is the identity, as the simulation never deletes and recreates a topic.)
+///
+/// The interner is a process-wide set behind a mutex, taken only when a name is made from text
+/// (creation, parsing, commands): it affects where names live, never what anything computes.
+/// Names are kept for the life of the process (a few bytes per distinct name ever seen).
+#[derive(Clone, Copy)]
+pub struct Topic(&'static str);
+
+static TOPICS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+impl Topic {
+    /// The one `Topic` for `name`.
+    pub fn intern(name: &str) -> Topic {
+        let mut set = TOPICS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&s) = set.get(name) {
+            return Topic(s);
+        }
+        let s: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        set.insert(s);
+        Topic(s)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl PartialEq for Topic {
+    fn eq(&self, other: &Topic) -> bool {
+        // Interned: equal names are one pointer.
+        std::ptr::eq(self.0, other.0)
+    }
+}
+impl Eq for Topic {}
+
+impl PartialOrd for Topic {
+    fn partial_cmp(&self, other: &Topic) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Topic {
+    fn cmp(&self, other: &Topic) -> std::cmp::Ordering {
+        if std::ptr::eq(self.0, other.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.0.cmp(other.0)
+        }
+    }
+}
+
+impl std::hash::Hash for Topic {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl std::ops::Deref for Topic {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl AsRef<str> for Topic {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Topic {
+    fn borrow(&self) -> &str {
+        self.0
+    }
+}
+
+impl PartialEq<str> for Topic {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+impl PartialEq<&str> for Topic {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+impl PartialEq<String> for Topic {
+    fn eq(&self, other: &String) -> bool {
+        self.0 == other.as_str()
+    }
+}
+
+impl PartialEq<Topic> for String {
+    fn eq(&self, other: &Topic) -> bool {
+        self.as_str() == other.0
+    }
+}
+
+impl fmt::Debug for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl From<&str> for Topic {
+    fn from(s: &str) -> Topic {
+        Topic::intern(s)
+    }
+}
+
+impl From<Topic> for String {
+    fn from(t: Topic) -> String {
+        t.0.to_string()
+    }
+}
+
+impl Serialize for Topic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Topic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Topic, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Topic::intern(&s))
+    }
+}
+
+/// A topic-partition, displayed as Kafka does: `orders-0`. `Copy`: an interned topic and a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
-    pub topic: String,
+    pub topic: Topic,
     pub partition: u32,
 }
 
 impl TopicPartition {
     pub fn new(topic: &str, partition: u32) -> TopicPartition {
-        TopicPartition { topic: topic.to_string(), partition }
+        TopicPartition { topic: Topic::intern(topic), partition }
+    }
+
+    /// A partition of a topic already interned (no lookup).
+    pub fn of(topic: Topic, partition: u32) -> TopicPartition {
+        TopicPartition { topic, partition }
     }
 }
 

@@ -54,7 +54,7 @@ mod tests {
     fn broker() -> Broker {
         let tp = TopicPartition::new("t", 0);
         let recs = |n: u64| (0..n).map(|i| NewRecord { key: None, value: Some(format!("v{i}").into()), write_id: i }).collect::<Vec<_>>();
-        let mut log = PartitionLog::new(tp.clone(), 0);
+        let mut log = PartitionLog::new(tp, 0);
         log.append_as_leader(&recs(3), 0, 0);
         log.flush(5);
         log.append_as_leader(&recs(2), 0, 6);

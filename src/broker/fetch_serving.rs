@@ -12,7 +12,7 @@ use crate::protocol::{FetchPartition, FetchPartitionResponse, Msg};
 
 pub(super) fn tp_error(tp: &TopicPartition, error: KafkaError, log: Option<&PartitionLog>) -> FetchPartitionResponse {
     FetchPartitionResponse {
-        tp: tp.clone(),
+        tp: *tp,
         error,
         high_watermark: log.map(|l| l.high_watermark()).unwrap_or(-1),
         log_start_offset: log.map(|l| l.log_start_offset()).unwrap_or(-1),

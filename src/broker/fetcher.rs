@@ -111,7 +111,7 @@ impl Broker {
     fn process_partition_data(&mut self, now_ms: i64, pr: &FetchPartitionResponse, out: &mut Out) {
         let tp = &pr.tp;
         let flush_messages =
-            self.metadata.topics.get(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
+            self.metadata.topics.get(tp.topic.as_str()).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
         let log = self.disk.logs.get_mut(tp).unwrap();
         if !pr.records.is_empty() {
             log.append_as_follower(&pr.records, now_ms);
@@ -176,7 +176,7 @@ impl Broker {
                 }
                 let Some(log) = self.disk.logs.get(tp) else { continue };
                 parts.push(FetchPartition {
-                    tp: tp.clone(),
+                    tp: *tp,
                     current_leader_epoch: fp.leader_epoch,
                     fetch_offset: log.log_end_offset(),
                     // Legacy mode predates leader epochs in fetches: no divergence check.

@@ -569,7 +569,7 @@ impl GroupCoordinator {
             Ok(g) => {
                 let offsets = partitions
                     .iter()
-                    .map(|tp| (tp.clone(), g.offsets.get(tp).map(|x| x.0).unwrap_or(-1), g.offsets.get(tp).map(|x| x.1).unwrap_or(-1)))
+                    .map(|tp| (*tp, g.offsets.get(tp).map(|x| x.0).unwrap_or(-1), g.offsets.get(tp).map(|x| x.1).unwrap_or(-1)))
                     .collect();
                 out.send(from, Msg::OffsetFetchResponse { correlation_id: c, error: KafkaError::NONE, offsets });
             }
@@ -598,7 +598,7 @@ impl GroupCoordinator {
             if error == KafkaError::NONE {
                 if let Some(g) = self.groups.get_mut(&group) {
                     for (tp, o, e) in &offsets {
-                        g.offsets.insert(tp.clone(), (*o, *e));
+                        g.offsets.insert(*tp, (*o, *e));
                     }
                 }
             }

@@ -32,7 +32,7 @@ impl Broker {
         if now_ms >= self.next_cleaner_ms {
             self.next_cleaner_ms = now_ms + self.config.log_cleaner_backoff_ms;
             let pick =
-                self.disk.logs.iter().filter(|(_, l)| l.needs_cleaning(now_ms)).map(|(tp, l)| (l.dirty_ratio(now_ms), tp.clone())).fold(
+                self.disk.logs.iter().filter(|(_, l)| l.needs_cleaning(now_ms)).map(|(tp, l)| (l.dirty_ratio(now_ms), *tp)).fold(
                     None::<(f64, TopicPartition)>,
                     |best, x| match best {
                         Some(b) if b.0 >= x.0 => Some(b),
@@ -48,7 +48,7 @@ impl Broker {
             // on the compacted logs (LogCleanerManager.deletableLogs): time and size retention for
             // compact,delete, log-start-offset breaches for all of them.
             let compacted: Vec<TopicPartition> =
-                self.disk.logs.iter().filter(|(_, l)| l.config.cleanup_compact).map(|(tp, _)| tp.clone()).collect();
+                self.disk.logs.iter().filter(|(_, l)| l.config.cleanup_compact).map(|(tp, _)| *tp).collect();
             for tp in compacted {
                 if self.disk.logs.get_mut(&tp).unwrap().delete_old_segments(now_ms) > 0 {
                     self.drain_log_events(&tp, out);
@@ -68,7 +68,7 @@ impl Broker {
             self.next_log_flusher_ms = now_ms.saturating_add(self.config.log_flush_scheduler_interval_ms);
             let topics = &self.metadata.topics;
             for (tp, log) in self.disk.logs.iter_mut() {
-                let flush_ms = topics.get(&tp.topic).map(|t| t.flush_ms(&self.config)).unwrap_or(self.config.log_flush_interval_ms);
+                let flush_ms = topics.get(tp.topic.as_str()).map(|t| t.flush_ms(&self.config)).unwrap_or(self.config.log_flush_interval_ms);
                 if log.unflushed_messages() > 0 && now_ms.saturating_sub(log.last_flush_ms()) >= flush_ms {
                     log.flush(now_ms);
                 }

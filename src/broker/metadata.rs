@@ -63,7 +63,7 @@ impl Broker {
             .metadata
             .partitions
             .values()
-            .map(|p| PartitionLeader { tp: p.tp.clone(), leader: p.leader, leader_epoch: p.leader_epoch })
+            .map(|p| PartitionLeader { tp: p.tp, leader: p.leader, leader_epoch: p.leader_epoch })
             .collect();
         out.send(from, Msg::MetadataResponse { correlation_id, partitions });
     }
@@ -98,9 +98,9 @@ impl Broker {
                     self.metadata.topics.insert(name.clone(), tc);
                 }
                 MetadataRecord::Partition(st) => {
-                    self.metadata.partitions.insert(st.tp.clone(), st.clone());
+                    self.metadata.partitions.insert(st.tp, st.clone());
                     if !changed.contains(&st.tp) {
-                        changed.push(st.tp.clone());
+                        changed.push(st.tp);
                     }
                 }
                 MetadataRecord::LeaderChange { epoch, leader, .. } => {
@@ -130,11 +130,9 @@ impl Broker {
     /// `ReplicaManager.applyDelta` for one partition this broker hosts: become its leader or a
     /// follower as the metadata says (a stale state, older in both epochs, is ignored).
     pub(super) fn apply_partition_state(&mut self, now_ms: i64, st: PartitionState, out: &mut Out) {
-        let tp = st.tp.clone();
-        if !self.disk.logs.contains_key(&tp) {
-            self.disk.logs.insert(tp.clone(), PartitionLog::new(tp.clone(), now_ms));
-        }
-        let part = self.partitions.entry(tp.clone()).or_insert_with(|| Partition::new(tp.clone(), self.id));
+        let tp = st.tp;
+        self.disk.logs.entry(tp).or_insert_with(|| PartitionLog::new(tp, now_ms));
+        let part = self.partitions.entry(tp).or_insert_with(|| Partition::new(tp, self.id));
         if st.partition_epoch < part.partition_epoch && st.leader_epoch <= part.leader_epoch {
             return; // stale
         }

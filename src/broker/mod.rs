@@ -188,7 +188,7 @@ impl Broker {
     /// Gives every log its storage config: topic overrides over this broker's defaults.
     pub fn refresh_log_configs(&mut self) {
         for (tp, log) in self.disk.logs.iter_mut() {
-            log.config = self.metadata.topics.get(&tp.topic).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
+            log.config = self.metadata.topics.get(tp.topic.as_str()).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
         }
     }
 
@@ -349,7 +349,7 @@ impl Broker {
             self.delayed_produce.push(DelayedProduce {
                 from: NodeId::Broker(self.id),
                 correlation_id: 0,
-                tp: tp.clone(),
+                tp,
                 base_offset: first,
                 required_offset: last + 1,
                 deadline_ms: now_ms + self.config.offsets_commit_timeout_ms,
@@ -404,7 +404,7 @@ impl Broker {
     fn maybe_shrink_isr(&mut self, now_ms: i64, out: &mut Out) {
         let max_lag = self.config.replica_lag_time_max_ms;
         let max_lag_messages = self.config.replica_lag_max_messages;
-        let tps: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| p.is_leader()).map(|(tp, _)| tp.clone()).collect();
+        let tps: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| p.is_leader()).map(|(tp, _)| *tp).collect();
         for tp in tps {
             let leo = self.disk.logs[&tp].log_end_offset();
             let hw = self.disk.logs[&tp].high_watermark();

@@ -227,7 +227,7 @@ impl Partition {
         broker_epoch: i64,
         out: &mut Out,
     ) -> Option<Msg> {
-        let tp = self.tp.clone();
+        let tp = self.tp;
         let by_time = self.out_of_sync_replicas(leo, now_ms, max_lag);
         let slow = self.legacy_slow_replicas(leo, max_lag_messages);
         let mut out_of_sync = by_time.clone();
@@ -289,7 +289,7 @@ impl Partition {
         if !self.is_follower_in_sync(follower, hw) {
             return None;
         }
-        let tp = self.tp.clone();
+        let tp = self.tp;
         let ls = self.leader_state.as_mut().unwrap();
         let mut new_isr = ls.isr.clone();
         new_isr.push(follower);
@@ -355,7 +355,7 @@ impl Partition {
             {
                 *sent_at_ms = now_ms;
                 let proposed = proposed.clone();
-                Some(alter_partition(broker, broker_epoch, self.tp.clone(), self.leader_epoch, self.partition_epoch, proposed))
+                Some(alter_partition(broker, broker_epoch, self.tp, self.leader_epoch, self.partition_epoch, proposed))
             }
             _ => None,
         }
@@ -403,7 +403,7 @@ mod tests {
 
     fn leader_with_leo_20(t0: i64) -> (Partition, PartitionLog) {
         let tp = TopicPartition::new("foo", 0);
-        let mut log = PartitionLog::new(tp.clone(), 0);
+        let mut log = PartitionLog::new(tp, 0);
         let mut p = Partition::new(tp, 0);
         p.make_leader(&mut log, vec![0, 1], vec![0, 1], 0, 0, false, t0);
         let recs: Vec<NewRecord> = (0..20).map(|i| NewRecord { key: None, value: None, write_id: i }).collect();
@@ -474,7 +474,7 @@ mod tests {
     fn high_watermark_is_min_leo_of_the_maximal_isr_and_waits_for_min_isr() {
         let t0 = 0;
         let tp = TopicPartition::new("t", 0);
-        let mut log = PartitionLog::new(tp.clone(), 0);
+        let mut log = PartitionLog::new(tp, 0);
         let mut p = Partition::new(tp, 1);
         p.make_leader(&mut log, vec![1, 2, 3], vec![1, 2, 3], 0, 0, false, t0);
         let recs: Vec<NewRecord> = (0..10).map(|i| NewRecord { key: None, value: None, write_id: i }).collect();

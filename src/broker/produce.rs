@@ -123,7 +123,7 @@ impl Broker {
         batch: ProduceBatch,
         out: &mut Out,
     ) {
-        let tp = batch.tp.clone();
+        let tp = batch.tp;
         let LeaderAppend { first, last, duplicate } = match self.append_records_to_leader(now_ms, acks, &batch, out) {
             Ok(appended) => appended,
             Err((error, why)) => {
@@ -145,7 +145,7 @@ impl Broker {
                 self.delayed_produce.push(DelayedProduce {
                     from,
                     correlation_id,
-                    tp: tp.clone(),
+                    tp,
                     base_offset: first,
                     required_offset: last + 1,
                     deadline_ms: now_ms + timeout_ms,

@@ -87,7 +87,7 @@ impl Broker {
             .filter(|d| d.internal.is_none())
             .map(|d| WaitingProduce {
                 client: d.from.to_string(),
-                topic: d.tp.topic.clone(),
+                topic: d.tp.topic.to_string(),
                 partition: d.tp.partition,
                 base_offset: d.base_offset,
                 required_offset: d.required_offset,

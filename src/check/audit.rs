@@ -179,7 +179,7 @@ fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> 
             };
             lost.push(LostWrite {
                 write_id: s.write_id,
-                topic: s.topic.clone(),
+                topic: s.topic.to_string(),
                 partition: p,
                 offset,
                 key: s.key.as_deref().map(String::from),

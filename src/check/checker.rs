@@ -213,7 +213,7 @@ impl Checker {
         let prev = match self.leaders_by_epoch.get_mut(tp) {
             Some(m) => *m.entry(epoch).or_insert(broker),
             None => {
-                self.leaders_by_epoch.entry(tp.clone()).or_default().insert(epoch, broker);
+                self.leaders_by_epoch.entry(*tp).or_default().insert(epoch, broker);
                 broker
             }
         };
@@ -350,7 +350,7 @@ impl Checker {
     ) {
         self.note_leader(tp, leader_epoch, b, now, false);
         let hw = log.high_watermark();
-        let committed = self.committed.entry(tp.clone()).or_default();
+        let committed = self.committed.entry(*tp).or_default();
         if hw > committed.end() {
             committed.extend(log, hw);
         }
@@ -364,7 +364,7 @@ impl Checker {
             }
             Some(last) => *last = (b, leader_epoch, hw),
             None => {
-                self.leader_hw.insert(tp.clone(), (b, leader_epoch, hw));
+                self.leader_hw.insert(*tp, (b, leader_epoch, hw));
             }
         }
         if let Some(prev) = decreased {
@@ -402,7 +402,7 @@ impl Checker {
                     let (b, lb) = live[j];
                     let upto = la.high_watermark().min(lb.high_watermark());
                     let mut from = la.log_start_offset().max(lb.log_start_offset());
-                    let key = (tp.clone(), a, b);
+                    let key = (*tp, a, b);
                     if let Some(&(done, ta, tb)) = self.verified.get(&key) {
                         if !full && ta == la.truncations && tb == lb.truncations {
                             from = from.max(done);
@@ -584,7 +584,7 @@ impl Checker {
                     continue;
                 }
                 let Some(fl) = p.disk.logs.get(tp) else { continue };
-                let key = (tp.clone(), leader, f);
+                let key = (*tp, leader, f);
                 let mut from = ll.log_start_offset().max(fl.log_start_offset());
                 if let Some(&(e, done, tl, tf)) = self.strong_verified.get(&key) {
                     if !full && e == epoch && tl == ll.truncations && tf == fl.truncations {

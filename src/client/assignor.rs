@@ -265,9 +265,9 @@ fn normalize<'a>(ppt: &BTreeMap<String, u32>, subscriptions: &'a [Subscription])
             }
             let mut owned: Vec<TopicPartition> = Vec::new();
             for tp in &s.owned_partitions {
-                let exists = ppt.get(&tp.topic).is_none_or(|&n| tp.partition < n);
+                let exists = ppt.get(tp.topic.as_str()).is_none_or(|&n| tp.partition < n);
                 if exists && !owned.contains(tp) {
-                    owned.push(tp.clone());
+                    owned.push(*tp);
                 }
             }
             Member {
@@ -424,24 +424,24 @@ fn all_subscriptions_equal(ppt: &BTreeMap<String, u32>, members: &[Member]) -> S
         let generation = m.generation;
         max_generation = max_generation.max(generation);
         for p in &m.owned {
-            if !ppt.contains_key(&p.topic) {
+            if !ppt.contains_key(p.topic.as_str()) {
                 continue;
             }
             match previous_owner.get(p).copied() {
                 None => {
-                    owned[c].push(p.clone());
-                    previous_owner.insert(p.clone(), c);
+                    owned[c].push(*p);
+                    previous_owner.insert(*p, c);
                 }
                 Some(other) => {
                     let other_generation = members[other].generation;
                     if generation == other_generation {
-                        multiple_owners.insert(p.clone());
+                        multiple_owners.insert(*p);
                         remove_first(&mut owned[other], p);
-                        previous_owner.insert(p.clone(), c);
+                        previous_owner.insert(*p, c);
                     } else if generation > other_generation {
-                        owned[c].push(p.clone());
+                        owned[c].push(*p);
                         remove_first(&mut owned[other], p);
-                        previous_owner.insert(p.clone(), c);
+                        previous_owner.insert(*p, c);
                     }
                 }
             }
@@ -530,7 +530,7 @@ fn constrained(
             under_min[0]
         };
         // assignNewPartition
-        assignment[consumer].push(p.clone());
+        assignment[consumer].push(p);
         if maybe_revoked.get(&p).is_some_and(|&o| o != consumer) || multiple_owners.contains(&p) {
             transferring.insert(p, consumer);
         }
@@ -584,12 +584,12 @@ fn compute_partitions_transferring_ownership(members: &[Member], assignment: &[V
     for (c, m) in members.iter().enumerate() {
         for p in &assignment[c] {
             if !m.owned.contains(p) {
-                added.insert(p.clone(), c);
+                added.insert(*p, c);
             }
         }
         for p in &m.owned {
             if !assignment[c].contains(p) {
-                revoked.insert(p.clone());
+                revoked.insert(*p);
             }
         }
     }
@@ -609,22 +609,22 @@ impl PartitionMovements {
     /// `removeMovementRecordOfPartition`
     fn remove_record(&mut self, p: &TopicPartition) -> (usize, usize) {
         let pair = self.movements.remove(p).expect("recorded movement");
-        let for_topic = self.by_topic.get_mut(&p.topic).expect("topic movements");
+        let for_topic = self.by_topic.get_mut(p.topic.as_str()).expect("topic movements");
         let set = for_topic.get_mut(&pair).expect("pair movements");
         set.delete(p);
         if set.is_empty() {
             for_topic.remove(&pair);
         }
         if for_topic.is_empty() {
-            self.by_topic.remove(&p.topic);
+            self.by_topic.remove(p.topic.as_str());
         }
         pair
     }
 
     /// `addPartitionMovementRecord`
     fn add_record(&mut self, p: &TopicPartition, pair: (usize, usize)) {
-        self.movements.insert(p.clone(), pair);
-        self.by_topic.entry(p.topic.clone()).or_default().entry(pair).or_insert_with(JavaHashTable::new).add(p.clone());
+        self.movements.insert(*p, pair);
+        self.by_topic.entry(p.topic.to_string()).or_default().entry(pair).or_insert_with(JavaHashTable::new).add(*p);
     }
 
     /// `movePartition`
@@ -642,11 +642,11 @@ impl PartitionMovements {
     /// `getTheActualPartitionToBeMoved`: if a partition of this topic earlier moved the opposite way between the
     /// same two consumers, move that one back instead (the first of the pair's `HashSet`).
     fn actual_partition_to_be_moved(&self, p: &TopicPartition, old: usize, new: usize) -> TopicPartition {
-        let Some(for_topic) = self.by_topic.get(&p.topic) else { return p.clone() };
+        let Some(for_topic) = self.by_topic.get(p.topic.as_str()) else { return *p };
         let old = self.movements.get(p).map_or(old, |&(src, _)| src);
         match for_topic.get(&(new, old)).and_then(|set| set.first()) {
-            Some(q) => q.clone(),
-            None => p.clone(),
+            Some(q) => *q,
+            None => *p,
         }
     }
 }
@@ -693,7 +693,7 @@ impl<'a> General<'a> {
         let mut partition_consumer = HashMap::new();
         for (c, list) in current.iter().enumerate() {
             for p in list {
-                partition_consumer.insert(p.clone(), c);
+                partition_consumer.insert(*p, c);
             }
         }
         // TopicComparator: number of potential consumers, then name.
@@ -760,7 +760,7 @@ impl<'a> General<'a> {
                     match prev.get(p) {
                         Some(&(_, g)) if m.generation <= g => {}
                         _ => {
-                            prev.insert(p.clone(), (c, m.generation));
+                            prev.insert(*p, (c, m.generation));
                         }
                     }
                 }
@@ -781,7 +781,7 @@ impl<'a> General<'a> {
                 } else if !self.members[c].topics.contains(&p.topic.as_str()) {
                     self.revocation_required = true;
                 } else {
-                    assigned.push(p.clone());
+                    assigned.push(p);
                     kept.push(p);
                 }
             }
@@ -832,9 +832,9 @@ impl<'a> General<'a> {
         let Some(c) = found else { return false };
         self.sorted_remove(c);
         if let Some(list) = self.current[c].as_mut() {
-            list.push(p.clone());
+            list.push(*p);
         }
-        self.partition_consumer.insert(p.clone(), c);
+        self.partition_consumer.insert(*p, c);
         self.sorted_insert(c);
         true
     }
@@ -983,9 +983,9 @@ impl<'a> General<'a> {
             remove_first(list, p);
         }
         if let Some(list) = self.current[new].as_mut() {
-            list.push(p.clone());
+            list.push(*p);
         }
-        self.partition_consumer.insert(p.clone(), new);
+        self.partition_consumer.insert(*p, new);
         self.sorted_insert(new);
         self.sorted_insert(old);
     }

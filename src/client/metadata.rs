@@ -199,8 +199,8 @@ impl ClientMetadata {
         let mut leaders = BTreeMap::new();
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         for p in partitions {
-            leaders.insert(p.tp.clone(), (p.leader, p.leader_epoch));
-            let c = counts.entry(p.tp.topic.clone()).or_default();
+            leaders.insert(p.tp, (p.leader, p.leader_epoch));
+            let c = counts.entry(p.tp.topic.to_string()).or_default();
             *c = (*c).max(p.tp.partition + 1);
         }
         // Metadata.update counts the response, updateLatestMetadata forgets the count when it
@@ -241,7 +241,7 @@ impl ClientMetadata {
             Some((_, e)) if *e >= leader_epoch => false,
             None => false, // "the existing metadata doesn't know about the partition"
             _ => {
-                self.leaders.insert(tp.clone(), (leader, leader_epoch));
+                self.leaders.insert(*tp, (leader, leader_epoch));
                 true
             }
         }

@@ -55,7 +55,7 @@ pub enum SendOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct SendRecord {
     pub write_id: u64,
-    pub topic: String,
+    pub topic: crate::ids::Topic,
     /// Resolved once metadata is known.
     pub partition: Option<u32>,
     pub key: Option<Rc<str>>,
@@ -233,12 +233,12 @@ impl Producer {
     }
 
     /// `producer.send(record)`.
-    pub fn send(&mut self, now_ms: i64, write_id: u64, topic: &str, partition: Option<u32>, key: Option<Rc<str>>, value: Option<Rc<str>>) {
+    pub fn send(&mut self, now_ms: i64, write_id: u64, topic: crate::ids::Topic, partition: Option<u32>, key: Option<Rc<str>>, value: Option<Rc<str>>) {
         self.sends.insert(
             write_id,
             SendRecord {
                 write_id,
-                topic: topic.to_string(),
+                topic,
                 partition,
                 key,
                 value,
@@ -274,9 +274,9 @@ impl Producer {
         }
         for (_, id) in ready {
             let rec = &self.sends[&id];
-            let n = self.metadata.partition_counts[&rec.topic];
+            let n = self.metadata.partition_counts[rec.topic.as_str()];
             let size = record_size(rec.key.as_deref(), rec.value.as_deref());
-            let topic = rec.topic.clone();
+            let topic = rec.topic;
             let keyed = rec.key.is_some() && !self.config.partitioner_ignore_keys;
             let (p, used_sticky) = match (rec.partition, &rec.key) {
                 (Some(p), _) => (p, false),
@@ -291,11 +291,11 @@ impl Producer {
                 // partition's batches are all full (enableSwitch), or after 2 × batch.size anyway.
                 let batch_size = self.config.batch_size as u64;
                 let all_full = self.queues.get(&tp).and_then(|q| q.back()).is_none_or(|b| self.batches[b].bytes >= batch_size);
-                let s = self.sticky.get_mut(&topic).unwrap();
+                let s = self.sticky.get_mut(topic.as_str()).unwrap();
                 if s.partition == p {
                     s.produced_bytes += size;
                     if (s.produced_bytes >= batch_size && all_full) || s.produced_bytes >= 2 * batch_size {
-                        self.sticky.remove(&topic);
+                        self.sticky.remove(topic.as_str());
                     }
                 }
             }
@@ -345,7 +345,7 @@ impl Producer {
 
     fn append_to_batch(&mut self, now_ms: i64, tp: &TopicPartition, id: u64, size: u64) {
         let batch_size = self.config.batch_size as u64;
-        let q = self.queues.entry(tp.clone()).or_default();
+        let q = self.queues.entry(*tp).or_default();
         if let Some(last) = q.back() {
             let b = self.batches.get_mut(last).unwrap();
             if b.attempts == 0 && !b.in_flight && b.bytes + size <= batch_size {
@@ -359,7 +359,7 @@ impl Producer {
         self.batches.insert(
             bid,
             Batch {
-                tp: tp.clone(),
+                tp: *tp,
                 write_ids: vec![id],
                 bytes: BATCH_HEADER_BYTES + size,
                 created_ms: now_ms,
@@ -549,9 +549,9 @@ impl Producer {
             *per_node.entry(f.node).or_default() += 1;
         }
         let in_flight_tps: BTreeSet<TopicPartition> =
-            self.in_flight.values().flat_map(|f| f.batch_ids.iter().map(|b| self.batches[b].tp.clone())).collect();
+            self.in_flight.values().flat_map(|f| f.batch_ids.iter().map(|b| self.batches[b].tp)).collect();
         let mut requests: BTreeMap<BrokerId, Vec<u64>> = BTreeMap::new();
-        let tps: Vec<TopicPartition> = self.queues.iter().filter(|(_, q)| !q.is_empty()).map(|(tp, _)| tp.clone()).collect();
+        let tps: Vec<TopicPartition> = self.queues.iter().filter(|(_, q)| !q.is_empty()).map(|(tp, _)| *tp).collect();
         for tp in tps {
             let q = &self.queues[&tp];
             let bid = q[0];
@@ -626,9 +626,9 @@ impl Producer {
     /// queue, gets its producer id, epoch and (first time) sequence, and counts an attempt.
     fn drain_batch(&mut self, bid: u64) -> ProduceBatch {
         let idempotent = self.idempotent();
-        let tp = self.batches[&bid].tp.clone();
+        let tp = self.batches[&bid].tp;
         self.queues.get_mut(&tp).unwrap().pop_front();
-        let next_seq = self.next_sequence.entry(tp.clone()).or_insert(0);
+        let next_seq = self.next_sequence.entry(tp).or_insert(0);
         let b = self.batches.get_mut(&bid).unwrap();
         if idempotent {
             if b.base_sequence == NO_SEQUENCE {
@@ -796,7 +796,7 @@ impl Producer {
         }
         *self.error_counts.entry(error).or_default() += 1;
         let within = now_ms - b.created_ms < self.config.delivery_timeout_ms;
-        let tp = b.tp.clone();
+        let tp = b.tp;
         let seq = b.base_sequence;
         // An OUT_OF_ORDER_SEQUENCE_NUMBER is retried when an earlier batch of the partition is still
         // unresolved (it will be re-sent first), as TransactionManager.canRetry does.
@@ -843,7 +843,7 @@ impl Producer {
     fn reenqueue_batch(&mut self, now_ms: i64, bid: u64) {
         let idempotent = self.idempotent();
         let b = self.batches.get_mut(&bid).unwrap();
-        let (tp, seq) = (b.tp.clone(), b.base_sequence);
+        let (tp, seq) = (b.tp, b.base_sequence);
         self.stats.retried_errors += 1;
         // KIP-580: retry.backoff.ms doubling per attempt up to retry.backoff.max.ms, ±20 %.
         b.retry_at_ms = now_ms + self.retry_backoff.backoff(b.attempts.saturating_sub(1), &mut self.retry_rng);
@@ -900,7 +900,7 @@ impl Producer {
             Msg::ProduceResponse { correlation_id, responses } => {
                 if let Some(f) = self.in_flight.remove(&correlation_id) {
                     for bid in f.batch_ids {
-                        let Some(tp) = self.batches.get(&bid).map(|b| b.tp.clone()) else { continue };
+                        let Some(tp) = self.batches.get(&bid).map(|b| b.tp) else { continue };
                         let r = responses.iter().find(|r| r.tp == tp);
                         let (error, base) = r.map(|r| (r.error, r.base_offset)).unwrap_or((KafkaError::NETWORK_EXCEPTION, -1));
                         if r.is_some_and(|r| r.duplicate) {

@@ -74,7 +74,7 @@ impl Reader {
                     NodeId::Broker(leader),
                     Msg::ConsumerFetch {
                         correlation_id: self.next_corr,
-                        tp: self.tp.clone(),
+                        tp: self.tp,
                         fetch_offset: self.position,
                         current_leader_epoch: epoch,
                         max_records: 500,

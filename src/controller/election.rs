@@ -76,7 +76,7 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
     let last_known_elr = update_last_known_leader(&input, &target_isr, leader);
     let leader_changed = leader != cur.leader;
     let next = PartitionState {
-        tp: cur.tp.clone(),
+        tp: cur.tp,
         replicas: cur.replicas.clone(),
         isr: target_isr,
         elr: target_elr,

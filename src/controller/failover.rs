@@ -167,7 +167,7 @@ pub fn not_controller_response(msg: &Msg) -> Option<Msg> {
             records: Rc::new(vec![]),
         }),
         Msg::AlterPartition { tp, .. } | Msg::AlterPartitionResponse { tp, .. } => {
-            Some(Msg::AlterPartitionResponse { tp: tp.clone(), error: KafkaError::NOT_CONTROLLER, state: None })
+            Some(Msg::AlterPartitionResponse { tp: *tp, error: KafkaError::NOT_CONTROLLER, state: None })
         }
         _ => None,
     }

@@ -149,7 +149,7 @@ impl Controller {
                     c.topics.insert(name.clone(), TopicConfig { overrides: config.iter().cloned().collect() });
                 }
                 MetadataRecord::Partition(st) => {
-                    c.partitions.insert(st.tp.clone(), st.clone());
+                    c.partitions.insert(st.tp, st.clone());
                 }
                 MetadataRecord::LeaderChange { .. } => {}
             }
@@ -281,7 +281,7 @@ impl Controller {
             self.isr_expands += 1;
             self.leader_isr_expands += u64::from(by_leader);
         }
-        self.partitions.insert(tp.clone(), st.clone());
+        self.partitions.insert(*tp, st.clone());
         self.append(MetadataRecord::Partition(st.clone()));
         Some(st)
     }
@@ -293,7 +293,7 @@ impl Controller {
         if result.leader_changed {
             let leader = if st.leader == NO_LEADER { "none".to_string() } else { st.leader.to_string() };
             if result.unclean {
-                self.unclean_partitions.insert(tp.clone());
+                self.unclean_partitions.insert(*tp);
             }
             if result.last_known_leader {
                 self.unclean_elections += 1;
@@ -399,7 +399,7 @@ impl Controller {
             let leader = isr.first().copied().unwrap_or(NO_LEADER);
             let isr = if isr.is_empty() { replicas.clone() } else { isr };
             let st = PartitionState {
-                tp: tp.clone(),
+                tp,
                 replicas: replicas.clone(),
                 isr: isr.clone(),
                 elr: vec![],
@@ -457,7 +457,7 @@ impl Controller {
             .partitions
             .iter()
             .filter(|(tp, p)| topic.is_none_or(|t| tp.topic == t) && (!p.elr.is_empty() || !p.last_known_elr.is_empty()))
-            .map(|(tp, _)| tp.clone())
+            .map(|(tp, _)| *tp)
             .collect();
         for tp in hit {
             let mut st = self.partitions[&tp].clone();
@@ -620,7 +620,7 @@ impl Controller {
     /// lost data, so it leaves every ISR and ELR it was in.
     fn handle_broker_unclean_shutdown(&mut self, now_ms: i64, broker: BrokerId, out: &mut Out) {
         let tps: Vec<TopicPartition> =
-            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker)).map(|(tp, _)| tp.clone()).collect();
+            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker)).map(|(tp, _)| *tp).collect();
         for tp in tps {
             let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
             self.change_partition(
@@ -754,7 +754,7 @@ impl Controller {
             out.log(Category::Controller, format!("unfences broker {broker} (caught up with metadata at offset {metadata_offset})"));
             // handleBrokerUnfenced: elect leaders for leaderless partitions.
             let leaderless: Vec<TopicPartition> =
-                self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
+                self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| *tp).collect();
             for tp in leaderless {
                 let isr = self.partitions[&tp].isr.clone();
                 self.change_partition(now_ms, &tp, isr, Election::Online, &[], &format!("broker {broker} unfenced"), out);
@@ -764,7 +764,7 @@ impl Controller {
 
     fn remove_from_all_isrs(&mut self, now_ms: i64, broker: BrokerId, reason: &str, out: &mut Out) {
         let tps: Vec<TopicPartition> =
-            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.leader == broker).map(|(tp, _)| tp.clone()).collect();
+            self.partitions.iter().filter(|(_, p)| p.isr.contains(&broker) || p.leader == broker).map(|(tp, _)| *tp).collect();
         for tp in tps {
             let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
             self.change_partition(now_ms, &tp, isr, Election::Online, &[], reason, out);
@@ -833,7 +833,7 @@ impl Controller {
             // No ISR change came with it: the recovery state alone is the change.
             let mut st = self.partitions[tp].clone();
             st.partition_epoch += 1;
-            self.partitions.insert(tp.clone(), st.clone());
+            self.partitions.insert(*tp, st.clone());
             self.append(MetadataRecord::Partition(st));
         }
         let st = changed.unwrap_or_else(|| self.partitions[tp].clone());
@@ -873,7 +873,7 @@ impl Controller {
         if now_ms >= self.next_unclean_check_ms {
             self.next_unclean_check_ms = now_ms.saturating_add(self.config.unclean_leader_election_interval_ms);
             let leaderless: Vec<TopicPartition> =
-                self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| tp.clone()).collect();
+                self.partitions.iter().filter(|(_, p)| p.leader == NO_LEADER).map(|(tp, _)| *tp).collect();
             for tp in leaderless {
                 if self.topic_config(&tp.topic).unclean_leader_election_enable(&self.config) {
                     let isr = self.partitions[&tp].isr.clone();
@@ -899,7 +899,7 @@ impl Controller {
                 .partitions
                 .iter()
                 .filter(|(_, p)| p.leader != p.replicas[0] && p.isr.contains(&p.replicas[0]) && self.is_acceptable_leader(p.replicas[0]))
-                .map(|(tp, _)| tp.clone())
+                .map(|(tp, _)| *tp)
                 .collect();
             for tp in imbalanced {
                 let isr = self.partitions[&tp].isr.clone();

@@ -130,7 +130,7 @@ pub fn countdowns(sim: &Sim) -> Countdowns {
         for (&b, r) in &ls.remote {
             let Some((since, remaining)) = follower_lag(&leader.config, r, leo, now) else { continue };
             out.followers.push(FollowerLagTimer {
-                topic: tp.topic.clone(),
+                topic: tp.topic.to_string(),
                 partition: tp.partition,
                 broker: b,
                 leader: st.leader,

@@ -73,7 +73,7 @@ pub fn group_view(sim: &Sim, group_id: &str) -> Option<GroupView> {
             let current = g.offsets.get(&tp).map(|x| x.0).unwrap_or(-1);
             let leo = high_watermark(sim, &tp);
             GroupPartitionView {
-                topic: tp.topic.clone(),
+                topic: tp.topic.to_string(),
                 partition: tp.partition,
                 current_offset: current,
                 log_end_offset: leo,

@@ -149,7 +149,7 @@ fn ghost_view(b: BrokerId, tp: &TopicPartition, g: &Ghost, lost: &BTreeSet<u64>)
         }
     };
     GhostView {
-        topic: tp.topic.clone(),
+        topic: tp.topic.to_string(),
         partition: tp.partition,
         broker: b,
         cause: g.cause,
@@ -179,7 +179,7 @@ fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
     let mut acked_at: std::collections::BTreeMap<TopicPartition, i64> = std::collections::BTreeMap::new();
     for l in lost_writes.iter().filter(|l| l.offset >= 0 && !shown.contains(&l.write_id)) {
         let tp = TopicPartition::new(&l.topic, l.partition);
-        let e = acked_at.entry(tp.clone()).or_insert(l.acked_at_ms);
+        let e = acked_at.entry(tp).or_insert(l.acked_at_ms);
         *e = (*e).max(l.acked_at_ms);
         by_tp.entry(tp).or_default().push(GhostRecord {
             offset: l.offset,
@@ -197,7 +197,7 @@ fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
         records.sort_by_key(|r| r.offset);
         let (first, last) = (records[0].offset, records[records.len() - 1].offset);
         out.push(GhostView {
-            topic: tp.topic.clone(),
+            topic: tp.topic.to_string(),
             partition: tp.partition,
             broker: st.leader,
             cause: GhostCause::NeverReplicated,

@@ -102,7 +102,7 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
         .partitions
         .values()
         .map(|p| PartitionReport {
-            topic: p.tp.topic.clone(),
+            topic: p.tp.topic.to_string(),
             partition: p.tp.partition,
             leader: if p.leader == NO_LEADER { None } else { Some(p.leader) },
             leader_epoch: p.leader_epoch,
@@ -123,7 +123,7 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
                 slot.disk().read_hw_checkpoint().get(&p.tp).copied().unwrap_or(0)
             };
             replicas.push(ReplicaReport {
-                topic: p.tp.topic.clone(),
+                topic: p.tp.topic.to_string(),
                 partition: p.tp.partition,
                 broker: b,
                 status: slot.status(),
@@ -150,7 +150,7 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
     for s in sim.producer.sends.values() {
         let mut w = WriteReport {
             write_id: s.write_id,
-            topic: s.topic.clone(),
+            topic: s.topic.to_string(),
             partition: s.partition,
             key: s.key.as_deref().map(String::from),
             value: s.value.as_deref().map(String::from),

@@ -39,6 +39,7 @@ impl Sim {
             }
         }
         let key: Option<Rc<str>> = key.map(|k| k.into());
+        let topic = crate::ids::Topic::intern(&topic);
         for i in 0..count {
             let id = self.next_write_id;
             self.next_write_id += 1;
@@ -47,7 +48,7 @@ impl Sim {
                 (Some(v), _) => format!("{v}-{i}").into(),
                 (None, _) => format!("v{id}").into(),
             };
-            self.producer.send(now, id, &topic, partition, key.clone(), if tombstone { None } else { Some(v) });
+            self.producer.send(now, id, topic, partition, key.clone(), if tombstone { None } else { Some(v) });
         }
         self.schedule_wake(NodeId::Producer(PRODUCER_ID), now, 0);
         Ok(())
@@ -66,7 +67,7 @@ impl Sim {
             return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
         }
         let generation = self.workload.as_ref().map(|w| w.generation + 1).unwrap_or(1);
-        self.workload = Some(Workload { topic: topic.clone(), records_per_sec, keys, carry: 0.0, generation });
+        self.workload = Some(Workload { topic: crate::ids::Topic::intern(&topic), records_per_sec, keys, carry: 0.0, generation });
         if records_per_sec > 0.0 {
             self.queue.push(now, Ev::WorkloadTick { generation });
             self.log_event(
@@ -101,15 +102,15 @@ impl Sim {
         let exact = w.records_per_sec * period as f64 / 1000.0 + w.carry;
         let n = exact.floor() as u64;
         w.carry = exact - n as f64;
-        let (topic, keys) = (w.topic.clone(), w.keys);
-        if self.controller.topics.contains_key(&topic) {
+        let (topic, keys) = (w.topic, w.keys);
+        if self.controller.topics.contains_key(topic.as_str()) {
             for _ in 0..n {
                 let id = self.next_write_id;
                 self.next_write_id += 1;
                 let key: Option<Rc<str>> =
                     if keys == 0 { None } else { Some(format!("key-{}", self.workload_rng.range_inclusive(0, keys as u64 - 1)).into()) };
                 let value: Rc<str> = format!("v{id}").into();
-                self.producer.send(self.now_ms, id, &topic, None, key, Some(value));
+                self.producer.send(self.now_ms, id, topic, None, key, Some(value));
             }
             if n > 0 {
                 self.schedule_wake(NodeId::Producer(PRODUCER_ID), self.now_ms, 0);

@@ -133,7 +133,7 @@ impl BrokerSlot {
 /// A steady producer workload (see `Command::SetWorkload`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Workload {
-    pub topic: String,
+    pub topic: crate::ids::Topic,
     pub records_per_sec: f64,
     pub keys: u32,
     #[serde(skip)]

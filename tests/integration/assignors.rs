@@ -113,7 +113,7 @@ fn verify_validity_and_balance(subs: &[Subscription], a: &Assignment) {
         let s = subs.iter().find(|s| &&s.member_id == c).unwrap();
         let partitions = &a[*c];
         for p in partitions {
-            assert!(s.topics.contains(&p.topic), "{p} assigned to {c} which does not subscribe to it: {a:?}");
+            assert!(s.topics.contains(&p.topic.to_string()), "{p} assigned to {c} which does not subscribe to it: {a:?}");
         }
         for other in &consumers[i + 1..] {
             let other_partitions = &a[*other];
@@ -121,8 +121,8 @@ fn verify_validity_and_balance(subs: &[Subscription], a: &Assignment) {
             if partitions.len().abs_diff(other_partitions.len()) <= 1 {
                 continue;
             }
-            let mine: BTreeSet<&String> = partitions.iter().map(|p| &p.topic).collect();
-            let theirs: BTreeSet<&String> = other_partitions.iter().map(|p| &p.topic).collect();
+            let mine: BTreeSet<&str> = partitions.iter().map(|p| p.topic.as_str()).collect();
+            let theirs: BTreeSet<&str> = other_partitions.iter().map(|p| p.topic.as_str()).collect();
             assert!(mine.is_disjoint(&theirs), "partitions can be moved between {c} and {other} for a better balance: {a:?}");
         }
     }
@@ -1241,11 +1241,11 @@ fn random_subset(rng: &mut Rng, all: &[String]) -> Vec<String> {
 /// Every partition of a subscribed topic goes to exactly one member, and only to members subscribed to its topic.
 fn check_exactly_once(ppt: &BTreeMap<String, u32>, subs: &[Subscription], a: &Assignment) {
     assert_eq!(a.len(), subs.len());
-    let subscribed: BTreeSet<&String> = subs.iter().flat_map(|s| &s.topics).collect();
-    let expected: Vec<TopicPartition> = all_partitions(ppt).into_iter().filter(|p| subscribed.contains(&p.topic)).collect();
+    let subscribed: BTreeSet<&str> = subs.iter().flat_map(|s| &s.topics).map(|t| t.as_str()).collect();
+    let expected: Vec<TopicPartition> = all_partitions(ppt).into_iter().filter(|p| subscribed.contains(p.topic.as_str())).collect();
     assert_eq!(assigned(a), expected, "{subs:?} -> {a:?}");
     for s in subs {
-        assert!(a[&s.member_id].iter().all(|p| s.topics.contains(&p.topic)), "{s:?} -> {a:?}");
+        assert!(a[&s.member_id].iter().all(|p| s.topics.contains(&p.topic.to_string())), "{s:?} -> {a:?}");
     }
 }
 
@@ -1416,7 +1416,7 @@ fn property_cooperative_sticky_conflicting_claims() {
             .map(|i| {
                 let mut s = sub(&format!("c{i}"), &[]);
                 s.topics = if equal { names.clone() } else { random_subset(&mut rng, &names) };
-                s.owned_partitions = all.iter().filter(|p| s.topics.contains(&p.topic) && rng.chance(30)).cloned().collect();
+                s.owned_partitions = all.iter().filter(|p| s.topics.contains(&p.topic.to_string()) && rng.chance(30)).cloned().collect();
                 s.generation = [-1, 3, 4, 5][rng.below(4)];
                 s
             })

@@ -41,7 +41,7 @@ fn owners(sim: &Sim) -> BTreeMap<TopicPartition, u32> {
             continue;
         }
         for tp in &c.assignment {
-            assert!(m.insert(tp.clone(), *id).is_none(), "{tp} owned twice");
+            assert!(m.insert(*tp, *id).is_none(), "{tp} owned twice");
         }
     }
     m
@@ -110,7 +110,7 @@ fn a_consumer_that_dies_is_removed_after_session_timeout_and_its_partitions_resu
     let uncommitted = c.sim().consumers[&victim].consumed.iter().filter(|r| committed.get(&r.tp).is_some_and(|o| r.offset >= *o)).count();
     assert!(uncommitted > 0);
     let before = owners(c.sim());
-    let victim_parts: Vec<TopicPartition> = before.iter().filter(|(_, o)| **o == victim).map(|(tp, _)| tp.clone()).collect();
+    let victim_parts: Vec<TopicPartition> = before.iter().filter(|(_, o)| **o == victim).map(|(tp, _)| *tp).collect();
     let crash_at = c.now();
     c.apply(Command::CrashConsumer { consumer: victim });
     // Not removed before the session timeout…

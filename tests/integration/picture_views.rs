@@ -51,7 +51,7 @@ fn a_cut_follower_shows_a_lag_countdown_that_reaches_zero_when_it_leaves_the_isr
     let mut p = Playground::new(Some(TWO_DOWN), None).unwrap();
     p.advance(3_000);
     let leader = p.cs.sim.controller.partitions.values().next().unwrap().leader;
-    let tp = p.cs.sim.controller.partitions.keys().next().unwrap().clone();
+    let tp = *p.cs.sim.controller.partitions.keys().next().unwrap();
     let follower = p.cs.sim.controller.partitions[&tp].replicas.iter().copied().find(|b| *b != leader).unwrap();
     p.apply_json(&format!(r#"{{"type":"cut_link","from":"broker-{leader}","to":"broker-{follower}"}}"#)).unwrap();
     let mut last_remaining = i64::MAX;

@@ -109,7 +109,7 @@ impl Consumer {
         self.positions
             .iter()
             .filter(|(tp, p)| p.state == PositionState::Fetching && self.committed.get(*tp) != Some(&p.offset))
-            .map(|(tp, p)| (tp.clone(), p.offset, p.last_fetched_epoch))
+            .map(|(tp, p)| (*tp, p.offset, p.last_fetched_epoch))
             .collect()
     }
 
@@ -306,7 +306,7 @@ impl Consumer {
     /// (`ConsumerCoordinator.refreshCommittedOffsetsIfNeeded`), unless one is in flight.
     pub(super) fn fetch_committed_offsets(&mut self, c: BrokerId, now_ms: i64, out: &mut Out) {
         let need: Vec<TopicPartition> =
-            self.positions.iter().filter(|(_, p)| p.state == PositionState::AwaitingCommitted).map(|(tp, _)| tp.clone()).collect();
+            self.positions.iter().filter(|(_, p)| p.state == PositionState::AwaitingCommitted).map(|(tp, _)| *tp).collect();
         if !need.is_empty() && self.offset_fetch_in_flight.is_none() {
             let corr = self.corr();
             out.send(NodeId::Broker(c), Msg::OffsetFetch { correlation_id: corr, group_id: self.group_id.clone(), partitions: need });
@@ -516,7 +516,7 @@ impl Consumer {
                 p.leader_epoch = -1;
                 // The committed epoch is validated (KIP-320) like any position after a leader change.
                 p.state = if e >= 0 { PositionState::AwaitingValidation } else { PositionState::Fetching };
-                self.committed.insert(tp.clone(), o);
+                self.committed.insert(tp, o);
                 out.log(Category::Consume, format!("{} starts {tp} at committed offset {o}", self.client_id));
             } else {
                 self.reset_or_fail(&tp, "no committed offset", out);
@@ -591,7 +591,7 @@ impl Consumer {
                     .positions
                     .iter()
                     .filter(|(tp, p)| revoked.contains(tp) && p.state == PositionState::Fetching)
-                    .map(|(tp, p)| (tp.clone(), p.offset, p.last_fetched_epoch))
+                    .map(|(tp, p)| (*tp, p.offset, p.last_fetched_epoch))
                     .collect();
                 if !offsets.is_empty() && self.commit_in_flight.is_none() {
                     if let Some(c) = self.coordinator {
@@ -607,7 +607,7 @@ impl Consumer {
         }
         for tp in &added {
             self.positions.insert(
-                tp.clone(),
+                *tp,
                 Position {
                     offset: -1,
                     last_fetched_epoch: -1,

@@ -51,7 +51,7 @@ impl Consumer {
                     let corr = self.corr();
                     out.send(
                         NodeId::Broker(leader),
-                        Msg::ListOffsets { correlation_id: corr, tp: tp.clone(), timestamp: ts, current_leader_epoch: epoch },
+                        Msg::ListOffsets { correlation_id: corr, tp, timestamp: ts, current_leader_epoch: epoch },
                     );
                     self.partition_request_sent(corr, &tp, leader, now_ms);
                 }
@@ -61,7 +61,7 @@ impl Consumer {
                         NodeId::Broker(leader),
                         Msg::OffsetsForLeaderEpoch {
                             correlation_id: corr,
-                            tp: tp.clone(),
+                            tp,
                             current_leader_epoch: epoch,
                             leader_epoch: p.last_fetched_epoch,
                         },
@@ -85,7 +85,7 @@ impl Consumer {
 
     /// A ListOffsets / OffsetsForLeaderEpoch for `tp` went to `node`: remember it by correlation id.
     fn partition_request_sent(&mut self, corr: u64, tp: &TopicPartition, node: BrokerId, now_ms: i64) {
-        self.partition_requests.insert(corr, (tp.clone(), now_ms));
+        self.partition_requests.insert(corr, (*tp, now_ms));
         let p = self.positions.get_mut(tp).unwrap();
         p.in_flight = Some((corr, now_ms));
         p.in_flight_node = node;
@@ -117,7 +117,7 @@ impl Consumer {
                 NodeId::Broker(target),
                 Msg::ConsumerFetch {
                     correlation_id: corr,
-                    tp: tp.clone(),
+                    tp,
                     fetch_offset: p.offset,
                     current_leader_epoch: epoch,
                     max_records: self.config.max_poll_records as usize,
@@ -274,7 +274,7 @@ impl Consumer {
         preferred_read_replica: BrokerId,
         out: &mut Out,
     ) -> Then {
-        let tp = partition.tp.clone();
+        let tp = partition.tp;
         let Some(p) = self.positions.get_mut(&tp) else { return Then::Return };
         if p.in_flight.map(|x| x.0) != Some(correlation_id) {
             return Then::Return;
@@ -293,7 +293,7 @@ impl Consumer {
                         continue;
                     }
                     self.consumed.push(ConsumedRecord {
-                        tp: tp.clone(),
+                        tp,
                         offset: r.offset,
                         leader_epoch: r.leader_epoch,
                         write_id: r.write_id,

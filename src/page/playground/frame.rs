@@ -209,13 +209,13 @@ impl Playground {
         let ordered = all.values().filter(|p| p.tp.topic != OFFSETS_TOPIC).chain(all.values().filter(|p| p.tp.topic == OFFSETS_TOPIC));
         for p in ordered {
             parts.push(PartitionRef {
-                topic: p.tp.topic.clone(),
+                topic: p.tp.topic.to_string(),
                 partition: p.tp.partition,
                 replicas: p.replicas.clone(),
                 first_replica: reps.len(),
             });
             for &b in &p.replicas {
-                reps.push(ReplicaRef { topic: p.tp.topic.clone(), partition: p.tp.partition, broker: b });
+                reps.push(ReplicaRef { topic: p.tp.topic.to_string(), partition: p.tp.partition, broker: b });
             }
         }
         (parts, reps)

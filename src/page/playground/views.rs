@@ -610,7 +610,7 @@ impl Playground {
                     .positions
                     .iter()
                     .map(|(tp, p)| PositionView {
-                        topic: tp.topic.clone(),
+                        topic: tp.topic.to_string(),
                         partition: tp.partition,
                         offset: p.offset,
                         state: p.state.clone(),
