@@ -61,6 +61,10 @@ for (const s of ['1x', '100x']) {
   const f = w[`frame_ms_${s}`];
   row(`frame ms p50 / p95 at ${s}`, '', `${f.p50} / ${f.p95} (${f.frames} frames)`, 1); // the ratio compares p95
 }
+for (const s of ['100x', '1000x']) {
+  const r = w[`reached_${s}`];
+  if (r) row(`speed reached when ${s} is asked`, '', `${r.speed}x`);
+}
 row('wasm gzip / raw bytes', '', `${w.sizes_gzip_bytes.wasm} / ${w.sizes_gzip_bytes.wasm_raw}`);
 const sc = w.scrub_default_10min;
 row('seek ms p50 / p95 / max (10 min)', '', `${sc.p50_ms} / ${sc.p95_ms} / ${sc.max_ms}`, 1);

@@ -110,8 +110,12 @@ impl Broker {
     /// log.flush.interval.messages), then the high watermark and log start offset the leader sent.
     fn process_partition_data(&mut self, now_ms: i64, pr: &FetchPartitionResponse, out: &mut Out) {
         let tp = &pr.tp;
-        let flush_messages =
-            self.metadata.topics.get(tp.topic.as_str()).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
+        let flush_messages = self
+            .metadata
+            .topics
+            .get(tp.topic.as_str())
+            .map(|t| t.flush_messages(&self.config))
+            .unwrap_or(self.config.log_flush_interval_messages);
         let log = self.disk.logs.get_mut(tp).unwrap();
         if !pr.records.is_empty() {
             log.append_as_follower(&pr.records, now_ms);

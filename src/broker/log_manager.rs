@@ -31,14 +31,13 @@ impl Broker {
         // The log cleaner (one thread): the log with the highest dirty ratio that needs cleaning.
         if now_ms >= self.next_cleaner_ms {
             self.next_cleaner_ms = now_ms + self.config.log_cleaner_backoff_ms;
-            let pick =
-                self.disk.logs.iter().filter(|(_, l)| l.needs_cleaning(now_ms)).map(|(tp, l)| (l.dirty_ratio(now_ms), *tp)).fold(
-                    None::<(f64, TopicPartition)>,
-                    |best, x| match best {
-                        Some(b) if b.0 >= x.0 => Some(b),
-                        _ => Some(x),
-                    },
-                );
+            let pick = self.disk.logs.iter().filter(|(_, l)| l.needs_cleaning(now_ms)).map(|(tp, l)| (l.dirty_ratio(now_ms), *tp)).fold(
+                None::<(f64, TopicPartition)>,
+                |best, x| match best {
+                    Some(b) if b.0 >= x.0 => Some(b),
+                    _ => Some(x),
+                },
+            );
             if let Some((_, tp)) = pick {
                 let log = self.disk.logs.get_mut(&tp).unwrap();
                 log.clean(now_ms);

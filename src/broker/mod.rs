@@ -188,7 +188,8 @@ impl Broker {
     /// Gives every log its storage config: topic overrides over this broker's defaults.
     pub fn refresh_log_configs(&mut self) {
         for (tp, log) in self.disk.logs.iter_mut() {
-            log.config = self.metadata.topics.get(tp.topic.as_str()).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
+            log.config =
+                self.metadata.topics.get(tp.topic.as_str()).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
         }
     }
 

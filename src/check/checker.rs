@@ -140,6 +140,16 @@ pub struct Checker {
     leaders_by_epoch: BTreeMap<TopicPartition, BTreeMap<i32, BrokerId>>,
     /// Last HW seen on each (partition, leader, epoch).
     leader_hw: BTreeMap<TopicPartition, (BrokerId, i32, i64)>,
+    /// What the fast invariants last saw of each replica (`ReplicaSeen`), per partition: a
+    /// replica whose state did not change since is not looked at again, and a follower reads
+    /// its leader's HW here instead of through the sim's maps.
+    replicas_seen: BTreeMap<TopicPartition, Vec<(BrokerId, ReplicaSeen)>>,
+    /// Per broker, how many times its replicas were all looked at: a `ReplicaSeen` from an
+    /// earlier look (the broker crashed since, or lost the partition) is not current.
+    broker_looks: BTreeMap<BrokerId, u64>,
+    /// `sim.events_processed` when the fast invariants last ran: an event they did not see
+    /// (a run with the checker off, then on) makes the next look cover every broker.
+    fast_checked_through: Option<u64>,
     controller_log_seen: usize,
     /// LogMatching progress per (partition, broker a, broker b): verified below `offset`
     /// while both logs had these truncation counts.
@@ -152,6 +162,19 @@ pub struct Checker {
     /// StrongIsr progress per (partition, leader, follower): verified below `offset` while
     /// both logs had these truncation counts, in this leader epoch.
     strong_verified: BTreeMap<(TopicPartition, BrokerId, BrokerId), StrongIsrProgress>,
+}
+
+/// A replica's state as the fast invariants last saw it. Every input of those invariants that
+/// lives on the replica itself: while it is unchanged, they find what they found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReplicaSeen {
+    high_watermark: i64,
+    log_end_offset: i64,
+    log_start_offset: i64,
+    leader_epoch: i32,
+    is_leader: bool,
+    /// `broker_looks` of the broker at the look that recorded this.
+    look: u64,
 }
 
 /// (leader epoch, verified below this offset, leader's and follower's truncation counts).
@@ -250,33 +273,97 @@ impl Checker {
     }
 
     /// `node`: only that node changed (`None`: look at every broker).
+    ///
+    /// Incremental: a broker's state only changes while it handles an event (or by a command,
+    /// after which every broker is looked at), so the replicas of the broker that handled the
+    /// event are the only ones whose own state can have moved. Of those, a leader whose state
+    /// is what these invariants saw last time (and whose HW is still the one remembered for
+    /// its partition) is skipped: every check would find what it found. A follower is always
+    /// checked (its leader's HW may have moved), reading the leader's state from what the
+    /// leader's own last look recorded.
     fn check_fast_nodes(&mut self, sim: &Sim, node: Option<crate::ids::NodeId>) {
         let now = sim.now_ms();
         self.check_controller_decisions(sim, now);
+        // An event the checker did not see (it was off): look at everything.
+        let node = if self.fast_checked_through.is_some_and(|n| n + 1 == sim.events_processed) { node } else { None };
+        self.fast_checked_through = Some(sim.events_processed);
         let brokers: Vec<BrokerId> = match node {
             Some(crate::ids::NodeId::Broker(b)) => vec![b],
             Some(_) => vec![],
             None => sim.brokers.keys().copied().collect(),
         };
+        // First what every looked-at replica is now (a follower reads its leader's from here,
+        // even when the leader is looked at in this same pass), then the checks.
+        let mut looked: Vec<(BrokerId, &TopicPartition, &crate::log::PartitionLog, ReplicaSeen, bool)> = Vec::new();
         for b in brokers {
+            let look = {
+                let n = self.broker_looks.entry(b).or_insert(0);
+                *n += 1;
+                *n
+            };
             let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
+            // Both maps are keyed by partition: walk them side by side.
+            let mut logs = p.disk.logs.iter().peekable();
             for (tp, part) in &p.partitions {
-                let Some(log) = p.disk.logs.get(tp) else { continue };
-                if log.high_watermark() > log.log_end_offset() {
-                    self.report(
-                        Invariant::HighWatermarkAboveLogEnd,
-                        format!("{tp}/{b}"),
-                        now,
-                        format!("broker {b}: HW {} of {tp} is above its LEO {}", log.high_watermark(), log.log_end_offset()),
-                    );
-                }
-                if part.is_leader() {
-                    self.check_leader_high_watermark(tp, b, part.leader_epoch, log, now);
-                } else {
-                    self.check_follower_reaches_leader_high_watermark(sim, tp, b, part.leader_epoch, log, now);
-                }
+                while logs.next_if(|(t, _)| *t < tp).is_some() {}
+                let Some((_, log)) = logs.next_if(|(t, _)| *t == tp) else { continue };
+                let seen = ReplicaSeen {
+                    high_watermark: log.high_watermark(),
+                    log_end_offset: log.log_end_offset(),
+                    log_start_offset: log.log_start_offset(),
+                    leader_epoch: part.leader_epoch,
+                    is_leader: part.is_leader(),
+                    look,
+                };
+                let replicas = self.replicas_seen.entry(*tp).or_default();
+                let before = match replicas.iter_mut().find(|(r, _)| *r == b) {
+                    Some((_, s)) => std::mem::replace(s, seen),
+                    None => {
+                        replicas.push((b, seen));
+                        ReplicaSeen { look: 0, ..seen }
+                    }
+                };
+                let unchanged = before.look + 1 == look && ReplicaSeen { look, ..before } == seen;
+                looked.push((b, tp, log, seen, unchanged));
             }
         }
+        for (b, tp, log, seen, unchanged) in looked {
+            if seen.is_leader {
+                if unchanged && self.leader_hw.get(tp) == Some(&(b, seen.leader_epoch, seen.high_watermark)) {
+                    continue;
+                }
+                self.check_high_watermark_below_log_end(tp, b, &seen, now);
+                self.check_leader_high_watermark(tp, b, seen.leader_epoch, log, now);
+            } else {
+                if !unchanged {
+                    self.check_high_watermark_below_log_end(tp, b, &seen, now);
+                }
+                self.check_follower_reaches_leader_high_watermark(sim, tp, b, &seen, now);
+            }
+        }
+    }
+
+    /// HW ≤ LEO on every replica.
+    fn check_high_watermark_below_log_end(&mut self, tp: &TopicPartition, b: BrokerId, seen: &ReplicaSeen, now: i64) {
+        if seen.high_watermark > seen.log_end_offset {
+            self.report(
+                Invariant::HighWatermarkAboveLogEnd,
+                format!("{tp}/{b}"),
+                now,
+                format!("broker {b}: HW {} of {tp} is above its LEO {}", seen.high_watermark, seen.log_end_offset),
+            );
+        }
+    }
+
+    /// The acting leader's state as its own last look recorded it (current: a broker changes
+    /// only in its own events, and each is followed by a look at it): the controller names it
+    /// for `tp`, it runs, it leads `tp` in the controller's epoch.
+    fn acting_leader_seen(&self, sim: &Sim, tp: &TopicPartition) -> Option<(BrokerId, i32, ReplicaSeen)> {
+        let st = sim.controller.partitions.get(tp)?;
+        sim.brokers.get(&st.leader)?.process.as_ref()?;
+        let look = *self.broker_looks.get(&st.leader)?;
+        let (_, seen) = self.replicas_seen.get(tp)?.iter().find(|(r, s)| *r == st.leader && s.look == look)?;
+        (seen.is_leader && seen.leader_epoch == st.leader_epoch).then_some((st.leader, st.leader_epoch, *seen))
     }
 
     /// The controller's partition states, when its log moved: the leader is in the ISR, the ISR
@@ -314,25 +401,16 @@ impl Checker {
     /// StrongIsr, the cheap half, on every event of a follower: an ISR member of the acting
     /// leader's epoch ends at or above the leader's HW (it can only fall below by truncating,
     /// e.g. to its own HW under the legacy rule).
-    fn check_follower_reaches_leader_high_watermark(
-        &mut self,
-        sim: &Sim,
-        tp: &TopicPartition,
-        b: BrokerId,
-        leader_epoch: i32,
-        log: &crate::log::PartitionLog,
-        now: i64,
-    ) {
+    fn check_follower_reaches_leader_high_watermark(&mut self, sim: &Sim, tp: &TopicPartition, b: BrokerId, seen: &ReplicaSeen, now: i64) {
         let Some(st) = sim.controller.partitions.get(tp) else { return };
-        if !(st.isr.contains(&b) && leader_epoch == st.leader_epoch) {
+        if !(st.isr.contains(&b) && seen.leader_epoch == st.leader_epoch) {
             return;
         }
-        let Some((leader, epoch, ll)) = Self::acting_leader(sim, tp) else { return };
-        if log.log_end_offset() < ll.high_watermark() {
+        let Some((leader, epoch, ls)) = self.acting_leader_seen(sim, tp) else { return };
+        if seen.log_end_offset < ls.high_watermark {
             let msg = format!(
                 "ISR member {b} of {tp} ends at offset {} below leader {leader}'s HW {} (epoch {epoch})",
-                log.log_end_offset(),
-                ll.high_watermark()
+                seen.log_end_offset, ls.high_watermark
             );
             self.report(Invariant::IsrMemberDisagreesBelowHighWatermark, format!("{tp}/{b}@{epoch}"), now, msg);
         }

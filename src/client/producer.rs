@@ -233,7 +233,15 @@ impl Producer {
     }
 
     /// `producer.send(record)`.
-    pub fn send(&mut self, now_ms: i64, write_id: u64, topic: crate::ids::Topic, partition: Option<u32>, key: Option<Rc<str>>, value: Option<Rc<str>>) {
+    pub fn send(
+        &mut self,
+        now_ms: i64,
+        write_id: u64,
+        topic: crate::ids::Topic,
+        partition: Option<u32>,
+        key: Option<Rc<str>>,
+        value: Option<Rc<str>>,
+    ) {
         self.sends.insert(
             write_id,
             SendRecord {
