@@ -144,7 +144,7 @@ pub struct Producer {
     /// Records waiting for their topic's metadata, per topic, in send order: (place in this
     /// producer's send order, write id). A metadata answer resolves only the topics it made known,
     /// and records of several topics in the order they were sent.
-    unresolved: BTreeMap<String, VecDeque<(u64, u64)>>,
+    unresolved: BTreeMap<crate::ids::Topic, VecDeque<(u64, u64)>>,
     unresolved_seq: u64,
     batches: BTreeMap<u64, Batch>,
     next_batch_id: u64,
@@ -257,7 +257,7 @@ impl Producer {
                 outcome: SendOutcome::Pending,
             },
         );
-        self.unresolved.entry(topic.to_string()).or_default().push_back((self.unresolved_seq, write_id));
+        self.unresolved.entry(topic).or_default().push_back((self.unresolved_seq, write_id));
         self.unresolved_seq += 1;
         self.order.push_back(write_id);
         self.pending_count += 1;
@@ -272,7 +272,8 @@ impl Producer {
     /// O(n²): every record still waiting has a topic the metadata did not know at the last call,
     /// and the partition counts change only with a metadata answer, which calls this.
     fn resolve(&mut self, now_ms: i64) {
-        let known: Vec<String> = self.unresolved.keys().filter(|t| self.metadata.partition_counts.contains_key(*t)).cloned().collect();
+        let known: Vec<crate::ids::Topic> =
+            self.unresolved.keys().filter(|t| self.metadata.partition_counts.contains_key(t.as_str())).copied().collect();
         let mut ready: Vec<(u64, u64)> = vec![];
         for t in &known {
             ready.extend(self.unresolved.remove(t).unwrap_or_default());

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use kafka_playground::check::audit::client_audit;
+use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition};
 use serde_json::Value;
@@ -118,4 +119,24 @@ fn keyless_records_stick_to_one_partition_for_at_least_batch_size_bytes() {
     assert!(sim.producer.stats.batches_sent < 20, "records were batched ({} batches)", sim.producer.stats.batches_sent);
     assert_eq!(sim.producer.acked_count, 1001);
     let _ = TopicPartition::new("clicks", 0);
+}
+
+#[test]
+fn a_produce_of_100_000_records_sent_before_the_producer_knows_the_topic_is_acknowledged_in_full() {
+    // The records wait for the producer's first metadata answer, then each goes through the
+    // partitioner once (`Producer::resolve` touches only the records of topics that just got
+    // metadata): this burst once took minutes, walking every waiting record on every send.
+    let mut c = cluster(1, 3, &[("min.insync.replicas", v(2))], &[]);
+    c.topic("burst", &[&[1, 2, 3], &[2, 3, 1], &[3, 1, 2]], &[]);
+    assert!(!c.sim().producer.metadata.partition_counts.contains_key("burst"), "the producer already knew the topic");
+    // The costly invariants at the page's cadence, not after every event (the test is about the producer).
+    c.cs.slow_check_every = 500;
+    c.apply(Command::Produce { tombstone: false, topic: "burst".into(), partition: None, key: None, value: None, count: 100_000 });
+    let done = c.run_until(|s| s.producer.sends.values().all(|r| matches!(r.outcome, SendOutcome::Acked { .. })), 60_000);
+    assert!(done, "{} of 100000 acknowledged after 60 simulated seconds", c.acked_values().len());
+    assert_eq!(c.acked_values().len(), 100_000);
+    // Spread by the sticky partitioner over the three partitions, none lost.
+    let partitions: std::collections::BTreeSet<u32> = c.sim().producer.sends.values().filter_map(|r| r.partition).collect();
+    assert_eq!(partitions.len(), 3, "{partitions:?}");
+    c.assert_no_violations();
 }
