@@ -216,7 +216,8 @@ pub struct Sim {
     pub crashed_consumers: BTreeSet<u32>,
     /// Pending wake-ups by (node, time, incarnation): a restarted node gets its own.
     scheduled_wakes: BTreeSet<(NodeId, i64, u64)>,
-    pub events: Vec<Event>,
+    /// The event log (shared chunks: a time-travel snapshot does not copy it).
+    pub events: crate::pvec::PVec<Event>,
     pub events_dropped: usize,
     /// When history is next retired (`history.rs`; bookkeeping, not part of the trace;
     /// `i64::MAX` never).
@@ -301,7 +302,7 @@ impl Sim {
             placement_rng: root.fork("placement"),
             brokers: BTreeMap::new(),
             scheduled_wakes: BTreeSet::new(),
-            events: vec![],
+            events: crate::pvec::PVec::new(),
             events_dropped: 0,
             next_retire_ms: history::RETIRE_EVERY_MS,
             trace_hash: FNV_OFFSET,
@@ -461,7 +462,7 @@ impl Sim {
         self.mix_str(&message);
         if self.events.len() >= MAX_EVENTS_KEPT {
             let drop = MAX_EVENTS_KEPT / 2;
-            self.events.drain(..drop);
+            self.events.drop_front(drop);
             self.events_dropped += drop;
         }
         self.events.push(Event { time_ms: self.now_ms, node, category, message });
