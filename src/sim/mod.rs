@@ -160,10 +160,12 @@ pub struct VoterSlot {
 #[derive(Debug, Clone)]
 enum Ev {
     /// `ctrl`: the voter behind `NodeId::Controller` in `from` or `to` (quorum mode).
+    /// The message is boxed: the queue (thousands of entries, mostly timers, on a busy
+    /// cluster) stays small to copy for time-travel snapshots.
     Deliver {
         from: NodeId,
         to: NodeId,
-        msg: Msg,
+        msg: Box<Msg>,
         to_incarnation: u64,
         sent_ms: i64,
         ctrl: Option<i32>,
@@ -441,7 +443,7 @@ impl Sim {
                 let at = now + self.network.min_latency_ms.max(1);
                 let inc = self.incarnation_of(to);
                 let msg = Msg::Disconnected { lost, correlation_id };
-                self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation: inc, sent_ms: now, ctrl: None });
+                self.queue.push(at, Ev::Deliver { from, to, msg: Box::new(msg), to_incarnation: inc, sent_ms: now, ctrl: None });
             }
         }
     }
@@ -505,7 +507,7 @@ impl Sim {
         match self.network.transmit(self.now_ms, pf, pt) {
             Transit::DeliverAt(at) => {
                 let to_incarnation = self.incarnation_of(to);
-                self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation, sent_ms: self.now_ms, ctrl });
+                self.queue.push(at, Ev::Deliver { from, to, msg: Box::new(msg), to_incarnation, sent_ms: self.now_ms, ctrl });
             }
             Transit::Dropped(DropReason::LinkCut) => self.net_stats.dropped_cut += 1,
             Transit::Dropped(DropReason::Lost) => self.net_stats.dropped_loss += 1,
@@ -614,7 +616,7 @@ impl Sim {
             self.retire_history();
         }
         match ev {
-            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => self.deliver(from, to, msg, to_incarnation, ctrl),
+            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => self.deliver(from, to, *msg, to_incarnation, ctrl),
             Ev::Wake { node, incarnation } => {
                 self.scheduled_wakes.remove(&(node, t, incarnation));
                 if self.node_up(node, incarnation) {
@@ -681,7 +683,7 @@ impl Sim {
             let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
             let at = now + self.network.min_latency_ms.max(1);
             let inc = self.incarnation_of(from);
-            self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: now, ctrl });
+            self.queue.push(at, Ev::Deliver { from: to, to: from, msg: Box::new(reply), to_incarnation: inc, sent_ms: now, ctrl });
         }
     }
 
