@@ -11,6 +11,7 @@ pub mod ids;
 pub mod rng;
 // storage
 pub mod log;
+pub mod pvec;
 // vocabulary: configs, messages, effects, the one Command type
 pub mod command;
 pub mod config;

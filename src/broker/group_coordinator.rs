@@ -236,7 +236,7 @@ impl GroupCoordinator {
     }
 
     /// This broker became leader of `__consumer_offsets-partition`: load its groups from the log.
-    pub fn load(&mut self, now_ms: i64, partition: u32, records: &[crate::log::Record], out: &mut Out) {
+    pub fn load(&mut self, now_ms: i64, partition: u32, records: &crate::pvec::PVec<crate::log::Record>, out: &mut Out) {
         if !self.loaded.insert(partition) {
             return;
         }

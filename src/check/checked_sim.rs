@@ -17,16 +17,45 @@ pub struct CheckedSim {
     /// (lost writes, invariants) agree within a moment.
     pub slow_check_max_gap_ms: i64,
     last_slow_check_ms: i64,
+    /// Replaying a run that was already checked (time travel): no invariant is checked, so the
+    /// checker keeps the state it had when replaying began. The sim does exactly what it did
+    /// (the checker only reads it): the trace hash proves the replay.
+    pub replaying: bool,
+    /// Where each of `checker.violations` was found: (events processed, commands applied),
+    /// both counting up along a run, so a replay knows which of a recorded run's violations
+    /// were found at or before the moment it reached.
+    pub marks: Vec<(u64, usize)>,
 }
 
 impl CheckedSim {
     pub fn new(sim: Sim) -> CheckedSim {
-        CheckedSim { sim, checker: Checker::default(), slow_check_every: 1, slow_check_max_gap_ms: 100, last_slow_check_ms: 0 }
+        CheckedSim {
+            sim,
+            checker: Checker::default(),
+            slow_check_every: 1,
+            slow_check_max_gap_ms: 100,
+            last_slow_check_ms: 0,
+            replaying: false,
+            marks: vec![],
+        }
+    }
+
+    /// Where the run is, as `marks` count it.
+    pub fn mark_here(&self) -> (u64, usize) {
+        (self.sim.events_processed, self.sim.command_log.len())
+    }
+
+    /// Marks the violations found since the last call with the current moment.
+    fn mark(&mut self) {
+        while self.marks.len() < self.checker.violations.len() {
+            let here = self.mark_here();
+            self.marks.push(here);
+        }
     }
 
     pub fn step(&mut self) -> bool {
         let more = self.sim.step();
-        if self.slow_check_every == u64::MAX {
+        if self.replaying || self.slow_check_every == u64::MAX {
             return more;
         }
         self.checker.check_fast(&self.sim);
@@ -38,6 +67,7 @@ impl CheckedSim {
             self.last_slow_check_ms = now;
             self.checker.check_slow(&self.sim);
         }
+        self.mark();
         more
     }
 
@@ -75,7 +105,10 @@ impl CheckedSim {
             }
             other => {
                 let r = self.sim.apply(other);
-                self.checker.check(&self.sim);
+                if !self.replaying {
+                    self.checker.check(&self.sim);
+                    self.mark();
+                }
                 r
             }
         }
@@ -83,5 +116,6 @@ impl CheckedSim {
 
     pub fn final_check(&mut self) {
         self.checker.check(&self.sim);
+        self.mark();
     }
 }

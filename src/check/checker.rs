@@ -186,7 +186,8 @@ type StrongIsrProgress = (i32, i64, u64, u64);
 #[derive(Debug, Default, Clone)]
 struct Committed {
     base: i64,
-    ids: std::collections::VecDeque<Option<(i32, u64)>>,
+    /// Shared chunks (`PVec`): a time-travel snapshot of the checker does not copy them.
+    ids: crate::pvec::PVec<Option<(i32, u64)>>,
     /// (leader, leader epoch, its log's truncation count) last verified to hold all of it.
     verified: Option<(BrokerId, i32, u64)>,
 }
@@ -208,20 +209,19 @@ impl Committed {
         let mut next = end;
         for r in log.read(end, hw, usize::MAX) {
             while next < r.offset {
-                self.ids.push_back(None);
+                self.ids.push(None);
                 next += 1;
             }
-            self.ids.push_back(Some((r.leader_epoch, r.write_id)));
+            self.ids.push(Some((r.leader_epoch, r.write_id)));
             next += 1;
         }
         while next < hw {
-            self.ids.push_back(None);
+            self.ids.push(None);
             next += 1;
         }
-        while self.base < log.log_start_offset() && !self.ids.is_empty() {
-            self.ids.pop_front();
-            self.base += 1;
-        }
+        let gone = (log.log_start_offset() - self.base).clamp(0, self.ids.len() as i64);
+        self.ids.drop_front(gone as usize);
+        self.base += gone;
     }
 }
 

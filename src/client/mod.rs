@@ -6,3 +6,4 @@ pub mod metadata;
 pub mod partitioner;
 pub mod producer;
 pub mod reader;
+pub mod sends;

@@ -160,7 +160,8 @@ pub struct Producer {
     next_sequence: BTreeMap<TopicPartition, i32>,
     /// A sequenced batch failed: bump the epoch once nothing is in flight (KIP-360).
     epoch_bump_needed: bool,
-    pub sends: BTreeMap<u64, SendRecord>,
+    /// Every send by write id (shared chunks: a time-travel snapshot does not copy them).
+    pub sends: super::sends::SendMap,
     /// Failed produce attempts by Kafka error (retried or not).
     pub error_counts: BTreeMap<KafkaError, u64>,
     /// Write ids in creation order; finished ones are dropped from the front lazily.
@@ -203,7 +204,7 @@ impl Producer {
             init_pid_backoff_until_ms: 0,
             next_sequence: BTreeMap::new(),
             epoch_bump_needed: false,
-            sends: BTreeMap::new(),
+            sends: super::sends::SendMap::new(),
             error_counts: BTreeMap::new(),
             order: VecDeque::new(),
             pending_count: 0,
@@ -441,9 +442,8 @@ impl Producer {
             }
         }
         let Some(upto) = upto else { return 0 };
-        let keep = self.sends.split_off(&(upto + 1));
-        let retired = std::mem::replace(&mut self.sends, keep);
-        for s in retired.values() {
+        let retired = self.sends.retire_through(upto);
+        for s in &retired {
             match s.outcome {
                 SendOutcome::Acked { .. } => self.retired_acked += 1,
                 _ => self.retired_failed += 1,

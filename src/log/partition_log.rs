@@ -11,11 +11,13 @@ use super::producer_state::{BatchInfo, ProducerStateManager};
 use super::record::{NewRecord, Record};
 use super::segment::{stored_size, LogConfig, Segment};
 use crate::ids::TopicPartition;
+use crate::pvec::PVec;
 
 #[derive(Debug, Clone)]
 pub struct PartitionLog {
     pub tp: TopicPartition,
-    records: Vec<Record>,
+    /// Shared chunks (`PVec`): a snapshot of the log copies pointers, not records.
+    records: PVec<Record>,
     log_start_offset: i64,
     log_end_offset: i64,
     durable_end_offset: i64,
@@ -103,7 +105,7 @@ pub struct Ghost {
 pub const MAX_GHOST_RECORDS: usize = 256;
 
 /// The producer batches of `records` (idempotent ones only), in offset order.
-fn producer_batches(records: &[Record]) -> Vec<BatchInfo> {
+fn producer_batches<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<BatchInfo> {
     let mut out: Vec<BatchInfo> = vec![];
     for r in records {
         if r.producer_id < 0 {
@@ -133,7 +135,7 @@ impl PartitionLog {
     pub fn new(tp: TopicPartition, now_ms: i64) -> PartitionLog {
         PartitionLog {
             tp,
-            records: Vec::new(),
+            records: PVec::new(),
             log_start_offset: 0,
             log_end_offset: 0,
             durable_end_offset: 0,
@@ -289,7 +291,7 @@ impl PartitionLog {
     /// `Cleaner.buildOffsetMap`: the last offset of each key among records `lo..hi`.
     fn build_offset_map(&self, lo: usize, hi: usize) -> std::collections::BTreeMap<std::rc::Rc<str>, i64> {
         let mut last: std::collections::BTreeMap<std::rc::Rc<str>, i64> = std::collections::BTreeMap::new();
-        for r in &self.records[lo..hi] {
+        for r in self.records.range(lo..hi) {
             if let Some(k) = &r.key {
                 last.insert(k.clone(), r.offset);
             }
@@ -304,7 +306,7 @@ impl PartitionLog {
         let mut kept: Vec<Record> = Vec::with_capacity(hi - lo);
         let (mut superseded, mut tombstones) = (0usize, 0usize);
         let mut shown: Vec<Record> = vec![];
-        for r in &self.records[lo..hi] {
+        for r in self.records.range(lo..hi) {
             let latest = r.key.as_ref().map(|k| last.get(k) == Some(&r.offset)).unwrap_or(true);
             if !latest {
                 superseded += 1;
@@ -454,7 +456,7 @@ impl PartitionLog {
         let last = self.segments.last_mut().unwrap();
         let mut fresh = Segment::new(last.base_offset, last.created_ms, last.roll_jitter_ms);
         let start = self.records.partition_point(|r| r.offset < fresh.base_offset);
-        for r in &self.records[start..] {
+        for r in self.records.range(start..self.records.len()) {
             fresh.add(r, &cfg);
         }
         *last = fresh;
@@ -525,7 +527,7 @@ impl PartitionLog {
             ));
         }
         let keep_from = self.records.partition_point(|r| r.offset < self.segments[0].base_offset);
-        self.records.drain(..keep_from);
+        self.records.drop_front(keep_from);
         if new_start != self.log_start_offset {
             self.events.push(format!("{}: log start offset {} → {new_start}", self.tp, self.log_start_offset));
             self.log_start_offset = new_start;
@@ -566,7 +568,8 @@ impl PartitionLog {
     pub fn recovery_point(&self) -> i64 {
         self.recovery_point
     }
-    pub fn records(&self) -> &[Record] {
+    /// Every record held, in offset order (`iter`, `range`, `len`, indexing).
+    pub fn records(&self) -> &PVec<Record> {
         &self.records
     }
     pub fn latest_epoch(&self) -> Option<i32> {
@@ -676,7 +679,7 @@ impl PartitionLog {
     /// Records in `[from, until)`, at most `max` of them.
     pub fn read(&self, from: i64, until: i64, max: usize) -> Vec<Record> {
         let start = self.records.partition_point(|r| r.offset < from);
-        self.records[start..].iter().take_while(|r| r.offset < until).take(max).cloned().collect()
+        self.records.range(start..self.records.len()).take_while(|r| r.offset < until).take(max).cloned().collect()
     }
 
     pub fn record_at(&self, offset: i64) -> Option<&Record> {

@@ -36,12 +36,11 @@ pub fn records(sim: &Sim, tp: &TopicPartition, broker: BrokerId, from: i64, coun
     let all = log.records();
     let start = all.partition_point(|r| r.offset < from);
     // The batch of the first record starts at the last batch start at or before it.
-    let mut batch_base = all[..start.min(all.len())].iter().rev().find(|r| r.batch_start).map(|r| r.offset).unwrap_or(from);
+    let mut batch_base = all.range(0..start).rev().find(|r| r.batch_start).map(|r| r.offset).unwrap_or(from);
     let segs = log.segments();
     let hw = log.high_watermark();
     let until = from.saturating_add(count.min(MAX_RECORDS_PER_VIEW) as i64);
-    all[start..]
-        .iter()
+    all.range(start..all.len())
         .take_while(|r| r.offset < until)
         .map(|r| {
             if r.batch_start {

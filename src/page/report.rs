@@ -195,6 +195,6 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
         consumer_groups: if sim.consumers.is_empty() { String::new() } else { crate::page::groups_view::describe_groups(sim, None) },
         invariant_violations: violations.to_vec(),
         expectations: vec![],
-        events: if with_events { Some(sim.events.clone()) } else { None },
+        events: if with_events { Some(sim.events.to_vec()) } else { None },
     }
 }

@@ -76,6 +76,9 @@ pub struct Timeline<S> {
     pub max_weight: u64,
     /// Simulated time between two snapshots (doubles when there are too many).
     pub snapshot_every_ms: i64,
+    /// What replaying from one snapshot to the next may cost at most (the owner's unit, e.g.
+    /// events; `u64::MAX`: time alone spaces snapshots); doubles with the interval.
+    pub snapshot_cost: u64,
     pub max_snapshots: usize,
 }
 
@@ -89,6 +92,7 @@ impl<S> Timeline<S> {
             weights: vec![0],
             max_weight: u64::MAX,
             snapshot_every_ms: snapshot_every_ms.max(1),
+            snapshot_cost: u64::MAX,
             max_snapshots: max_snapshots.max(2),
         }
     }
@@ -168,6 +172,11 @@ impl<S> Timeline<S> {
         (*p, *ms, s)
     }
 
+    /// The latest snapshot.
+    pub fn last_snapshot(&self) -> &S {
+        &self.snapshots.last().expect("the start snapshot is never dropped").2
+    }
+
     /// Time of the latest snapshot (to know when the next one is due).
     pub fn last_snapshot_ms(&self) -> i64 {
         self.snapshots.last().map_or(self.start_ms, |s| s.1)
@@ -194,6 +203,7 @@ impl<S> Timeline<S> {
                 keep(i - 1)
             });
             self.snapshot_every_ms = self.snapshot_every_ms.saturating_mul(2);
+            self.snapshot_cost = self.snapshot_cost.saturating_mul(2);
         }
     }
 

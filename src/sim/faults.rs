@@ -163,7 +163,14 @@ impl Sim {
                 let msg = Msg::Disconnected { lost: "QuorumFetch", correlation_id: 0 };
                 self.queue.push(
                     at,
-                    Ev::Deliver { from: NodeId::Voter(v), to: NodeId::Voter(r), msg, to_incarnation: inc, sent_ms: now, ctrl: None },
+                    Ev::Deliver {
+                        from: NodeId::Voter(v),
+                        to: NodeId::Voter(r),
+                        msg: Box::new(msg),
+                        to_incarnation: inc,
+                        sent_ms: now,
+                        ctrl: None,
+                    },
                 );
             }
         }

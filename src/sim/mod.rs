@@ -160,10 +160,12 @@ pub struct VoterSlot {
 #[derive(Debug, Clone)]
 enum Ev {
     /// `ctrl`: the voter behind `NodeId::Controller` in `from` or `to` (quorum mode).
+    /// The message is boxed: the queue (thousands of entries, mostly timers, on a busy
+    /// cluster) stays small to copy for time-travel snapshots.
     Deliver {
         from: NodeId,
         to: NodeId,
-        msg: Msg,
+        msg: Box<Msg>,
         to_incarnation: u64,
         sent_ms: i64,
         ctrl: Option<i32>,
@@ -216,7 +218,8 @@ pub struct Sim {
     pub crashed_consumers: BTreeSet<u32>,
     /// Pending wake-ups by (node, time, incarnation): a restarted node gets its own.
     scheduled_wakes: BTreeSet<(NodeId, i64, u64)>,
-    pub events: Vec<Event>,
+    /// The event log (shared chunks: a time-travel snapshot does not copy it).
+    pub events: crate::pvec::PVec<Event>,
     pub events_dropped: usize,
     /// When history is next retired (`history.rs`; bookkeeping, not part of the trace;
     /// `i64::MAX` never).
@@ -301,7 +304,7 @@ impl Sim {
             placement_rng: root.fork("placement"),
             brokers: BTreeMap::new(),
             scheduled_wakes: BTreeSet::new(),
-            events: vec![],
+            events: crate::pvec::PVec::new(),
             events_dropped: 0,
             next_retire_ms: history::RETIRE_EVERY_MS,
             trace_hash: FNV_OFFSET,
@@ -440,7 +443,7 @@ impl Sim {
                 let at = now + self.network.min_latency_ms.max(1);
                 let inc = self.incarnation_of(to);
                 let msg = Msg::Disconnected { lost, correlation_id };
-                self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation: inc, sent_ms: now, ctrl: None });
+                self.queue.push(at, Ev::Deliver { from, to, msg: Box::new(msg), to_incarnation: inc, sent_ms: now, ctrl: None });
             }
         }
     }
@@ -461,7 +464,7 @@ impl Sim {
         self.mix_str(&message);
         if self.events.len() >= MAX_EVENTS_KEPT {
             let drop = MAX_EVENTS_KEPT / 2;
-            self.events.drain(..drop);
+            self.events.drop_front(drop);
             self.events_dropped += drop;
         }
         self.events.push(Event { time_ms: self.now_ms, node, category, message });
@@ -504,7 +507,7 @@ impl Sim {
         match self.network.transmit(self.now_ms, pf, pt) {
             Transit::DeliverAt(at) => {
                 let to_incarnation = self.incarnation_of(to);
-                self.queue.push(at, Ev::Deliver { from, to, msg, to_incarnation, sent_ms: self.now_ms, ctrl });
+                self.queue.push(at, Ev::Deliver { from, to, msg: Box::new(msg), to_incarnation, sent_ms: self.now_ms, ctrl });
             }
             Transit::Dropped(DropReason::LinkCut) => self.net_stats.dropped_cut += 1,
             Transit::Dropped(DropReason::Lost) => self.net_stats.dropped_loss += 1,
@@ -613,7 +616,7 @@ impl Sim {
             self.retire_history();
         }
         match ev {
-            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => self.deliver(from, to, msg, to_incarnation, ctrl),
+            Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => self.deliver(from, to, *msg, to_incarnation, ctrl),
             Ev::Wake { node, incarnation } => {
                 self.scheduled_wakes.remove(&(node, t, incarnation));
                 if self.node_up(node, incarnation) {
@@ -680,7 +683,7 @@ impl Sim {
             let reply = Msg::Disconnected { lost: msg.kind(), correlation_id: msg.correlation_id() };
             let at = now + self.network.min_latency_ms.max(1);
             let inc = self.incarnation_of(from);
-            self.queue.push(at, Ev::Deliver { from: to, to: from, msg: reply, to_incarnation: inc, sent_ms: now, ctrl });
+            self.queue.push(at, Ev::Deliver { from: to, to: from, msg: Box::new(reply), to_incarnation: inc, sent_ms: now, ctrl });
         }
     }
 

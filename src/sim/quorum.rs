@@ -194,7 +194,10 @@ impl Sim {
                 let at = now + self.network.min_latency_ms.max(1);
                 let inc = self.incarnation_of(to);
                 let msg = Msg::Disconnected { lost: request_kind_of_response(&resp), correlation_id: 0 };
-                self.queue.push(at, Ev::Deliver { from: NodeId::Controller, to, msg, to_incarnation: inc, sent_ms: now, ctrl: Some(v) });
+                self.queue.push(
+                    at,
+                    Ev::Deliver { from: NodeId::Controller, to, msg: Box::new(msg), to_incarnation: inc, sent_ms: now, ctrl: Some(v) },
+                );
             }
         }
         // What the cluster keeps: the committed records.

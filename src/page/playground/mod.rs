@@ -16,7 +16,9 @@ mod session;
 mod views;
 
 pub use frame::{frame_layout, shown_high_watermark, BrokerRef, FrameLayout, PartitionRef, ReplicaRef, Structure, TopicView, TAIL_CELLS};
-pub use session::{EngineSnapshot, TimedCommand, TimelineView, MAX_SNAPSHOTS, MAX_SNAPSHOT_WEIGHT, SNAPSHOT_EVERY_MS};
+pub use session::{
+    EngineSnapshot, TimedCommand, TimelineView, MAX_SNAPSHOTS, MAX_SNAPSHOT_WEIGHT, SNAPSHOT_EVERY_EVENTS, SNAPSHOT_EVERY_MS,
+};
 pub use views::{
     CleanedRecordView, CleaningView, ClientsView, ConsumerView, ControllerQuorumPageView, EventView, InFlightToBroker, InvariantsView,
     Metrics, MetricsSample, PartitionMembersView, PositionView, ProducerView, RecentConsumerError, RecentProduceError, ReplicaStorageView,
@@ -72,6 +74,12 @@ pub struct Playground {
     pos: Position,
     /// Ghosts removed at or before this time are hidden (the user dismissed them).
     ghosts_dismissed_at_ms: i64,
+    /// Whether the checker's state is exactly that of a checked run to this moment (false
+    /// after a replay without checks: `session::ensure_checked` restores it).
+    synced: bool,
+    /// The recorded run's violations and where each was found (`CheckedSim::marks`), kept
+    /// when leaving the end of the run: a replay shows those found by the moment it reaches.
+    recorded: (Vec<crate::check::checker::Violation>, Vec<(u64, usize)>),
 }
 
 impl Playground {
@@ -105,6 +113,8 @@ impl Playground {
             timeline: Timeline::new(0, Box::new(EngineSnapshot::empty()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS),
             pos: Position::START,
             ghosts_dismissed_at_ms: i64::MIN,
+            synced: true,
+            recorded: (vec![], vec![]),
             scenario: scenario.clone(),
         };
         // Every step goes on the timeline (a `run` is time passing), so the page plays a
@@ -127,6 +137,7 @@ impl Playground {
         p.sample_metrics();
         p.timeline = Timeline::new(p.now_ms(), Box::new(p.snapshot()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS);
         p.timeline.max_weight = MAX_SNAPSHOT_WEIGHT;
+        p.timeline.snapshot_cost = SNAPSHOT_EVERY_EVENTS;
         Ok(p)
     }
 
@@ -191,20 +202,26 @@ impl Playground {
             }
             self.exec_to(Target { op: self.timeline.ops().len(), until_ms: None });
         }
-        // Live: snapshots every `snapshot_every_ms` of simulated time.
+        // Live (the checker exact again after a replay): a snapshot every `snapshot_every_ms`
+        // of simulated time, or sooner once replaying from the last one would process
+        // `snapshot_cost` events (looked at every `SNAPSHOT_PROBE_MS`).
+        self.ensure_checked();
         loop {
             let due = self.timeline.last_snapshot_ms() + self.timeline.snapshot_every_ms;
-            if due >= until {
+            let stop = due.min(self.now_ms().saturating_add(session::SNAPSHOT_PROBE_MS)).min(until);
+            self.engine_advance(stop - self.now_ms());
+            let cost = self.cs.sim.events_processed - self.timeline.last_snapshot().events_processed();
+            if stop >= due || cost >= self.timeline.snapshot_cost {
+                self.timeline.push(Op::Until(stop), self.now_ms());
+                let pos = Position { op: self.timeline.ops().len() - 1, partial: Partial::Until(stop) };
+                let snap = Box::new(self.snapshot());
+                let weight = self.state_weight();
+                self.timeline.add_snapshot(pos, stop, snap, weight);
+            }
+            if stop >= until {
                 break;
             }
-            self.engine_advance(due - self.now_ms());
-            self.timeline.push(Op::Until(due), self.now_ms());
-            let pos = Position { op: self.timeline.ops().len() - 1, partial: Partial::Until(due) };
-            let snap = Box::new(self.snapshot());
-            let weight = self.state_weight();
-            self.timeline.add_snapshot(pos, due, snap, weight);
         }
-        self.engine_advance(until - self.now_ms());
         self.timeline.push(Op::Until(until), self.now_ms());
         self.pos = self.timeline.end();
         self.cs.sim.events_processed - before

@@ -1,17 +1,35 @@
 //! Time travel on the page (the session): snapshots of the engine, seeking to any moment of the
 //! recorded timeline by restoring the snapshot before it and replaying, forking a new branch
 //! from the past, and undoing the last command.
+//!
+//! Snapshots are cheap: the big collections (every replica's records, the producer's sends,
+//! the event log) live in shared chunks (`crate::pvec`), so a snapshot copies O(changed
+//! state). Replaying between a snapshot and the target checks no invariant: the recorded run
+//! was checked as it was played, and the sim does exactly what it did (the checker only reads
+//! it; the trace hash proves it). The page shows the recorded run's violations found by then.
+//! Before the run goes on live from a replayed moment (a command, a step, a fork, playing past
+//! the end), the checker is brought to that moment exactly, by replaying from the snapshot
+//! before it with every check on (`ensure_checked`), so a forked run is checked as a fresh
+//! run of the same commands is: no stale checker state, so no false alarm and no miss.
 
 use super::*;
 
-/// A snapshot of the engine every this many simulated ms (time travel), at first.
+/// A snapshot of the engine every this many simulated ms (time travel), at first...
 pub const SNAPSHOT_EVERY_MS: i64 = 2_000;
 
-/// Most snapshots kept; beyond, every other one goes and the interval doubles.
-pub const MAX_SNAPSHOTS: usize = 128;
+/// ...or sooner, once replaying from the last one would process this many events, at first
+/// (snapshots are spaced by what a seek costs, not by time alone).
+pub const SNAPSHOT_EVERY_EVENTS: u64 = 10_000;
 
-/// Most records (see `state_weight`) all snapshots together may hold (~100 bytes each).
-pub const MAX_SNAPSHOT_WEIGHT: u64 = 4_000_000;
+/// How often (simulated ms) a live run looks whether the event budget is spent.
+pub(super) const SNAPSHOT_PROBE_MS: i64 = 100;
+
+/// Most snapshots kept; beyond, every other one goes and both budgets double.
+pub const MAX_SNAPSHOTS: usize = 256;
+
+/// Most weight (see `state_weight`: the state a snapshot holds that the live engine does not
+/// share, in ~100-byte units) all snapshots together may hold.
+pub const MAX_SNAPSHOT_WEIGHT: u64 = 1_000_000;
 
 /// Everything that replaying needs to restore (the views' caches are rebuilt).
 #[derive(Clone)]
@@ -46,6 +64,11 @@ pub struct TimedCommand {
 }
 
 impl EngineSnapshot {
+    /// Events the engine had processed when the snapshot was taken.
+    pub fn events_processed(&self) -> u64 {
+        self.cs.sim.events_processed
+    }
+
     /// A placeholder replaced as soon as the playground is built.
     pub(super) fn empty() -> EngineSnapshot {
         EngineSnapshot {
@@ -69,14 +92,18 @@ impl Playground {
         }
     }
 
-    /// Roughly how many records a snapshot copies: every replica's records, every send,
-    /// every record consumed, every event line kept.
+    /// Roughly what a snapshot holds on its own (in ~100-byte units): the chunk pointers of
+    /// the shared collections and the partly filled chunk at the end of each (the live engine
+    /// copies it when it next grows), every record consumed (not shared), and a fixed part
+    /// for the rest of the engine's state.
     pub(super) fn state_weight(&self) -> u64 {
         let sim = &self.cs.sim;
-        let logs: usize = sim.brokers.values().map(|b| b.disk().logs.values().map(|l| l.records().len()).sum::<usize>()).sum();
+        let half = crate::pvec::CHUNK / 2;
+        let logs: usize =
+            sim.brokers.values().map(|b| b.disk().logs.values().map(|l| l.records().chunk_count() / 8 + half).sum::<usize>()).sum();
         let consumed: usize =
             sim.consumers.values().map(|c| c.consumed.len()).sum::<usize>() + sim.readers.values().map(|r| r.seen.len()).sum::<usize>();
-        (logs + sim.producer.sends.len() + consumed + sim.events.len()) as u64
+        (logs + sim.producer.sends.len() / crate::pvec::CHUNK + sim.events.chunk_count() + consumed + self.history.len() + 100) as u64
     }
 
     pub(super) fn restore(&mut self, s: &EngineSnapshot) {
@@ -86,13 +113,73 @@ impl Playground {
         self.next_sample_ms = s.next_sample_ms;
         self.last_sample_acked = s.last_sample_acked;
         self.lost = Default::default();
+        // Snapshots are taken live, every check on: the checker is exact there.
+        self.synced = true;
         // The structure may differ (brokers, topics, consumers): views rebuild it.
         self.cached = None;
         self.structure_key.clear();
     }
 
-    /// Runs the recorded ops from the current position to `t` (which is not before it).
+    /// Runs the recorded ops from the current position to `t` (which is not before it),
+    /// checking no invariant (the recorded run was checked): the page shows the recorded
+    /// run's violations found by then, and the checker is brought up to date before the run
+    /// goes on live (`ensure_checked`).
     pub(super) fn exec_to(&mut self, t: Target) {
+        let before = (self.pos, self.now_ms(), self.cs.mark_here());
+        self.cs.replaying = true;
+        self.exec(t, None);
+        self.cs.replaying = false;
+        if (self.pos, self.now_ms(), self.cs.mark_here()) != before {
+            self.synced = false;
+        }
+        if !self.synced {
+            self.show_recorded_violations();
+        }
+    }
+
+    /// The recorded run's violations found at or before this moment, as its checker had them.
+    fn show_recorded_violations(&mut self) {
+        let (e, c) = self.cs.mark_here();
+        let (violations, marks) = &self.recorded;
+        let n = marks.iter().take_while(|(ve, vc)| *ve <= e && *vc <= c).count().min(violations.len());
+        self.cs.checker.violations = violations[..n].to_vec();
+        self.cs.marks = marks[..n].to_vec();
+    }
+
+    /// Keeps the run's violations before leaving the end of the run (they are the recorded
+    /// run's, which a replay shows).
+    fn save_recorded(&mut self) {
+        if self.synced && self.pos == self.timeline.end() {
+            self.recorded = (self.cs.checker.violations.clone(), self.cs.marks.clone());
+        }
+    }
+
+    /// Brings the checker to the current moment exactly (after a replay without checks):
+    /// restores the snapshot before it and replays with every check on. The state reached is
+    /// the same (deterministic); only the checker's own state is new.
+    pub(super) fn ensure_checked(&mut self) {
+        if self.synced {
+            return;
+        }
+        let here = self.pos;
+        let now = self.now_ms();
+        let hash = self.cs.sim.trace_hash();
+        let (t, steps) = match here.partial {
+            Partial::None => (Target { op: here.op, until_ms: None }, None),
+            Partial::Until(u) => (Target { op: here.op, until_ms: Some(u) }, None),
+            Partial::Steps(m) => (Target { op: here.op, until_ms: Some(i64::MAX) }, Some(m)),
+        };
+        let (snap_pos, _, snap) = self.timeline.snapshot_for(&t);
+        let snap = snap.clone();
+        self.restore(&snap);
+        self.pos = snap_pos;
+        self.exec(t, steps);
+        debug_assert_eq!((self.pos, self.now_ms(), self.cs.sim.trace_hash()), (here, now, hash), "a checked replay reaches the same state");
+        self.synced = true;
+    }
+
+    /// Runs the recorded ops to `t`; inside a `Steps` op, at most `steps` of them when given.
+    fn exec(&mut self, t: Target, steps: Option<u64>) {
         while self.pos.op < t.op {
             let i = self.pos.op;
             match self.timeline.ops()[i].clone() {
@@ -122,6 +209,7 @@ impl Playground {
             }
             Op::Steps(n) => {
                 let mut m = if let Partial::Steps(m) = self.pos.partial { m } else { 0 };
+                let n = steps.map_or(n, |s| s.min(n));
                 while m < n && self.next_thing_ms().is_some_and(|x| x <= until) {
                     self.engine_step();
                     m += 1;
@@ -146,6 +234,7 @@ impl Playground {
     /// (clamped to the run), from the nearest snapshot or from where it is. Later ops
     /// are kept: playing continues them, a command or `fork` discards them.
     pub fn seek(&mut self, t_ms: i64) {
+        self.save_recorded();
         // Rewinding shows the ghosts of the moment landed on again.
         self.ghosts_dismissed_at_ms = i64::MIN;
         let t_ms = t_ms.clamp(self.timeline.start_ms, self.timeline.end_ms());
@@ -173,6 +262,7 @@ impl Playground {
 
     /// Discards everything after the current moment (the run continues from here).
     pub fn fork(&mut self) {
+        self.ensure_checked();
         if self.pos != self.timeline.end() {
             let now = self.now_ms();
             self.timeline.truncate(self.pos, now);
@@ -184,6 +274,7 @@ impl Playground {
     /// Returns the command undone, or `None` when there is none.
     pub fn undo(&mut self) -> Option<Command> {
         let i = self.timeline.before_last_command()?;
+        self.save_recorded();
         let Op::Apply(cmd) = self.timeline.ops()[i].clone() else { return None };
         let target = Target { op: i, until_ms: None };
         let (snap_pos, _, snap) = self.timeline.snapshot_for(&target);

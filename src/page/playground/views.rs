@@ -383,12 +383,10 @@ impl Playground {
         let first = sim.events_dropped;
         let start = from.max(first) - first;
         sim.events
-            .iter()
+            .range(start..start.saturating_add(max))
             .enumerate()
-            .skip(start)
-            .take(max)
             .map(|(i, e)| EventView {
-                seq: first + i,
+                seq: first + start + i,
                 time_ms: e.time_ms,
                 node: e.node.to_string(),
                 category: e.category.as_str(),
