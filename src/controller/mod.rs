@@ -19,6 +19,7 @@ pub mod placement;
 pub mod quorum;
 pub mod striped_replica_placer;
 
+use crate::lean::CollectBTree;
 use crate::config::{BrokerConfig, TopicConfig};
 use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
@@ -146,7 +147,7 @@ impl Controller {
                     }
                 }
                 MetadataRecord::Topic { name, config } => {
-                    c.topics.insert(name.clone(), TopicConfig { overrides: config.iter().cloned().collect() });
+                    c.topics.insert(name.clone(), TopicConfig { overrides: config.iter().cloned().collect_map() });
                 }
                 MetadataRecord::Partition(st) => {
                     c.partitions.insert(st.tp.clone(), st.clone());

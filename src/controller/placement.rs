@@ -13,6 +13,7 @@
 use super::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
 use super::striped_replica_placer::{self, UsableBroker};
 use super::Controller;
+use crate::lean::CollectBTree;
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::BrokerId;
 use std::collections::BTreeMap;
@@ -74,7 +75,7 @@ impl Controller {
             .collect();
         let placed = striped_replica_placer::place(&usable, &[], n as usize, usize::from(rf), next_int)
             .map_err(|e| CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", e.0))?;
-        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect())
+        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect_map())
     }
 
     /// `sim.replica.placement=admin-utils`: the ZooKeeper-era `AdminUtils.assignReplicasToBrokers`

@@ -3,6 +3,7 @@
 //! and lost from its end (truncation, power loss), red where they were acknowledged writes
 //! that no replica has any more (the audit's lost writes).
 
+use crate::lean::CollectBTree;
 use crate::check::audit::lost_acknowledged_writes;
 use crate::ids::{BrokerId, TopicPartition};
 use crate::log::partition_log::{Ghost, GhostCause};
@@ -107,7 +108,7 @@ pub fn ghosts(sim: &Sim, since_ms: i64, any_lost: bool) -> Vec<GhostView> {
             for g in log.ghosts.iter().filter(|g| g.at_ms > since_ms && !g.records.is_empty()) {
                 let lost = lost.get_or_insert_with(|| {
                     if any_lost {
-                        lost_acknowledged_writes(sim).into_iter().map(|l| l.write_id).collect()
+                        lost_acknowledged_writes(sim).into_iter().map(|l| l.write_id).collect_set()
                     } else {
                         BTreeSet::new()
                     }
@@ -174,7 +175,7 @@ fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
         .flat_map(|s| s.disk().logs.values())
         .flat_map(|l| l.ghosts.iter().filter(|g| g.at_ms > since_ms))
         .flat_map(|g| g.records.iter().map(|r| r.write_id))
-        .collect();
+        .collect_set();
     let mut by_tp: std::collections::BTreeMap<TopicPartition, Vec<GhostRecord>> = std::collections::BTreeMap::new();
     let mut acked_at: std::collections::BTreeMap<TopicPartition, i64> = std::collections::BTreeMap::new();
     for l in lost_writes.iter().filter(|l| l.offset >= 0 && !shown.contains(&l.write_id)) {
@@ -194,7 +195,7 @@ fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
         if since_ms >= acked_at[&tp] {
             continue;
         }
-        records.sort_by_key(|r| r.offset);
+        crate::lean::sort_by_key(&mut records, |r| r.offset);
         let (first, last) = (records[0].offset, records[records.len() - 1].offset);
         out.push(GhostView {
             topic: tp.topic.clone(),

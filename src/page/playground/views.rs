@@ -3,6 +3,7 @@
 //! the controller quorum, configs and `kafka-topics.sh --describe`.
 
 use super::*;
+use crate::lean::CollectBTree;
 
 /// Metric samples are taken every this many simulated ms.
 pub const METRICS_PERIOD_MS: i64 = 1_000;
@@ -572,7 +573,7 @@ impl Playground {
                     .map(|e| RecentProduceError { count: pr.error_counts.get(&e.error).copied().unwrap_or(1), last: e.clone() })
                     .collect();
                 // Latest first; errors of the same moment by name.
-                v.sort_by_key(|r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
+                crate::lean::sort_by_key(&mut v, |r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
                 v.truncate(4);
                 v
             },
@@ -624,7 +625,7 @@ impl Playground {
                     let mut v: Vec<RecentConsumerError> =
                         c.errors.values().map(|(count, last)| RecentConsumerError { count: *count, last: last.clone() }).collect();
                     // Latest first; errors of the same moment by name.
-                    v.sort_by_key(|r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
+                    crate::lean::sort_by_key(&mut v, |r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
                     v.truncate(3);
                     v
                 },
@@ -643,7 +644,7 @@ impl Playground {
     pub fn configs(&self) -> serde_json::Value {
         let sim = &self.cs.sim;
         let brokers: BTreeMap<String, BTreeMap<String, String>> =
-            sim.brokers.iter().map(|(id, s)| (id.to_string(), s.config.overrides.clone())).collect();
+            sim.brokers.iter().map(|(id, s)| (id.to_string(), s.config.overrides.clone())).collect_map();
         serde_json::json!({
             "cluster": sim.spec.broker_config.overrides,
             "brokers": brokers,

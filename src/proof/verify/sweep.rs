@@ -8,6 +8,7 @@
 //! shrunk ([`super::shrink`]) and saved as a scenario file.
 
 use super::profile::{PowerLoss, Profile};
+use crate::lean::CollectBTree;
 use crate::check::audit::lost_acknowledged_writes;
 use crate::check::CheckedSim;
 use crate::client::producer::SendOutcome;
@@ -453,7 +454,7 @@ pub fn end_state_problems(cs: &CheckedSim, acked: &[u64]) -> Vec<Problem> {
             });
         }
     }
-    let lost: BTreeSet<u64> = lost_acknowledged_writes(sim).iter().map(|l| l.write_id).collect();
+    let lost: BTreeSet<u64> = lost_acknowledged_writes(sim).iter().map(|l| l.write_id).collect_set();
     for id in acked {
         let Some(s) = sim.producer.sends.get(id) else { continue };
         let SendOutcome::Acked { offset, .. } = s.outcome else { continue };
