@@ -31,8 +31,8 @@
 //! - Java `HashMap` bins of 8+ colliding keys in a table of 64+ buckets become red-black trees whose iteration order
 //!   we do not model (needs ~48+ keys with 9 colliding hashes).
 
-use crate::lean::CollectBTree;
 use crate::ids::TopicPartition;
+use crate::lean::CollectBTree;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -109,7 +109,7 @@ pub fn assign(
     };
     let mut out = BTreeMap::new();
     for (m, list) in members.iter().zip(lists.iter_mut()) {
-        list.sort();
+        crate::lean::sort(list);
         out.insert(m.id.to_string(), std::mem::take(list));
     }
     out
@@ -555,7 +555,7 @@ fn constrained_unassigned(ppt: &BTreeMap<String, u32>, mut assigned: Vec<TopicPa
     if assigned.is_empty() {
         return all.collect();
     }
-    assigned.sort();
+    crate::lean::sort(&mut assigned);
     two_pointer_difference(all, &assigned)
 }
 
@@ -681,7 +681,7 @@ impl<'a> General<'a> {
         by_rank: &'a [usize],
         current: Vec<Vec<TopicPartition>>,
     ) -> Self {
-        let mut topic2consumers: BTreeMap<&str, Vec<usize>> = ppt.keys().map(|t| (t.as_str(), Vec::new())).collect();
+        let mut topic2consumers: BTreeMap<&str, Vec<usize>> = ppt.keys().map(|t| (t.as_str(), Vec::new())).collect_map();
         let mut consumer2topics = vec![Vec::new(); members.len()];
         for (c, m) in members.iter().enumerate() {
             for &t in &m.topics {
