@@ -6,9 +6,9 @@
 // Layers, bottom to top; a module names only its own layer or lower ones
 // (tests/integration/layers.rs checks it).
 // foundation
-pub mod lean;
 pub mod errors;
 pub mod ids;
+pub mod lean;
 pub mod rng;
 // storage
 pub mod log;

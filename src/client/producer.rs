@@ -20,11 +20,11 @@
 use super::backoff::ExponentialBackoff;
 use super::metadata::ClientMetadata;
 use super::partitioner::partition_for_key;
-use crate::lean::CollectBTree;
 use crate::config::{Acks, ProducerConfig};
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::lean::CollectBTree;
 use crate::log::segment::{record_size, BATCH_HEADER_BYTES};
 use crate::log::NewRecord;
 use crate::protocol::{Msg, ProduceBatch};

@@ -19,11 +19,11 @@ pub mod placement;
 pub mod quorum;
 pub mod striped_replica_placer;
 
-use crate::lean::CollectBTree;
 use crate::config::{BrokerConfig, TopicConfig};
 use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{validate_topic_name, BrokerId, NodeId, TopicPartition, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::protocol::{MetadataRecord, Msg, PartitionState};
 use election::{build_change, ChangeInput, ChangeResult, Election};
 use serde::Serialize;

@@ -13,9 +13,9 @@
 use super::assignment::{assign_replicas_to_brokers, AssignmentError, BrokerMetadata};
 use super::striped_replica_placer::{self, UsableBroker};
 use super::Controller;
-use crate::lean::CollectBTree;
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::BrokerId;
+use crate::lean::CollectBTree;
 use std::collections::BTreeMap;
 
 /// A broker of the cluster as configured (`node.id`, `broker.rack`), whether or not the

@@ -39,11 +39,11 @@
 //! the new active controller as soon as it is active (in Kafka they learn it from the
 //! quorum within a fetch).
 
-use crate::lean::CollectBTree;
 use crate::config::BrokerConfig;
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
+use crate::lean::CollectBTree;
 use crate::protocol::{MetadataLogEntry, MetadataRecord, Msg};
 use crate::rng::Rng;
 use serde::Serialize;

@@ -3,8 +3,8 @@
 //! groups for the page.
 
 use crate::broker::group_coordinator::{partition_for, Group, OFFSETS_TOPIC};
-use crate::lean::CollectBTree;
 use crate::ids::{NodeId, TopicPartition, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::BTreeSet;

@@ -3,9 +3,9 @@
 //! and lost from its end (truncation, power loss), red where they were acknowledged writes
 //! that no replica has any more (the audit's lost writes).
 
-use crate::lean::CollectBTree;
 use crate::check::audit::lost_acknowledged_writes;
 use crate::ids::{BrokerId, TopicPartition};
+use crate::lean::CollectBTree;
 use crate::log::partition_log::{Ghost, GhostCause};
 use crate::sim::Sim;
 use serde::Serialize;

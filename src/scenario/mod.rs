@@ -4,11 +4,11 @@
 
 pub mod stop_claims;
 
-use crate::lean::CollectBTree;
 use crate::check::CheckedSim;
 use crate::command::Command;
 use crate::config::{BrokerConfig, ProducerConfig};
 use crate::errors::CommandError;
+use crate::lean::CollectBTree;
 use crate::sim::{BrokerSpec, ClusterSpec, Sim};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

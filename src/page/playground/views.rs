@@ -661,7 +661,8 @@ impl Playground {
         })
     }
 
-    /// Every config key for tooltips and forms; limits as JS-safe numbers (Long.MAX → null).
+    /// Every config key for tooltips and forms; limits as JS-safe numbers (Long.MAX → null). Without
+    /// the keys' docs: the page reads those from `www/config-docs.json` ([`crate::config::docs_json`]).
     pub fn config_defs() -> Vec<serde_json::Value> {
         use crate::config::Kind;
         let num = |v: i64| if v.unsigned_abs() >= (1u64 << 53) { serde_json::Value::Null } else { serde_json::json!(v) };
@@ -676,7 +677,7 @@ impl Playground {
                     Kind::Text => ("text", serde_json::Value::Null, serde_json::Value::Null, vec![]),
                 };
                 let default = if d.default == "9223372036854775807" { "9223372036854775807 (Long.MAX: never)" } else { d.default };
-                serde_json::json!({"key": d.key, "scope": d.scope, "kind": kind, "min": min, "max": max, "choices": choices, "default": default, "broker_synonym": d.broker_synonym, "doc": d.doc})
+                serde_json::json!({"key": d.key, "scope": d.scope, "kind": kind, "min": min, "max": max, "choices": choices, "default": default, "broker_synonym": d.broker_synonym})
             })
             .collect()
     }

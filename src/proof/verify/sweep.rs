@@ -8,12 +8,12 @@
 //! shrunk ([`super::shrink`]) and saved as a scenario file.
 
 use super::profile::{PowerLoss, Profile};
-use crate::lean::CollectBTree;
 use crate::check::audit::lost_acknowledged_writes;
 use crate::check::CheckedSim;
 use crate::client::producer::SendOutcome;
 use crate::command::Command;
 use crate::ids::{NodeId, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::rng::Rng;
 use crate::scenario::{start, Scenario};
 use crate::sim::NodeStatus;
