@@ -73,6 +73,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unnecessary_sort_by)] // a comparison, as callers pass
     fn the_same_order_as_std_stable_sorts() {
         let mut rng = crate::rng::Rng::new(7);
         for n in [0, 1, 2, 3, 10, 33, 200] {

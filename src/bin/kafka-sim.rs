@@ -36,10 +36,13 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("hashes") {
         return hashes_main();
     }
+    // The config docs are not compiled for wasm32 (the browser's module leaves them out; see config.rs).
+    #[cfg(not(target_arch = "wasm32"))]
     if args.first().map(String::as_str) == Some("configs") {
         print!("{}", kafka_playground::config::reference_markdown());
         return ExitCode::SUCCESS;
     }
+    #[cfg(not(target_arch = "wasm32"))]
     if args.first().map(String::as_str) == Some("config-docs") {
         print!("{}", kafka_playground::config::docs_json());
         return ExitCode::SUCCESS;
