@@ -1,9 +1,10 @@
 // Browser half of `npm run bench`: in headless Chromium, the wasm engine's throughput on the
 // benchmark workload (the same scenario and seed as `kafka-bench`: equal trace hashes prove it),
 // the page's frame time at 1x and 100x on the 6 brokers x 24 partitions x RF 3 preset, and the
-// gzipped sizes of what a visitor downloads. Prints one JSON object.
+// gzipped sizes of what a visitor downloads (the files served: dist/www/ when built, see below). Prints one JSON object.
 import { chromium } from 'playwright-core';
 import { startServer } from '../scripts/serve.mjs';
+import { distIsFresh } from '../scripts/build-js.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -96,8 +97,11 @@ try {
   await browser.close();
   await server.close();
 }
-const js = fs.readdirSync(path.join(root, 'www')).filter((f) => f.endsWith('.js')).map((f) => `www/${f}`);
-const css = fs.readdirSync(path.join(root, 'www')).filter((f) => f.endsWith('.css')).map((f) => `www/${f}`);
+// What scripts/serve.mjs sends for /www/*.js|css: dist/www/ (bundled and minified by scripts/build-js.mjs) when
+// it is built from the www/ sources as they are, else www/ itself.
+const shipped = distIsFresh(root) ? 'dist/www' : 'www';
+const js = fs.readdirSync(path.join(root, shipped)).filter((f) => f.endsWith('.js')).map((f) => `${shipped}/${f}`);
+const css = fs.readdirSync(path.join(root, shipped)).filter((f) => f.endsWith('.css')).map((f) => `${shipped}/${f}`);
 result.sizes_gzip_bytes = {
   wasm: gz('pkg/kafka_playground_bg.wasm'),
   wasm_raw: fs.statSync(path.join(root, 'pkg/kafka_playground_bg.wasm')).size,

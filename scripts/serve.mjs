@@ -8,6 +8,10 @@
 // when only www/index.html exists. Paths outside ROOT, dotfiles (.git, ...) and symlinks leading
 // out of ROOT are refused. Can also be imported: `import { startServer } from './serve.mjs'`.
 //
+// The page's code. /www/NAME.js and /www/NAME.css are served from ROOT/dist/www/ (bundled and minified by
+// scripts/build-js.mjs, which build-web.sh runs) while the www/ sources it was built from are unchanged; after an
+// edit in www/, from www/ as it is until the next build.
+//
 // Compression and caching. When the request's Accept-Encoding allows it (br preferred, then gzip), a file
 // is sent compressed: its precompressed sibling FILE.br / FILE.gz as it is (scripts/build-web.sh writes
 // them for pkg/'s .wasm and .js) when the sibling exists and is not older than FILE, else, for text types
@@ -24,6 +28,7 @@ import process from 'node:process';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from './build-js.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -140,8 +145,27 @@ function makeCache() {
   };
 }
 
+/** The shipped (bundled, minified) page code: ROOT/dist/www/NAME is served for /www/NAME while every www/ source
+ * the build read is unchanged (scripts/build-js.mjs writes dist/www/ and its .sources); otherwise www/ as it is. */
+function makeOverlay(rootReal) {
+  const out = path.join(rootReal, 'dist', 'www');
+  let checked = { at: -Infinity, fresh: false };
+  const fresh = () => {
+    const now = Date.now();
+    if (now - checked.at >= 200) checked = { at: now, fresh: distIsFresh(rootReal) }; // one look per page load
+    return checked.fresh;
+  };
+  /** The dist/www/ path that stands for the request's segments, or null. */
+  return (segments) => {
+    if (segments.length !== 2 || segments[0] !== 'www' || !/\.(js|css)$/.test(segments[1]) || !fresh()) return null;
+    const f = path.join(out, segments[1]);
+    return fs.existsSync(f) ? f : null;
+  };
+}
+
 function makeHandler(rootReal) {
   const cache = makeCache();
+  const overlay = makeOverlay(rootReal);
 
   /** FILE's precompressed sibling (FILE + suffix) when it is a file inside ROOT not older than FILE. */
   async function sibling(file, st, suffix) {
@@ -169,7 +193,7 @@ function makeHandler(rootReal) {
       const segments = rel.split('/').filter(Boolean);
       if (segments.some((s) => s.startsWith('.'))) return send(res, 403, 'forbidden\n');
 
-      let file = path.resolve(rootReal, ...segments);
+      let file = overlay(segments) ?? path.resolve(rootReal, ...segments);
       if (!isInside(rootReal, file)) return send(res, 403, 'forbidden\n');
 
       if (rel === '/' && !(await exists(path.join(rootReal, 'index.html')))

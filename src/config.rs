@@ -49,6 +49,9 @@ pub struct ConfigDef {
     pub default: &'static str,
     /// The broker-level key a topic-level key falls back to (Kafka's synonym).
     pub broker_synonym: Option<&'static str>,
+    /// What the key does, in words. Not in the browser's module (~19 KB): the page reads it from
+    /// `www/config-docs.json`, which [`docs_json`] writes (`kafka-sim config-docs`) and a test keeps equal.
+    #[cfg(not(target_arch = "wasm32"))]
     pub doc: &'static str,
 }
 
@@ -56,7 +59,15 @@ const LMAX: i64 = i64::MAX;
 
 macro_rules! def {
     ($key:expr, $scope:ident, $kind:expr, $default:expr, $syn:expr, $doc:expr) => {
-        ConfigDef { key: $key, scope: Scope::$scope, kind: $kind, default: $default, broker_synonym: $syn, doc: $doc }
+        ConfigDef {
+            key: $key,
+            scope: Scope::$scope,
+            kind: $kind,
+            default: $default,
+            broker_synonym: $syn,
+            #[cfg(not(target_arch = "wasm32"))]
+            doc: $doc,
+        }
     };
 }
 
@@ -249,7 +260,23 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "Probability that a message is lost on a link (TCP would retransmit; here the request times out)."),
 ];
 
+/// Every key's [`ConfigDef::doc`] by `"scope:key"` (`"broker:min.insync.replicas"`), as JSON text:
+/// `www/config-docs.json`, which the page fetches beside the engine for its tooltips
+/// (`kafka-sim config-docs` prints it; tests/integration/readme.rs checks the file).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn docs_json() -> String {
+    let docs: serde_json::Map<String, Value> = CONFIG_DEFS
+        .iter()
+        .map(|d| {
+            let scope = serde_json::to_value(d.scope).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            (format!("{scope}:{}", d.key), Value::from(d.doc))
+        })
+        .collect();
+    serde_json::to_string_pretty(&docs).unwrap_or_default() + "\n"
+}
+
 /// The config reference as a Markdown table (README.md carries its output).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn reference_markdown() -> String {
     let mut s = String::from("| key | scope | default | allowed | meaning |\n|---|---|---|---|---|\n");
     for d in CONFIG_DEFS {

@@ -1,6 +1,7 @@
 //! Kafka's protocol error names (`org.apache.kafka.common.protocol.Errors`), as
 //! the engine reports them. Only the ones the simulation can produce are here.
 
+use crate::lean::CollectBTree;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -222,7 +223,7 @@ impl KafkaError {
 /// Error counts keyed by Kafka's error names, in the names' alphabetical order: how views and
 /// reports show a `BTreeMap<KafkaError, _>` (whose own order is the enum's, not the names').
 pub fn counts_by_name(counts: &BTreeMap<KafkaError, u64>) -> BTreeMap<&'static str, u64> {
-    counts.iter().map(|(e, n)| (e.name(), *n)).collect()
+    counts.iter().map(|(e, n)| (e.name(), *n)).collect_map()
 }
 
 /// `#[serde(serialize_with)]` for error counts: an object keyed by error name, in name order.

@@ -8,6 +8,7 @@
 // foundation
 pub mod errors;
 pub mod ids;
+pub mod lean;
 pub mod rng;
 // storage
 pub mod log;

@@ -50,18 +50,20 @@ const LONG_MAX = '9223372036854775807';
 
 /**
  * Config definitions by "scope:key", from the engine (Playground.configDefs(), src/config.rs:
- * the same table the README's config reference is generated from).
+ * the same table the README's config reference is generated from), with each key's doc from
+ * www/config-docs.json (`kafka-sim config-docs`: the same table's docs, kept out of the wasm module).
  * @param {PlaygroundClass} Playground
+ * @param {Record<string, string>} docs
  * @returns {ConfigDefs}
  */
-export function loadDefs(Playground) {
+export function loadDefs(Playground, docs) {
   /** @type {ConfigDefs} */
   const defs = new Map();
   for (const d of Playground.configDefs()) {
     const k = d.kind; // long, boolean, choice, ratio, text
     const allowed = k === 'boolean' ? 'true, false' : k === 'ratio' ? '0–1' : k === 'choice' ? d.choices.join(', ')
       : k === 'long' ? `${d.min ?? '−2^63'}–${d.max ?? 'Long.MAX'}` : '';
-    defs.set(`${d.scope}:${d.key}`, { doc: d.doc, def: d.default, allowed, kind: k, choices: d.choices });
+    defs.set(`${d.scope}:${d.key}`, { doc: docs[`${d.scope}:${d.key}`] ?? '', def: d.default, allowed, kind: k, choices: d.choices });
   }
   return defs;
 }

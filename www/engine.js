@@ -33,6 +33,21 @@ export function onEnginePanic(fn) {
   return () => panicListeners.delete(fn);
 }
 
+/**
+ * Every config key's doc by "scope:key" (www/config-docs.json, written by `kafka-sim config-docs` from
+ * src/config.rs); without it (a failed fetch) the tooltips keep the key, default and allowed values.
+ * @returns {Promise<Record<string, string>>}
+ */
+async function loadConfigDocs() {
+  try {
+    const r = await fetch(new URL('./config-docs.json', import.meta.url));
+    return r.ok ? /** @type {Record<string, string>} */ (await r.json()) : {};
+  } catch (e) {
+    console.warn('config docs not loaded', e);
+    return {};
+  }
+}
+
 /** @type {Promise<Engine> | null} */
 let ready = null;
 /**
@@ -44,10 +59,11 @@ let ready = null;
  */
 export function loadEngine() {
   ready ??= (async () => {
-    await init();
+    // The config docs (tooltips) come as a JSON file, fetched while the module compiles.
+    const [, docs] = await Promise.all([init(), loadConfigDocs()]);
     // The generated pkg/*.d.ts (when built) types the views as `any`: use www/types.d.ts's.
     const PlaygroundT = /** @type {PlaygroundClass} */ (/** @type {unknown} */ (Playground));
-    const defs = loadDefs(PlaygroundT);
+    const defs = loadDefs(PlaygroundT, docs);
     return {
       Playground: PlaygroundT, wasmMemory, defs,
       limits: /** @type {PageLimits} */ (limits()),

@@ -103,7 +103,6 @@ interface ConfigDefView {
   choices: string[];
   default: string;
   broker_synonym: string | null;
-  doc: string;
 }
 
 /** loadDefs(): "scope:key" → what the tooltips and forms need. */

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: kafka-sim run FILE [--events]
        kafka-sim describe FILE
        kafka-sim configs
+       kafka-sim config-docs
        kafka-sim hashes
        kafka-sim sweep [--seeds N] [--first S] [--profile NAME|safe-all|unsafe|all]
                        [--shrink] [--out DIR] [--json]
@@ -17,6 +18,8 @@ const USAGE: &str = "usage: kafka-sim run FILE [--events]
 Runs a scenario file (see docs/scenarios.md) and prints a JSON report.
 Exits 1 when the file's `expect` block is not met, 2 when the file is invalid.
 `configs` prints the reference of every config key (Markdown).
+`config-docs` prints every key's doc by \"scope:key\" (JSON): www/config-docs.json, which the page
+reads for its tooltips (the docs are not in the wasm module).
 `hashes` prints the trace hash of every file in scenarios/ and of sweep seeds 1-5 of
 every profile (JSON): the browser test compares them with the same runs in wasm.
 `sweep` runs N seeds (default 100) of random workloads and fault schedules per profile
@@ -33,8 +36,15 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("hashes") {
         return hashes_main();
     }
+    // The config docs are not compiled for wasm32 (the browser's module leaves them out; see config.rs).
+    #[cfg(not(target_arch = "wasm32"))]
     if args.first().map(String::as_str) == Some("configs") {
         print!("{}", kafka_playground::config::reference_markdown());
+        return ExitCode::SUCCESS;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if args.first().map(String::as_str) == Some("config-docs") {
+        print!("{}", kafka_playground::config::docs_json());
         return ExitCode::SUCCESS;
     }
     let (cmd, file) = match (args.first(), args.get(1)) {

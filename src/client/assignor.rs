@@ -32,6 +32,7 @@
 //!   we do not model (needs ~48+ keys with 9 colliding hashes).
 
 use crate::ids::TopicPartition;
+use crate::lean::CollectBTree;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -94,9 +95,9 @@ pub fn assign(
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let members = normalize(partitions_per_topic, subscriptions);
     // AbstractPartitionAssignor.assign(Cluster, GroupSubscription): only subscribed topics with partitions.
-    let subscribed: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().copied()).collect();
+    let subscribed: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().copied()).collect_set();
     let ppt: BTreeMap<String, u32> =
-        partitions_per_topic.iter().filter(|(t, &n)| n > 0 && subscribed.contains(t.as_str())).map(|(t, &n)| (t.clone(), n)).collect();
+        partitions_per_topic.iter().filter(|(t, &n)| n > 0 && subscribed.contains(t.as_str())).map(|(t, &n)| (t.clone(), n)).collect_map();
     let mut lists = if members.is_empty() {
         Vec::new()
     } else {
@@ -108,7 +109,7 @@ pub fn assign(
     };
     let mut out = BTreeMap::new();
     for (m, list) in members.iter().zip(lists.iter_mut()) {
-        list.sort();
+        crate::lean::sort(list);
         out.insert(m.id.to_string(), std::mem::take(list));
     }
     out
@@ -307,7 +308,7 @@ fn range(ppt: &BTreeMap<String, u32>, members: &[Member]) -> Vec<Vec<TopicPartit
     for (topic, &n) in ppt {
         // RangeAssignor.consumersPerTopic, then Collections.sort(members) (stable) in TopicAssignmentState.
         let mut consumers: Vec<usize> = (0..members.len()).filter(|&c| members[c].topics.contains(&topic.as_str())).collect();
-        consumers.sort_by(|&a, &b| member_info_cmp(&members[a], &members[b]));
+        crate::lean::sort_by(&mut consumers, |&a, &b| member_info_cmp(&members[a], &members[b]));
         if consumers.is_empty() {
             continue;
         }
@@ -343,8 +344,8 @@ fn range(ppt: &BTreeMap<String, u32>, members: &[Member]) -> Vec<Vec<TopicPartit
 fn round_robin(ppt: &BTreeMap<String, u32>, members: &[Member]) -> Vec<Vec<TopicPartition>> {
     let mut out = vec![Vec::new(); members.len()];
     let mut order: Vec<usize> = (0..members.len()).collect();
-    order.sort_by(|&a, &b| member_info_cmp(&members[a], &members[b]));
-    let topics: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().copied()).collect();
+    crate::lean::sort_by(&mut order, |&a, &b| member_info_cmp(&members[a], &members[b]));
+    let topics: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().copied()).collect_set();
     let mut next = 0usize;
     for topic in topics {
         let Some(&n) = ppt.get(topic) else { continue };
@@ -370,7 +371,7 @@ fn round_robin(ppt: &BTreeMap<String, u32>, members: &[Member]) -> Vec<Vec<Topic
 fn cooperative_sticky(ppt: &BTreeMap<String, u32>, members: &[Member]) -> Vec<Vec<TopicPartition>> {
     // Member ids in String.compareTo order, for the sorted collections (Collections.sort, SubscriptionComparator).
     let mut by_rank: Vec<usize> = (0..members.len()).collect();
-    by_rank.sort_by(|&a, &b| java_str_cmp(members[a].id, members[b].id));
+    crate::lean::sort_by(&mut by_rank, |&a, &b| java_str_cmp(members[a].id, members[b].id));
     let mut rank = vec![0; members.len()];
     for (r, &c) in by_rank.iter().enumerate() {
         rank[c] = r;
@@ -482,7 +483,7 @@ fn constrained(
     // assignOwnedPartitions: iterates currentAssignment (a HashMap by member id) in Java order = member order.
     for (c, owned) in current.into_iter().enumerate() {
         let mut owned = owned;
-        owned.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| a.topic.cmp(&b.topic)));
+        crate::lean::sort_by(&mut owned, |a, b| a.partition.cmp(&b.partition).then_with(|| a.topic.cmp(&b.topic)));
         owned.retain(|p| !multiple_owners.contains(p));
         if owned.len() < min_quota {
             assigned_partitions.extend(owned.iter().cloned());
@@ -511,7 +512,7 @@ fn constrained(
     }
 
     let unassigned = constrained_unassigned(ppt, assigned_partitions);
-    under_min.sort_by_key(|&c| rank[c]);
+    crate::lean::sort_by_key(&mut under_min, |&c| rank[c]);
     exactly_min.make_contiguous().sort_by_key(|&c| rank[c]);
 
     // assignRoundRobin
@@ -554,7 +555,7 @@ fn constrained_unassigned(ppt: &BTreeMap<String, u32>, mut assigned: Vec<TopicPa
     if assigned.is_empty() {
         return all.collect();
     }
-    assigned.sort();
+    crate::lean::sort(&mut assigned);
     two_pointer_difference(all, &assigned)
 }
 
@@ -680,7 +681,7 @@ impl<'a> General<'a> {
         by_rank: &'a [usize],
         current: Vec<Vec<TopicPartition>>,
     ) -> Self {
-        let mut topic2consumers: BTreeMap<&str, Vec<usize>> = ppt.keys().map(|t| (t.as_str(), Vec::new())).collect();
+        let mut topic2consumers: BTreeMap<&str, Vec<usize>> = ppt.keys().map(|t| (t.as_str(), Vec::new())).collect_map();
         let mut consumer2topics = vec![Vec::new(); members.len()];
         for (c, m) in members.iter().enumerate() {
             for &t in &m.topics {
@@ -698,7 +699,7 @@ impl<'a> General<'a> {
         }
         // TopicComparator: number of potential consumers, then name.
         let mut sorted_topics: Vec<&str> = ppt.keys().map(String::as_str).collect();
-        sorted_topics.sort_by(|a, b| topic2consumers[a].len().cmp(&topic2consumers[b].len()).then_with(|| a.cmp(b)));
+        crate::lean::sort_by(&mut sorted_topics, |a, b| topic2consumers[a].len().cmp(&topic2consumers[b].len()).then_with(|| a.cmp(b)));
         let sorted_all_partitions = sorted_topics.iter().flat_map(|&t| (0..ppt[t]).map(move |p| tp(t, p))).collect();
         General {
             ppt,
@@ -795,7 +796,7 @@ impl<'a> General<'a> {
         if assigned.is_empty() {
             return self.sorted_all_partitions.clone();
         }
-        assigned.sort_by(|a, b| {
+        crate::lean::sort_by(&mut assigned, |a, b| {
             self.potential_consumers(&a.topic)
                 .cmp(&self.potential_consumers(&b.topic))
                 .then_with(|| a.topic.cmp(&b.topic))

@@ -24,6 +24,7 @@ use crate::config::{Acks, ProducerConfig};
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::lean::CollectBTree;
 use crate::log::segment::{record_size, BATCH_HEADER_BYTES};
 use crate::log::NewRecord;
 use crate::protocol::{Msg, ProduceBatch};
@@ -471,7 +472,7 @@ impl Producer {
         // REQUEST_TIMED_OUT for each batch ("Cancelled request ... due to the last request to
         // node N timed out") — not NETWORK_EXCEPTION, even for the younger requests.
         let timed_out: BTreeSet<BrokerId> =
-            self.in_flight.values().filter(|f| now_ms - f.sent_ms >= self.config.request_timeout_ms).map(|f| f.node).collect();
+            self.in_flight.values().filter(|f| now_ms - f.sent_ms >= self.config.request_timeout_ms).map(|f| f.node).collect_set();
         for node in timed_out {
             self.metadata.mark_unreachable(node, now_ms);
             let corrs: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.node == node).map(|(c, _)| *c).collect();

@@ -10,6 +10,7 @@
 //! replica shift from `java.util.Random` when `fixedStartIndex` is `-1`. Here the caller
 //! supplies both (from a seeded PRNG, or fixed values), so placement is reproducible.
 
+use crate::lean::CollectBTree;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -138,7 +139,7 @@ pub fn assign_replicas_to_brokers(
         let ids: Vec<i32> = brokers.iter().map(|b| b.id).collect();
         Ok(placement.rack_unaware(&ids))
     } else if without_rack.is_empty() {
-        let rack_of: BTreeMap<i32, &str> = brokers.iter().filter_map(|b| b.rack.as_deref().map(|rack| (b.id, rack))).collect();
+        let rack_of: BTreeMap<i32, &str> = brokers.iter().filter_map(|b| b.rack.as_deref().map(|rack| (b.id, rack))).collect_map();
         Ok(placement.rack_aware(&rack_of))
     } else {
         Err(AssignmentError::InvalidRackConfiguration(format!(

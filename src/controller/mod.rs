@@ -23,6 +23,7 @@ use crate::config::{BrokerConfig, TopicConfig};
 use crate::effects::{Category, Out};
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::{validate_topic_name, BrokerId, NodeId, TopicPartition, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::protocol::{MetadataRecord, Msg, PartitionState};
 use election::{build_change, ChangeInput, ChangeResult, Election};
 use serde::Serialize;
@@ -146,7 +147,7 @@ impl Controller {
                     }
                 }
                 MetadataRecord::Topic { name, config } => {
-                    c.topics.insert(name.clone(), TopicConfig { overrides: config.iter().cloned().collect() });
+                    c.topics.insert(name.clone(), TopicConfig { overrides: config.iter().cloned().collect_map() });
                 }
                 MetadataRecord::Partition(st) => {
                     c.partitions.insert(st.tp, st.clone());

@@ -15,6 +15,7 @@ use super::striped_replica_placer::{self, UsableBroker};
 use super::Controller;
 use crate::errors::{CommandError, KafkaError};
 use crate::ids::BrokerId;
+use crate::lean::CollectBTree;
 use std::collections::BTreeMap;
 
 /// A broker of the cluster as configured (`node.id`, `broker.rack`), whether or not the
@@ -74,7 +75,7 @@ impl Controller {
             .collect();
         let placed = striped_replica_placer::place(&usable, &[], n as usize, usize::from(rf), next_int)
             .map_err(|e| CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", e.0))?;
-        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect())
+        Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect_map())
     }
 
     /// `sim.replica.placement=admin-utils`: the ZooKeeper-era `AdminUtils.assignReplicasToBrokers`

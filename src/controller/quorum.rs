@@ -43,6 +43,7 @@ use crate::config::BrokerConfig;
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
+use crate::lean::CollectBTree;
 use crate::protocol::{MetadataLogEntry, MetadataRecord, Msg};
 use crate::rng::Rng;
 use serde::Serialize;
@@ -269,7 +270,11 @@ impl Voter {
     fn leader_role(voters: &[i32], me: i32, epoch_start_offset: i64, now_ms: i64, t: QuorumTimeouts) -> LeaderRole {
         LeaderRole {
             epoch_start_offset,
-            followers: voters.iter().filter(|&&v| v != me).map(|&v| (v, FollowerProgress { end_offset: -1, last_fetch_ms: -1 })).collect(),
+            followers: voters
+                .iter()
+                .filter(|&&v| v != me)
+                .map(|&v| (v, FollowerProgress { end_offset: -1, last_fetch_ms: -1 }))
+                .collect_map(),
             fetched_in_window: BTreeSet::new(),
             check_quorum_deadline_ms: now_ms + t.check_quorum_timeout_ms(),
             next_begin_epoch_ms: now_ms,

@@ -148,7 +148,7 @@ pub fn jepsen_history(p: &Playground) -> String {
             poll(format!("reader-{}", r.id), s.at_ms, &r.tp.topic, r.tp.partition, s.offset, s.leader_epoch, s.write_id);
         }
     }
-    ops.sort_by_key(|o| (o.time_ms, o.order));
+    crate::lean::sort_by_key(&mut ops, |o| (o.time_ms, o.order));
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -4,6 +4,7 @@
 
 use crate::broker::group_coordinator::{partition_for, Group, OFFSETS_TOPIC};
 use crate::ids::{NodeId, TopicPartition, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -58,7 +59,7 @@ fn high_watermark(sim: &Sim, tp: &TopicPartition) -> i64 {
 pub fn group_view(sim: &Sim, group_id: &str) -> Option<GroupView> {
     let (coordinator, g) = coordinator_group(sim, group_id)?;
     let topics: BTreeSet<String> =
-        sim.consumers.values().filter(|c| c.group_id == group_id).flat_map(|c| c.topics.iter().cloned()).collect();
+        sim.consumers.values().filter(|c| c.group_id == group_id).flat_map(|c| c.topics.iter().cloned()).collect_set();
     let mut tps: BTreeSet<TopicPartition> = g.offsets.keys().cloned().collect();
     for m in g.members.values() {
         tps.extend(m.assignment.iter().cloned());
@@ -98,7 +99,7 @@ pub fn group_view(sim: &Sim, group_id: &str) -> Option<GroupView> {
 
 /// Every group some consumer of the simulation belongs to.
 pub fn group_ids(sim: &Sim) -> Vec<String> {
-    sim.consumers.values().map(|c| c.group_id.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+    sim.consumers.values().map(|c| c.group_id.clone()).collect_set().into_iter().collect()
 }
 
 /// `kafka-consumer-groups.sh --bootstrap-server … --describe --group <g>` (every group when `None`).

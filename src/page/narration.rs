@@ -66,7 +66,7 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
     let mut bad: Vec<String> = vec![];
     let verdict = p.invariants();
     let mut violated: Vec<&str> = verdict.violations.iter().map(|v| v.invariant.as_str()).collect();
-    violated.sort();
+    crate::lean::sort(&mut violated);
     violated.dedup();
     if let Some(h) = e.holds {
         if h != verdict.ok {

@@ -5,6 +5,7 @@
 
 use crate::check::audit::lost_acknowledged_writes;
 use crate::ids::{BrokerId, TopicPartition};
+use crate::lean::CollectBTree;
 use crate::log::partition_log::{Ghost, GhostCause};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -106,7 +107,7 @@ pub fn ghosts(sim: &Sim, since_ms: i64, any_lost: bool) -> Vec<GhostView> {
             for g in log.ghosts.iter().filter(|g| g.at_ms > since_ms && !g.records.is_empty()) {
                 let lost = lost.get_or_insert_with(|| {
                     if any_lost {
-                        lost_acknowledged_writes(sim).into_iter().map(|l| l.write_id).collect()
+                        lost_acknowledged_writes(sim).into_iter().map(|l| l.write_id).collect_set()
                     } else {
                         BTreeSet::new()
                     }
@@ -173,7 +174,7 @@ fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
         .flat_map(|s| s.disk().logs.values())
         .flat_map(|l| l.ghosts.iter().filter(|g| g.at_ms > since_ms))
         .flat_map(|g| g.records.iter().map(|r| r.write_id))
-        .collect();
+        .collect_set();
     let mut by_tp: std::collections::BTreeMap<TopicPartition, Vec<GhostRecord>> = std::collections::BTreeMap::new();
     let mut acked_at: std::collections::BTreeMap<TopicPartition, i64> = std::collections::BTreeMap::new();
     for l in lost_writes.iter().filter(|l| l.offset >= 0 && !shown.contains(&l.write_id)) {
@@ -193,7 +194,7 @@ fn unshown_lost_writes(sim: &Sim, since_ms: i64) -> Vec<GhostView> {
         if since_ms >= acked_at[&tp] {
             continue;
         }
-        records.sort_by_key(|r| r.offset);
+        crate::lean::sort_by_key(&mut records, |r| r.offset);
         let (first, last) = (records[0].offset, records[records.len() - 1].offset);
         out.push(GhostView {
             topic: tp.topic.to_string(),

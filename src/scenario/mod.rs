@@ -8,6 +8,7 @@ use crate::check::CheckedSim;
 use crate::command::Command;
 use crate::config::{BrokerConfig, ProducerConfig};
 use crate::errors::CommandError;
+use crate::lean::CollectBTree;
 use crate::sim::{BrokerSpec, ClusterSpec, Sim};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -343,7 +344,7 @@ impl Expect {
         }
         if let Some(v) = &self.violations {
             let mut want = v.clone();
-            want.sort();
+            crate::lean::sort(&mut want);
             let got: Vec<String> = cs.checker.names().into_iter().map(String::from).collect();
             push("violated invariants".into(), format!("{want:?}"), format!("{got:?}"));
         }
@@ -454,7 +455,7 @@ fn parse_steps(v: Option<&Value>) -> Result<Vec<Step>, ScenarioError> {
 fn config_map(v: Option<&Value>, field: &str) -> Result<BTreeMap<String, Value>, ScenarioError> {
     match v {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(Value::Object(m)) => Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Some(Value::Object(m)) => Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect_map()),
         Some(_) => Err(err(field, "expected an object of \"key\": value pairs")),
     }
 }

@@ -68,6 +68,10 @@ try {
     const w = wasmResponses[0]?.headers() || {};
     assert(w['content-encoding'] === 'br' && w['content-type'] === 'application/wasm',
       `the wasm came with Content-Encoding ${w['content-encoding']}, Content-Type ${w['content-type']}`);
+    // The controls' tooltips carry each key's doc (www/config-docs.json, fetched beside the engine).
+    const acksTip = await byId('acks').getAttribute('title');
+    const docs = JSON.parse(fs.readFileSync(path.join(root, 'www', 'config-docs.json'), 'utf8'));
+    assert(acksTip && acksTip.startsWith(`acks (producer): ${docs['producer:acks']}\nDefault: `), `acks tooltip: ${acksTip}`);
   });
 
   await check('a write with acks=all is acknowledged', async () => {

@@ -8,11 +8,12 @@
 // another ETag, and revalidate too; HEAD sends the GET's headers and no body; the pkg JS comes as br too.
 // In a temporary folder: a sibling older than its file is ignored (the file is compressed here instead),
 // an edited file gets a new ETag and its new bytes, a file type that is not compressible is sent as is,
-// dotfiles are still refused. Then build-web.sh: pkg/ is up to date right after the build (--check), a second
+// dotfiles are still refused; /www/*.js|css come from dist/www/ (the minified build) while www/ is unchanged. Then build-web.sh: pkg/ is up to date right after the build (--check), a second
 // run prints that it skipped the build and leaves pkg/ untouched, and a changed input (RUSTFLAGS) is seen.
 // Run after `bash scripts/build-web.sh` (scripts/test.sh does); it never builds.
 import { root, check, assert, finish } from './harness.mjs';
 import { startServer } from '../../scripts/serve.mjs';
+import { distIsFresh, sourceStamp } from '../../scripts/build-js.mjs';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -161,6 +162,34 @@ try {
     assert((await get(tmpServer, '/.secret', ae)).status === 403, '/.secret is served');
     assert((await get(server, '/pkg/.build-stamp', ae)).status === 403, '/pkg/.build-stamp is served');
     assert((await get(server, '/%2e%2e/etc/passwd', ae)).status === 403, '/../ is not refused');
+  });
+
+  await check('the page code comes from dist/www/ (bundled, minified, precompressed) while www/ is unchanged, else from www/', async () => {
+    assert(distIsFresh(root), 'dist/www/ is missing or older than www/: run bash scripts/build-web.sh first');
+    const r = await get(server, '/www/main.js', ae);
+    assert(r.status === 200 && r.headers['content-encoding'] === 'br', `${r.status} ${r.headers['content-encoding']}`);
+    assert(decode(r).equals(fs.readFileSync(path.join(root, 'dist/www/main.js'))), '/www/main.js is not dist/www/main.js');
+    const css = await get(server, '/www/style.css', ae);
+    assert(decode(css).equals(fs.readFileSync(path.join(root, 'dist/www/style.css'))), '/www/style.css is not the minified copy');
+    // In a temporary root: a fresh dist/www/ stands in for www/; after an edit in www/, www/ is served.
+    const t = path.join(tmp, 'overlay');
+    fs.mkdirSync(path.join(t, 'www'), { recursive: true });
+    fs.mkdirSync(path.join(t, 'dist', 'www'), { recursive: true });
+    fs.writeFileSync(path.join(t, 'www', 'a.js'), 'export const source = 1;\n');
+    fs.writeFileSync(path.join(t, 'dist', 'www', 'a.js'), 'export const built=1;');
+    fs.writeFileSync(path.join(t, 'dist', 'www', '.sources'), JSON.stringify(sourceStamp(path.join(t, 'www'))));
+    const srv = await startServer({ root: t, port: 0 });
+    try {
+      assert(decode(await get(srv, '/www/a.js', ae)).toString() === 'export const built=1;', 'a fresh dist/www/a.js is not served');
+      assert((await get(srv, '/dist/www/.sources', ae)).status === 403, '.sources is served');
+      fs.writeFileSync(path.join(t, 'www', 'a.js'), 'export const source = 2;\n');
+      const later = new Date(Date.now() + 2000);
+      fs.utimesSync(path.join(t, 'www', 'a.js'), later, later);
+      await new Promise((res) => setTimeout(res, 250)); // past the server's 200 ms look
+      assert(decode(await get(srv, '/www/a.js', ae)).toString() === 'export const source = 2;\n', 'a stale dist/www/ is still served');
+    } finally {
+      await srv.close();
+    }
   });
 
   await check('build-web.sh: a second run skips the build (pkg/ untouched); a changed input is noticed', async () => {

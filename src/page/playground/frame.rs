@@ -262,7 +262,7 @@ impl Playground {
                 }
             })
             .collect();
-        topics.sort_by_key(|t| t.internal);
+        crate::lean::sort_by_key(&mut topics, |t| t.internal);
         let (partitions, replicas) = self.replica_table();
         let key = format!(
             "{brokers:?}{topics:?}{replicas:?}{:?}{:?}",

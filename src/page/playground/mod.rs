@@ -132,7 +132,7 @@ impl Playground {
                 })?;
             }
         }
-        p.pending.sort_by_key(|(t, _)| *t);
+        crate::lean::sort_by_key(&mut p.pending, |(t, _)| *t);
         p.next_sample_ms = p.cs.sim.now_ms();
         p.sample_metrics();
         p.timeline = Timeline::new(p.now_ms(), Box::new(p.snapshot()), SNAPSHOT_EVERY_MS, MAX_SNAPSHOTS);

@@ -3,6 +3,7 @@
 //! the controller quorum, configs and `kafka-topics.sh --describe`.
 
 use super::*;
+use crate::lean::CollectBTree;
 
 /// Metric samples are taken every this many simulated ms.
 pub const METRICS_PERIOD_MS: i64 = 1_000;
@@ -570,7 +571,7 @@ impl Playground {
                     .map(|e| RecentProduceError { count: pr.error_counts.get(&e.error).copied().unwrap_or(1), last: e.clone() })
                     .collect();
                 // Latest first; errors of the same moment by name.
-                v.sort_by_key(|r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
+                crate::lean::sort_by_key(&mut v, |r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
                 v.truncate(4);
                 v
             },
@@ -622,7 +623,7 @@ impl Playground {
                     let mut v: Vec<RecentConsumerError> =
                         c.errors.values().map(|(count, last)| RecentConsumerError { count: *count, last: last.clone() }).collect();
                     // Latest first; errors of the same moment by name.
-                    v.sort_by_key(|r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
+                    crate::lean::sort_by_key(&mut v, |r| (std::cmp::Reverse(r.last.at_ms), r.last.error.name()));
                     v.truncate(3);
                     v
                 },
@@ -641,7 +642,7 @@ impl Playground {
     pub fn configs(&self) -> serde_json::Value {
         let sim = &self.cs.sim;
         let brokers: BTreeMap<String, BTreeMap<String, String>> =
-            sim.brokers.iter().map(|(id, s)| (id.to_string(), s.config.overrides.clone())).collect();
+            sim.brokers.iter().map(|(id, s)| (id.to_string(), s.config.overrides.clone())).collect_map();
         serde_json::json!({
             "cluster": sim.spec.broker_config.overrides,
             "brokers": brokers,
@@ -658,7 +659,8 @@ impl Playground {
         })
     }
 
-    /// Every config key for tooltips and forms; limits as JS-safe numbers (Long.MAX → null).
+    /// Every config key for tooltips and forms; limits as JS-safe numbers (Long.MAX → null). Without
+    /// the keys' docs: the page reads those from `www/config-docs.json` ([`crate::config::docs_json`]).
     pub fn config_defs() -> Vec<serde_json::Value> {
         use crate::config::Kind;
         let num = |v: i64| if v.unsigned_abs() >= (1u64 << 53) { serde_json::Value::Null } else { serde_json::json!(v) };
@@ -673,7 +675,7 @@ impl Playground {
                     Kind::Text => ("text", serde_json::Value::Null, serde_json::Value::Null, vec![]),
                 };
                 let default = if d.default == "9223372036854775807" { "9223372036854775807 (Long.MAX: never)" } else { d.default };
-                serde_json::json!({"key": d.key, "scope": d.scope, "kind": kind, "min": min, "max": max, "choices": choices, "default": default, "broker_synonym": d.broker_synonym, "doc": d.doc})
+                serde_json::json!({"key": d.key, "scope": d.scope, "kind": kind, "min": min, "max": max, "choices": choices, "default": default, "broker_synonym": d.broker_synonym})
             })
             .collect()
     }

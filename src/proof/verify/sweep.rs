@@ -13,6 +13,7 @@ use crate::check::CheckedSim;
 use crate::client::producer::SendOutcome;
 use crate::command::Command;
 use crate::ids::{NodeId, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::rng::Rng;
 use crate::scenario::{start, Scenario};
 use crate::sim::NodeStatus;
@@ -453,7 +454,7 @@ pub fn end_state_problems(cs: &CheckedSim, acked: &[u64]) -> Vec<Problem> {
             });
         }
     }
-    let lost: BTreeSet<u64> = lost_acknowledged_writes(sim).iter().map(|l| l.write_id).collect();
+    let lost: BTreeSet<u64> = lost_acknowledged_writes(sim).iter().map(|l| l.write_id).collect_set();
     for id in acked {
         let Some(s) = sim.producer.sends.get(id) else { continue };
         let SendOutcome::Acked { offset, .. } = s.outcome else { continue };
