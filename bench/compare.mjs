@@ -68,6 +68,11 @@ for (const s of ['100x', '1000x']) {
 row('wasm gzip / raw bytes', '', `${w.sizes_gzip_bytes.wasm} / ${w.sizes_gzip_bytes.wasm_raw}`);
 const sc = w.scrub_default_10min;
 row('seek ms p50 / p95 / max (10 min)', '', `${sc.p50_ms} / ${sc.p95_ms} / ${sc.max_ms}`, 1);
+const sb = w.scrub_bench_10min;
+if (sb) {
+  row('bench-preset seek ms p50/p95/max', '', `${sb.p50_ms} / ${sb.p95_ms} / ${sb.max_ms}`, 1);
+  row('bench 10 min: snapshots / wasm MB', '', `${sb.snapshots} / ${sb.memory_mb}`, 1);
+}
 row('JS+CSS+HTML gzip bytes', '', w.sizes_gzip_bytes.js_css);
 const rs = rec.storage || {};
 row('storage appends/s', st.appends_per_sec, '');
