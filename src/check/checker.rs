@@ -140,13 +140,14 @@ pub struct Checker {
     leaders_by_epoch: BTreeMap<TopicPartition, BTreeMap<i32, BrokerId>>,
     /// Last HW seen on each (partition, leader, epoch).
     leader_hw: BTreeMap<TopicPartition, (BrokerId, i32, i64)>,
-    /// What the fast invariants last saw of each replica (`ReplicaSeen`), per partition: a
-    /// replica whose state did not change since is not looked at again, and a follower reads
-    /// its leader's HW here instead of through the sim's maps.
-    replicas_seen: BTreeMap<TopicPartition, Vec<(BrokerId, ReplicaSeen)>>,
-    /// Per broker, how many times its replicas were all looked at: a `ReplicaSeen` from an
-    /// earlier look (the broker crashed since, or lost the partition) is not current.
-    broker_looks: BTreeMap<BrokerId, u64>,
+    /// What the fast invariants last saw of each running broker's replicas, in partition
+    /// order (`ReplicaLook`; rebuilt at every look at the broker, so a partition it lost or a
+    /// crash leaves nothing behind): a replica whose state did not change since is not looked
+    /// at again, and a follower reads its leader's HW here instead of through the sim's maps.
+    replicas_seen: BTreeMap<BrokerId, Vec<ReplicaLook>>,
+    /// How many times `leader_hw` named another (leader, epoch) for a partition: while it
+    /// stays what a leader's last check stamped, the HW remembered for its partition is its own.
+    leader_hw_changes: u64,
     /// `sim.events_processed` when the fast invariants last ran: an event they did not see
     /// (a run with the checker off, then on) makes the next look cover every broker.
     fast_checked_through: Option<u64>,
@@ -173,8 +174,15 @@ struct ReplicaSeen {
     log_start_offset: i64,
     leader_epoch: i32,
     is_leader: bool,
-    /// `broker_looks` of the broker at the look that recorded this.
-    look: u64,
+}
+
+/// One replica of a broker in `Checker::replicas_seen`.
+#[derive(Debug, Clone, Copy)]
+struct ReplicaLook {
+    tp: TopicPartition,
+    seen: ReplicaSeen,
+    /// `leader_hw_changes` after this replica's last check as a leader (`u64::MAX`: none yet).
+    leader_hw_stamp: u64,
 }
 
 /// (leader epoch, verified below this offset, leader's and follower's truncation counts).
@@ -294,46 +302,48 @@ impl Checker {
         };
         // First what every looked-at replica is now (a follower reads its leader's from here,
         // even when the leader is looked at in this same pass), then the checks.
-        let mut looked: Vec<(BrokerId, &TopicPartition, &crate::log::PartitionLog, ReplicaSeen, bool)> = Vec::new();
+        // (broker, partition, its log, what it is now, index in the broker's list, unchanged
+        // since the last look, the stamp of its last check as a leader)
+        type Looked<'a> = (BrokerId, &'a TopicPartition, &'a crate::log::PartitionLog, ReplicaSeen, usize, bool, u64);
+        let mut looked: Vec<Looked> = Vec::new();
         for b in brokers {
-            let look = {
-                let n = self.broker_looks.entry(b).or_insert(0);
-                *n += 1;
-                *n
-            };
+            let before = self.replicas_seen.remove(&b).unwrap_or_default();
             let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
-            // Both maps are keyed by partition: walk them side by side.
+            let mut now_seen: Vec<ReplicaLook> = Vec::with_capacity(p.partitions.len());
+            // The broker's partitions, its logs and the last look are all in partition order:
+            // walk them side by side.
             let mut logs = p.disk.logs.iter().peekable();
+            let mut last = before.into_iter().peekable();
             for (tp, part) in &p.partitions {
                 while logs.next_if(|(t, _)| *t < tp).is_some() {}
                 let Some((_, log)) = logs.next_if(|(t, _)| *t == tp) else { continue };
+                while last.next_if(|r| r.tp < *tp).is_some() {}
+                let prev = last.next_if(|r| r.tp == *tp);
                 let seen = ReplicaSeen {
                     high_watermark: log.high_watermark(),
                     log_end_offset: log.log_end_offset(),
                     log_start_offset: log.log_start_offset(),
                     leader_epoch: part.leader_epoch,
                     is_leader: part.is_leader(),
-                    look,
                 };
-                let replicas = self.replicas_seen.entry(*tp).or_default();
-                let before = match replicas.iter_mut().find(|(r, _)| *r == b) {
-                    Some((_, s)) => std::mem::replace(s, seen),
-                    None => {
-                        replicas.push((b, seen));
-                        ReplicaSeen { look: 0, ..seen }
-                    }
-                };
-                let unchanged = before.look + 1 == look && ReplicaSeen { look, ..before } == seen;
-                looked.push((b, tp, log, seen, unchanged));
+                let unchanged = prev.is_some_and(|r| r.seen == seen);
+                let stamp = prev.map_or(u64::MAX, |r| r.leader_hw_stamp);
+                looked.push((b, tp, log, seen, now_seen.len(), unchanged, stamp));
+                now_seen.push(ReplicaLook { tp: *tp, seen, leader_hw_stamp: stamp });
             }
+            self.replicas_seen.insert(b, now_seen);
         }
-        for (b, tp, log, seen, unchanged) in looked {
+        for (b, tp, log, seen, i, unchanged, stamp) in looked {
             if seen.is_leader {
-                if unchanged && self.leader_hw.get(tp) == Some(&(b, seen.leader_epoch, seen.high_watermark)) {
+                if unchanged && stamp == self.leader_hw_changes {
                     continue;
                 }
                 self.check_high_watermark_below_log_end(tp, b, &seen, now);
                 self.check_leader_high_watermark(tp, b, seen.leader_epoch, log, now);
+                let stamp = self.leader_hw_changes;
+                if let Some(r) = self.replicas_seen.get_mut(&b).and_then(|v| v.get_mut(i)) {
+                    r.leader_hw_stamp = stamp;
+                }
             } else {
                 if !unchanged {
                     self.check_high_watermark_below_log_end(tp, b, &seen, now);
@@ -358,12 +368,16 @@ impl Checker {
     /// The acting leader's state as its own last look recorded it (current: a broker changes
     /// only in its own events, and each is followed by a look at it): the controller names it
     /// for `tp`, it runs, it leads `tp` in the controller's epoch.
-    fn acting_leader_seen(&self, sim: &Sim, tp: &TopicPartition) -> Option<(BrokerId, i32, ReplicaSeen)> {
-        let st = sim.controller.partitions.get(tp)?;
+    fn acting_leader_seen(
+        &self,
+        sim: &Sim,
+        tp: &TopicPartition,
+        st: &crate::protocol::PartitionState,
+    ) -> Option<(BrokerId, i32, ReplicaSeen)> {
         sim.brokers.get(&st.leader)?.process.as_ref()?;
-        let look = *self.broker_looks.get(&st.leader)?;
-        let (_, seen) = self.replicas_seen.get(tp)?.iter().find(|(r, s)| *r == st.leader && s.look == look)?;
-        (seen.is_leader && seen.leader_epoch == st.leader_epoch).then_some((st.leader, st.leader_epoch, *seen))
+        let replicas = self.replicas_seen.get(&st.leader)?;
+        let seen = replicas[replicas.binary_search_by(|r| r.tp.cmp(tp)).ok()?].seen;
+        (seen.is_leader && seen.leader_epoch == st.leader_epoch).then_some((st.leader, st.leader_epoch, seen))
     }
 
     /// The controller's partition states, when its log moved: the leader is in the ISR, the ISR
@@ -406,7 +420,7 @@ impl Checker {
         if !(st.isr.contains(&b) && seen.leader_epoch == st.leader_epoch) {
             return;
         }
-        let Some((leader, epoch, ls)) = self.acting_leader_seen(sim, tp) else { return };
+        let Some((leader, epoch, ls)) = self.acting_leader_seen(sim, tp, st) else { return };
         if seen.log_end_offset < ls.high_watermark {
             let msg = format!(
                 "ISR member {b} of {tp} ends at offset {} below leader {leader}'s HW {} (epoch {epoch})",
@@ -440,9 +454,13 @@ impl Checker {
                 }
                 last.2 = hw;
             }
-            Some(last) => *last = (b, leader_epoch, hw),
+            Some(last) => {
+                *last = (b, leader_epoch, hw);
+                self.leader_hw_changes += 1;
+            }
             None => {
                 self.leader_hw.insert(*tp, (b, leader_epoch, hw));
+                self.leader_hw_changes += 1;
             }
         }
         if let Some(prev) = decreased {
