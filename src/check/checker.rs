@@ -148,6 +148,23 @@ pub struct Checker {
     /// How many times `leader_hw` named another (leader, epoch) for a partition: while it
     /// stays what a leader's last check stamped, the HW remembered for its partition is its own.
     leader_hw_changes: u64,
+    /// A counter: every change a follower's StrongIsr check could see (below) takes the next
+    /// value, and a follower's check remembers the value it ran at.
+    fast_clock: u64,
+    /// Per partition (`ReplicaLook::slot`): `fast_clock` when a replica of it that leads or led
+    /// last changed what a follower's check reads of its leader (HW, leader epoch, leadership),
+    /// or left its broker's list.
+    leader_changed_at: Vec<u64>,
+    /// The partitions' slots in `leader_changed_at`, given at a replica's first look.
+    slots: BTreeMap<TopicPartition, u32>,
+    /// `fast_clock` when the controller's decisions (`controller_log_seen`) or the set of
+    /// running brokers (`running_seen`) last changed.
+    inputs_changed_at: u64,
+    running_seen: Vec<(BrokerId, bool)>,
+    /// `sim.controller_history.len()` at the last look (a failover replaces the controller's state).
+    controller_changes_seen: usize,
+    /// The last look's list of a broker, kept to build the next one in (no allocation per event).
+    spare_looks: Vec<ReplicaLook>,
     /// `sim.events_processed` when the fast invariants last ran: an event they did not see
     /// (a run with the checker off, then on) makes the next look cover every broker.
     fast_checked_through: Option<u64>,
@@ -183,6 +200,12 @@ struct ReplicaLook {
     seen: ReplicaSeen,
     /// `leader_hw_changes` after this replica's last check as a leader (`u64::MAX`: none yet).
     leader_hw_stamp: u64,
+    /// Its partition's slot in `Checker::leader_changed_at`.
+    slot: u32,
+    /// `Checker::fast_clock` + 1 at this replica's last check as a follower (0: none yet).
+    follower_checked_at: u64,
+    /// Its state differs from the look before (or there was none).
+    changed: bool,
 }
 
 /// (leader epoch, verified below this offset, leader's and follower's truncation counts).
@@ -286,39 +309,66 @@ impl Checker {
     /// after which every broker is looked at), so the replicas of the broker that handled the
     /// event are the only ones whose own state can have moved. Of those, a leader whose state
     /// is what these invariants saw last time (and whose HW is still the one remembered for
-    /// its partition) is skipped: every check would find what it found. A follower is always
-    /// checked (its leader's HW may have moved), reading the leader's state from what the
-    /// leader's own last look recorded.
+    /// its partition) is skipped: every check would find what it found. A follower is skipped
+    /// likewise while nothing its check reads has changed since it last ran: its own state,
+    /// what its partition's leaders last showed (`leader_changed_at`), the controller's
+    /// decisions and which brokers run (`inputs_changed_at`). It reads the leader's state from
+    /// what the leader's own last look recorded.
     fn check_fast_nodes(&mut self, sim: &Sim, node: Option<crate::ids::NodeId>) {
         let now = sim.now_ms();
-        self.check_controller_decisions(sim, now);
+        let failovers = sim.controller_history.len();
+        let controller_changed = failovers != self.controller_changes_seen;
+        self.controller_changes_seen = failovers;
+        if self.check_controller_decisions(sim, now) | controller_changed | self.note_running(sim) {
+            self.fast_clock += 1;
+            self.inputs_changed_at = self.fast_clock;
+        }
         // An event the checker did not see (it was off): look at everything.
         let node = if self.fast_checked_through.is_some_and(|n| n + 1 == sim.events_processed) { node } else { None };
         self.fast_checked_through = Some(sim.events_processed);
-        let brokers: Vec<BrokerId> = match node {
-            Some(crate::ids::NodeId::Broker(b)) => vec![b],
-            Some(_) => vec![],
-            None => sim.brokers.keys().copied().collect(),
+        let one;
+        let every: Vec<BrokerId>;
+        let brokers: &[BrokerId] = match node {
+            Some(crate::ids::NodeId::Broker(b)) => {
+                one = [b];
+                &one
+            }
+            Some(_) => &[],
+            None => {
+                every = sim.brokers.keys().copied().collect();
+                &every
+            }
         };
         // First what every looked-at replica is now (a follower reads its leader's from here,
         // even when the leader is looked at in this same pass), then the checks.
-        // (broker, partition, its log, what it is now, index in the broker's list, unchanged
-        // since the last look, the stamp of its last check as a leader)
-        type Looked<'a> = (BrokerId, &'a TopicPartition, &'a crate::log::PartitionLog, ReplicaSeen, usize, bool, u64);
-        let mut looked: Vec<Looked> = Vec::new();
-        for b in brokers {
-            let before = self.replicas_seen.remove(&b).unwrap_or_default();
-            let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
-            let mut now_seen: Vec<ReplicaLook> = Vec::with_capacity(p.partitions.len());
+        for &b in brokers {
+            let before = self.replicas_seen.get_mut(&b).map(std::mem::take).unwrap_or_default();
+            let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else {
+                self.replicas_seen.remove(&b);
+                for r in before.iter().filter(|r| r.seen.is_leader) {
+                    self.leader_changed(r.slot);
+                }
+                continue;
+            };
+            let mut now_seen = std::mem::take(&mut self.spare_looks);
+            now_seen.clear();
             // The broker's partitions, its logs and the last look are all in partition order:
             // walk them side by side.
             let mut logs = p.disk.logs.iter().peekable();
-            let mut last = before.into_iter().peekable();
+            let mut j = 0;
             for (tp, part) in &p.partitions {
                 while logs.next_if(|(t, _)| *t < tp).is_some() {}
                 let Some((_, log)) = logs.next_if(|(t, _)| *t == tp) else { continue };
-                while last.next_if(|r| r.tp < *tp).is_some() {}
-                let prev = last.next_if(|r| r.tp == *tp);
+                while j < before.len() && before[j].tp < *tp {
+                    if before[j].seen.is_leader {
+                        self.leader_changed(before[j].slot); // it left this broker's list
+                    }
+                    j += 1;
+                }
+                let prev = (j < before.len() && before[j].tp == *tp).then(|| {
+                    j += 1;
+                    before[j - 1]
+                });
                 let seen = ReplicaSeen {
                     high_watermark: log.high_watermark(),
                     log_end_offset: log.log_end_offset(),
@@ -326,31 +376,98 @@ impl Checker {
                     leader_epoch: part.leader_epoch,
                     is_leader: part.is_leader(),
                 };
-                let unchanged = prev.is_some_and(|r| r.seen == seen);
-                let stamp = prev.map_or(u64::MAX, |r| r.leader_hw_stamp);
-                looked.push((b, tp, log, seen, now_seen.len(), unchanged, stamp));
-                now_seen.push(ReplicaLook { tp: *tp, seen, leader_hw_stamp: stamp });
+                let slot = match prev {
+                    Some(r) => {
+                        let s = r.seen;
+                        let leader_side = (s.high_watermark, s.leader_epoch, s.is_leader);
+                        if (s.is_leader || seen.is_leader) && leader_side != (seen.high_watermark, seen.leader_epoch, seen.is_leader) {
+                            self.leader_changed(r.slot);
+                        }
+                        r.slot
+                    }
+                    None => {
+                        let slot = self.slot_of(tp);
+                        if seen.is_leader {
+                            self.leader_changed(slot);
+                        }
+                        slot
+                    }
+                };
+                now_seen.push(ReplicaLook {
+                    tp: *tp,
+                    seen,
+                    leader_hw_stamp: prev.map_or(u64::MAX, |r| r.leader_hw_stamp),
+                    slot,
+                    follower_checked_at: prev.map_or(0, |r| r.follower_checked_at),
+                    changed: prev.is_none_or(|r| r.seen != seen),
+                });
             }
+            for r in &before[j..] {
+                if r.seen.is_leader {
+                    self.leader_changed(r.slot);
+                }
+            }
+            let mut before = before;
+            before.clear();
+            self.spare_looks = before;
             self.replicas_seen.insert(b, now_seen);
         }
-        for (b, tp, log, seen, i, unchanged, stamp) in looked {
-            if seen.is_leader {
-                if unchanged && stamp == self.leader_hw_changes {
-                    continue;
+        let full = node.is_none();
+        for &b in brokers {
+            let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else { continue };
+            let Some(mut looks) = self.replicas_seen.get_mut(&b).map(std::mem::take) else { continue };
+            for r in looks.iter_mut() {
+                if r.seen.is_leader {
+                    if !r.changed && r.leader_hw_stamp == self.leader_hw_changes {
+                        continue;
+                    }
+                    self.check_high_watermark_below_log_end(&r.tp, b, &r.seen, now);
+                    if let Some(log) = p.disk.logs.get(&r.tp) {
+                        self.check_leader_high_watermark(&r.tp, b, r.seen.leader_epoch, log, now);
+                    }
+                    r.leader_hw_stamp = self.leader_hw_changes;
+                } else {
+                    if r.changed {
+                        self.check_high_watermark_below_log_end(&r.tp, b, &r.seen, now);
+                    }
+                    let quiet = r.follower_checked_at > self.inputs_changed_at.max(self.leader_changed_at[r.slot as usize]);
+                    if full || r.changed || !quiet {
+                        self.check_follower_reaches_leader_high_watermark(sim, &r.tp, b, &r.seen, now);
+                        r.follower_checked_at = self.fast_clock + 1;
+                    }
                 }
-                self.check_high_watermark_below_log_end(tp, b, &seen, now);
-                self.check_leader_high_watermark(tp, b, seen.leader_epoch, log, now);
-                let stamp = self.leader_hw_changes;
-                if let Some(r) = self.replicas_seen.get_mut(&b).and_then(|v| v.get_mut(i)) {
-                    r.leader_hw_stamp = stamp;
-                }
-            } else {
-                if !unchanged {
-                    self.check_high_watermark_below_log_end(tp, b, &seen, now);
-                }
-                self.check_follower_reaches_leader_high_watermark(sim, tp, b, &seen, now);
+            }
+            if let Some(v) = self.replicas_seen.get_mut(&b) {
+                *v = looks;
             }
         }
+    }
+
+    /// A replica that leads or led `slot`'s partition changed what a follower's check reads.
+    fn leader_changed(&mut self, slot: u32) {
+        self.fast_clock += 1;
+        self.leader_changed_at[slot as usize] = self.fast_clock;
+    }
+
+    /// The slot of `tp` in `leader_changed_at` (given at its first look).
+    fn slot_of(&mut self, tp: &TopicPartition) -> u32 {
+        if let Some(&s) = self.slots.get(tp) {
+            return s;
+        }
+        let s = self.leader_changed_at.len() as u32;
+        self.leader_changed_at.push(0);
+        self.slots.insert(*tp, s);
+        s
+    }
+
+    /// Whether the set of running brokers changed since the last call.
+    fn note_running(&mut self, sim: &Sim) -> bool {
+        let same = self.running_seen.len() == sim.brokers.len()
+            && sim.brokers.iter().zip(&self.running_seen).all(|((id, s), &(sid, run))| *id == sid && s.process.is_some() == run);
+        if !same {
+            self.running_seen = sim.brokers.iter().map(|(id, s)| (*id, s.process.is_some())).collect();
+        }
+        !same
     }
 
     /// HW ≤ LEO on every replica.
@@ -381,10 +498,12 @@ impl Checker {
     }
 
     /// The controller's partition states, when its log moved: the leader is in the ISR, the ISR
-    /// names replicas only, and committed leaders are noted (one leader per epoch).
-    fn check_controller_decisions(&mut self, sim: &Sim, now: i64) {
+    /// names replicas only, and committed leaders are noted (one leader per epoch). True when
+    /// its log moved.
+    fn check_controller_decisions(&mut self, sim: &Sim, now: i64) -> bool {
         let seen = sim.controller.log.len() + sim.controller.committed as usize;
-        if seen != self.controller_log_seen {
+        let moved = seen != self.controller_log_seen;
+        if moved {
             self.controller_log_seen = seen;
             for (tp, st) in &sim.controller.partitions {
                 if st.leader != NO_LEADER && !st.isr.contains(&st.leader) {
@@ -410,6 +529,7 @@ impl Checker {
                 }
             }
         }
+        moved
     }
 
     /// StrongIsr, the cheap half, on every event of a follower: an ISR member of the acting

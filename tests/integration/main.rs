@@ -10,6 +10,7 @@ mod common;
 
 mod assignors;
 mod broker_rules;
+mod checker_catches;
 mod checker_false_alarms;
 mod client_timing;
 mod cluster;
