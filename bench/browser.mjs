@@ -81,6 +81,22 @@ try {
   // issue's target row, seek anywhere in a 10-minute bench-preset run.
   result.scrub_bench_10min = await scrub(true);
 
+  // Simulated-time compression (simulated ms per wall-clock ms, checks on as the page runs them)
+  // for the cluster shapes of bench/shapes.json, as `kafka-bench compression` runs them natively.
+  const shapes = JSON.parse(fs.readFileSync(path.join(root, 'bench', 'shapes.json'), 'utf8'));
+  result.compression = await page.evaluate(async (shapes) => {
+    const mod = await import('./pkg/kafka_playground.js');
+    return shapes.map((s) => {
+      const p = new mod.Playground(JSON.stringify(s.scenario), 1);
+      const t0 = performance.now();
+      p.advance(s.simulated_ms);
+      const ms = performance.now() - t0;
+      const r = { label: s.label, compression_x: +(s.simulated_ms / ms).toFixed(1), acknowledged: p.metrics().current.acknowledged };
+      p.free();
+      return r;
+    });
+  }, shapes);
+
   for (const speed of [1, 100, 1000]) {
     await page.goto(`${server.url}?preset=bench&seed=1&speed=${speed}`);
     await page.waitForFunction(() => globalThis.__frameStats && globalThis.__frameStats.samples.length > 10);

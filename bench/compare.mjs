@@ -1,7 +1,9 @@
 // `npm run bench`'s table: each figure of this run beside the one recorded in BENCHMARKS.md and
 // their ratio, so a regression shows the moment it is measured. Numbers, never pass/fail.
 //
-//   node bench/compare.mjs NATIVE_JSON WEB_JSON STORAGE_JSON [BENCHMARKS.md]
+//   node bench/compare.mjs NATIVE_JSON WEB_JSON STORAGE_JSON [COMPRESSION_JSONL] [BENCHMARKS.md]
+//
+// COMPRESSION_JSONL: `kafka-bench compression`'s lines (one JSON object per cluster shape).
 //
 // The recorded figures are read from BENCHMARKS.md's "Results" block (the table this script
 // printed, pasted there) and its storage line: only the first three columns of the table (the
@@ -10,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [nativeJson, webJson, storageJson, mdPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')] =
+const [nativeJson, webJson, storageJson, compressionJsonl = '', mdPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')] =
   process.argv.slice(2);
 const n = JSON.parse(nativeJson), w = JSON.parse(webJson), st = JSON.parse(storageJson);
 
@@ -74,6 +76,12 @@ if (sb) {
   row('bench 10 min: snapshots / wasm MB', '', `${sb.snapshots} / ${sb.memory_mb}`, 1);
 }
 row('JS+CSS+HTML gzip bytes', '', w.sizes_gzip_bytes.js_css);
+// Simulated-time compression (simulated ms per wall ms) per cluster shape, native and wasm.
+const comp = compressionJsonl.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+for (const c of comp) {
+  const wc = (w.compression || []).find((x) => x.label === c.label);
+  row(c.label, `${c.compression_x}x`, wc ? `${wc.compression_x}x` : '');
+}
 const rs = rec.storage || {};
 row('storage appends/s', st.appends_per_sec, '');
 row('storage cleaned records/s', st.cleaned_records_per_sec, '');

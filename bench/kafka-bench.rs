@@ -2,6 +2,7 @@
 //! (`playground::BENCH_SCENARIO`, seed 1), the same one the browser benchmark runs.
 //! Prints JSON: simulated records acknowledged per wall-clock second, events per
 //! second, and the trace hash (equal to the browser's when the workload matches).
+//! `kafka-bench storage`, `kafka-bench scrub [minutes]` and `kafka-bench compression`: below.
 
 use kafka_playground::ids::TopicPartition;
 use kafka_playground::log::{LogConfig, NewRecord, PartitionLog};
@@ -103,7 +104,33 @@ fn scrub() {
     }
 }
 
+/// `kafka-bench compression`: simulated-time compression (simulated ms per wall-clock ms) of
+/// the page's engine, checks on as the page runs them, for the cluster shapes in
+/// bench/shapes.json (bench/browser.mjs runs the same ones in wasm): one line of JSON each.
+fn compression() {
+    let shapes: Vec<serde_json::Value> = serde_json::from_str(include_str!("shapes.json")).expect("bench/shapes.json");
+    for shape in &shapes {
+        let scenario = shape["scenario"].to_string();
+        let sim_ms = shape["simulated_ms"].as_i64().expect("simulated_ms");
+        let mut p = Playground::new(Some(&scenario), Some(1)).expect("a shape's scenario");
+        let start = Instant::now();
+        p.advance(sim_ms);
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{{\"compression\":true,\"label\":{},\"simulated_ms\":{sim_ms},\"wall_ms\":{:.0},\"compression_x\":{:.1},\"acknowledged\":{}}}",
+            shape["label"],
+            secs * 1000.0,
+            sim_ms as f64 / (secs * 1000.0),
+            p.metrics().current.acknowledged
+        );
+    }
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("compression") {
+        compression();
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("storage") {
         storage();
         return;
