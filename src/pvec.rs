@@ -25,9 +25,18 @@ pub struct PVec<T> {
     len: usize,
 }
 
-impl<T> Clone for PVec<T> {
+impl<T: Clone> Clone for PVec<T> {
+    /// Full chunks are shared. A partly filled last chunk that only `self` holds is copied at
+    /// its length instead: the copy (a time-travel snapshot, mostly) keeps no room to grow,
+    /// and `self`'s chunk stays unshared, so its next push copies nothing.
     fn clone(&self) -> Self {
-        PVec { chunks: self.chunks.clone(), head: self.head, len: self.len }
+        let mut chunks = self.chunks.clone();
+        if let Some(last) = chunks.last_mut() {
+            if last.len() < CHUNK && Rc::strong_count(last) == 2 {
+                *last = Rc::new(last.as_ref().clone());
+            }
+        }
+        PVec { chunks, head: self.head, len: self.len }
     }
 }
 
@@ -336,6 +345,25 @@ impl<T> ExactSizeIterator for Iter<'_, T> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clone_shares_the_full_chunks_and_holds_its_own_tight_copy_of_a_partly_filled_last_one() {
+        let mut live: PVec<u64> = (0..(CHUNK as u64 * 2 + 5)).fold(PVec::new(), |mut v, i| {
+            v.push(i);
+            v
+        });
+        let snap = live.clone();
+        assert!(Rc::ptr_eq(&live.chunks[0], &snap.chunks[0]) && Rc::ptr_eq(&live.chunks[1], &snap.chunks[1]));
+        assert_eq!(Rc::strong_count(&live.chunks[2]), 1, "the live tail stays unshared: its next push copies nothing");
+        assert_eq!(snap.chunks[2].capacity(), 5, "the snapshot keeps no room to grow");
+        live.push(999);
+        assert_eq!((live.len(), snap.len()), (CHUNK * 2 + 6, CHUNK * 2 + 5));
+        assert_eq!(snap.iter().copied().collect::<Vec<_>>(), (0..(CHUNK as u64 * 2 + 5)).collect::<Vec<_>>());
+        // Restoring from the snapshot (a clone of it) leaves the snapshot's tail its own too.
+        let restored = snap.clone();
+        assert_eq!(Rc::strong_count(&snap.chunks[2]), 1);
+        assert!(restored == snap);
+    }
 
     #[test]
     fn behaves_as_a_vec_under_pushes_truncations_front_drops_and_splices() {

@@ -70,23 +70,26 @@ impl Broker {
 
     pub(super) fn apply_metadata(&mut self, now_ms: i64, records: &[(i64, MetadataRecord)], out: &mut Out) {
         let mut changed: Vec<TopicPartition> = vec![];
-        for (offset, rec) in records {
-            if *offset <= self.metadata.offset {
+        // Shared with time-travel snapshots until it changes (copied when a new record comes).
+        let fresh = records.iter().any(|(offset, _)| *offset > self.metadata.offset);
+        let image = if fresh { std::rc::Rc::make_mut(&mut self.metadata) } else { &mut MetadataImage::default() };
+        for (offset, rec) in records.iter().filter(|_| fresh) {
+            if *offset <= image.offset {
                 continue;
             }
-            if *offset != self.metadata.offset + 1 {
+            if *offset != image.offset + 1 {
                 break; // a gap (lost update): the next heartbeat response fills it
             }
-            self.metadata.offset = *offset;
+            image.offset = *offset;
             match rec {
                 MetadataRecord::RegisterBroker { broker, broker_epoch, rack, fenced, .. } => {
-                    self.metadata.brokers.insert(
+                    image.brokers.insert(
                         *broker,
                         ImageBroker { broker_epoch: *broker_epoch, rack: rack.clone(), fenced: *fenced, in_controlled_shutdown: false },
                     );
                 }
                 MetadataRecord::BrokerFenced { broker, fenced, in_controlled_shutdown } => {
-                    let b = self.metadata.brokers.entry(*broker).or_default();
+                    let b = image.brokers.entry(*broker).or_default();
                     b.fenced = *fenced;
                     b.in_controlled_shutdown = *in_controlled_shutdown;
                 }
@@ -95,16 +98,16 @@ impl Broker {
                     for (k, v) in config {
                         tc.overrides.insert(k.clone(), v.clone());
                     }
-                    self.metadata.topics.insert(name.clone(), tc);
+                    image.topics.insert(name.clone(), tc);
                 }
                 MetadataRecord::Partition(st) => {
-                    self.metadata.partitions.insert(st.tp, st.clone());
+                    image.partitions.insert(st.tp, st.clone());
                     if !changed.contains(&st.tp) {
                         changed.push(st.tp);
                     }
                 }
                 MetadataRecord::LeaderChange { epoch, leader, .. } => {
-                    self.metadata.controller = Some((*leader, *epoch));
+                    image.controller = Some((*leader, *epoch));
                 }
             }
         }

@@ -103,7 +103,8 @@ pub struct Broker {
     pub disk: Disk,
     pub status: BrokerStatus,
     pub broker_epoch: i64,
-    pub metadata: MetadataImage,
+    /// Shared (`Rc`) with time-travel snapshots until a metadata record changes it.
+    pub metadata: std::rc::Rc<MetadataImage>,
     pub partitions: BTreeMap<TopicPartition, Partition>,
     pub fetchers: BTreeMap<BrokerId, Fetcher>,
     delayed_produce: Vec<DelayedProduce>,
@@ -149,7 +150,7 @@ impl Broker {
             incarnation,
             status: BrokerStatus::Starting,
             broker_epoch: -1,
-            metadata: MetadataImage { offset: -1, ..Default::default() },
+            metadata: MetadataImage { offset: -1, ..Default::default() }.into(),
             partitions: BTreeMap::new(),
             fetchers: BTreeMap::new(),
             delayed_produce: vec![],
