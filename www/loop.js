@@ -28,17 +28,17 @@ const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record:
 const ENGINE_BUDGET_MS = 2.5;
 /** Engine time per slice between frames (ms): a click or a key waits at most one slice. */
 const SLICE_MS = 3;
-/** Kept free before the next frame is due (ms), besides what the frame's callbacks take. */
+/** Kept free before the next frame is due (ms): a slice's estimate may fall a little short. */
 const SLICE_MARGIN_MS = 1;
-/** Ticks whose durations give what a tick needs (their p90); frame intervals whose median is the period. */
-const TICK_SAMPLES = 30, GAP_SAMPLES = 9;
+/** Recent intervals between frames whose median is the frame period. */
+const GAP_SAMPLES = 9;
 
 /**
  * The page's frames as the loops of all its playgrounds see them. Several instances on one page (docs
  * embeds) share the main thread, so they share the time between frames too: each tick notes the frame's
- * timestamp and adds what it needs (its recent p90), and every instance's slices stop at the one deadline
- * this gives (sliceDeadline). Their slices take turns: each instance posts its next slice after its
- * last one ran, so the messages of two instances alternate and neither starves the other.
+ * timestamp, and every instance's slices stop at the one deadline this gives (sliceDeadline). Their slices
+ * take turns: each instance posts its next slice after its last one ran, so the messages of two instances
+ * alternate and neither starves the other.
  */
 const pageFrames = {
   /** The newest frame's rAF timestamp (ms, performance.now()'s clock). */
@@ -47,38 +47,34 @@ const pageFrames = {
   period: 1000 / 60,
   /** @type {number[]} recent intervals between frames while playing, newest last */
   gaps: [],
-  /** What the ticks of the newest frame need (ms), summed over the instances that ticked in it. */
-  need: 0,
 };
 
 /**
  * A tick ran in the frame of timestamp ts. gap: the interval since the frame before, when this instance
- * played through both (0 after an idle spell, which says nothing about the period); need: what the
- * instance's ticks take lately.
- * @param {number} ts @param {number} gap @param {number} need
+ * played through both (0 after an idle spell, which says nothing about the period).
+ * @param {number} ts @param {number} gap
  */
-function noteFrame(ts, gap, need) {
+function noteFrame(ts, gap) {
   const f = pageFrames;
-  if (ts !== f.ts) {
-    if (gap > 0 && gap < 250) {
-      f.gaps.push(gap);
-      if (f.gaps.length > GAP_SAMPLES) f.gaps.shift();
-      f.period = quantile(f.gaps, 0.5); // a frame skipped now and then does not move the median
-    }
-    f.ts = ts;
-    f.need = 0;
+  if (ts === f.ts) return; // another instance's tick in the same frame
+  if (gap > 0 && gap < 250) {
+    f.gaps.push(gap);
+    if (f.gaps.length > GAP_SAMPLES) f.gaps.shift();
+    f.period = quantile(f.gaps, 0.5); // a frame skipped now and then does not move the median
   }
-  f.need += need;
+  f.ts = ts;
 }
 
 /**
  * When the slices between frames stop (performance.now()'s clock): the next frame is due one period after
- * the last one began, and its callbacks must then find the main thread free. The time its ticks need is
- * left free before it as well, with a margin: a slice that overruns its estimate (a burst of events makes a
- * simulated ms dearer than msCost said) then still delays no frame.
+ * the last one began, and its callbacks must then find the main thread free; the margin covers a slice that
+ * runs a little over its estimate. What the next frame's ticks take is not subtracted: they start when the
+ * frame is due and the browser's deadline for that frame's picture is a period later, so that time is not
+ * the slices' to keep free (measured on the bench preset, whose ticks take 5–10 ms: subtracting it left
+ * the slices almost nothing, and the frames came no sooner for it).
  */
 function sliceDeadline() {
-  return pageFrames.ts + pageFrames.period - pageFrames.need - SLICE_MARGIN_MS;
+  return pageFrames.ts + pageFrames.period - SLICE_MARGIN_MS;
 }
 
 /** The q-quantile of xs (nearest rank; xs is not changed). @param {number[]} xs @param {number} q */
@@ -158,7 +154,7 @@ export function createLoop(parts) {
   const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => Number(a) - Number(b));
   speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
   speedSel.value = String(speed);
-  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
+  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; simWin = speed * wallWin; });
   /** @param {boolean} on */
   function setPlaying(on) {
     S.playing = on;
@@ -259,6 +255,10 @@ export function createLoop(parts) {
   // ---------------------------------------------------------------- the loop
   let lastTs = 0, acc = 0, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
   let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
+  // Simulated ms advanced and wall ms passed, each summed over the recent frames with decaying weights:
+  // effective is their ratio, steady although the slices advance much in one frame and little in the next.
+  // They start (and restart with a new speed) as 100 ms at the asked speed, so one slow frame says little.
+  let wallWin = 100, simWin = speed * wallWin;
   let eventSeq = 0, lastViolations = -1, lastLost = -1;
   const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
   let raf = 0, visible = true;
@@ -318,8 +318,6 @@ export function createLoop(parts) {
   const idle = new MessageChannel();
   let slicing = false, slicePosted = false;
   let idleDone = 0; // simulated ms the slices advanced since the last tick (effective counts them)
-  /** @type {number[]} */
-  const tickMs = []; // the recent ticks' durations (what a tick needs: their p90)
   idle.port1.onmessage = slice;
 
   /** Slices may advance: playing, on screen (and the page shown), started, alive, the scrubber let go. */
@@ -353,7 +351,6 @@ export function createLoop(parts) {
     const dt = lastTs ? ts - lastTs : 0;
     lastTs = ts;
     if (!S.playing && !S.dirty) return; // idle until a control or a resize asks again (schedule())
-    const tIn = performance.now();
     endSlicing(); // this frame's tick goes first; it starts the slices again after its own work
     schedule();
     if (pendingSeek !== null) { // the scrubber moved: one seek per frame, to its newest position
@@ -377,7 +374,7 @@ export function createLoop(parts) {
       if (acc >= 1) acc = 0; // behind real time: drop the backlog
       acc += Math.min(dt * speed, 5000);
       const done = advanceWithin(t0, budget);
-      effective = dt > 0 ? effective * 0.9 + ((done + idleDone) / dt) * 0.1 : effective;
+      if (dt > 0) { simWin = simWin * 0.9 + done + idleDone; wallWin = wallWin * 0.9 + dt; effective = simWin / wallWin; }
     }
     idleDone = 0;
     if (S.dead) return;
@@ -445,9 +442,7 @@ export function createLoop(parts) {
       // Where the last frame's time went (advance; other engine calls; canvas; DOM panels), in ms.
       fs.last = { advance: t1 - t0, engine: t2 - t1, draw: t3 - t2, dom: t4 - t3 };
     }
-    tickMs.push(performance.now() - tIn);
-    if (tickMs.length > TICK_SAMPLES) tickMs.shift();
-    noteFrame(ts, S.playing ? dt : 0, quantile(tickMs, 0.9));
+    noteFrame(ts, S.playing ? dt : 0);
     // The engine is behind the asked speed: it goes on between this frame and the next.
     if (Math.floor(acc) >= 1 && maySlice()) startSlicing();
   }
