@@ -311,7 +311,8 @@ export function createLoop(parts) {
   // ---------------------------------------------------------------- slices between frames
   // Each tick that leaves a backlog (the engine did not catch up with the asked speed within its budget)
   // starts slices: one message at a time through a MessageChannel (a task that runs at once, unlike
-  // setTimeout(0), clamped to 4 ms, or requestIdleCallback, which headless Chromium may not call), each
+  // setTimeout(0), clamped to 4 ms, or requestIdleCallback, whose deadlines are capped at 50 ms and which
+  // headless Chromium calls unreliably), each
   // advancing the engine for at most SLICE_MS, until the backlog is done or the next frame is near
   // (sliceDeadline). Pausing, a jump in time, going off screen and stop() end them at once: a slice
   // already posted then finds `slicing` false and does nothing.
