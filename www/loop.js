@@ -28,10 +28,10 @@ const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record:
 const ENGINE_BUDGET_MS = 2.5;
 /** Engine time per slice between frames (ms): a click or a key waits at most one slice. */
 const SLICE_MS = 3;
-/** Kept free before the next frame is due (ms): a slice's estimate may fall a little short. */
+/** Kept free before the next frame is due (ms), at least: a slice's estimate may fall a little short. */
 const SLICE_MARGIN_MS = 1;
-/** Recent intervals between frames whose median is the frame period. */
-const GAP_SAMPLES = 9;
+/** Recent intervals between frames whose median is the frame period; recent slices whose overruns give the margin. */
+const GAP_SAMPLES = 9, OVERRUN_SAMPLES = 30;
 
 /**
  * The page's frames as the loops of all its playgrounds see them. Several instances on one page (docs
@@ -47,6 +47,10 @@ const pageFrames = {
   period: 1000 / 60,
   /** @type {number[]} recent intervals between frames while playing, newest last */
   gaps: [],
+  /** @type {number[]} how far recent slices ran past the time they were given (ms, 0 when they did not) */
+  overruns: [],
+  /** Kept free before the next frame (ms): SLICE_MARGIN_MS, or the slices' recent p90 overrun when larger. */
+  margin: SLICE_MARGIN_MS,
 };
 
 /**
@@ -66,15 +70,28 @@ function noteFrame(ts, gap) {
 }
 
 /**
+ * A slice given `room` ms took `took` ms. On a busy machine (other processes on the cores) a slice is
+ * preempted and runs over by more than the estimates allow; the margin before the next frame grows with it,
+ * so the frames keep their time and the slices get less.
+ * @param {number} room @param {number} took
+ */
+function noteSlice(room, took) {
+  const f = pageFrames;
+  f.overruns.push(Math.max(0, took - room));
+  if (f.overruns.length > OVERRUN_SAMPLES) f.overruns.shift();
+  f.margin = Math.max(SLICE_MARGIN_MS, quantile(f.overruns, 0.9));
+}
+
+/**
  * When the slices between frames stop (performance.now()'s clock): the next frame is due one period after
  * the last one began, and its callbacks must then find the main thread free; the margin covers a slice that
- * runs a little over its estimate. What the next frame's ticks take is not subtracted: they start when the
+ * runs over its estimate (noteSlice). What the next frame's ticks take is not subtracted: they start when the
  * frame is due and the browser's deadline for that frame's picture is a period later, so that time is not
  * the slices' to keep free (measured on the bench preset, whose ticks take 5–10 ms: subtracting it left
  * the slices almost nothing, and the frames came no sooner for it).
  */
 function sliceDeadline() {
-  return pageFrames.ts + pageFrames.period - SLICE_MARGIN_MS;
+  return pageFrames.ts + pageFrames.period - pageFrames.margin;
 }
 
 /** The q-quantile of xs (nearest rank; xs is not changed). @param {number[]} xs @param {number} q */
@@ -339,6 +356,7 @@ export function createLoop(parts) {
     const room = pageFrames.gaps.length ? Math.min(SLICE_MS, sliceDeadline() - t0) : 0;
     if (room <= 0) { slicing = false; return; } // the next frame is near: its tick starts them again
     const done = advanceWithin(t0, room);
+    noteSlice(room, performance.now() - t0);
     idleDone += done;
     // Nothing advanced: the backlog is done, or a guided stop is reached (paused). Else the next slice, after
     // the messages already posted (another instance's slice goes first).
