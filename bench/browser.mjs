@@ -1,7 +1,8 @@
 // Browser half of `npm run bench`: in headless Chromium, the wasm engine's throughput on the
 // benchmark workload (the same scenario and seed as `kafka-bench`: equal trace hashes prove it),
-// the page's frame time at 1x and 100x on the 6 brokers x 24 partitions x RF 3 preset, and the
-// gzipped sizes of what a visitor downloads (the files served: dist/www/ when built, see below). Prints one JSON object.
+// the page's frame time (the callback) and frame interval (rAF to rAF) at 1x and 100x on the 6 brokers x 24
+// partitions x RF 3 preset, the speed it keeps when 100x and 1000x are asked, and the gzipped sizes of what a
+// visitor downloads (the files served: dist/www/ when built, see below). Prints one JSON object.
 import { chromium } from 'playwright-core';
 import { startServer } from '../scripts/serve.mjs';
 import { distIsFresh } from '../scripts/build-js.mjs';
@@ -28,6 +29,21 @@ const browser = await chromium.launch({
 const result = { engine: 'wasm (headless Chromium)' };
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  // The page's frames as a watcher sees them: an animation-frame callback registered before the page's own
+  // scripts run (so it stays the first of each frame's callbacks), noting when each frame's callbacks began
+  // (performance.now()) and the frame's timestamp. Work between frames that runs past the next frame's start
+  // (an engine slice) shows as a longer interval, or as a late start (start minus timestamp).
+  await page.addInitScript(() => {
+    const w = /** @type {any} */ (globalThis);
+    w.__rafWatch = { starts: [], stamps: [] };
+    const note = (ts) => {
+      const r = w.__rafWatch;
+      r.starts.push(performance.now()); r.stamps.push(ts);
+      if (r.starts.length > 2000) { r.starts.shift(); r.stamps.shift(); }
+      requestAnimationFrame(note);
+    };
+    requestAnimationFrame(note);
+  });
   await page.goto(`${server.url}?preset=bench&seed=1&autoplay=0`);
   await page.waitForFunction(() => globalThis.__playground);
   // Three runs on fresh engines; report the fastest, as kafka-bench does.
@@ -100,15 +116,29 @@ try {
   for (const speed of [1, 100, 1000]) {
     await page.goto(`${server.url}?preset=bench&seed=1&speed=${speed}`);
     await page.waitForFunction(() => globalThis.__frameStats && globalThis.__frameStats.samples.length > 10);
-    const from = await page.evaluate(() => { globalThis.__frameStats.samples.length = 0; return { sim: globalThis.__playground.nowMs(), wall: performance.now() }; });
+    const from = await page.evaluate(() => {
+      globalThis.__frameStats.samples.length = 0;
+      globalThis.__rafWatch.starts.length = 0; globalThis.__rafWatch.stamps.length = 0;
+      return { sim: globalThis.__playground.nowMs(), wall: performance.now() };
+    });
     await page.waitForTimeout(frameSeconds * 1000);
     const stats = await page.evaluate(() => ({
       samples: globalThis.__frameStats.samples.slice(),
       sim: globalThis.__playground.nowMs(),
       wall: performance.now(),
       clock: document.querySelector('[data-testid="clock"]')?.textContent ?? '',
+      starts: globalThis.__rafWatch.starts.slice(),
+      stamps: globalThis.__rafWatch.stamps.slice(),
     }));
     result[`frame_ms_${speed}x`] = { p50: +pct(stats.samples, 0.5).toFixed(2), p95: +pct(stats.samples, 0.95).toFixed(2), frames: stats.samples.length };
+    // rAF to rAF: the wall time between the starts of consecutive frames' callbacks (a late or skipped
+    // frame makes it longer), the same between the frames' timestamps, and how late each frame's callbacks began.
+    const gaps = (xs) => xs.slice(1).map((x, i) => x - xs[i]);
+    const late = stats.starts.map((x, i) => x - stats.stamps[i]);
+    result[`frame_interval_ms_${speed}x`] = {
+      p50: +pct(gaps(stats.starts), 0.5).toFixed(2), p95: +pct(gaps(stats.starts), 0.95).toFixed(2),
+      stamp_p95: +pct(gaps(stats.stamps), 0.95).toFixed(2), late_p95: +pct(late, 0.95).toFixed(2), frames: stats.starts.length,
+    };
     // The speed the page actually kept: simulated ms per wall ms over the window, and what its
     // clock says ("(running at N×)" when it falls below 80 % of the speed asked for).
     result[`reached_${speed}x`] = { speed: +((stats.sim - from.sim) / (stats.wall - from.wall)).toFixed(1), clock: stats.clock };

@@ -63,6 +63,10 @@ for (const s of ['1x', '100x']) {
   const f = w[`frame_ms_${s}`];
   row(`frame ms p50 / p95 at ${s}`, '', `${f.p50} / ${f.p95} (${f.frames} frames)`, 1); // the ratio compares p95
 }
+for (const s of ['1x', '100x']) {
+  const f = w[`frame_interval_ms_${s}`];
+  if (f) row(`rAF interval ms p50 / p95 at ${s}`, '', `${f.p50} / ${f.p95}`, 1); // the ratio compares p95
+}
 for (const s of ['100x', '1000x']) {
   const r = w[`reached_${s}`];
   if (r) row(`speed reached when ${s} is asked`, '', `${r.speed}x`);

@@ -5,7 +5,7 @@
 #   web (only when www/ and src/page/wasm.rs exist):
 #                      tsc -p . (www/ type check), wasm-pack test --headless --chrome, then the release build
 #                      (scripts/build-web.sh: skipped when pkg/ is up to date), tests/e2e/serving.mjs (how
-#                      serve.mjs sends it, and the up-to-date skip), run.mjs, layout.mjs and picture.mjs if present
+#                      serve.mjs sends it, and the up-to-date skip), run.mjs, layout.mjs, picture.mjs and pace.mjs if present
 #
 # SWEEP_SEEDS is passed through untouched (the seed sweep test reads it); under CI it defaults to 300.
 set -euo pipefail
@@ -76,6 +76,9 @@ if [ -d www ] && [ -f src/page/wasm.rs ]; then
 
     stage "e2e picture tests (node tests/e2e/picture.mjs)"
     TMPDIR="$SCRATCH" node tests/e2e/picture.mjs
+
+    stage "e2e pacing tests (node tests/e2e/pace.mjs)"
+    TMPDIR="$SCRATCH" node tests/e2e/pace.mjs
   fi
 else
   stage "web tests skipped (no www/ + src/page/wasm.rs yet)"

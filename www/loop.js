@@ -4,8 +4,11 @@
 // memory) and draws the cluster view, and a few times a second reads the text views (gatherTexts)
 // and updates the panels (applyTexts). Also the time controls (Play, step, +1 s, speed, the keys)
 // and time travel (the scrubber: seek, fork, undo), which change what the loop shows.
+// Between frames, while playing, the engine goes on in short slices (macrotasks posted through a
+// MessageChannel) until shortly before the next frame is due, so that a fast speed uses the main thread's
+// idle time and not only the frame's engine budget; the frame reads and draws what they advanced.
 // createPlayground (app.js) makes it with the instance's parts and the shared RunState; no frame runs
-// while the instance is stopped, off screen, or its engine dead.
+// and no slice advances while the instance is stopped, paused, off screen, or its engine dead.
 import { el } from './dom.js';
 import { updateDescribe, fmtT } from './panels.js';
 import { TimeTravel, describeCommand } from './timetravel.js';
@@ -23,6 +26,79 @@ const METRICS_MS = 500; // metrics() copies the whole history: twice per second
 const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record: once per second
 /** Engine time per frame (ms): when the engine cannot keep up with the asked speed it runs slower. */
 const ENGINE_BUDGET_MS = 2.5;
+/** Engine time per slice between frames (ms): a click or a key waits at most one slice. */
+const SLICE_MS = 3;
+/** Kept free before the next frame is due (ms), at least: a slice's estimate may fall a little short. */
+const SLICE_MARGIN_MS = 1;
+/** Recent intervals between frames whose median is the frame period; recent slices whose overruns give the margin. */
+const GAP_SAMPLES = 9, OVERRUN_SAMPLES = 30;
+
+/**
+ * The page's frames as the loops of all its playgrounds see them. Several instances on one page (docs
+ * embeds) share the main thread, so they share the time between frames too: each tick notes the frame's
+ * timestamp, and every instance's slices stop at the one deadline this gives (sliceDeadline). Their slices
+ * take turns: each instance posts its next slice after its last one ran, so the messages of two instances
+ * alternate and neither starves the other.
+ */
+const pageFrames = {
+  /** The newest frame's rAF timestamp (ms, performance.now()'s clock). */
+  ts: 0,
+  /** The frame period (ms): the median of the recent intervals between frames (60 Hz, 120 Hz, throttled). */
+  period: 1000 / 60,
+  /** @type {number[]} recent intervals between frames while playing, newest last */
+  gaps: [],
+  /** @type {number[]} how far recent slices ran past the time they were given (ms, 0 when they did not) */
+  overruns: [],
+  /** Kept free before the next frame (ms): SLICE_MARGIN_MS, or the slices' recent p90 overrun when larger. */
+  margin: SLICE_MARGIN_MS,
+};
+
+/**
+ * A tick ran in the frame of timestamp ts. gap: the interval since the frame before, when this instance
+ * played through both (0 after an idle spell, which says nothing about the period).
+ * @param {number} ts @param {number} gap
+ */
+function noteFrame(ts, gap) {
+  const f = pageFrames;
+  if (ts === f.ts) return; // another instance's tick in the same frame
+  if (gap > 0 && gap < 250) {
+    f.gaps.push(gap);
+    if (f.gaps.length > GAP_SAMPLES) f.gaps.shift();
+    f.period = quantile(f.gaps, 0.5); // a frame skipped now and then does not move the median
+  }
+  f.ts = ts;
+}
+
+/**
+ * A slice given `room` ms took `took` ms. On a busy machine (other processes on the cores) a slice is
+ * preempted and runs over by more than the estimates allow; the margin before the next frame grows with it,
+ * so the frames keep their time and the slices get less.
+ * @param {number} room @param {number} took
+ */
+function noteSlice(room, took) {
+  const f = pageFrames;
+  f.overruns.push(Math.max(0, took - room));
+  if (f.overruns.length > OVERRUN_SAMPLES) f.overruns.shift();
+  f.margin = Math.max(SLICE_MARGIN_MS, quantile(f.overruns, 0.9));
+}
+
+/**
+ * When the slices between frames stop (performance.now()'s clock): the next frame is due one period after
+ * the last one began, and its callbacks must then find the main thread free; the margin covers a slice that
+ * runs over its estimate (noteSlice). What the next frame's ticks take is not subtracted: they start when the
+ * frame is due and the browser's deadline for that frame's picture is a period later, so that time is not
+ * the slices' to keep free (measured on the bench preset, whose ticks take 5–10 ms: subtracting it left
+ * the slices almost nothing, and the frames came no sooner for it).
+ */
+function sliceDeadline() {
+  return pageFrames.ts + pageFrames.period - pageFrames.margin;
+}
+
+/** The q-quantile of xs (nearest rank; xs is not changed). @param {number[]} xs @param {number} q */
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.round((s.length - 1) * q))] : 0;
+}
 
 /**
  * @typedef {object} LoopParts What the loop works with (createPlayground's parts).
@@ -95,10 +171,11 @@ export function createLoop(parts) {
   const speeds = SPEEDS.includes(String(speed)) ? SPEEDS : [...SPEEDS, String(speed)].sort((a, b) => Number(a) - Number(b));
   speedSel.replaceChildren(...speeds.map((v) => { const o = el('option', '', `${v}×`); o.value = v; return o; }));
   speedSel.value = String(speed);
-  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; });
+  listen(speedSel, 'change', () => { speed = Number(speedSel.value); effective = speed; simWin = speed * wallWin; });
   /** @param {boolean} on */
   function setPlaying(on) {
     S.playing = on;
+    endSlicing(); // paused: no slice advances any more; playing again: the next tick starts them over
     playBtn.setAttribute('aria-pressed', String(on));
     playBtn.replaceChildren(el('span', `ico ico-${on ? 'pause' : 'play'}`), on ? 'Pause' : 'Play');
     lastTs = 0;
@@ -178,6 +255,7 @@ export function createLoop(parts) {
   /** Time jumped (seek, fork, undo): start the views over from the engine's state. */
   function jumped() {
     if (S.stopped || S.dead) return;
+    endSlicing();
     acc = 0;
     pendingTexts = null; // read before the jump
     loadStructure();
@@ -194,6 +272,10 @@ export function createLoop(parts) {
   // ---------------------------------------------------------------- the loop
   let lastTs = 0, acc = 0, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9;
   let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
+  // Simulated ms advanced and wall ms passed, each summed over the recent frames with decaying weights:
+  // effective is their ratio, steady although the slices advance much in one frame and little in the next.
+  // They start (and restart with a new speed) as 100 ms at the asked speed, so one slow frame says little.
+  let wallWin = 100, simWin = speed * wallWin;
   let eventSeq = 0, lastViolations = -1, lastLost = -1;
   const hdr = { end: 0, violations: 0, lost: 0 }; // from the last frame's header
   let raf = 0, visible = true;
@@ -203,6 +285,84 @@ export function createLoop(parts) {
     if (!raf && visible && !S.stopped && !S.dead) raf = requestAnimationFrame(tick);
   }
 
+  /**
+   * How far the engine may go now: the whole simulated ms of the backlog the asked speed allows (acc), cut
+   * at a guided scenario's next stop (stopMs, or -1), where playing pauses. The tick and the slices between
+   * frames both ask it, so neither runs past the speed or a stop.
+   * @returns {{whole: number, stopMs: number}}
+   */
+  function allowance() {
+    let whole = Math.floor(acc), stopMs = -1;
+    if (guide.stepping) {
+      const now0 = pg.nowMs(), i = guide.stopAfter(now0);
+      if (i >= 0) {
+        stopMs = guide.stopTime(i);
+        if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
+      }
+    }
+    return { whole, stopMs };
+  }
+
+  /**
+   * Advances the engine by what allowance() gives, within `budget` wall ms counted from t0, and pauses at a
+   * guided stop reached (then the next frame reads the views: S.forceUi). Returns the simulated ms advanced.
+   * @param {number} t0 @param {number} budget
+   */
+  function advanceWithin(t0, budget) {
+    let { whole, stopMs } = allowance();
+    // Pieces sized by what a simulated ms costs lately (≤ 10 ms each), so that the last one
+    // ends near the budget instead of overshooting it.
+    let done = 0;
+    for (let left = budget; whole > 0 && left > 0 && S.playing && !S.dead; left = budget - (performance.now() - t0)) {
+      const n = Math.min(whole, 10, Math.max(1, Math.floor((0.7 * left) / msCost)));
+      const a = performance.now();
+      safely(() => pg.advance(n)); // an error pauses (S.playing false): nothing more is advanced
+      const c = Math.max(0.001, (performance.now() - a) / n); // rises fast, falls slowly: few overshoots
+      msCost = c > msCost ? msCost * 0.4 + c * 0.6 : msCost * 0.9 + c * 0.1;
+      whole -= n; acc -= n; done += n;
+    }
+    if (stopMs >= 0 && !S.dead && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; S.forceUi = true; } // at the stop: read, then Next
+    return done;
+  }
+
+  // ---------------------------------------------------------------- slices between frames
+  // Each tick that leaves a backlog (the engine did not catch up with the asked speed within its budget)
+  // starts slices: one message at a time through a MessageChannel (a task that runs at once, unlike
+  // setTimeout(0), clamped to 4 ms, or requestIdleCallback, whose deadlines are capped at 50 ms and which
+  // headless Chromium calls unreliably), each
+  // advancing the engine for at most SLICE_MS, until the backlog is done or the next frame is near
+  // (sliceDeadline). Pausing, a jump in time, going off screen and stop() end them at once: a slice
+  // already posted then finds `slicing` false and does nothing.
+  const idle = new MessageChannel();
+  let slicing = false, slicePosted = false;
+  let idleDone = 0; // simulated ms the slices advanced since the last tick (effective counts them)
+  idle.port1.onmessage = slice;
+
+  /** Slices may advance: playing, on screen (and the page shown), started, alive, the scrubber let go. */
+  function maySlice() {
+    return S.playing && visible && !S.stopped && !S.dead && pendingSeek === null && !tt?.dragging && !document.hidden;
+  }
+  function startSlicing() {
+    slicing = true;
+    if (!slicePosted) { slicePosted = true; idle.port2.postMessage(0); }
+  }
+  function endSlicing() { slicing = false; }
+
+  function slice() {
+    slicePosted = false;
+    if (!slicing || !maySlice()) { slicing = false; return; }
+    const t0 = performance.now();
+    // Before two frames have been seen playing, the period is a guess (a 120 Hz screen's is half of it): no slice.
+    const room = pageFrames.gaps.length ? Math.min(SLICE_MS, sliceDeadline() - t0) : 0;
+    if (room <= 0) { slicing = false; return; } // the next frame is near: its tick starts them again
+    const done = advanceWithin(t0, room);
+    noteSlice(room, performance.now() - t0);
+    idleDone += done;
+    // Nothing advanced: the backlog is done, or a guided stop is reached (paused). Else the next slice, after
+    // the messages already posted (another instance's slice goes first).
+    if (done > 0 && slicing && Math.floor(acc) >= 1) startSlicing(); else slicing = false;
+  }
+
   /** @param {number} ts */
   function tick(ts) {
     raf = 0;
@@ -210,6 +370,7 @@ export function createLoop(parts) {
     const dt = lastTs ? ts - lastTs : 0;
     lastTs = ts;
     if (!S.playing && !S.dirty) return; // idle until a control or a resize asks again (schedule())
+    endSlicing(); // this frame's tick goes first; it starts the slices again after its own work
     schedule();
     if (pendingSeek !== null) { // the scrubber moved: one seek per frame, to its newest position
       const t = pendingSeek;
@@ -225,34 +386,16 @@ export function createLoop(parts) {
     // Playing, metrics() and audit() (the heaviest reads) get frames of their own, one at a time.
     const auxDue = full && S.playing && !uiDue && !pendingTexts && (t0 - lastAudit >= AUDIT_MS || t0 - lastMetrics >= METRICS_MS);
     const budget = Math.max(0.5, ENGINE_BUDGET_MS - (uiDue ? uiCost : pendingTexts ? domCost : auxDue ? auxCost : 0));
-    let stopMs = -1; // stepping through a guided scenario: the next stop, where playing pauses
     if (S.playing) {
-      // Advance in slices within a time budget, so a frame never stalls: when the engine
-      // cannot keep up with the asked speed it runs slower (the clock shows the real speed).
+      // Advance within a time budget, so a frame never stalls, and leave the rest of the backlog to the
+      // slices after the frame. What they did not do by this frame is dropped: when the engine cannot
+      // keep up with the asked speed it runs slower (the clock shows the real speed).
+      if (acc >= 1) acc = 0; // behind real time: drop the backlog
       acc += Math.min(dt * speed, 5000);
-      let whole = Math.floor(acc);
-      if (guide.stepping) {
-        const now0 = pg.nowMs(), i = guide.stopAfter(now0);
-        if (i >= 0) {
-          stopMs = guide.stopTime(i);
-          if (whole >= stopMs - now0) { whole = stopMs - now0; acc = whole; }
-        }
-      }
-      // Slices sized by what a simulated ms costs lately (≤ 10 ms each), so that the last one
-      // ends near the budget instead of overshooting it.
-      let done = 0;
-      for (let left = budget; whole > 0 && left > 0; left = budget - (performance.now() - t0)) {
-        const n = Math.min(whole, 10, Math.max(1, Math.floor((0.7 * left) / msCost)));
-        const a = performance.now();
-        safely(() => pg.advance(n));
-        const c = Math.max(0.001, (performance.now() - a) / n); // rises fast, falls slowly: few overshoots
-        msCost = c > msCost ? msCost * 0.4 + c * 0.6 : msCost * 0.9 + c * 0.1;
-        whole -= n; acc -= n; done += n;
-      }
-      if (whole > 0) acc = 0; // behind real time: drop the backlog
-      effective = dt > 0 ? effective * 0.9 + (done / dt) * 0.1 : effective;
-      if (stopMs >= 0 && pg.nowMs() >= stopMs) { setPlaying(false); acc = 0; S.forceUi = true; } // at the stop: read, then Next
+      const done = advanceWithin(t0, budget);
+      if (dt > 0) { simWin = simWin * 0.9 + done + idleDone; wallWin = wallWin * 0.9 + dt; effective = simWin / wallWin; }
     }
+    idleDone = 0;
     if (S.dead) return;
     const t1 = performance.now();
     const ui = uiDue || (S.forceUi && !pendingTexts);
@@ -286,7 +429,8 @@ export function createLoop(parts) {
     // A wasm call after readFrame (configs, a stop's views) may grow the engine's memory, which
     // detaches the frame's typed arrays (length 0): read them again then.
     if (frame.length === 0 || tails.length === 0) readFrame();
-    view.draw(frame, tails, flights, now + (S.playing ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
+    // A fraction of a simulated ms not advanced yet is drawn (smooth at slow speeds); a backlog left to the slices is not.
+    view.draw(frame, tails, flights, now + (S.playing && acc < 1 ? acc : 0), { cuts: app.cuts, slow: app.slow, acks: app.acks, trails: !reducedMotion.matches, look: app.look });
     if (guide.revealStage) guide.showStage();
     tt1.setNow(now);
     clock.textContent = S.playing && effective < speed * 0.8 ? `${fmtT(now)} s (running at ${effective < 10 ? effective.toFixed(1) : Math.round(effective)}×)` : `${fmtT(now)} s`;
@@ -317,6 +461,9 @@ export function createLoop(parts) {
       // Where the last frame's time went (advance; other engine calls; canvas; DOM panels), in ms.
       fs.last = { advance: t1 - t0, engine: t2 - t1, draw: t3 - t2, dom: t4 - t3 };
     }
+    noteFrame(ts, S.playing ? dt : 0);
+    // The engine is behind the asked speed: it goes on between this frame and the next.
+    if (Math.floor(acc) >= 1 && maySlice()) startSlicing();
   }
 
   let wantKey = '';
@@ -416,7 +563,7 @@ export function createLoop(parts) {
       const v = entries[entries.length - 1].isIntersecting;
       if (v === visible) return;
       visible = v;
-      if (v) { lastTs = 0; S.dirty = true; schedule(); } else if (raf) { cancelAnimationFrame(raf); raf = 0; }
+      if (v) { lastTs = 0; S.dirty = true; schedule(); } else { endSlicing(); if (raf) { cancelAnimationFrame(raf); raf = 0; } }
     });
     io.observe(mount);
     cleanups.push(() => io.disconnect());
@@ -438,10 +585,14 @@ export function createLoop(parts) {
     watchVisibility,
     /** The guide controller the loop pauses at the stops of. @param {GuideController} g */
     attachGuide(g) { guide = g; },
-    /** No more frames (stop()). */
+    /** No more frames and no more slices (stop()). */
     cancel() {
       if (raf) cancelAnimationFrame(raf);
       raf = 0;
+      endSlicing();
+      idle.port1.onmessage = null;
+      idle.port1.close();
+      idle.port2.close();
     },
   };
 }
