@@ -32,7 +32,8 @@ fn install_panic_hook() {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot encode view: {e}")))
+    let t = serde_json::to_string(v).map_err(|e| JsError::new(&format!("cannot encode view: {e}")))?;
+    js_sys::JSON::parse(&t).map_err(|_| JsError::new("cannot encode view"))
 }
 
 /// Largest seed accepted (JavaScript numbers are exact up to 2^53).
