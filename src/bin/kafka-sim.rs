@@ -21,7 +21,8 @@ Exits 1 when the file's `expect` block is not met, 2 when the file is invalid.
 `config-docs` prints every key's doc by \"scope:key\" (JSON): www/config-docs.json, which the page
 reads for its tooltips (the docs are not in the wasm module).
 `hashes` prints the trace hash of every file in scenarios/ and of sweep seeds 1-5 of
-every profile (JSON): the browser test compares them with the same runs in wasm.
+every profile (JSON): the e2e test compares the scenarios' with the same runs in wasm (the sweeps'
+are in tests/golden/trace_hashes.json, which tests/web.rs checks in wasm).
 `sweep` runs N seeds (default 100) of random workloads and fault schedules per profile
 and prints a table; a failing seed under safe settings is shrunk to a minimal scenario
 file (written to --out, default target/sweep-failures) and the exit code is 1. Profiles:

@@ -60,7 +60,7 @@ pub fn group_view(sim: &Sim, group_id: &str) -> Option<GroupView> {
     let (coordinator, g) = coordinator_group(sim, group_id)?;
     let topics: BTreeSet<String> =
         sim.consumers.values().filter(|c| c.group_id == group_id).flat_map(|c| c.topics.iter().cloned()).collect_set();
-    let mut tps: BTreeSet<TopicPartition> = g.offsets.keys().cloned().collect();
+    let mut tps: BTreeSet<TopicPartition> = g.offsets.keys().cloned().collect_set();
     for m in g.members.values() {
         tps.extend(m.assignment.iter().cloned());
     }

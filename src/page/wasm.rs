@@ -32,7 +32,8 @@ fn install_panic_hook() {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&format!("cannot encode view: {e}")))
+    let t = serde_json::to_string(v).map_err(|e| JsError::new(&format!("cannot encode view: {e}")))?;
+    js_sys::JSON::parse(&t).map_err(|_| JsError::new("cannot encode view"))
 }
 
 /// Largest seed accepted (JavaScript numbers are exact up to 2^53).
@@ -376,16 +377,4 @@ pub fn scenario_trace_hash(json: &str) -> Result<String, JsError> {
     let s = crate::scenario::Scenario::parse(json).map_err(|e| JsError::new(&e.to_string()))?;
     let cs = crate::scenario::run(&s).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(format!("{:016x}", cs.sim.trace_hash()))
-}
-
-/// The trace hash of sweep seed `seed` under `profile` (`kafka-sim sweep`).
-#[wasm_bindgen(js_name = sweepTraceHash)]
-pub fn sweep_trace_hash(seed: f64, profile: &str) -> Result<String, JsError> {
-    let p = crate::proof::verify::Profile::by_name(profile).ok_or_else(|| {
-        JsError::new(&format!("profile: no profile {profile:?}; one of {}", crate::proof::verify::profile::names().join(", ")))
-    })?;
-    if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= u32::MAX as f64) {
-        return Err(JsError::new("seed: a whole number from 0 to 4294967295"));
-    }
-    Ok(crate::proof::verify::sweep::run_seed(seed as u64, p).trace_hash)
 }

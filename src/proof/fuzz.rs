@@ -53,11 +53,14 @@ pub fn scenario_parser(data: &[u8]) {
     check_link(&p);
 }
 
-/// `Command::from_json` on the bytes (UTF-8, lossily). A command that decodes must
+/// `Command::from_json` on the bytes (UTF-8, lossily): the same answer as serde's derive
+/// (`proof::command_reference`), from the text and from its JSON value. A command that decodes must
 /// re-encode to JSON that decodes to the same command, through text (the page) and
 /// through `serde_json::Value` (scenario steps and shared links alike).
 pub fn command_decoder(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
+    // The hand-written decoder gives what serde's derive gave: the command or the message.
+    crate::proof::command_reference::check_decoder(&text);
     let parsed = Command::from_json(&text);
     // Scenario steps and links decode from a `Value`: same answer for the same object.
     let value = serde_json::from_str::<serde_json::Value>(&text).ok();

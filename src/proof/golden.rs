@@ -1,6 +1,6 @@
-//! Golden runs: fixed scenarios and seeds whose trace hashes are recorded in
-//! `tests/golden/trace_hashes.json` by the native suite and checked again in the
-//! browser (wasm), so native and wasm runs are shown to be identical.
+//! Golden runs: fixed scenarios and seeds, and sweep seeds 1-5 of every profile, whose trace
+//! hashes are recorded in `tests/golden/trace_hashes.json` by the native suite and checked again
+//! in the browser (wasm, `tests/web.rs`), so native and wasm runs are shown to be identical.
 
 use crate::page::playground::Playground;
 
@@ -38,4 +38,18 @@ pub fn run_case(c: &GoldenCase) -> String {
     }
     p.advance(c.run_ms);
     p.trace_hash_hex()
+}
+
+/// Sweep seeds 1 to this of every profile are golden runs too (as `kafka-sim hashes` lists them).
+pub const GOLDEN_SWEEP_SEEDS: u64 = 5;
+
+/// Every golden run's name and trace hash (hex): the cases, then sweep seeds 1-5 of every
+/// profile named `sweep-{profile}-seed-{seed}`.
+pub fn golden_hashes() -> Vec<(String, String)> {
+    use crate::proof::verify::{sweep::run_seed, PROFILES};
+    let cases = GOLDEN_CASES.iter().map(|c| (c.name.to_string(), run_case(c)));
+    let sweeps = PROFILES
+        .iter()
+        .flat_map(|p| (1..=GOLDEN_SWEEP_SEEDS).map(move |seed| (format!("sweep-{}-seed-{seed}", p.name), run_seed(seed, p).trace_hash)));
+    cases.chain(sweeps).collect()
 }

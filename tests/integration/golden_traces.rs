@@ -2,14 +2,14 @@
 //! build against. This native test computes them; with UPDATE_GOLDEN=1 it writes
 //! tests/golden/trace_hashes.json, otherwise it fails when the file is stale
 //! (a change in engine behaviour must be noticed and the file re-recorded).
-use kafka_playground::proof::golden::{run_case, GOLDEN_CASES};
+use kafka_playground::proof::golden::{golden_hashes, run_case, GOLDEN_CASES};
 use std::collections::BTreeMap;
 
 const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/trace_hashes.json");
 
 #[test]
 fn golden_trace_hashes_are_current() {
-    let computed: BTreeMap<String, String> = GOLDEN_CASES.iter().map(|c| (c.name.to_string(), run_case(c))).collect();
+    let computed: BTreeMap<String, String> = golden_hashes().into_iter().collect();
     // Deterministic: the same case twice gives the same hash.
     assert_eq!(run_case(&GOLDEN_CASES[0]), computed[GOLDEN_CASES[0].name]);
     let text = serde_json::to_string_pretty(&computed).unwrap() + "\n";

@@ -545,7 +545,7 @@ impl Playground {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        .collect_map()
     }
 
     /// The producer, every consumer (state, assignment, positions, lag) and every group.
