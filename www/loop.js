@@ -354,7 +354,14 @@ export function createLoop(parts) {
     const t0 = performance.now();
     // Before two frames have been seen playing, the period is a guess (a 120 Hz screen's is half of it): no slice.
     const room = pageFrames.gaps.length ? Math.min(SLICE_MS, sliceDeadline() - t0) : 0;
-    if (room <= 0) { slicing = false; return; } // the next frame is near: its tick starts them again
+    if (room <= 0) {
+      // The next frame is near: its tick starts them again. A frame with no slice counts as one with no
+      // overrun, so that a spike (a GC, the module's tier-up, another process) ages out of the margin;
+      // else a margin grown past the time between a tick and the next frame would stop every slice for good.
+      if (pageFrames.gaps.length) noteSlice(0, 0);
+      slicing = false;
+      return;
+    }
     const done = advanceWithin(t0, room);
     noteSlice(room, performance.now() - t0);
     idleDone += done;
