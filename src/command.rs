@@ -7,6 +7,8 @@ use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 
 mod decode;
+/// Every command's `type`, in declaration order (what the decoder names in its errors).
+pub use decode::VARIANTS as COMMAND_TYPES;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -149,7 +149,7 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// The command names, in declaration order (serde's `VARIANTS`, named in its errors).
-const VARIANTS: &[&str] = &[
+pub const VARIANTS: &[&str] = &[
     "create_topic",
     "produce",
     "crash_broker",

@@ -104,39 +104,7 @@ fn dictionary() -> Vec<Vec<u8>> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for c in [
-        "create_topic",
-        "produce",
-        "crash_broker",
-        "restart_broker",
-        "shutdown_broker",
-        "pause_broker",
-        "resume_broker",
-        "crash_controller",
-        "restart_controller",
-        "cut_link",
-        "heal_link",
-        "isolate",
-        "heal_all",
-        "slow_link",
-        "set_link_loss",
-        "set_network",
-        "set_broker_config",
-        "set_topic_config",
-        "set_producer_config",
-        "elect_leaders",
-        "set_workload",
-        "start_reader",
-        "start_consumer",
-        "stop_consumer",
-        "crash_consumer",
-        "stall_consumer",
-        "commit_offsets",
-        "set_consumer_config",
-        "run",
-        "run_until",
-        "step",
-    ] {
+    for c in kafka_playground::command::COMMAND_TYPES {
         d.push(format!("\"{c}\""));
     }
     for def in CONFIG_DEFS {
