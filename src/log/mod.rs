@@ -7,5 +7,5 @@ pub mod segment;
 
 pub use epoch_cache::{EpochEntry, LeaderEpochCache};
 pub use partition_log::PartitionLog;
-pub use record::{NewRecord, Record};
+pub use record::{NewRecord, Record, RecordData};
 pub use segment::{LogConfig, Segment};

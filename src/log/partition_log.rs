@@ -8,7 +8,7 @@
 
 use super::epoch_cache::LeaderEpochCache;
 use super::producer_state::{BatchInfo, ProducerStateManager};
-use super::record::{NewRecord, Record};
+use super::record::{NewRecord, Record, RecordData};
 use super::segment::{stored_size, LogConfig, Segment};
 use crate::ids::TopicPartition;
 use crate::pvec::PVec;
@@ -623,17 +623,19 @@ impl PartitionLog {
         let batch: Vec<Record> = records
             .iter()
             .enumerate()
-            .map(|(i, r)| Record {
-                offset: first + i as i64,
-                leader_epoch,
-                timestamp_ms: now_ms,
-                key: r.key.clone(),
-                value: r.value.clone(),
-                batch_start: i == 0,
-                write_id: r.write_id,
-                producer_id,
-                producer_epoch,
-                sequence: if base_sequence < 0 { -1 } else { ((base_sequence as i64 + i as i64) % (i32::MAX as i64 + 1)) as i32 },
+            .map(|(i, r)| {
+                Record::new(RecordData {
+                    offset: first + i as i64,
+                    leader_epoch,
+                    timestamp_ms: now_ms,
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                    batch_start: i == 0,
+                    write_id: r.write_id,
+                    producer_id,
+                    producer_epoch,
+                    sequence: if base_sequence < 0 { -1 } else { ((base_sequence as i64 + i as i64) % (i32::MAX as i64 + 1)) as i32 },
+                })
             })
             .collect();
         if producer_id >= 0 && !batch.is_empty() {
@@ -665,9 +667,9 @@ impl PartitionLog {
             fresh.push(r.clone());
             self.unflushed_messages += 1;
         }
-        if let Some(first) = fresh.first_mut() {
+        if let Some(first) = fresh.first_mut().filter(|r| !r.batch_start) {
             // A fetch may start inside a batch (after truncation): count its header here.
-            first.batch_start = true;
+            first.make_mut().batch_start = true;
         }
         // The follower replays the batches' producer state (origin REPLICATION: no validation).
         for b in producer_batches(&fresh) {

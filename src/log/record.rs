@@ -4,8 +4,46 @@
 use serde::Serialize;
 use std::rc::Rc;
 
+/// A stored record, shared between the replicas that hold it: a follower's copy of a record it
+/// fetched is the leader's (the same offset, epoch, timestamp, key, value and batch header), so
+/// the replicas of a partition and the time-travel snapshots hold one pointer each, not the
+/// record (bookkeeping, not Kafka: reads see a `RecordData`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Record(Rc<RecordData>);
+
+impl Record {
+    pub fn new(data: RecordData) -> Record {
+        Record(Rc::new(data))
+    }
+
+    /// The record's fields to change (copied first when another replica shares them).
+    pub fn make_mut(&mut self) -> &mut RecordData {
+        Rc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Record {
+    type Target = RecordData;
+    fn deref(&self) -> &RecordData {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// What a record holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Record {
+pub struct RecordData {
     pub offset: i64,
     /// `partitionLeaderEpoch` of the batch: the leader epoch in which it was appended.
     pub leader_epoch: i32,

@@ -31,7 +31,10 @@ fn write(log: &mut PartitionLog, written: &mut Written, key: String, value: Opti
 }
 
 fn records(log: &PartitionLog, from: i64, to: i64) -> Vec<(i64, String, Option<String>)> {
-    log.read(from, to, usize::MAX).into_iter().map(|r| (r.offset, r.key.unwrap().to_string(), r.value.map(|v| v.to_string()))).collect()
+    log.read(from, to, usize::MAX)
+        .into_iter()
+        .map(|r| (r.offset, r.key.as_deref().unwrap().to_string(), r.value.as_deref().map(|v| v.to_string())))
+        .collect()
 }
 
 #[test]
