@@ -16,6 +16,7 @@ pub mod network;
 pub mod node;
 pub mod queue;
 mod quorum;
+mod wakes;
 
 use crate::broker::disk::Disk;
 use crate::broker::{Broker, BrokerStatus};
@@ -173,6 +174,8 @@ enum Ev {
     Wake {
         node: NodeId,
         incarnation: u64,
+        /// From the node's lane of wake-ups (`wakes.rs`).
+        lane: bool,
     },
     Resume {
         broker: BrokerId,
@@ -217,7 +220,7 @@ pub struct Sim {
     pub consumers: BTreeMap<u32, Consumer>,
     pub crashed_consumers: BTreeSet<u32>,
     /// Pending wake-ups by (node, time, incarnation): a restarted node gets its own.
-    scheduled_wakes: BTreeSet<(NodeId, i64, u64)>,
+    wakes: wakes::Wakes,
     /// The event log (shared chunks: a time-travel snapshot does not copy it).
     pub events: crate::pvec::PVec<Event>,
     pub events_dropped: usize,
@@ -303,7 +306,7 @@ impl Sim {
             network,
             placement_rng: root.fork("placement"),
             brokers: BTreeMap::new(),
-            scheduled_wakes: BTreeSet::new(),
+            wakes: wakes::Wakes::default(),
             events: crate::pvec::PVec::new(),
             events_dropped: 0,
             next_retire_ms: history::RETIRE_EVERY_MS,
@@ -453,9 +456,7 @@ impl Sim {
             return;
         }
         let at = at.max(self.now_ms);
-        if self.scheduled_wakes.insert((node, at, incarnation)) {
-            self.queue.push(at, Ev::Wake { node, incarnation });
-        }
+        self.wakes.schedule(&mut self.queue, node, at, incarnation, |node, incarnation, lane| Ev::Wake { node, incarnation, lane });
     }
 
     fn log_event(&mut self, node: NodeId, category: Category, message: String) {
@@ -617,8 +618,12 @@ impl Sim {
         }
         match ev {
             Ev::Deliver { from, to, msg, to_incarnation, ctrl, .. } => self.deliver(from, to, *msg, to_incarnation, ctrl),
-            Ev::Wake { node, incarnation } => {
-                self.scheduled_wakes.remove(&(node, t, incarnation));
+            Ev::Wake { node, incarnation, lane } => {
+                self.wakes.fired(&mut self.queue, node, t, incarnation, lane, |node, incarnation, lane| Ev::Wake {
+                    node,
+                    incarnation,
+                    lane,
+                });
                 if self.node_up(node, incarnation) {
                     self.tick(node);
                 }

@@ -49,6 +49,19 @@ impl<T> EventQueue<T> {
         seq
     }
 
+    /// Takes the next sequence number for an item queued later with `push_with_seq`
+    /// (`wakes.rs`: it keeps its place among simultaneous events).
+    pub fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq - 1
+    }
+
+    /// Queues an item with a sequence number taken earlier (`next_seq`).
+    pub fn push_with_seq(&mut self, time_ms: i64, seq: u64, item: T) {
+        debug_assert!(seq < self.next_seq);
+        self.heap.push(Entry { time_ms, seq, item });
+    }
+
     pub fn peek_time(&self) -> Option<i64> {
         self.heap.peek().map(|e| e.time_ms)
     }
