@@ -5,11 +5,23 @@ use kafka_playground::ids::NodeId;
 use kafka_playground::page::playground::Playground;
 
 /// Everything a user can see, in one string: the trace hash, time, events processed,
-/// kafka-topics.sh --describe, the invariants and every replica's segments.
+/// kafka-topics.sh --describe, the invariants, every replica's segments and the event log
+/// the page shows after a seek (its newest 500 lines, with their numbers).
 fn state(p: &mut Playground) -> String {
     let violations = format!("{:?}", p.invariants().violations);
     let storage = serde_json::to_string(&p.storage()).unwrap();
-    format!("{} t={} events={} {}\n{violations}\n{storage}", p.trace_hash_hex(), p.now_ms(), p.cs.sim.events_processed, p.describe())
+    let end = p.cs.sim.events_dropped + p.cs.sim.events.len();
+    let log: Vec<String> =
+        p.events_since(end.saturating_sub(500), 500).iter().map(|e| format!("{} {} {} {}", e.seq, e.time_ms, e.node, e.message)).collect();
+    assert!(log.len() == 500 || end < 500, "the page's 500 lines after a seek: {} of {end}", log.len());
+    format!(
+        "{} t={} events={} {}\n{violations}\n{storage}\n{}",
+        p.trace_hash_hex(),
+        p.now_ms(),
+        p.cs.sim.events_processed,
+        p.describe(),
+        log.join("\n")
+    )
 }
 
 fn crash(b: i32) -> Command {

@@ -58,7 +58,8 @@ pub struct Playground {
     structure_version: u64,
     frame: Vec<f64>,
     tails: Vec<i32>,
-    history: Vec<MetricsSample>,
+    /// Shared chunks (`PVec`): a time-travel snapshot does not copy the samples.
+    history: crate::pvec::PVec<MetricsSample>,
     next_sample_ms: i64,
     last_sample_acked: usize,
     lost: crate::check::audit::LostCounter,
@@ -103,7 +104,7 @@ impl Playground {
             structure_version: 0,
             frame: vec![],
             tails: vec![],
-            history: vec![],
+            history: Default::default(),
             next_sample_ms: 0,
             last_sample_acked: 0,
             lost: Default::default(),

@@ -24,8 +24,15 @@ pub const SNAPSHOT_EVERY_EVENTS: u64 = 10_000;
 /// How often (simulated ms) a live run looks whether the event budget is spent.
 pub(super) const SNAPSHOT_PROBE_MS: i64 = 100;
 
-/// Most snapshots kept; beyond, every other one goes and both budgets double.
-pub const MAX_SNAPSHOTS: usize = 256;
+/// Event-log lines a snapshot keeps (after a seek, the log holds these and what the replay
+/// to the target logged): what the page reads after a seek (`eventsSince`, www/loop.js: 500).
+pub const SNAPSHOT_EVENTS_KEPT: usize = 500;
+
+/// Most snapshots kept; beyond, every other one goes and both budgets double. 128 keeps a
+/// 10-minute run of the bench preset (`kafka-bench scrub`) at 76 snapshots, ~45 MB, with a
+/// seek at most ~40 000 events of replay away (p95 ~37 ms natively, ~60 ms in wasm); 256
+/// held twice the memory for half the seek time.
+pub const MAX_SNAPSHOTS: usize = 128;
 
 /// Most weight (see `state_weight`: the state a snapshot holds that the live engine does not
 /// share, in ~100-byte units) all snapshots together may hold.
@@ -36,7 +43,7 @@ pub const MAX_SNAPSHOT_WEIGHT: u64 = 1_000_000;
 pub struct EngineSnapshot {
     cs: CheckedSim,
     pending: Vec<(i64, Command)>,
-    history: Vec<MetricsSample>,
+    history: crate::pvec::PVec<MetricsSample>,
     next_sample_ms: i64,
     last_sample_acked: usize,
 }
@@ -74,7 +81,7 @@ impl EngineSnapshot {
         EngineSnapshot {
             cs: CheckedSim::new(crate::sim::Sim::new(crate::sim::ClusterSpec::new(0, 1)).expect("a one-broker cluster is valid")),
             pending: vec![],
-            history: vec![],
+            history: Default::default(),
             next_sample_ms: 0,
             last_sample_acked: 0,
         }
@@ -83,8 +90,15 @@ impl EngineSnapshot {
 
 impl Playground {
     pub(super) fn snapshot(&self) -> EngineSnapshot {
+        let mut cs = self.cs.clone();
+        // The snapshot keeps the newest `SNAPSHOT_EVENTS_KEPT` event-log lines: the page reads
+        // the last 500 after a seek, and the older lines of every snapshot together would hold
+        // the whole run's log (each snapshot's 25 000–50 000 lines overlap the next's).
+        let extra = cs.sim.events.len().saturating_sub(SNAPSHOT_EVENTS_KEPT);
+        cs.sim.events.drop_front(extra);
+        cs.sim.events_dropped += extra;
         EngineSnapshot {
-            cs: self.cs.clone(),
+            cs,
             pending: self.pending.clone(),
             history: self.history.clone(),
             next_sample_ms: self.next_sample_ms,
@@ -103,7 +117,9 @@ impl Playground {
             sim.brokers.values().map(|b| b.disk().logs.values().map(|l| l.records().chunk_count() / 8 + half).sum::<usize>()).sum();
         let consumed: usize =
             sim.consumers.values().map(|c| c.consumed.len()).sum::<usize>() + sim.readers.values().map(|r| r.seen.len()).sum::<usize>();
-        (logs + sim.producer.sends.len() / crate::pvec::CHUNK + sim.events.chunk_count() + consumed + self.history.len() + 100) as u64
+        // The event-log lines a snapshot keeps (~150 bytes each) outlive the live log's.
+        let events = sim.events.len().min(SNAPSHOT_EVENTS_KEPT) * 3 / 2;
+        (logs + sim.producer.sends.len() / crate::pvec::CHUNK + events + consumed + self.history.len() / crate::pvec::CHUNK + 100) as u64
     }
 
     pub(super) fn restore(&mut self, s: &EngineSnapshot) {

@@ -223,7 +223,7 @@ impl Playground {
         self.last_sample_acked = s.acknowledged as usize;
         self.history.push(s);
         if self.history.len() > METRICS_KEEP {
-            self.history.remove(0);
+            self.history.drop_front(1);
         }
         self.next_sample_ms = self.now_ms() + METRICS_PERIOD_MS;
     }
@@ -301,7 +301,7 @@ impl Playground {
         Metrics {
             current: self.current_metrics(),
             produce_errors: crate::errors::counts_by_name(&self.cs.sim.producer.error_counts),
-            history: self.history.clone(),
+            history: self.history.to_vec(),
             before_last_action,
             last_action_ms,
         }
