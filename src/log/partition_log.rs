@@ -258,8 +258,8 @@ impl PartitionLog {
         if end <= start {
             return 0;
         }
-        let lo = self.records.partition_point(|r| r.offset < start);
-        let hi = self.records.partition_point(|r| r.offset < end);
+        let lo = self.position(start);
+        let hi = self.position(end);
         let last = self.build_offset_map(lo, hi);
         let Retained { kept, superseded, tombstones, shown } = self.retain_records(now_ms, lo, hi, &last);
         let removed = superseded + tombstones;
@@ -678,14 +678,32 @@ impl PartitionLog {
         self.store(fresh, now_ms, true);
     }
 
+    /// The index of the first record at or above `offset` (`records.len()` when none is).
+    /// Offsets are strictly increasing and, until the cleaner removes some, consecutive: the
+    /// record at `offset - first offset` is tried first, a binary search otherwise.
+    fn position(&self, offset: i64) -> usize {
+        let (Some(first), Some(last)) = (self.records.first(), self.records.last()) else { return 0 };
+        if offset <= first.offset {
+            return 0;
+        }
+        if offset > last.offset {
+            return self.records.len();
+        }
+        let guess = (offset - first.offset) as usize;
+        if self.records.get(guess).is_some_and(|r| r.offset == offset) {
+            return guess;
+        }
+        self.records.partition_point(|r| r.offset < offset)
+    }
+
     /// Records in `[from, until)`, at most `max` of them.
     pub fn read(&self, from: i64, until: i64, max: usize) -> Vec<Record> {
-        let start = self.records.partition_point(|r| r.offset < from);
+        let start = self.position(from);
         self.records.range(start..self.records.len()).take_while(|r| r.offset < until).take(max).cloned().collect()
     }
 
     pub fn record_at(&self, offset: i64) -> Option<&Record> {
-        self.records.binary_search_by_key(&offset, |r| r.offset).ok().map(|i| &self.records[i])
+        self.records.get(self.position(offset)).filter(|r| r.offset == offset)
     }
 
     /// `UnifiedLog.truncateTo`: removes every record at or above `offset`.
@@ -699,7 +717,7 @@ impl PartitionLog {
             return 0;
         }
         let offset = offset.max(self.log_start_offset);
-        let keep = self.records.partition_point(|r| r.offset < offset);
+        let keep = self.position(offset);
         let removed = self.records.len() - keep;
         let gone = self.records.split_off(keep);
         self.bury(GhostCause::Truncated, now_ms, gone);
@@ -751,7 +769,7 @@ impl PartitionLog {
         let durable = self.durable_end_offset;
         if durable < self.log_end_offset {
             self.truncations += 1;
-            let keep = self.records.partition_point(|r| r.offset < durable);
+            let keep = self.position(durable);
             let gone = self.records.split_off(keep);
             self.bury(GhostCause::PowerLoss, now_ms, gone);
             self.log_end_offset = durable.max(self.log_start_offset);
@@ -789,6 +807,27 @@ mod tests {
         assert_eq!(log.log_end_offset(), 5);
         assert_eq!(log.epoch_cache.end_offset_for(0, 5), (0, 3));
         assert_eq!(log.read(2, 4, 10).iter().map(|r| r.offset).collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    /// `position` finds what a binary search finds, with consecutive offsets and with the gaps
+    /// the cleaner leaves.
+    #[test]
+    fn position_agrees_with_a_binary_search_before_and_after_cleaning() {
+        let mut log = PartitionLog::new(TopicPartition::new("t", 0), 0);
+        log.config = LogConfig { segment_bytes: 2048, cleanup_delete: false, cleanup_compact: true, ..LogConfig::default() };
+        for i in 0..600u64 {
+            let key: std::rc::Rc<str> = format!("k{}", i % 7).into();
+            log.append_as_leader(&[NewRecord { key: Some(key), value: Some("v".into()), write_id: i }], 0, 0);
+        }
+        log.update_high_watermark(log.log_end_offset());
+        for cleaned in [false, true] {
+            if cleaned {
+                assert!(log.clean(1) > 0, "the cleaner left gaps");
+            }
+            for offset in -2..log.log_end_offset() + 3 {
+                assert_eq!(log.position(offset), log.records.partition_point(|r| r.offset < offset), "offset {offset}, cleaned {cleaned}");
+            }
+        }
     }
 
     #[test]
