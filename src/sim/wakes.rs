@@ -53,12 +53,21 @@ impl Wakes {
         incarnation: u64,
         make: impl Fn(NodeId, u64, bool) -> T,
     ) {
-        if self.queued.contains(&(node, at, incarnation)) {
+        if !self.queued.is_empty() && self.queued.contains(&(node, at, incarnation)) {
             return;
         }
         let lane = self.lanes.entry(node).or_default();
-        let from = lane.partition_point(|p| p.at < at);
-        if lane.range(from..lane.len()).take_while(|p| p.at == at).any(|p| p.incarnation == incarnation) {
+        // Pending in the lane? Mostly the request is for its last time or later (no search).
+        let duplicate = match lane.last() {
+            Some(last) if last.at < at => false,
+            Some(last) if last.at == at && last.incarnation == incarnation => true,
+            Some(_) => {
+                let from = lane.partition_point(|p| p.at < at);
+                lane.range(from..lane.len()).take_while(|p| p.at == at).any(|p| p.incarnation == incarnation)
+            }
+            None => false,
+        };
+        if duplicate {
             return;
         }
         let seq = queue.next_seq();
