@@ -120,7 +120,10 @@ else
 fi
 
 # wasm-pack's --out-dir is relative to the crate (ROOT); an absolute path is taken as it is.
-CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+# opt-level 2, not `s`: measured 2026-12-07 (BENCHMARKS.md, "The wasm build's opt-level"), the engine runs
+# 44k -> 64k simulated records/s in Chromium (0.55x -> 0.79x native) for 555 -> 676 KB gzip (420 -> 497 KB
+# brotli on the wire); `3` was slower than 2 and bigger.
+CARGO_PROFILE_RELEASE_OPT_LEVEL=2 \
 CARGO_PROFILE_RELEASE_LTO=true \
 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 CARGO_PROFILE_RELEASE_PANIC=abort \
