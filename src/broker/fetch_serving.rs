@@ -162,6 +162,7 @@ impl Broker {
             responses.push(resp);
             if update {
                 // updateFollowerFetchState: the fetch offset is the follower's LEO.
+                self.touched.mark(fp.tp);
                 let part = self.partitions.get_mut(&fp.tp).unwrap();
                 let ls = part.leader_state.as_mut().unwrap();
                 let st = ls.remote.entry(follower).or_insert_with(|| replica_state::ReplicaState::unknown(0));

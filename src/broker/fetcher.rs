@@ -85,6 +85,7 @@ impl Broker {
     /// The leader answered with a diverging epoch (KIP-279): truncate to where this log and
     /// the leader's part (`AbstractFetcherThread.getOffsetTruncationState`).
     fn truncate_on_diverging_epoch(&mut self, now_ms: i64, tp: &TopicPartition, epoch: i32, end: i64, out: &mut Out) {
+        self.touched.mark(*tp);
         let log = self.disk.logs.get_mut(tp).unwrap();
         let leo = log.log_end_offset();
         let target = if end < 0 {
@@ -116,6 +117,7 @@ impl Broker {
             .get(tp.topic.as_str())
             .map(|t| t.flush_messages(&self.config))
             .unwrap_or(self.config.log_flush_interval_messages);
+        self.touched.mark(*tp);
         let log = self.disk.logs.get_mut(tp).unwrap();
         if !pr.records.is_empty() {
             log.append_as_follower(&pr.records, now_ms);
@@ -146,6 +148,7 @@ impl Broker {
     /// this log is behind it. False if neither: the partition backs off.
     fn truncate_on_out_of_range(&mut self, now_ms: i64, pr: &FetchPartitionResponse, out: &mut Out) -> bool {
         let tp = &pr.tp;
+        self.touched.mark(*tp);
         let log = self.disk.logs.get_mut(tp).unwrap();
         let leo = log.log_end_offset();
         if pr.log_end_offset >= 0 && pr.log_end_offset < leo {

@@ -82,6 +82,7 @@ impl Broker {
     }
 
     pub(super) fn finish_clean_shutdown(&mut self, now_ms: i64, out: &mut Out) {
+        self.touched.mark_all();
         for log in self.disk.logs.values_mut() {
             log.flush(now_ms);
         }

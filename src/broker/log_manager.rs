@@ -21,6 +21,7 @@ impl Broker {
         // thread deletes theirs (below).
         if now_ms >= self.next_retention_check_ms {
             self.next_retention_check_ms = now_ms + self.config.log_retention_check_interval_ms;
+            self.touched.mark_all();
             for (_, log) in self.disk.logs.iter_mut().filter(|(_, l)| !l.config.cleanup_compact) {
                 log.delete_old_segments(now_ms);
                 for e in log.take_events() {
@@ -39,6 +40,7 @@ impl Broker {
                 },
             );
             if let Some((_, tp)) = pick {
+                self.touched.mark(tp);
                 let log = self.disk.logs.get_mut(&tp).unwrap();
                 log.clean(now_ms);
                 self.drain_log_events(&tp, out);
@@ -49,12 +51,14 @@ impl Broker {
             let compacted: Vec<TopicPartition> =
                 self.disk.logs.iter().filter(|(_, l)| l.config.cleanup_compact).map(|(tp, _)| *tp).collect();
             for tp in compacted {
+                self.touched.mark(tp);
                 if self.disk.logs.get_mut(&tp).unwrap().delete_old_segments(now_ms) > 0 {
                     self.drain_log_events(&tp, out);
                 }
             }
         }
         if now_ms >= self.next_os_flush_ms {
+            self.touched.mark_all();
             for log in self.disk.logs.values_mut() {
                 log.os_writeback();
             }
@@ -65,6 +69,7 @@ impl Broker {
         // after start it never runs again), flushes a log when timeSinceLastFlush >= flush.ms.
         if now_ms >= self.next_log_flusher_ms {
             self.next_log_flusher_ms = now_ms.saturating_add(self.config.log_flush_scheduler_interval_ms);
+            self.touched.mark_all();
             let topics = &self.metadata.topics;
             for (tp, log) in self.disk.logs.iter_mut() {
                 let flush_ms = topics.get(tp.topic.as_str()).map(|t| t.flush_ms(&self.config)).unwrap_or(self.config.log_flush_interval_ms);

@@ -134,6 +134,7 @@ impl Broker {
     /// follower as the metadata says (a stale state, older in both epochs, is ignored).
     pub(super) fn apply_partition_state(&mut self, now_ms: i64, st: PartitionState, out: &mut Out) {
         let tp = st.tp;
+        self.touched.mark(tp);
         self.disk.logs.entry(tp).or_insert_with(|| PartitionLog::new(tp, now_ms));
         let part = self.partitions.entry(tp).or_insert_with(|| Partition::new(tp, self.id));
         if st.partition_epoch < part.partition_epoch && st.leader_epoch <= part.leader_epoch {
@@ -150,6 +151,7 @@ impl Broker {
     /// at the log end), no more fetching for the partition, the high watermark and the held
     /// produces re-checked, and the group coordinator loads an `__consumer_offsets` partition.
     fn become_leader(&mut self, now_ms: i64, tp: TopicPartition, st: &PartitionState, out: &mut Out) {
+        self.touched.mark(tp);
         let part = self.partitions.get_mut(&tp).unwrap();
         let log = self.disk.logs.get_mut(&tp).unwrap();
         let new_epoch =
@@ -195,6 +197,7 @@ impl Broker {
     /// held produces fail, the group coordinator unloads an `__consumer_offsets` partition, and
     /// (when there is a leader) the partition is fetched from it.
     fn become_follower(&mut self, now_ms: i64, tp: TopicPartition, st: &PartitionState, out: &mut Out) {
+        self.touched.mark(tp);
         let part = self.partitions.get_mut(&tp).unwrap();
         let was_leader = part.is_leader();
         let changed = part.make_follower(st.replicas.clone(), st.leader, st.leader_epoch, st.partition_epoch);
@@ -228,6 +231,7 @@ impl Broker {
     /// LEGACY (pre-KIP-101, Kafka < 0.11): on becoming a follower, truncate to the local
     /// high watermark (`ReplicaManager.makeFollowers`, 0.10).
     fn truncate_to_high_watermark_legacy(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Out) {
+        self.touched.mark(*tp);
         let log = self.disk.logs.get_mut(tp).unwrap();
         let hw = log.high_watermark();
         let leo = log.log_end_offset();

@@ -29,6 +29,7 @@ pub mod partition;
 mod produce;
 mod purgatory;
 pub mod replica_state;
+pub mod touched;
 
 pub use fetcher::{Fetcher, FetcherPartition};
 pub use metadata::{ImageBroker, MetadataImage};
@@ -132,6 +133,8 @@ pub struct Broker {
     /// The first error of the acks=0 produce request being handled (its connection is closed).
     acks0_error: Option<(KafkaError, Option<String>)>,
     pub stats: BrokerStats,
+    /// The partitions the event being handled may have changed (`touched.rs`, for the checker).
+    pub touched: touched::Touched,
 }
 
 impl Broker {
@@ -173,6 +176,7 @@ impl Broker {
             caught_up_heartbeat_sent: false,
             acks0_error: None,
             stats: BrokerStats::default(),
+            touched: touched::Touched::default(),
             config,
             disk,
         }
@@ -188,6 +192,7 @@ impl Broker {
 
     /// Gives every log its storage config: topic overrides over this broker's defaults.
     pub fn refresh_log_configs(&mut self) {
+        self.touched.mark_all();
         for (tp, log) in self.disk.logs.iter_mut() {
             log.config =
                 self.metadata.topics.get(tp.topic.as_str()).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
@@ -207,6 +212,7 @@ impl Broker {
 
     /// Moves a log's roll and deletion events into the event log.
     fn drain_log_events(&mut self, tp: &TopicPartition, out: &mut Out) {
+        self.touched.mark(*tp);
         if let Some(log) = self.disk.logs.get_mut(tp) {
             for e in log.take_events() {
                 out.log(Category::Storage, e);
@@ -343,6 +349,7 @@ impl Broker {
                 self.groups.on_append_done(a.token, KafkaError::NOT_ENOUGH_REPLICAS, out);
                 continue;
             }
+            self.touched.mark(tp);
             let log = self.disk.logs.get_mut(&tp).unwrap();
             let (first, last) = log.append_as_leader(&a.records, epoch, now_ms);
             self.drain_log_events(&tp, out);
@@ -380,6 +387,7 @@ impl Broker {
         state: Option<PartitionState>,
         out: &mut Out,
     ) {
+        self.touched.mark(tp);
         let Some(part) = self.partitions.get_mut(&tp) else { return };
         match part.handle_alter_partition_response(error, state, out) {
             AlterPartitionOutcome::Committed => {
@@ -397,6 +405,9 @@ impl Broker {
         let (id, epoch) = (self.id, self.broker_epoch);
         let resend: Vec<Msg> =
             self.partitions.values_mut().filter_map(|p| p.resend_pending_alter_partition(now_ms, 0, id, epoch)).collect();
+        if !resend.is_empty() {
+            self.touched.mark_all();
+        }
         for req in resend {
             out.send(NodeId::Controller, req);
         }
@@ -410,6 +421,7 @@ impl Broker {
         for tp in tps {
             let leo = self.disk.logs[&tp].log_end_offset();
             let hw = self.disk.logs[&tp].high_watermark();
+            self.touched.mark(tp);
             let part = self.partitions.get_mut(&tp).unwrap();
             if let Some(req) = part.maybe_shrink_isr(now_ms, leo, hw, max_lag, max_lag_messages, self.broker_epoch, out) {
                 self.stats.isr_shrinks += 1;
@@ -425,6 +437,7 @@ impl Broker {
             let f = self.eligible_fn(tp);
             f(follower)
         };
+        self.touched.mark(*tp);
         let part = self.partitions.get_mut(tp).unwrap();
         if let Some(req) = part.maybe_expand_isr(now_ms, follower, hw, eligible, self.broker_epoch, out) {
             self.stats.isr_expands += 1;
@@ -436,6 +449,7 @@ impl Broker {
         let min_isr = self.min_isr(&tp.topic);
         let max_lag = self.config.replica_lag_time_max_ms;
         let Some(part) = self.partitions.get(tp) else { return false };
+        self.touched.mark(*tp);
         let Some(log) = self.disk.logs.get_mut(tp) else { return false };
         let metadata = &self.metadata;
         let remote = part.leader_state.as_ref().map(|ls| &ls.remote);

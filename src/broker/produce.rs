@@ -217,6 +217,7 @@ impl Broker {
         let (producer_id, producer_epoch, base_sequence) = (*producer_id, *producer_epoch, *base_sequence);
         let flush_messages =
             self.topic_config_ref(&tp.topic).map(|t| t.flush_messages(&self.config)).unwrap_or(self.config.log_flush_interval_messages);
+        self.touched.mark(*tp);
         let log = self.disk.logs.get_mut(tp).unwrap();
         let n = records.len() as i64;
         let info = BatchInfo {

@@ -165,6 +165,8 @@ pub struct Checker {
     controller_changes_seen: usize,
     /// The last look's list of a broker, kept to build the next one in (no allocation per event).
     spare_looks: Vec<ReplicaLook>,
+    /// The partitions a broker marked, sorted (kept to reuse its allocation).
+    spare_tps: Vec<TopicPartition>,
     /// `sim.events_processed` when the fast invariants last ran: an event they did not see
     /// (a run with the checker off, then on) makes the next look cover every broker.
     fast_checked_through: Option<u64>,
@@ -180,6 +182,28 @@ pub struct Checker {
     /// StrongIsr progress per (partition, leader, follower): verified below `offset` while
     /// both logs had these truncation counts, in this leader epoch.
     strong_verified: BTreeMap<(TopicPartition, BrokerId, BrokerId), StrongIsrProgress>,
+}
+
+/// Debug builds: the looks `look_again_at_touched` left are what a walk over every replica of
+/// the broker finds (a mutable access that forgot its mark in `broker/touched.rs` fails here).
+fn verify_touched(b: BrokerId, p: &crate::broker::Broker, looks: &[ReplicaLook]) {
+    let walked: Vec<(TopicPartition, ReplicaSeen)> = p
+        .partitions
+        .iter()
+        .filter_map(|(tp, part)| {
+            let log = p.disk.logs.get(tp)?;
+            let seen = ReplicaSeen {
+                high_watermark: log.high_watermark(),
+                log_end_offset: log.log_end_offset(),
+                log_start_offset: log.log_start_offset(),
+                leader_epoch: part.leader_epoch,
+                is_leader: part.is_leader(),
+            };
+            Some((*tp, seen))
+        })
+        .collect();
+    let kept: Vec<(TopicPartition, ReplicaSeen)> = looks.iter().map(|r| (r.tp, r.seen)).collect();
+    assert_eq!(kept, walked, "broker {b}: a change its event did not mark (broker/touched.rs)");
 }
 
 /// A replica's state as the fast invariants last saw it. Every input of those invariants that
@@ -342,6 +366,14 @@ impl Checker {
         // First what every looked-at replica is now (a follower reads its leader's from here,
         // even when the leader is looked at in this same pass), then the checks.
         for &b in brokers {
+            // The one broker that handled the event, with the partitions it marked
+            // (`broker/touched.rs`): only those are looked at again.
+            if let (Some(_), Some(p)) = (node, sim.brokers.get(&b).and_then(|s| s.process.as_ref())) {
+                if !p.touched.all && self.replicas_seen.contains_key(&b) {
+                    self.look_again_at_touched(b, p);
+                    continue;
+                }
+            }
             let before = self.replicas_seen.get_mut(&b).map(std::mem::take).unwrap_or_default();
             let Some(p) = sim.brokers.get(&b).and_then(|s| s.process.as_ref()) else {
                 self.replicas_seen.remove(&b);
@@ -441,6 +473,71 @@ impl Checker {
                 *v = looks;
             }
         }
+    }
+
+    /// `check_fast_nodes`' first pass for broker `b` when it marked the partitions its event
+    /// touched: the looks of the others stay as they were (unchanged: nothing else of the
+    /// broker moved), the marked ones are looked at again, added or dropped like the walk does.
+    fn look_again_at_touched(&mut self, b: BrokerId, p: &crate::broker::Broker) {
+        let mut looks = self.replicas_seen.get_mut(&b).map(std::mem::take).unwrap_or_default();
+        for r in looks.iter_mut() {
+            r.changed = false;
+        }
+        let mut tps = std::mem::take(&mut self.spare_tps);
+        tps.clear();
+        tps.extend_from_slice(&p.touched.tps);
+        crate::lean::sort(&mut tps);
+        tps.dedup();
+        for tp in &tps {
+            let at = looks.binary_search_by(|r| r.tp.cmp(tp));
+            let now = p.partitions.get(tp).zip(p.disk.logs.get(tp));
+            match (at, now) {
+                (Ok(i), None) => {
+                    // It left this broker's list.
+                    if looks[i].seen.is_leader {
+                        self.leader_changed(looks[i].slot);
+                    }
+                    looks.remove(i);
+                }
+                (Err(_), None) => {}
+                (at, Some((part, log))) => {
+                    let seen = ReplicaSeen {
+                        high_watermark: log.high_watermark(),
+                        log_end_offset: log.log_end_offset(),
+                        log_start_offset: log.log_start_offset(),
+                        leader_epoch: part.leader_epoch,
+                        is_leader: part.is_leader(),
+                    };
+                    match at {
+                        Ok(i) => {
+                            let r = looks[i];
+                            let s = r.seen;
+                            if (s.is_leader || seen.is_leader)
+                                && (s.high_watermark, s.leader_epoch, s.is_leader)
+                                    != (seen.high_watermark, seen.leader_epoch, seen.is_leader)
+                            {
+                                self.leader_changed(r.slot);
+                            }
+                            looks[i] = ReplicaLook { seen, changed: r.seen != seen, ..r };
+                        }
+                        Err(i) => {
+                            let slot = self.slot_of(tp);
+                            if seen.is_leader {
+                                self.leader_changed(slot);
+                            }
+                            let look =
+                                ReplicaLook { tp: *tp, seen, leader_hw_stamp: u64::MAX, slot, follower_checked_at: 0, changed: true };
+                            looks.insert(i, look);
+                        }
+                    }
+                }
+            }
+        }
+        self.spare_tps = tps;
+        if cfg!(debug_assertions) {
+            verify_touched(b, p, &looks);
+        }
+        self.replicas_seen.insert(b, looks);
     }
 
     /// A replica that leads or led `slot`'s partition changed what a follower's check reads.

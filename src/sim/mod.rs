@@ -611,6 +611,12 @@ impl Sim {
             Ev::Resume { broker } => Some(NodeId::Broker(*broker)),
             Ev::WorkloadTick { .. } => Some(NodeId::Producer(PRODUCER_ID)),
         };
+        // The partitions this event changes are marked from here (`broker/touched.rs`).
+        if let Some(NodeId::Broker(b)) = self.last_node {
+            if let Some(p) = self.brokers.get_mut(&b).and_then(|s| s.process.as_mut()) {
+                p.touched.clear();
+            }
+        }
         self.events_processed += 1;
         if t >= self.next_retire_ms {
             self.next_retire_ms = t + history::RETIRE_EVERY_MS;

@@ -28,9 +28,16 @@ fn steady_cluster() -> (Cluster, TopicPartition) {
     (c, tp)
 }
 
-/// Broker `b` handles one event that does `f` to its state, and the checker looks, as after any event.
-fn broker_event(c: &mut Cluster, b: i32, f: impl FnOnce(&mut Broker)) {
-    f(c.cs.sim.brokers.get_mut(&b).unwrap().process.as_mut().unwrap());
+/// Broker `b` handles one event that does `f` to its state, and the checker looks, as after any
+/// event. `f` changes the partitions `marked` (the broker's code marks what it touches,
+/// `broker/touched.rs`, and the checker looks again at those only); `&[]`: the event changes nothing.
+fn broker_event(c: &mut Cluster, b: i32, marked: &[TopicPartition], f: impl FnOnce(&mut Broker)) {
+    let broker = c.cs.sim.brokers.get_mut(&b).unwrap().process.as_mut().unwrap();
+    broker.touched.clear();
+    for tp in marked {
+        broker.touched.mark(*tp);
+    }
+    f(broker);
     one_event_at(c, NodeId::Broker(b));
 }
 
@@ -59,7 +66,7 @@ fn reported(c: &Cluster, invariant: Invariant) -> Vec<String> {
 #[test]
 fn a_leader_that_lowers_its_high_watermark_within_its_epoch_is_reported_at_that_event() {
     let (mut c, tp) = steady_cluster();
-    broker_event(&mut c, 1, |b| {
+    broker_event(&mut c, 1, &[tp], |b| {
         b.disk.logs.get_mut(&tp).unwrap().update_high_watermark(30);
     });
     let found = reported(&c, Invariant::LeaderHighWatermarkDecreased);
@@ -70,7 +77,7 @@ fn a_leader_that_lowers_its_high_watermark_within_its_epoch_is_reported_at_that_
 fn a_follower_that_starts_leading_in_the_leaders_epoch_is_a_second_leader_in_one_epoch() {
     let (mut c, tp) = steady_cluster();
     let st = c.partition("orders");
-    broker_event(&mut c, 2, |b| {
+    broker_event(&mut c, 2, &[tp], |b| {
         let log = b.disk.logs.get_mut(&tp).unwrap();
         b.partitions.get_mut(&tp).unwrap().make_leader(
             log,
@@ -90,7 +97,7 @@ fn a_follower_that_starts_leading_in_the_leaders_epoch_is_a_second_leader_in_one
 #[test]
 fn an_isr_member_that_truncates_below_the_leaders_high_watermark_is_reported_at_its_own_event() {
     let (mut c, tp) = steady_cluster();
-    broker_event(&mut c, 3, |b| {
+    broker_event(&mut c, 3, &[tp], |b| {
         b.disk.logs.get_mut(&tp).unwrap().truncate_to(25, 0);
     });
     let found = reported(&c, Invariant::IsrMemberDisagreesBelowHighWatermark);
@@ -101,7 +108,7 @@ fn an_isr_member_that_truncates_below_the_leaders_high_watermark_is_reported_at_
 fn a_leader_that_raises_its_high_watermark_past_an_isr_member_is_caught_at_that_members_next_event_though_the_member_did_not_change() {
     // The follower's own state is what the checker saw last time; what moved is its leader's HW.
     let (mut c, tp) = steady_cluster();
-    broker_event(&mut c, 1, |b| {
+    broker_event(&mut c, 1, &[tp], |b| {
         let epoch = b.partitions[&tp].leader_epoch;
         let log = b.disk.logs.get_mut(&tp).unwrap();
         let more: Vec<NewRecord> =
@@ -110,7 +117,7 @@ fn a_leader_that_raises_its_high_watermark_past_an_isr_member_is_caught_at_that_
         log.update_high_watermark(45); // as if followers had fetched them: they have not
     });
     assert!(reported(&c, Invariant::IsrMemberDisagreesBelowHighWatermark).is_empty(), "no follower has had an event yet");
-    broker_event(&mut c, 2, |_| {});
+    broker_event(&mut c, 2, &[], |_| {});
     let found = reported(&c, Invariant::IsrMemberDisagreesBelowHighWatermark);
     assert_eq!(found, vec!["ISR member 2 of orders-0 ends at offset 40 below leader 1's HW 45 (epoch 0)".to_string()]);
 }
@@ -119,12 +126,12 @@ fn a_leader_that_raises_its_high_watermark_past_an_isr_member_is_caught_at_that_
 fn a_lagging_replica_the_controller_puts_back_into_the_isr_is_caught_at_its_next_event_though_it_did_not_change() {
     let (mut c, tp) = steady_cluster();
     controller_event(&mut c, tp, |st| st.isr.retain(|&b| b != 3));
-    broker_event(&mut c, 3, |b| {
+    broker_event(&mut c, 3, &[tp], |b| {
         b.disk.logs.get_mut(&tp).unwrap().truncate_to(25, 0);
     });
     assert!(reported(&c, Invariant::IsrMemberDisagreesBelowHighWatermark).is_empty(), "a replica out of the ISR may lag");
     controller_event(&mut c, tp, |st| st.isr.push(3));
-    broker_event(&mut c, 3, |_| {});
+    broker_event(&mut c, 3, &[], |_| {});
     let found = reported(&c, Invariant::IsrMemberDisagreesBelowHighWatermark);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("ISR member 3 of orders-0 ends at offset 25 below leader 1's HW 40"), "{found:?}");
