@@ -28,8 +28,10 @@ const AUDIT_MS = 1000; // audit() re-reads every send and every consumed record:
 const ENGINE_BUDGET_MS = 2.5;
 // At this asked speed or faster, every other frame only advances the engine and draws nothing
 // (a message crosses a link in microseconds of real time there: 30 pictures a second show all
-// there is to see), so the time the browser spends painting goes to the engine.
+// there is to see), so the time the browser spends painting goes to the engine; at
+// THIRD_RATE_SPEED, two frames in three.
 const HALF_RATE_SPEED = 100;
+const THIRD_RATE_SPEED = 1000;
 /** Engine time per slice between frames (ms): a click or a key waits at most one slice. */
 const SLICE_MS = 3;
 /** Kept free before the next frame is due (ms), at least: a slice's estimate may fall a little short. */
@@ -274,7 +276,7 @@ export function createLoop(parts) {
   }
 
   // ---------------------------------------------------------------- the loop
-  let lastTs = 0, acc = 0, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9, skipDraw = false;
+  let lastTs = 0, acc = 0, lastUi = -1e9, lastMetrics = -1e9, lastAudit = -1e9, skipped = 0;
   let effective = speed; // simulated ms per real ms actually achieved (smoothed; starts at the asked speed)
   // Simulated ms advanced and wall ms passed, each summed over the recent frames with decaying weights:
   // effective is their ratio, steady although the slices advance much in one frame and little in the next.
@@ -408,9 +410,10 @@ export function createLoop(parts) {
     }
     idleDone = 0;
     if (S.dead) return;
-    // Fast and nothing to show or read but the picture: every other frame draws nothing.
-    skipDraw = S.playing && speed >= HALF_RATE_SPEED && !skipDraw && !uiDue && !auxDue && !pendingTexts && !S.forceUi && !guide.revealing;
-    if (skipDraw) {
+    // Fast and nothing to show or read but the picture: one frame in two (three) draws.
+    const skipping = speed >= THIRD_RATE_SPEED ? 2 : speed >= HALF_RATE_SPEED ? 1 : 0;
+    skipped = S.playing && skipped < skipping && !uiDue && !auxDue && !pendingTexts && !S.forceUi && !guide.revealing ? skipped + 1 : 0;
+    if (skipped > 0) {
       const fs = opts.frameStats;
       if (fs) { fs.samples.push(performance.now() - t0); if (fs.samples.length > 600) fs.samples.shift(); }
       noteFrame(ts, dt);
