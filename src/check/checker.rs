@@ -192,13 +192,7 @@ fn verify_touched(b: BrokerId, p: &crate::broker::Broker, looks: &[ReplicaLook])
         .iter()
         .filter_map(|(tp, part)| {
             let log = p.disk.logs.get(tp)?;
-            let seen = ReplicaSeen {
-                high_watermark: log.high_watermark(),
-                log_end_offset: log.log_end_offset(),
-                log_start_offset: log.log_start_offset(),
-                leader_epoch: part.leader_epoch,
-                is_leader: part.is_leader(),
-            };
+            let seen = ReplicaSeen::of(part, log);
             Some((*tp, seen))
         })
         .collect();
@@ -215,6 +209,18 @@ struct ReplicaSeen {
     log_start_offset: i64,
     leader_epoch: i32,
     is_leader: bool,
+}
+
+impl ReplicaSeen {
+    fn of(part: &crate::broker::partition::Partition, log: &crate::log::PartitionLog) -> ReplicaSeen {
+        ReplicaSeen {
+            high_watermark: log.high_watermark(),
+            log_end_offset: log.log_end_offset(),
+            log_start_offset: log.log_start_offset(),
+            leader_epoch: part.leader_epoch,
+            is_leader: part.is_leader(),
+        }
+    }
 }
 
 /// One replica of a broker in `Checker::replicas_seen`.
@@ -401,13 +407,7 @@ impl Checker {
                     j += 1;
                     before[j - 1]
                 });
-                let seen = ReplicaSeen {
-                    high_watermark: log.high_watermark(),
-                    log_end_offset: log.log_end_offset(),
-                    log_start_offset: log.log_start_offset(),
-                    leader_epoch: part.leader_epoch,
-                    is_leader: part.is_leader(),
-                };
+                let seen = ReplicaSeen::of(part, log);
                 let slot = match prev {
                     Some(r) => {
                         let s = r.seen;
@@ -501,13 +501,7 @@ impl Checker {
                 }
                 (Err(_), None) => {}
                 (at, Some((part, log))) => {
-                    let seen = ReplicaSeen {
-                        high_watermark: log.high_watermark(),
-                        log_end_offset: log.log_end_offset(),
-                        log_start_offset: log.log_start_offset(),
-                        leader_epoch: part.leader_epoch,
-                        is_leader: part.is_leader(),
-                    };
+                    let seen = ReplicaSeen::of(part, log);
                     match at {
                         Ok(i) => {
                             let r = looks[i];
