@@ -125,29 +125,49 @@ impl AuditCursor {
     }
 }
 
+/// The partitions the log cleaner may have compacted: a replica's log has `cleanup.policy`
+/// compact now, or was cleaned before (a policy changed back to delete keeps what was cleaned).
+fn compacted_partitions(sim: &Sim) -> BTreeSet<TopicPartition> {
+    sim.controller
+        .partitions
+        .iter()
+        .filter(|(tp, st)| {
+            st.replicas.iter().any(|&b| replica_log(sim, b, tp).is_some_and(|l| l.config.cleanup_compact || l.cleaner_checkpoint > 0))
+        })
+        .map(|(tp, _)| *tp)
+        .collect()
+}
+
 fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> Vec<LostWrite> {
     let mut lost = vec![];
-    // Compaction: a value superseded by a later acknowledged write of the same key (a new
-    // value or a tombstone) may legitimately disappear. Latest acknowledged offset per key:
-    let compacted = sim.controller.topics.values().any(|t| t.overrides.get("cleanup.policy").is_some_and(|p| p.contains("compact")))
-        || sim.spec.broker_config.log_defaults.cleanup_compact;
-    let mut latest_by_key: std::collections::BTreeMap<(&str, u32, &str), i64> = std::collections::BTreeMap::new();
-    if compacted {
+    // Compaction: in a compacted partition a value superseded by a later acknowledged write of the
+    // same key (a new value or a tombstone) may legitimately disappear, and so may a tombstone
+    // (`delete.retention.ms` after its first cleaning). Only there: `__consumer_offsets` being
+    // compacted says nothing about the user's topics.
+    let compacted = compacted_partitions(sim);
+    let mut latest_by_key: std::collections::BTreeMap<(TopicPartition, &str), i64> = std::collections::BTreeMap::new();
+    if !compacted.is_empty() {
         for s in sim.producer.sends.values() {
             if let (SendOutcome::Acked { offset, .. }, Some(p), Some(k)) = (&s.outcome, s.partition, s.key.as_deref()) {
-                let e = latest_by_key.entry((s.topic.as_str(), p, k)).or_insert(*offset);
-                *e = (*e).max(*offset);
+                let tp = TopicPartition::new(&s.topic, p);
+                if compacted.contains(&tp) {
+                    let e = latest_by_key.entry((tp, k)).or_insert(*offset);
+                    *e = (*e).max(*offset);
+                }
             }
         }
     }
     for s in sends {
         let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
         let Some(p) = s.partition else { continue };
-        if compacted && s.value.is_none() {
-            continue; // a tombstone: the cleaner removes it delete.retention.ms after first cleaning it
-        }
-        if let Some(k) = s.key.as_deref() {
-            if latest_by_key.get(&(s.topic.as_str(), p, k)).is_some_and(|&latest| latest > offset) {
+        if !compacted.is_empty() && compacted.contains(&TopicPartition::new(&s.topic, p)) {
+            if s.value.is_none() {
+                continue; // a tombstone: the cleaner removes it delete.retention.ms after first cleaning it
+            }
+            if s.key
+                .as_deref()
+                .is_some_and(|k| latest_by_key.get(&(TopicPartition::new(&s.topic, p), k)).is_some_and(|&latest| latest > offset))
+            {
                 continue; // superseded: compaction may remove it
             }
         }
@@ -193,111 +213,25 @@ fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> 
 }
 
 /// Counts lost acknowledged writes incrementally (an [`AuditCursor`]): a full recount only
-/// after something that can lose writes; otherwise each write is looked at once it is final.
+/// after something that can lose writes; otherwise each write is looked at once it is final,
+/// and the writes counted lost are looked at again (in a compacted partition a later write of the
+/// same key makes a lost one superseded, which compaction may remove: no longer counted).
 #[derive(Debug, Default, Clone)]
 pub struct LostCounter {
     cursor: AuditCursor,
-    lost: usize,
+    lost: Vec<u64>,
 }
 
 impl LostCounter {
     pub fn count(&mut self, sim: &Sim) -> usize {
         let (disrupted, ids) = self.cursor.advance(sim, false);
         if disrupted {
-            self.lost = 0;
+            self.lost.clear();
         }
-        self.lost += lost_acknowledged_writes_among(sim, &ids).len();
-        self.lost
-    }
-}
-
-/// The per-run audit of Kafka's system tests (`VerifiableProducer` / `VerifiableConsumer`):
-/// what was acknowledged, failed and lost, and what the logs and consumers show.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ClientAudit {
-    pub acknowledged: usize,
-    pub failed: usize,
-    pub lost_after_acknowledgement: usize,
-    /// Extra copies of a send in the partition logs (retries without idempotence).
-    pub duplicated: usize,
-    /// Keys whose records sit in the log in a different order than they were sent.
-    pub out_of_order_keys: usize,
-    /// Records consumers received more than once (redelivery after a rebalance or crash).
-    pub consumed_more_than_once: usize,
-    /// Records a consumer or reader received that the log no longer holds at that offset
-    /// (truncated by an unclean election or the legacy truncation rule).
-    pub consumed_then_truncated: usize,
-}
-
-/// The log the audit reads for `tp`: the running leader's, else the longest replica's.
-fn audit_log<'a>(sim: &'a Sim, tp: &TopicPartition) -> Option<&'a PartitionLog> {
-    let state = sim.controller.partitions.get(tp)?;
-    if state.leader != NO_LEADER && sim.brokers.get(&state.leader).is_some_and(|b| b.process.is_some()) {
-        return replica_log(sim, state.leader, tp);
-    }
-    state.replicas.iter().filter_map(|b| replica_log(sim, *b, tp)).max_by_key(|l| l.log_end_offset())
-}
-
-pub fn client_audit(sim: &Sim) -> ClientAudit {
-    use std::collections::{BTreeMap, BTreeSet};
-    let mut a = ClientAudit {
-        acknowledged: sim.producer.acked_count,
-        failed: sim.producer.failed_count,
-        lost_after_acknowledgement: lost_acknowledged_writes(sim).len(),
-        ..Default::default()
-    };
-    for tp in sim.controller.partitions.keys() {
-        if tp.topic == crate::broker::group_coordinator::OFFSETS_TOPIC {
-            continue;
+        if !self.lost.is_empty() {
+            self.lost = lost_acknowledged_writes_among(sim, &self.lost).into_iter().map(|w| w.write_id).collect();
         }
-        let Some(log) = audit_log(sim, tp) else { continue };
-        let mut seen: BTreeSet<u64> = BTreeSet::new();
-        let mut last_by_key: BTreeMap<&str, u64> = BTreeMap::new();
-        let mut bad_keys: BTreeSet<&str> = BTreeSet::new();
-        for r in log.records() {
-            if r.write_id == 0 {
-                continue;
-            }
-            if !seen.insert(r.write_id) {
-                a.duplicated += 1;
-                continue;
-            }
-            if let Some(k) = r.key.as_deref() {
-                // A single producer sends in write-id order: a smaller id after a larger one is a reordering.
-                if let Some(prev) = last_by_key.insert(k, r.write_id) {
-                    if prev > r.write_id {
-                        bad_keys.insert(k);
-                        last_by_key.insert(k, prev);
-                    }
-                }
-            }
-        }
-        a.out_of_order_keys += bad_keys.len();
+        self.lost.extend(lost_acknowledged_writes_among(sim, &ids).into_iter().map(|w| w.write_id));
+        self.lost.len()
     }
-    let mut consumed: BTreeSet<u64> = BTreeSet::new();
-    for c in sim.consumers.values() {
-        for r in &c.consumed {
-            if !consumed.insert(r.write_id) {
-                a.consumed_more_than_once += 1;
-            }
-        }
-    }
-    let gone = |tp: &TopicPartition, offset: i64, write_id: u64| -> bool {
-        match audit_log(sim, tp) {
-            None => false,
-            Some(l) if offset < l.log_start_offset() => false,
-            Some(l) => match l.record_at(offset) {
-                Some(r) => r.write_id != write_id,
-                // Missing inside the log: compacted away (not truncated); past the end: truncated.
-                None => offset >= l.log_end_offset(),
-            },
-        }
-    };
-    for c in sim.consumers.values() {
-        a.consumed_then_truncated += c.consumed.iter().filter(|r| gone(&r.tp, r.offset, r.write_id)).count();
-    }
-    for rd in sim.readers.values() {
-        a.consumed_then_truncated += rd.seen.iter().filter(|r| gone(&rd.tp, r.offset, r.write_id)).count();
-    }
-    a
 }

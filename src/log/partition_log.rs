@@ -681,7 +681,7 @@ impl PartitionLog {
     /// The index of the first record at or above `offset` (`records.len()` when none is).
     /// Offsets are strictly increasing and, until the cleaner removes some, consecutive: the
     /// record at `offset - first offset` is tried first, a binary search otherwise.
-    fn position(&self, offset: i64) -> usize {
+    pub(crate) fn position(&self, offset: i64) -> usize {
         let (Some(first), Some(last)) = (self.records.first(), self.records.last()) else { return 0 };
         if offset <= first.offset {
             return 0;

@@ -86,7 +86,7 @@ pub struct Report {
     pub producer: ProducerReport,
     pub lost_acknowledged_writes: Vec<LostWrite>,
     /// VerifiableProducer/Consumer-style counts (duplicates, reordered keys, redelivery, truncation seen).
-    pub client_audit: crate::check::audit::ClientAudit,
+    pub client_audit: crate::check::client_audit::ClientAudit,
     /// `kafka-consumer-groups.sh --describe` of every group (empty without consumers).
     pub consumer_groups: String,
     pub invariant_violations: Vec<Violation>,
@@ -191,7 +191,7 @@ pub fn build_report(sim: &Sim, violations: &[Violation], with_events: bool) -> R
             retired_failed: sim.producer.retired_failed,
         },
         lost_acknowledged_writes: lost_acknowledged_writes(sim),
-        client_audit: crate::check::audit::client_audit(sim),
+        client_audit: crate::check::client_audit::client_audit(sim),
         consumer_groups: if sim.consumers.is_empty() { String::new() } else { crate::page::groups_view::describe_groups(sim, None) },
         invariant_violations: violations.to_vec(),
         expectations: vec![],

@@ -215,7 +215,7 @@ impl Playground {
 
     /// The client audit: acknowledged, failed, lost, duplicated, out-of-order keys,
     /// consumed more than once, consumed then truncated.
-    pub fn audit(&self) -> Result<JsValue, JsError> {
+    pub fn audit(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.core.audit())
     }
 

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use kafka_playground::broker::group_coordinator::{partition_for, GroupState, OFFSETS_TOPIC};
-use kafka_playground::check::audit::client_audit;
+use kafka_playground::check::client_audit::client_audit;
 use kafka_playground::client::consumer::MemberState;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition};

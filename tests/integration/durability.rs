@@ -67,6 +67,41 @@ fn acks_1_loses_acknowledged_writes_when_the_leader_dies_before_followers_fetch(
 }
 
 #[test]
+fn a_consumer_groups_compacted_offsets_topic_does_not_hide_lost_keyed_writes_of_a_delete_topic() {
+    // The same story with one key on every write and a consumer group (which creates the
+    // compacted __consumer_offsets). "orders" has cleanup.policy=delete: no later write of the key
+    // excuses a lost one, so the five at-risk writes still count as lost (the audit once treated
+    // every topic as compacted as soon as any was, and counted none).
+    let mut c =
+        cluster(12, 3, &[], &[("acks", v("1")), ("retries", v(5)), ("request.timeout.ms", v(15_000)), ("delivery.timeout.ms", v(20_000))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.apply(Command::StartConsumer { group_id: "readers".into(), topics: vec!["orders".into()], config: Default::default() });
+    let keyed = |value: &str, count| Command::Produce {
+        topic: "orders".into(),
+        partition: None,
+        key: Some("k".into()),
+        value: Some(value.into()),
+        count,
+        tombstone: false,
+    };
+    c.apply(keyed("safe", 3));
+    c.run(3_000);
+    c.apply(Command::CutLink { from: NodeId::Broker(1), to: NodeId::Broker(2), one_way: true });
+    c.apply(Command::CutLink { from: NodeId::Broker(1), to: NodeId::Broker(3), one_way: true });
+    c.apply(keyed("at-risk", 5));
+    c.run(200);
+    c.crash(1);
+    c.run(15_000);
+    c.apply(keyed("after", 2)); // to broker 1 first: timed out, then retried on the new leader
+    c.run(30_000);
+    assert!(c.cs.sim.controller.topics.keys().any(|t| t.as_str() == "__consumer_offsets"), "the group created __consumer_offsets");
+    assert_eq!(acked(&c), 10);
+    let lost: Vec<i64> = c.lost().iter().map(|l| l.offset).collect();
+    assert_eq!(lost, vec![3, 4, 5, 6, 7], "the 5 at-risk writes are gone, later writes of the key or not");
+    assert!(c.cs.checker.names().contains("AcknowledgedWriteLost"));
+}
+
+#[test]
 fn acks_all_loses_nothing_when_the_leader_dies_before_followers_fetch() {
     let c = leader_dies_before_followers_fetch("all");
     assert_eq!(acked(&c), 3, "acks=all: the at-risk writes were never acknowledged");

@@ -38,7 +38,7 @@ fn sends_and_reads_that_retention_deleted_everywhere_are_retired_and_still_count
     let r = cs.sim.readers.values().next().unwrap();
     assert!(r.seen_dropped > 5_000 && r.seen.len() < 6_000, "reader kept {} dropped {}", r.seen.len(), r.seen_dropped);
     assert!(cs.checker.violations.is_empty(), "{:?}", cs.checker.violations);
-    assert_eq!(kafka_playground::check::audit::client_audit(&cs.sim).lost_after_acknowledgement, 0);
+    assert_eq!(kafka_playground::check::client_audit::client_audit(&cs.sim).lost_after_acknowledgement, 0);
 }
 
 #[test]
@@ -52,6 +52,6 @@ fn retiring_history_does_not_change_the_run() {
     assert!(a.sim.producer.retired_acked > 10_000 && b.sim.producer.retired_acked == 0);
     assert_eq!(a.sim.trace_hash(), b.sim.trace_hash());
     assert_eq!(a.sim.producer.acked_count, b.sim.producer.acked_count);
-    assert_eq!(kafka_playground::check::audit::client_audit(&a.sim), kafka_playground::check::audit::client_audit(&b.sim));
+    assert_eq!(kafka_playground::check::client_audit::client_audit(&a.sim), kafka_playground::check::client_audit::client_audit(&b.sim));
     assert_eq!(a.checker.violations.len(), b.checker.violations.len());
 }

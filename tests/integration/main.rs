@@ -12,6 +12,7 @@ mod assignors;
 mod broker_rules;
 mod checker_catches;
 mod checker_false_alarms;
+mod client_audit;
 mod client_timing;
 mod cluster;
 mod compaction;

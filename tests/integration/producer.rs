@@ -2,7 +2,7 @@
 //! and what idempotence=false allows.
 
 use crate::common::*;
-use kafka_playground::check::audit::client_audit;
+use kafka_playground::check::client_audit::client_audit;
 use kafka_playground::client::producer::SendOutcome;
 use kafka_playground::command::Command;
 use kafka_playground::ids::{NodeId, TopicPartition};

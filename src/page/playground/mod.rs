@@ -63,6 +63,8 @@ pub struct Playground {
     next_sample_ms: i64,
     last_sample_acked: usize,
     lost: crate::check::audit::LostCounter,
+    /// The client audit, read incrementally (`check/client_audit.rs`).
+    auditor: crate::check::client_audit::ClientAuditor,
     /// The last structure view and the cheap key it was built for.
     cached: Option<(StructureKey, Structure)>,
     /// When the scenario's last step has been applied (its `run`s added up).
@@ -108,6 +110,7 @@ impl Playground {
             next_sample_ms: 0,
             last_sample_acked: 0,
             lost: Default::default(),
+            auditor: Default::default(),
             cached: None,
             scenario_end_ms: 0,
             scenario_obj,

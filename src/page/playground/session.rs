@@ -129,6 +129,7 @@ impl Playground {
         self.next_sample_ms = s.next_sample_ms;
         self.last_sample_acked = s.last_sample_acked;
         self.lost = Default::default();
+        self.auditor = Default::default();
         // Snapshots are taken live, every check on: the checker is exact there.
         self.synced = true;
         // The structure may differ (brokers, topics, consumers): views rebuild it.

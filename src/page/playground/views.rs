@@ -634,8 +634,11 @@ impl Playground {
     }
 
     /// The client audit (duplicates, reordering, redelivery, truncation seen by consumers, losses).
-    pub fn audit(&self) -> crate::check::audit::ClientAudit {
-        crate::check::audit::client_audit(&self.cs.sim)
+    /// Read incrementally: what changed since the last call (the same as
+    /// [`crate::check::client_audit::client_audit`], which reads the whole run).
+    pub fn audit(&mut self) -> crate::check::client_audit::ClientAudit {
+        let lost = self.lost.count(&self.cs.sim);
+        self.auditor.audit(&self.cs.sim, lost)
     }
 
     /// Current configuration: broker defaults in force, per-broker overrides, topics, producer.
