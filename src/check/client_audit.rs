@@ -112,8 +112,11 @@ struct LogWalk {
     /// The next offset to read (the log end offset when last read).
     next_offset: i64,
     seen: BTreeSet<u64>,
-    last_by_key: BTreeMap<Rc<str>, u64>,
-    bad_keys: BTreeSet<Rc<str>>,
+    /// Each key's largest write id so far (`i64`: the map type the log cleaner's offset map
+    /// already is, one copy of the code in the module).
+    last_by_key: BTreeMap<Rc<str>, i64>,
+    /// The keys met out of order, with the first write id met out of order.
+    bad_keys: BTreeMap<Rc<str>, i64>,
     duplicated: usize,
 }
 
@@ -132,13 +135,14 @@ impl LogWalk {
             }
             if let Some(k) = &r.key {
                 // A single producer sends in write-id order: a smaller id after a larger one is a reordering.
+                let id = r.write_id as i64;
                 match self.last_by_key.get_mut(k) {
-                    Some(prev) if *prev > r.write_id => {
-                        self.bad_keys.insert(k.clone());
+                    Some(prev) if *prev > id => {
+                        self.bad_keys.entry(k.clone()).or_insert(id);
                     }
-                    Some(prev) => *prev = r.write_id,
+                    Some(prev) => *prev = id,
                     None => {
-                        self.last_by_key.insert(k.clone(), r.write_id);
+                        self.last_by_key.insert(k.clone(), id);
                     }
                 }
             }
@@ -148,11 +152,28 @@ impl LogWalk {
 }
 
 /// What a consumer or reader received that the audit has judged: how many (counted from the
-/// first ever received) and which of them are gone from the log now.
+/// first ever received) and which of them are gone from the log now (ascending).
 #[derive(Debug, Clone, Default)]
 struct ReadTrack {
+    id: u32,
     judged: usize,
-    gone: BTreeSet<usize>,
+    gone: Vec<usize>,
+    /// How many of a consumer's records are in [`ClientAuditor::consumed`].
+    counted: usize,
+}
+
+/// The tracks of `ids` (consumers or readers: never removed, ids only grow, so a track keeps its
+/// place), or new ones if they no longer line up (then returns true).
+fn tracks_for(tracks: &mut Vec<ReadTrack>, ids: impl Iterator<Item = u32>) -> bool {
+    let ids: Vec<u32> = ids.collect();
+    let reset = tracks.len() > ids.len() || tracks.iter().zip(&ids).any(|(t, id)| t.id != *id);
+    if reset {
+        tracks.clear();
+    }
+    for &id in &ids[tracks.len()..] {
+        tracks.push(ReadTrack { id, ..Default::default() });
+    }
+    reset
 }
 
 /// [`client_audit`], incrementally: each call reads the records appended since the last one and
@@ -161,13 +182,13 @@ struct ReadTrack {
 /// change every received record is judged again. Time travel starts a new one.
 #[derive(Debug, Clone, Default)]
 pub struct ClientAuditor {
-    logs: BTreeMap<TopicPartition, LogWalk>,
+    /// In partition order.
+    logs: Vec<(TopicPartition, LogWalk)>,
+    /// The write ids consumers received, and how many were received again.
     consumed: BTreeSet<u64>,
     consumed_more_than_once: usize,
-    /// How many of each consumer's records are in `consumed`.
-    consumed_counted: BTreeMap<u32, usize>,
-    consumers: BTreeMap<u32, ReadTrack>,
-    readers: BTreeMap<u32, ReadTrack>,
+    consumers: Vec<ReadTrack>,
+    readers: Vec<ReadTrack>,
 }
 
 impl ClientAuditor {
@@ -181,69 +202,72 @@ impl ClientAuditor {
             ..Default::default()
         };
         // The logs: appended records only, unless a log changed otherwise.
-        let mut rejudge = self.logs.len() != sim.controller.partitions.len();
-        let mut logs = std::mem::take(&mut self.logs);
-        logs.retain(|tp, _| sim.controller.partitions.contains_key(tp));
+        let mut rejudge = false;
+        let mut old = std::mem::take(&mut self.logs).into_iter().peekable();
         for tp in sim.controller.partitions.keys() {
-            let walk = logs.entry(*tp).or_default();
-            if tp.topic == crate::broker::group_coordinator::OFFSETS_TOPIC {
-                continue;
+            while old.next_if(|(t, _)| t < tp).is_some() {
+                rejudge = true; // a partition went away
             }
-            let log = audit_source(sim, tp).and_then(|b| crate::check::audit::replica_log(sim, b, tp).map(|l| (b, l)));
-            let source = log.map(|(b, l)| (b, l.truncations, l.records().first().map(|r| r.offset)));
-            if source != walk.source {
-                rejudge = true;
-                *walk = LogWalk { source, ..Default::default() };
-                if let Some((_, l)) = log {
-                    walk.read(l, 0);
+            let mut walk = old.next_if(|(t, _)| t == tp).map(|(_, w)| w).unwrap_or_default();
+            if tp.topic != crate::broker::group_coordinator::OFFSETS_TOPIC {
+                let log = audit_source(sim, tp).and_then(|b| crate::check::audit::replica_log(sim, b, tp).map(|l| (b, l)));
+                let source = log.map(|(b, l)| (b, l.truncations, l.records().first().map(|r| r.offset)));
+                if source != walk.source {
+                    rejudge = true;
+                    walk = LogWalk { source, ..Default::default() };
+                    if let Some((_, l)) = log {
+                        walk.read(l, 0);
+                    }
+                } else if let Some((_, l)) = log {
+                    walk.read(l, walk.next_offset);
                 }
-            } else if let Some((_, l)) = log {
-                walk.read(l, walk.next_offset);
+                a.duplicated += walk.duplicated;
+                a.out_of_order_keys += walk.bad_keys.len();
             }
-            a.duplicated += walk.duplicated;
-            a.out_of_order_keys += walk.bad_keys.len();
+            self.logs.push((*tp, walk));
         }
-        self.logs = logs;
+        rejudge |= old.next().is_some();
         // Records consumed twice: consumers are never removed and only append to what they consumed.
-        for (id, c) in &sim.consumers {
-            let counted = self.consumed_counted.entry(*id).or_default();
-            for r in &c.consumed[(*counted).min(c.consumed.len())..] {
+        if tracks_for(&mut self.consumers, sim.consumers.keys().copied()) {
+            self.consumed.clear();
+            self.consumed_more_than_once = 0;
+        }
+        for (t, c) in self.consumers.iter_mut().zip(sim.consumers.values()) {
+            for r in &c.consumed[t.counted.min(c.consumed.len())..] {
                 if !self.consumed.insert(r.write_id) {
                     self.consumed_more_than_once += 1;
                 }
             }
-            *counted = c.consumed.len();
+            t.counted = c.consumed.len();
         }
         a.consumed_more_than_once = self.consumed_more_than_once;
         // Records received then truncated. With only appends to the logs, a record judged present
         // stays so (its offset below the end keeps its record; retention makes it "not gone"),
         // while one judged gone may come back (a retry of the same write at that offset).
-        for (id, c) in &sim.consumers {
-            let t = self.consumers.entry(*id).or_default();
+        for (t, c) in self.consumers.iter_mut().zip(sim.consumers.values()) {
             if rejudge {
-                *t = ReadTrack::default();
+                (t.judged, t.gone) = (0, vec![]);
             }
             t.gone.retain(|&i| gone(sim, &c.consumed[i].tp, c.consumed[i].offset, c.consumed[i].write_id));
             for (i, r) in c.consumed.iter().enumerate().skip(t.judged) {
                 if gone(sim, &r.tp, r.offset, r.write_id) {
-                    t.gone.insert(i);
+                    t.gone.push(i);
                 }
             }
             t.judged = c.consumed.len();
             a.consumed_then_truncated += t.gone.len();
         }
-        self.readers.retain(|id, _| sim.readers.contains_key(id));
-        for (id, rd) in &sim.readers {
-            let t = self.readers.entry(*id).or_default();
+        tracks_for(&mut self.readers, sim.readers.keys().copied());
+        for (t, rd) in self.readers.iter_mut().zip(sim.readers.values()) {
             if rejudge {
-                *t = ReadTrack::default();
+                (t.judged, t.gone) = (0, vec![]);
             }
             // `seen[i]` is the record read `seen_dropped + i`-th; the dropped ones are not audited.
             let first = rd.seen_dropped;
             t.gone.retain(|&i| i >= first && gone(sim, &rd.tp, rd.seen[i - first].offset, rd.seen[i - first].write_id));
             for (i, r) in rd.seen.iter().enumerate().skip(t.judged.saturating_sub(first)) {
                 if gone(sim, &rd.tp, r.offset, r.write_id) {
-                    t.gone.insert(first + i);
+                    t.gone.push(first + i);
                 }
             }
             t.judged = first + rd.seen.len();
