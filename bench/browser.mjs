@@ -152,9 +152,35 @@ try {
 const shipped = distIsFresh(root) ? 'dist/www' : 'www';
 const js = fs.readdirSync(path.join(root, shipped)).filter((f) => f.endsWith('.js')).map((f) => `${shipped}/${f}`);
 const css = fs.readdirSync(path.join(root, shipped)).filter((f) => f.endsWith('.css')).map((f) => `${shipped}/${f}`);
+/**
+ * What a page loads of the JS, CSS and HTML: the page, its stylesheets and module scripts, and every module they
+ * import statically (followed through the shipped files: a URL under www/ is served from `shipped`).
+ * @param {string} html the page, relative to the root
+ */
+function pageFiles(html) {
+  const file = (/** @type {string} */ url) => (url.startsWith('www/') ? `${shipped}/${url.slice(4)}` : url);
+  const text = fs.readFileSync(path.join(root, html), 'utf8');
+  const urls = [...text.matchAll(/<(?:script[^>]*\bsrc|link[^>]*rel="stylesheet"[^>]*\bhref)="([^"]+)"/g)].map((m) => m[1]);
+  const seen = new Set([html]);
+  while (urls.length) {
+    const url = /** @type {string} */ (urls.pop());
+    if (seen.has(file(url))) continue;
+    seen.add(file(url));
+    if (!url.endsWith('.js')) continue;
+    for (const m of fs.readFileSync(path.join(root, file(url)), 'utf8').matchAll(/(?:from|import)\s*"(\.\.?\/[^"]+\.js)"/g)) {
+      urls.push(path.posix.normalize(path.posix.join(path.posix.dirname(url), m[1])));
+    }
+  }
+  return [...seen].sort();
+}
+const indexFiles = pageFiles('index.html');
 result.sizes_gzip_bytes = {
   wasm: gz('pkg/kafka_playground_bg.wasm'),
   wasm_raw: fs.statSync(path.join(root, 'pkg/kafka_playground_bg.wasm')).size,
+  // Every shipped file, entry points of the element and of embed.html included (the figure recorded before).
   js_css: [...js, ...css, 'index.html', 'pkg/kafka_playground.js'].reduce((n, f) => n + gz(f), 0),
+  // What index.html loads.
+  index_js_css: indexFiles.reduce((n, f) => n + gz(f), 0),
+  index_files: indexFiles,
 };
 console.log(JSON.stringify(result));

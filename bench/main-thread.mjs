@@ -1,7 +1,9 @@
 // `node bench/main-thread.mjs [speed]`: where the page's main thread goes on the bench preset (default 100×): a
 // Chrome CPU profile of 5 s after 4 s of warm-up, split into the engine (wasm), the page's JS, the browser's own
 // work ("(program)": style, layout, painting, compositing), the garbage collector and idle, plus the speed kept.
-// Numbers, not pass/fail; run it with nothing else running (needs the web build: scripts/build-web.sh).
+// The engine's share is then split by the page's call into it (advance, audit, frame, …): a view whose
+// cost grows with the run shows here. Numbers, not pass/fail; run it with nothing else running (needs the
+// web build: scripts/build-web.sh).
 import { launch } from '../tests/e2e/harness.mjs';
 const { server, browser } = await launch();
 const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
@@ -27,4 +29,19 @@ for (const [k, v] of self) { let g = k.startsWith('WASM') ? 'wasm' : k.startsWit
 for (const [g, v] of groups) console.log(g.padEnd(20), (100 * v / total).toFixed(1) + '%');
 console.log('--- top js');
 [...self].filter(([k]) => !k.startsWith('WASM')).sort((x, y) => y[1] - x[1]).slice(0, 25).forEach(([k, v]) => console.log((100 * v / total).toFixed(1).padStart(5), k));
+// The engine's time by the page's call into it: walk up from each wasm sample to the first JS frame (the
+// glue's method: advance, audit, frame, …).
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
+const isWasm = (n) => n.callFrame.url.includes('.wasm') || n.callFrame.functionName.startsWith('wasm-function');
+const byCall = new Map();
+profile.samples.forEach((id, i) => {
+  let n = byId.get(id);
+  if (!isWasm(n)) return;
+  while (n && isWasm(n)) n = byId.get(parent.get(n.id));
+  const k = n ? n.callFrame.functionName || '(anon)' : '?';
+  byCall.set(k, (byCall.get(k) || 0) + (dt[i] || 0));
+});
+console.log('--- wasm by call');
+[...byCall].sort((x, y) => y[1] - x[1]).slice(0, 12).forEach(([k, v]) => console.log((100 * v / total).toFixed(1).padStart(5), k));
 await browser.close(); await server.close();

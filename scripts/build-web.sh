@@ -142,3 +142,5 @@ cp "$WORK/stamp" "$WORK/pkg/.build-stamp"
 if [ -e "$OUT" ] || [ -L "$OUT" ]; then mv "$OUT" "$WORK/pkg.old"; fi
 mv "$WORK/pkg" "$OUT"
 echo "build-web: pkg/ replaced (stamp $STAMP_ID)"
+# Again: index.html's bundle carries the glue, which just changed (until then scripts/serve.mjs serves www/).
+node scripts/build-js.mjs

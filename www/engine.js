@@ -60,7 +60,10 @@ let ready = null;
 export function loadEngine() {
   ready ??= (async () => {
     // The config docs (tooltips) come as a JSON file, fetched while the module compiles.
-    const [, docs] = await Promise.all([init(), loadConfigDocs()]);
+    // The module's URL from here, not from the glue's own place: index.html's bundle (dist/www/main.js)
+    // carries the glue inside it, in www/ beside this file.
+    const wasm = new URL('../pkg/kafka_playground_bg.wasm', import.meta.url);
+    const [, docs] = await Promise.all([init({ module_or_path: wasm }), loadConfigDocs()]);
     // The generated pkg/*.d.ts (when built) types the views as `any`: use www/types.d.ts's.
     const PlaygroundT = /** @type {PlaygroundClass} */ (/** @type {unknown} */ (Playground));
     const defs = loadDefs(PlaygroundT, docs);
