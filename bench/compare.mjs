@@ -71,6 +71,7 @@ for (const s of ['100x', '1000x']) {
   const r = w[`reached_${s}`];
   if (r) row(`speed reached when ${s} is asked`, '', `${r.speed}x`);
 }
+if (w.reached_1000x_late) row('speed kept at 1000x ~40 s into the run', '', `${w.reached_1000x_late.speed}x`);
 row('wasm gzip / raw bytes', '', `${w.sizes_gzip_bytes.wasm} / ${w.sizes_gzip_bytes.wasm_raw}`);
 const sc = w.scrub_default_10min;
 row('seek ms p50 / p95 / max (10 min)', '', `${sc.p50_ms} / ${sc.p95_ms} / ${sc.max_ms}`, 1);
