@@ -726,7 +726,7 @@ try {
     assert(Object.keys(files).length >= 20, `too few native runs: ${Object.keys(files).length} scenarios`);
     const wasm = await page.evaluate(async ({ files }) => {
       const m = await import('/pkg/kafka_playground.js');
-      await m.default(); // the page's module instance, already initialised: a no-op then
+      await m.default(); // an instance of the module beside the page's (index.html's bundle carries its own glue)
       const scenarios = {};
       for (const [name, text] of Object.entries(files)) scenarios[name] = m.scenarioTraceHash(text);
       return { scenarios };
