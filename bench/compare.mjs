@@ -80,8 +80,8 @@ if (sb) {
   row('bench-preset seek ms p50/p95/max', '', `${sb.p50_ms} / ${sb.p95_ms} / ${sb.max_ms}`, 1);
   row('bench 10 min: snapshots / wasm MB', '', `${sb.snapshots} / ${sb.memory_mb}`, 1);
 }
-row('JS+CSS+HTML gzip bytes', '', w.sizes_gzip_bytes.js_css);
-if (w.sizes_gzip_bytes.index_js_css) row('JS+CSS+HTML gzip, what index.html loads', '', w.sizes_gzip_bytes.index_js_css);
+row('JS+CSS+HTML gzip, what index.html loads', '', w.sizes_gzip_bytes.index_js_css);
+row('JS+CSS+HTML gzip, what embed.html loads', '', w.sizes_gzip_bytes.embed_js_css);
 // Simulated-time compression (simulated ms per wall ms) per cluster shape, native and wasm.
 const comp = compressionJsonl.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 for (const c of comp) {
