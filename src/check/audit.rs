@@ -145,10 +145,27 @@ fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> 
     // (`delete.retention.ms` after its first cleaning). Only there: `__consumer_offsets` being
     // compacted says nothing about the user's topics.
     let compacted = compacted_partitions(sim);
+    // The acknowledged writes to judge, with their partition and whether compaction may have removed them.
+    let judged: Vec<(&SendRecord, i64, i64, TopicPartition, bool)> = sends
+        .filter_map(|s| match (&s.outcome, s.partition) {
+            (&SendOutcome::Acked { offset, at_ms }, Some(p)) => {
+                let tp = TopicPartition::new(&s.topic, p);
+                Some((s, offset, at_ms, tp, compacted.contains(&tp)))
+            }
+            _ => None,
+        })
+        .collect();
+    // The latest acknowledged offset of each key, in the compacted partitions only and only when a keyed write
+    // there is judged: it reads every send (`__consumer_offsets`, compacted whenever a consumer group runs,
+    // never asks for it, and a long run's audit stays incremental).
     let mut latest_by_key: std::collections::BTreeMap<(TopicPartition, &str), i64> = std::collections::BTreeMap::new();
-    if !compacted.is_empty() {
+    if judged.iter().any(|j| j.4 && j.0.key.is_some()) {
+        let topics: BTreeSet<&str> = compacted.iter().map(|tp| &*tp.topic).collect();
         for s in sim.producer.sends.values() {
             if let (SendOutcome::Acked { offset, .. }, Some(p), Some(k)) = (&s.outcome, s.partition, s.key.as_deref()) {
+                if !topics.contains(s.topic.as_str()) {
+                    continue;
+                }
                 let tp = TopicPartition::new(&s.topic, p);
                 if compacted.contains(&tp) {
                     let e = latest_by_key.entry((tp, k)).or_insert(*offset);
@@ -157,21 +174,15 @@ fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> 
             }
         }
     }
-    for s in sends {
-        let SendOutcome::Acked { offset, at_ms } = s.outcome else { continue };
-        let Some(p) = s.partition else { continue };
-        if !compacted.is_empty() && compacted.contains(&TopicPartition::new(&s.topic, p)) {
+    for (s, offset, at_ms, tp, in_compacted) in judged {
+        if in_compacted {
             if s.value.is_none() {
                 continue; // a tombstone: the cleaner removes it delete.retention.ms after first cleaning it
             }
-            if s.key
-                .as_deref()
-                .is_some_and(|k| latest_by_key.get(&(TopicPartition::new(&s.topic, p), k)).is_some_and(|&latest| latest > offset))
-            {
+            if s.key.as_deref().is_some_and(|k| latest_by_key.get(&(tp, k)).is_some_and(|&latest| latest > offset)) {
                 continue; // superseded: compaction may remove it
             }
         }
-        let tp = TopicPartition::new(&s.topic, p);
         let Some(state) = sim.controller.partitions.get(&tp) else { continue };
         // A leader that restarted and has not registered again (its previous incarnation is
         // still the leader until the controller fences it) serves nothing: its freshly
@@ -200,7 +211,7 @@ fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> 
             lost.push(LostWrite {
                 write_id: s.write_id,
                 topic: s.topic.to_string(),
-                partition: p,
+                partition: tp.partition,
                 offset,
                 key: s.key.as_deref().map(String::from),
                 value: s.value.as_deref().map(String::from),
