@@ -160,10 +160,11 @@ fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> 
     // never asks for it, and a long run's audit stays incremental).
     let mut latest_by_key: std::collections::BTreeMap<(TopicPartition, &str), i64> = std::collections::BTreeMap::new();
     if judged.iter().any(|j| j.4 && j.0.key.is_some()) {
-        let topics: BTreeSet<&str> = compacted.iter().map(|tp| &*tp.topic).collect();
+        let mut topics: Vec<&str> = compacted.iter().map(|tp| &*tp.topic).collect();
+        topics.dedup(); // in partition order: a topic's partitions are together
         for s in sim.producer.sends.values() {
             if let (SendOutcome::Acked { offset, .. }, Some(p), Some(k)) = (&s.outcome, s.partition, s.key.as_deref()) {
-                if !topics.contains(s.topic.as_str()) {
+                if !topics.contains(&s.topic.as_str()) {
                     continue;
                 }
                 let tp = TopicPartition::new(&s.topic, p);
