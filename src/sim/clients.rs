@@ -16,6 +16,23 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 impl Sim {
+    /// Whether the producer may write to `topic`: it exists, and it is not an internal topic. Only the group
+    /// coordinator appends to `__consumer_offsets`; Kafka's `ReplicaManager.appendToLocalLog` answers any other
+    /// writer INVALID_TOPIC_EXCEPTION ("Cannot append to internal topic").
+    fn producer_may_write(&self, topic: &str) -> Result<(), CommandError> {
+        if !self.controller.topics.contains_key(topic) {
+            return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
+        }
+        if topic == OFFSETS_TOPIC {
+            return Err(CommandError::new(
+                KafkaError::INVALID_TOPIC_EXCEPTION,
+                "topic",
+                format!("Cannot append to internal topic {topic}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// `produce`: `count` records handed to the producer (`KafkaProducer.send`).
     pub(super) fn produce(
         &mut self,
@@ -30,9 +47,7 @@ impl Sim {
         if count == 0 || count > MAX_PRODUCE_COUNT {
             return Err(CommandError::invalid_request("count", format!("count must be in [1, {MAX_PRODUCE_COUNT}], got {count}")));
         }
-        if !self.controller.topics.contains_key(&topic) {
-            return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
-        }
+        self.producer_may_write(&topic)?;
         if let Some(p) = partition {
             if !self.controller.partitions.contains_key(&TopicPartition::new(&topic, p)) {
                 return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "partition", format!("{topic}-{p} does not exist")));
@@ -63,8 +78,8 @@ impl Sim {
         if keys > 1_000_000 {
             return Err(CommandError::invalid_request("keys", "keys must be in [0, 1000000]"));
         }
-        if records_per_sec > 0.0 && !self.controller.topics.contains_key(&topic) {
-            return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
+        if records_per_sec > 0.0 {
+            self.producer_may_write(&topic)?;
         }
         let generation = self.workload.as_ref().map(|w| w.generation + 1).unwrap_or(1);
         self.workload = Some(Workload { topic: crate::ids::Topic::intern(&topic), records_per_sec, keys, carry: 0.0, generation });

@@ -315,3 +315,32 @@ fn after_an_unclean_election_a_consumer_detects_the_truncation_and_rewinds_to_th
     // The rewound consumer then reads the new records at offsets 3 and 4.
     assert_eq!(sim.consumers[&1].positions[&tp].offset, 5);
 }
+
+#[test]
+fn the_producer_cannot_write_to_the_internal_offsets_topic_only_the_coordinator_does() {
+    // ReplicaManager.appendToLocalLog: "Cannot append to internal topic" (INVALID_TOPIC_EXCEPTION) for any
+    // writer but the group coordinator.
+    let mut c = group_cluster(3, &[]);
+    start_consumer(&mut c, "g", json!({}));
+    c.run(3_000);
+    assert!(c.cs.sim.controller.topics.contains_key(OFFSETS_TOPIC), "the first consumer created it");
+    let produce = Command::Produce {
+        topic: OFFSETS_TOPIC.into(),
+        partition: None,
+        key: Some("k".into()),
+        value: Some("v".into()),
+        count: 1,
+        tombstone: false,
+    };
+    let workload = Command::SetWorkload { topic: OFFSETS_TOPIC.into(), records_per_sec: 10.0, keys: 0 };
+    for cmd in [produce, workload] {
+        let e = c.cs.apply(cmd.clone()).unwrap_err();
+        assert_eq!((e.error.name(), e.field.as_str()), ("INVALID_TOPIC_EXCEPTION", "topic"), "{cmd:?}");
+        assert_eq!(e.message, "Cannot append to internal topic __consumer_offsets");
+    }
+    assert_eq!(c.cs.sim.producer.sends.len(), 0, "nothing was handed to the producer");
+    // The user's own topics still take writes.
+    c.produce("orders", "fine", 1);
+    c.run(2_000);
+    assert_eq!(c.acked_values(), vec!["fine".to_string()]);
+}
