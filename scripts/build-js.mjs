@@ -76,7 +76,11 @@ export async function buildJs() {
     // visitor of the page loads one script, ~760 B (gzip) less than the entry, the chunk it would share with
     // the element and the glue (esbuild drops the glue's exports the page does not use). The element and
     // embed.html share chunks and load the glue from pkg/ (one copy for every element on a page).
-    await esbuild.build({ ...common, entryPoints: [path.join(SRC, ENTRIES[0])], external: [] });
+    // Before the engine's first build (a fresh checkout: build-web.sh runs this before wasm-pack), there is no
+    // glue to carry: main.js then loads it from pkg/ like the element, and its stamp lacks the glue, so the
+    // served copy is www/ (distIsFresh) until build-web.sh runs this again once pkg/ is built.
+    const glueBuilt = fs.existsSync(path.join(SRC, GLUE));
+    await esbuild.build({ ...common, entryPoints: [path.join(SRC, ENTRIES[0])], external: glueBuilt ? [] : ['../pkg/*'] });
     await esbuild.build({ ...common, entryPoints: ENTRIES.slice(1).map((f) => path.join(SRC, f)), splitting: true, chunkNames: 'chunk-[hash]' });
     for (const css of sourceFiles().filter((f) => f.endsWith('.css'))) {
       await esbuild.build({ entryPoints: [path.join(SRC, css)], outfile: path.join(tmp, css), minify: true, charset: 'utf8', logLevel: 'warning' });
