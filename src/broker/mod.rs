@@ -339,7 +339,7 @@ impl Broker {
         for a in appends {
             let tp = TopicPartition::new(OFFSETS_TOPIC, a.partition);
             let leader =
-                self.partitions.get(&tp).filter(|p| p.is_leader()).map(|p| (p.leader_epoch, p.isr().len(), p.effective_min_isr(0)));
+                self.partitions.get(&tp).filter(|p| p.is_leader()).map(|p| (p.leader_epoch, p.isr_slice().len(), p.effective_min_isr(0)));
             let Some((epoch, isr, _)) = leader else {
                 self.groups.on_append_done(a.token, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
                 continue;

@@ -159,7 +159,23 @@ impl Partition {
     }
 
     pub fn isr(&self) -> Vec<BrokerId> {
-        self.leader_state.as_ref().map(|l| l.isr.clone()).unwrap_or_default()
+        self.isr_slice().to_vec()
+    }
+
+    /// The ISR as the leader holds it (empty on a follower), without a copy: the hot paths read its size.
+    pub fn isr_slice(&self) -> &[BrokerId] {
+        self.leader_state.as_ref().map_or(&[], |l| &l.isr)
+    }
+
+    /// `maximal_isr().len()` without building it.
+    pub fn maximal_isr_len(&self) -> usize {
+        match &self.leader_state {
+            None => 0,
+            Some(ls) => match &ls.pending {
+                Some(PendingIsrChange::Expand { new_member, .. }) => ls.isr.len() + usize::from(!ls.isr.contains(new_member)),
+                _ => ls.isr.len(),
+            },
+        }
     }
 
     /// `effectiveMinIsr`: min(min.insync.replicas, replication factor).

@@ -185,16 +185,16 @@ impl Broker {
         }
         let min_isr = self.min_isr(&tp.topic);
         let part = &self.partitions[tp];
-        let isr_size = part.isr().len();
+        let isr_size = part.isr_slice().len();
         if acks == Acks::All && isr_size < part.effective_min_isr(min_isr) {
             out.log(
                 Category::Produce,
                 format!(
                 "rejects produce to {tp}: NOT_ENOUGH_REPLICAS (ISR [{}] is smaller than min.insync.replicas={min_isr}); nothing written",
-                join(&part.isr())
+                join(part.isr_slice())
             ),
             );
-            let why = format!("ISR [{}] is smaller than min.insync.replicas={min_isr}; nothing was written", join(&part.isr()));
+            let why = format!("ISR [{}] is smaller than min.insync.replicas={min_isr}; nothing was written", join(part.isr_slice()));
             return Err((KafkaError::NOT_ENOUGH_REPLICAS, why));
         }
         let epoch = part.leader_epoch;

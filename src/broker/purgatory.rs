@@ -108,14 +108,16 @@ impl Broker {
 
     /// `checkEnoughReplicasReachOffset` for each waiting acks=all write of `tp`.
     pub(super) fn complete_delayed_produce(&mut self, _now_ms: i64, tp: &TopicPartition, out: &mut Out) {
+        if !self.delayed_produce.iter().any(|d| &d.tp == tp) {
+            return;
+        }
         let Some(part) = self.partitions.get(tp) else { return };
         if !part.is_leader() {
             return;
         }
         let hw = self.disk.logs[tp].high_watermark();
         let min_isr = part.effective_min_isr(self.min_isr(&tp.topic));
-        let maximal = part.maximal_isr().len();
-        let isr_text = join(&part.isr());
+        let maximal = part.maximal_isr_len();
         let mut i = 0;
         while i < self.delayed_produce.len() {
             let d = &self.delayed_produce[i];
@@ -132,7 +134,8 @@ impl Broker {
                 let why = (error != KafkaError::NONE).then(|| {
                     format!(
                         "written at offset {}, but the ISR [{}] shrank below min.insync.replicas={min_isr} before it was committed",
-                        d.base_offset, isr_text
+                        d.base_offset,
+                        join(self.partitions[tp].isr_slice())
                     )
                 });
                 let r = ProducePartitionResponse {
@@ -179,7 +182,11 @@ impl Broker {
     }
 
     pub(super) fn complete_delayed_fetch_for(&mut self, _now_ms: i64, tp: &TopicPartition, out: &mut Out) {
-        let (ready, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| d.partitions.iter().any(|p| &p.tp == tp));
+        let waits = |d: &DelayedFetch| d.partitions.iter().any(|p| &p.tp == tp);
+        if !self.delayed_fetch.iter().any(waits) {
+            return;
+        }
+        let (ready, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(waits);
         self.delayed_fetch = kept;
         for d in ready {
             self.respond_delayed_fetch(&d, out);
@@ -189,8 +196,14 @@ impl Broker {
     /// Purgatory expiry: held produce and fetch requests whose time is up are answered.
     pub(super) fn expire_delayed(&mut self, now_ms: i64, out: &mut Out) {
         // Delayed produce timeouts (request.timeout.ms → REQUEST_TIMED_OUT).
-        let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_produce.drain(..).partition(|d| now_ms >= d.deadline_ms);
-        self.delayed_produce = kept;
+        // (Most ticks expire nothing: the lists are split only when something expired.)
+        let expired: Vec<_> = if self.delayed_produce.iter().any(|d| now_ms >= d.deadline_ms) {
+            let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_produce.drain(..).partition(|d| now_ms >= d.deadline_ms);
+            self.delayed_produce = kept;
+            expired
+        } else {
+            Vec::new()
+        };
         for d in expired {
             if let Some(token) = d.internal {
                 self.groups.on_append_done(token, KafkaError::REQUEST_TIMED_OUT, out);
@@ -219,10 +232,12 @@ impl Broker {
             self.produce_partition_done(d.from, d.correlation_id, r, out);
         }
         // Delayed fetch timeouts.
-        let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| now_ms >= d.deadline_ms);
-        self.delayed_fetch = kept;
-        for d in expired {
-            self.respond_delayed_fetch(&d, out);
+        if self.delayed_fetch.iter().any(|d| now_ms >= d.deadline_ms) {
+            let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| now_ms >= d.deadline_ms);
+            self.delayed_fetch = kept;
+            for d in expired {
+                self.respond_delayed_fetch(&d, out);
+            }
         }
     }
 }

@@ -554,20 +554,22 @@ impl Producer {
         let idempotent = self.idempotent();
         let max_in_flight = self.config.max_in_flight_requests_per_connection as usize;
         let guarantee_order = max_in_flight == 1;
-        let mut per_node: BTreeMap<BrokerId, usize> = BTreeMap::new();
+        // Requests in flight per broker, and (only when a rule below asks) the partitions with a batch in
+        // flight: small lists, built without a map (this runs on every producer wake).
+        let mut per_node: Vec<(BrokerId, usize)> = Vec::new();
         for f in self.in_flight.values() {
-            *per_node.entry(f.node).or_default() += 1;
+            match per_node.iter_mut().find(|(n, _)| *n == f.node) {
+                Some((_, c)) => *c += 1,
+                None => per_node.push((f.node, 1)),
+            }
         }
-        let in_flight_tps: BTreeSet<TopicPartition> =
-            self.in_flight.values().flat_map(|f| f.batch_ids.iter().map(|b| self.batches[b].tp)).collect();
+        let mut in_flight_tps: Option<Vec<TopicPartition>> = None;
         let mut requests: BTreeMap<BrokerId, Vec<u64>> = BTreeMap::new();
-        let tps: Vec<TopicPartition> = self.queues.iter().filter(|(_, q)| !q.is_empty()).map(|(tp, _)| *tp).collect();
-        for tp in tps {
-            let q = &self.queues[&tp];
-            let bid = q[0];
+        for (tp, q) in &self.queues {
+            let Some(&bid) = q.front() else { continue };
             // ProducerBatch.maybeUpdateLeaderEpoch: a newer leader epoch in metadata marks the
             // attempt at which the leader changed.
-            let latest = self.metadata.leader(&tp).map(|(_, e)| e);
+            let latest = self.metadata.leader(tp).map(|(_, e)| e);
             let b = self.batches.get_mut(&bid).unwrap();
             if let Some(e) = latest {
                 if b.leader_epoch.is_none_or(|cur| cur < e) {
@@ -586,19 +588,22 @@ impl Producer {
             if !ready {
                 continue;
             }
-            let Some((leader, _)) = self.metadata.leader(&tp) else {
+            let Some((leader, _)) = self.metadata.leader(tp) else {
                 self.metadata.stale = true;
                 continue;
             };
-            if guarantee_order && in_flight_tps.contains(&tp) {
-                continue; // the partition is muted while a batch is in flight
+            if guarantee_order || (idempotent && b.attempts > 0) {
+                let batches = &self.batches;
+                let in_flight = in_flight_tps
+                    .get_or_insert_with(|| self.in_flight.values().flat_map(|f| f.batch_ids.iter().map(|b| batches[b].tp)).collect());
+                // Muted while a batch is in flight (guarantee_order); idempotence: a retried batch goes
+                // out only when it is first in line (RecordAccumulator.shouldStopDrainBatchesForPartition).
+                if in_flight.contains(tp) {
+                    continue;
+                }
             }
-            // Idempotence: a retried batch goes out only when it is first in line
-            // (RecordAccumulator.shouldStopDrainBatchesForPartition).
-            if idempotent && b.attempts > 0 && in_flight_tps.contains(&tp) {
-                continue;
-            }
-            let used = per_node.get(&leader).copied().unwrap_or(0) + usize::from(requests.contains_key(&leader));
+            let in_use = per_node.iter().find(|(n, _)| *n == leader).map_or(0, |(_, c)| *c);
+            let used = in_use + usize::from(requests.contains_key(&leader));
             if used >= max_in_flight {
                 continue;
             }

@@ -996,5 +996,10 @@ impl Controller {
 }
 
 pub fn join(v: &[BrokerId]) -> String {
-    v.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",")
+    use std::fmt::Write;
+    let mut s = String::new();
+    for (i, b) in v.iter().enumerate() {
+        let _ = write!(s, "{}{b}", if i == 0 { "" } else { "," });
+    }
+    s
 }
