@@ -268,7 +268,7 @@ impl Committed {
             return;
         }
         let mut next = end;
-        for r in log.read(end, hw, usize::MAX) {
+        for r in log.records_in(end, hw) {
             while next < r.offset {
                 self.ids.push(None);
                 next += 1;
@@ -696,13 +696,15 @@ impl Checker {
     /// verified are checked from where they were left (unless one truncated since, or `full`).
     fn check_log_matching(&mut self, sim: &Sim, full: bool) {
         let now = sim.now_ms();
+        let mut live: Vec<(BrokerId, &crate::log::PartitionLog)> = Vec::new();
         for (tp, st) in &sim.controller.partitions {
-            let live: Vec<(BrokerId, &crate::log::PartitionLog)> = st
-                .replicas
-                .iter()
-                .filter(|b| sim.brokers.get(b).is_some_and(|s| s.process.is_some()))
-                .filter_map(|&b| replica_log(sim, b, tp).map(|l| (b, l)))
-                .collect();
+            live.clear();
+            live.extend(
+                st.replicas
+                    .iter()
+                    .filter(|b| sim.brokers.get(b).is_some_and(|s| s.process.is_some()))
+                    .filter_map(|&b| replica_log(sim, b, tp).map(|l| (b, l))),
+            );
             for i in 0..live.len() {
                 for j in i + 1..live.len() {
                     let (a, la) = live[i];
@@ -720,25 +722,7 @@ impl Checker {
                     }
                     // Compare the offsets both replicas hold: compaction leaves gaps, and a
                     // replica may have compacted a range the other has not yet.
-                    let ra = la.read(from, upto, usize::MAX);
-                    let rb = lb.read(from, upto, usize::MAX);
-                    let (mut x, mut y) = (0, 0);
-                    let mut mismatch = None;
-                    while x < ra.len() && y < rb.len() {
-                        match ra[x].offset.cmp(&rb[y].offset) {
-                            std::cmp::Ordering::Less => x += 1,
-                            std::cmp::Ordering::Greater => y += 1,
-                            std::cmp::Ordering::Equal => {
-                                if ra[x].write_id != rb[y].write_id || ra[x].leader_epoch != rb[y].leader_epoch {
-                                    mismatch = Some((&ra[x], &rb[y]));
-                                    break;
-                                }
-                                x += 1;
-                                y += 1;
-                            }
-                        }
-                    }
-                    if let Some((x, y)) = mismatch {
+                    if let Some((x, y)) = first_disagreement(la.records_in(from, upto), lb.records_in(from, upto)) {
                         self.report(Invariant::LogsDisagreeBelowHighWatermark, format!("{tp}/{a}/{b}"), now, format!(
                             "brokers {a} and {b} disagree on {tp} below their high watermarks: offset {} holds {:?} (epoch {}) on {a} but {:?} (epoch {}) on {b}",
                             x.offset, x.value.as_deref().unwrap_or("null"), x.leader_epoch, y.value.as_deref().unwrap_or("null"), y.leader_epoch
@@ -841,8 +825,7 @@ impl Checker {
                 ));
             }
             if problem.is_none() && from < end {
-                let records = log.read(from, end, usize::MAX);
-                let mut it = records.iter().peekable();
+                let mut it = log.records_in(from, end).peekable();
                 for off in from..end {
                     let want = c.ids[(off - c.base) as usize];
                     let have = match it.peek() {
@@ -908,25 +891,11 @@ impl Checker {
                         fl.log_end_offset()
                     ));
                 } else {
-                    let a = ll.read(from, hw, usize::MAX);
-                    let b = fl.read(from, hw, usize::MAX);
-                    let (mut x, mut y) = (0, 0);
-                    while x < a.len() && y < b.len() {
-                        match a[x].offset.cmp(&b[y].offset) {
-                            std::cmp::Ordering::Less => x += 1,
-                            std::cmp::Ordering::Greater => y += 1,
-                            std::cmp::Ordering::Equal => {
-                                if a[x].write_id != b[y].write_id || a[x].leader_epoch != b[y].leader_epoch {
-                                    problem = Some(format!(
-                                        "ISR member {f} of {tp} holds a different record than leader {leader} at offset {} below its HW {hw} (epoch {} instead of {})",
-                                        a[x].offset, b[y].leader_epoch, a[x].leader_epoch
-                                    ));
-                                    break;
-                                }
-                                x += 1;
-                                y += 1;
-                            }
-                        }
+                    if let Some((a, b)) = first_disagreement(ll.records_in(from, hw), fl.records_in(from, hw)) {
+                        problem = Some(format!(
+                            "ISR member {f} of {tp} holds a different record than leader {leader} at offset {} below its HW {hw} (epoch {} instead of {})",
+                            a.offset, b.leader_epoch, a.leader_epoch
+                        ));
                     }
                 }
                 if let Some(msg) = problem {
@@ -953,4 +922,31 @@ impl Checker {
     pub fn names(&self) -> BTreeSet<&'static str> {
         self.violations.iter().map(|v| v.invariant.as_str()).collect()
     }
+}
+
+/// The first offset both record sequences (each in offset order, with gaps where compaction removed
+/// records) hold with a different write or leader epoch: the two records there.
+fn first_disagreement<'a>(
+    a: impl Iterator<Item = &'a crate::log::Record>,
+    b: impl Iterator<Item = &'a crate::log::Record>,
+) -> Option<(&'a crate::log::Record, &'a crate::log::Record)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        match x.offset.cmp(&y.offset) {
+            std::cmp::Ordering::Less => {
+                a.next();
+            }
+            std::cmp::Ordering::Greater => {
+                b.next();
+            }
+            std::cmp::Ordering::Equal => {
+                if x.write_id != y.write_id || x.leader_epoch != y.leader_epoch {
+                    return Some((x, y));
+                }
+                a.next();
+                b.next();
+            }
+        }
+    }
+    None
 }

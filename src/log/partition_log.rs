@@ -698,8 +698,13 @@ impl PartitionLog {
 
     /// Records in `[from, until)`, at most `max` of them.
     pub fn read(&self, from: i64, until: i64, max: usize) -> Vec<Record> {
+        self.records_in(from, until).take(max).cloned().collect()
+    }
+
+    /// The records at offsets `from..until`, borrowed (what `read` copies).
+    pub fn records_in(&self, from: i64, until: i64) -> impl Iterator<Item = &Record> {
         let start = self.position(from);
-        self.records.range(start..self.records.len()).take_while(|r| r.offset < until).take(max).cloned().collect()
+        self.records.range(start..self.records.len()).take_while(move |r| r.offset < until)
     }
 
     pub fn record_at(&self, offset: i64) -> Option<&Record> {

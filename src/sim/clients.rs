@@ -82,7 +82,14 @@ impl Sim {
             self.producer_may_write(&topic)?;
         }
         let generation = self.workload.as_ref().map(|w| w.generation + 1).unwrap_or(1);
-        self.workload = Some(Workload { topic: crate::ids::Topic::intern(&topic), records_per_sec, keys, carry: 0.0, generation });
+        self.workload = Some(Workload {
+            topic: crate::ids::Topic::intern(&topic),
+            records_per_sec,
+            keys,
+            carry: 0.0,
+            generation,
+            key_names: Vec::new(),
+        });
         if records_per_sec > 0.0 {
             self.queue.push(now, Ev::WorkloadTick { generation });
             self.log_event(
@@ -119,12 +126,36 @@ impl Sim {
         w.carry = exact - n as f64;
         let (topic, keys) = (w.topic, w.keys);
         if self.controller.topics.contains_key(topic.as_str()) {
+            use std::fmt::Write;
+            let mut text = String::new();
             for _ in 0..n {
                 let id = self.next_write_id;
                 self.next_write_id += 1;
-                let key: Option<Rc<str>> =
-                    if keys == 0 { None } else { Some(format!("key-{}", self.workload_rng.range_inclusive(0, keys as u64 - 1)).into()) };
-                let value: Rc<str> = format!("v{id}").into();
+                let key: Option<Rc<str>> = if keys == 0 {
+                    None
+                } else {
+                    let k = self.workload_rng.range_inclusive(0, keys as u64 - 1);
+                    let w = self.workload.as_mut().expect("checked above");
+                    let slot = (keys <= super::KEY_NAMES_KEPT).then(|| {
+                        w.key_names.resize(keys as usize, None);
+                        &mut w.key_names[k as usize]
+                    });
+                    match slot {
+                        Some(Some(name)) => Some(name.clone()),
+                        slot => {
+                            text.clear();
+                            let _ = write!(text, "key-{k}");
+                            let name: Rc<str> = Rc::from(text.as_str());
+                            if let Some(slot) = slot {
+                                *slot = Some(name.clone());
+                            }
+                            Some(name)
+                        }
+                    }
+                };
+                text.clear();
+                let _ = write!(text, "v{id}");
+                let value: Rc<str> = Rc::from(text.as_str());
                 self.producer.send(self.now_ms, id, topic, None, key, Some(value));
             }
             if n > 0 {

@@ -141,7 +141,14 @@ pub struct Workload {
     carry: f64,
     #[serde(skip)]
     generation: u64,
+    /// The key strings already made ("key-N" at index N), shared by every record that draws the key:
+    /// one allocation per key instead of two per record (up to `KEY_NAMES_KEPT` keys).
+    #[serde(skip)]
+    key_names: Vec<Option<std::rc::Rc<str>>>,
 }
+
+/// Most distinct workload key strings kept for reuse (`Workload::key_names`).
+const KEY_NAMES_KEPT: u32 = 4096;
 
 /// Most records a workload may produce per second.
 pub const MAX_WORKLOAD_RATE: f64 = 100_000.0;
