@@ -404,6 +404,25 @@ impl ProducerStateManager {
         if !b.has_producer_id() {
             return;
         }
+        // In place for a known producer: with origin REPLICATION `append` never fails and the updated
+        // entry is the current one without batches plus this batch, so `current.update(updated)` is
+        // `current.add_batch(..)` (epoch, the batch, its timestamp): the same state, without copying the
+        // entry twice per appended batch (a test below compares both ways).
+        if let Some(current) = self.producers.get_mut(&b.producer_id) {
+            current.add_batch(b.producer_epoch, b.last_sequence, b.last_offset, (b.last_offset - b.first_offset) as i32, b.timestamp_ms);
+            return;
+        }
+        let mut append_info = self.prepare_update(b.producer_id, AppendOrigin::Replication);
+        append_info.append(b).expect("the REPLICATION origin does not validate");
+        self.update_with(append_info);
+    }
+
+    /// `update` as Kafka spells it (prepareUpdate, append, update): what the in-place path must equal.
+    #[cfg(test)]
+    fn update_by_append_info(&mut self, b: &BatchInfo) {
+        if !b.has_producer_id() {
+            return;
+        }
         let mut append_info = self.prepare_update(b.producer_id, AppendOrigin::Replication);
         append_info.append(b).expect("the REPLICATION origin does not validate");
         self.update_with(append_info);
@@ -463,5 +482,46 @@ impl ProducerStateManager {
     /// `ProducerStateManager.producerIdCount`
     pub fn producer_count(&self) -> usize {
         self.producers.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replication path's in-place update gives, batch after batch, exactly the state Kafka's
+    /// prepareUpdate/append/update gives: producers new and known, epochs bumped and going back, more
+    /// batches than the five retained, truncations in between.
+    #[test]
+    fn the_in_place_replication_update_is_prepare_update_append_update() {
+        let mut rng = crate::rng::Rng::new(7);
+        let (mut fast, mut kafka) = (ProducerStateManager::new(), ProducerStateManager::new());
+        let mut offset = 0i64;
+        let mut seq = [0i32; 3];
+        for step in 0..5_000 {
+            if rng.range_inclusive(0, 40) == 0 {
+                let to = offset - rng.range_inclusive(0, 8) as i64;
+                fast.truncate_to(to);
+                kafka.truncate_to(to);
+                continue;
+            }
+            let p = rng.range_inclusive(0, 2) as usize;
+            let n = rng.range_inclusive(1, 4) as i32;
+            let b = BatchInfo {
+                producer_id: if rng.range_inclusive(0, 20) == 0 { NO_PRODUCER_ID } else { 1000 + p as i64 },
+                producer_epoch: rng.range_inclusive(0, 2) as i16,
+                base_sequence: seq[p],
+                last_sequence: seq[p] + n - 1,
+                first_offset: offset,
+                last_offset: offset + n as i64 - 1,
+                timestamp_ms: step,
+            };
+            seq[p] += n;
+            offset += n as i64;
+            fast.update(&b);
+            kafka.update_by_append_info(&b);
+            assert_eq!(fast, kafka, "after batch {step}: {b:?}");
+        }
+        assert_eq!(fast.active_producers().len(), 3, "every producer was seen");
     }
 }
