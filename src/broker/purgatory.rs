@@ -186,8 +186,7 @@ impl Broker {
         if !self.delayed_fetch.iter().any(waits) {
             return;
         }
-        let (ready, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(waits);
-        self.delayed_fetch = kept;
+        let ready: Vec<DelayedFetch> = self.delayed_fetch.extract_if(.., |d| waits(d)).collect();
         for d in ready {
             self.respond_delayed_fetch(&d, out);
         }

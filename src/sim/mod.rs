@@ -212,6 +212,15 @@ pub struct NetStats {
     pub dropped_node_down: u64,
 }
 
+/// [`Sim::spare_effects`]: an empty list with room; a copy of the simulation starts without it.
+struct SpareEffects(Vec<crate::effects::Effect>);
+
+impl Clone for SpareEffects {
+    fn clone(&self) -> Self {
+        SpareEffects(Vec::new())
+    }
+}
+
 #[derive(Clone)]
 pub struct Sim {
     pub spec: ClusterSpec,
@@ -234,6 +243,8 @@ pub struct Sim {
     /// When history is next retired (`history.rs`; bookkeeping, not part of the trace;
     /// `i64::MAX` never).
     pub next_retire_ms: i64,
+    /// The effects list of the last event, emptied, kept for the next one (no allocation per event).
+    spare_effects: SpareEffects,
     trace_hash: u64,
     next_write_id: u64,
     pub events_processed: u64,
@@ -317,6 +328,7 @@ impl Sim {
             events: crate::pvec::PVec::new(),
             events_dropped: 0,
             next_retire_ms: history::RETIRE_EVERY_MS,
+            spare_effects: SpareEffects(Vec::new()),
             trace_hash: FNV_OFFSET,
             next_write_id: 1,
             events_processed: 0,
@@ -478,9 +490,9 @@ impl Sim {
         self.events.push(Event { time_ms: self.now_ms, node, category, message });
     }
 
-    fn apply_effects(&mut self, node: NodeId, out: Out) {
+    fn apply_effects(&mut self, node: NodeId, mut out: Out) {
         let inc = self.incarnation_of(node);
-        for e in out.effects {
+        for e in out.effects.drain(..) {
             match e {
                 Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::WakeAt(t) => self.schedule_wake(node, t, inc),
@@ -489,6 +501,9 @@ impl Sim {
                     self.log_event(n, category, message)
                 }
             }
+        }
+        if out.effects.capacity() > self.spare_effects.0.capacity() {
+            self.spare_effects.0 = out.effects;
         }
     }
 
@@ -568,7 +583,7 @@ impl Sim {
     /// broker that finished a clean shutdown leaves.
     fn run_node(&mut self, node: NodeId, message: Option<(NodeId, Msg)>) {
         let now = self.now_ms;
-        let mut out = Out::default();
+        let mut out = Out { effects: std::mem::take(&mut self.spare_effects.0) };
         if let Some(n) = self.node_mut(node) {
             match message {
                 Some((from, msg)) => n.on_message(now, from, msg, &mut out),
