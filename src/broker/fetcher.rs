@@ -170,9 +170,7 @@ impl Broker {
 
     pub(super) fn send_fetches(&mut self, now_ms: i64, out: &mut Out) {
         let legacy = self.config.legacy_hw_truncation;
-        let leaders: Vec<BrokerId> = self.fetchers.keys().copied().collect();
-        for leader in leaders {
-            let f = self.fetchers.get_mut(&leader).unwrap();
+        for (&leader, f) in self.fetchers.iter_mut() {
             if f.in_flight.is_some() || now_ms < f.next_fetch_ms || f.partitions.is_empty() {
                 continue;
             }

@@ -167,6 +167,13 @@ impl Partition {
         self.leader_state.as_ref().map_or(&[], |l| &l.isr)
     }
 
+    /// `maximal_isr().contains(&b)` without building it.
+    pub fn in_maximal_isr(&self, b: BrokerId) -> bool {
+        self.leader_state.as_ref().is_some_and(|ls| {
+            ls.isr.contains(&b) || matches!(&ls.pending, Some(PendingIsrChange::Expand { new_member, .. }) if *new_member == b)
+        })
+    }
+
     /// `maximal_isr().len()` without building it.
     pub fn maximal_isr_len(&self) -> usize {
         match &self.leader_state {
@@ -396,12 +403,11 @@ impl Partition {
             return false;
         }
         let leader_leo = log.log_end_offset();
-        let maximal = self.maximal_isr();
         let mut new_hw = leader_leo;
         for (&r, s) in &ls.remote {
             let within_messages = max_lag_messages <= 0 || leader_leo - s.log_end_offset <= max_lag_messages;
             let wait_to_join = s.is_caught_up(leader_leo, now_ms, max_lag_ms) && within_messages && eligible(r);
-            if s.log_end_offset < new_hw && (maximal.contains(&r) || wait_to_join) {
+            if s.log_end_offset < new_hw && (self.in_maximal_isr(r) || wait_to_join) {
                 new_hw = s.log_end_offset;
             }
         }
