@@ -138,8 +138,11 @@ pub struct Checker {
     reported: BTreeSet<(Invariant, String)>,
     /// Leader of each (partition, leader epoch) seen so far.
     leaders_by_epoch: BTreeMap<TopicPartition, BTreeMap<i32, BrokerId>>,
-    /// Last HW seen on each (partition, leader, epoch).
-    leader_hw: BTreeMap<TopicPartition, (BrokerId, i32, i64)>,
+    /// Last HW seen on each (partition, leader, epoch), by the partition's slot (`slots`).
+    leader_hw: Vec<Option<(BrokerId, i32, i64)>>,
+    /// By slot: the (leader epoch, leader) a leader's own check last noted in `leaders_by_epoch`
+    /// without a conflict. The same again needs no lookup: the map holds it already.
+    leader_noted: Vec<Option<(i32, BrokerId)>>,
     /// What the fast invariants last saw of each running broker's replicas, in partition
     /// order (`ReplicaLook`; rebuilt at every look at the broker, so a partition it lost or a
     /// crash leaves nothing behind): a replica whose state did not change since is not looked
@@ -178,7 +181,7 @@ pub struct Checker {
     audit: crate::check::audit::AuditCursor,
     audited_seen: BTreeMap<u32, usize>,
     /// LeaderCompleteness: what leaders have committed, per partition.
-    committed: BTreeMap<TopicPartition, Committed>,
+    committed: Vec<Option<Committed>>,
     /// StrongIsr progress per (partition, leader, follower): verified below `offset` while
     /// both logs had these truncation counts, in this leader epoch.
     strong_verified: BTreeMap<(TopicPartition, BrokerId, BrokerId), StrongIsrProgress>,
@@ -455,7 +458,7 @@ impl Checker {
                     }
                     self.check_high_watermark_below_log_end(&r.tp, b, &r.seen, now);
                     if let Some(log) = p.disk.logs.get(&r.tp) {
-                        self.check_leader_high_watermark(&r.tp, b, r.seen.leader_epoch, log, now);
+                        self.check_leader_high_watermark(&r.tp, r.slot, b, r.seen.leader_epoch, log, now);
                     }
                     r.leader_hw_stamp = self.leader_hw_changes;
                 } else {
@@ -547,6 +550,9 @@ impl Checker {
         }
         let s = self.leader_changed_at.len() as u32;
         self.leader_changed_at.push(0);
+        self.leader_hw.push(None);
+        self.leader_noted.push(None);
+        self.committed.push(None);
         self.slots.insert(*tp, s);
         s
     }
@@ -646,19 +652,27 @@ impl Checker {
     fn check_leader_high_watermark(
         &mut self,
         tp: &TopicPartition,
+        slot: u32,
         b: BrokerId,
         leader_epoch: i32,
         log: &crate::log::PartitionLog,
         now: i64,
     ) {
-        self.note_leader(tp, leader_epoch, b, now, false);
+        let slot = slot as usize;
+        if self.leader_noted[slot] != Some((leader_epoch, b)) {
+            let reported = self.violations.len();
+            self.note_leader(tp, leader_epoch, b, now, false);
+            // Remembered only when it agreed with the map (a conflict is looked up, and reported, again).
+            self.leader_noted[slot] =
+                (self.violations.len() == reported && self.leaders_by_epoch[tp][&leader_epoch] == b).then_some((leader_epoch, b));
+        }
         let hw = log.high_watermark();
-        let committed = self.committed.entry(*tp).or_default();
+        let committed = self.committed[slot].get_or_insert_with(Committed::default);
         if hw > committed.end() {
             committed.extend(log, hw);
         }
         let mut decreased = None;
-        match self.leader_hw.get_mut(tp) {
+        match &mut self.leader_hw[slot] {
             Some(last) if last.0 == b && last.1 == leader_epoch => {
                 if hw < last.2 {
                     decreased = Some(last.2);
@@ -670,7 +684,7 @@ impl Checker {
                 self.leader_hw_changes += 1;
             }
             None => {
-                self.leader_hw.insert(*tp, (b, leader_epoch, hw));
+                self.leader_hw[slot] = Some((b, leader_epoch, hw));
                 self.leader_hw_changes += 1;
             }
         }
@@ -808,7 +822,7 @@ impl Checker {
         let now = sim.now_ms();
         for tp in sim.controller.partitions.keys() {
             let Some((leader, epoch, log)) = Self::acting_leader(sim, tp) else { continue };
-            let Some(c) = self.committed.get_mut(tp) else { continue };
+            let Some(c) = self.slots.get(tp).and_then(|&s| self.committed[s as usize].as_mut()) else { continue };
             let key = (leader, epoch, log.truncations);
             if !full && c.verified == Some(key) {
                 continue;
