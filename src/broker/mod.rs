@@ -254,6 +254,10 @@ impl Broker {
             Msg::FetchResponse { session, partitions } => {
                 if let Some(leader) = from.broker() {
                     self.handle_fetch_response(now_ms, leader, session, partitions, out);
+                    // AbstractFetcherThread.doWork: the fetcher thread builds and sends its next
+                    // fetch as soon as it has processed a response (partitions in error wait out
+                    // replica.fetch.backoff.ms, `send_fetches` skips them), not at a later wake.
+                    self.send_fetches(now_ms, out);
                 }
             }
             Msg::Produce { correlation_id, acks, timeout_ms, batches } => {
