@@ -164,6 +164,10 @@ pub struct Checker {
     /// running brokers (`running_seen`) last changed.
     inputs_changed_at: u64,
     running_seen: Vec<(BrokerId, bool)>,
+    /// By slot: what a follower's StrongIsr check reads of the controller's decision for its
+    /// partition, taken at the first check after `inputs_changed_at` last moved (the decisions
+    /// and the running brokers change only then): no map lookups per follower looked at.
+    decided: Vec<Option<Decided>>,
     /// `sim.controller_history.len()` at the last look (a failover replaces the controller's state).
     controller_changes_seen: usize,
     /// The last look's list of a broker, kept to build the next one in (no allocation per event).
@@ -224,6 +228,15 @@ impl ReplicaSeen {
             is_leader: part.is_leader(),
         }
     }
+}
+
+/// The controller's decision for one partition as a follower's check reads it: `at` is the
+/// `Checker::inputs_changed_at` it was read at; `None` when the controller has no such partition.
+#[derive(Debug, Clone)]
+struct Decided {
+    at: u64,
+    /// (leader, leader epoch, whether the leader's process runs, ISR).
+    partition: Option<(BrokerId, i32, bool, Vec<BrokerId>)>,
 }
 
 /// One replica of a broker in `Checker::replicas_seen`.
@@ -467,7 +480,7 @@ impl Checker {
                     }
                     let quiet = r.follower_checked_at > self.inputs_changed_at.max(self.leader_changed_at[r.slot as usize]);
                     if full || r.changed || !quiet {
-                        self.check_follower_reaches_leader_high_watermark(sim, &r.tp, b, &r.seen, now);
+                        self.check_follower_reaches_leader_high_watermark(sim, &r.tp, r.slot, b, &r.seen, now);
                         r.follower_checked_at = self.fast_clock + 1;
                     }
                 }
@@ -553,6 +566,7 @@ impl Checker {
         self.leader_hw.push(None);
         self.leader_noted.push(None);
         self.committed.push(None);
+        self.decided.push(None);
         self.slots.insert(*tp, s);
         s
     }
@@ -577,21 +591,6 @@ impl Checker {
                 format!("broker {b}: HW {} of {tp} is above its LEO {}", seen.high_watermark, seen.log_end_offset),
             );
         }
-    }
-
-    /// The acting leader's state as its own last look recorded it (current: a broker changes
-    /// only in its own events, and each is followed by a look at it): the controller names it
-    /// for `tp`, it runs, it leads `tp` in the controller's epoch.
-    fn acting_leader_seen(
-        &self,
-        sim: &Sim,
-        tp: &TopicPartition,
-        st: &crate::protocol::PartitionState,
-    ) -> Option<(BrokerId, i32, ReplicaSeen)> {
-        sim.brokers.get(&st.leader)?.process.as_ref()?;
-        let replicas = self.replicas_seen.get(&st.leader)?;
-        let seen = replicas[replicas.binary_search_by(|r| r.tp.cmp(tp)).ok()?].seen;
-        (seen.is_leader && seen.leader_epoch == st.leader_epoch).then_some((st.leader, st.leader_epoch, seen))
     }
 
     /// The controller's partition states, when its log moved: the leader is in the ISR, the ISR
@@ -632,12 +631,38 @@ impl Checker {
     /// StrongIsr, the cheap half, on every event of a follower: an ISR member of the acting
     /// leader's epoch ends at or above the leader's HW (it can only fall below by truncating,
     /// e.g. to its own HW under the legacy rule).
-    fn check_follower_reaches_leader_high_watermark(&mut self, sim: &Sim, tp: &TopicPartition, b: BrokerId, seen: &ReplicaSeen, now: i64) {
-        let Some(st) = sim.controller.partitions.get(tp) else { return };
-        if !(st.isr.contains(&b) && seen.leader_epoch == st.leader_epoch) {
+    fn check_follower_reaches_leader_high_watermark(
+        &mut self,
+        sim: &Sim,
+        tp: &TopicPartition,
+        slot: u32,
+        b: BrokerId,
+        seen: &ReplicaSeen,
+        now: i64,
+    ) {
+        let at = self.inputs_changed_at;
+        let decided = &mut self.decided[slot as usize];
+        if decided.as_ref().is_none_or(|d| d.at != at) {
+            let partition = sim.controller.partitions.get(tp).map(|st| {
+                let runs = sim.brokers.get(&st.leader).is_some_and(|s| s.process.is_some());
+                (st.leader, st.leader_epoch, runs, st.isr.clone())
+            });
+            *decided = Some(Decided { at, partition });
+        }
+        let Some(Decided { partition: Some((leader, epoch, runs, isr)), .. }) = decided.as_ref() else { return };
+        let (leader, epoch) = (*leader, *epoch);
+        if !(isr.contains(&b) && seen.leader_epoch == epoch && *runs) {
             return;
         }
-        let Some((leader, epoch, ls)) = self.acting_leader_seen(sim, tp, st) else { return };
+        // The acting leader's state as its own last look recorded it (current: a broker changes
+        // only in its own events, and each is followed by a look at it): the controller names it
+        // for `tp`, it runs, it leads `tp` in the controller's epoch.
+        let Some(replicas) = self.replicas_seen.get(&leader) else { return };
+        let Ok(i) = replicas.binary_search_by(|r| r.tp.cmp(tp)) else { return };
+        let ls = replicas[i].seen;
+        if !(ls.is_leader && ls.leader_epoch == epoch) {
+            return;
+        }
         if seen.log_end_offset < ls.high_watermark {
             let msg = format!(
                 "ISR member {b} of {tp} ends at offset {} below leader {leader}'s HW {} (epoch {epoch})",
