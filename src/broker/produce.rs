@@ -11,6 +11,7 @@ use crate::errors::KafkaError;
 use crate::ids::{NodeId, TopicPartition};
 use crate::log::producer_state::{BatchInfo, Validation};
 use crate::protocol::{Msg, ProduceBatch, ProducePartitionResponse};
+use std::fmt::Write as _;
 
 /// Where a batch is in the leader's log: appended now, or (a duplicate) appended before.
 struct LeaderAppend {
@@ -257,20 +258,23 @@ impl Broker {
                 }
                 self.stats.records_appended_as_leader += records.len() as u64;
                 self.drain_log_events(tp, out);
-                out.log(
-                    Category::Produce,
-                    format!(
-                        "appends {} record(s) to {tp} at offset {first}{} in epoch {epoch} (acks={}{})",
-                        records.len(),
-                        if last > first { format!("-{last}") } else { String::new() },
-                        match acks {
-                            Acks::Zero => "0",
-                            Acks::One => "1",
-                            Acks::All => "all",
-                        },
-                        if producer_id >= 0 { format!(", producer id {producer_id}, sequence {base_sequence}") } else { String::new() }
-                    ),
-                );
+                // One String written in place (this line is logged for every append).
+                let mut line = String::with_capacity(128);
+                let _ = write!(line, "appends {} record(s) to {tp} at offset {first}", records.len());
+                if last > first {
+                    let _ = write!(line, "-{last}");
+                }
+                let acks = match acks {
+                    Acks::Zero => "0",
+                    Acks::One => "1",
+                    Acks::All => "all",
+                };
+                let _ = write!(line, " in epoch {epoch} (acks={acks}");
+                if producer_id >= 0 {
+                    let _ = write!(line, ", producer id {producer_id}, sequence {base_sequence}");
+                }
+                line.push(')');
+                out.log(Category::Produce, line);
                 self.maybe_increment_hw(now_ms, tp, out);
                 self.complete_delayed_fetch_for(now_ms, tp, out);
                 Ok(LeaderAppend { first, last, duplicate: false })
