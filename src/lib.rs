@@ -13,6 +13,7 @@ pub mod rng;
 // storage
 pub mod log;
 pub mod pvec;
+pub mod vecmap;
 // vocabulary: configs, messages, effects, the one Command type
 pub mod command;
 pub mod config;

@@ -7,13 +7,14 @@
 
 use crate::ids::TopicPartition;
 use crate::log::PartitionLog;
+use crate::vecmap::VecMap;
 use std::collections::BTreeMap;
 
 pub const REPLICATION_OFFSET_CHECKPOINT: &str = "replication-offset-checkpoint";
 
 #[derive(Debug, Clone, Default)]
 pub struct Disk {
-    pub logs: BTreeMap<TopicPartition, PartitionLog>,
+    pub logs: VecMap<TopicPartition, PartitionLog>,
     /// Durable text files by path (`replication-offset-checkpoint`, ...).
     pub files: BTreeMap<String, String>,
     /// The broker epoch written at a clean shutdown (Kafka's clean-shutdown file

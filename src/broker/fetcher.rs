@@ -7,8 +7,8 @@ use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::{FetchPartition, FetchPartitionResponse, Msg};
+use crate::vecmap::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FetcherPartition {
@@ -20,7 +20,7 @@ pub struct FetcherPartition {
 #[derive(Debug, Clone, Serialize)]
 pub struct Fetcher {
     pub leader: BrokerId,
-    pub partitions: BTreeMap<TopicPartition, FetcherPartition>,
+    pub partitions: VecMap<TopicPartition, FetcherPartition>,
     pub in_flight: Option<(u64, i64)>,
     pub next_fetch_ms: i64,
 }

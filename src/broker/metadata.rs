@@ -40,7 +40,7 @@ pub struct MetadataImage {
 /// shutdown, and the broker epoch it fetched with matches its registration.
 pub(super) fn is_isr_eligible(
     metadata: &MetadataImage,
-    remote: Option<&BTreeMap<BrokerId, replica_state::ReplicaState>>,
+    remote: Option<&crate::vecmap::VecMap<BrokerId, replica_state::ReplicaState>>,
     b: BrokerId,
 ) -> bool {
     let Some(ib) = metadata.brokers.get(&b) else { return false };
@@ -253,7 +253,7 @@ impl Broker {
         out.log(Category::Fetch, format!("becomes follower of {tp}: fetching from broker {} in epoch {}", st.leader, st.leader_epoch));
         let f = self.fetchers.entry(st.leader).or_insert_with(|| Fetcher {
             leader: st.leader,
-            partitions: BTreeMap::new(),
+            partitions: crate::vecmap::VecMap::new(),
             in_flight: None,
             next_fetch_ms: now_ms,
         });

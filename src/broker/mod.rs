@@ -36,6 +36,7 @@ pub use metadata::{ImageBroker, MetadataImage};
 pub use produce::PRODUCER_ID_BLOCK_SIZE;
 pub use purgatory::WaitingProduce;
 
+use crate::vecmap::VecMap;
 use log_manager::LOG_FLUSHER_INITIAL_DELAY_MS;
 use metadata::is_isr_eligible;
 use produce::PendingProduceRequest;
@@ -106,10 +107,10 @@ pub struct Broker {
     pub broker_epoch: i64,
     /// Shared (`Rc`) with time-travel snapshots until a metadata record changes it.
     pub metadata: std::rc::Rc<MetadataImage>,
-    pub partitions: BTreeMap<TopicPartition, Partition>,
-    pub fetchers: BTreeMap<BrokerId, Fetcher>,
+    pub partitions: VecMap<TopicPartition, Partition>,
+    pub fetchers: VecMap<BrokerId, Fetcher>,
     delayed_produce: Vec<DelayedProduce>,
-    produce_requests: BTreeMap<(NodeId, u64), PendingProduceRequest>,
+    produce_requests: VecMap<(NodeId, u64), PendingProduceRequest>,
     next_producer_id: i64,
     delayed_fetch: Vec<DelayedFetch>,
     delayed_consumer_fetch: Vec<DelayedConsumerFetch>,
@@ -154,10 +155,10 @@ impl Broker {
             status: BrokerStatus::Starting,
             broker_epoch: -1,
             metadata: MetadataImage { offset: -1, ..Default::default() }.into(),
-            partitions: BTreeMap::new(),
-            fetchers: BTreeMap::new(),
+            partitions: VecMap::new(),
+            fetchers: VecMap::new(),
             delayed_produce: vec![],
-            produce_requests: BTreeMap::new(),
+            produce_requests: VecMap::new(),
             next_producer_id: 0,
             delayed_fetch: vec![],
             delayed_consumer_fetch: vec![],

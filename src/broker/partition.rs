@@ -23,8 +23,8 @@ use crate::errors::KafkaError;
 use crate::ids::{BrokerId, TopicPartition};
 use crate::log::PartitionLog;
 use crate::protocol::{Msg, PartitionState};
+use crate::vecmap::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -39,7 +39,7 @@ pub struct LeaderState {
     pub isr: Vec<BrokerId>,
     pub pending: Option<PendingIsrChange>,
     pub leader_epoch_start_offset: i64,
-    pub remote: BTreeMap<BrokerId, ReplicaState>,
+    pub remote: VecMap<BrokerId, ReplicaState>,
     /// Unclean election: the leader must report recovery to the controller.
     pub recovering: bool,
 }

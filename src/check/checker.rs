@@ -21,6 +21,7 @@
 use crate::check::audit::replica_log;
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
 use crate::sim::Sim;
+use crate::vecmap::VecMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,7 +148,7 @@ pub struct Checker {
     /// order (`ReplicaLook`; rebuilt at every look at the broker, so a partition it lost or a
     /// crash leaves nothing behind): a replica whose state did not change since is not looked
     /// at again, and a follower reads its leader's HW here instead of through the sim's maps.
-    replicas_seen: BTreeMap<BrokerId, Vec<ReplicaLook>>,
+    replicas_seen: VecMap<BrokerId, Vec<ReplicaLook>>,
     /// How many times `leader_hw` named another (leader, epoch) for a partition: while it
     /// stays what a leader's last check stamped, the HW remembered for its partition is its own.
     leader_hw_changes: u64,
@@ -159,7 +160,7 @@ pub struct Checker {
     /// or left its broker's list.
     leader_changed_at: Vec<u64>,
     /// The partitions' slots in `leader_changed_at`, given at a replica's first look.
-    slots: BTreeMap<TopicPartition, u32>,
+    slots: VecMap<TopicPartition, u32>,
     /// `fast_clock` when the controller's decisions (`controller_log_seen`) or the set of
     /// running brokers (`running_seen`) last changed.
     inputs_changed_at: u64,

@@ -19,6 +19,7 @@ use crate::effects::Out;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::protocol::{Msg, PartitionLeader};
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 use std::collections::BTreeMap;
 
 /// `socket.connection.setup.timeout.ms` (Kafka's default 10 s).
@@ -29,7 +30,7 @@ pub const RECONNECT_BACKOFF_MAX_MS: i64 = 1_000;
 #[derive(Debug, Clone)]
 pub struct ClientMetadata {
     pub bootstrap: Vec<BrokerId>,
-    pub leaders: BTreeMap<TopicPartition, (BrokerId, i32)>,
+    pub leaders: VecMap<TopicPartition, (BrokerId, i32)>,
     pub partition_counts: BTreeMap<String, u32>,
     /// An update was requested (`needFullUpdate`).
     pub stale: bool,
@@ -41,7 +42,7 @@ pub struct ClientMetadata {
     next_bootstrap: usize,
     /// Brokers a request to which timed out, until when the client treats them as unreachable
     /// (the reconnect to a silent host waits out `socket.connection.setup.timeout.ms`, 10 s).
-    pub unreachable: BTreeMap<BrokerId, i64>,
+    pub unreachable: VecMap<BrokerId, i64>,
     pub max_age_ms: i64,
     pub request_timeout_ms: i64,
     pub backoff: ExponentialBackoff,
@@ -66,14 +67,14 @@ impl ClientMetadata {
     ) -> ClientMetadata {
         ClientMetadata {
             bootstrap,
-            leaders: BTreeMap::new(),
+            leaders: VecMap::new(),
             partition_counts: BTreeMap::new(),
             stale: true,
             last_refresh_ms: 0,
             last_successful_refresh_ms: 0,
             in_flight: None,
             next_bootstrap: 0,
-            unreachable: BTreeMap::new(),
+            unreachable: VecMap::new(),
             max_age_ms,
             request_timeout_ms,
             backoff,
@@ -196,10 +197,10 @@ impl ClientMetadata {
         }
         self.stale = false;
         self.last_successful_refresh_ms = now_ms;
-        let mut leaders = BTreeMap::new();
+        // Collected (sorted once), not inserted one by one: a VecMap insert in the middle moves the rest.
+        let leaders: VecMap<TopicPartition, (BrokerId, i32)> = partitions.iter().map(|p| (p.tp, (p.leader, p.leader_epoch))).collect();
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         for p in partitions {
-            leaders.insert(p.tp, (p.leader, p.leader_epoch));
             let c = counts.entry(p.tp.topic.to_string()).or_default();
             *c = (*c).max(p.tp.partition + 1);
         }

@@ -29,6 +29,7 @@ use crate::log::segment::{record_size, BATCH_HEADER_BYTES};
 use crate::log::NewRecord;
 use crate::protocol::{Msg, ProduceBatch};
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
@@ -147,18 +148,18 @@ pub struct Producer {
     /// and records of several topics in the order they were sent.
     unresolved: BTreeMap<crate::ids::Topic, VecDeque<(u64, u64)>>,
     unresolved_seq: u64,
-    batches: BTreeMap<u64, Batch>,
+    batches: VecMap<u64, Batch>,
     next_batch_id: u64,
     /// Batches waiting to be sent, per partition, in send (and sequence) order.
-    queues: BTreeMap<TopicPartition, VecDeque<u64>>,
-    in_flight: BTreeMap<u64, InFlightRequest>,
+    queues: VecMap<TopicPartition, VecDeque<u64>>,
+    in_flight: VecMap<u64, InFlightRequest>,
     sticky: BTreeMap<String, Sticky>,
     // ---- idempotence (TransactionManager) ----
     pub producer_id: i64,
     pub producer_epoch: i16,
     init_pid_in_flight: Option<(u64, i64)>,
     init_pid_backoff_until_ms: i64,
-    next_sequence: BTreeMap<TopicPartition, i32>,
+    next_sequence: VecMap<TopicPartition, i32>,
     /// A sequenced batch failed: bump the epoch once nothing is in flight (KIP-360).
     epoch_bump_needed: bool,
     /// Every send by write id (shared chunks: a time-travel snapshot does not copy them).
@@ -194,16 +195,16 @@ impl Producer {
             next_corr: 0,
             unresolved: BTreeMap::new(),
             unresolved_seq: 0,
-            batches: BTreeMap::new(),
+            batches: VecMap::new(),
             next_batch_id: 1,
-            queues: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
+            queues: VecMap::new(),
+            in_flight: VecMap::new(),
             sticky: BTreeMap::new(),
             producer_id: NO_PRODUCER_ID,
             producer_epoch: NO_PRODUCER_EPOCH,
             init_pid_in_flight: None,
             init_pid_backoff_until_ms: 0,
-            next_sequence: BTreeMap::new(),
+            next_sequence: VecMap::new(),
             epoch_bump_needed: false,
             sends: super::sends::SendMap::new(),
             error_counts: BTreeMap::new(),

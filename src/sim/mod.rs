@@ -35,6 +35,7 @@ use crate::ids::{BrokerId, NodeId};
 use crate::protocol::Msg;
 use crate::rng::Rng;
 use crate::sim::node::Node;
+use crate::vecmap::VecMap;
 use network::{DropReason, Network, Transit};
 use queue::EventQueue;
 pub use quorum::{ControllerQuorumView, VoterStatus, VoterView};
@@ -229,7 +230,7 @@ pub struct Sim {
     pub network: Network,
     placement_rng: Rng,
     pub controller: Controller,
-    pub brokers: BTreeMap<BrokerId, BrokerSlot>,
+    pub brokers: VecMap<BrokerId, BrokerSlot>,
     pub producer: Producer,
     pub readers: BTreeMap<u32, Reader>,
     /// Consumers in groups (crashed and closed ones stay, for the audit).
@@ -323,7 +324,7 @@ impl Sim {
             queue: EventQueue::default(),
             network,
             placement_rng: root.fork("placement"),
-            brokers: BTreeMap::new(),
+            brokers: VecMap::new(),
             wakes: wakes::Wakes::default(),
             events: crate::pvec::PVec::new(),
             events_dropped: 0,

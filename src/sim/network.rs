@@ -3,8 +3,9 @@
 
 use crate::ids::NodeId;
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LinkOverride {
@@ -21,10 +22,10 @@ pub struct Network {
     pub loss: f64,
     /// Directed cuts: (from, to) means messages from `from` to `to` are dropped.
     pub cuts: BTreeSet<(NodeId, NodeId)>,
-    pub links: BTreeMap<(NodeId, NodeId), LinkOverride>,
+    pub links: VecMap<(NodeId, NodeId), LinkOverride>,
     /// Last delivery time per directed link, to keep each link FIFO.
     #[serde(skip)]
-    last_delivery: BTreeMap<(NodeId, NodeId), i64>,
+    last_delivery: VecMap<(NodeId, NodeId), i64>,
     #[serde(skip)]
     rng: Rng,
 }
@@ -52,8 +53,8 @@ impl Network {
             max_latency_ms: 3,
             loss: 0.0,
             cuts: BTreeSet::new(),
-            links: BTreeMap::new(),
-            last_delivery: BTreeMap::new(),
+            links: VecMap::new(),
+            last_delivery: VecMap::new(),
             rng,
         }
     }

@@ -13,7 +13,8 @@
 use crate::ids::NodeId;
 use crate::pvec::PVec;
 use crate::sim::queue::EventQueue;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::vecmap::VecMap;
+use std::collections::BTreeSet;
 
 /// A wake-up waiting in a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub struct Wakes {
     /// Wake-ups in the event queue outside the lanes, by (node, time, incarnation).
     queued: BTreeSet<(NodeId, i64, u64)>,
     /// Per node, its wake-ups in (time, seq) order; the first is in the event queue.
-    lanes: BTreeMap<NodeId, PVec<Pending>>,
+    lanes: VecMap<NodeId, PVec<Pending>>,
 }
 
 impl Wakes {
