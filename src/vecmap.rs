@@ -1,14 +1,18 @@
 //! `VecMap`: an ordered map kept as one vector of entries sorted by key, for the engine's small,
-//! hot maps (a broker's partitions and logs, a leader's followers, the brokers of the cluster).
+//! hot maps whose size is bounded by the number of brokers or of requests in flight (a leader's
+//! followers, a broker's fetchers and produce requests, the cluster's brokers, the producer's
+//! batches and in-flight requests, the network's links, the wake-up lanes).
 //!
 //! It behaves as `BTreeMap` does where the engine uses it (same iteration order: ascending keys; a
 //! later insert of a key replaces its value), so swapping one for the other changes no trace
-//! hash. For the sizes these maps have (a broker hosts tens of partitions, a partition has a few
-//! replicas) a lookup is a binary search over one contiguous block instead of a walk through
-//! nodes, a clone (a time-travel snapshot) is one allocation, and the module carries one small
-//! copy of the code per key/value type instead of a B-tree's. Inserting in the middle moves the
-//! entries after it: fine for these maps, whose entries are added when a partition is created or
-//! moves, not per event (and mostly in key order, which appends).
+//! hash. For these sizes a lookup is a binary search over one contiguous block instead of a walk
+//! through nodes, a clone (a time-travel snapshot) is one allocation, and the module carries one
+//! small copy of the code per key/value type instead of a B-tree's. Inserting in the middle moves
+//! the entries after it, so a map whose size a user sets (a broker's partitions and logs: a
+//! scenario may create thousands, in any name order) stays a `BTreeMap`: with `VecMap` there,
+//! creating 20 topics of 1 000 partitions in reverse name order on 3 brokers took 4.0 s instead of
+//! 2.0 s (measured 2026-12-07); per-partition maps kept here grow in key order (a follower's
+//! partitions of one leader, the producer's queues) or are collected at once (a client's leaders).
 
 use std::borrow::Borrow;
 use std::fmt;

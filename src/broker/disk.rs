@@ -7,14 +7,13 @@
 
 use crate::ids::TopicPartition;
 use crate::log::PartitionLog;
-use crate::vecmap::VecMap;
 use std::collections::BTreeMap;
 
 pub const REPLICATION_OFFSET_CHECKPOINT: &str = "replication-offset-checkpoint";
 
 #[derive(Debug, Clone, Default)]
 pub struct Disk {
-    pub logs: VecMap<TopicPartition, PartitionLog>,
+    pub logs: BTreeMap<TopicPartition, PartitionLog>,
     /// Durable text files by path (`replication-offset-checkpoint`, ...).
     pub files: BTreeMap<String, String>,
     /// The broker epoch written at a clean shutdown (Kafka's clean-shutdown file

@@ -107,7 +107,7 @@ pub struct Broker {
     pub broker_epoch: i64,
     /// Shared (`Rc`) with time-travel snapshots until a metadata record changes it.
     pub metadata: std::rc::Rc<MetadataImage>,
-    pub partitions: VecMap<TopicPartition, Partition>,
+    pub partitions: BTreeMap<TopicPartition, Partition>,
     pub fetchers: VecMap<BrokerId, Fetcher>,
     delayed_produce: Vec<DelayedProduce>,
     produce_requests: VecMap<(NodeId, u64), PendingProduceRequest>,
@@ -155,7 +155,7 @@ impl Broker {
             status: BrokerStatus::Starting,
             broker_epoch: -1,
             metadata: MetadataImage { offset: -1, ..Default::default() }.into(),
-            partitions: VecMap::new(),
+            partitions: BTreeMap::new(),
             fetchers: VecMap::new(),
             delayed_produce: vec![],
             produce_requests: VecMap::new(),

@@ -160,7 +160,7 @@ pub struct Checker {
     /// or left its broker's list.
     leader_changed_at: Vec<u64>,
     /// The partitions' slots in `leader_changed_at`, given at a replica's first look.
-    slots: VecMap<TopicPartition, u32>,
+    slots: BTreeMap<TopicPartition, u32>,
     /// `fast_clock` when the controller's decisions (`controller_log_seen`) or the set of
     /// running brokers (`running_seen`) last changed.
     inputs_changed_at: u64,
