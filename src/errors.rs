@@ -222,12 +222,12 @@ impl KafkaError {
 
 /// Error counts keyed by Kafka's error names, in the names' alphabetical order: how views and
 /// reports show a `BTreeMap<KafkaError, _>` (whose own order is the enum's, not the names').
-pub fn counts_by_name(counts: &BTreeMap<KafkaError, u64>) -> BTreeMap<&'static str, u64> {
+pub fn counts_by_name(counts: &crate::vecmap::VecMap<KafkaError, u64>) -> BTreeMap<&'static str, u64> {
     counts.iter().map(|(e, n)| (e.name(), *n)).collect_map()
 }
 
 /// `#[serde(serialize_with)]` for error counts: an object keyed by error name, in name order.
-pub fn serialize_counts_by_name<S: Serializer>(counts: &BTreeMap<KafkaError, u64>, s: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_counts_by_name<S: Serializer>(counts: &crate::vecmap::VecMap<KafkaError, u64>, s: S) -> Result<S::Ok, S::Error> {
     counts_by_name(counts).serialize(s)
 }
 

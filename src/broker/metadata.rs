@@ -13,6 +13,7 @@ use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::log::PartitionLog;
 use crate::protocol::{MetadataRecord, Msg, PartitionLeader, PartitionState};
+use crate::vecmap::VecMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,7 +29,7 @@ pub struct ImageBroker {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MetadataImage {
     pub offset: i64,
-    pub brokers: BTreeMap<BrokerId, ImageBroker>,
+    pub brokers: VecMap<BrokerId, ImageBroker>,
     pub topics: BTreeMap<String, TopicConfig>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     /// (controller id, quorum epoch) of the last `LeaderChange` record replayed (none

@@ -86,7 +86,7 @@ pub struct BrokerStats {
     pub records_truncated: u64,
     /// Produce answers with an error, by error (serialized by name, in name order).
     #[serde(serialize_with = "crate::errors::serialize_counts_by_name")]
-    pub produce_errors: BTreeMap<KafkaError, u64>,
+    pub produce_errors: VecMap<KafkaError, u64>,
 }
 
 impl BrokerStats {

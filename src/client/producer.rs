@@ -165,7 +165,7 @@ pub struct Producer {
     /// Every send by write id (shared chunks: a time-travel snapshot does not copy them).
     pub sends: super::sends::SendMap,
     /// Failed produce attempts by Kafka error (retried or not).
-    pub error_counts: BTreeMap<KafkaError, u64>,
+    pub error_counts: VecMap<KafkaError, u64>,
     /// Write ids in creation order; finished ones are dropped from the front lazily.
     order: VecDeque<u64>,
     pending_count: usize,
@@ -178,7 +178,7 @@ pub struct Producer {
     pub last_error: Option<ProduceErrorInfo>,
     /// The latest occurrence of each error name, so a stream of one error (NETWORK_EXCEPTION
     /// from a dead leader) does not hide another (NOT_ENOUGH_REPLICAS from a live one).
-    pub last_by_error: BTreeMap<KafkaError, ProduceErrorInfo>,
+    pub last_by_error: VecMap<KafkaError, ProduceErrorInfo>,
 }
 
 impl Producer {
@@ -207,7 +207,7 @@ impl Producer {
             next_sequence: VecMap::new(),
             epoch_bump_needed: false,
             sends: super::sends::SendMap::new(),
-            error_counts: BTreeMap::new(),
+            error_counts: VecMap::new(),
             order: VecDeque::new(),
             pending_count: 0,
             acked_count: 0,
@@ -216,7 +216,7 @@ impl Producer {
             retired_failed: 0,
             stats: ProducerStats::default(),
             last_error: None,
-            last_by_error: BTreeMap::new(),
+            last_by_error: VecMap::new(),
         }
     }
 

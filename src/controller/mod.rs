@@ -25,6 +25,7 @@ use crate::errors::{CommandError, KafkaError};
 use crate::ids::{validate_topic_name, BrokerId, NodeId, TopicPartition, NO_LEADER};
 use crate::lean::CollectBTree;
 use crate::protocol::{MetadataRecord, Msg, PartitionState};
+use crate::vecmap::VecMap;
 use election::{build_change, ChangeInput, ChangeResult, Election};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,7 +59,7 @@ pub struct Controller {
     pub config: BrokerConfig,
     /// `eligible.leader.replicas.version=1` (KIP-966): on for clusters created on Kafka 4.1+.
     pub elr_enabled: bool,
-    pub brokers: BTreeMap<BrokerId, BrokerRegistration>,
+    pub brokers: VecMap<BrokerId, BrokerRegistration>,
     pub topics: BTreeMap<String, TopicConfig>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     /// The metadata log; a record's offset is its index.
@@ -94,7 +95,7 @@ impl Controller {
         Controller {
             config,
             elr_enabled,
-            brokers: BTreeMap::new(),
+            brokers: VecMap::new(),
             topics: BTreeMap::new(),
             partitions: BTreeMap::new(),
             log: Vec::new(),

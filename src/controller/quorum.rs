@@ -43,11 +43,11 @@ use crate::config::BrokerConfig;
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::NodeId;
-use crate::lean::CollectBTree;
 use crate::protocol::{MetadataLogEntry, MetadataRecord, Msg};
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 /// `node.id` of the first controller voter; the others follow (3000, 3001, …).
@@ -104,7 +104,7 @@ pub struct Election {
     pub granted: BTreeSet<i32>,
     pub rejected: BTreeSet<i32>,
     #[serde(skip)]
-    retry_at: BTreeMap<i32, i64>,
+    retry_at: VecMap<i32, i64>,
 }
 
 impl Election {
@@ -140,7 +140,7 @@ struct ParkedFetch {
 #[derive(Debug, Clone, Serialize)]
 pub struct LeaderRole {
     pub epoch_start_offset: i64,
-    pub followers: BTreeMap<i32, FollowerProgress>,
+    pub followers: VecMap<i32, FollowerProgress>,
     fetched_in_window: BTreeSet<i32>,
     check_quorum_deadline_ms: i64,
     next_begin_epoch_ms: i64,
@@ -216,14 +216,14 @@ pub struct Voter {
     pub failed_rounds: u32,
     /// Reset connections in a row, per voter (for the reconnect backoff).
     #[serde(skip)]
-    conn_failures: BTreeMap<i32, u32>,
+    conn_failures: VecMap<i32, u32>,
     #[serde(skip)]
     rng: Rng,
 }
 
 impl Voter {
     fn new(id: i32, voters: Vec<i32>, disk: VoterDisk, timeouts: QuorumTimeouts, rng: Rng, role: Role) -> Voter {
-        Voter { id, voters, disk, role, high_watermark: 0, timeouts, failed_rounds: 0, conn_failures: BTreeMap::new(), rng }
+        Voter { id, voters, disk, role, high_watermark: 0, timeouts, failed_rounds: 0, conn_failures: VecMap::new(), rng }
     }
 
     /// The quorum as formed before the cluster starts: `leader` leads epoch 1 with an
@@ -270,11 +270,7 @@ impl Voter {
     fn leader_role(voters: &[i32], me: i32, epoch_start_offset: i64, now_ms: i64, t: QuorumTimeouts) -> LeaderRole {
         LeaderRole {
             epoch_start_offset,
-            followers: voters
-                .iter()
-                .filter(|&&v| v != me)
-                .map(|&v| (v, FollowerProgress { end_offset: -1, last_fetch_ms: -1 }))
-                .collect_map(),
+            followers: voters.iter().filter(|&&v| v != me).map(|&v| (v, FollowerProgress { end_offset: -1, last_fetch_ms: -1 })).collect(),
             fetched_in_window: BTreeSet::new(),
             check_quorum_deadline_ms: now_ms + t.check_quorum_timeout_ms(),
             next_begin_epoch_ms: now_ms,

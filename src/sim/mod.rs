@@ -232,9 +232,9 @@ pub struct Sim {
     pub controller: Controller,
     pub brokers: VecMap<BrokerId, BrokerSlot>,
     pub producer: Producer,
-    pub readers: BTreeMap<u32, Reader>,
+    pub readers: VecMap<u32, Reader>,
     /// Consumers in groups (crashed and closed ones stay, for the audit).
-    pub consumers: BTreeMap<u32, Consumer>,
+    pub consumers: VecMap<u32, Consumer>,
     pub crashed_consumers: BTreeSet<u32>,
     /// Pending wake-ups by (node, time, incarnation): a restarted node gets its own.
     wakes: wakes::Wakes,
@@ -259,7 +259,7 @@ pub struct Sim {
     /// Bumped on every crash, restart, shutdown and pause change (for incremental checks).
     pub disruptions: u64,
     /// The KRaft controller voters (`sim.controllers`), by node id. `controller` runs on the active one.
-    pub voters: BTreeMap<i32, VoterSlot>,
+    pub voters: VecMap<i32, VoterSlot>,
     /// The active controller: (voter, quorum epoch). None: the quorum has no claimed leader.
     active_controller: Option<(i32, i32)>,
     /// Bumped whenever the active controller changes: messages and wake-ups for an older one are stale.
@@ -317,8 +317,8 @@ impl Sim {
         let mut sim = Sim {
             controller: Controller::new(spec.broker_config.clone(), spec.elr_enabled),
             producer: Producer::new(PRODUCER_ID, spec.producer_config.clone(), bootstrap, root.fork("producer")),
-            readers: BTreeMap::new(),
-            consumers: BTreeMap::new(),
+            readers: VecMap::new(),
+            consumers: VecMap::new(),
             crashed_consumers: BTreeSet::new(),
             now_ms: 0,
             queue: EventQueue::default(),
@@ -339,7 +339,7 @@ impl Sim {
             workload_rng: root.fork("workload"),
             last_node: None,
             disruptions: 0,
-            voters: BTreeMap::new(),
+            voters: VecMap::new(),
             active_controller: None,
             controller_generation: 0,
             last_active_epoch: 1,

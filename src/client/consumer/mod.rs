@@ -46,6 +46,7 @@ use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
 use crate::protocol::Msg;
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -169,7 +170,7 @@ pub struct Consumer {
     pub stats: ConsumerStats,
     /// The latest occurrence of each error this consumer received (fetch and group
     /// coordinator answers), with how many times, for the page's consumer card.
-    pub errors: BTreeMap<KafkaError, (u64, ConsumerErrorInfo)>,
+    pub errors: VecMap<KafkaError, (u64, ConsumerErrorInfo)>,
 }
 
 /// An error a consumer received, with the reason in words (the page's consumer card).
@@ -232,7 +233,7 @@ impl Consumer {
             closing: false,
             consumed: vec![],
             stats: ConsumerStats::default(),
-            errors: BTreeMap::new(),
+            errors: VecMap::new(),
         }
     }
 
