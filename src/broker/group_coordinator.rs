@@ -25,6 +25,7 @@ use crate::errors::KafkaError;
 use crate::ids::{NodeId, TopicPartition};
 use crate::log::NewRecord;
 use crate::protocol::{GroupSubscription, Msg};
+use crate::vecmap::VecMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -103,7 +104,7 @@ pub struct Group {
     pub generation: i32,
     pub protocol: Option<String>,
     pub leader: Option<String>,
-    pub members: BTreeMap<String, Member>,
+    pub members: VecMap<String, Member>,
     /// Committed offsets: partition → (offset, leader epoch).
     pub offsets: BTreeMap<TopicPartition, (i64, i32)>,
     /// The `__consumer_offsets` partition holding this group.
@@ -126,7 +127,7 @@ impl Group {
             generation: 0,
             protocol: None,
             leader: None,
-            members: BTreeMap::new(),
+            members: VecMap::new(),
             offsets: BTreeMap::new(),
             partition,
             pending_members: BTreeSet::new(),
@@ -187,10 +188,10 @@ pub struct CoordinatorConfig {
 
 #[derive(Debug, Clone, Default)]
 pub struct GroupCoordinator {
-    pub groups: BTreeMap<String, Group>,
+    pub groups: VecMap<String, Group>,
     /// `__consumer_offsets` partitions this broker leads (and has loaded).
     pub loaded: BTreeSet<u32>,
-    pending: BTreeMap<u64, PendingAppend>,
+    pending: VecMap<u64, PendingAppend>,
     next_token: u64,
     member_counter: u64,
     /// Seeds member ids (broker id and incarnation) so that they are unique and deterministic.

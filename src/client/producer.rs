@@ -146,14 +146,14 @@ pub struct Producer {
     /// Records waiting for their topic's metadata, per topic, in send order: (place in this
     /// producer's send order, write id). A metadata answer resolves only the topics it made known,
     /// and records of several topics in the order they were sent.
-    unresolved: BTreeMap<crate::ids::Topic, VecDeque<(u64, u64)>>,
+    unresolved: VecMap<crate::ids::Topic, VecDeque<(u64, u64)>>,
     unresolved_seq: u64,
     batches: VecMap<u64, Batch>,
     next_batch_id: u64,
     /// Batches waiting to be sent, per partition, in send (and sequence) order.
     queues: VecMap<TopicPartition, VecDeque<u64>>,
     in_flight: VecMap<u64, InFlightRequest>,
-    sticky: BTreeMap<String, Sticky>,
+    sticky: VecMap<String, Sticky>,
     // ---- idempotence (TransactionManager) ----
     pub producer_id: i64,
     pub producer_epoch: i16,
@@ -193,13 +193,13 @@ impl Producer {
             retry_backoff: md_backoff,
             rng,
             next_corr: 0,
-            unresolved: BTreeMap::new(),
+            unresolved: VecMap::new(),
             unresolved_seq: 0,
             batches: VecMap::new(),
             next_batch_id: 1,
             queues: VecMap::new(),
             in_flight: VecMap::new(),
-            sticky: BTreeMap::new(),
+            sticky: VecMap::new(),
             producer_id: NO_PRODUCER_ID,
             producer_epoch: NO_PRODUCER_EPOCH,
             init_pid_in_flight: None,

@@ -19,8 +19,9 @@
 //! the `COORDINATOR` append origin, and snapshot files (state is rebuilt from the batches instead).
 
 use crate::errors::KafkaError;
+use crate::vecmap::VecMap;
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// `RecordBatch.NO_PRODUCER_ID`
 pub const NO_PRODUCER_ID: i64 = -1;
@@ -341,7 +342,7 @@ pub fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
 /// `ProducerStateManager`: the producer id → [`ProducerStateEntry`] map of one partition replica.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProducerStateManager {
-    producers: BTreeMap<i64, ProducerStateEntry>,
+    producers: VecMap<i64, ProducerStateEntry>,
 }
 
 impl ProducerStateManager {
@@ -355,7 +356,7 @@ impl ProducerStateManager {
     }
 
     /// `ProducerStateManager.activeProducers`
-    pub fn active_producers(&self) -> &BTreeMap<i64, ProducerStateEntry> {
+    pub fn active_producers(&self) -> &VecMap<i64, ProducerStateEntry> {
         &self.producers
     }
 

@@ -161,7 +161,7 @@ pub struct Consumer {
     next_auto_commit_ms: i64,
     offset_fetch_in_flight: Option<(u64, i64)>,
     /// Requests for one partition (ListOffsets, OffsetsForLeaderEpoch) by correlation id.
-    partition_requests: BTreeMap<u64, (TopicPartition, i64)>,
+    partition_requests: VecMap<u64, (TopicPartition, i64)>,
     /// Time of the application's last poll; the application is stalled until `stalled_until_ms`.
     pub last_poll_ms: i64,
     pub stalled_until_ms: i64,
@@ -227,7 +227,7 @@ impl Consumer {
             commit_in_flight: None,
             next_auto_commit_ms: 0,
             offset_fetch_in_flight: None,
-            partition_requests: BTreeMap::new(),
+            partition_requests: VecMap::new(),
             last_poll_ms: now_ms,
             stalled_until_ms: 0,
             closing: false,
