@@ -213,7 +213,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
             return VecMap { entries };
         }
         entries.reverse(); // the stable sort then keeps the last of equal keys first
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::lean::sort_by(&mut entries, |a, b| a.0.cmp(&b.0)); // one shared sort in the module
         entries.dedup_by(|later, first| later.0 == first.0);
         VecMap { entries }
     }
