@@ -6,6 +6,7 @@
 
 use crate::client::producer::{SendOutcome, SendRecord};
 use crate::ids::{BrokerId, TopicPartition, NO_LEADER};
+use crate::lean::CollectBTree;
 use crate::log::PartitionLog;
 use crate::sim::Sim;
 use serde::Serialize;
@@ -135,7 +136,7 @@ fn compacted_partitions(sim: &Sim) -> BTreeSet<TopicPartition> {
             st.replicas.iter().any(|&b| replica_log(sim, b, tp).is_some_and(|l| l.config.cleanup_compact || l.cleaner_checkpoint > 0))
         })
         .map(|(tp, _)| *tp)
-        .collect()
+        .collect_set()
 }
 
 fn lost_among<'a>(sim: &'a Sim, sends: impl Iterator<Item = &'a SendRecord>) -> Vec<LostWrite> {

@@ -513,7 +513,9 @@ fn constrained(
 
     let unassigned = constrained_unassigned(ppt, assigned_partitions);
     crate::lean::sort_by_key(&mut under_min, |&c| rank[c]);
-    exactly_min.make_contiguous().sort_by_key(|&c| rank[c]);
+    let mut by_rank: Vec<usize> = exactly_min.drain(..).collect();
+    crate::lean::sort_by_key(&mut by_rank, |&c| rank[c]);
+    exactly_min.extend(by_rank);
 
     // assignRoundRobin
     let mut transferring = BTreeMap::new();

@@ -282,7 +282,7 @@ impl Producer {
             ready.extend(self.unresolved.remove(t).unwrap_or_default());
         }
         if known.len() > 1 {
-            ready.sort_unstable(); // send order across topics (the partitioner's draws follow it)
+            crate::lean::sort(&mut ready); // send order across topics (the partitioner's draws follow it)
         }
         for (_, id) in ready {
             let rec = &self.sends[&id];
@@ -748,7 +748,7 @@ impl Producer {
             }
         }
         self.unresolved.retain(|_, q| !q.is_empty());
-        unresolved_expired.sort_unstable(); // failed in send order, as they were sent
+        crate::lean::sort(&mut unresolved_expired); // failed in send order, as they were sent
         for &(_, id) in &unresolved_expired {
             self.finish(id, SendOutcome::Failed { error: KafkaError::DELIVERY_TIMEOUT, at_ms: now_ms });
         }

@@ -183,7 +183,7 @@ impl Placement {
 
     /// Kafka's `assignReplicasToBrokersRackAware`, given every broker's rack.
     fn rack_aware(&self, rack_of: &BTreeMap<i32, &str>) -> BTreeMap<u32, Vec<i32>> {
-        let num_racks = rack_of.values().collect::<BTreeSet<_>>().len();
+        let num_racks = rack_of.values().collect_set().len();
         let arranged = rack_alternated_broker_list(rack_of);
         let n = arranged.len();
         let mut shift = ReplicaShift::new(self.replica_shift, n);

@@ -500,7 +500,7 @@ impl Voter {
     fn resign(&mut self, now_ms: i64, why: &str, out: &mut Out) {
         let Role::Leader(l) = &self.role else { return };
         let mut successors: Vec<(i64, i32)> = l.followers.iter().map(|(&v, p)| (p.end_offset, v)).collect();
-        successors.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        crate::lean::sort_by(&mut successors, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let successors: Vec<i32> = successors.into_iter().map(|(_, v)| v).collect();
         let parked: Vec<ParkedFetch> = l.parked.clone();
         let t = self.random_election_timeout();
@@ -543,7 +543,7 @@ impl Voter {
         let Role::Leader(l) = &self.role else { return false };
         let mut ends: Vec<i64> = vec![self.log_end_offset()];
         ends.extend(l.followers.values().map(|p| p.end_offset));
-        ends.sort_unstable_by(|a, b| b.cmp(a));
+        crate::lean::sort_by(&mut ends, |a, b| b.cmp(a));
         let candidate = ends[self.majority() - 1];
         if candidate > l.epoch_start_offset && candidate > self.high_watermark {
             self.high_watermark = candidate;

@@ -46,14 +46,14 @@ struct BrokerList {
 impl BrokerList {
     fn initialize(&mut self, random: &mut dyn FnMut(usize) -> usize) {
         if !self.brokers.is_empty() {
-            self.brokers.sort_unstable();
+            crate::lean::sort(&mut self.brokers);
             self.offset = random(self.brokers.len());
         }
     }
 
     fn initialize_after(&mut self, previous_offset: usize) {
         if !self.brokers.is_empty() {
-            self.brokers.sort_unstable();
+            crate::lean::sort(&mut self.brokers);
             self.offset = (previous_offset + 1) % self.brokers.len();
         }
     }

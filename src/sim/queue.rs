@@ -81,7 +81,7 @@ impl<T> EventQueue<T> {
     /// All queued items in (time, seq) order — for views (in-flight messages).
     pub fn iter_sorted(&self) -> Vec<(i64, u64, &T)> {
         let mut v: Vec<(i64, u64, &T)> = self.heap.iter().map(|e| (e.time_ms, e.seq, &e.item)).collect();
-        v.sort_by_key(|(t, s, _)| (*t, *s));
+        crate::lean::sort_by_key(&mut v, |(t, s, _)| (*t, *s));
         v
     }
 }

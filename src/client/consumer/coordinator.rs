@@ -17,6 +17,7 @@ use crate::client::assignor::{assign, Assignor, Subscription};
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::lean::CollectBTree;
 use crate::protocol::{GroupSubscription, Msg};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -577,8 +578,8 @@ impl Consumer {
 
     /// `onJoinComplete`: take the new assignment.
     fn on_assignment(&mut self, now_ms: i64, assignment: Vec<TopicPartition>, out: &mut Out) {
-        let new: BTreeSet<TopicPartition> = assignment.iter().cloned().collect();
-        let old: BTreeSet<TopicPartition> = self.assignment.iter().cloned().collect();
+        let new: BTreeSet<TopicPartition> = assignment.iter().cloned().collect_set();
+        let old: BTreeSet<TopicPartition> = self.assignment.iter().cloned().collect_set();
         let revoked: Vec<TopicPartition> = old.difference(&new).cloned().collect();
         let added: Vec<TopicPartition> = new.difference(&old).cloned().collect();
         self.state = MemberState::Stable;

@@ -251,7 +251,7 @@ impl Playground {
                 }
             }
         }
-        recent.sort_unstable();
+        crate::lean::sort(&mut recent);
         let pct = |p: f64| -> Option<i64> {
             if recent.is_empty() {
                 None
