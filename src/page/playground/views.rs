@@ -251,7 +251,7 @@ impl Playground {
                 }
             }
         }
-        crate::lean::sort(&mut recent);
+        recent.sort_unstable(); // thousands of latencies: std's sort (lean's index sort is for small, cold lists)
         let pct = |p: f64| -> Option<i64> {
             if recent.is_empty() {
                 None
