@@ -12,8 +12,6 @@
 use super::Sim;
 use crate::client::producer::SendOutcome;
 use crate::ids::TopicPartition;
-use crate::lean::CollectBTree;
-use std::collections::BTreeMap;
 
 /// How often (simulated time) history is retired.
 pub const RETIRE_EVERY_MS: i64 = 10_000;
@@ -33,8 +31,9 @@ impl Sim {
     /// Drops acknowledged sends (with the failed ones before them) and readers' seen
     /// records whose offsets every replica has deleted. Returns how many were dropped.
     pub fn retire_history(&mut self) -> usize {
-        let starts: BTreeMap<TopicPartition, i64> =
-            self.controller.partitions.keys().map(|tp| (*tp, self.min_log_start_offset(tp))).collect_map();
+        // In key order already: the VecMap takes them as they come (no sort, no tree).
+        let starts: crate::vecmap::VecMap<TopicPartition, i64> =
+            self.controller.partitions.keys().map(|tp| (*tp, self.min_log_start_offset(tp))).collect();
         let start_of = |tp: &TopicPartition| starts.get(tp).copied().unwrap_or(0);
         // A send's partition is known once it was acknowledged; acks=0 has no offset.
         let mut dropped = self.producer.retire_front(|s| match (&s.outcome, s.partition) {

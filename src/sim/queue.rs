@@ -78,10 +78,16 @@ impl<T> EventQueue<T> {
         self.heap.is_empty()
     }
 
-    /// All queued items in (time, seq) order — for views (in-flight messages).
+    /// All queued items in no particular order (for counts).
+    pub fn items(&self) -> impl Iterator<Item = &T> {
+        self.heap.iter().map(|e| &e.item)
+    }
+
+    /// All queued items in (time, seq) order — for views (in-flight messages; every drawn frame, so
+    /// std's sort, not lean's index sort).
     pub fn iter_sorted(&self) -> Vec<(i64, u64, &T)> {
         let mut v: Vec<(i64, u64, &T)> = self.heap.iter().map(|e| (e.time_ms, e.seq, &e.item)).collect();
-        crate::lean::sort_by_key(&mut v, |(t, s, _)| (*t, *s));
+        v.sort_unstable_by_key(|(t, s, _)| (*t, *s)); // (time, seq) is unique: the same order as a stable sort
         v
     }
 }
