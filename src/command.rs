@@ -212,6 +212,15 @@ pub enum Command {
     },
     /// Process exactly one event.
     Step,
+    /// `kafka-reassign-partitions.sh --execute` for one partition (`Admin.alterPartitionReassignments`,
+    /// KIP-455): move it to `replicas` (a longer or shorter list changes the replication factor).
+    /// `replicas: null` is `--cancel`: the reassignment in progress is reverted.
+    AlterPartitionReassignments {
+        topic: String,
+        partition: u32,
+        #[serde(default)]
+        replicas: Option<Vec<i32>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,16 +34,19 @@ pub enum Category {
     Storage,
     /// A replica truncating its log.
     Truncate,
+    /// Partition reassignments (KIP-455): replicas added, caught up, removed; cancels.
+    Reassign,
 }
 
 impl Category {
     /// Every category, in the order the page shows its filter chips (the replication story first).
-    pub const ALL: [Category; 13] = [
+    pub const ALL: [Category; 14] = [
         Category::Isr,
         Category::Election,
         Category::Produce,
         Category::Fetch,
         Category::Truncate,
+        Category::Reassign,
         Category::Hw,
         Category::Broker,
         Category::Controller,
@@ -76,6 +79,7 @@ impl Category {
             Category::Produce => "Produce requests and their answers",
             Category::Storage => "Segments: rolls, retention, cleaning, flushes",
             Category::Truncate => "A replica truncating its log",
+            Category::Reassign => "Partition reassignments: replicas added, caught up and removed; cancels",
         }
     }
 
@@ -94,6 +98,7 @@ impl Category {
             Category::Produce => "produce",
             Category::Storage => "storage",
             Category::Truncate => "truncate",
+            Category::Reassign => "reassign",
         }
     }
 }

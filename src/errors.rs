@@ -84,6 +84,11 @@ pub enum KafkaError {
     INVALID_SESSION_TIMEOUT,
     /// Client side: the consumer's position was truncated away by an unclean election (KIP-320).
     LOG_TRUNCATION,
+    /// Cancelling a reassignment of a partition that has none in progress.
+    NO_REASSIGNMENT_IN_PROGRESS,
+    /// An AlterPartition that completed a reassignment and moved leadership off the broker that
+    /// sent it: the change is committed, and the old leader learns the rest from metadata.
+    NEW_LEADER_ELECTED,
 }
 
 impl KafkaError {
@@ -151,6 +156,8 @@ impl KafkaError {
             KafkaError::MEMBER_ID_REQUIRED => "MEMBER_ID_REQUIRED",
             KafkaError::LOG_TRUNCATION => "LOG_TRUNCATION",
             KafkaError::INVALID_SESSION_TIMEOUT => "INVALID_SESSION_TIMEOUT",
+            KafkaError::NO_REASSIGNMENT_IN_PROGRESS => "NO_REASSIGNMENT_IN_PROGRESS",
+            KafkaError::NEW_LEADER_ELECTED => "NEW_LEADER_ELECTED",
         }
     }
 }
@@ -164,7 +171,7 @@ impl fmt::Display for KafkaError {
 impl KafkaError {
     /// Every error the engine can answer (all but `NONE`), in declaration order. A test reads the
     /// enum in this file and fails when a variant is missing here.
-    pub const ALL: [KafkaError; 42] = [
+    pub const ALL: [KafkaError; 44] = [
         KafkaError::NOT_LEADER_OR_FOLLOWER,
         KafkaError::NOT_ENOUGH_REPLICAS,
         KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
@@ -207,6 +214,8 @@ impl KafkaError {
         KafkaError::MEMBER_ID_REQUIRED,
         KafkaError::INVALID_SESSION_TIMEOUT,
         KafkaError::LOG_TRUNCATION,
+        KafkaError::NO_REASSIGNMENT_IN_PROGRESS,
+        KafkaError::NEW_LEADER_ELECTED,
     ];
 
     /// The first of Kafka's error names that appears as a whole word in `text` (an event line

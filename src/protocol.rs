@@ -64,6 +64,20 @@ pub struct PartitionState {
     pub partition_epoch: i32,
     /// Set after an unclean election until the new leader has recovered (`LeaderRecoveryState.RECOVERING`).
     pub leader_recovering: bool,
+    /// `PartitionRegistration.addingReplicas` (KIP-455): replicas a reassignment is adding; they
+    /// are in `replicas` and catch up as followers until they join the ISR.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adding_replicas: Vec<BrokerId>,
+    /// `removingReplicas`: replicas a reassignment removes once every target replica is in the ISR.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removing_replicas: Vec<BrokerId>,
+}
+
+impl PartitionState {
+    /// `PartitionReassignmentReplicas.isReassignmentInProgress`.
+    pub fn is_reassigning(&self) -> bool {
+        !self.adding_replicas.is_empty() || !self.removing_replicas.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -126,6 +126,8 @@ impl Broker {
             let st = self.metadata.partitions[&tp].clone();
             if st.replicas.contains(&self.id) {
                 self.apply_partition_state(now_ms, st, out);
+            } else if self.partitions.contains_key(&tp) || self.disk.logs.contains_key(&tp) {
+                self.stop_and_delete_replica(now_ms, &st, out);
             }
         }
         self.refresh_log_configs();
@@ -146,6 +148,30 @@ impl Broker {
         } else {
             self.become_follower(now_ms, tp, &st, out);
         }
+    }
+
+    /// `ReplicaManager.applyDelta` for a partition whose replica list no longer holds this broker
+    /// (a reassignment removed it; `localChanges.deletes`): `stopPartitions(deleteLocalLog = true)`
+    /// stops fetching it, answers the requests waiting on it and deletes its log. Kafka renames the
+    /// directory to `*-delete` and removes it `file.delete.delay.ms` later; here it goes at once. A
+    /// broker that was down when it was removed finds the same on restart (stray replica).
+    fn stop_and_delete_replica(&mut self, now_ms: i64, st: &PartitionState, out: &mut Out) {
+        let tp = st.tp;
+        self.touched.mark(tp);
+        for f in self.fetchers.values_mut() {
+            f.partitions.remove(&tp);
+        }
+        self.fail_delayed_produce(&tp, KafkaError::NOT_LEADER_OR_FOLLOWER, out);
+        if tp.topic == OFFSETS_TOPIC {
+            self.groups.unload(tp.partition, out);
+        }
+        self.partitions.remove(&tp);
+        let leo = self.disk.logs.remove(&tp).map_or(0, |log| log.log_end_offset());
+        self.complete_delayed_fetch_for(now_ms, &tp, out);
+        out.log(
+            Category::Reassign,
+            format!("stops replica {tp} and deletes its log (LEO {leo}): no longer in its replicas [{}]", join(&st.replicas)),
+        );
     }
 
     /// `ReplicaManager.applyLocalLeadersDelta`: `Partition.makeLeader` (a new leader epoch starts

@@ -360,6 +360,16 @@ impl Partition {
                 AlterPartitionOutcome::Done
             }
             KafkaError::NOT_CONTROLLER => AlterPartitionOutcome::SendAgain,
+            KafkaError::NEW_LEADER_ELECTED => {
+                // Partition.handleAlterPartitionError: the change was committed, and it completed a
+                // reassignment that moved leadership off this broker; it stays pending until the
+                // metadata says so.
+                out.log(
+                    Category::Reassign,
+                    format!("AlterPartition of {tp} completed its reassignment: NEW_LEADER_ELECTED (leadership moved off this broker; waiting for the metadata)"),
+                );
+                AlterPartitionOutcome::Done
+            }
             _ => {
                 out.log(Category::Isr, format!("AlterPartition of {tp} failed: {error}; waiting for new metadata"));
                 AlterPartitionOutcome::Done

@@ -181,6 +181,7 @@ pub const VARIANTS: &[&str] = &[
     "run",
     "run_until",
     "step",
+    "alter_partition_reassignments",
 ];
 
 /// The `type` tag: an index into [`VARIANTS`], read as the derive's variant identifier.
@@ -197,7 +198,7 @@ impl<'de> de::Deserialize<'de> for Tag {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tag, E> {
                 match usize::try_from(v) {
                     Ok(i) if i < VARIANTS.len() => Ok(Tag(i)),
-                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 31")),
+                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 32")),
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
@@ -295,6 +296,8 @@ enum Kind {
     JsonMap,
     /// `BTreeMap<String, Vec<i32>>`.
     Assignment,
+    /// `Vec<i32>`: broker ids.
+    Brokers,
 }
 
 /// How a field is read: required, `#[serde(default)]` (absent = the type's default, or 1 for
@@ -351,6 +354,7 @@ const FIELDS: &[Fields] = &[
     fields!("ms" I64 R),                                   // run
     fields!("time_ms" I64 R),                              // run_until
     fields!(),                                             // step
+    fields!("topic" Str R, "partition" U32 R, "replicas" Brokers O), // alter_partition_reassignments
 ];
 
 /// The struct names serde's errors give a variant (`struct variant Command::CrashBroker`).
@@ -386,6 +390,7 @@ const STRUCT_NAMES: &[&str] = &[
     "Run",
     "RunUntil",
     "Step",
+    "AlterPartitionReassignments",
 ];
 
 /// A decoded field value.
@@ -401,6 +406,7 @@ enum Val {
     Strings(Vec<String>),
     JsonMap(BTreeMap<String, Value>),
     Assignment(BTreeMap<String, Vec<i32>>),
+    Brokers(Vec<i32>),
 }
 
 /// An integer as serde's visitor for `ty` takes it from `ContentDeserializer`: in range, or
@@ -461,6 +467,12 @@ fn decode(kind: Kind, r: Raw) -> Result<Val, Error> {
                 Val::JsonMap(m)
             }
             r => return Err(r.invalid_type("a map")),
+        },
+        Brokers => match r {
+            Raw::Seq(xs) => Val::Brokers(
+                xs.iter().map(|x| int(x, "i32", i32::MIN as i64, i32::MAX as i64).map(|n| n as i32)).collect::<Result<_, _>>()?,
+            ),
+            r => return Err(r.invalid_type("a sequence")),
         },
         Assignment => match r {
             Raw::Map(v) => {
@@ -721,6 +733,14 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
         27 => Command::SetConsumerConfig { consumer: t.opt_int().map(|n| n as u32), key: t.str(), value: t.json() },
         28 => Command::Run { ms: t.int() },
         29 => Command::RunUntil { time_ms: t.int() },
+        31 => Command::AlterPartitionReassignments {
+            topic: t.str(),
+            partition: t.int() as u32,
+            replicas: match t.next() {
+                Some(Val::Brokers(v)) => Some(v),
+                _ => None,
+            },
+        },
         _ => Command::Step,
     }
 }

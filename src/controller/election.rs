@@ -13,7 +13,14 @@
 //!   replica; the ISR becomes just that leader and the leader is RECOVERING;
 //! * otherwise no leader (-1). Without ELR the ISR keeps its last member;
 //! * every change bumps the partition epoch; the leader epoch is bumped whenever
-//!   the leader is (re)set, not on ISR shrink/expand (metadata version ≥ 3.6).
+//!   the leader is (re)set, not on ISR shrink/expand (metadata version ≥ 3.6);
+//! * reassignment (KIP-455): a change may carry a target replica list with adding and
+//!   removing replicas; `completeReassignmentIfNeeded` runs first: once the ISR without the
+//!   removing replicas holds every remaining replica, the removing replicas leave the
+//!   replica list and the ISR in this same change (the leader too, if it was one of them:
+//!   the election below then picks the first target replica in the ISR), and a change that
+//!   drops a replica always bumps the leader epoch
+//!   (`triggerLeaderEpochBumpForReplicaReassignmentIfNeeded`).
 
 use crate::ids::{BrokerId, NO_LEADER};
 use crate::protocol::PartitionState;
@@ -28,9 +35,20 @@ pub enum Election {
     Unclean,
 }
 
+/// A target assignment for `PartitionChangeBuilder.setTargetReplicas / setTargetAdding /
+/// setTargetRemoving` (a reassignment starting, changing or being cancelled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetAssignment {
+    pub replicas: Vec<BrokerId>,
+    pub adding: Vec<BrokerId>,
+    pub removing: Vec<BrokerId>,
+}
+
 pub struct ChangeInput<'a> {
     pub current: &'a PartitionState,
     pub target_isr: Vec<BrokerId>,
+    /// `None`: the partition's own replicas, adding and removing lists.
+    pub assignment: Option<TargetAssignment>,
     pub election: Election,
     pub elr_enabled: bool,
     pub min_insync_replicas: usize,
@@ -46,6 +64,23 @@ pub struct ChangeResult {
     /// Elected as the last known leader (KIP-966 balanced recovery).
     pub last_known_leader: bool,
     pub leader_changed: bool,
+    /// This change completed a reassignment (its removing replicas left the replica list).
+    pub reassignment_completed: bool,
+}
+
+/// `PartitionReassignmentReplicas.maybeCompleteReassignment`: with a reassignment in progress,
+/// the replicas and ISR without the removing replicas, when that ISR is not empty and holds
+/// every remaining replica (so every adding replica has joined it).
+pub fn maybe_complete_reassignment(a: &TargetAssignment, target_isr: &[BrokerId]) -> Option<(Vec<BrokerId>, Vec<BrokerId>)> {
+    if a.adding.is_empty() && a.removing.is_empty() {
+        return None;
+    }
+    let isr: Vec<BrokerId> = target_isr.iter().copied().filter(|r| !a.removing.contains(r)).collect();
+    let replicas: Vec<BrokerId> = a.replicas.iter().copied().filter(|r| !a.removing.contains(r)).collect();
+    if isr.is_empty() || replicas.is_empty() || !replicas.iter().all(|r| isr.contains(r)) {
+        return None;
+    }
+    Some((replicas, isr))
 }
 
 /// Builds the next partition state, or `None` when nothing would change
@@ -54,8 +89,22 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
     let cur = input.current;
     let mut target_isr: Vec<BrokerId> = input.target_isr.clone();
     target_isr.dedup();
+    let mut assignment = input.assignment.clone().unwrap_or_else(|| TargetAssignment {
+        replicas: cur.replicas.clone(),
+        adding: cur.adding_replicas.clone(),
+        removing: cur.removing_replicas.clone(),
+    });
+    // completeReassignmentIfNeeded, before anything else.
+    let reassignment_completed = match maybe_complete_reassignment(&assignment, &target_isr) {
+        Some((replicas, isr)) => {
+            assignment = TargetAssignment { replicas, adding: vec![], removing: vec![] };
+            target_isr = isr;
+            true
+        }
+        None => false,
+    };
     let mut target_elr = populate_target_elr(&input, &target_isr);
-    let LeaderElection { leader, unclean, last_known } = elect_leader(&input, &target_isr, &target_elr);
+    let LeaderElection { leader, unclean, last_known } = elect_leader(&input, &assignment.replicas, &target_isr, &target_elr);
 
     let mut recovering = cur.leader_recovering;
     if leader != NO_LEADER && target_isr.is_empty() && target_elr.contains(&leader) {
@@ -75,26 +124,34 @@ pub fn build_change(input: ChangeInput<'_>) -> Option<ChangeResult> {
     }
     let last_known_elr = update_last_known_leader(&input, &target_isr, leader);
     let leader_changed = leader != cur.leader;
+    // triggerLeaderEpochBumpForReplicaReassignmentIfNeeded: a replica list that drops a broker
+    // bumps the leader epoch even when the leader stays.
+    let drops_a_replica = !cur.replicas.iter().all(|r| assignment.replicas.contains(r));
     let next = PartitionState {
         tp: cur.tp,
-        replicas: cur.replicas.clone(),
+        replicas: assignment.replicas,
         isr: target_isr,
         elr: target_elr,
         last_known_elr,
         leader,
-        leader_epoch: if leader_changed { cur.leader_epoch + 1 } else { cur.leader_epoch },
+        leader_epoch: if leader_changed || drops_a_replica { cur.leader_epoch + 1 } else { cur.leader_epoch },
         partition_epoch: cur.partition_epoch + 1,
         leader_recovering: recovering,
+        adding_replicas: assignment.adding,
+        removing_replicas: assignment.removing,
     };
     let same = next.isr == cur.isr
         && next.elr == cur.elr
         && next.last_known_elr == cur.last_known_elr
         && next.leader == cur.leader
-        && next.leader_recovering == cur.leader_recovering;
+        && next.leader_recovering == cur.leader_recovering
+        && next.replicas == cur.replicas
+        && next.adding_replicas == cur.adding_replicas
+        && next.removing_replicas == cur.removing_replicas;
     if same {
         None
     } else {
-        Some(ChangeResult { state: next, unclean, last_known_leader: last_known, leader_changed })
+        Some(ChangeResult { state: next, unclean, last_known_leader: last_known, leader_changed, reassignment_completed })
     }
 }
 
@@ -125,9 +182,9 @@ struct LeaderElection {
 /// `electLeader`: the preferred replica if valid, else the current leader, else the first valid
 /// replica (`Preferred`); the current leader if valid, else the first valid replica, else the
 /// last known leader, else (`Unclean`) the first acceptable replica (`Online`, `Unclean`).
-fn elect_leader(input: &ChangeInput<'_>, target_isr: &[BrokerId], target_elr: &[BrokerId]) -> LeaderElection {
+/// Candidates are taken in the order of the target replica list (`targetReplicas`).
+fn elect_leader(input: &ChangeInput<'_>, replicas: &[BrokerId], target_isr: &[BrokerId], target_elr: &[BrokerId]) -> LeaderElection {
     let cur = input.current;
-    let replicas = &cur.replicas;
     let valid = |r: BrokerId, isr: &[BrokerId], elr: &[BrokerId]| -> bool {
         r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
     };
@@ -210,6 +267,8 @@ mod tests {
             leader_epoch: 4,
             partition_epoch: 9,
             leader_recovering: false,
+            adding_replicas: vec![],
+            removing_replicas: vec![],
         }
     }
 
@@ -218,6 +277,7 @@ mod tests {
         build_change(ChangeInput {
             current: cur,
             target_isr: isr.to_vec(),
+            assignment: None,
             election,
             elr_enabled: elr,
             min_insync_replicas: min_isr,
@@ -282,6 +342,7 @@ mod tests {
         let r1 = build_change(ChangeInput {
             current: &r.state,
             target_isr: vec![],
+            assignment: None,
             election: Election::Online,
             elr_enabled: true,
             min_insync_replicas: 1,

@@ -17,6 +17,7 @@ pub mod election;
 pub mod failover;
 pub mod placement;
 pub mod quorum;
+pub mod reassignment;
 pub mod striped_replica_placer;
 
 use crate::config::{BrokerConfig, TopicConfig};
@@ -255,16 +256,36 @@ impl Controller {
         reason: &str,
         out: &mut Out,
     ) -> Option<PartitionState> {
+        // Elections the controller starts itself are UNCLEAN when the topic allows it
+        // (ReplicationControlManager: `if uncleanLeaderElectionEnabledForTopic → setElection(UNCLEAN)`).
+        let unclean_allowed = self.topic_config(&tp.topic).unclean_leader_election_enable(&self.config);
+        let election = if election == Election::Online && unclean_allowed { Election::Unclean } else { election };
+        self.change_partition_to(now_ms, tp, target_isr, None, election, unclean_shutdown, reason, out)
+    }
+
+    /// [`Controller::change_partition`] with a target assignment (a reassignment starting,
+    /// changing or being cancelled: `src/controller/reassignment.rs`).
+    #[allow(clippy::too_many_arguments)]
+    fn change_partition_to(
+        &mut self,
+        now_ms: i64,
+        tp: &TopicPartition,
+        target_isr: Vec<BrokerId>,
+        assignment: Option<election::TargetAssignment>,
+        election: Election,
+        unclean_shutdown: &[BrokerId],
+        reason: &str,
+        out: &mut Out,
+    ) -> Option<PartitionState> {
         let cur = self.partitions.get(tp)?.clone();
         let tc = self.topic_config(&tp.topic);
-        let election =
-            if election == Election::Online && tc.unclean_leader_election_enable(&self.config) { Election::Unclean } else { election };
         let min_isr = tc.min_insync_replicas(&self.config).max(1) as usize;
         let result = {
             let acceptable = |b: BrokerId| self.is_acceptable_leader(b);
             build_change(ChangeInput {
                 current: &cur,
                 target_isr,
+                assignment,
                 election,
                 elr_enabled: self.elr_enabled,
                 min_insync_replicas: min_isr,
@@ -292,6 +313,7 @@ impl Controller {
     /// unclean elections.
     fn note_partition_change(&mut self, tp: &TopicPartition, cur: &PartitionState, result: &ChangeResult, reason: &str, out: &mut Out) {
         let st = &result.state;
+        reassignment::note_assignment_change(tp, cur, result, reason, out);
         if result.leader_changed {
             let leader = if st.leader == NO_LEADER { "none".to_string() } else { st.leader.to_string() };
             if result.unclean {
@@ -410,6 +432,8 @@ impl Controller {
                 leader_epoch: 0,
                 partition_epoch: 0,
                 leader_recovering: false,
+                adding_replicas: vec![],
+                removing_replicas: vec![],
             };
             out.log(
                 Category::Controller,
@@ -839,6 +863,11 @@ impl Controller {
             self.append(MetadataRecord::Partition(st));
         }
         let st = changed.unwrap_or_else(|| self.partitions[tp].clone());
+        if st.leader != broker {
+            // The ISR change completed a reassignment that removed the leader (or moved leadership):
+            // committed, but the sender is told NEW_LEADER_ELECTED and learns the rest from metadata.
+            return (KafkaError::NEW_LEADER_ELECTED, None);
+        }
         (KafkaError::NONE, Some(st))
     }
 
@@ -933,7 +962,8 @@ impl Controller {
                 continue;
             }
             let parts: Vec<&PartitionState> = self.partitions.values().filter(|p| &p.tp.topic == name).collect();
-            let rf = parts.first().map(|p| p.replicas.len()).unwrap_or(0);
+            // TopicCommand.getReplicationFactor: during a reassignment, replicas − adding replicas.
+            let rf = parts.first().map(|p| p.replicas.len() - p.adding_replicas.len()).unwrap_or(0);
             let configs: Vec<String> = cfg.overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
             // TopicCommand.TopicDescription.printDescription (Kafka 4.x).
             s.push_str(&format!(
@@ -950,6 +980,14 @@ impl Controller {
                     join(&p.replicas),
                     join(&p.isr)
                 ));
+                if p.is_reassigning() {
+                    // Printed while the partition is being reassigned (listPartitionReassignments has it).
+                    s.push_str(&format!(
+                        "\tAdding Replicas: {}\tRemoving Replicas: {}",
+                        join(&p.adding_replicas),
+                        join(&p.removing_replicas)
+                    ));
+                }
                 // PartitionDescription.printDescription: a KRaft broker always answers
                 // DescribeTopicPartitions with ELR lists, empty while ELR is off, so the fields are
                 // always printed (N/A only from the legacy Metadata API).

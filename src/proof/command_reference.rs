@@ -167,6 +167,12 @@ pub enum Command {
         time_ms: i64,
     },
     Step,
+    AlterPartitionReassignments {
+        topic: String,
+        partition: u32,
+        #[serde(default)]
+        replicas: Option<Vec<i32>>,
+    },
 }
 
 /// What serde's derive made of `text` (as `Command::from_json` reports it: the command's

@@ -201,7 +201,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
     use crate::ids::NodeId;
     use serde_json::json;
     let broker = (arg % 4) as i32; // 0 is no broker: refused
-    match which % 12 {
+    match which % 13 {
         0 => Command::CrashBroker { broker, keep_page_cache: arg & 0x80 != 0 },
         1 => Command::RestartBroker { broker },
         2 => Command::ShutdownBroker { broker },
@@ -219,6 +219,12 @@ fn menu_command(which: u8, arg: u8) -> Command {
             value: None,
             count: arg as u32 % 5 + 1,
             tombstone: false,
+        },
+        11 => Command::AlterPartitionReassignments {
+            topic: "orders".into(),
+            partition: arg as u32 % 4,
+            // Bits pick a target among brokers 0..=4 (0 and 4 are not registered: refused); none is a cancel.
+            replicas: (arg & 0x80 == 0).then(|| (0..5).filter(|b| arg & (1 << b) != 0).collect()),
         },
         _ => Command::ElectLeaders {
             topic: "orders".into(),

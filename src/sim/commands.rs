@@ -1,6 +1,7 @@
 //! The admin commands: create a topic, change a broker, topic or producer config, elect
-//! leaders. They stand for the Admin client's requests (CreateTopics, IncrementalAlterConfigs,
-//! ElectLeaders) answered by the active controller; each needs one (`require_controller`).
+//! leaders, reassign partitions. They stand for the Admin client's requests (CreateTopics,
+//! IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments) answered by the active
+//! controller; each needs one (`require_controller`).
 //! Where a new topic's replicas go is the controller's business (`src/controller/placement.rs`);
 //! this file hands it the cluster's brokers and the seeded placement stream.
 
@@ -165,6 +166,25 @@ impl Sim {
         self.producer.config.set(&key, &value)?;
         self.producer.reconfigured();
         Ok(())
+    }
+
+    /// `alter_partition_reassignments`: `kafka-reassign-partitions.sh --execute` (or `--cancel`
+    /// without replicas) for one partition; the controller's rules are in
+    /// `src/controller/reassignment.rs`.
+    pub(super) fn alter_partition_reassignments(
+        &mut self,
+        topic: String,
+        partition: u32,
+        replicas: Option<Vec<i32>>,
+    ) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        let tp = TopicPartition::new(&topic, partition);
+        self.require_controller("topic")?;
+        let mut out = Out::default();
+        let r = self.controller.alter_partition_reassignment(now, &tp, replicas.as_deref(), &mut out);
+        self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
+        r
     }
 
     /// `elect_leaders`: `kafka-leader-election.sh` for one partition (preferred or unclean).

@@ -814,6 +814,9 @@ impl Sim {
             Command::Step => {
                 self.step();
             }
+            Command::AlterPartitionReassignments { topic, partition, replicas } => {
+                self.alter_partition_reassignments(topic, partition, replicas)?
+            }
         }
         self.command_log.push((now, logged));
         Ok(())

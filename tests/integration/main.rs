@@ -34,6 +34,7 @@ mod picture_views;
 mod producer;
 mod producer_state;
 mod readme;
+mod reassignment;
 mod regressions;
 mod scenario_files;
 mod share;
