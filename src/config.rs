@@ -39,6 +39,8 @@ pub enum Kind {
     Ratio,
     /// A short name (a rack id): up to 64 characters of `[a-zA-Z0-9._-]`; empty means unset.
     Text,
+    /// `*`, empty, or `partitionId:brokerId,...` (`ThrottledReplicaListValidator`).
+    ReplicaList,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,7 +149,15 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "Records younger than this are never compacted."),
     def!("log.cleaner.max.compaction.lag.ms", Broker, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", None,
         "A dirty record older than this makes its log eligible for cleaning whatever the dirty ratio."),
+    def!("leader.replication.throttled.rate", Broker, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", None,
+        "Replication throttle on the leader side (KIP-73), bytes/s: while the bytes served for throttled replicas (the topic's leader.replication.throttled.replicas) run above it, over Kafka's 11 one-second windows (at least 10 s), a replica that is not in the ISR gets no records. In-sync replicas are never held back. kafka-reassign-partitions.sh --throttle sets it on the brokers of a move."),
+    def!("follower.replication.throttled.rate", Broker, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", None,
+        "Replication throttle on the follower side (KIP-73), bytes/s: while the bytes this broker fetched for throttled replicas (the topic's follower.replication.throttled.replicas) run above it, a partition it is behind on is left out of its fetches; it retries after replica.fetch.backoff.ms."),
     // --- topic-level overrides ---
+    def!("leader.replication.throttled.replicas", Topic, Kind::ReplicaList, "", None,
+        "Replicas whose leader-side traffic is throttled by leader.replication.throttled.rate: partitionId:brokerId pairs naming the leader (e.g. 0:1,1:2), or * for every partition. kafka-reassign-partitions.sh --throttle lists the current replicas of the partitions it moves."),
+    def!("follower.replication.throttled.replicas", Topic, Kind::ReplicaList, "", None,
+        "Replicas whose follower-side traffic is throttled by follower.replication.throttled.rate: partitionId:brokerId pairs naming the follower (e.g. 0:4), or * for every partition. kafka-reassign-partitions.sh --throttle lists the replicas a move adds."),
     def!("min.cleanable.dirty.ratio", Topic, Kind::Ratio, "0.5", Some("log.cleaner.min.cleanable.ratio"),
         "Topic override of log.cleaner.min.cleanable.ratio."),
     def!("delete.retention.ms", Topic, Kind::Long { min: 0, max: LMAX }, "86400000", Some("log.cleaner.delete.retention.ms"),
@@ -294,6 +304,7 @@ pub fn reference_markdown() -> String {
             Kind::Choice(c) => c.join(", "),
             Kind::Ratio => "0–1".into(),
             Kind::Text => "a rack name, or empty".into(),
+            Kind::ReplicaList => "`*`, or partition:broker,…".into(),
         };
         let default = if d.default == "9223372036854775807" { "Long.MAX (never)" } else { d.default };
         s.push_str(&format!("| `{}` | {scope} | {default} | {allowed} | {} |\n", d.key, d.doc));
@@ -372,6 +383,11 @@ pub fn normalize_value(scope: Scope, key: &str, value: &Value) -> Result<String,
             }
             Ok(raw)
         }
+        Kind::ReplicaList => {
+            validate_throttled_replicas(&raw)
+                .map_err(|m| CommandError::invalid_config(key, format!("invalid value {raw:?} for configuration {key}: {m}")))?;
+            Ok(raw.split(',').map(str::trim).collect::<Vec<_>>().join(","))
+        }
         Kind::Ratio => {
             let v: f64 = raw.parse().map_err(|_| {
                 CommandError::invalid_config(key, format!("invalid value {raw} for configuration {key}: not a number in [0, 1]"))
@@ -384,6 +400,24 @@ pub fn normalize_value(scope: Scope, key: &str, value: &Value) -> Result<String,
             }
             Ok(raw)
         }
+    }
+}
+
+/// Validates a `*.replication.throttled.replicas` value (`ThrottledReplicaListValidator`): empty,
+/// `*`, or a comma-separated list of `partitionId:brokerId`.
+pub fn validate_throttled_replicas(v: &str) -> Result<(), String> {
+    let v = v.trim();
+    if v.is_empty() || v == "*" {
+        return Ok(());
+    }
+    let ok = v
+        .split(',')
+        .all(|e| e.trim().split_once(':').is_some_and(|(p, b)| p.trim().parse::<u32>().is_ok() && b.trim().parse::<u32>().is_ok()));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],..."
+            .into())
     }
 }
 
@@ -436,6 +470,9 @@ pub struct BrokerConfig {
     pub group_min_session_timeout_ms: i64,
     pub group_max_session_timeout_ms: i64,
     pub rack_aware_replica_selector: bool,
+    /// `leader.replication.throttled.rate` / `follower.replication.throttled.rate`, bytes/s.
+    pub leader_replication_throttled_rate: i64,
+    pub follower_replication_throttled_rate: i64,
     /// Raw `key -> value` for everything set explicitly.
     pub overrides: BTreeMap<String, String>,
 }
@@ -479,6 +516,8 @@ impl Default for BrokerConfig {
             group_min_session_timeout_ms: 0,
             group_max_session_timeout_ms: 0,
             rack_aware_replica_selector: false,
+            leader_replication_throttled_rate: i64::MAX,
+            follower_replication_throttled_rate: i64::MAX,
             overrides: BTreeMap::new(),
         };
         for d in CONFIG_DEFS.iter().filter(|d| matches!(d.scope, Scope::Broker | Scope::Simulation)) {
@@ -552,6 +591,8 @@ impl BrokerConfig {
             "group.min.session.timeout.ms" => self.group_min_session_timeout_ms = long(v),
             "group.max.session.timeout.ms" => self.group_max_session_timeout_ms = long(v),
             "replica.selector.class" => self.rack_aware_replica_selector = v.ends_with("RackAwareReplicaSelector"),
+            "leader.replication.throttled.rate" => self.leader_replication_throttled_rate = long(v),
+            "follower.replication.throttled.rate" => self.follower_replication_throttled_rate = long(v),
             // Network settings live in the network model, not per broker.
             _ => {}
         }

@@ -154,9 +154,13 @@ impl Broker {
         let mut responses = Vec::with_capacity(partitions.len());
         let mut total = 0usize;
         let mut any_error = false;
+        let mut throttled_bytes = 0;
         for fp in &partitions {
             let leader_leo_before = self.disk.logs.get(&fp.tp).map(|l| l.log_end_offset()).unwrap_or(0);
-            let (resp, update) = self.read_for_follower(fp);
+            let (mut resp, update) = self.read_for_follower(fp);
+            if !resp.records.is_empty() && !self.leader_throttled.is_empty() {
+                throttled_bytes += self.apply_leader_throttle(now_ms, follower, &mut resp);
+            }
             total += resp.records.len();
             any_error |= resp.error != KafkaError::NONE || resp.diverging_epoch.is_some();
             responses.push(resp);
@@ -174,6 +178,9 @@ impl Broker {
                 }
             }
         }
+        if throttled_bytes > 0 {
+            self.leader_quota.record(now_ms, throttled_bytes);
+        }
         let max_wait = self.config.replica_fetch_wait_max_ms;
         if total == 0 && !any_error && max_wait > 0 {
             // Long poll: hold the fetch until data arrives or replica.fetch.wait.max.ms passes.
@@ -181,6 +188,20 @@ impl Broker {
             return;
         }
         out.send(NodeId::Broker(follower), Msg::FetchResponse { session, partitions: responses });
+    }
+
+    /// The leader side of a replication throttle (`replication_quota.rs`) on one partition's
+    /// answer to `follower`: no records while `shouldLeaderThrottle` holds. Returns the bytes to
+    /// record against the leader's quota (every byte of a throttled partition, in sync or not).
+    pub(super) fn apply_leader_throttle(&mut self, now_ms: i64, follower: BrokerId, resp: &mut FetchPartitionResponse) -> u64 {
+        if !self.leader_throttled.contains(&resp.tp) {
+            return 0;
+        }
+        if self.leader_throttles(now_ms, follower, &resp.tp) {
+            resp.records.clear();
+            return 0;
+        }
+        resp.records.iter().map(crate::log::segment::stored_size).sum()
     }
 
     /// A consumer fetch (`replica_id = -1`): from the leader, or from a follower (KIP-392),

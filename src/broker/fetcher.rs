@@ -14,6 +14,9 @@ use serde::Serialize;
 pub struct FetcherPartition {
     pub leader_epoch: i32,
     pub backoff_until_ms: i64,
+    /// `PartitionFetchState.lag`: the leader's high watermark minus the next fetch offset after the
+    /// last response (`None` before the first); in sync when it is 0 (`isReplicaInSync`).
+    pub lag: Option<i64>,
 }
 
 /// A replica fetcher thread's state for one leader broker (`num.replica.fetchers=1`).
@@ -68,7 +71,7 @@ impl Broker {
                     false
                 }
                 (KafkaError::NONE, None) => {
-                    self.process_partition_data(now_ms, &pr, out);
+                    self.process_partition_data(now_ms, leader, &pr, out);
                     false
                 }
                 (KafkaError::OFFSET_OUT_OF_RANGE, _) => !self.truncate_on_out_of_range(now_ms, &pr, out),
@@ -109,7 +112,7 @@ impl Broker {
 
     /// `ReplicaFetcherThread.processPartitionData`: append the records (flushing at
     /// log.flush.interval.messages), then the high watermark and log start offset the leader sent.
-    fn process_partition_data(&mut self, now_ms: i64, pr: &FetchPartitionResponse, out: &mut Out) {
+    fn process_partition_data(&mut self, now_ms: i64, pr_leader: BrokerId, pr: &FetchPartitionResponse, out: &mut Out) {
         let tp = &pr.tp;
         let flush_messages = self
             .metadata
@@ -120,6 +123,10 @@ impl Broker {
         self.touched.mark(*tp);
         let log = self.disk.logs.get_mut(tp).unwrap();
         if !pr.records.is_empty() {
+            if self.follower_throttled.contains(tp) {
+                // ReplicaFetcherThread.processPartitionData: every byte of a throttled partition counts.
+                self.follower_quota.record(now_ms, pr.records.iter().map(crate::log::segment::stored_size).sum());
+            }
             log.append_as_follower(&pr.records, now_ms);
             if log.unflushed_messages() >= flush_messages {
                 log.flush(now_ms);
@@ -128,6 +135,11 @@ impl Broker {
                 out.log(Category::Storage, e);
             }
         }
+        let lag = (pr.high_watermark - log.log_end_offset()).max(0);
+        if let Some(fp) = self.fetchers.get_mut(&pr_leader).and_then(|f| f.partitions.get_mut(tp)) {
+            fp.lag = Some(lag);
+        }
+        let log = self.disk.logs.get_mut(tp).unwrap();
         // Follower HW = min(leader HW, own LEO); learned one fetch later.
         let before = log.high_watermark();
         let hw = log.update_high_watermark(pr.high_watermark);
@@ -175,11 +187,21 @@ impl Broker {
                 continue;
             }
             let mut parts = vec![];
+            let mut held = false;
             for (tp, fp) in &f.partitions {
                 if fp.backoff_until_ms > now_ms {
                     continue;
                 }
                 let Some(log) = self.disk.logs.get(tp) else { continue };
+                // RemoteLeaderEndPoint.shouldFollowerThrottle: not in sync, throttled, rate above the bound.
+                if !self.follower_throttled.is_empty()
+                    && fp.lag != Some(0)
+                    && self.follower_throttled.contains(tp)
+                    && self.follower_quota.is_exceeded(now_ms, self.config.follower_replication_throttled_rate)
+                {
+                    held = true;
+                    continue;
+                }
                 parts.push(FetchPartition {
                     tp: *tp,
                     current_leader_epoch: fp.leader_epoch,
@@ -190,6 +212,10 @@ impl Broker {
                 });
             }
             if parts.is_empty() {
+                if held {
+                    // Nothing to fetch: AbstractFetcherThread waits replica.fetch.backoff.ms.
+                    f.next_fetch_ms = now_ms + self.config.replica_fetch_backoff_ms;
+                }
                 continue;
             }
             let session = self.next_session;

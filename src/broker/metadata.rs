@@ -284,7 +284,7 @@ impl Broker {
             in_flight: None,
             next_fetch_ms: now_ms,
         });
-        f.partitions.insert(tp, FetcherPartition { leader_epoch: st.leader_epoch, backoff_until_ms: now_ms });
+        f.partitions.insert(tp, FetcherPartition { leader_epoch: st.leader_epoch, backoff_until_ms: now_ms, lag: None });
         if f.in_flight.is_none() {
             f.next_fetch_ms = f.next_fetch_ms.min(now_ms);
         }

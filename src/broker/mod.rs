@@ -29,6 +29,7 @@ pub mod partition;
 mod produce;
 mod purgatory;
 pub mod replica_state;
+pub mod replication_quota;
 pub mod touched;
 
 pub use fetcher::{Fetcher, FetcherPartition};
@@ -136,6 +137,12 @@ pub struct Broker {
     pub stats: BrokerStats,
     /// The partitions the event being handled may have changed (`touched.rs`, for the checker).
     pub touched: touched::Touched,
+    /// Replication throttles (`replication_quota.rs`): the bytes served to / fetched from
+    /// throttled replicas, and which partitions this broker throttles on each side.
+    pub leader_quota: replication_quota::ReplicationQuota,
+    pub follower_quota: replication_quota::ReplicationQuota,
+    pub leader_throttled: replication_quota::ThrottledReplicas,
+    pub follower_throttled: replication_quota::ThrottledReplicas,
 }
 
 impl Broker {
@@ -178,6 +185,10 @@ impl Broker {
             acks0_error: None,
             stats: BrokerStats::default(),
             touched: touched::Touched::default(),
+            leader_quota: Default::default(),
+            follower_quota: Default::default(),
+            leader_throttled: Default::default(),
+            follower_throttled: Default::default(),
             config,
             disk,
         }
@@ -198,6 +209,27 @@ impl Broker {
             log.config =
                 self.metadata.topics.get(tp.topic.as_str()).map(|t| t.log_config(&self.config)).unwrap_or(self.config.log_defaults);
         }
+        // TopicConfigHandler: the throttled replica lists naming this broker.
+        self.leader_throttled = Default::default();
+        self.follower_throttled = Default::default();
+        for (topic, tc) in &self.metadata.topics {
+            if let Some(v) = tc.overrides.get("leader.replication.throttled.replicas") {
+                self.leader_throttled.add_topic(topic, v, self.id);
+            }
+            if let Some(v) = tc.overrides.get("follower.replication.throttled.replicas") {
+                self.follower_throttled.add_topic(topic, v, self.id);
+            }
+        }
+    }
+
+    /// `ReplicaManager.shouldLeaderThrottle`: `follower` is not in the ISR of a partition this
+    /// broker leads and throttles, and the leader-side rate is above the bound.
+    pub(super) fn leader_throttles(&mut self, now_ms: i64, follower: BrokerId, tp: &TopicPartition) -> bool {
+        if self.leader_throttled.is_empty() || !self.leader_throttled.contains(tp) {
+            return false;
+        }
+        let in_sync = self.partitions.get(tp).and_then(|p| p.leader_state.as_ref()).is_some_and(|ls| ls.isr.contains(&follower));
+        !in_sync && self.leader_quota.is_exceeded(now_ms, self.config.leader_replication_throttled_rate)
     }
 
     /// After a config change: periodic tasks follow their new interval at once (the

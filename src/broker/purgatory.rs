@@ -176,19 +176,37 @@ impl Broker {
         }
     }
 
-    pub(super) fn respond_delayed_fetch(&self, d: &DelayedFetch, out: &mut Out) {
-        let partitions = d.partitions.iter().map(|fp| self.read_for_follower(fp).0).collect();
+    pub(super) fn respond_delayed_fetch(&mut self, now_ms: i64, d: &DelayedFetch, out: &mut Out) {
+        let mut partitions: Vec<crate::protocol::FetchPartitionResponse> =
+            d.partitions.iter().map(|fp| self.read_for_follower(fp).0).collect();
+        if !self.leader_throttled.is_empty() {
+            let mut bytes = 0;
+            for r in partitions.iter_mut().filter(|r| !r.records.is_empty()) {
+                bytes += self.apply_leader_throttle(now_ms, d.follower, r);
+            }
+            if bytes > 0 {
+                self.leader_quota.record(now_ms, bytes);
+            }
+        }
         out.send(NodeId::Broker(d.follower), Msg::FetchResponse { session: d.session, partitions });
     }
 
-    pub(super) fn complete_delayed_fetch_for(&mut self, _now_ms: i64, tp: &TopicPartition, out: &mut Out) {
+    pub(super) fn complete_delayed_fetch_for(&mut self, now_ms: i64, tp: &TopicPartition, out: &mut Out) {
         let waits = |d: &DelayedFetch| d.partitions.iter().any(|p| &p.tp == tp);
         if !self.delayed_fetch.iter().any(waits) {
             return;
         }
-        let ready: Vec<DelayedFetch> = self.delayed_fetch.extract_if(.., |d| waits(d)).collect();
+        // DelayedFetch.tryComplete does not count new bytes of a partition the leader throttles for
+        // that follower: such a fetch waits for its timeout.
+        let held: Vec<BrokerId> = if self.leader_throttled.contains(tp) {
+            let followers: Vec<BrokerId> = self.delayed_fetch.iter().filter(|d| waits(d)).map(|d| d.follower).collect();
+            followers.into_iter().filter(|&f| self.leader_throttles(now_ms, f, tp)).collect()
+        } else {
+            Vec::new()
+        };
+        let ready: Vec<DelayedFetch> = self.delayed_fetch.extract_if(.., |d| waits(d) && !held.contains(&d.follower)).collect();
         for d in ready {
-            self.respond_delayed_fetch(&d, out);
+            self.respond_delayed_fetch(now_ms, &d, out);
         }
     }
 
@@ -235,7 +253,7 @@ impl Broker {
             let (expired, kept): (Vec<_>, Vec<_>) = self.delayed_fetch.drain(..).partition(|d| now_ms >= d.deadline_ms);
             self.delayed_fetch = kept;
             for d in expired {
-                self.respond_delayed_fetch(&d, out);
+                self.respond_delayed_fetch(now_ms, &d, out);
             }
         }
     }

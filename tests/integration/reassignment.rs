@@ -167,3 +167,54 @@ fn a_bad_reassignment_is_refused_with_kafkas_error_and_changes_nothing() {
     let e = Command::from_json(r#"{"type":"alter_partition_reassignments","topic":"orders","partition":0,"replicas":"2,3"}"#).unwrap_err();
     assert!(e.contains("a sequence"), "{e}");
 }
+
+#[test]
+fn a_throttled_move_runs_at_the_throttle_once_kafkas_ten_second_window_has_filled() {
+    let mut c = cluster(33, 4, &[], &[("acks", all()), ("batch.size", v(1_000_000)), ("linger.ms", v(0))]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    for i in 0..4 {
+        c.produce("orders", &format!("payload-{i}"), 50_000);
+        c.run(2_000);
+    }
+    let tp = TopicPartition::new("orders", 0);
+    let log = &c.sim().brokers[&1].disk().logs[&tp];
+    let bytes: u64 = log.records_in(log.log_start_offset(), log.log_end_offset()).map(kafka_playground::log::segment::stored_size).sum();
+    let rate: i64 = 20_000;
+    // kafka-reassign-partitions.sh --execute --throttle 20000: the rates on every broker, the
+    // current replicas throttled as leaders, the added one as a follower.
+    c.apply(Command::SetBrokerConfig { broker: None, key: "leader.replication.throttled.rate".into(), value: v(rate) });
+    c.apply(Command::SetBrokerConfig { broker: None, key: "follower.replication.throttled.rate".into(), value: v(rate) });
+    c.apply(Command::SetTopicConfig {
+        topic: "orders".into(),
+        key: "leader.replication.throttled.replicas".into(),
+        value: v("0:1,0:2,0:3"),
+    });
+    c.apply(Command::SetTopicConfig { topic: "orders".into(), key: "follower.replication.throttled.replicas".into(), value: v("0:4") });
+    let start = c.now();
+    reassign(&mut c, "orders", Some(&[2, 3, 4])).unwrap();
+    assert!(c.run_until(|s| !s.controller.partitions[&tp].is_reassigning(), 600_000), "never completed");
+    let took = c.now() - start;
+    // Kafka's Rate counts at least 10 s of window, so about ten seconds' worth goes at once and the
+    // rest at the throttle: never faster than bytes / rate - 10 s. It runs a little slower: a
+    // follower held back asks again only after replica.fetch.backoff.ms (1 s), and a leader holds
+    // a throttled fetch for replica.fetch.wait.max.ms (measured: +2 % with only the leader side
+    // throttled, +6.6 % with the follower side).
+    let expected = (bytes as i64 * 1000 / rate) - 10_000;
+    assert!(expected > 30_000, "enough bytes for the throttle to matter: {bytes} B");
+    assert!(
+        took >= expected - 1_000 && took <= expected * 11 / 10,
+        "moved {bytes} B at {rate} B/s in {took} ms; expected {expected} ms to +10 %"
+    );
+
+    // Without the throttle the same move takes well under a second.
+    let mut fast = cluster(33, 4, &[], &[("acks", all()), ("batch.size", v(1_000_000)), ("linger.ms", v(0))]);
+    fast.topic("orders", &[&[1, 2, 3]], &[]);
+    for i in 0..4 {
+        fast.produce("orders", &format!("payload-{i}"), 50_000);
+        fast.run(2_000);
+    }
+    let start = fast.now();
+    reassign(&mut fast, "orders", Some(&[2, 3, 4])).unwrap();
+    assert!(fast.run_until(|s| !s.controller.partitions[&tp].is_reassigning(), 60_000));
+    assert!(fast.now() - start < (took - expected).max(5_000), "unthrottled: {} ms (500 records a fetch)", fast.now() - start);
+}

@@ -676,6 +676,7 @@ impl Playground {
                     Kind::Choice(c) => ("choice", serde_json::Value::Null, serde_json::Value::Null, c.to_vec()),
                     Kind::Ratio => ("ratio", serde_json::json!(0), serde_json::json!(1), vec![]),
                     Kind::Text => ("text", serde_json::Value::Null, serde_json::Value::Null, vec![]),
+                    Kind::ReplicaList => ("replica-list", serde_json::Value::Null, serde_json::Value::Null, vec![]),
                 };
                 let default = if d.default == "9223372036854775807" { "9223372036854775807 (Long.MAX: never)" } else { d.default };
                 serde_json::json!({"key": d.key, "scope": d.scope, "kind": kind, "min": min, "max": max, "choices": choices, "default": default, "broker_synonym": d.broker_synonym})
