@@ -214,12 +214,16 @@ pub enum Command {
     Step,
     /// `kafka-reassign-partitions.sh --execute` for one partition (`Admin.alterPartitionReassignments`,
     /// KIP-455): move it to `replicas` (a longer or shorter list changes the replication factor).
-    /// `replicas: null` is `--cancel`: the reassignment in progress is reverted.
+    /// `replicas: null` is `--cancel`: the reassignment in progress is reverted. `throttle`
+    /// (bytes/s) is the tool's `--throttle`: it sets the replication throttle rates on the brokers
+    /// of the move and throttles its current replicas (leader side) and new ones (follower side).
     AlterPartitionReassignments {
         topic: String,
         partition: u32,
         #[serde(default)]
         replicas: Option<Vec<i32>>,
+        #[serde(default)]
+        throttle: Option<i64>,
     },
 }
 

@@ -354,7 +354,7 @@ const FIELDS: &[Fields] = &[
     fields!("ms" I64 R),                                   // run
     fields!("time_ms" I64 R),                              // run_until
     fields!(),                                             // step
-    fields!("topic" Str R, "partition" U32 R, "replicas" Brokers O), // alter_partition_reassignments
+    fields!("topic" Str R, "partition" U32 R, "replicas" Brokers O, "throttle" I64 O), // alter_partition_reassignments
 ];
 
 /// The struct names serde's errors give a variant (`struct variant Command::CrashBroker`).
@@ -740,6 +740,7 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
                 Some(Val::Brokers(v)) => Some(v),
                 _ => None,
             },
+            throttle: t.opt_int(),
         },
         _ => Command::Step,
     }

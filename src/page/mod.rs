@@ -9,6 +9,7 @@ pub mod groups_view;
 pub mod narration;
 pub mod playground;
 pub mod presets;
+pub mod reassignments_view;
 pub mod record_view;
 pub mod report;
 pub mod share;

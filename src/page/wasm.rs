@@ -159,6 +159,12 @@ impl Playground {
         to_js(&self.core.storage())
     }
 
+    /// Every partition reassignment in progress (KIP-455): from and to, each adding replica's
+    /// progress and throttle, and what completes it.
+    pub fn reassignments(&self) -> Result<JsValue, JsError> {
+        to_js(&self.core.reassignments())
+    }
+
     /// The timers the engine runs (follower lag, broker sessions, waiting acks=all writes,
     /// consumer sessions) with their limits and what remains.
     pub fn countdowns(&self) -> Result<JsValue, JsError> {

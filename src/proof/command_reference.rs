@@ -172,6 +172,8 @@ pub enum Command {
         partition: u32,
         #[serde(default)]
         replicas: Option<Vec<i32>>,
+        #[serde(default)]
+        throttle: Option<i64>,
     },
 }
 

@@ -225,6 +225,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
             partition: arg as u32 % 4,
             // Bits pick a target among brokers 0..=4 (0 and 4 are not registered: refused); none is a cancel.
             replicas: (arg & 0x80 == 0).then(|| (0..5).filter(|b| arg & (1 << b) != 0).collect()),
+            throttle: (arg & 0x20 != 0).then_some(arg as i64 * 100),
         },
         _ => Command::ElectLeaders {
             topic: "orders".into(),

@@ -176,15 +176,67 @@ impl Sim {
         topic: String,
         partition: u32,
         replicas: Option<Vec<i32>>,
+        throttle: Option<i64>,
     ) -> Result<(), CommandError> {
         let now = self.now_ms;
         let tp = TopicPartition::new(&topic, partition);
         self.require_controller("topic")?;
+        if let Some(rate) = throttle {
+            if rate < 0 {
+                return Err(CommandError::invalid_config("throttle", format!("throttle must be at least 0 bytes/s, got {rate}")));
+            }
+            if replicas.is_none() {
+                return Err(CommandError::invalid_request("throttle", "a cancel (replicas: null) takes no throttle"));
+            }
+        }
+        let before = self.controller.partitions.get(&tp).map(|p| p.replicas.clone());
         let mut out = Out::default();
         let r = self.controller.alter_partition_reassignment(now, &tp, replicas.as_deref(), &mut out);
         self.apply_effects(NodeId::Controller, out);
         self.sync_controller();
-        r
+        r?;
+        if let (Some(rate), Some(current), Some(target)) = (throttle, before, replicas) {
+            self.throttle_move(&topic, partition, &current, &target, rate)?;
+        }
+        Ok(())
+    }
+
+    /// `kafka-reassign-partitions.sh --throttle` (`ReassignPartitionsCommand.executeAssignment`):
+    /// `leader.replication.throttled.rate` and `follower.replication.throttled.rate` on every
+    /// broker of the move, the current replicas throttled on the leader side
+    /// (`calculateLeaderThrottles`) and the added ones on the follower side
+    /// (`calculateFollowerThrottles`). The tool writes each topic's lists for the partitions it
+    /// moves in one run; here a move is one partition, so its entries join what the lists hold.
+    /// `--verify` removes them once the move is done: here the user does (`set_topic_config` null).
+    fn throttle_move(&mut self, topic: &str, partition: u32, current: &[i32], target: &[i32], rate: i64) -> Result<(), CommandError> {
+        let mut brokers: Vec<BrokerId> = current.iter().chain(target).copied().collect();
+        brokers.sort_unstable();
+        brokers.dedup();
+        for b in brokers {
+            self.set_broker_config(Some(b), "leader.replication.throttled.rate".into(), Value::from(rate))?;
+            self.set_broker_config(Some(b), "follower.replication.throttled.rate".into(), Value::from(rate))?;
+        }
+        let adding: Vec<i32> = target.iter().copied().filter(|b| !current.contains(b)).collect();
+        for (key, replicas) in
+            [("leader.replication.throttled.replicas", current.to_vec()), ("follower.replication.throttled.replicas", adding)]
+        {
+            if replicas.is_empty() {
+                continue;
+            }
+            let existing = self.controller.topics.get(topic).and_then(|t| t.overrides.get(key)).cloned().unwrap_or_default();
+            if existing == "*" {
+                continue;
+            }
+            let mut entries: Vec<String> = existing.split(',').filter(|e| !e.is_empty()).map(str::to_string).collect();
+            for b in replicas {
+                let e = format!("{partition}:{b}");
+                if !entries.contains(&e) {
+                    entries.push(e);
+                }
+            }
+            self.set_topic_config(topic.to_string(), key.to_string(), Value::from(entries.join(",")))?;
+        }
+        Ok(())
     }
 
     /// `elect_leaders`: `kafka-leader-election.sh` for one partition (preferred or unclean).

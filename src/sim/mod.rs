@@ -814,8 +814,8 @@ impl Sim {
             Command::Step => {
                 self.step();
             }
-            Command::AlterPartitionReassignments { topic, partition, replicas } => {
-                self.alter_partition_reassignments(topic, partition, replicas)?
+            Command::AlterPartitionReassignments { topic, partition, replicas, throttle } => {
+                self.alter_partition_reassignments(topic, partition, replicas, throttle)?
             }
         }
         self.command_log.push((now, logged));

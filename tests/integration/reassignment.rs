@@ -9,7 +9,12 @@ use kafka_playground::errors::KafkaError;
 use kafka_playground::ids::{NodeId, TopicPartition};
 
 fn reassign(c: &mut Cluster, topic: &str, replicas: Option<&[i32]>) -> Result<(), kafka_playground::errors::CommandError> {
-    c.cs.apply(Command::AlterPartitionReassignments { topic: topic.into(), partition: 0, replicas: replicas.map(|r| r.to_vec()) })
+    c.cs.apply(Command::AlterPartitionReassignments {
+        topic: topic.into(),
+        partition: 0,
+        replicas: replicas.map(|r| r.to_vec()),
+        throttle: None,
+    })
 }
 
 fn hosts(c: &Cluster, broker: i32, topic: &str) -> bool {
@@ -158,12 +163,17 @@ fn a_bad_reassignment_is_refused_with_kafkas_error_and_changes_nothing() {
         assert_eq!((e.error, e.field.as_str()), (error, field), "{topic} {replicas:?}: {e}");
         assert!(e.message.contains(message), "{}", e.message);
     }
-    let e = c.cs.apply(Command::AlterPartitionReassignments { topic: "orders".into(), partition: 7, replicas: Some(vec![1]) }).unwrap_err();
+    let e =
+        c.cs.apply(Command::AlterPartitionReassignments { topic: "orders".into(), partition: 7, replicas: Some(vec![1]), throttle: None })
+            .unwrap_err();
     assert_eq!((e.error, e.field.as_str()), (KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "partition"));
     assert_eq!(c.partition("orders"), before);
     // The same command from JSON, as the page and scenario files send it.
     let cmd = Command::from_json(r#"{"type":"alter_partition_reassignments","topic":"orders","partition":0,"replicas":[2,3,4]}"#).unwrap();
-    assert_eq!(cmd, Command::AlterPartitionReassignments { topic: "orders".into(), partition: 0, replicas: Some(vec![2, 3, 4]) });
+    assert_eq!(
+        cmd,
+        Command::AlterPartitionReassignments { topic: "orders".into(), partition: 0, replicas: Some(vec![2, 3, 4]), throttle: None }
+    );
     let e = Command::from_json(r#"{"type":"alter_partition_reassignments","topic":"orders","partition":0,"replicas":"2,3"}"#).unwrap_err();
     assert!(e.contains("a sequence"), "{e}");
 }
@@ -180,18 +190,31 @@ fn a_throttled_move_runs_at_the_throttle_once_kafkas_ten_second_window_has_fille
     let log = &c.sim().brokers[&1].disk().logs[&tp];
     let bytes: u64 = log.records_in(log.log_start_offset(), log.log_end_offset()).map(kafka_playground::log::segment::stored_size).sum();
     let rate: i64 = 20_000;
-    // kafka-reassign-partitions.sh --execute --throttle 20000: the rates on every broker, the
-    // current replicas throttled as leaders, the added one as a follower.
-    c.apply(Command::SetBrokerConfig { broker: None, key: "leader.replication.throttled.rate".into(), value: v(rate) });
-    c.apply(Command::SetBrokerConfig { broker: None, key: "follower.replication.throttled.rate".into(), value: v(rate) });
-    c.apply(Command::SetTopicConfig {
-        topic: "orders".into(),
-        key: "leader.replication.throttled.replicas".into(),
-        value: v("0:1,0:2,0:3"),
-    });
-    c.apply(Command::SetTopicConfig { topic: "orders".into(), key: "follower.replication.throttled.replicas".into(), value: v("0:4") });
+    // kafka-reassign-partitions.sh --execute --throttle 20000: the rates on every broker of the
+    // move, its current replicas throttled as leaders, the added one as a follower.
     let start = c.now();
-    reassign(&mut c, "orders", Some(&[2, 3, 4])).unwrap();
+    c.apply(Command::AlterPartitionReassignments {
+        topic: "orders".into(),
+        partition: 0,
+        replicas: Some(vec![2, 3, 4]),
+        throttle: Some(rate),
+    });
+    let topic_config = &c.sim().controller.topics["orders"].overrides;
+    assert_eq!(topic_config["leader.replication.throttled.replicas"], "0:1,0:2,0:3");
+    assert_eq!(topic_config["follower.replication.throttled.replicas"], "0:4");
+    for b in 1..=4 {
+        let config = &c.sim().brokers[&b].config;
+        assert_eq!((config.leader_replication_throttled_rate, config.follower_replication_throttled_rate), (rate, rate));
+    }
+    // Halfway: the panel's view says how far broker 4 has come, and that it is throttled.
+    c.run(100_000);
+    let view = kafka_playground::page::reassignments_view::reassignments(c.sim());
+    assert_eq!(view.len(), 1);
+    let (r, p4) = (&view[0], &view[0].progress[0]);
+    assert_eq!((r.from.clone(), r.to.clone(), r.adding.clone(), r.removing.clone()), (vec![2, 3, 1], vec![2, 3, 4], vec![4], vec![1]));
+    assert!(p4.throttled && !p4.in_isr && p4.percent > 30.0 && p4.percent < 70.0, "{p4:?}");
+    assert!(p4.text.contains("throttled to 20.0 kB/s"), "{}", p4.text);
+    assert!(r.waiting_for.starts_with("broker 4 to join the ISR; then [1] leaves"), "{}", r.waiting_for);
     assert!(c.run_until(|s| !s.controller.partitions[&tp].is_reassigning(), 600_000), "never completed");
     let took = c.now() - start;
     // Kafka's Rate counts at least 10 s of window, so about ten seconds' worth goes at once and the

@@ -146,6 +146,9 @@ pub struct ReplicaRef {
     pub topic: String,
     pub partition: u32,
     pub broker: BrokerId,
+    /// In a reassignment (KIP-455): `"adding"` (catching up, not yet a full replica) or
+    /// `"removing"` (leaves when the move completes); `null` otherwise.
+    pub reassignment: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -215,7 +218,14 @@ impl Playground {
                 first_replica: reps.len(),
             });
             for &b in &p.replicas {
-                reps.push(ReplicaRef { topic: p.tp.topic.to_string(), partition: p.tp.partition, broker: b });
+                let reassignment = if p.adding_replicas.contains(&b) {
+                    Some("adding")
+                } else if p.removing_replicas.contains(&b) {
+                    Some("removing")
+                } else {
+                    None
+                };
+                reps.push(ReplicaRef { topic: p.tp.topic.to_string(), partition: p.tp.partition, broker: b, reassignment });
             }
         }
         (parts, reps)
@@ -257,7 +267,8 @@ impl Playground {
                     internal: name == OFFSETS_TOPIC,
                     name: name.clone(),
                     partitions: parts.len() as u32,
-                    replication_factor: parts.first().map(|p| p.replicas.len()).unwrap_or(0),
+                    // As kafka-topics.sh counts it during a reassignment: replicas minus adding ones.
+                    replication_factor: parts.first().map(|p| p.replicas.len() - p.adding_replicas.len()).unwrap_or(0),
                     config: cfg.overrides.clone(),
                 }
             })

@@ -308,6 +308,11 @@ impl Playground {
     }
 
     /// The timers the engine runs, as countdowns (`crate::page::countdowns`).
+    /// Every partition reassignment in progress, with each adding replica's progress.
+    pub fn reassignments(&self) -> Vec<crate::page::reassignments_view::ReassignmentView> {
+        crate::page::reassignments_view::reassignments(&self.cs.sim)
+    }
+
     pub fn countdowns(&self) -> crate::page::countdowns::Countdowns {
         crate::page::countdowns::countdowns(&self.cs.sim)
     }
@@ -510,8 +515,17 @@ impl Playground {
                     isr: st.isr.clone(),
                     elr: st.elr.clone(),
                     last_known_elr: st.last_known_elr.clone(),
+                    adding: st.adding_replicas.clone(),
+                    removing: st.removing_replicas.clone(),
                 },
-                None => PartitionMembersView { leader: None, isr: vec![], elr: vec![], last_known_elr: vec![] },
+                None => PartitionMembersView {
+                    leader: None,
+                    isr: vec![],
+                    elr: vec![],
+                    last_known_elr: vec![],
+                    adding: vec![],
+                    removing: vec![],
+                },
             })
             .collect()
     }
@@ -693,4 +707,7 @@ pub struct PartitionMembersView {
     pub isr: Vec<BrokerId>,
     pub elr: Vec<BrokerId>,
     pub last_known_elr: Vec<BrokerId>,
+    /// A reassignment's adding and removing replicas (empty when none is in progress).
+    pub adding: Vec<BrokerId>,
+    pub removing: Vec<BrokerId>,
 }
