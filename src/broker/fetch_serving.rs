@@ -169,7 +169,7 @@ impl Broker {
                 self.touched.mark(fp.tp);
                 let part = self.partitions.get_mut(&fp.tp).unwrap();
                 let ls = part.leader_state.as_mut().unwrap();
-                let st = ls.remote.entry(follower).or_insert_with(|| replica_state::ReplicaState::unknown(0));
+                let st = ls.remote.entry(follower).or_insert_with(|| replica_state::ReplicaState::unknown(replica_state::NEVER_CAUGHT_UP));
                 let prev_leo = st.log_end_offset;
                 st.update_fetch_state(fp.fetch_offset, fp.log_start_offset, now_ms, leader_leo_before, broker_epoch);
                 self.maybe_expand_isr(now_ms, &fp.tp, follower, out);

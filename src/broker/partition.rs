@@ -115,7 +115,7 @@ impl Partition {
                 .replicas
                 .iter()
                 .filter(|&&r| r != self.local)
-                .map(|&r| (r, ReplicaState::unknown(if isr.contains(&r) { now_ms } else { 0 })))
+                .map(|&r| (r, ReplicaState::unknown(if isr.contains(&r) { now_ms } else { super::replica_state::NEVER_CAUGHT_UP })))
                 .collect();
             self.leader_state = Some(LeaderState { isr, pending: None, leader_epoch_start_offset: start, remote, recovering });
             self.leader_epoch = leader_epoch;
@@ -124,7 +124,7 @@ impl Partition {
             ls.pending = None;
             for &r in &self.replicas {
                 if r != self.local {
-                    ls.remote.entry(r).or_insert_with(|| ReplicaState::unknown(0));
+                    ls.remote.entry(r).or_insert_with(|| ReplicaState::unknown(super::replica_state::NEVER_CAUGHT_UP));
                 }
             }
         }

@@ -14,13 +14,21 @@ pub struct ReplicaState {
     pub broker_epoch: Option<i64>,
 }
 
+/// `lastCaughtUpTimeMs` of a follower that has never caught up. Kafka starts it at 0, which on
+/// its wall clock is 1970, so `isCaughtUp` never takes it for recent; the simulation's clock
+/// starts at 0, so "never" must be far in the past here too (with 0, a replica added in the
+/// first `replica.lag.time.max.ms` of a run counted as caught up and held the high watermark back).
+pub const NEVER_CAUGHT_UP: i64 = i64::MIN / 4;
+
 impl ReplicaState {
     pub fn unknown(last_caught_up_time_ms: i64) -> ReplicaState {
         ReplicaState {
             log_end_offset: -1,
             log_start_offset: -1,
             last_fetch_leader_log_end_offset: -1,
-            last_fetch_time_ms: 0,
+            // Kafka's empty state says 0 (1970): a first fetch is never "caught up at the
+            // previous fetch" (see NEVER_CAUGHT_UP).
+            last_fetch_time_ms: NEVER_CAUGHT_UP,
             last_caught_up_time_ms,
             broker_epoch: None,
         }

@@ -108,6 +108,9 @@ const QUIET_MS: i64 = 1_000;
 /// `(ms since it last caught up, ms until it counts as out of sync)`. None while it keeps up
 /// (caught up within the fetch wait, or at the leader's log end).
 pub fn follower_lag(leader: &BrokerConfig, r: &ReplicaState, leader_leo: i64, now: i64) -> Option<(i64, i64)> {
+    if r.last_caught_up_time_ms == crate::broker::replica_state::NEVER_CAUGHT_UP {
+        return None; // never caught up: out of sync, no clock running
+    }
     let since = now - r.last_caught_up_time_ms;
     let quiet = leader.replica_fetch_wait_max_ms.max(QUIET_MS);
     if since <= quiet || r.log_end_offset == leader_leo {
