@@ -31,6 +31,7 @@ impl Playground {
             "epoch:" => p.map(|p| p.leader_epoch.to_string()).unwrap_or_else(none),
             "isr:" => p.map(|p| ids_text(&p.isr)).unwrap_or_else(none),
             "elr:" => p.map(|p| ids_text(&p.elr)).unwrap_or_else(none),
+            "replicas:" => p.map(|p| ids_text(&p.replicas)).unwrap_or_else(none),
             _ => self.leader_high_watermark(arg).map(|h| h.to_string()).unwrap_or_else(none),
         }
     }
@@ -94,9 +95,14 @@ pub fn check(p: &mut Playground, e: &StopExpect) -> Result<(), String> {
             bad.push(format!("leader epoch of {tp}: expected {want}, got {got:?}"));
         }
     }
-    for (what, claims) in [("isr", &e.isr), ("elr", &e.elr)] {
+    for (what, claims) in [("isr", &e.isr), ("elr", &e.elr), ("replicas", &e.replicas), ("adding replicas", &e.adding)] {
         for (tp, want) in claims {
-            let got = p.partition(tp).map(|s| if what == "isr" { s.isr.clone() } else { s.elr.clone() });
+            let got = p.partition(tp).map(|s| match what {
+                "isr" => s.isr.clone(),
+                "elr" => s.elr.clone(),
+                "replicas" => s.replicas.clone(),
+                _ => s.adding_replicas.clone(),
+            });
             if got.as_ref() != Some(want) {
                 bad.push(format!(
                     "{what} of {tp}: expected {}, got {}",

@@ -104,7 +104,7 @@ pub fn reassignments(sim: &Sim) -> Vec<ReassignmentView> {
         let to: Vec<BrokerId> = st.replicas.iter().copied().filter(|r| !st.removing_replicas.contains(r)).collect();
         let missing: Vec<BrokerId> = to.iter().copied().filter(|r| !st.isr.contains(r)).collect();
         let waiting_for = if missing.is_empty() {
-            "every target replica is in the ISR: the next partition change completes it".to_string()
+            "the next partition change: every target replica is in the ISR".to_string()
         } else {
             format!(
                 "broker{} {} to join the ISR; then {} leave{}",

@@ -114,7 +114,8 @@ pub enum LookAt {
 }
 
 /// Panels a narration step may point at (the page's names).
-pub const NARRATION_PANELS: &[&str] = &["invariants", "audit", "events", "metrics", "consumer-group", "describe", "segments", "producer"];
+pub const NARRATION_PANELS: &[&str] =
+    &["invariants", "audit", "events", "metrics", "consumer-group", "reassignments", "describe", "segments", "producer"];
 
 /// `"orders-0"` → ("orders", 0): the partition number follows the last `-`.
 fn split_tp(s: &str) -> Option<(String, u32)> {

@@ -50,6 +50,11 @@ pub struct StopExpect {
     /// "topic-partition" → brokers that are not in its ISR.
     pub not_in_isr: BTreeMap<String, Vec<i32>>,
     pub elr: BTreeMap<String, Vec<i32>>,
+    /// "topic-partition" → the controller's replica list, in its order (a reassignment's adding
+    /// and removing replicas included, as `--describe` prints `Replicas:`).
+    pub replicas: BTreeMap<String, Vec<i32>>,
+    /// "topic-partition" → a reassignment's adding replicas (`[]`: none in progress).
+    pub adding: BTreeMap<String, Vec<i32>>,
     /// "topic-partition" → the leader's high watermark.
     pub high_watermarks: BTreeMap<String, i64>,
     /// Kafka error names the producer has received by the stop.
@@ -73,6 +78,8 @@ pub const EXPECT_KEYS: &[&str] = &[
     "in_isr",
     "not_in_isr",
     "elr",
+    "replicas",
+    "adding",
     "high_watermarks",
     "errors_seen",
     "errors_not_seen",
@@ -83,7 +90,7 @@ pub const EXPECT_KEYS: &[&str] = &[
 ];
 
 /// Placeholders a stop's text may hold; those ending in `:` take a partition (`{isr:orders-0}`).
-pub const PLACEHOLDERS: &[&str] = &["acknowledged", "failed", "lost", "leader:", "epoch:", "isr:", "elr:", "hw:"];
+pub const PLACEHOLDERS: &[&str] = &["acknowledged", "failed", "lost", "leader:", "epoch:", "isr:", "elr:", "replicas:", "hw:"];
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
     ScenarioError { field: field.into(), message: message.into() }
@@ -149,7 +156,7 @@ pub fn parse_expect(v: &Value, f: &str, partition_ok: &dyn Fn(&str) -> bool) -> 
                     e.leader_epochs.insert(tp, n);
                 }
             }
-            "isr" | "in_isr" | "not_in_isr" | "elr" => {
+            "isr" | "in_isr" | "not_in_isr" | "elr" | "replicas" | "adding" => {
                 let mut m = BTreeMap::new();
                 for (tp, l) in per_partition("[broker, ...]")? {
                     let l = ids(&tp, l)?;
@@ -159,6 +166,8 @@ pub fn parse_expect(v: &Value, f: &str, partition_ok: &dyn Fn(&str) -> bool) -> 
                     "isr" => &mut e.isr,
                     "in_isr" => &mut e.in_isr,
                     "not_in_isr" => &mut e.not_in_isr,
+                    "replicas" => &mut e.replicas,
+                    "adding" => &mut e.adding,
                     _ => &mut e.elr,
                 } = m;
             }

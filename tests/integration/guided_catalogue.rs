@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-const TOPICS: &[&str] = &["Durability", "ISR & high watermark", "Leaders & elections", "Storage", "Consumers", "Failures"];
+const TOPICS: &[&str] = &["Durability", "ISR & high watermark", "Leaders & elections", "Storage", "Consumers", "Failures", "Operations"];
 
 /// Listed in the catalogue but written in another branch: tolerated while absent.
 const WRITTEN_ELSEWHERE: &[&str] = &["controller-failover", "replica-lag-max-messages"];
