@@ -21,6 +21,7 @@ import { createLoop } from './loop.js';
 import { createGuide } from './guide-controller.js';
 import { Controls, BrokerMenu } from './controls.js';
 import { ConsumerPanel } from './groups.js';
+import { ReassignPanel } from './reassign.js';
 import { AuditPanel, EventLog, InvariantsPanel, MetricsPanel, PartitionSummary, SegmentsList, replicaText, recordText } from './panels.js';
 import { onEnginePanic } from './engine.js';
 import { ScenarioPicker } from './guide.js';
@@ -208,13 +209,14 @@ export function createPlayground(mount, engine, opts) {
   const segments = full ? new SegmentsList(/** @type {HTMLElement} */ (dom.segments), /** @type {HTMLElement} */ (dom.segmentsHead)) : null;
   const audit = full ? new AuditPanel(/** @type {HTMLElement} */ (dom.audit)) : null;
   const group = full ? new ConsumerPanel(/** @type {HTMLElement} */ (dom.group), app) : null;
+  const reassign = full ? new ReassignPanel(/** @type {HTMLElement} */ (dom.reassign), app) : null;
   buildLegend(dom.legend, full, quorumMode);
 
   // ---------------------------------------------------------------- the frame loop, time controls and time travel
   // loop.js: advances and draws every frame, pauses at the guide's stops; its controls go in the time bar.
   const loop = createLoop({
     mount, opts, full, dom, pg, wasmMemory, speeds: engine.limits.speeds, S, app, view, readQuorum, reducedMotion, safely, listen, cleanups,
-    panels: { controls, log, inv, metrics, summary, live, segments, audit, group },
+    panels: { controls, log, inv, metrics, summary, live, segments, audit, group, reassign },
   });
 
   // Hovering a replica strip: the replica in words (native tooltip).

@@ -40,6 +40,7 @@ import { h, el } from './dom.js';
  * @property {HTMLDivElement} [log] full
  * @property {HTMLDivElement} [metrics] full
  * @property {HTMLDivElement} [group] full
+ * @property {HTMLDivElement} [reassign] full
  * @property {HTMLPreElement} [describe] full
  * @property {HTMLPreElement} [describeGroups] full
  * @property {HTMLParagraphElement} [segmentsHead] full
@@ -117,6 +118,7 @@ export function buildDom(mount, mode, page, caption) {
     r.log = h('div', { id: 'log' });
     r.metrics = h('div', { id: 'metrics', 'data-testid': 'metrics', class: 'metrics' });
     r.group = h('div', { id: 'consumer-group' });
+    r.reassign = h('div', { id: 'reassign' });
     r.describe = h('pre', { id: 'describe', 'data-testid': 'describe', tabindex: '0' });
     r.describeGroups = h('pre', { id: 'describe-groups', class: 'describe', 'data-testid': 'describe-groups', tabindex: '0' });
     r.segmentsHead = h('p', { id: 'segments-head', class: 'seg-head' });
@@ -127,18 +129,19 @@ export function buildDom(mount, mode, page, caption) {
       h('div', { class: 'card panel-log' }, h('h2', { text: 'Event log' }), r.log),
       h('div', { class: 'card panel-metrics' }, h('h2', { text: 'Metrics' }), r.metrics),
       h('div', { class: 'card panel-group' }, h('h2', { text: 'Consumer group' }), r.group),
+      h('div', { class: 'card panel-reassign' }, h('h2', {}, code('kafka-reassign-partitions.sh')), r.reassign),
       h('div', { class: 'card panel-describe' },
         h('h2', {}, code('kafka-topics.sh --describe')), r.describe,
         h('h3', { class: 'seg-h' }, code('kafka-consumer-groups.sh --describe --all-groups')), r.describeGroups,
         h('div', { class: 'seg-box' }, h('h3', { class: 'seg-h', text: 'Log segments' }), r.segmentsHead, r.segments)));
     r.panels = {
       invariants: panels.children[0], audit: r.audit, events: panels.children[1], metrics: panels.children[2],
-      'consumer-group': panels.children[3], describe: r.describe, segments: /** @type {HTMLElement} */ (r.segments.parentElement), // the .seg-box
+      'consumer-group': panels.children[3], reassignments: panels.children[4], describe: r.describe, segments: /** @type {HTMLElement} */ (r.segments.parentElement), // the .seg-box
     };
     // What a guided stop's panel moves into the dock (the block around the named element).
     r.dockUnits = {
       invariants: panels.children[0], audit: panels.children[0], events: panels.children[1], metrics: panels.children[2],
-      'consumer-group': panels.children[3], describe: wrapDescribe(panels.children[4]), segments: /** @type {HTMLElement} */ (r.segments.parentElement),
+      'consumer-group': panels.children[3], reassignments: panels.children[4], describe: wrapDescribe(panels.children[5]), segments: /** @type {HTMLElement} */ (r.segments.parentElement),
     };
     // Guided scenarios: the panels a stop points at open here, beside the picture (see guide-controller.js applyLook).
     r.dockList = h('div', { class: 'dock-list' });

@@ -23,7 +23,7 @@ export function targetText(t) {
 }
 /** @type {Record<string, string>} */
 const PANEL_NAMES = {
-  invariants: 'Invariants', audit: 'client audit', events: 'Event log', metrics: 'Metrics', 'consumer-group': 'Consumer group',
+  invariants: 'Invariants', audit: 'client audit', events: 'Event log', metrics: 'Metrics', 'consumer-group': 'Consumer group', reassignments: 'kafka-reassign-partitions.sh',
   describe: 'kafka-topics.sh --describe', segments: 'Log segments', producer: 'Producer',
 };
 

@@ -19,6 +19,7 @@ import { TimeTravel, describeCommand } from './timetravel.js';
 /** @typedef {import('./panels.js').MetricsPanel} MetricsPanel */
 /** @typedef {import('./panels.js').AuditPanel} AuditPanel */
 /** @typedef {import('./groups.js').ConsumerPanel} ConsumerPanel */
+/** @typedef {import('./reassign.js').ReassignPanel} ReassignPanel */
 /** @typedef {import('./panels.js').SegmentsList} SegmentsList */
 
 const UI_MS = 250; // DOM text panels: at most 4 updates per second
@@ -130,7 +131,7 @@ function quantile(xs, q) {
  * @property {(() => void)[]} cleanups run by stop()
  * @property {{controls: Controls | null, log: EventLog | null, inv: import('./panels.js').InvariantsPanel, metrics: MetricsPanel | null,
  *   summary: import('./panels.js').PartitionSummary, live: import('./live.js').LiveStrip, segments: SegmentsList | null,
- *   audit: AuditPanel | null, group: ConsumerPanel | null}} panels the text panels applyTexts updates (null: not in the minimal view)
+ *   audit: AuditPanel | null, group: ConsumerPanel | null, reassign: ReassignPanel | null}} panels the text panels applyTexts updates (null: not in the minimal view)
  */
 
 /**
@@ -140,7 +141,7 @@ function quantile(xs, q) {
  */
 export function createLoop(parts) {
   const { mount, opts, full, dom, pg, wasmMemory, speeds: SPEED_LIST, S, app, view, readQuorum, reducedMotion, safely, listen, cleanups } = parts;
-  const { controls, log, inv, metrics, summary, live, segments, audit, group } = parts.panels;
+  const { controls, log, inv, metrics, summary, live, segments, audit, group, reassign } = parts.panels;
   let speed = opts.speed ?? 1;
   /** @type {TimeTravel | null} */
   let tt = null; // the time-travel controls (made with the time controls below)
@@ -164,6 +165,7 @@ export function createLoop(parts) {
     view.setStructure(s, app.idx);
     summary.setStructure(s);
     controls?.setStructure(s);
+    reassign?.setStructure(s);
     S.dirty = true; S.forceUi = true;
     if (guide.stopK >= 0) guide.applyLook(false); // the broker headers are new elements
   }
@@ -511,6 +513,7 @@ export function createLoop(parts) {
    * @property {{ri: number, records: RecordView[]}[]} [records]
    * @property {RecordView[]} [segRecords]
    * @property {string} [groupsDesc]
+   * @property {ReassignmentView[]} [moves] reassignments in progress (full mode)
    * @property {number} [skipped]
    * @property {EventView[]} [events]
    * @property {Metrics} [metrics]
@@ -531,6 +534,7 @@ export function createLoop(parts) {
     const { end, violations, lost } = hdr;
     if (full) {
       out.groupsDesc = pg.describeGroups();
+      out.moves = pg.reassignments();
       // Events: only the newest ones when too many came at once (e.g. at 1000×).
       // The counts come from the previous frame (no extra frame() call).
       // Playing fast, 150 per update (600 lines a second is more than anyone reads; the frame stays short).
@@ -569,6 +573,7 @@ export function createLoop(parts) {
     if (t.metrics) /** @type {MetricsPanel} */ (metrics).update(t.metrics);
     if (t.audit) /** @type {AuditPanel} */ (audit).update(t.audit);
     /** @type {ConsumerPanel} */ (group).update(t.clients);
+    /** @type {ReassignPanel} */ (reassign).update(/** @type {ReassignmentView[]} */ (t.moves));
     /** @type {Controls} */ (controls).updateProducer(t.clients.producer);
     updateDescribe(/** @type {HTMLPreElement} */ (dom.describe), t.desc);
     updateDescribe(/** @type {HTMLPreElement} */ (dom.describeGroups), /** @type {string} */ (t.groupsDesc));

@@ -723,7 +723,7 @@ export class ClusterView {
         const ro = L.replica_offset + ri * L.replica_stride;
         const down = DOWN.has(status[col]);
         this.drawReplica(ctx, wg, f, ro, tails, ri * T + (base - tailBase), base, g.gl + col * g.colW, y, epoch, down ? status[col] : '', this.storage?.[ri],
-          this.ghostsBy.get(`${p.topic}-${p.partition}@${p.replicas[k]}`), this.recordsBy.get(ri));
+          this.ghostsBy.get(`${p.topic}-${p.partition}@${p.replicas[k]}`), this.recordsBy.get(ri), s.replicas[ri]?.reassignment ?? null);
       }
     }
 
@@ -949,8 +949,9 @@ export class ClusterView {
    * @param {Ctx} ctx @param {Geometry} g @param {Frame} f @param {number} ro @param {Tails} tails @param {number} t0
    * @param {number} base @param {number} colX @param {number} y @param {number} epoch @param {string} downStatus
    * @param {ReplicaStorageView | undefined} st @param {GhostView[] | undefined} ghosts @param {Map<number, RecordView> | undefined} recs
+   * @param {'adding' | 'removing' | null} [role] in a reassignment: a replica being added (blue, dashed) or removed (grey, faded)
    */
-  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st, ghosts, recs) {
+  drawReplica(ctx, g, f, ro, tails, t0, base, colX, y, epoch, downStatus, st, ghosts, recs, role = null) {
     const r = this.idx.r;
     const present = f[ro + r.present] > 0;
     const x0 = colX + 12;
@@ -965,6 +966,10 @@ export class ClusterView {
     else if (leader) { stroke = '#c98f00'; dash = []; fill = '#fff'; lw = 2.5; }
     else if (inIsr) { stroke = '#1e8e3e'; dash = []; fill = '#fff'; lw = 2; }
     else if (inElr) { stroke = '#e37400'; dash = [5, 3]; fill = '#fef7e0'; }
+    // A reassignment's new replica: blue and dashed until it is in the ISR (then the ISR border,
+    // still dashed until the move completes); a replica being removed: grey and dashed.
+    if (present && role === 'adding') { if (!inIsr) { stroke = '#1a73e8'; fill = '#e8f0fe'; lw = 2; } dash = [6, 3]; }
+    else if (present && role === 'removing') { stroke = leader ? stroke : '#80868b'; dash = [2, 2]; }
     ctx.fillStyle = fill;
     ctx.fillRect(x0 - 3, sy - 3, sw + 6, sh + 6);
     ctx.save();
@@ -993,7 +998,7 @@ export class ClusterView {
     }
     this.colLeft = colX;
     if (g.compact) return;
-    const right = this.statusLine(ctx, g, f, ro, x0 + (leader ? 8 : 0), y + 9, epoch, leader, inIsr, inElr, downStatus, hw, leo);
+    const right = this.statusLine(ctx, g, f, ro, x0 + (leader ? 8 : 0), y + 9, epoch, leader, inIsr, inElr, downStatus, hw, leo, role);
     if (inIsr && !leader) this.lagTimer(ctx, f, ro, x0, sy, sw);
     if (cleanerX >= 0) { // label the clean | dirty line where the status words leave room
       ctx.font = `9px ${FONT}`;
@@ -1441,8 +1446,9 @@ export class ClusterView {
    * The words above a strip: leader, in ISR, or how far behind.
    * @param {Ctx} ctx @param {Geometry} g @param {Frame} f @param {number} ro @param {number} x @param {number} y @param {number} epoch
    * @param {boolean} leader @param {boolean} inIsr @param {boolean} inElr @param {string} downStatus @param {number} hw @param {number} leo
+   * @param {'adding' | 'removing' | null} [role]
    */
-  statusLine(ctx, g, f, ro, x, y, epoch, leader, inIsr, inElr, downStatus, hw, leo) {
+  statusLine(ctx, g, f, ro, x, y, epoch, leader, inIsr, inElr, downStatus, hw, leo, role = null) {
     const r = this.idx.r;
     const lagRec = f[ro + r.lag_records], lagMs = f[ro + r.lag_ms];
     /** @type {string[]} */
@@ -1469,6 +1475,11 @@ export class ClusterView {
       texts = [behind ? `✗ ${what} · ${behind}` : `✗ ${what}`, behind ? `✗ ${behind}` : `✗ ${what}`, lagRec >= 0 ? `✗ ${lagRec} behind` : `✗ ${what}`];
       color = inElr ? '#8f4f00' : '#c5221f';
     }
+    if (role === 'adding') {
+      // A new replica of a reassignment: how far it has come, until it joins the ISR.
+      texts = inIsr ? texts.map((t) => `adding · ${t}`).concat(['adding ✓']) : [`＋ adding · ${lagRec >= 0 ? `${lagRec} behind` : 'starting'}`, '＋ adding'];
+      if (!inIsr) color = '#1967d2';
+    } else if (role === 'removing') texts = [...texts.map((t) => `− removing · ${t}`), '− removing'];
     if (downStatus) texts = [...texts.map((t) => `${downStatus} · ${t}`), downStatus];
     ctx.font = `600 11px ${FONT}`;
     ctx.textAlign = 'left';

@@ -41,6 +41,7 @@ interface PlaygroundApi {
   invariants(): InvariantsView;
   storage(): ReplicaStorageView[];
   countdowns(): Countdowns;
+  reassignments(): ReassignmentView[];
   records(replica: number, from: number, count: number): RecordView[];
   ghosts(): GhostView[];
   dismissGhosts(): void;
@@ -90,7 +91,13 @@ interface ShapeSpec {
 /** eventCategories(): the event log's filter chips, in order. */
 interface CategoryView { name: string; doc: string; quiet: boolean }
 /** pg.partitionMembers(): per partition (structure order), as the controller records it. */
-interface PartitionMembersView { leader: number | null; isr: number[]; elr: number[]; last_known_elr: number[] }
+interface PartitionMembersView { leader: number | null; isr: number[]; elr: number[]; last_known_elr: number[]; adding: number[]; removing: number[] }
+/** pg.reassignments(): one partition being moved (src/page/reassignments_view.rs). */
+interface AddingReplicaView { broker: number; log_end_offset: number; leader_log_end_offset: number; in_isr: boolean; percent: number; throttled: boolean; text: string }
+interface ReassignmentView {
+  topic: string; partition: number; from: number[]; to: number[]; adding: number[]; removing: number[];
+  leader: number | null; isr: number[]; progress: AddingReplicaView[]; text: string; waiting_for: string;
+}
 
 /** Playground.configDefs() entry. */
 interface ConfigDefView {
@@ -149,7 +156,7 @@ interface FrameLayout {
 interface BrokerRef { id: number; rack: string | null }
 interface TopicView { name: string; internal: boolean; partitions: number; replication_factor: number; config: Record<string, string> }
 interface PartitionRef { topic: string; partition: number; replicas: number[]; first_replica: number }
-interface ReplicaRef { topic: string; partition: number; broker: number }
+interface ReplicaRef { topic: string; partition: number; broker: number; reassignment: 'adding' | 'removing' | null }
 
 /** pg.structure(): what changes only with the cluster's shape (src/playground.rs Structure). */
 interface Structure {
