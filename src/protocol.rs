@@ -78,6 +78,16 @@ impl PartitionState {
     pub fn is_reassigning(&self) -> bool {
         !self.adding_replicas.is_empty() || !self.removing_replicas.is_empty()
     }
+
+    /// `AssignmentState.replicationFactor`: during a reassignment, replicas minus adding ones.
+    pub fn replication_factor(&self) -> usize {
+        self.replicas.len() - self.adding_replicas.len()
+    }
+
+    /// `Partition.isUnderReplicated`: led, and the ISR smaller than the replication factor.
+    pub fn is_under_replicated(&self) -> bool {
+        self.leader != crate::ids::NO_LEADER && self.isr.len() < self.replication_factor()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

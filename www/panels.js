@@ -302,6 +302,7 @@ export class PartitionSummary {
     this.items = s.partitions.map((p) => {
       const li = /** @type {SummaryItem} */ (el('li'));
       li.dataset.testid = `partition-${p.topic}-${p.partition}`;
+      li.dataset.replicas = p.replicas.join(',');
       // The partition in one sentence, then each replica (what the canvas draws in its cell) in its own item.
       li.head = el('span');
       const ul = el('ul');
@@ -362,7 +363,9 @@ export class PartitionSummary {
         if (li.reps[k].textContent !== text) li.reps[k].textContent = text;
       });
       const hw = f[po + idx.p.leader_high_watermark];
-      const text = `${name}: ${leader === 'none' ? 'no leader (offline)' : `leader broker ${leader}`}, leader epoch ${epoch}, in-sync replicas ${isr.join(', ') || 'none'}` +
+      const moving = d && (d.adding.length || d.removing.length)
+        ? `; being reassigned: adding ${d.adding.join(', ') || 'none'}, removing ${d.removing.join(', ') || 'none'}` : '';
+      const text = `${name}: ${leader === 'none' ? 'no leader (offline)' : `leader broker ${leader}`}, leader epoch ${epoch}, in-sync replicas ${isr.join(', ') || 'none'}${moving}` +
         `${hw >= 0 ? `, high watermark ${hw}` : ''}${clocks.length ? `; ${clocks.join('; ')}` : ''}${behind.length ? `; out of sync: ${behind.join('; ')}` : ''}${d && d.elr.length ? `; ELR ${d.elr.join(', ')}` : ''}.`;
       if (li.dataset.leader !== leader) li.dataset.leader = leader;
       if (li.dataset.leaderEpoch !== epoch) li.dataset.leaderEpoch = epoch;

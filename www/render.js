@@ -1477,7 +1477,7 @@ export class ClusterView {
     }
     if (role === 'adding') {
       // A new replica of a reassignment: how far it has come, until it joins the ISR.
-      texts = inIsr ? texts.map((t) => `adding · ${t}`).concat(['adding ✓']) : [`＋ adding · ${lagRec >= 0 ? `${lagRec} behind` : 'starting'}`, '＋ adding'];
+      texts = inIsr ? texts.map((t) => `adding · ${t}`).concat(['adding ✓']) : [`+ adding · ${lagRec >= 0 ? `${lagRec} behind` : 'starting'}`, '+ adding'];
       if (!inIsr) color = '#1967d2';
     } else if (role === 'removing') texts = [...texts.map((t) => `− removing · ${t}`), '− removing'];
     if (downStatus) texts = [...texts.map((t) => `${downStatus} · ${t}`), downStatus];

@@ -29,7 +29,8 @@ pub struct AddingReplicaView {
 pub struct ReassignmentView {
     pub topic: String,
     pub partition: u32,
-    /// The replicas before the move (replicas − adding) and after it (replicas − removing).
+    /// The replicas a cancel would leave (replicas − adding, in Kafka's reverted order) and those
+    /// after the move (replicas − removing).
     pub from: Vec<BrokerId>,
     pub to: Vec<BrokerId>,
     pub adding: Vec<BrokerId>,
@@ -115,8 +116,7 @@ pub fn reassignments(sim: &Sim) -> Vec<ReassignmentView> {
             )
         };
         let text = format!(
-            "{tp}: [{}] → [{}] · Replicas: {} Adding Replicas: {} Removing Replicas: {} · Isr: {}",
-            join(&from),
+            "{tp} → [{}] · Replicas: {} Adding Replicas: {} Removing Replicas: {} · Isr: {}",
             join(&to),
             join(&st.replicas),
             join(&st.adding_replicas),

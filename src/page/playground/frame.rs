@@ -374,7 +374,7 @@ impl Playground {
             f[o + P::IsrSize as usize] = st.isr.len() as f64;
             f[o + P::ElrSize as usize] = st.elr.len() as f64;
             f[o + P::Offline as usize] = if st.leader == NO_LEADER { 1.0 } else { 0.0 };
-            f[o + P::UnderReplicated as usize] = if st.leader != NO_LEADER && st.isr.len() < st.replicas.len() { 1.0 } else { 0.0 };
+            f[o + P::UnderReplicated as usize] = if st.is_under_replicated() { 1.0 } else { 0.0 };
             f[o + P::LeaderHighWatermark as usize] = leader_log.map(|x| x.high_watermark()).unwrap_or(-1) as f64;
             f[o + P::TailBase as usize] = tail_base as f64;
             // The leader's view of each follower (for lag in ms).

@@ -236,7 +236,7 @@ impl Playground {
         for p in sim.controller.partitions.values() {
             if p.leader == NO_LEADER {
                 offline += 1;
-            } else if p.isr.len() < p.replicas.len() {
+            } else if p.is_under_replicated() {
                 urp += 1;
             }
         }
@@ -348,7 +348,7 @@ impl Playground {
         let acks_all = sim.producer.config.acks == crate::config::Acks::All;
         for (name, cfg) in &sim.controller.topics {
             let Some(p) = sim.controller.partitions.values().find(|p| &p.tp.topic == name) else { continue };
-            let rf = p.replicas.len() as i64;
+            let rf = p.replication_factor() as i64;
             let broker_cfg = p.replicas.iter().find_map(|b| sim.brokers.get(b)).map(|s| &s.config).unwrap_or(&sim.spec.broker_config);
             let min_isr = cfg.min_insync_replicas(broker_cfg);
             if min_isr > rf && name != OFFSETS_TOPIC {
