@@ -225,6 +225,13 @@ pub enum Command {
         #[serde(default)]
         throttle: Option<i64>,
     },
+    /// `kafka-delete-records.sh` for one partition: the leader's log start offset moves up to
+    /// `offset` (-1: the high watermark); the records below it can no longer be read.
+    DeleteRecords {
+        topic: String,
+        partition: u32,
+        offset: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,7 +150,7 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
     def!("log.cleaner.max.compaction.lag.ms", Broker, Kind::Long { min: 1, max: LMAX }, "9223372036854775807", None,
         "A dirty record older than this makes its log eligible for cleaning whatever the dirty ratio."),
     def!("leader.replication.throttled.rate", Broker, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", None,
-        "Replication throttle on the leader side (KIP-73), bytes/s: while the bytes served for throttled replicas (the topic's leader.replication.throttled.replicas) run above it, over Kafka's 11 one-second windows (at least 10 s), a replica that is not in the ISR gets no records. In-sync replicas are never held back. kafka-reassign-partitions.sh --throttle sets it on the brokers of a move."),
+        "Replication throttle on the leader side (KIP-73), bytes/s: while the bytes served for throttled replicas (the topic's leader.replication.throttled.replicas) run above it, over Kafka's 11 one-second windows (at least 10 s), a replica that is not in the ISR gets no records. In-sync replicas are never held back, but their bytes count: set it above the partition's write rate, or a replica that is behind may never catch up. kafka-reassign-partitions.sh --throttle sets it on the brokers of a move."),
     def!("follower.replication.throttled.rate", Broker, Kind::Long { min: 0, max: LMAX }, "9223372036854775807", None,
         "Replication throttle on the follower side (KIP-73), bytes/s: while the bytes this broker fetched for throttled replicas (the topic's follower.replication.throttled.replicas) run above it, a partition it is behind on is left out of its fetches; it retries after replica.fetch.backoff.ms."),
     // --- topic-level overrides ---

@@ -89,6 +89,8 @@ pub enum KafkaError {
     /// An AlterPartition that completed a reassignment and moved leadership off the broker that
     /// sent it: the change is committed, and the old leader learns the rest from metadata.
     NEW_LEADER_ELECTED,
+    /// DeleteRecords on a topic whose cleanup.policy has no `delete`.
+    POLICY_VIOLATION,
 }
 
 impl KafkaError {
@@ -158,6 +160,7 @@ impl KafkaError {
             KafkaError::INVALID_SESSION_TIMEOUT => "INVALID_SESSION_TIMEOUT",
             KafkaError::NO_REASSIGNMENT_IN_PROGRESS => "NO_REASSIGNMENT_IN_PROGRESS",
             KafkaError::NEW_LEADER_ELECTED => "NEW_LEADER_ELECTED",
+            KafkaError::POLICY_VIOLATION => "POLICY_VIOLATION",
         }
     }
 }
@@ -171,7 +174,7 @@ impl fmt::Display for KafkaError {
 impl KafkaError {
     /// Every error the engine can answer (all but `NONE`), in declaration order. A test reads the
     /// enum in this file and fails when a variant is missing here.
-    pub const ALL: [KafkaError; 44] = [
+    pub const ALL: [KafkaError; 45] = [
         KafkaError::NOT_LEADER_OR_FOLLOWER,
         KafkaError::NOT_ENOUGH_REPLICAS,
         KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
@@ -216,6 +219,7 @@ impl KafkaError {
         KafkaError::LOG_TRUNCATION,
         KafkaError::NO_REASSIGNMENT_IN_PROGRESS,
         KafkaError::NEW_LEADER_ELECTED,
+        KafkaError::POLICY_VIOLATION,
     ];
 
     /// The first of Kafka's error names that appears as a whole word in `text` (an event line

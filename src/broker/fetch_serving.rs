@@ -98,6 +98,11 @@ impl Broker {
         out.send(from, Msg::OffsetsForLeaderEpochResponse { correlation_id, tp, error, leader_epoch: epoch, end_offset: end });
     }
 
+    /// The error a follower's fetch of `fp` would get now (for tests and views).
+    pub fn follower_fetch_error(&self, fp: &FetchPartition) -> KafkaError {
+        self.read_for_follower(fp).0.error
+    }
+
     /// Reads for a follower (`Partition.fetchRecords` with `lastFetchedEpoch`).
     /// Returns the response and whether the follower's fetch state may be updated.
     pub(super) fn read_for_follower(&self, fp: &FetchPartition) -> (FetchPartitionResponse, bool) {

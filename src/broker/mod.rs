@@ -18,6 +18,7 @@
 //! * `disk.rs`: what survives the process: logs and checkpoint files.
 
 pub mod crash;
+mod delete_records;
 pub mod disk;
 mod fetch_serving;
 mod fetcher;

@@ -182,6 +182,7 @@ pub const VARIANTS: &[&str] = &[
     "run_until",
     "step",
     "alter_partition_reassignments",
+    "delete_records",
 ];
 
 /// The `type` tag: an index into [`VARIANTS`], read as the derive's variant identifier.
@@ -198,7 +199,7 @@ impl<'de> de::Deserialize<'de> for Tag {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tag, E> {
                 match usize::try_from(v) {
                     Ok(i) if i < VARIANTS.len() => Ok(Tag(i)),
-                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 32")),
+                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 33")),
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
@@ -355,6 +356,7 @@ const FIELDS: &[Fields] = &[
     fields!("time_ms" I64 R),                              // run_until
     fields!(),                                             // step
     fields!("topic" Str R, "partition" U32 R, "replicas" Brokers O, "throttle" I64 O), // alter_partition_reassignments
+    fields!("topic" Str R, "partition" U32 R, "offset" I64 R), // delete_records
 ];
 
 /// The struct names serde's errors give a variant (`struct variant Command::CrashBroker`).
@@ -391,6 +393,7 @@ const STRUCT_NAMES: &[&str] = &[
     "RunUntil",
     "Step",
     "AlterPartitionReassignments",
+    "DeleteRecords",
 ];
 
 /// A decoded field value.
@@ -742,6 +745,7 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
             },
             throttle: t.opt_int(),
         },
+        32 => Command::DeleteRecords { topic: t.str(), partition: t.int() as u32, offset: t.int() },
         _ => Command::Step,
     }
 }

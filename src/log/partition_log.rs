@@ -536,6 +536,25 @@ impl PartitionLog {
         count
     }
 
+    /// `UnifiedLog.maybeIncrementLogStartOffset(offset, ClientRecordDeletion)` on the leader
+    /// (`kafka-delete-records.sh`): `Err` with the high watermark when `offset` is above it
+    /// (OffsetOutOfRangeException); a start at or below the current one changes nothing.
+    pub fn delete_records_below(&mut self, offset: i64) -> Result<bool, i64> {
+        if offset > self.high_watermark {
+            return Err(self.high_watermark);
+        }
+        if offset <= self.log_start_offset {
+            return Ok(false);
+        }
+        self.events.push(format!(
+            "{}: log start offset {} → {offset} (DeleteRecords; its segments below go at the next retention check)",
+            self.tp, self.log_start_offset
+        ));
+        self.log_start_offset = offset;
+        self.epoch_cache.truncate_from_start(offset);
+        Ok(true)
+    }
+
     /// `UnifiedLog.maybeIncrementLogStartOffset(leaderLogStartOffset, LeaderOffsetIncremented)`,
     /// as a follower does after each fetch response (`ReplicaFetcherThread.processPartitionData`):
     /// the log start offset only moves up, never past the high watermark; the segments below it

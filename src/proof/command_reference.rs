@@ -175,6 +175,11 @@ pub enum Command {
         #[serde(default)]
         throttle: Option<i64>,
     },
+    DeleteRecords {
+        topic: String,
+        partition: u32,
+        offset: i64,
+    },
 }
 
 /// What serde's derive made of `text` (as `Command::from_json` reports it: the command's

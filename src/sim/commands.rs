@@ -239,6 +239,41 @@ impl Sim {
         Ok(())
     }
 
+    /// `delete_records`: `kafka-delete-records.sh` for one partition. The Admin client sends
+    /// DeleteRecords to the partition's leader (from its metadata: the controller's view here);
+    /// the leader's rules are in `src/broker/delete_records.rs`.
+    pub(super) fn delete_records(&mut self, topic: String, partition: u32, offset: i64) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        let tp = TopicPartition::new(&topic, partition);
+        if offset < -1 {
+            return Err(CommandError::new(
+                KafkaError::OFFSET_OUT_OF_RANGE,
+                "offset",
+                format!("The offset {offset} for partition {tp} is not valid"),
+            ));
+        }
+        let Some(st) = self.controller.partitions.get(&tp) else {
+            return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "partition", format!("{tp} does not exist")));
+        };
+        let leader = st.leader;
+        // A leader that is down, paused or fenced does not answer: the request would time out.
+        let Some(p) =
+            self.brokers.get_mut(&leader).filter(|s| s.status() == crate::sim::NodeStatus::Online).and_then(|s| s.process.as_mut())
+        else {
+            return Err(CommandError::new(KafkaError::LEADER_NOT_AVAILABLE, "partition", format!("{tp} has no running leader")));
+        };
+        let mut out = Out::default();
+        let r = p.delete_records(now, &tp, offset, &mut out);
+        self.apply_effects(NodeId::Broker(leader), out);
+        let start = r?;
+        self.log_event(
+            NodeId::Broker(leader),
+            Category::Storage,
+            format!("DeleteRecords {tp}: low watermark (log start offset) {start}; followers take it from their next fetch"),
+        );
+        Ok(())
+    }
+
     /// `elect_leaders`: `kafka-leader-election.sh` for one partition (preferred or unclean).
     pub(super) fn elect_leaders(&mut self, topic: String, partition: u32, election_type: ElectionType) -> Result<(), CommandError> {
         let now = self.now_ms;

@@ -817,6 +817,7 @@ impl Sim {
             Command::AlterPartitionReassignments { topic, partition, replicas, throttle } => {
                 self.alter_partition_reassignments(topic, partition, replicas, throttle)?
             }
+            Command::DeleteRecords { topic, partition, offset } => self.delete_records(topic, partition, offset)?,
         }
         self.command_log.push((now, logged));
         Ok(())

@@ -24,7 +24,8 @@
 // (skipping files not there yet) and loads one; the guided page has no sideways scroll at 400 px;
 // a scenario embed shows the compact narration and a scrubber. ?scenario=controller-failover draws the
 // KRaft voters; crashing the active one from its menu makes another voter active in a higher epoch.
-// Determinism: every scenario file gives the same trace hash in the page's wasm as `kafka-sim hashes`
+// Reassignment: RF 3 → 2 from the kafka-reassign-partitions.sh panel, then a throttled move back that the panel follows
+// until the new replica is in the ISR. Determinism: every scenario file gives the same trace hash in the page's wasm as `kafka-sim hashes`
 // computes natively during the run (sweep seeds: tests/web.rs, against tests/golden/trace_hashes.json).
 // It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, a guided scenario with its
 // narration in docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
@@ -181,6 +182,39 @@ try {
     const log = await byId('event-log').textContent();
     assert(log.includes('deletes segment'), 'no segment deletion in the event log');
     await page.screenshot({ path: path.join(outDir, 'storage.png') });
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('kafka-reassign-partitions.sh from its panel: RF 3 → 2 at once, then a move back that the panel follows until the new replica is in the ISR', async () => {
+    const replicas = async () => (await byId('partition-orders-0').getAttribute('data-replicas')).split(',');
+    const before = await replicas();
+    await byId('reassign-partition').selectOption({ label: 'orders-0' });
+    const smaller = before.slice(1);
+    await byId('reassign-replicas').fill(smaller.join(','));
+    await byId('reassign-execute').click();
+    await advance(1000);
+    await page.waitForTimeout(400);
+    assert((await replicas()).join(',') === smaller.join(','), `replicas ${await replicas()} after moving to ${smaller}`);
+    const desc = await byId('describe').textContent();
+    assert(desc.includes(`Partition: 0\tLeader:`) && desc.includes(`Replicas: ${smaller.join(',')}\t`), `describe: ${desc.slice(0, 300)}`);
+    // Back to three replicas, throttled: the move starts at once (time is paused), the panel shows it.
+    const back = [...smaller, before[0]];
+    await byId('reassign-replicas').fill(back.join(','));
+    await byId('reassign-throttle').fill('100');
+    await byId('reassign-execute').click();
+    await page.waitForTimeout(400);
+    const moving = await byId('reassignment-orders-0').textContent();
+    assert(moving.includes(`Adding Replicas: ${before[0]}`) && moving.includes(`broker ${before[0]}:`), `panel: ${moving}`);
+    await page.screenshot({ path: path.join(outDir, 'reassignment.png') });
+    for (let i = 0; i < 6; i++) await advance(10000);
+    await page.waitForTimeout(400);
+    const list = await byId('reassignments').textContent();
+    assert(list.includes('No reassignment in progress'), `still moving: ${list}`);
+    assert((await replicas()).join(',') === back.join(','), `replicas ${await replicas()}, expected ${back}`);
+    const isr = (await partition('orders-0')).isr.split(',');
+    assert(isr.includes(before[0]), `broker ${before[0]} not in the ISR ${isr}`);
+    const log = await byId('event-log').textContent();
+    assert(log.includes('completes reassignment of orders-0'), 'no completion in the event log');
     assert(problems.length === 0, problems.join('\n'));
   });
 

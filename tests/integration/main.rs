@@ -19,6 +19,7 @@ mod compaction;
 mod consumer_groups;
 mod controller_failover;
 mod controller_rules;
+mod delete_records;
 mod durability;
 mod fuzz_short;
 mod golden_traces;

@@ -120,6 +120,9 @@ pub fn fault_kind(c: &Command) -> Option<&'static str> {
         Command::CrashController { .. } => "controller crash (failover)",
         Command::RestartController { .. } => "controller restart",
         Command::HealAll => "heal all",
+        Command::AlterPartitionReassignments { replicas: None, .. } => "reassignment cancel",
+        Command::AlterPartitionReassignments { throttle: Some(_), .. } => "throttled reassignment",
+        Command::AlterPartitionReassignments { .. } => "reassignment",
         _ => return None,
     })
 }
@@ -252,7 +255,37 @@ fn next_command(rng: &mut Rng, d: &Driver) -> Option<Vec<Command>> {
             let b = NodeId::Broker(*rng.pick(&brokers)?);
             return (a != b).then_some(vec![Command::CutLink { from: a, to: b, one_way: rng.chance(0.3) }]);
         }
-        88..=93 => Command::HealAll,
+        88..=90 => Command::HealAll,
+        // An operator moves a partition (KIP-455): to three or four of the brokers (the
+        // replication factor stays at least 3, what the durability promise rests on), at times
+        // with a throttle, at times cancelling the move in progress.
+        91..=93 => {
+            let (&tp, p) =
+                sim.controller.partitions.iter().nth(rng.range_inclusive(0, sim.controller.partitions.len() as u64 - 1) as usize)?;
+            if p.is_reassigning() && rng.chance(0.3) {
+                Command::AlterPartitionReassignments {
+                    topic: tp.topic.to_string(),
+                    partition: tp.partition,
+                    replicas: None,
+                    throttle: None,
+                }
+            } else {
+                let n = if brokers.len() >= 4 && rng.chance(0.4) { 4 } else { 3 };
+                let mut pool = brokers.clone();
+                let mut target = Vec::with_capacity(n);
+                while target.len() < n && !pool.is_empty() {
+                    let i = rng.range_inclusive(0, pool.len() as u64 - 1) as usize;
+                    target.push(pool.remove(i));
+                }
+                let throttle = rng.chance(0.3).then(|| rng.range_inclusive(2, 50) as i64 * 1_000);
+                Command::AlterPartitionReassignments {
+                    topic: tp.topic.to_string(),
+                    partition: tp.partition,
+                    replicas: Some(target),
+                    throttle,
+                }
+            }
+        }
         94..=96 => Command::SlowLink {
             from: pick_node(rng, &brokers),
             to: NodeId::Broker(*rng.pick(&brokers)?),
@@ -346,6 +379,11 @@ fn finish(seed: u64, profile: &'static Profile, header: Value, mut d: Driver) ->
     let mut last = vec![];
     while d.cs.sim.now_ms() - healed_at <= LIVENESS_BOUND_MS {
         bring_everything_back(&mut d);
+        // kafka-reassign-partitions.sh --verify lifts a move's throttle (once a controller is
+        // there to take the change): a replica held to a few kB/s, or starved because the
+        // in-sync replicas' traffic alone fills the quota, is slow by design, not a cluster
+        // that failed to recover.
+        lift_throttles(&mut d);
         last = end_state_problems(&d.cs, &acked_before);
         if last.is_empty() {
             recovery_ms = Some(d.cs.sim.now_ms() - healed_at);
@@ -413,6 +451,25 @@ fn finish(seed: u64, profile: &'static Profile, header: Value, mut d: Driver) ->
         safety,
         liveness,
         last_events: sim.events.iter().rev().take(40).rev().map(|e| format!("[{}] {} {}", e.time_ms, e.node, e.message)).collect(),
+    }
+}
+
+/// Removes the topics' `*.replication.throttled.replicas` (what `--verify` does after a move).
+fn lift_throttles(d: &mut Driver) {
+    let throttled: Vec<(String, &'static str)> =
+        d.cs.sim
+            .controller
+            .topics
+            .iter()
+            .flat_map(|(t, c)| {
+                ["leader.replication.throttled.replicas", "follower.replication.throttled.replicas"]
+                    .into_iter()
+                    .filter(|k| c.overrides.contains_key(*k))
+                    .map(move |k| (t.clone(), k))
+            })
+            .collect();
+    for (topic, key) in throttled {
+        d.apply(Command::SetTopicConfig { topic, key: key.into(), value: Value::Null });
     }
 }
 
