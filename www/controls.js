@@ -172,6 +172,12 @@ export class Controls {
     const startReader = button('start reader', 'start-reader', 'start_reader: a consumer of committed records (it reads up to the HW)');
     startReader.addEventListener('click', () => app.run({ type: 'start_reader', topic: app.topic, partition: Number(this.partSel.value) }));
     topic.append(row('partition', this.partSel, [startReader], 'Start a reader on this partition.'));
+    // kafka-delete-records.sh on the partition picked above: the engine checks the offset.
+    const delOffset = numberInput('ctl-delete-offset', 'delete-records-offset', -1, 1);
+    delOffset.placeholder = '-1 = HW';
+    const del = button('delete records', 'delete-records', 'kafka-delete-records.sh (delete_records): the leader moves its log start offset to this offset (-1: the high watermark); followers follow on their next fetch, records below it can no longer be read');
+    del.addEventListener('click', () => app.run({ type: 'delete_records', topic: app.topic, partition: Number(this.partSel.value), offset: delOffset.value.trim() === '' ? -1 : Number(delOffset.value) }));
+    topic.append(row('delete below', delOffset, [del], 'DeleteRecords: the records of the partition above below this offset are deleted (the low watermark moves); -1 is the high watermark.'));
 
     // Network.
     const nmin = numberInput('ctl-net-min', 'net-min', 0, 1), nmax = numberInput('ctl-net-max', 'net-max', 0, 1), loss = numberInput('ctl-net-loss', 'net-loss', 0, 0.01);

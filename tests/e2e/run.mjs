@@ -25,7 +25,7 @@
 // a scenario embed shows the compact narration and a scrubber. ?scenario=controller-failover draws the
 // KRaft voters; crashing the active one from its menu makes another voter active in a higher epoch.
 // Reassignment: RF 3 → 2 from the kafka-reassign-partitions.sh panel, then a throttled move back that the panel follows
-// until the new replica is in the ISR. Determinism: every scenario file gives the same trace hash in the page's wasm as `kafka-sim hashes`
+// until the new replica is in the ISR; delete records from the Topic controls moves every replica's log start. Determinism: every scenario file gives the same trace hash in the page's wasm as `kafka-sim hashes`
 // computes natively during the run (sweep seeds: tests/web.rs, against tests/golden/trace_hashes.json).
 // It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, a guided scenario with its
 // narration in docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
@@ -215,6 +215,23 @@ try {
     assert(isr.includes(before[0]), `broker ${before[0]} not in the ISR ${isr}`);
     const log = await byId('event-log').textContent();
     assert(log.includes('completes reassignment of orders-0'), 'no completion in the event log');
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('kafka-delete-records.sh from the Topic controls: the leader\'s low watermark moves at once, the followers\' on their next fetch', async () => {
+    await byId('produce-10').click();
+    await advance(2000);
+    const starts = () => page.evaluate(() => globalThis.__playground.storage().filter((r) => r.topic === 'orders' && r.partition === 0).map((r) => r.log_start_offset));
+    const before = await starts();
+    await page.locator('#ctl-reader-part').selectOption('0');
+    await byId('delete-records-offset').fill('-1');
+    await byId('delete-records').click();
+    await advance(2000);
+    await page.waitForTimeout(400);
+    const after = await starts();
+    assert(after.length === 3 && after.every((x) => x > Math.max(...before) && x === after[0]), `log starts ${before} -> ${after}`);
+    const log = await byId('event-log').textContent();
+    assert(log.includes('DeleteRecords orders-0'), 'no DeleteRecords line in the event log');
     assert(problems.length === 0, problems.join('\n'));
   });
 
