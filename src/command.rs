@@ -232,6 +232,20 @@ pub enum Command {
         partition: u32,
         offset: i64,
     },
+    /// A new broker joins the running cluster (`kafka-server-start.sh` with a new `node.id`): it
+    /// registers and holds no replica until a reassignment moves some to it. Without `broker`, the
+    /// next free id.
+    AddBroker {
+        #[serde(default)]
+        broker: Option<i32>,
+        #[serde(default)]
+        rack: Option<String>,
+    },
+    /// `kafka-cluster.sh unregister --id`: the controller forgets the broker (decommission, after
+    /// moving its replicas away and shutting it down).
+    UnregisterBroker {
+        broker: i32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -91,6 +91,8 @@ pub enum KafkaError {
     NEW_LEADER_ELECTED,
     /// DeleteRecords on a topic whose cleanup.policy has no `delete`.
     POLICY_VIOLATION,
+    /// UnregisterBroker for an id the controller does not have registered.
+    BROKER_ID_NOT_REGISTERED,
 }
 
 impl KafkaError {
@@ -161,6 +163,7 @@ impl KafkaError {
             KafkaError::NO_REASSIGNMENT_IN_PROGRESS => "NO_REASSIGNMENT_IN_PROGRESS",
             KafkaError::NEW_LEADER_ELECTED => "NEW_LEADER_ELECTED",
             KafkaError::POLICY_VIOLATION => "POLICY_VIOLATION",
+            KafkaError::BROKER_ID_NOT_REGISTERED => "BROKER_ID_NOT_REGISTERED",
         }
     }
 }
@@ -174,7 +177,7 @@ impl fmt::Display for KafkaError {
 impl KafkaError {
     /// Every error the engine can answer (all but `NONE`), in declaration order. A test reads the
     /// enum in this file and fails when a variant is missing here.
-    pub const ALL: [KafkaError; 45] = [
+    pub const ALL: [KafkaError; 46] = [
         KafkaError::NOT_LEADER_OR_FOLLOWER,
         KafkaError::NOT_ENOUGH_REPLICAS,
         KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
@@ -220,6 +223,7 @@ impl KafkaError {
         KafkaError::NO_REASSIGNMENT_IN_PROGRESS,
         KafkaError::NEW_LEADER_ELECTED,
         KafkaError::POLICY_VIOLATION,
+        KafkaError::BROKER_ID_NOT_REGISTERED,
     ];
 
     /// The first of Kafka's error names that appears as a whole word in `text` (an event line

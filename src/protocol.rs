@@ -31,6 +31,10 @@ pub enum MetadataRecord {
     },
     /// `PartitionRecord` / `PartitionChangeRecord`, carried here as the full new state.
     Partition(PartitionState),
+    /// `UnregisterBrokerRecord` (`kafka-cluster.sh unregister`): the broker is gone from the cluster.
+    UnregisterBroker {
+        broker: BrokerId,
+    },
     /// The `LeaderChangeMessage` control record a new quorum leader writes first in its epoch
     /// (`LeaderState.appendStartOfEpochControlRecords`): its commit lets the high watermark move.
     LeaderChange {

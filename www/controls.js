@@ -245,7 +245,10 @@ export class Controls {
     nc.value = curC;
     const go = button('new cluster', 'new-cluster', 'Start a new run with this many brokers and controllers, and topic "orders" with these partitions and replication factor');
     go.addEventListener('click', () => app.newCluster({ brokers: shapeBrokers.value, partitions: np.value, rf: nr.value, controllers: nc.value }));
-    shape.append(row('brokers', shapeBrokers, [], `Number of brokers (1-${lim.brokers})`), row('num.partitions', np, [], `Partitions of topic "orders" (1-${lim.partitions})`),
+    // A broker joining this run (add_broker): it registers and holds nothing until a reassignment.
+    const addBroker = button('add broker', 'add-broker', 'add_broker: a new broker (the next free node.id) joins this run; it holds no replica until the kafka-reassign-partitions.sh panel moves some to it');
+    addBroker.addEventListener('click', () => app.run({ type: 'add_broker' }));
+    shape.append(row('brokers', shapeBrokers, [addBroker], `Number of brokers (1-${lim.brokers}) of a new run; add broker adds one to this run`), row('num.partitions', np, [], `Partitions of topic "orders" (1-${lim.partitions})`),
       row('replication.factor', nr, [], 'Replicas per partition (at most the number of brokers)'),
       row('sim.controllers', nc, [go], tip(defs, 'simulation', 'sim.controllers')));
   }
@@ -437,6 +440,7 @@ export class BrokerMenu {
       ['pause', 'Pause 15 s (GC)', 'A stop-the-world pause of 15 s: the broker neither receives nor acts (zombie leader).', { type: 'pause_broker', broker: id, ms: 15000 }, running && status !== 'paused'],
       ['resume', 'Resume', 'End the pause now.', { type: 'resume_broker', broker: id }, status === 'paused'],
       ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
+      ['unregister', 'Unregister (decommission)', 'kafka-cluster.sh unregister: the controller forgets this broker and takes it out of every ISR. Kafka does not refuse a broker that still hosts replicas: they stay offline until a reassignment moves them, so move them first and shut it down.', { type: 'unregister_broker', broker: id }, true],
     ];
     this.open(anchor, b, `${b} · ${status.replace('_', ' ')}`, items);
   }

@@ -107,6 +107,9 @@ impl Broker {
                         changed.push(st.tp);
                     }
                 }
+                MetadataRecord::UnregisterBroker { broker } => {
+                    image.brokers.remove(broker);
+                }
                 MetadataRecord::LeaderChange { epoch, leader, .. } => {
                     image.controller = Some((*leader, *epoch));
                 }

@@ -183,6 +183,8 @@ pub const VARIANTS: &[&str] = &[
     "step",
     "alter_partition_reassignments",
     "delete_records",
+    "add_broker",
+    "unregister_broker",
 ];
 
 /// The `type` tag: an index into [`VARIANTS`], read as the derive's variant identifier.
@@ -199,7 +201,7 @@ impl<'de> de::Deserialize<'de> for Tag {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tag, E> {
                 match usize::try_from(v) {
                     Ok(i) if i < VARIANTS.len() => Ok(Tag(i)),
-                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 33")),
+                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 35")),
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
@@ -357,6 +359,8 @@ const FIELDS: &[Fields] = &[
     fields!(),                                             // step
     fields!("topic" Str R, "partition" U32 R, "replicas" Brokers O, "throttle" I64 O), // alter_partition_reassignments
     fields!("topic" Str R, "partition" U32 R, "offset" I64 R), // delete_records
+    fields!("broker" I32 O, "rack" Str O),                 // add_broker
+    fields!("broker" I32 R),                               // unregister_broker
 ];
 
 /// The struct names serde's errors give a variant (`struct variant Command::CrashBroker`).
@@ -394,6 +398,8 @@ const STRUCT_NAMES: &[&str] = &[
     "Step",
     "AlterPartitionReassignments",
     "DeleteRecords",
+    "AddBroker",
+    "UnregisterBroker",
 ];
 
 /// A decoded field value.
@@ -746,6 +752,8 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
             throttle: t.opt_int(),
         },
         32 => Command::DeleteRecords { topic: t.str(), partition: t.int() as u32, offset: t.int() },
+        33 => Command::AddBroker { broker: t.opt_int().map(|n| n as i32), rack: t.opt_str() },
+        34 => Command::UnregisterBroker { broker: t.int() as i32 },
         _ => Command::Step,
     }
 }

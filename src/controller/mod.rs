@@ -154,6 +154,9 @@ impl Controller {
                 MetadataRecord::Partition(st) => {
                     c.partitions.insert(st.tp, st.clone());
                 }
+                MetadataRecord::UnregisterBroker { broker } => {
+                    c.brokers.remove(broker);
+                }
                 MetadataRecord::LeaderChange { .. } => {}
             }
         }
@@ -786,6 +789,60 @@ impl Controller {
                 self.change_partition(now_ms, &tp, isr, Election::Online, &[], &format!("broker {broker} unfenced"), out);
             }
         }
+    }
+
+    /// `ReplicationControlManager.unregisterBroker` (`kafka-cluster.sh unregister --id`):
+    /// `handleBrokerUnregistered` takes the broker out of every ISR and ELR (moving leadership if it
+    /// led), then an `UnregisterBrokerRecord`. Kafka 4.x does not refuse a broker that still hosts
+    /// replicas: they stay in the replica lists, offline (under-replicated) until a reassignment
+    /// moves them. A broker that is still running finds its registration gone at its next heartbeat
+    /// and registers again.
+    pub fn unregister_broker(&mut self, now_ms: i64, broker: BrokerId, out: &mut Out) -> Result<(), CommandError> {
+        if !self.brokers.contains_key(&broker) {
+            return Err(CommandError::new(
+                KafkaError::BROKER_ID_NOT_REGISTERED,
+                "broker",
+                format!("Broker ID {broker} is not currently registered"),
+            ));
+        }
+        let reason = format!("broker {broker} unregistered");
+        let tps: Vec<TopicPartition> = self
+            .partitions
+            .iter()
+            .filter(|(_, p)| p.isr.contains(&broker) || p.elr.contains(&broker) || p.leader == broker)
+            .map(|(tp, _)| *tp)
+            .collect();
+        // Not acceptable as a leader from here on.
+        self.brokers.get_mut(&broker).unwrap().fenced = true;
+        for tp in tps {
+            let isr: Vec<BrokerId> = self.partitions[&tp].isr.iter().copied().filter(|&b| b != broker).collect();
+            let before = self.partitions[&tp].clone();
+            if self.change_partition(now_ms, &tp, isr, Election::Online, &[broker], &reason, out).is_none() && before.elr.contains(&broker)
+            {
+                // Only its ELR place was left: ClearElr for this broker.
+                let mut st = before;
+                st.elr.retain(|&b| b != broker);
+                st.partition_epoch += 1;
+                self.partitions.insert(tp, st.clone());
+                self.append(MetadataRecord::Partition(st));
+            }
+        }
+        self.append(MetadataRecord::UnregisterBroker { broker });
+        self.brokers.remove(&broker);
+        let hosted: Vec<String> = self.partitions.values().filter(|p| p.replicas.contains(&broker)).map(|p| p.tp.to_string()).collect();
+        out.log(
+            Category::Controller,
+            if hosted.is_empty() {
+                format!("unregisters broker {broker} (UnregisterBrokerRecord): it hosted no replica")
+            } else {
+                format!(
+                    "unregisters broker {broker} (UnregisterBrokerRecord) although it still hosts replicas of {}: they stay in the replica lists, offline, until a reassignment moves them",
+                    hosted.join(", ")
+                )
+            },
+        );
+        self.push_metadata(out);
+        Ok(())
     }
 
     fn remove_from_all_isrs(&mut self, now_ms: i64, broker: BrokerId, reason: &str, out: &mut Out) {

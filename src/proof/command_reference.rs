@@ -180,6 +180,15 @@ pub enum Command {
         partition: u32,
         offset: i64,
     },
+    AddBroker {
+        #[serde(default)]
+        broker: Option<i32>,
+        #[serde(default)]
+        rack: Option<String>,
+    },
+    UnregisterBroker {
+        broker: i32,
+    },
 }
 
 /// What serde's derive made of `text` (as `Command::from_json` reports it: the command's

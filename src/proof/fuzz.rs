@@ -201,7 +201,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
     use crate::ids::NodeId;
     use serde_json::json;
     let broker = (arg % 4) as i32; // 0 is no broker: refused
-    match which % 14 {
+    match which % 16 {
         0 => Command::CrashBroker { broker, keep_page_cache: arg & 0x80 != 0 },
         1 => Command::RestartBroker { broker },
         2 => Command::ShutdownBroker { broker },
@@ -227,6 +227,8 @@ fn menu_command(which: u8, arg: u8) -> Command {
             replicas: (arg & 0x80 == 0).then(|| (0..5).filter(|b| arg & (1 << b) != 0).collect()),
             throttle: (arg & 0x20 != 0).then_some(arg as i64 * 100),
         },
+        13 => Command::AddBroker { broker: (arg & 0x40 != 0).then_some(arg as i32 % 8), rack: None },
+        14 => Command::UnregisterBroker { broker },
         12 => Command::DeleteRecords { topic: "orders".into(), partition: arg as u32 % 4, offset: arg as i64 % 40 - 2 },
         _ => Command::ElectLeaders {
             topic: "orders".into(),

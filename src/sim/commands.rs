@@ -239,6 +239,57 @@ impl Sim {
         Ok(())
     }
 
+    /// `add_broker`: a new broker process with a new `node.id` starts and registers; the
+    /// controller gives it no replica (placement happens only when topics or partitions are
+    /// created, and reassignment moves existing ones).
+    pub(super) fn add_broker_command(&mut self, broker: Option<i32>, rack: Option<String>) -> Result<(), CommandError> {
+        if self.brokers.len() as u64 >= crate::scenario::MAX_BROKERS {
+            return Err(CommandError::invalid_request("broker", format!("at most {} brokers", crate::scenario::MAX_BROKERS)));
+        }
+        let id = broker.unwrap_or_else(|| self.brokers.keys().copied().max().unwrap_or(0) + 1);
+        if !(0..1000).contains(&id) {
+            return Err(CommandError::invalid_request(
+                "broker",
+                format!("broker id {id}: expected 0 to 999 (controller voters use 3000 and up)"),
+            ));
+        }
+        if self.brokers.contains_key(&id) {
+            return Err(CommandError::invalid_request("broker", format!("broker {id} already exists")));
+        }
+        let rack = rack.filter(|r| !r.is_empty());
+        if let Some(r) = &rack {
+            normalize_value(Scope::Consumer, "client.rack", &Value::from(r.as_str()))
+                .map_err(|e| CommandError::invalid_config("rack", e.message))?;
+        }
+        // Every broker has a rack or none does (placement refuses a mix, as Kafka does).
+        let racked = self.brokers.values().filter(|s| s.spec.rack.is_some()).count();
+        if (racked > 0) != rack.is_some() && !self.brokers.is_empty() {
+            return Err(CommandError::invalid_config("rack", "every broker has a broker.rack or none does"));
+        }
+        self.add_broker(super::BrokerSpec { id, rack: rack.clone() });
+        self.log_event(
+            NodeId::Broker(id),
+            Category::Broker,
+            format!(
+                "broker {id} added{} (kafka-server-start.sh, node.id={id}): it registers with the controller and holds no replica until a reassignment moves some to it",
+                rack.map(|r| format!(" in rack {r}")).unwrap_or_default()
+            ),
+        );
+        Ok(())
+    }
+
+    /// `unregister_broker`: `kafka-cluster.sh unregister --id` (the controller's rules in
+    /// `Controller::unregister_broker`).
+    pub(super) fn unregister_broker(&mut self, broker: i32) -> Result<(), CommandError> {
+        let now = self.now_ms;
+        self.require_controller("broker")?;
+        let mut out = Out::default();
+        let r = self.controller.unregister_broker(now, broker, &mut out);
+        self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
+        r
+    }
+
     /// `delete_records`: `kafka-delete-records.sh` for one partition. The Admin client sends
     /// DeleteRecords to the partition's leader (from its metadata: the controller's view here);
     /// the leader's rules are in `src/broker/delete_records.rs`.

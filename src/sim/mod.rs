@@ -818,6 +818,8 @@ impl Sim {
                 self.alter_partition_reassignments(topic, partition, replicas, throttle)?
             }
             Command::DeleteRecords { topic, partition, offset } => self.delete_records(topic, partition, offset)?,
+            Command::AddBroker { broker, rack } => self.add_broker_command(broker, rack)?,
+            Command::UnregisterBroker { broker } => self.unregister_broker(broker)?,
         }
         self.command_log.push((now, logged));
         Ok(())

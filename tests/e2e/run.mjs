@@ -25,7 +25,8 @@
 // a scenario embed shows the compact narration and a scrubber. ?scenario=controller-failover draws the
 // KRaft voters; crashing the active one from its menu makes another voter active in a higher epoch.
 // Reassignment: RF 3 → 2 from the kafka-reassign-partitions.sh panel, then a throttled move back that the panel follows
-// until the new replica is in the ISR; delete records from the Topic controls moves every replica's log start. Determinism: every scenario file gives the same trace hash in the page's wasm as `kafka-sim hashes`
+// until the new replica is in the ISR; delete records from the Topic controls moves every replica's log start; a broker added from
+// the Cluster controls joins empty and a move gives it a replica. Determinism: every scenario file gives the same trace hash in the page's wasm as `kafka-sim hashes`
 // computes natively during the run (sweep seeds: tests/web.rs, against tests/golden/trace_hashes.json).
 // It saves screenshots in test-results/ (and, with UPDATE_SCREENSHOT=1, a guided scenario with its
 // narration in docs/screenshot.png, the README's picture, and the docs page in docs/embed-screenshot.png).
@@ -232,6 +233,27 @@ try {
     assert(after.length === 3 && after.every((x) => x > Math.max(...before) && x === after[0]), `log starts ${before} -> ${after}`);
     const log = await byId('event-log').textContent();
     assert(log.includes('DeleteRecords orders-0'), 'no DeleteRecords line in the event log');
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('add broker: broker 4 joins the run holding nothing, and a move from the reassignment panel gives it a replica', async () => {
+    await byId('add-broker').click();
+    await advance(2000);
+    await page.waitForTimeout(400);
+    assert(await byId('broker-4').count() === 1, 'no broker-4 header');
+    const held = await page.evaluate(() => globalThis.__playground.storage().filter((r) => r.broker === 4).length);
+    assert(held === 0, `broker 4 holds ${held} replicas`);
+    const before = (await byId('partition-orders-1').getAttribute('data-replicas')).split(',');
+    const target = [...before.slice(0, 2), '4'];
+    await byId('reassign-partition').selectOption({ label: 'orders-1' });
+    await byId('reassign-replicas').fill(target.join(','));
+    await byId('reassign-throttle').fill('');
+    await byId('reassign-execute').click();
+    await advance(5000);
+    await page.waitForTimeout(400);
+    const now = await byId('partition-orders-1').getAttribute('data-replicas');
+    assert(now === target.join(','), `orders-1 replicas ${now}, expected ${target}`);
+    await page.screenshot({ path: path.join(outDir, 'add-broker.png') });
     assert(problems.length === 0, problems.join('\n'));
   });
 

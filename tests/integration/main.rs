@@ -10,6 +10,7 @@ mod common;
 
 mod assignors;
 mod broker_rules;
+mod brokers_join_and_leave;
 mod checker_catches;
 mod checker_false_alarms;
 mod client_audit;
