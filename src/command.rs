@@ -241,6 +241,14 @@ pub enum Command {
         #[serde(default)]
         rack: Option<String>,
     },
+    /// A slow (stalling) disk on a broker, a simulated fault: every write of records its replica
+    /// fetcher makes takes `write_latency_ms` (0: the disk is healthy again). The broker keeps
+    /// heartbeating, so the controller does not fence it; as a follower it falls behind and its
+    /// leader drops it from the ISR after `replica.lag.time.max.ms`.
+    SlowDisk {
+        broker: i32,
+        write_latency_ms: i64,
+    },
     /// `kafka-cluster.sh unregister --id`: the controller forgets the broker (decommission, after
     /// moving its replicas away and shutting it down).
     UnregisterBroker {

@@ -440,6 +440,8 @@ export class BrokerMenu {
       ['pause', 'Pause 15 s (GC)', 'A stop-the-world pause of 15 s: the broker neither receives nor acts (zombie leader).', { type: 'pause_broker', broker: id, ms: 15000 }, running && status !== 'paused'],
       ['resume', 'Resume', 'End the pause now.', { type: 'resume_broker', broker: id }, status === 'paused'],
       ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
+      ['slowdisk', 'Slow disk (15 s a write)', 'slow_disk: every write of fetched records takes 15 s (a stalling disk). The broker keeps heartbeating, so the controller does not fence it; as a follower it falls behind and its leader drops it from the ISR after replica.lag.time.max.ms.', { type: 'slow_disk', broker: id, write_latency_ms: 15000 }, true],
+      ['healdisk', 'Disk healthy', 'slow_disk with 0: the disk writes at full speed again; the follower catches up and rejoins the ISR.', { type: 'slow_disk', broker: id, write_latency_ms: 0 }, true],
       ['unregister', 'Unregister (decommission)', 'kafka-cluster.sh unregister: the controller forgets this broker and takes it out of every ISR. Kafka does not refuse a broker that still hosts replicas: they stay offline until a reassignment moves them, so move them first and shut it down.', { type: 'unregister_broker', broker: id }, true],
     ];
     this.open(anchor, b, `${b} · ${status.replace('_', ' ')}`, items);

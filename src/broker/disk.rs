@@ -19,6 +19,9 @@ pub struct Disk {
     /// The broker epoch written at a clean shutdown (Kafka's clean-shutdown file
     /// plus `previousBrokerEpoch`); `None` after a crash.
     pub clean_shutdown_broker_epoch: Option<i64>,
+    /// A slow (or stalling) disk, the `slow_disk` fault: every write of fetched records by this
+    /// broker's replica fetcher takes this long (0: a healthy disk). Hardware: it survives restarts.
+    pub write_latency_ms: i64,
 }
 
 impl Disk {

@@ -26,6 +26,10 @@ pub struct Fetcher {
     pub partitions: VecMap<TopicPartition, FetcherPartition>,
     pub in_flight: Option<(u64, i64)>,
     pub next_fetch_ms: i64,
+    /// A response being written to a slow disk (`Disk::write_latency_ms`): (done at, session,
+    /// partitions). The fetcher thread is blocked in the append meanwhile: it sends nothing.
+    #[serde(skip)]
+    pub writing: Option<(i64, u64, Vec<FetchPartitionResponse>)>,
 }
 
 impl Broker {
@@ -54,6 +58,14 @@ impl Broker {
     ) {
         let Some(f) = self.fetchers.get_mut(&leader) else { return };
         if f.in_flight.map(|(s, _)| s) != Some(session) {
+            return;
+        }
+        let latency = self.disk.write_latency_ms;
+        if latency > 0 && f.writing.is_none() && partitions.iter().any(|p| !p.records.is_empty()) {
+            // processPartitionData appends on the fetcher thread: on a slow disk the thread is
+            // stuck in the write, and the next fetch waits for it.
+            f.writing = Some((now_ms + latency, session, partitions));
+            out.wake_at(now_ms + latency);
             return;
         }
         f.in_flight = None;
@@ -230,10 +242,21 @@ impl Broker {
 
     /// The replica fetcher's timers: a fetch unanswered for replica.socket.timeout.ms is dropped, then every fetcher due sends.
     pub(super) fn fetcher_tick(&mut self, now_ms: i64, out: &mut Out) {
-        // Fetch request timeouts (replica.socket.timeout.ms).
+        // Writes to a slow disk that are done: the rest of the response is handled now.
+        let done: Vec<BrokerId> =
+            self.fetchers.iter().filter(|(_, f)| f.writing.as_ref().is_some_and(|w| w.0 <= now_ms)).map(|(&l, _)| l).collect();
+        for leader in done {
+            if let Some((_, session, partitions)) = self.fetchers.get_mut(&leader).and_then(|f| f.writing.take()) {
+                // The write is done: handled as any response (no second wait for the same write).
+                let latency = std::mem::replace(&mut self.disk.write_latency_ms, 0);
+                self.handle_fetch_response(now_ms, leader, session, partitions, out);
+                self.disk.write_latency_ms = latency;
+            }
+        }
+        // Fetch request timeouts (replica.socket.timeout.ms); a thread stuck in a write sends nothing.
         let socket_timeout = self.config.replica_socket_timeout_ms;
         let backoff = self.config.replica_fetch_backoff_ms;
-        for f in self.fetchers.values_mut() {
+        for f in self.fetchers.values_mut().filter(|f| f.writing.is_none()) {
             if let Some((_, sent)) = f.in_flight {
                 if now_ms - sent >= socket_timeout {
                     f.in_flight = None;

@@ -286,6 +286,7 @@ impl Broker {
             partitions: crate::vecmap::VecMap::new(),
             in_flight: None,
             next_fetch_ms: now_ms,
+            writing: None,
         });
         f.partitions.insert(tp, FetcherPartition { leader_epoch: st.leader_epoch, backoff_until_ms: now_ms, lag: None });
         if f.in_flight.is_none() {

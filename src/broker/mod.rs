@@ -559,6 +559,10 @@ impl Broker {
         }
         t = t.min(self.groups.next_wake());
         for f in self.fetchers.values() {
+            if let Some((done, _, _)) = &f.writing {
+                t = t.min(*done);
+                continue;
+            }
             match f.in_flight {
                 Some((_, sent)) => t = t.min(sent + self.config.replica_socket_timeout_ms),
                 None => {

@@ -184,6 +184,7 @@ pub const VARIANTS: &[&str] = &[
     "alter_partition_reassignments",
     "delete_records",
     "add_broker",
+    "slow_disk",
     "unregister_broker",
 ];
 
@@ -201,7 +202,7 @@ impl<'de> de::Deserialize<'de> for Tag {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tag, E> {
                 match usize::try_from(v) {
                     Ok(i) if i < VARIANTS.len() => Ok(Tag(i)),
-                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 35")),
+                    _ => Err(E::invalid_value(Unexpected::Unsigned(v), &"variant index 0 <= i < 36")),
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
@@ -360,6 +361,7 @@ const FIELDS: &[Fields] = &[
     fields!("topic" Str R, "partition" U32 R, "replicas" Brokers O, "throttle" I64 O), // alter_partition_reassignments
     fields!("topic" Str R, "partition" U32 R, "offset" I64 R), // delete_records
     fields!("broker" I32 O, "rack" Str O),                 // add_broker
+    fields!("broker" I32 R, "write_latency_ms" I64 R),     // slow_disk
     fields!("broker" I32 R),                               // unregister_broker
 ];
 
@@ -399,6 +401,7 @@ const STRUCT_NAMES: &[&str] = &[
     "AlterPartitionReassignments",
     "DeleteRecords",
     "AddBroker",
+    "SlowDisk",
     "UnregisterBroker",
 ];
 
@@ -753,7 +756,8 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
         },
         32 => Command::DeleteRecords { topic: t.str(), partition: t.int() as u32, offset: t.int() },
         33 => Command::AddBroker { broker: t.opt_int().map(|n| n as i32), rack: t.opt_str() },
-        34 => Command::UnregisterBroker { broker: t.int() as i32 },
+        34 => Command::SlowDisk { broker: t.int() as i32, write_latency_ms: t.int() },
+        35 => Command::UnregisterBroker { broker: t.int() as i32 },
         _ => Command::Step,
     }
 }

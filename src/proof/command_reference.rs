@@ -186,6 +186,10 @@ pub enum Command {
         #[serde(default)]
         rack: Option<String>,
     },
+    SlowDisk {
+        broker: i32,
+        write_latency_ms: i64,
+    },
     UnregisterBroker {
         broker: i32,
     },

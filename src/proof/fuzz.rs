@@ -201,7 +201,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
     use crate::ids::NodeId;
     use serde_json::json;
     let broker = (arg % 4) as i32; // 0 is no broker: refused
-    match which % 16 {
+    match which % 17 {
         0 => Command::CrashBroker { broker, keep_page_cache: arg & 0x80 != 0 },
         1 => Command::RestartBroker { broker },
         2 => Command::ShutdownBroker { broker },
@@ -229,6 +229,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
         },
         13 => Command::AddBroker { broker: (arg & 0x40 != 0).then_some(arg as i32 % 8), rack: None },
         14 => Command::UnregisterBroker { broker },
+        15 => Command::SlowDisk { broker, write_latency_ms: (arg as i64 % 4) * 20_000 },
         12 => Command::DeleteRecords { topic: "orders".into(), partition: arg as u32 % 4, offset: arg as i64 % 40 - 2 },
         _ => Command::ElectLeaders {
             topic: "orders".into(),

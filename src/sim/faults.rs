@@ -111,6 +111,33 @@ impl Sim {
         Ok(())
     }
 
+    /// `slow_disk`: every write of fetched records on the broker's disk takes `ms` (0: healthy).
+    pub(super) fn slow_disk(&mut self, broker: BrokerId, ms: i64) -> Result<(), CommandError> {
+        self.broker_slot(broker, "broker")?;
+        if !(0..=MAX_RUN_MS).contains(&ms) {
+            return Err(CommandError::invalid_request("write_latency_ms", format!("write_latency_ms must be 0 to {MAX_RUN_MS}")));
+        }
+        let now = self.now_ms;
+        let slot = self.brokers.get_mut(&broker).unwrap();
+        match (slot.process.as_mut(), slot.idle_disk.as_mut()) {
+            (Some(p), _) => p.disk.write_latency_ms = ms,
+            (None, Some(d)) => d.write_latency_ms = ms,
+            (None, None) => {}
+        }
+        let inc = slot.incarnation;
+        self.schedule_wake(NodeId::Broker(broker), now, inc);
+        self.log_event(
+            NodeId::Broker(broker),
+            Category::Fault,
+            if ms > 0 {
+                format!("disk slows down: every write of fetched records takes {ms} ms (the broker keeps heartbeating, so it stays registered and unfenced)")
+            } else {
+                "disk healthy again".to_string()
+            },
+        );
+        Ok(())
+    }
+
     /// `resume_broker`: the pause ends; the messages that waited are handled in arrival order.
     pub(super) fn resume_broker(&mut self, b: BrokerId) {
         let Some(slot) = self.brokers.get_mut(&b) else { return };

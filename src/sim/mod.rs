@@ -819,6 +819,7 @@ impl Sim {
             }
             Command::DeleteRecords { topic, partition, offset } => self.delete_records(topic, partition, offset)?,
             Command::AddBroker { broker, rack } => self.add_broker_command(broker, rack)?,
+            Command::SlowDisk { broker, write_latency_ms } => self.slow_disk(broker, write_latency_ms)?,
             Command::UnregisterBroker { broker } => self.unregister_broker(broker)?,
         }
         self.command_log.push((now, logged));

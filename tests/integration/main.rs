@@ -40,6 +40,7 @@ mod reassignment;
 mod regressions;
 mod scenario_files;
 mod share;
+mod slow_disk;
 mod storage;
 mod sweep;
 mod time_travel;

@@ -120,6 +120,7 @@ pub fn fault_kind(c: &Command) -> Option<&'static str> {
         Command::CrashController { .. } => "controller crash (failover)",
         Command::RestartController { .. } => "controller restart",
         Command::HealAll => "heal all",
+        Command::SlowDisk { .. } => "slow disk",
         Command::AlterPartitionReassignments { replicas: None, .. } => "reassignment cancel",
         Command::AlterPartitionReassignments { throttle: Some(_), .. } => "throttled reassignment",
         Command::AlterPartitionReassignments { .. } => "reassignment",
