@@ -36,7 +36,7 @@ fn json_depth(v: &Value) -> usize {
 /// Most steps in one scenario.
 pub const MAX_STEPS: usize = 100_000;
 /// Most brokers a scenario may give as a number (`"brokers": 12`): the picture draws them legibly.
-pub const MAX_BROKERS: u64 = 12;
+pub use crate::sim::MAX_BROKERS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {

@@ -243,8 +243,8 @@ impl Sim {
     /// controller gives it no replica (placement happens only when topics or partitions are
     /// created, and reassignment moves existing ones).
     pub(super) fn add_broker_command(&mut self, broker: Option<i32>, rack: Option<String>) -> Result<(), CommandError> {
-        if self.brokers.len() as u64 >= crate::scenario::MAX_BROKERS {
-            return Err(CommandError::invalid_request("broker", format!("at most {} brokers", crate::scenario::MAX_BROKERS)));
+        if self.brokers.len() as u64 >= super::MAX_BROKERS {
+            return Err(CommandError::invalid_request("broker", format!("at most {} brokers", super::MAX_BROKERS)));
         }
         let id = broker.unwrap_or_else(|| self.brokers.keys().copied().max().unwrap_or(0) + 1);
         if !(0..1000).contains(&id) {

@@ -53,6 +53,9 @@ pub struct BrokerSpec {
     pub rack: Option<String>,
 }
 
+/// Most brokers a cluster may have (a scenario's `brokers`, `add_broker`): the picture draws them legibly.
+pub const MAX_BROKERS: u64 = 12;
+
 /// Everything needed to build a cluster (before any command).
 #[derive(Debug, Clone)]
 pub struct ClusterSpec {
