@@ -148,10 +148,6 @@ impl Broker {
             }
         }
         let lag = (pr.high_watermark - log.log_end_offset()).max(0);
-        if let Some(fp) = self.fetchers.get_mut(&pr_leader).and_then(|f| f.partitions.get_mut(tp)) {
-            fp.lag = Some(lag);
-        }
-        let log = self.disk.logs.get_mut(tp).unwrap();
         // Follower HW = min(leader HW, own LEO); learned one fetch later.
         let before = log.high_watermark();
         let hw = log.update_high_watermark(pr.high_watermark);
@@ -164,6 +160,9 @@ impl Broker {
             for e in log.take_events() {
                 out.log(Category::Storage, e);
             }
+        }
+        if let Some(fp) = self.fetchers.get_mut(&pr_leader).and_then(|f| f.partitions.get_mut(tp)) {
+            fp.lag = Some(lag);
         }
     }
 
