@@ -254,6 +254,40 @@ pub enum Command {
     UnregisterBroker {
         broker: i32,
     },
+    /// The broker's disk fills up or fails, or is mended (a simulated fault): `full` (the next
+    /// write fails with KafkaStorageException and the broker's only log directory goes offline:
+    /// the broker halts), `failed` (every I/O fails, loading the logs at start too),
+    /// `space_freed` (a full disk has room again, data kept), `replaced` (an empty disk, only
+    /// while the broker is down; it fetches everything again).
+    DiskFault {
+        broker: i32,
+        fault: DiskFault,
+    },
+    /// `kafka-topics.sh --alter --topic T --partitions N` (CreatePartitions): the topic grows to
+    /// `count` partitions, placed as the controller places new ones. Keys are not kept on their
+    /// partition: murmur2(key) % count moves most of them.
+    CreatePartitions {
+        topic: String,
+        count: u32,
+    },
+    /// A rolling restart, the way operators do it: each broker in turn gets a clean (controlled)
+    /// shutdown and is started again, and the next one waits until every partition's ISR is full
+    /// again (no under-replicated partitions). `hasty`: the next broker goes as soon as the
+    /// previous one's process is up, before its replicas have caught up.
+    RollingRestart {
+        #[serde(default)]
+        hasty: bool,
+    },
+}
+
+/// What `disk_fault` does to a broker's disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskFault {
+    Full,
+    Failed,
+    SpaceFreed,
+    Replaced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -252,6 +252,8 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "The consumer's rack. With replica.selector.class=RackAwareReplicaSelector on the brokers it fetches from a replica in this rack (KIP-392)."),
     def!("fetch.max.wait.ms", Consumer, Kind::Long { min: 0, max: LMAX }, "500", None,
         "How long the broker holds a consumer's fetch when no new committed records are there."),
+    def!("metadata.max.age.ms", Consumer, Kind::Long { min: 0, max: LMAX }, "300000", None,
+        "The consumer refreshes its metadata at least this often. A topic that gained partitions is noticed then: the group's leader sees the partition count differ from the one it assigned with and rejoins, so the group is assigned again."),
     def!("max.poll.records", Consumer, Kind::Long { min: 1, max: 100000 }, "500", None,
         "Most records one fetch returns to the consumer."),
     def!("sim.truncation.mode", Simulation, Kind::Choice(&["leader-epoch", "high-watermark"]), "leader-epoch", None,
@@ -262,6 +264,10 @@ pub const CONFIG_DEFS: &[ConfigDef] = &[
         "Number of KRaft controller voters (node ids 3000, 3001, …), fixed when the cluster is created. 1: a single controller, its own majority. Kafka recommends 3 in production (5 to survive two failures): the active controller is the Raft leader, a metadata change commits once a majority of voters has it, and when the active one fails the others elect a new one."),
     def!("sim.os.flush.interval.ms", Simulation, Kind::Long { min: 1, max: LMAX }, "30000", None,
         "The operating system writes dirty page-cache pages to disk this often (Linux dirty_expire_centisecs is 30 s). A power loss loses what the OS has not written yet."),
+    def!("sim.broker.startup.ms", Simulation, Kind::Long { min: 0, max: 600000 }, "0", None,
+        "How long a starting broker takes before it registers with the controller: the JVM starting and LogManager loading (and, after a crash, recovering) its logs, seconds to minutes on a real broker with many partitions. 0: at once. Until it has registered and caught up it is in no ISR, which is what a hasty rolling restart runs into."),
+    def!("sim.log.dir.capacity.bytes", Simulation, Kind::Long { min: -1, max: LMAX }, "-1", None,
+        "The size of each broker's disk (its one log directory, log.dirs=/tmp/kraft-combined-logs); -1: unlimited. A write that does not fit fails with KafkaStorageException (No space left on device): the log directory goes offline and, as it is the broker's only one, the broker halts (\"Shutdown broker because all log dirs ... have failed\"). Retention (retention.bytes, retention.ms) is what keeps a log inside it."),
     def!("sim.network.min.latency.ms", Simulation, Kind::Long { min: 0, max: 60000 }, "1", None,
         "Lowest one-way network latency of a link."),
     def!("sim.network.max.latency.ms", Simulation, Kind::Long { min: 0, max: 60000 }, "3", None,
@@ -463,6 +469,10 @@ pub struct BrokerConfig {
     /// `sim.replica.placement=admin-utils`: the legacy ZooKeeper-era placement.
     pub legacy_admin_utils_placement: bool,
     pub os_flush_interval_ms: i64,
+    /// `sim.broker.startup.ms`.
+    pub broker_startup_ms: i64,
+    /// `sim.log.dir.capacity.bytes` (-1: unlimited).
+    pub log_dir_capacity_bytes: i64,
     pub offsets_topic_num_partitions: i64,
     pub offsets_topic_replication_factor: i64,
     pub offsets_commit_timeout_ms: i64,
@@ -506,6 +516,8 @@ impl Default for BrokerConfig {
             legacy_hw_truncation: false,
             legacy_admin_utils_placement: false,
             os_flush_interval_ms: 0,
+            log_dir_capacity_bytes: 0,
+            broker_startup_ms: 0,
             log_defaults: crate::log::LogConfig::default(),
             log_retention_check_interval_ms: 0,
             log_cleaner_backoff_ms: 0,
@@ -567,6 +579,8 @@ impl BrokerConfig {
             "sim.truncation.mode" => self.legacy_hw_truncation = v == "high-watermark",
             "sim.replica.placement" => self.legacy_admin_utils_placement = v == "admin-utils",
             "sim.os.flush.interval.ms" => self.os_flush_interval_ms = long(v),
+            "sim.log.dir.capacity.bytes" => self.log_dir_capacity_bytes = long(v),
+            "sim.broker.startup.ms" => self.broker_startup_ms = long(v),
             "log.segment.bytes" => self.log_defaults.segment_bytes = long(v),
             "log.roll.ms" => self.log_defaults.segment_ms = long(v),
             "log.roll.jitter.ms" => self.log_defaults.segment_jitter_ms = long(v),
@@ -828,6 +842,7 @@ pub struct ConsumerConfig {
     pub client_rack: Option<String>,
     pub fetch_max_wait_ms: i64,
     pub max_poll_records: i64,
+    pub metadata_max_age_ms: i64,
 }
 
 impl Default for ConsumerConfig {
@@ -843,6 +858,7 @@ impl Default for ConsumerConfig {
             client_rack: None,
             fetch_max_wait_ms: 0,
             max_poll_records: 0,
+            metadata_max_age_ms: 0,
         };
         for d in CONFIG_DEFS.iter().filter(|d| d.scope == Scope::Consumer) {
             c.apply(d.key, d.default);
@@ -870,6 +886,7 @@ impl ConsumerConfig {
             "client.rack" => self.client_rack = (!v.is_empty()).then(|| v.to_string()),
             "fetch.max.wait.ms" => self.fetch_max_wait_ms = long(v),
             "max.poll.records" => self.max_poll_records = long(v),
+            "metadata.max.age.ms" => self.metadata_max_age_ms = long(v),
             _ => {}
         }
     }

@@ -93,6 +93,7 @@ pub enum KafkaError {
     POLICY_VIOLATION,
     /// UnregisterBroker for an id the controller does not have registered.
     BROKER_ID_NOT_REGISTERED,
+    KAFKA_STORAGE_ERROR,
 }
 
 impl KafkaError {
@@ -112,6 +113,7 @@ impl KafkaError {
                 | KafkaError::COORDINATOR_NOT_AVAILABLE
                 | KafkaError::NOT_COORDINATOR
                 | KafkaError::COORDINATOR_LOAD_IN_PROGRESS
+                | KafkaError::KAFKA_STORAGE_ERROR
         )
     }
 
@@ -164,6 +166,7 @@ impl KafkaError {
             KafkaError::NEW_LEADER_ELECTED => "NEW_LEADER_ELECTED",
             KafkaError::POLICY_VIOLATION => "POLICY_VIOLATION",
             KafkaError::BROKER_ID_NOT_REGISTERED => "BROKER_ID_NOT_REGISTERED",
+            KafkaError::KAFKA_STORAGE_ERROR => "KAFKA_STORAGE_ERROR",
         }
     }
 }
@@ -177,7 +180,7 @@ impl fmt::Display for KafkaError {
 impl KafkaError {
     /// Every error the engine can answer (all but `NONE`), in declaration order. A test reads the
     /// enum in this file and fails when a variant is missing here.
-    pub const ALL: [KafkaError; 46] = [
+    pub const ALL: [KafkaError; 47] = [
         KafkaError::NOT_LEADER_OR_FOLLOWER,
         KafkaError::NOT_ENOUGH_REPLICAS,
         KafkaError::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
@@ -224,6 +227,7 @@ impl KafkaError {
         KafkaError::NEW_LEADER_ELECTED,
         KafkaError::POLICY_VIOLATION,
         KafkaError::BROKER_ID_NOT_REGISTERED,
+        KafkaError::KAFKA_STORAGE_ERROR,
     ];
 
     /// The first of Kafka's error names that appears as a whole word in `text` (an event line

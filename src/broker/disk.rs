@@ -7,6 +7,7 @@
 
 use crate::ids::TopicPartition;
 use crate::log::PartitionLog;
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const REPLICATION_OFFSET_CHECKPOINT: &str = "replication-offset-checkpoint";
@@ -22,6 +23,22 @@ pub struct Disk {
     /// A slow (or stalling) disk, the `slow_disk` fault: every write of fetched records by this
     /// broker's replica fetcher takes this long (0: a healthy disk). Hardware: it survives restarts.
     pub write_latency_ms: i64,
+    /// Full or failed (the `disk_fault` fault, or `sim.log.dir.capacity.bytes` reached): the next
+    /// write fails and takes the log directory offline (`log_dir_failure.rs`). Hardware: it
+    /// survives restarts until the space is freed or the disk replaced.
+    pub health: DiskHealth,
+}
+
+/// The state of the broker's one log directory's disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskHealth {
+    #[default]
+    Healthy,
+    /// No space left on device: writes fail, reads work.
+    Full,
+    /// The device fails every I/O (reads too: a broker cannot even load its logs from it).
+    Failed,
 }
 
 impl Disk {
@@ -30,6 +47,11 @@ impl Disk {
         for log in self.logs.values_mut() {
             log.lose_page_cache(now_ms);
         }
+    }
+
+    /// Bytes the partition logs take on this disk (their segments), for `sim.log.dir.capacity.bytes`.
+    pub fn used_bytes(&self) -> u64 {
+        self.logs.values().map(|l| l.size_in_bytes()).sum()
     }
 
     /// The `replication-offset-checkpoint` file: version, count, `topic partition hw`.

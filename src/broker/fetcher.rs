@@ -2,6 +2,7 @@
 //! per leader sends Fetch requests, appends what comes back, and truncates the log when the leader
 //! reports a diverging epoch (KIP-101/KIP-279).
 
+use super::disk::DiskHealth;
 use super::Broker;
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
@@ -133,6 +134,13 @@ impl Broker {
             .map(|t| t.flush_messages(&self.config))
             .unwrap_or(self.config.log_flush_interval_messages);
         self.touched.mark(*tp);
+        if !pr.records.is_empty() && (self.config.log_dir_capacity_bytes >= 0 || self.disk.health != DiskHealth::Healthy) {
+            // An IOException while appending (UnifiedLog.appendAsFollower) fails the log directory.
+            let bytes = pr.records.iter().map(crate::log::segment::stored_size).sum();
+            if !self.can_write_to_log_dir(bytes, &format!("appending fetched records to {tp}"), out) {
+                return;
+            }
+        }
         let log = self.disk.logs.get_mut(tp).unwrap();
         if !pr.records.is_empty() {
             if self.follower_throttled.contains(tp) {

@@ -13,6 +13,12 @@ impl Broker {
     /// LogManager's and ReplicaManager's scheduled storage tasks: the HW checkpoint, retention, the log cleaner, the OS page-cache writeback, the log flusher.
     pub(super) fn log_manager_tick(&mut self, now_ms: i64, out: &mut Out) {
         if now_ms >= self.next_hw_checkpoint_ms {
+            // OffsetCheckpointFile.write: an IOException fails the log directory too.
+            if self.disk.health != super::disk::DiskHealth::Healthy
+                && !self.can_write_to_log_dir(1, "writing replication-offset-checkpoint", out)
+            {
+                return;
+            }
             self.disk.write_hw_checkpoint();
             self.next_hw_checkpoint_ms = now_ms + self.config.replica_high_watermark_checkpoint_interval_ms;
         }

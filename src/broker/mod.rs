@@ -16,6 +16,7 @@
 //! * `log_manager.rs`: scheduled storage tasks: HW checkpoint, retention, cleaner, flushes (`LogManager`).
 //! * `group_coordinator.rs`: consumer groups and committed offsets (`GroupCoordinator`).
 //! * `disk.rs`: what survives the process: logs and checkpoint files.
+//! * `log_dir_failure.rs`: a write that fails (disk full or failed) takes the log directory offline and halts the broker.
 
 pub mod crash;
 mod delete_records;
@@ -24,6 +25,7 @@ mod fetch_serving;
 mod fetcher;
 pub mod group_coordinator;
 mod lifecycle;
+pub mod log_dir_failure;
 mod log_manager;
 mod metadata;
 pub mod partition;
@@ -144,6 +146,9 @@ pub struct Broker {
     pub follower_quota: replication_quota::ReplicationQuota,
     pub leader_throttled: replication_quota::ThrottledReplicas,
     pub follower_throttled: replication_quota::ThrottledReplicas,
+    /// Set when a write failed and the only log directory went offline (`log_dir_failure.rs`):
+    /// why the process halts.
+    log_dir_offline: Option<String>,
 }
 
 impl Broker {
@@ -172,7 +177,8 @@ impl Broker {
             delayed_consumer_fetch: vec![],
             groups: GroupCoordinator::new(((id as u64) << 32) ^ incarnation),
             next_session: 1,
-            next_registration_ms: now_ms,
+            // sim.broker.startup.ms: the JVM starting and LogManager loading the logs.
+            next_registration_ms: now_ms + config.broker_startup_ms,
             next_heartbeat_ms: i64::MAX,
             next_isr_check_ms: now_ms + isr_period,
             next_hw_checkpoint_ms: now_ms + config.replica_high_watermark_checkpoint_interval_ms,
@@ -190,6 +196,7 @@ impl Broker {
             follower_quota: Default::default(),
             leader_throttled: Default::default(),
             follower_throttled: Default::default(),
+            log_dir_offline: None,
             config,
             disk,
         }
@@ -385,6 +392,12 @@ impl Broker {
             let min_isr = self.min_isr(OFFSETS_TOPIC);
             if (isr as i64) < min_isr {
                 self.groups.on_append_done(a.token, KafkaError::NOT_ENOUGH_REPLICAS, out);
+                continue;
+            }
+            if (self.config.log_dir_capacity_bytes >= 0 || self.disk.health != disk::DiskHealth::Healthy)
+                && !self.can_write_to_log_dir(crate::log::segment::batch_size(&a.records), &format!("appending records to {tp}"), out)
+            {
+                self.groups.on_append_done(a.token, KafkaError::KAFKA_STORAGE_ERROR, out);
                 continue;
             }
             self.touched.mark(tp);

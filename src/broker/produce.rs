@@ -2,6 +2,7 @@
 //! checks Kafka makes before an append (leadership, min.insync.replicas, idempotence), the
 //! append itself, and the answer (at once, or after the HW passes it: see `purgatory.rs`).
 
+use super::disk::DiskHealth;
 use super::purgatory::DelayedProduce;
 use super::{Broker, BrokerStatus};
 use crate::config::Acks;
@@ -252,6 +253,14 @@ impl Broker {
                 Ok(LeaderAppend { first: first_offset, last: last_offset, duplicate: true })
             }
             Validation::Append => {
+                if self.config.log_dir_capacity_bytes >= 0 || self.disk.health != DiskHealth::Healthy {
+                    let bytes = crate::log::segment::batch_size(records);
+                    // ReplicaManager.appendToLocalLog: an IOException becomes KafkaStorageException.
+                    if !self.can_write_to_log_dir(bytes, &format!("appending records to {tp}"), out) {
+                        return Err((KafkaError::KAFKA_STORAGE_ERROR, format!("the log directory of broker {} is offline", self.id)));
+                    }
+                }
+                let log = self.disk.logs.get_mut(tp).unwrap();
                 let (first, last) = log.append_as_leader_batch(records, epoch, now_ms, producer_id, producer_epoch, base_sequence);
                 if log.unflushed_messages() >= flush_messages {
                     log.flush(now_ms);

@@ -850,6 +850,8 @@ impl Producer {
                 | KafkaError::FENCED_LEADER_EPOCH
                 | KafkaError::UNKNOWN_LEADER_EPOCH
                 | KafkaError::LEADER_NOT_AVAILABLE
+                // KafkaStorageException is an InvalidMetadataException: the producer refreshes.
+                | KafkaError::KAFKA_STORAGE_ERROR
         ) {
             self.metadata.invalidate();
         }

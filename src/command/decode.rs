@@ -16,7 +16,7 @@
 //! `proof::command_reference` keeps the derive as a reference, and the fuzz target
 //! `command_decoder` and `tests/integration/fuzz_short.rs` check this against it.
 
-use super::{Command, ElectionType};
+use super::{Command, DiskFault, ElectionType};
 use crate::ids::NodeId;
 use serde::de::{self, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde_json::{Error, Map, Value};
@@ -186,6 +186,9 @@ pub const VARIANTS: &[&str] = &[
     "add_broker",
     "slow_disk",
     "unregister_broker",
+    "disk_fault",
+    "create_partitions",
+    "rolling_restart",
 ];
 
 /// The `type` tag: an index into [`VARIANTS`], read as the derive's variant identifier.
@@ -295,6 +298,8 @@ enum Kind {
     Node,
     Json,
     Election,
+    /// `DiskFault` (unit variants, like `Election`).
+    Disk,
     Strings,
     /// `BTreeMap<String, Value>`.
     JsonMap,
@@ -363,6 +368,9 @@ const FIELDS: &[Fields] = &[
     fields!("broker" I32 O, "rack" Str O),                 // add_broker
     fields!("broker" I32 R, "write_latency_ms" I64 R),     // slow_disk
     fields!("broker" I32 R),                               // unregister_broker
+    fields!("broker" I32 R, "fault" Disk R),               // disk_fault
+    fields!("topic" Str R, "count" U32 R),                 // create_partitions
+    fields!("hasty" Bool D),                               // rolling_restart
 ];
 
 /// The struct names serde's errors give a variant (`struct variant Command::CrashBroker`).
@@ -403,6 +411,9 @@ const STRUCT_NAMES: &[&str] = &[
     "AddBroker",
     "SlowDisk",
     "UnregisterBroker",
+    "DiskFault",
+    "CreatePartitions",
+    "RollingRestart",
 ];
 
 /// A decoded field value.
@@ -415,6 +426,7 @@ enum Val {
     Node(NodeId),
     Json(Value),
     Election(ElectionType),
+    Disk(DiskFault),
     Strings(Vec<String>),
     JsonMap(BTreeMap<String, Value>),
     Assignment(BTreeMap<String, Vec<i32>>),
@@ -465,7 +477,11 @@ fn decode(kind: Kind, r: Raw) -> Result<Val, Error> {
             _ => return Err(Error::custom("data did not match any variant of untagged enum Raw")),
         }),
         Json => Val::Json(r.into_value()),
-        Election => Val::Election(election(r)?),
+        Election => Val::Election([ElectionType::Preferred, ElectionType::Unclean][unit_variant(r, &["preferred", "unclean"])?]),
+        Disk => Val::Disk(
+            [DiskFault::Full, DiskFault::Failed, DiskFault::SpaceFreed, DiskFault::Replaced]
+                [unit_variant(r, &["full", "failed", "space_freed", "replaced"])?],
+        ),
         Strings => match r {
             Raw::Seq(v) => Val::Strings(v.into_iter().map(string).collect::<Result<_, _>>()?),
             r => return Err(r.invalid_type("a sequence")),
@@ -514,8 +530,9 @@ fn node_number(n: i64) -> Result<NodeId, Error> {
     }
 }
 
-/// `ElectionType` (an externally tagged enum of unit variants) as `ContentDeserializer` gives it.
-fn election(r: Raw) -> Result<ElectionType, Error> {
+/// An enum of unit variants (`ElectionType`, `DiskFault`: externally tagged) as
+/// `ContentDeserializer` gives it: the index of its variant in `names`.
+fn unit_variant(r: Raw, names: &'static [&'static str]) -> Result<usize, Error> {
     let (name, value) = match r {
         Raw::Map(mut v) => {
             if v.len() != 1 {
@@ -527,14 +544,12 @@ fn election(r: Raw) -> Result<ElectionType, Error> {
         Raw::Str(s) => (s, None),
         r => return Err(Error::invalid_type(r.unexpected(), &"string or map")),
     };
-    let e = match name.as_str() {
-        "preferred" => ElectionType::Preferred,
-        "unclean" => ElectionType::Unclean,
-        _ => return Err(Error::unknown_variant(&name, &["preferred", "unclean"])),
+    let Some(i) = names.iter().position(|n| *n == name) else {
+        return Err(Error::unknown_variant(&name, names));
     };
     match value {
-        None | Some(Raw::Unit) => Ok(e),
-        Some(Raw::Map(m)) if m.is_empty() => Ok(e),
+        None | Some(Raw::Unit) => Ok(i),
+        Some(Raw::Map(m)) if m.is_empty() => Ok(i),
         Some(x) => Err(x.invalid_type("unit")),
     }
 }
@@ -758,6 +773,15 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
         33 => Command::AddBroker { broker: t.opt_int().map(|n| n as i32), rack: t.opt_str() },
         34 => Command::SlowDisk { broker: t.int() as i32, write_latency_ms: t.int() },
         35 => Command::UnregisterBroker { broker: t.int() as i32 },
+        36 => Command::DiskFault {
+            broker: t.int() as i32,
+            fault: match t.next() {
+                Some(Val::Disk(f)) => f,
+                _ => DiskFault::Full,
+            },
+        },
+        37 => Command::CreatePartitions { topic: t.str(), count: t.int() as u32 },
+        38 => Command::RollingRestart { hasty: t.bool() },
         _ => Command::Step,
     }
 }

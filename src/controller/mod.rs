@@ -419,6 +419,15 @@ impl Controller {
             config: config.overrides.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         });
         self.topics.insert(name.to_string(), config);
+        self.add_partition_records(name, assignment, out);
+        let _ = now_ms;
+        self.push_metadata(out);
+        Ok(())
+    }
+
+    /// A PartitionRecord for each new partition (CreateTopics, CreatePartitions): ISR = the
+    /// replicas that are unfenced, leader = the first of them.
+    fn add_partition_records(&mut self, name: &str, assignment: BTreeMap<u32, Vec<BrokerId>>, out: &mut Out) {
         for (p, replicas) in assignment {
             let tp = TopicPartition::new(name, p);
             // ISR = the replicas that are unfenced; leader = first acceptable replica.
@@ -450,9 +459,44 @@ impl Controller {
             self.partitions.insert(tp, st.clone());
             self.append(MetadataRecord::Partition(st));
         }
-        let _ = now_ms;
+    }
+
+    /// `kafka-topics.sh --alter --partitions` (`ReplicationControlManager.createPartitions`):
+    /// `count` is the new total; the new partitions (numbered after the existing ones) are
+    /// placed by `assignment` (from the replica placer, with the replication factor of the
+    /// topic's first partition) and created as a new topic's are. Kafka's errors and messages.
+    pub fn create_partitions(
+        &mut self,
+        topic: &str,
+        count: u32,
+        assignment: BTreeMap<u32, Vec<BrokerId>>,
+        out: &mut Out,
+    ) -> Result<(), CommandError> {
+        let current = self
+            .partition_count(topic)
+            .ok_or_else(|| CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")))?;
+        if count == current {
+            return Err(CommandError::new(KafkaError::INVALID_PARTITIONS, "count", format!("Topic already has {current} partition(s).")));
+        }
+        if count < current {
+            return Err(CommandError::new(
+                KafkaError::INVALID_PARTITIONS,
+                "count",
+                format!("The topic {topic} currently has {current} partition(s); {count} would not be an increase."),
+            ));
+        }
+        out.log(Category::Controller, format!("adds partitions to {topic}: {current} -> {count} (CreatePartitions)"));
+        self.add_partition_records(topic, assignment, out);
         self.push_metadata(out);
         Ok(())
+    }
+
+    /// How many partitions `topic` has (None: no such topic).
+    pub fn partition_count(&self, topic: &str) -> Option<u32> {
+        if !self.topics.contains_key(topic) {
+            return None;
+        }
+        Some(self.partitions.keys().filter(|tp| tp.topic.as_str() == topic).count() as u32)
     }
 
     /// `kafka-configs.sh --alter --entity-type topics`.

@@ -47,8 +47,37 @@ impl Controller {
         if admin_utils {
             self.place_admin_utils(cluster, n, rf, next_int)
         } else {
-            self.place_striped(cluster, n, rf, next_int)
+            self.place_striped(cluster, &[], n, rf, next_int)
         }
+    }
+
+    /// The replicas of `n` partitions added to a topic whose partitions have the replica lists
+    /// `existing` (CreatePartitions: `PlacementSpec(startPartitionId, additional, rf)`), numbered
+    /// from `existing.len()`. The striped placer continues the topic's stripe; the legacy
+    /// AdminUtils placement starts afresh.
+    pub fn place_new_partitions(
+        &self,
+        cluster: &[ClusterBroker],
+        existing: &[Vec<i32>],
+        n: u32,
+        rf: u16,
+        admin_utils: bool,
+        next_int: &mut dyn FnMut(usize) -> usize,
+    ) -> Result<BTreeMap<u32, Vec<i32>>, CommandError> {
+        let start = existing.len() as u32;
+        if n == 0 || start + n > 1000 {
+            return Err(CommandError::new(
+                KafkaError::INVALID_PARTITIONS,
+                "count",
+                format!("number of partitions must be in [1, 1000], got {}", start + n),
+            ));
+        }
+        let placed = if admin_utils {
+            self.place_admin_utils(cluster, n, rf, next_int)?
+        } else {
+            self.place_striped(cluster, existing, n, rf, next_int)?
+        };
+        Ok(placed.into_iter().map(|(p, r)| (p + start, r)).collect_map())
     }
 
     /// KRaft's placement (`StripedReplicaPlacer`) over the controller's usable brokers: every
@@ -58,6 +87,7 @@ impl Controller {
     fn place_striped(
         &self,
         cluster: &[ClusterBroker],
+        existing: &[Vec<i32>],
         n: u32,
         rf: u16,
         next_int: &mut dyn FnMut(usize) -> usize,
@@ -73,7 +103,7 @@ impl Controller {
                 }
             })
             .collect();
-        let placed = striped_replica_placer::place(&usable, &[], n as usize, usize::from(rf), next_int)
+        let placed = striped_replica_placer::place(&usable, existing, n as usize, usize::from(rf), next_int)
             .map_err(|e| CommandError::new(KafkaError::INVALID_REPLICATION_FACTOR, "replication_factor", e.0))?;
         Ok(placed.into_iter().enumerate().map(|(p, r)| (p as u32, r)).collect_map())
     }

@@ -203,6 +203,11 @@ impl PartitionLog {
         }
     }
 
+    /// Bytes of all segments (what the log takes on disk).
+    pub fn size_in_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.size_bytes).sum()
+    }
+
     /// (dirty bytes, total bytes of the cleanable log) for the dirty ratio.
     pub fn dirty_stats(&self, now_ms: i64) -> (u64, u64, i64) {
         let end = self.first_uncleanable_offset(now_ms);

@@ -33,6 +33,11 @@ pub fn record_size(key: Option<&str>, value: Option<&str>) -> u64 {
     body + varint_size(body as i64)
 }
 
+/// Bytes a new batch of records will occupy in the log (its header and records).
+pub fn batch_size(records: &[super::record::NewRecord]) -> u64 {
+    BATCH_HEADER_BYTES + records.iter().map(|r| record_size(r.key.as_deref(), r.value.as_deref())).sum::<u64>()
+}
+
 /// Bytes a record occupies in the log, counting its batch's header on the batch's first record.
 pub fn stored_size(r: &Record) -> u64 {
     record_size(r.key.as_deref(), r.value.as_deref()) + if r.batch_start { BATCH_HEADER_BYTES } else { 0 }

@@ -2,7 +2,7 @@
 //! was, decoded by serde's derive. Native only (the fuzz targets and tests compare the two; the
 //! shipped module never carries this). A change to `Command` is made here too.
 
-use crate::command::ElectionType;
+use crate::command::{DiskFault, ElectionType};
 use crate::ids::NodeId;
 use serde::Deserialize;
 use serde_json::Value;
@@ -193,6 +193,18 @@ pub enum Command {
     UnregisterBroker {
         broker: i32,
     },
+    DiskFault {
+        broker: i32,
+        fault: DiskFault,
+    },
+    CreatePartitions {
+        topic: String,
+        count: u32,
+    },
+    RollingRestart {
+        #[serde(default)]
+        hasty: bool,
+    },
 }
 
 /// What serde's derive made of `text` (as `Command::from_json` reports it: the command's
@@ -254,6 +266,14 @@ mod tests {
         ("run", &["ms"]),
         ("run_until", &["time_ms"]),
         ("step", &[]),
+        ("alter_partition_reassignments", &["topic", "partition", "replicas", "throttle"]),
+        ("delete_records", &["topic", "partition", "offset"]),
+        ("add_broker", &["broker", "rack"]),
+        ("slow_disk", &["broker", "write_latency_ms"]),
+        ("unregister_broker", &["broker"]),
+        ("disk_fault", &["broker", "fault"]),
+        ("create_partitions", &["topic", "count"]),
+        ("rolling_restart", &["hasty"]),
     ];
 
     /// Values of every JSON type and the edges of every integer type.

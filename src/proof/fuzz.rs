@@ -198,10 +198,11 @@ fn bounded_command(c: Command, now: i64) -> Command {
 
 /// A command from a fixed menu (what the page's buttons send), with `arg` for its target.
 fn menu_command(which: u8, arg: u8) -> Command {
+    use crate::command::DiskFault;
     use crate::ids::NodeId;
     use serde_json::json;
     let broker = (arg % 4) as i32; // 0 is no broker: refused
-    match which % 17 {
+    match which % 20 {
         0 => Command::CrashBroker { broker, keep_page_cache: arg & 0x80 != 0 },
         1 => Command::RestartBroker { broker },
         2 => Command::ShutdownBroker { broker },
@@ -230,6 +231,12 @@ fn menu_command(which: u8, arg: u8) -> Command {
         13 => Command::AddBroker { broker: (arg & 0x40 != 0).then_some(arg as i32 % 8), rack: None },
         14 => Command::UnregisterBroker { broker },
         15 => Command::SlowDisk { broker, write_latency_ms: (arg as i64 % 4) * 20_000 },
+        17 => Command::DiskFault {
+            broker,
+            fault: [DiskFault::Full, DiskFault::Failed, DiskFault::SpaceFreed, DiskFault::Replaced][(arg as usize >> 2) % 4],
+        },
+        18 => Command::CreatePartitions { topic: "orders".into(), count: arg as u32 % 9 },
+        19 => Command::RollingRestart { hasty: arg & 1 == 1 },
         12 => Command::DeleteRecords { topic: "orders".into(), partition: arg as u32 % 4, offset: arg as i64 % 40 - 2 },
         _ => Command::ElectLeaders {
             topic: "orders".into(),

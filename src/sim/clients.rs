@@ -305,7 +305,9 @@ impl Sim {
             None => self.consumers.keys().copied().collect(),
         };
         for c in targets {
-            self.consumers.get_mut(&c).unwrap().config.set(&key, &value)?;
+            let consumer = self.consumers.get_mut(&c).unwrap();
+            consumer.config.set(&key, &value)?;
+            consumer.metadata.max_age_ms = consumer.config.metadata_max_age_ms;
             self.schedule_wake(NodeId::Consumer(c), now, 0);
         }
         Ok(())

@@ -53,6 +53,40 @@ impl Sim {
         Ok(())
     }
 
+    /// `create_partitions` (`kafka-topics.sh --alter --partitions`): the topic grows to `count`
+    /// partitions; the new ones are placed by the replica placer over the cluster's brokers with
+    /// the replication factor of the topic's first partition, as CreatePartitions does.
+    pub(super) fn create_partitions(&mut self, topic: &str, count: u32) -> Result<(), CommandError> {
+        if topic == crate::broker::group_coordinator::OFFSETS_TOPIC {
+            return Err(CommandError::invalid_request(
+                "topic",
+                "the playground does not add partitions to __consumer_offsets (every group's coordinator would move)",
+            ));
+        }
+        let Some(current) = self.controller.partition_count(topic) else {
+            return Err(CommandError::new(KafkaError::UNKNOWN_TOPIC_OR_PARTITION, "topic", format!("topic '{topic}' does not exist")));
+        };
+        let mut assignment = BTreeMap::new();
+        if count > current {
+            let existing: Vec<Vec<BrokerId>> =
+                (0..current).map(|p| self.controller.partitions[&TopicPartition::new(topic, p)].replicas.clone()).collect();
+            // ReplicationControlManager.createPartitions: the RF of the topic's first partition.
+            let rf = existing[0].len() as u16;
+            let cluster: Vec<ClusterBroker> =
+                self.brokers.values().map(|s| ClusterBroker { id: s.spec.id, rack: s.spec.rack.clone() }).collect();
+            let rng = &mut self.placement_rng;
+            let mut next_int = |bound: usize| rng.range_inclusive(0, bound as u64 - 1) as usize;
+            let admin_utils = self.spec.broker_config.legacy_admin_utils_placement;
+            assignment = self.controller.place_new_partitions(&cluster, &existing, count - current, rf, admin_utils, &mut next_int)?;
+        }
+        self.require_controller("topic")?;
+        let mut out = Out::default();
+        self.controller.create_partitions(topic, count, assignment, &mut out)?;
+        self.apply_effects(NodeId::Controller, out);
+        self.sync_controller();
+        Ok(())
+    }
+
     /// `set_broker_config`: a broker config change on one broker or (without `broker`) on every
     /// broker and the controller. Takes effect on the running process at once (dynamic config)
     /// and survives restarts.

@@ -12,6 +12,9 @@
 
 use super::{BrokerSlot, Ev, Sim, VoterSlot, PRODUCER_ID};
 use crate::broker::crash::Crashed;
+use crate::broker::disk::{Disk, DiskHealth};
+use crate::broker::log_dir_failure::LOG_DIR;
+use crate::command::DiskFault;
 use crate::command::MAX_RUN_MS;
 use crate::controller::quorum::{QuorumTimeouts, Voter};
 use crate::effects::{Category, Out};
@@ -56,11 +59,84 @@ impl Sim {
         Ok(())
     }
 
+    /// The process exits by itself (`Exit.halt(1)`, after its only log directory failed): as a
+    /// kill -9, the OS keeps the page cache and resets the process's connections.
+    pub(super) fn halt_broker(&mut self, broker: BrokerId, why: String) {
+        let slot = self.brokers.get_mut(&broker).unwrap();
+        let Some(p) = slot.process.take() else { return };
+        let Crashed { disk, held_requests: held, .. } = p.crash(false, self.now_ms);
+        slot.idle_disk = Some(disk);
+        slot.crashed = true;
+        slot.paused = false;
+        slot.deferred.clear();
+        slot.incarnation += 1;
+        self.log_event(NodeId::Broker(broker), Category::Fault, format!("halts: {why}"));
+        self.reset_connections(NodeId::Broker(broker), held);
+    }
+
+    /// `disk_fault`: the broker's disk fills up or fails, or is mended: `full` (no space left:
+    /// the next write fails), `failed` (every I/O fails, loading the logs too), `space_freed`
+    /// (a full disk has room again, its data kept), `replaced` (a new, empty disk, formatted
+    /// for this node as `kafka-storage.sh format` would; only while the broker is down).
+    pub(super) fn disk_fault(&mut self, broker: BrokerId, fault: DiskFault) -> Result<(), CommandError> {
+        self.broker_slot(broker, "broker")?;
+        let now = self.now_ms;
+        let slot = self.brokers.get_mut(&broker).unwrap();
+        let running = slot.process.is_some();
+        let disk = match (slot.process.as_mut(), slot.idle_disk.as_mut()) {
+            (Some(p), _) => &mut p.disk,
+            (None, Some(d)) => d,
+            (None, None) => return Err(CommandError::invalid_request("broker", format!("broker {broker} has no disk"))),
+        };
+        let what = match fault {
+            DiskFault::Full => {
+                disk.health = DiskHealth::Full;
+                format!("disk full: no space left on device; the next write to {LOG_DIR} fails")
+            }
+            DiskFault::Failed => {
+                disk.health = DiskHealth::Failed;
+                format!("disk fails: every I/O on {LOG_DIR} fails")
+            }
+            DiskFault::SpaceFreed => {
+                if disk.health == DiskHealth::Failed {
+                    return Err(CommandError::invalid_request("fault", format!("the disk of broker {broker} has failed: replace it")));
+                }
+                disk.health = DiskHealth::Healthy;
+                "disk has free space again (its data is kept)".to_string()
+            }
+            DiskFault::Replaced => {
+                if running {
+                    return Err(CommandError::invalid_request(
+                        "fault",
+                        format!("broker {broker} is running: stop it (or let it halt) before replacing its disk"),
+                    ));
+                }
+                let lost: i64 = disk.logs.values().map(|l| l.log_end_offset() - l.log_start_offset()).sum();
+                let logs = disk.logs.len();
+                *disk = Disk::default();
+                format!("disk replaced with an empty one (formatted for node {broker}): the {lost} record(s) of its {logs} log(s) are gone from this broker; it fetches them again from the leaders")
+            }
+        };
+        let inc = slot.incarnation;
+        self.schedule_wake(NodeId::Broker(broker), now, inc);
+        self.log_event(NodeId::Broker(broker), Category::Fault, what);
+        Ok(())
+    }
+
     /// `restart_broker`: a stopped or crashed broker starts again on its disk (log recovery).
     pub(super) fn restart_broker(&mut self, broker: BrokerId) -> Result<(), CommandError> {
         self.broker_slot(broker, "broker")?;
         if self.brokers[&broker].process.is_some() {
             return Err(CommandError::invalid_request("broker", format!("broker {broker} is already running")));
+        }
+        if self.brokers[&broker].disk().health == DiskHealth::Failed {
+            // LogManager.loadLogs: the directory cannot be read, so no live log dir is left.
+            self.log_event(
+                NodeId::Broker(broker),
+                Category::Fault,
+                format!("fails to start: KafkaStorageException loading the logs in {LOG_DIR} (Input/output error); Shutdown broker because all log dirs in {LOG_DIR} have failed"),
+            );
+            return Ok(());
         }
         self.log_event(NodeId::Broker(broker), Category::Fault, "starts (recovering its logs from disk)".into());
         self.start_broker(broker);

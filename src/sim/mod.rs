@@ -16,6 +16,7 @@ pub mod network;
 pub mod node;
 pub mod queue;
 mod quorum;
+pub mod rolling_restart;
 mod wakes;
 
 use crate::broker::disk::Disk;
@@ -194,6 +195,10 @@ enum Ev {
     WorkloadTick {
         generation: u64,
     },
+    /// The operator of a rolling restart looks at the cluster (`rolling_restart.rs`).
+    RollingRestartPoll {
+        generation: u64,
+    },
 }
 
 /// A message on the wire, for views (dots moving along links).
@@ -281,6 +286,9 @@ pub struct Sim {
     /// Voters seen as quorum leader, by epoch (checked: at most one per epoch).
     pub quorum_leaders: BTreeMap<i32, BTreeSet<i32>>,
     root_rng: Rng,
+    /// The rolling restart in progress (`rolling_restart.rs`), if any.
+    pub rolling_restart: Option<rolling_restart::RollingRestart>,
+    rolling_generation: u64,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -351,6 +359,8 @@ impl Sim {
             controller_history: vec![],
             quorum_leaders: BTreeMap::new(),
             root_rng: root.clone(),
+            rolling_restart: None,
+            rolling_generation: 0,
             spec,
         };
         // The controller quorum, formed before the brokers start: voter 3000 leads epoch 1.
@@ -622,6 +632,10 @@ impl Sim {
                 let p = slot.process.take().unwrap();
                 slot.idle_disk = Some(p.disk);
                 slot.crashed = false;
+            } else if let Some(why) = slot.process.as_ref().and_then(|p| p.halted()) {
+                // Its only log directory failed (`broker/log_dir_failure.rs`): Exit.halt(1).
+                let why = why.to_string();
+                self.halt_broker(b, why);
             }
         }
     }
@@ -636,6 +650,7 @@ impl Sim {
             Ev::Wake { node, .. } => Some(*node),
             Ev::Resume { broker } => Some(NodeId::Broker(*broker)),
             Ev::WorkloadTick { .. } => Some(NodeId::Producer(PRODUCER_ID)),
+            Ev::RollingRestartPoll { .. } => None,
         };
         // The partitions this event changes are marked from here (`broker/touched.rs`).
         if let Some(NodeId::Broker(b)) = self.last_node {
@@ -662,6 +677,7 @@ impl Sim {
             }
             Ev::Resume { broker } => self.resume_broker(broker),
             Ev::WorkloadTick { generation } => self.workload_tick(generation),
+            Ev::RollingRestartPoll { generation } => self.rolling_restart_poll(generation),
         }
         true
     }
@@ -824,6 +840,9 @@ impl Sim {
             Command::AddBroker { broker, rack } => self.add_broker_command(broker, rack)?,
             Command::SlowDisk { broker, write_latency_ms } => self.slow_disk(broker, write_latency_ms)?,
             Command::UnregisterBroker { broker } => self.unregister_broker(broker)?,
+            Command::DiskFault { broker, fault } => self.disk_fault(broker, fault)?,
+            Command::CreatePartitions { topic, count } => self.create_partitions(&topic, count)?,
+            Command::RollingRestart { hasty } => self.rolling_restart(hasty)?,
         }
         self.command_log.push((now, logged));
         Ok(())

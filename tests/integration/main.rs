@@ -6,8 +6,7 @@
 //! Run one file's tests with a filter on its module: `cargo test --release --test integration isr::`.
 //! The scenario helpers every module shares are in `common.rs`.
 
-mod common;
-
+mod add_partitions;
 mod assignors;
 mod broker_rules;
 mod brokers_join_and_leave;
@@ -16,11 +15,13 @@ mod checker_false_alarms;
 mod client_audit;
 mod client_timing;
 mod cluster;
+mod common;
 mod compaction;
 mod consumer_groups;
 mod controller_failover;
 mod controller_rules;
 mod delete_records;
+mod disk_full;
 mod durability;
 mod fuzz_short;
 mod golden_traces;
@@ -38,6 +39,7 @@ mod producer_state;
 mod readme;
 mod reassignment;
 mod regressions;
+mod rolling_restart;
 mod scenario_files;
 mod share;
 mod slow_disk;

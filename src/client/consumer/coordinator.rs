@@ -38,6 +38,20 @@ impl Consumer {
             }
         } else {
             self.heartbeat(now_ms, out);
+            // ConsumerCoordinator.rejoinNeededOrPending: the leader rejoins when the metadata it
+            // assigned with has changed (a topic gained partitions).
+            if self.state == MemberState::Stable && !self.rejoin_needed {
+                if let Some(snap) = &self.assignment_snapshot {
+                    let now: BTreeMap<String, u32> =
+                        snap.keys().filter_map(|t| self.metadata.partition_counts.get(t).map(|n| (t.clone(), *n))).collect();
+                    if now.len() == snap.len() && &now != snap {
+                        let what = |m: &BTreeMap<String, u32>| m.iter().map(|(t, n)| format!("{t}={n}")).collect::<Vec<_>>().join(",");
+                        let reason =
+                            format!("cached metadata has changed from {} at the beginning of the rebalance to {}", what(snap), what(&now));
+                        self.request_rejoin(&reason);
+                    }
+                }
+            }
             if polling {
                 self.maybe_join(now_ms, out);
                 self.maybe_auto_commit(now_ms, out);
@@ -291,6 +305,7 @@ impl Consumer {
         self.state = MemberState::Joining;
         self.join_in_flight = Some((corr, now_ms));
         self.rejoin_needed = false;
+        self.assignment_snapshot = None;
     }
 
     fn maybe_auto_commit(&mut self, now_ms: i64, out: &mut Out) {
@@ -563,6 +578,7 @@ impl Consumer {
             })
             .collect();
         let result = assign(assignor, &counts, &subs);
+        self.assignment_snapshot = Some(counts);
         out.log(
             Category::Group,
             format!(

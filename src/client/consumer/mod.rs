@@ -150,6 +150,10 @@ pub struct Consumer {
     join_in_flight: Option<(u64, i64)>,
     rejoin_needed: bool,
     rejoin_reason: String,
+    /// The group leader's partition counts of the subscribed topics when it last assigned
+    /// (`ConsumerCoordinator.assignmentSnapshot`): when metadata shows others (partitions were
+    /// added), the leader rejoins so the group is assigned again. `None` on other members.
+    assignment_snapshot: Option<BTreeMap<String, u32>>,
     /// Partitions owned (assigned and not revoked).
     pub assignment: Vec<TopicPartition>,
     pub positions: BTreeMap<TopicPartition, Position>,
@@ -201,7 +205,7 @@ impl Consumer {
             topics,
             metadata: ClientMetadata::new(
                 bootstrap,
-                300_000,
+                config.metadata_max_age_ms,
                 REQUEST_TIMEOUT_MS,
                 ExponentialBackoff::new(RETRY_BACKOFF_MS, RETRY_BACKOFF_MAX_MS),
                 rng,
@@ -219,6 +223,7 @@ impl Consumer {
             join_in_flight: None,
             rejoin_needed: true,
             rejoin_reason: "initial join".into(),
+            assignment_snapshot: None,
             assignment: vec![],
             positions: BTreeMap::new(),
             committed: BTreeMap::new(),
