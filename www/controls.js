@@ -178,6 +178,12 @@ export class Controls {
     const del = button('delete records', 'delete-records', 'kafka-delete-records.sh (delete_records): the leader moves its log start offset to this offset (-1: the high watermark); followers follow on their next fetch, records below it can no longer be read');
     del.addEventListener('click', () => app.run({ type: 'delete_records', topic: app.topic, partition: Number(this.partSel.value), offset: delOffset.value.trim() === '' ? -1 : Number(delOffset.value) }));
     topic.append(row('delete below', delOffset, [del], 'DeleteRecords: the records of the partition above below this offset are deleted (the low watermark moves); -1 is the high watermark.'));
+    // kafka-topics.sh --alter --partitions N: the engine checks N (INVALID_PARTITIONS).
+    const addParts = numberInput('ctl-add-partitions', 'add-partitions-count', 1, 1);
+    addParts.placeholder = 'new total';
+    const addP = button('add partitions', 'add-partitions', 'kafka-topics.sh --alter --partitions (create_partitions): the topic grows to this many partitions. Keys are not kept on their partition: murmur2(key) % the new count moves most of them once the producer refreshes its metadata (metadata.max.age.ms), and the group leader rebalances.');
+    addP.addEventListener('click', () => app.run({ type: 'create_partitions', topic: app.topic, count: Math.floor(Number(addParts.value)) }));
+    topic.append(row('partitions', addParts, [addP], 'CreatePartitions: the new total number of partitions of the topic above.'));
 
     // Network.
     const nmin = numberInput('ctl-net-min', 'net-min', 0, 1), nmax = numberInput('ctl-net-max', 'net-max', 0, 1), loss = numberInput('ctl-net-loss', 'net-loss', 0, 0.01);
@@ -248,6 +254,12 @@ export class Controls {
     // A broker joining this run (add_broker): it registers and holds nothing until a reassignment.
     const addBroker = button('add broker', 'add-broker', 'add_broker: a new broker (the next free node.id) joins this run; it holds no replica until the kafka-reassign-partitions.sh panel moves some to it');
     addBroker.addEventListener('click', () => app.run({ type: 'add_broker' }));
+    // The operator's rolling restart: careful (waits for every ISR) or hasty (does not).
+    const rollHow = el('select'); rollHow.id = 'ctl-rolling'; rollHow.dataset.testid = 'rolling-restart-how';
+    rollHow.append(el('option', '', 'careful'), el('option', '', 'hasty'));
+    const roll = button('rolling restart', 'rolling-restart', 'rolling_restart: each broker in turn gets a controlled shutdown and starts again. careful: the next waits until no partition is under-replicated (kafka-topics.sh --describe --under-replicated-partitions is empty). hasty: the next goes down as soon as the previous process has started, before its replicas are back in the ISRs (sim.broker.startup.ms makes starting take time).');
+    roll.addEventListener('click', () => app.run(rollHow.value === 'hasty' ? { type: 'rolling_restart', hasty: true } : { type: 'rolling_restart' }));
+    shape.append(row('restart all', rollHow, [roll], 'A rolling restart of every broker of this run, one at a time'));
     shape.append(row('brokers', shapeBrokers, [addBroker], `Number of brokers (1-${lim.brokers}) of a new run; add broker adds one to this run`), row('num.partitions', np, [], `Partitions of topic "orders" (1-${lim.partitions})`),
       row('replication.factor', nr, [], 'Replicas per partition (at most the number of brokers)'),
       row('sim.controllers', nc, [go], tip(defs, 'simulation', 'sim.controllers')));
@@ -441,7 +453,11 @@ export class BrokerMenu {
       ['resume', 'Resume', 'End the pause now.', { type: 'resume_broker', broker: id }, status === 'paused'],
       ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
       ['slowdisk', 'Slow disk (15 s a write)', 'slow_disk: every write of fetched records takes 15 s (a stalling disk). The broker keeps heartbeating, so the controller does not fence it; as a follower it falls behind and its leader drops it from the ISR after replica.lag.time.max.ms.', { type: 'slow_disk', broker: id, write_latency_ms: 15000 }, true],
-      ['healdisk', 'Disk healthy', 'slow_disk with 0: the disk writes at full speed again; the follower catches up and rejoins the ISR.', { type: 'slow_disk', broker: id, write_latency_ms: 0 }, true],
+      ['healdisk', 'Disk fast again', 'slow_disk with 0: the disk writes at full speed again; the follower catches up and rejoins the ISR.', { type: 'slow_disk', broker: id, write_latency_ms: 0 }, true],
+      ['diskfull', 'Disk full', 'disk_fault full: no space left on device. The next write (an append, a fetched batch, the HW checkpoint) fails with KafkaStorageException; the only log dir goes offline and the broker halts. The controller fences it when its heartbeats stop: it leaves every ISR and its leaderships move.', { type: 'disk_fault', broker: id, fault: 'full' }, true],
+      ['diskfail', 'Disk failed', 'disk_fault failed: every I/O fails, so the broker halts at its next write and cannot even load its logs to start again until the disk is replaced.', { type: 'disk_fault', broker: id, fault: 'failed' }, true],
+      ['diskfree', 'Free disk space', 'disk_fault space_freed: a full disk has room again, its data kept. Restart the broker: it recovers its logs and catches up.', { type: 'disk_fault', broker: id, fault: 'space_freed' }, true],
+      ['diskreplace', 'Replace disk', 'disk_fault replaced (broker down): a new, empty disk formatted for this node. Restart it: it fetches every replica again from the leaders and rejoins the ISRs.', { type: 'disk_fault', broker: id, fault: 'replaced' }, !running],
       ['unregister', 'Unregister (decommission)', 'kafka-cluster.sh unregister: the controller forgets this broker and takes it out of every ISR. Kafka does not refuse a broker that still hosts replicas: they stay offline until a reassignment moves them, so move them first and shut it down.', { type: 'unregister_broker', broker: id }, true],
     ];
     this.open(anchor, b, `${b} · ${status.replace('_', ' ')}`, items);

@@ -640,7 +640,8 @@ export class ClusterView {
       const status = L.broker_status_codes[f[o + idx.b.status]] || 'unknown';
       const led = f[o + idx.b.partitions_led];
       const unfl = f[o + idx.b.unflushed];
-      const key = `${status}|${led}|${unfl}`;
+      const disk = L.disk_state_codes[f[o + idx.b.disk]] || 'healthy';
+      const key = `${status}|${led}|${unfl}|${disk}`;
       const h = /** @type {BrokerHead} */ (this.buttons.get(b.id));
       if (h.last === key) return;
       h.last = key;
@@ -648,10 +649,20 @@ export class ClusterView {
       h.status.style.color = STATUS_COLORS[status] || '#000';
       const short = this.tight || h.rack?.parentElement === h.line; // the rack shares the line
       h.led.textContent = DOWN.has(status) ? (short ? 'restart…' : 'click: restart…') : `leads ${led}`;
-      h.unfl.textContent = unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
+      // A full or failed disk: its only log dir goes (or went) offline, so the broker halts.
+      const bad = disk === 'full' || disk === 'failed';
+      h.unfl.textContent = bad ? ` · ⚠ disk ${disk}${DOWN.has(status) ? ': log dir offline' : ''}`
+        : disk === 'slow' ? ' · slow disk'
+          : unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
+      h.unfl.style.color = bad ? '#b3261e' : disk === 'slow' ? '#8a5a00' : '';
+      h.unfl.style.fontWeight = bad ? '600' : '';
       h.btn.dataset.status = status;
-      h.btn.setAttribute('aria-label', `broker-${b.id}${b.rack ? `, rack ${b.rack}` : ''}: ${status}, leads ${led} partition(s), ${unfl} record(s) not yet fsynced. Open fault menu`);
-      h.btn.title = `broker-${b.id} is ${status}. Leads ${led} partition(s). ${unfl} record(s) are only in the page cache (lost on power loss). Click for faults.`;
+      h.btn.dataset.disk = disk;
+      h.btn.setAttribute('aria-label', `broker-${b.id}${b.rack ? `, rack ${b.rack}` : ''}: ${status}, leads ${led} partition(s), ${unfl} record(s) not yet fsynced${disk === 'healthy' ? '' : `, disk ${disk}`}. Open fault menu`);
+      const diskSays = disk === 'full' ? ' Its disk is full: the next write fails with KafkaStorageException, the log dir /tmp/kraft-combined-logs goes offline and the broker halts. Free space or replace the disk, then restart it.'
+        : disk === 'failed' ? ' Its disk has failed: every I/O fails, so it halts and cannot start again until the disk is replaced.'
+          : disk === 'slow' ? ' Its disk is slow: every write of fetched records stalls, so its follower replicas fall behind.' : '';
+      h.btn.title = `broker-${b.id} is ${status}. Leads ${led} partition(s). ${unfl} record(s) are only in the page cache (lost on power loss).${diskSays} Click for faults.`;
     });
   }
 

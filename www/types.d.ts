@@ -151,6 +151,7 @@ interface FrameLayout {
   partition_fields: string[];
   replica_fields: string[];
   broker_status_codes: string[];
+  disk_state_codes: string[];
 }
 
 interface BrokerRef { id: number; rack: string | null }

@@ -23,6 +23,8 @@ pub struct FrameLayout {
     pub replica_fields: &'static [&'static str],
     /// Codes used by `broker.status`.
     pub broker_status_codes: &'static [&'static str],
+    /// Codes used by `broker.disk`.
+    pub disk_state_codes: &'static [&'static str],
 }
 
 /// Declares a frame row's fields once: an index enum the engine writes by (`f[o + R::Hw as usize]`)
@@ -68,9 +70,9 @@ frame_fields! {
         PartitionsLed = "partitions_led",
         LogEndOffsetSum = "log_end_offset_sum",
         Unflushed = "unflushed",
-        /// Always 0: kept so the broker row's layout stays as the page reads it.
-        #[allow(dead_code)]
-        Reserved = "reserved",
+        /// The disk of its log directory, an index into `disk_state_codes`: healthy, slow
+        /// (`slow_disk`), full or failed (`disk_fault`: the log dir goes offline at the next write).
+        Disk = "disk",
 }
 
 frame_fields! {
@@ -111,6 +113,19 @@ frame_fields! {
 
 pub(super) const STATUS_CODES: &[&str] = &["online", "fenced", "starting", "controlled_shutdown", "paused", "crashed", "stopped"];
 
+pub(super) const DISK_CODES: &[&str] = &["healthy", "slow", "full", "failed"];
+
+/// A broker's disk as `broker.disk` codes it.
+pub(super) fn disk_code(d: &crate::broker::disk::Disk) -> f64 {
+    use crate::broker::disk::DiskHealth;
+    match d.health {
+        DiskHealth::Failed => 3.0,
+        DiskHealth::Full => 2.0,
+        DiskHealth::Healthy if d.write_latency_ms > 0 => 1.0,
+        DiskHealth::Healthy => 0.0,
+    }
+}
+
 pub(super) fn status_code(s: NodeStatus) -> f64 {
     match s {
         NodeStatus::Online => 0.0,
@@ -138,6 +153,7 @@ pub fn frame_layout() -> FrameLayout {
         partition_fields: PARTITION_FIELDS,
         replica_fields: REPLICA_FIELDS,
         broker_status_codes: STATUS_CODES,
+        disk_state_codes: DISK_CODES,
     }
 }
 
@@ -353,6 +369,7 @@ impl Playground {
             f[o + B::PartitionsLed as usize] = led as f64;
             f[o + B::LogEndOffsetSum as usize] = disk.logs.values().map(|x| x.log_end_offset()).sum::<i64>() as f64;
             f[o + B::Unflushed as usize] = disk.logs.values().map(|x| x.log_end_offset() - x.durable_end_offset()).sum::<i64>() as f64;
+            f[o + B::Disk as usize] = disk_code(disk);
         }
         for (pi, pr) in structure.partitions.iter().enumerate() {
             let tp = TopicPartition::new(&pr.topic, pr.partition);
@@ -516,7 +533,8 @@ mod tests {
     #[test]
     fn each_row_enum_indexes_its_list_of_names() {
         assert_eq!(H::IsrExpands as usize + 1, HEADER_FIELDS.len());
-        assert_eq!(B::Reserved as usize + 1, BROKER_FIELDS.len());
+        assert_eq!(B::Disk as usize + 1, BROKER_FIELDS.len());
+        assert_eq!(DISK_CODES[disk_code(&crate::broker::disk::Disk { write_latency_ms: 5, ..Default::default() }) as usize], "slow");
         assert_eq!(P::TailBase as usize + 1, PARTITION_FIELDS.len());
         assert_eq!(R::LagLimitMs as usize + 1, REPLICA_FIELDS.len());
         assert_eq!(REPLICA_FIELDS[R::HighWatermark as usize], "high_watermark");

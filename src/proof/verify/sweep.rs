@@ -8,10 +8,12 @@
 //! shrunk ([`super::shrink`]) and saved as a scenario file.
 
 use super::profile::{PowerLoss, Profile};
+use crate::broker::disk::DiskHealth;
 use crate::check::audit::lost_acknowledged_writes;
 use crate::check::CheckedSim;
 use crate::client::producer::SendOutcome;
 use crate::command::Command;
+use crate::command::DiskFault;
 use crate::ids::{NodeId, NO_LEADER};
 use crate::lean::CollectBTree;
 use crate::rng::Rng;
@@ -120,7 +122,16 @@ pub fn fault_kind(c: &Command) -> Option<&'static str> {
         Command::CrashController { .. } => "controller crash (failover)",
         Command::RestartController { .. } => "controller restart",
         Command::HealAll => "heal all",
+        Command::SlowDisk { write_latency_ms: 0, .. } => "slow disk healed",
         Command::SlowDisk { .. } => "slow disk",
+        Command::DiskFault { fault: DiskFault::Full, .. } => "disk full",
+        Command::DiskFault { fault: DiskFault::Failed, .. } => "disk failed",
+        Command::DiskFault { fault: DiskFault::SpaceFreed, .. } => "disk space freed",
+        Command::DiskFault { fault: DiskFault::Replaced, .. } => "disk replaced",
+        Command::AddBroker { .. } => "broker added",
+        Command::UnregisterBroker { .. } => "broker decommissioned",
+        Command::RollingRestart { .. } => "rolling restart",
+        Command::CreatePartitions { .. } => "partitions added",
         Command::AlterPartitionReassignments { replicas: None, .. } => "reassignment cancel",
         Command::AlterPartitionReassignments { throttle: Some(_), .. } => "throttled reassignment",
         Command::AlterPartitionReassignments { .. } => "reassignment",
@@ -220,7 +231,7 @@ fn next_command(rng: &mut Rng, d: &Driver) -> Option<Vec<Command>> {
     }
     let down: Vec<i32> = brokers.iter().copied().filter(|b| sim.brokers[b].process.is_none()).collect();
     let up: Vec<i32> = brokers.iter().copied().filter(|b| sim.brokers[b].process.is_some()).collect();
-    let cmd = match rng.range_inclusive(0, 99) {
+    let cmd = match rng.range_inclusive(0, 105) {
         0..=29 => Command::Produce {
             tombstone: false,
             topic: TOPIC.into(),
@@ -293,6 +304,38 @@ fn next_command(rng: &mut Rng, d: &Driver) -> Option<Vec<Command>> {
             extra_latency_ms: rng.range_inclusive(10, 2_000) as i64,
             one_way: false,
         },
+        // A disk fills up: the broker halts at its next write (KafkaStorageException). Not a
+        // failed disk replaced by an empty one: that destroys a replica, and when it was a
+        // leaderless partition's last leader Kafka 4.x's KIP-966 recovery may elect it (the
+        // KIP-858 directory-id guard that can delay this is not modelled): tests/integration/disk_full.rs.
+        100 if !up.is_empty() => Command::DiskFault { broker: *rng.pick(&up)?, fault: DiskFault::Full },
+        // The operator frees space on a full disk and starts the broker again.
+        101 => {
+            let full: Vec<i32> = brokers.iter().copied().filter(|b| sim.brokers[b].disk().health == DiskHealth::Full).collect();
+            let b = *rng.pick(&full)?;
+            return Some(vec![Command::DiskFault { broker: b, fault: DiskFault::SpaceFreed }, Command::RestartBroker { broker: b }]);
+        }
+        102 => Command::SlowDisk {
+            broker: *rng.pick(&brokers)?,
+            write_latency_ms: if rng.chance(0.4) { 0 } else { rng.range_inclusive(2, 20) as i64 * 1_000 },
+        },
+        // A broker joins (it holds nothing until a reassignment moves replicas to it).
+        103 if brokers.len() < 6 => Command::AddBroker { broker: None, rack: None },
+        // Decommissioning a broker that hosts no replica: clean shutdown, then UnregisterBroker.
+        104 => {
+            let hosts = |b: i32| sim.controller.partitions.values().any(|p| p.replicas.contains(&b));
+            let empty: Vec<i32> = brokers.iter().copied().filter(|&b| !hosts(b) && sim.controller.brokers.contains_key(&b)).collect();
+            let b = *rng.pick(&empty)?;
+            return Some(vec![Command::ShutdownBroker { broker: b }, Command::Run { ms: 3_000 }, Command::UnregisterBroker { broker: b }]);
+        }
+        105 if sim.rolling_restart.is_none() && rng.chance(0.5) => Command::RollingRestart { hasty: false },
+        105 => {
+            let n = sim.controller.partition_count(TOPIC)?;
+            if n >= 6 {
+                return None;
+            }
+            Command::CreatePartitions { topic: TOPIC.into(), count: n + 1 }
+        }
         _ => Command::SetLinkLoss {
             from: pick_node(rng, &brokers),
             to: NodeId::Broker(*rng.pick(&brokers)?),
@@ -479,6 +522,24 @@ fn bring_everything_back(d: &mut Driver) {
     let voters: Vec<i32> = d.cs.sim.voters.iter().filter(|(_, s)| s.process.is_none()).map(|(v, _)| *v).collect();
     for v in voters {
         d.apply(Command::RestartController { controller: v });
+    }
+    // Disks mended: space freed on a full one, a failed one replaced (once its broker is down),
+    // a slow one fast again.
+    let disks: Vec<(i32, DiskHealth, bool, bool)> =
+        d.cs.sim.brokers.iter().map(|(b, s)| (*b, s.disk().health, s.process.is_some(), s.disk().write_latency_ms > 0)).collect();
+    for (b, health, running, slow) in disks {
+        match health {
+            DiskHealth::Full => {
+                d.apply(Command::DiskFault { broker: b, fault: DiskFault::SpaceFreed });
+            }
+            DiskHealth::Failed if !running => {
+                d.apply(Command::DiskFault { broker: b, fault: DiskFault::Replaced });
+            }
+            _ => {}
+        }
+        if slow {
+            d.apply(Command::SlowDisk { broker: b, write_latency_ms: 0 });
+        }
     }
     let brokers: Vec<(i32, NodeStatus)> = d.cs.sim.brokers.iter().map(|(b, s)| (*b, s.status())).collect();
     for (b, status) in brokers {
