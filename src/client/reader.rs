@@ -125,11 +125,17 @@ impl Reader {
                         // under us (an unclean election). Reset to the leader's HW.
                         let reset =
                             if self.position > partition.log_end_offset { partition.high_watermark } else { partition.log_start_offset };
+                        // Below the log start (retention, DeleteRecords): the oldest record left.
+                        let why = if self.position > partition.log_end_offset {
+                            "truncation detected"
+                        } else {
+                            "below the log start offset (deleted by retention or DeleteRecords)"
+                        };
                         out.log(
                             Category::Consume,
                             format!(
-                                "reader-{} position {} of {} is out of range (leader LEO {}): truncation detected, resetting to {reset}",
-                                self.id, self.position, self.tp, partition.log_end_offset
+                                "reader-{} position {} of {} is out of range (leader LEO {}, log start {}): {why}, resetting to {reset}",
+                                self.id, self.position, self.tp, partition.log_end_offset, partition.log_start_offset
                             ),
                         );
                         self.position = reset.max(0);

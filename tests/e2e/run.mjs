@@ -257,6 +257,28 @@ try {
     assert(problems.length === 0, problems.join('\n'));
   });
 
+  await check('disk full from the broker menu: the broker halts with KafkaStorageException, its header says so, a new disk and a restart bring it back', async () => {
+    await byId('broker-4').click();
+    await byId('broker-4-diskfull').click();
+    await advance(6000);
+    await page.waitForTimeout(400);
+    const head = byId('broker-4');
+    assert(await head.getAttribute('data-status') === 'crashed', `broker 4 is ${await head.getAttribute('data-status')}`);
+    assert(await head.getAttribute('data-disk') === 'full', `disk ${await head.getAttribute('data-disk')}`);
+    assert((await head.textContent()).includes('disk full'), `header: ${await head.textContent()}`);
+    assert((await byId('event-log').textContent()).includes('KafkaStorageException'), 'no KafkaStorageException in the event log');
+    await page.screenshot({ path: path.join(outDir, 'disk-full.png') });
+    await byId('broker-4').click();
+    await byId('broker-4-diskreplace').click();
+    await byId('broker-4').click();
+    await byId('broker-4-restart').click();
+    await advance(8000);
+    await page.waitForTimeout(400);
+    assert(await head.getAttribute('data-status') === 'online', `broker 4 is ${await head.getAttribute('data-status')} after the new disk`);
+    assert(await head.getAttribute('data-disk') === 'healthy', 'the new disk is healthy');
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
   await check('producer settings and a consumer group work from the page: idempotence, rebalance, failover', async () => {
     const producerSetting = (k) => page.evaluate((key) => globalThis.__playground.configs().producer[key], k);
     const idem = byId('producer-config-enable.idempotence');
