@@ -58,10 +58,10 @@ impl Broker {
                         format!("DeleteRecords for {tp} below offset {target}: the log already starts at {}", log.log_start_offset()),
                     );
                 }
-                let start = log.log_start_offset();
-                // Followers waiting in a long poll learn the new log start at once.
-                self.complete_delayed_fetch_for(now_ms, tp, out);
-                Ok(start)
+                // Partition.deleteRecordsOnLeader moves the log start and nothing else: a follower
+                // in its long poll (replica.fetch.wait.max.ms) learns it from its next response.
+                let _ = now_ms;
+                Ok(log.log_start_offset())
             }
         }
     }
