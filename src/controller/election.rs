@@ -189,10 +189,19 @@ fn elect_leader(input: &ChangeInput<'_>, replicas: &[BrokerId], target_isr: &[Br
         r != NO_LEADER && (isr.contains(&r) || (isr.is_empty() && elr.contains(&r))) && (input.acceptable)(r)
     };
 
-    // canElectLastKnownLeader uses the partition's current LastKnownElr.
+    // canElectLastKnownLeader uses the partition's current LastKnownElr. Its LeaderAcceptor looks
+    // up the replica's log directory (`PartitionRegistration.directory`), which refuses a broker
+    // that is no longer a replica (a reassignment removed it): such a last known leader is never
+    // elected.
     let can_elect_last_known = |_: ()| -> Option<BrokerId> {
         let lk = &cur.last_known_elr;
-        if input.elr_enabled && target_isr.is_empty() && target_elr.is_empty() && lk.len() == 1 && (input.acceptable)(lk[0]) {
+        if input.elr_enabled
+            && target_isr.is_empty()
+            && target_elr.is_empty()
+            && lk.len() == 1
+            && replicas.contains(&lk[0])
+            && (input.acceptable)(lk[0])
+        {
             Some(lk[0])
         } else {
             None
@@ -357,6 +366,19 @@ mod tests {
         let r2 = change(&r1.state, &[], Election::Online, true, 1, &[1, 2]).unwrap();
         assert_eq!((r2.state.leader, r2.state.isr.clone(), r2.unclean, r2.last_known_leader), (1, vec![1], true, true));
         assert!(r2.state.last_known_elr.is_empty());
+    }
+
+    #[test]
+    fn a_last_known_leader_that_a_reassignment_removed_is_never_elected() {
+        // Sweep seed 241 (unclean): a cancelled move reverted orders to [5,4,3] while LastKnownElr
+        // still named broker 2; Kafka's LeaderAcceptor cannot even look up a non-replica's directory.
+        let mut cur = state(&[5, 4, 3], &[], 2);
+        cur.leader = NO_LEADER;
+        cur.last_known_elr = vec![2];
+        assert!(change(&cur, &[], Election::Online, true, 1, &[2]).is_none(), "broker 2 is not a replica");
+        cur.replicas = vec![5, 4, 3, 2];
+        let r = change(&cur, &[], Election::Online, true, 1, &[2]).unwrap();
+        assert_eq!((r.state.leader, r.last_known_leader), (2, true));
     }
 
     #[test]
