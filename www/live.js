@@ -112,6 +112,14 @@ export class LiveStrip {
         tip: 'The controller fences a broker it has not heard a heartbeat from for broker.session.timeout.ms, then removes it from every ISR and moves its leaderships. A restarted broker cannot register while the old incarnation\'s session is valid (ClusterControlManager.registerBroker): it retries until the session ends.',
       });
     }
+    for (const b of cd.startups) {
+      rows.push({
+        key: `s:${b.broker}`,
+        text: `broker ${b.broker} is starting (JVM, loading its logs): ${sec(b.elapsed_ms)} of sim.broker.startup.ms=${b.limit_ms} → it registers with the controller in ${sec(b.remaining_ms)}`,
+        left: b.remaining_ms, limit: b.limit_ms,
+        tip: 'Until it has registered, been unfenced and caught up, a starting broker is in no ISR: this is what a hasty rolling restart does not wait for.',
+      });
+    }
     for (const w of cd.produces) {
       rows.push({
         key: `p:${w.broker}:${w.topic}:${w.partition}:${w.base_offset}`,

@@ -648,10 +648,10 @@ export class ClusterView {
       h.status.textContent = `${this.tight ? '' : '● '}${status.replace('_', ' ')}`;
       h.status.style.color = STATUS_COLORS[status] || '#000';
       const short = this.tight || h.rack?.parentElement === h.line; // the rack shares the line
-      h.led.textContent = DOWN.has(status) ? (short ? 'restart…' : 'click: restart…') : `leads ${led}`;
       // A full or failed disk: its only log dir goes (or went) offline, so the broker halts.
       const bad = disk === 'full' || disk === 'failed';
-      h.unfl.textContent = bad ? ` · ⚠ disk ${disk}${DOWN.has(status) ? ': log dir offline' : ''}`
+      h.led.textContent = DOWN.has(status) ? (bad ? '' : short ? 'restart…' : 'click: restart…') : `leads ${led}`;
+      h.unfl.textContent = bad ? `${DOWN.has(status) ? '' : ' · '}⚠ disk ${disk}${DOWN.has(status) ? ': log dir offline' : ''}`
         : disk === 'slow' ? ' · slow disk'
           : unfl > 0 && !DOWN.has(status) ? ` · ${unfl} unflushed` : '';
       h.unfl.style.color = bad ? '#b3261e' : disk === 'slow' ? '#8a5a00' : '';

@@ -336,6 +336,7 @@ interface Countdowns {
   now_ms: number;
   followers: { topic: string; partition: number; broker: number; leader: number; in_isr: boolean; since_caught_up_ms: number; limit_ms: number; remaining_ms: number; next_check_in_ms: number; behind_records: number }[];
   brokers: { broker: number; silent_ms: number; limit_ms: number; remaining_ms: number; registration_refused: boolean }[];
+  startups: { broker: number; elapsed_ms: number; limit_ms: number; remaining_ms: number }[];
   produces: { broker: number; client: string; topic: string; partition: number; base_offset: number; required_offset: number; deadline_ms: number; timeout_ms: number; waited_ms: number; remaining_ms: number }[];
   consumers: { group_id: string; member_id: string; client_id: string; silent_ms: number; limit_ms: number; remaining_ms: number }[];
   requests: { client: string; broker: number; requests: number; waited_ms: number; limit_ms: number; remaining_ms: number }[];

@@ -92,6 +92,12 @@ impl Broker {
         out.log(Category::Broker, "shut down cleanly: logs flushed, replication-offset-checkpoint written".to_string());
     }
 
+    /// When a starting process first registers (`sim.broker.startup.ms` after it started); None
+    /// once it has sent a registration.
+    pub fn registers_at_ms(&self) -> Option<i64> {
+        (self.status == BrokerStatus::Starting && !self.registration_sent).then_some(self.next_registration_ms)
+    }
+
     /// BrokerLifecycleManager's timers: BrokerRegistration until registered, then a BrokerHeartbeat every broker.heartbeat.interval.ms.
     pub(super) fn lifecycle_tick(&mut self, now_ms: i64, out: &mut Out) {
         if self.status == BrokerStatus::Starting && now_ms >= self.next_registration_ms {
@@ -106,6 +112,7 @@ impl Broker {
                 },
             );
             self.next_registration_ms = now_ms + REGISTRATION_TIMEOUT_MS;
+            self.registration_sent = true;
         }
         if self.status != BrokerStatus::Starting && now_ms >= self.next_heartbeat_ms {
             out.send(

@@ -149,6 +149,8 @@ pub struct Broker {
     /// Set when a write failed and the only log directory went offline (`log_dir_failure.rs`):
     /// why the process halts.
     log_dir_offline: Option<String>,
+    /// A BrokerRegistration has been sent (the start-up is over).
+    registration_sent: bool,
 }
 
 impl Broker {
@@ -197,6 +199,7 @@ impl Broker {
             leader_throttled: Default::default(),
             follower_throttled: Default::default(),
             log_dir_offline: None,
+            registration_sent: false,
             config,
             disk,
         }

@@ -61,6 +61,17 @@ pub struct ProduceWaitTimer {
     pub remaining_ms: i64,
 }
 
+/// A broker process still starting (`sim.broker.startup.ms`: the JVM, loading its logs): it
+/// registers with the controller when this runs out.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BrokerStartupTimer {
+    pub broker: BrokerId,
+    pub elapsed_ms: i64,
+    /// The broker's `sim.broker.startup.ms`.
+    pub limit_ms: i64,
+    pub remaining_ms: i64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConsumerSessionTimer {
     pub group_id: String,
@@ -93,6 +104,8 @@ pub struct Countdowns {
     pub followers: Vec<FollowerLagTimer>,
     /// Unfenced brokers the controller has not heard from for more than a heartbeat interval.
     pub brokers: Vec<BrokerSessionTimer>,
+    /// Broker processes still starting, before their first registration.
+    pub startups: Vec<BrokerStartupTimer>,
     /// acks=all writes waiting for the high watermark longer than a moment.
     pub produces: Vec<ProduceWaitTimer>,
     /// Group members silent for more than a heartbeat interval.
@@ -161,6 +174,19 @@ pub fn countdowns(sim: &Sim) -> Countdowns {
                 remaining_ms: (limit - silent).max(0),
                 registration_refused: refused && silent <= limit,
             });
+        }
+    }
+    for (&id, slot) in &sim.brokers {
+        if let Some(p) = slot.process.as_ref() {
+            if let Some(at) = p.registers_at_ms().filter(|&at| at > now) {
+                let limit = p.config.broker_startup_ms;
+                out.startups.push(BrokerStartupTimer {
+                    broker: id,
+                    elapsed_ms: limit - (at - now),
+                    limit_ms: limit,
+                    remaining_ms: at - now,
+                });
+            }
         }
     }
     for (&id, slot) in &sim.brokers {

@@ -53,6 +53,13 @@ fn a_careful_rolling_restart_under_acks_all_and_min_isr_2_fails_no_send() {
 fn a_hasty_rolling_restart_shrinks_isrs_below_min_isr_and_the_producer_sees_not_enough_replicas() {
     let mut c = busy_cluster(72, false);
     c.apply(Command::RollingRestart { hasty: true });
+    // Broker 1 is starting: the page counts down to its registration (sim.broker.startup.ms).
+    assert!(c.run_until(|s| s.brokers[&1].status() == NodeStatus::Starting, 10_000));
+    c.run(4_000);
+    let cd = kafka_playground::page::countdowns::countdowns(c.sim());
+    let s1 = cd.startups.iter().find(|t| t.broker == 1).expect("broker 1's start-up countdown");
+    assert_eq!((s1.limit_ms, s1.elapsed_ms + s1.remaining_ms), (10_000, 10_000));
+    assert!(s1.remaining_ms > 0 && s1.remaining_ms < 7_000, "{s1:?}");
     assert!(c.run_until(|s| s.rolling_restart.is_none(), 120_000));
     assert_eq!(c.events_matching("is back (its process is up)").len(), 2);
     c.run(60_000);
