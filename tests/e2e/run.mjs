@@ -279,6 +279,18 @@ try {
     assert(problems.length === 0, problems.join('\n'));
   });
 
+  await check('a careful rolling restart from the Cluster controls restarts every broker one at a time and ends with every ISR full', async () => {
+    await byId('rolling-restart-how').selectOption('careful');
+    await byId('rolling-restart').click();
+    await advance(120000);
+    await page.waitForTimeout(400);
+    const log = await byId('event-log').textContent();
+    assert(log.includes('rolling restart done'), 'the rolling restart did not finish');
+    const statuses = await page.evaluate(() => [...document.querySelectorAll('[data-testid^="broker-"][data-status]')].map((b) => b.getAttribute('data-status')));
+    assert(statuses.length >= 3 && statuses.every((x) => x === 'online'), `brokers ${statuses}`);
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
   await check('producer settings and a consumer group work from the page: idempotence, rebalance, failover', async () => {
     const producerSetting = (k) => page.evaluate((key) => globalThis.__playground.configs().producer[key], k);
     const idem = byId('producer-config-enable.idempotence');
