@@ -241,10 +241,12 @@ pub enum Command {
         #[serde(default)]
         rack: Option<String>,
     },
-    /// A slow (stalling) disk on a broker, a simulated fault: every write of records its replica
-    /// fetcher makes takes `write_latency_ms` (0: the disk is healthy again). The broker keeps
-    /// heartbeating, so the controller does not fence it; as a follower it falls behind and its
-    /// leader drops it from the ISR after `replica.lag.time.max.ms`.
+    /// A slow (stalling) disk on a broker, a simulated fault: every write of records takes
+    /// `write_latency_ms` (0: the disk is healthy again) — the records its replica fetcher
+    /// fetched, and the produce requests it appends as a leader (one write at a time, the next
+    /// request waits its turn). The broker keeps heartbeating, so the controller does not fence
+    /// it; as a follower it falls behind and its leader drops it from the ISR after
+    /// `replica.lag.time.max.ms`; as a leader its producers wait.
     SlowDisk {
         broker: i32,
         write_latency_ms: i64,

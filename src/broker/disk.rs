@@ -21,7 +21,8 @@ pub struct Disk {
     /// plus `previousBrokerEpoch`); `None` after a crash.
     pub clean_shutdown_broker_epoch: Option<i64>,
     /// A slow (or stalling) disk, the `slow_disk` fault: every write of fetched records by this
-    /// broker's replica fetcher takes this long (0: a healthy disk). Hardware: it survives restarts.
+    /// broker's replica fetcher, and every produce request it appends, takes this long (0: a
+    /// healthy disk). Hardware: it survives restarts.
     pub write_latency_ms: i64,
     /// Full or failed (the `disk_fault` fault, or `sim.log.dir.capacity.bytes` reached): the next
     /// write fails and takes the log directory offline (`log_dir_failure.rs`). Hardware: it

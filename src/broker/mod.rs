@@ -151,6 +151,8 @@ pub struct Broker {
     log_dir_offline: Option<String>,
     /// A BrokerRegistration has been sent (the start-up is over).
     registration_sent: bool,
+    /// Produce requests waiting behind a slow disk's write, in arrival order (`produce.rs`).
+    slow_produces: std::collections::VecDeque<produce::SlowProduce>,
 }
 
 impl Broker {
@@ -200,6 +202,7 @@ impl Broker {
             follower_throttled: Default::default(),
             log_dir_offline: None,
             registration_sent: false,
+            slow_produces: Default::default(),
             config,
             disk,
         }
@@ -305,7 +308,12 @@ impl Broker {
                 }
             }
             Msg::Produce { correlation_id, acks, timeout_ms, batches } => {
-                self.on_produce(now_ms, from, correlation_id, acks, timeout_ms, batches, out)
+                if self.disk.write_latency_ms > 0 || !self.slow_produces.is_empty() {
+                    let p = produce::SlowProduce { ready_ms: now_ms, from, correlation_id, acks, timeout_ms, batches };
+                    self.defer_produce_on_slow_disk(now_ms, p, out);
+                } else {
+                    self.on_produce(now_ms, from, correlation_id, acks, timeout_ms, batches, out)
+                }
             }
             Msg::InitProducerId { correlation_id } => self.on_init_producer_id(from, correlation_id, out),
             Msg::MetadataRequest { correlation_id } => self.on_metadata_request(from, correlation_id, out),
@@ -520,6 +528,7 @@ impl Broker {
         }
         let cfg = self.coordinator_config();
         self.groups.on_tick(now_ms, &cfg, out);
+        self.run_slow_produces(now_ms, out);
         self.flush_coordinator_appends(now_ms, out);
         self.complete_delayed_consumer_fetches(now_ms, false, out);
         self.lifecycle_tick(now_ms, out);
@@ -566,6 +575,9 @@ impl Broker {
         }
         for d in &self.delayed_produce {
             t = t.min(d.deadline_ms);
+        }
+        if let Some(p) = self.slow_produces.front() {
+            t = t.min(p.ready_ms);
         }
         for d in &self.delayed_fetch {
             t = t.min(d.deadline_ms);

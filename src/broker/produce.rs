@@ -34,6 +34,17 @@ fn produce_response(
     ProducePartitionResponse { tp, error, base_offset, duplicate, error_message: why, current_leader: None }
 }
 
+/// A produce request held behind a slow disk's write (`defer_produce_on_slow_disk`).
+#[derive(Debug, Clone)]
+pub struct SlowProduce {
+    pub ready_ms: i64,
+    pub from: NodeId,
+    pub correlation_id: u64,
+    pub acks: Acks,
+    pub timeout_ms: i64,
+    pub batches: Vec<crate::protocol::ProduceBatch>,
+}
+
 /// A Produce request whose partitions are not all answered yet.
 #[derive(Debug, Clone)]
 pub(super) struct PendingProduceRequest {
@@ -50,6 +61,33 @@ pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 impl Broker {
     /// A Produce request (`KafkaApis.handleProduceRequest`): each partition's batch is appended, the answer goes out when all are done.
     #[allow(clippy::too_many_arguments)]
+    /// A Produce request arriving at a broker with a slow disk (`slow_disk`): the request
+    /// handler thread that appends it is stuck in the write for `write_latency_ms`, and the
+    /// requests behind it wait their turn (one disk, one write at a time). Handled in
+    /// [`Broker::run_slow_produces`] when its write is done.
+    pub(super) fn defer_produce_on_slow_disk(&mut self, now_ms: i64, p: SlowProduce, out: &mut Out) {
+        let latency = self.disk.write_latency_ms;
+        let start = self.slow_produces.back().map_or(now_ms, |b| b.ready_ms.max(now_ms));
+        let ready_ms = start + latency;
+        out.log(
+            Category::Storage,
+            format!(
+                "the disk is slow: appending a produce request ({} batch(es)) takes {latency} ms, answered at t+{ready_ms} ms",
+                p.batches.len()
+            ),
+        );
+        self.slow_produces.push_back(SlowProduce { ready_ms, ..p });
+        out.wake_at(ready_ms);
+    }
+
+    /// The deferred produce requests whose write on the slow disk is done, in arrival order.
+    pub(super) fn run_slow_produces(&mut self, now_ms: i64, out: &mut Out) {
+        while self.slow_produces.front().is_some_and(|p| p.ready_ms <= now_ms) {
+            let p = self.slow_produces.pop_front().unwrap();
+            self.on_produce(now_ms, p.from, p.correlation_id, p.acks, p.timeout_ms, p.batches, out);
+        }
+    }
+
     pub(super) fn on_produce(
         &mut self,
         now_ms: i64,

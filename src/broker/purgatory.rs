@@ -101,6 +101,7 @@ impl Broker {
     /// the process dies, the OS resets their connections.
     pub fn held_requests(&self) -> Vec<(NodeId, &'static str, u64)> {
         let mut v: Vec<(NodeId, &'static str, u64)> = self.produce_requests.keys().map(|(from, c)| (*from, "Produce", *c)).collect();
+        v.extend(self.slow_produces.iter().filter(|p| p.acks != crate::config::Acks::Zero).map(|p| (p.from, "Produce", p.correlation_id)));
         v.extend(self.delayed_fetch.iter().map(|d| (NodeId::Broker(d.follower), "Fetch", d.session)));
         v.extend(self.delayed_consumer_fetch.iter().map(|d| (d.from, "ConsumerFetch", d.correlation_id)));
         v

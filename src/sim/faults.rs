@@ -187,7 +187,7 @@ impl Sim {
         Ok(())
     }
 
-    /// `slow_disk`: every write of fetched records on the broker's disk takes `ms` (0: healthy).
+    /// `slow_disk`: every write on the broker's disk (fetched records, produce appends) takes `ms` (0: healthy).
     pub(super) fn slow_disk(&mut self, broker: BrokerId, ms: i64) -> Result<(), CommandError> {
         self.broker_slot(broker, "broker")?;
         if !(0..=MAX_RUN_MS).contains(&ms) {
@@ -206,7 +206,7 @@ impl Sim {
             NodeId::Broker(broker),
             Category::Fault,
             if ms > 0 {
-                format!("disk slows down: every write of fetched records takes {ms} ms (the broker keeps heartbeating, so it stays registered and unfenced)")
+                format!("disk slows down: every write (fetched records, appended produce requests) takes {ms} ms (the broker keeps heartbeating, so it stays registered and unfenced)")
             } else {
                 "disk healthy again".to_string()
             },

@@ -31,3 +31,37 @@ fn a_slow_disk_pushes_a_live_follower_out_of_the_isr_and_it_rejoins_when_the_dis
     let e = c.cs.apply(Command::SlowDisk { broker: 3, write_latency_ms: -1 }).unwrap_err();
     assert_eq!(e.field, "write_latency_ms");
 }
+
+#[test]
+fn a_slow_disk_on_the_leader_holds_its_producers_one_write_at_a_time() {
+    let mut c = cluster(52, 3, &[("min.insync.replicas", v(2))], &[("acks", all())]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    c.produce("orders", "warm", 1);
+    c.run(2_000);
+    assert_eq!(c.acked_values().len(), 1);
+    c.apply(Command::SlowDisk { broker: 1, write_latency_ms: 2_000 });
+    let t0 = c.now();
+    c.produce("orders", "slow", 1);
+    // Not appended before the write is done: nothing acknowledged for 2 s.
+    c.run(1_900);
+    assert_eq!(c.acked_values().len(), 1, "acknowledged before the slow write finished");
+    assert_eq!(c.log_end_offset(1, "orders"), 1);
+    assert!(c.run_until(
+        |s| s
+            .producer
+            .sends
+            .values()
+            .filter(|x| matches!(x.outcome, kafka_playground::client::producer::SendOutcome::Acked { .. }))
+            .count()
+            == 2,
+        3_000
+    ));
+    let took = c.now() - t0;
+    assert!((2_000..2_200).contains(&took), "the write took {took} ms on a 2 s disk");
+    assert_eq!(c.events_matching("the disk is slow: appending a produce request").len(), 1);
+    c.apply(Command::SlowDisk { broker: 1, write_latency_ms: 0 });
+    c.produce("orders", "fast", 1);
+    c.run(200);
+    assert_eq!(c.acked_values().len(), 3, "a healthy disk appends at once");
+    assert!(c.lost().is_empty());
+}
