@@ -59,8 +59,6 @@ pub(super) struct PendingProduceRequest {
 pub const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 
 impl Broker {
-    /// A Produce request (`KafkaApis.handleProduceRequest`): each partition's batch is appended, the answer goes out when all are done.
-    #[allow(clippy::too_many_arguments)]
     /// A Produce request arriving at a broker with a slow disk (`slow_disk`): the request
     /// handler thread that appends it is stuck in the write for `write_latency_ms`, and the
     /// requests behind it wait their turn (one disk, one write at a time). Handled in
@@ -88,6 +86,8 @@ impl Broker {
         }
     }
 
+    /// A Produce request (`KafkaApis.handleProduceRequest`): each partition's batch is appended, the answer goes out when all are done.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_produce(
         &mut self,
         now_ms: i64,
