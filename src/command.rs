@@ -280,6 +280,13 @@ pub enum Command {
         #[serde(default)]
         hasty: bool,
     },
+    /// Decommissioning a broker, the operator's steps: every replica it hosts is moved to the
+    /// least loaded other broker (`kafka-reassign-partitions.sh --execute`), and once none is
+    /// left on it (`--verify`) it is shut down cleanly and unregistered
+    /// (`kafka-cluster.sh unregister`).
+    DecommissionBroker {
+        broker: i32,
+    },
 }
 
 /// What `disk_fault` does to a broker's disk.

@@ -458,7 +458,8 @@ export class BrokerMenu {
       ['diskfail', 'Disk failed', 'disk_fault failed: every I/O fails, so the broker halts at its next write and cannot even load its logs to start again until the disk is replaced.', { type: 'disk_fault', broker: id, fault: 'failed' }, true],
       ['diskfree', 'Free disk space', 'disk_fault space_freed: a full disk has room again, its data kept. Restart the broker: it recovers its logs and catches up.', { type: 'disk_fault', broker: id, fault: 'space_freed' }, true],
       ['diskreplace', 'Replace disk', 'disk_fault replaced (broker down): a new, empty disk formatted for this node. Restart it: it fetches every replica again from the leaders and rejoins the ISRs.', { type: 'disk_fault', broker: id, fault: 'replaced' }, !running],
-      ['unregister', 'Unregister (decommission)', 'kafka-cluster.sh unregister: the controller forgets this broker and takes it out of every ISR. Kafka does not refuse a broker that still hosts replicas: they stay offline until a reassignment moves them, so move them first and shut it down.', { type: 'unregister_broker', broker: id }, true],
+      ['decommission', 'Decommission', 'decommission_broker, the operator\'s steps: every replica on this broker moves to the least loaded other broker (kafka-reassign-partitions.sh), and once none is left it gets a clean shutdown and is unregistered (kafka-cluster.sh unregister). Refused when no other broker can take a replica.', { type: 'decommission_broker', broker: id }, running],
+      ['unregister', 'Unregister only', 'kafka-cluster.sh unregister: the controller forgets this broker and takes it out of every ISR. Kafka does not refuse a broker that still hosts replicas: they stay offline until a reassignment moves them, so move them first and shut it down.', { type: 'unregister_broker', broker: id }, true],
     ];
     this.open(anchor, b, `${b} · ${status.replace('_', ' ')}`, items);
   }

@@ -189,6 +189,7 @@ pub const VARIANTS: &[&str] = &[
     "disk_fault",
     "create_partitions",
     "rolling_restart",
+    "decommission_broker",
 ];
 
 /// The `type` tag: an index into [`VARIANTS`], read as the derive's variant identifier.
@@ -371,6 +372,7 @@ const FIELDS: &[Fields] = &[
     fields!("broker" I32 R, "fault" Disk R),               // disk_fault
     fields!("topic" Str R, "count" U32 R),                 // create_partitions
     fields!("hasty" Bool D),                               // rolling_restart
+    fields!("broker" I32 R),                               // decommission_broker
 ];
 
 /// The struct names serde's errors give a variant (`struct variant Command::CrashBroker`).
@@ -414,6 +416,7 @@ const STRUCT_NAMES: &[&str] = &[
     "DiskFault",
     "CreatePartitions",
     "RollingRestart",
+    "DecommissionBroker",
 ];
 
 /// A decoded field value.
@@ -782,6 +785,7 @@ fn build(tag: usize, vals: Vec<Option<Val>>) -> Command {
         },
         37 => Command::CreatePartitions { topic: t.str(), count: t.int() as u32 },
         38 => Command::RollingRestart { hasty: t.bool() },
+        39 => Command::DecommissionBroker { broker: t.int() as i32 },
         _ => Command::Step,
     }
 }

@@ -205,6 +205,9 @@ pub enum Command {
         #[serde(default)]
         hasty: bool,
     },
+    DecommissionBroker {
+        broker: i32,
+    },
 }
 
 /// What serde's derive made of `text` (as `Command::from_json` reports it: the command's
@@ -274,6 +277,7 @@ mod tests {
         ("disk_fault", &["broker", "fault"]),
         ("create_partitions", &["topic", "count"]),
         ("rolling_restart", &["hasty"]),
+        ("decommission_broker", &["broker"]),
     ];
 
     /// Values of every JSON type and the edges of every integer type.

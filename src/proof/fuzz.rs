@@ -202,7 +202,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
     use crate::ids::NodeId;
     use serde_json::json;
     let broker = (arg % 4) as i32; // 0 is no broker: refused
-    match which % 20 {
+    match which % 21 {
         0 => Command::CrashBroker { broker, keep_page_cache: arg & 0x80 != 0 },
         1 => Command::RestartBroker { broker },
         2 => Command::ShutdownBroker { broker },
@@ -237,6 +237,7 @@ fn menu_command(which: u8, arg: u8) -> Command {
         },
         18 => Command::CreatePartitions { topic: "orders".into(), count: arg as u32 % 9 },
         19 => Command::RollingRestart { hasty: arg & 1 == 1 },
+        20 => Command::DecommissionBroker { broker },
         12 => Command::DeleteRecords { topic: "orders".into(), partition: arg as u32 % 4, offset: arg as i64 % 40 - 2 },
         _ => Command::ElectLeaders {
             topic: "orders".into(),

@@ -10,6 +10,7 @@
 
 mod clients;
 mod commands;
+pub mod decommission;
 mod faults;
 mod history;
 pub mod network;
@@ -199,6 +200,10 @@ enum Ev {
     RollingRestartPoll {
         generation: u64,
     },
+    /// The operator of a decommission checks its moves (`decommission.rs`).
+    DecommissionPoll {
+        generation: u64,
+    },
 }
 
 /// A message on the wire, for views (dots moving along links).
@@ -289,6 +294,9 @@ pub struct Sim {
     /// The rolling restart in progress (`rolling_restart.rs`), if any.
     pub rolling_restart: Option<rolling_restart::RollingRestart>,
     rolling_generation: u64,
+    /// The decommission in progress (`decommission.rs`), if any.
+    pub decommission: Option<decommission::Decommission>,
+    decommission_generation: u64,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -361,6 +369,8 @@ impl Sim {
             root_rng: root.clone(),
             rolling_restart: None,
             rolling_generation: 0,
+            decommission: None,
+            decommission_generation: 0,
             spec,
         };
         // The controller quorum, formed before the brokers start: voter 3000 leads epoch 1.
@@ -650,7 +660,7 @@ impl Sim {
             Ev::Wake { node, .. } => Some(*node),
             Ev::Resume { broker } => Some(NodeId::Broker(*broker)),
             Ev::WorkloadTick { .. } => Some(NodeId::Producer(PRODUCER_ID)),
-            Ev::RollingRestartPoll { .. } => None,
+            Ev::RollingRestartPoll { .. } | Ev::DecommissionPoll { .. } => None,
         };
         // The partitions this event changes are marked from here (`broker/touched.rs`).
         if let Some(NodeId::Broker(b)) = self.last_node {
@@ -678,6 +688,7 @@ impl Sim {
             Ev::Resume { broker } => self.resume_broker(broker),
             Ev::WorkloadTick { generation } => self.workload_tick(generation),
             Ev::RollingRestartPoll { generation } => self.rolling_restart_poll(generation),
+            Ev::DecommissionPoll { generation } => self.decommission_poll(generation),
         }
         true
     }
@@ -843,6 +854,7 @@ impl Sim {
             Command::DiskFault { broker, fault } => self.disk_fault(broker, fault)?,
             Command::CreatePartitions { topic, count } => self.create_partitions(&topic, count)?,
             Command::RollingRestart { hasty } => self.rolling_restart(hasty)?,
+            Command::DecommissionBroker { broker } => self.decommission_broker(broker)?,
         }
         self.command_log.push((now, logged));
         Ok(())

@@ -62,3 +62,42 @@ fn unregistering_a_broker_that_still_hosts_replicas_leaves_them_offline_until_th
     assert_eq!((p.replicas.clone(), p.isr.len()), (vec![2, 3, 4], 3));
     assert!(c.lost().is_empty());
 }
+
+#[test]
+fn decommissioning_a_broker_moves_its_replicas_then_stops_and_unregisters_it_losing_nothing() {
+    let mut c = cluster(93, 4, &[("min.insync.replicas", v(2))], &[("acks", all())]);
+    c.topic("orders", &[&[1, 2, 4], &[4, 3, 1], &[2, 3, 4], &[1, 2, 3]], &[]);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 30.0, keys: 8 });
+    c.run(3_000);
+    c.apply(Command::DecommissionBroker { broker: 4 });
+    assert_eq!(
+        c.events_matching("decommission of broker 4 begins: 3 replica(s) to move").len(),
+        1,
+        "{:?}",
+        c.events_matching("decommission")
+    );
+    assert!(c.run_until(|s| s.decommission.is_none(), 120_000), "{:?}", c.events_matching("decommission"));
+    assert_eq!(c.events_matching("decommission of broker 4 done: moved, stopped, unregistered").len(), 1);
+    let sim = c.sim();
+    assert!(sim.controller.partitions.values().all(|p| !p.replicas.contains(&4) && !p.isr.contains(&4)));
+    assert!(sim.controller.partitions.values().all(|p| p.replicas.len() == 3 && p.isr.len() == 3), "RF kept, ISRs full");
+    assert!(!sim.controller.brokers.contains_key(&4), "unregistered");
+    assert_eq!(sim.brokers[&4].status(), kafka_playground::sim::NodeStatus::Stopped);
+    // orders-1 was led by broker 4: leadership moved with the move, before the shutdown.
+    assert_ne!(sim.controller.partitions[&kafka_playground::ids::TopicPartition::new("orders", 1)].leader, 4);
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 0.0, keys: 0 });
+    c.run(5_000);
+    assert!(c.lost().is_empty());
+    assert!(c.failed().is_empty(), "{:?}", c.failed());
+    c.assert_no_violations();
+}
+
+#[test]
+fn a_broker_cannot_be_decommissioned_when_no_other_broker_can_take_its_replicas() {
+    let mut c = cluster(94, 3, &[], &[]);
+    c.topic("orders", &[&[1, 2, 3]], &[]);
+    let e = c.cs.apply(Command::DecommissionBroker { broker: 3 }).unwrap_err();
+    assert_eq!((e.error, e.field.as_str()), (kafka_playground::errors::KafkaError::INVALID_REPLICA_ASSIGNMENT, "broker"));
+    assert!(e.message.contains("add a broker first"), "{}", e.message);
+    assert!(c.sim().controller.partitions.values().all(|p| !p.is_reassigning()), "nothing was started");
+}

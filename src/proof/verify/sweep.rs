@@ -131,6 +131,7 @@ pub fn fault_kind(c: &Command) -> Option<&'static str> {
         Command::AddBroker { .. } => "broker added",
         Command::UnregisterBroker { .. } => "broker decommissioned",
         Command::RollingRestart { .. } => "rolling restart",
+        Command::DecommissionBroker { .. } => "broker decommissioned (moves first)",
         Command::CreatePartitions { .. } => "partitions added",
         Command::AlterPartitionReassignments { replicas: None, .. } => "reassignment cancel",
         Command::AlterPartitionReassignments { throttle: Some(_), .. } => "throttled reassignment",
@@ -321,6 +322,12 @@ fn next_command(rng: &mut Rng, d: &Driver) -> Option<Vec<Command>> {
         },
         // A broker joins (it holds nothing until a reassignment moves replicas to it).
         103 if brokers.len() < 6 => Command::AddBroker { broker: None, rack: None },
+        // Decommissioning a broker the operator's way: its replicas moved off, then a clean
+        // shutdown and UnregisterBroker (refused when no other broker can take them).
+        104 if brokers.len() >= 4 && sim.decommission.is_none() && rng.chance(0.5) => {
+            let registered: Vec<i32> = up.iter().copied().filter(|b| sim.controller.brokers.contains_key(b)).collect();
+            Command::DecommissionBroker { broker: *rng.pick(&registered)? }
+        }
         // Decommissioning a broker that hosts no replica: clean shutdown, then UnregisterBroker.
         104 => {
             let hosts = |b: i32| sim.controller.partitions.values().any(|p| p.replicas.contains(&b));
