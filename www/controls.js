@@ -442,6 +442,7 @@ export class BrokerMenu {
   toggle(id, anchor, status) {
     if (!this.menu.hidden && this.anchor === anchor) { this.close(true); return; }
     const running = status !== 'crashed' && status !== 'stopped';
+    const disk = anchor.dataset.disk || 'healthy'; // the frame's broker.disk, as the header shows it
     const b = `broker-${id}`;
     /** @type {MenuItem[]} */
     const items = [
@@ -452,16 +453,18 @@ export class BrokerMenu {
       ['pause', 'Pause 15 s (GC)', 'A stop-the-world pause of 15 s: the broker neither receives nor acts (zombie leader).', { type: 'pause_broker', broker: id, ms: 15000 }, running && status !== 'paused'],
       ['resume', 'Resume', 'End the pause now.', { type: 'resume_broker', broker: id }, status === 'paused'],
       ['isolate', 'Isolate from network', 'Cut every link to and from this broker (heal all restores them).', { type: 'isolate', node: b }, true],
-      ['slowdisk', 'Slow disk (15 s a write)', 'slow_disk: every write takes 15 s (a stalling disk): the records it fetches as a follower and the produce requests it appends as a leader. The broker keeps heartbeating, so the controller does not fence it; as a follower it falls behind and its leader drops it from the ISR after replica.lag.time.max.ms; as a leader its producers wait, up to request.timeout.ms.', { type: 'slow_disk', broker: id, write_latency_ms: 15000 }, true],
-      ['healdisk', 'Disk fast again', 'slow_disk with 0: the disk writes at full speed again; the follower catches up and rejoins the ISR.', { type: 'slow_disk', broker: id, write_latency_ms: 0 }, true],
-      ['diskfull', 'Disk full', 'disk_fault full: no space left on device. The next write (an append, a fetched batch, the HW checkpoint) fails with KafkaStorageException; the only log dir goes offline and the broker halts. The controller fences it when its heartbeats stop: it leaves every ISR and its leaderships move.', { type: 'disk_fault', broker: id, fault: 'full' }, true],
-      ['diskfail', 'Disk failed', 'disk_fault failed: every I/O fails, so the broker halts at its next write and cannot even load its logs to start again until the disk is replaced.', { type: 'disk_fault', broker: id, fault: 'failed' }, true],
-      ['diskfree', 'Free disk space', 'disk_fault space_freed: a full disk has room again, its data kept. Restart the broker: it recovers its logs and catches up.', { type: 'disk_fault', broker: id, fault: 'space_freed' }, true],
-      ['diskreplace', 'Replace disk', 'disk_fault replaced (broker down): a new, empty disk formatted for this node. Restart it: it fetches every replica again from the leaders and rejoins the ISRs.', { type: 'disk_fault', broker: id, fault: 'replaced' }, !running],
+      ['slowdisk', 'Slow disk (15 s a write)', 'slow_disk: every write takes 15 s (a stalling disk): the records it fetches as a follower and the produce requests it appends as a leader. The broker keeps heartbeating, so the controller does not fence it; as a follower it falls behind and its leader drops it from the ISR after replica.lag.time.max.ms; as a leader its producers wait, up to request.timeout.ms.', { type: 'slow_disk', broker: id, write_latency_ms: 15000 }, disk === 'healthy'],
+      ['healdisk', 'Disk fast again', 'slow_disk with 0: the disk writes at full speed again; the follower catches up and rejoins the ISR.', { type: 'slow_disk', broker: id, write_latency_ms: 0 }, disk === 'slow'],
+      ['diskfull', 'Disk full', 'disk_fault full: no space left on device. The next write (an append, a fetched batch, the HW checkpoint) fails with KafkaStorageException; the only log dir goes offline and the broker halts. The controller fences it when its heartbeats stop: it leaves every ISR and its leaderships move.', { type: 'disk_fault', broker: id, fault: 'full' }, disk === 'healthy' || disk === 'slow'],
+      ['diskfail', 'Disk failed', 'disk_fault failed: every I/O fails, so the broker halts at its next write and cannot even load its logs to start again until the disk is replaced.', { type: 'disk_fault', broker: id, fault: 'failed' }, disk !== 'failed'],
+      ['diskfree', 'Free disk space', 'disk_fault space_freed: a full disk has room again, its data kept. Restart the broker: it recovers its logs and catches up.', { type: 'disk_fault', broker: id, fault: 'space_freed' }, disk === 'full'],
+      ['diskreplace', 'Replace disk', 'disk_fault replaced (broker down): a new, empty disk formatted for this node. Restart it: it fetches every replica again from the leaders and rejoins the ISRs.', { type: 'disk_fault', broker: id, fault: 'replaced' }, !running && disk !== 'healthy' && disk !== 'slow'],
       ['decommission', 'Decommission', 'decommission_broker, the operator\'s steps: every replica on this broker moves to the least loaded other broker (kafka-reassign-partitions.sh), and once none is left it gets a clean shutdown and is unregistered (kafka-cluster.sh unregister). Refused when no other broker can take a replica.', { type: 'decommission_broker', broker: id }, running],
       ['unregister', 'Unregister only', 'kafka-cluster.sh unregister: the controller forgets this broker and takes it out of every ISR. Kafka does not refuse a broker that still hosts replicas: they stay offline until a reassignment moves them, so move them first and shut it down.', { type: 'unregister_broker', broker: id }, true],
     ];
-    this.open(anchor, b, `${b} · ${status.replace('_', ' ')}`, items);
+    // The disk items that do not apply to this disk now are left out (the menu fits the screen).
+    const diskKeys = new Set(['slowdisk', 'healdisk', 'diskfull', 'diskfail', 'diskfree', 'diskreplace']);
+    this.open(anchor, b, `${b} · ${status.replace('_', ' ')}${disk === 'healthy' ? '' : ` · disk ${disk}`}`, items.filter((it) => !diskKeys.has(it[0]) || it[4]));
   }
 
   /**
@@ -518,6 +521,9 @@ export class BrokerMenu {
     const left = Math.min(a.left - stageBox.left, stageBox.width - this.menu.offsetWidth - 4);
     this.menu.style.left = `${Math.max(0, left)}px`;
     this.menu.style.top = `${a.bottom - stageBox.top + 2}px`;
+    // Never taller than the room below the header: the rest scrolls inside the menu.
+    const view = this.menu.ownerDocument.defaultView;
+    this.menu.style.maxHeight = `${Math.max(180, (view ? view.innerHeight : 768) - a.bottom - 10)}px`;
   }
 
   /** Removes the page-wide listener (the instance stops). */
