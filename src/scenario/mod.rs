@@ -156,16 +156,24 @@ impl LookAt {
     }
 }
 
-fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command]) -> Result<Vec<NarrationStep>, ScenarioError> {
+fn parse_narration(v: &Value, brokers: &[BrokerSpec], topics: &[Command], steps: &[Step]) -> Result<Vec<NarrationStep>, ScenarioError> {
     let arr = v.as_array().ok_or_else(|| err("narration", "expected a list of {\"at_ms\", \"title\", \"text\", \"look_at\"}"))?;
     if arr.len() > MAX_NARRATION {
         return Err(err("narration", format!("{} steps; the limit is {MAX_NARRATION}", arr.len())));
     }
-    // Partitions per topic named in the scenario (topics created later by commands are not known here).
+    // Partitions per topic named in the scenario, grown by its `create_partitions` steps (topics
+    // created later by commands are not known here).
     let mut known: BTreeMap<&str, Option<u32>> = BTreeMap::new();
     for t in topics {
         if let Command::CreateTopic { name, partitions, .. } = t {
             known.insert(name, *partitions);
+        }
+    }
+    for s in steps {
+        if let Command::CreatePartitions { topic, count } = &s.command {
+            if let Some(n) = known.get_mut(topic.as_str()) {
+                *n = Some(n.unwrap_or(1).max(*count));
+            }
         }
     }
     let topic_ok = |topic: &str, p: u32| match known.get(topic) {
@@ -508,7 +516,7 @@ impl Scenario {
         };
         let narration = match obj.get("narration") {
             None | Some(Value::Null) => vec![],
-            Some(v) => parse_narration(v, &brokers, &topics)?,
+            Some(v) => parse_narration(v, &brokers, &topics, &steps)?,
         };
         let text_field = |key: &str| match obj.get(key) {
             None | Some(Value::Null) => Ok(None),

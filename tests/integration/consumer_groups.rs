@@ -344,3 +344,26 @@ fn the_producer_cannot_write_to_the_internal_offsets_topic_only_the_coordinator_
     c.run(2_000);
     assert_eq!(c.acked_values(), vec!["fine".to_string()]);
 }
+
+/// ConsumerCoordinator.onJoinPrepare under the eager protocol: commit, then revoke everything,
+/// then JoinGroup — also when the commit had to complete first (auto-commit with records read).
+#[test]
+fn an_eager_member_that_commits_before_rejoining_still_revokes_everything_and_says_why() {
+    let mut c = cluster(95, 3, &[], &[]);
+    c.apply(Command::CreateTopic {
+        name: "orders".into(),
+        partitions: Some(4),
+        replication_factor: Some(3),
+        config: Default::default(),
+        assignment: None,
+    });
+    c.apply(Command::SetWorkload { topic: "orders".into(), records_per_sec: 20.0, keys: 8 });
+    c.apply(Command::StartConsumer { group_id: "g".into(), topics: vec!["orders".into()], config: Default::default() });
+    c.run(15_000);
+    c.apply(Command::StartConsumer { group_id: "g".into(), topics: vec!["orders".into()], config: Default::default() });
+    c.run(15_000);
+    let revoked = c.events_matching("consumer-g-1 revokes all its partitions");
+    assert!(!revoked.is_empty(), "{:?}", c.events_matching("consumer-g-1"));
+    assert!(!c.events_matching("consumer-g-1 (re)joins group g (the coordinator started a rebalance)").is_empty());
+    assert!(c.sim().consumers.values().all(|x| x.assignment.len() == 2), "4 partitions over 2 members");
+}

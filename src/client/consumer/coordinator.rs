@@ -499,7 +499,9 @@ impl Consumer {
             }
         }
         if self.state == MemberState::PreparingToJoin {
-            self.state = MemberState::Joining; // commit done: now join (skips a second commit)
+            // The commit of onJoinPrepare is done: the join goes on from there (`maybe_join`
+            // skips a second commit, revokes everything under the eager protocol and logs the
+            // rejoin's reason).
             self.rejoin_needed = true;
         }
         Then::Tick

@@ -11,7 +11,7 @@
 //! Group membership and commits are the coordinator's (`coordinator.rs`), which creates the
 //! positions of new partitions and fills them from committed offsets.
 
-use super::{ConsumedRecord, Consumer, PositionState, Then, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
+use super::{ConsumedRecord, Consumer, MemberState, PositionState, Then, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS};
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
 use crate::ids::{BrokerId, NodeId, TopicPartition};
@@ -92,6 +92,9 @@ impl Consumer {
     }
 
     pub(super) fn send_fetches(&mut self, now_ms: i64, out: &mut Out) {
+        if self.pending_revocation() {
+            return;
+        }
         let tps: Vec<TopicPartition> = self.positions.keys().cloned().collect();
         for tp in tps {
             let p = self.positions[&tp].clone();
@@ -265,6 +268,12 @@ impl Consumer {
         Then::Tick
     }
 
+    /// `ConsumerCoordinator.onJoinPrepare` under the eager protocol marks every owned partition
+    /// pending revocation before its commit: nothing more is fetched or returned until the join.
+    fn pending_revocation(&self) -> bool {
+        self.state == MemberState::PreparingToJoin && !self.cooperative()
+    }
+
     pub(super) fn on_fetch_response(
         &mut self,
         now_ms: i64,
@@ -275,6 +284,7 @@ impl Consumer {
         out: &mut Out,
     ) -> Then {
         let tp = partition.tp;
+        let revoking = self.pending_revocation();
         let Some(p) = self.positions.get_mut(&tp) else { return Then::Return };
         if p.in_flight.map(|x| x.0) != Some(correlation_id) {
             return Then::Return;
@@ -288,8 +298,9 @@ impl Consumer {
                     // KIP-392: fetch from this replica until the metadata is refreshed.
                     p.preferred_read_replica = Some((preferred_read_replica, now_ms + self.metadata.max_age_ms));
                 }
+                // Partitions pending revocation are not fetchable: what arrives is dropped.
                 for r in &partition.records {
-                    if r.offset < p.offset {
+                    if r.offset < p.offset || revoking {
                         continue;
                     }
                     self.consumed.push(ConsumedRecord {
