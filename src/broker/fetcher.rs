@@ -2,7 +2,6 @@
 //! per leader sends Fetch requests, appends what comes back, and truncates the log when the leader
 //! reports a diverging epoch (KIP-101/KIP-279).
 
-use super::disk::DiskHealth;
 use super::Broker;
 use crate::effects::{Category, Out};
 use crate::errors::KafkaError;
@@ -134,7 +133,7 @@ impl Broker {
             .map(|t| t.flush_messages(&self.config))
             .unwrap_or(self.config.log_flush_interval_messages);
         self.touched.mark(*tp);
-        if !pr.records.is_empty() && (self.config.log_dir_capacity_bytes >= 0 || self.disk.health != DiskHealth::Healthy) {
+        if !pr.records.is_empty() && self.disk_may_refuse() {
             // An IOException while appending (UnifiedLog.appendAsFollower) fails the log directory.
             let bytes = pr.records.iter().map(crate::log::segment::stored_size).sum();
             if !self.can_write_to_log_dir(bytes, &format!("appending fetched records to {tp}"), out) {

@@ -25,6 +25,13 @@ use crate::effects::{Category, Out};
 pub const LOG_DIR: &str = "/tmp/kraft-combined-logs";
 
 impl Broker {
+    /// Whether a write may be refused at all (a disk that is not healthy, or a capacity set):
+    /// the cheap test the write paths make before working out the bytes and the words.
+    #[inline]
+    pub(super) fn disk_may_refuse(&self) -> bool {
+        self.disk.health != DiskHealth::Healthy || self.config.log_dir_capacity_bytes >= 0
+    }
+
     /// Whether `bytes` more can be written to the log directory. When not (the disk is full or
     /// failed, or the write would pass `sim.log.dir.capacity.bytes`), the `KafkaStorageException`
     /// is logged for `what` and the log directory goes offline: [`Broker::halted`] says why,

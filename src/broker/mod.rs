@@ -405,7 +405,7 @@ impl Broker {
                 self.groups.on_append_done(a.token, KafkaError::NOT_ENOUGH_REPLICAS, out);
                 continue;
             }
-            if (self.config.log_dir_capacity_bytes >= 0 || self.disk.health != disk::DiskHealth::Healthy)
+            if self.disk_may_refuse()
                 && !self.can_write_to_log_dir(crate::log::segment::batch_size(&a.records), &format!("appending records to {tp}"), out)
             {
                 self.groups.on_append_done(a.token, KafkaError::KAFKA_STORAGE_ERROR, out);

@@ -2,7 +2,6 @@
 //! checks Kafka makes before an append (leadership, min.insync.replicas, idempotence), the
 //! append itself, and the answer (at once, or after the HW passes it: see `purgatory.rs`).
 
-use super::disk::DiskHealth;
 use super::purgatory::DelayedProduce;
 use super::{Broker, BrokerStatus};
 use crate::config::Acks;
@@ -70,7 +69,7 @@ impl Broker {
         out.log(
             Category::Storage,
             format!(
-                "the disk is slow: appending a produce request ({} batch(es)) takes {latency} ms, answered at t+{ready_ms} ms",
+                "the disk is slow: appending a produce request ({} batch(es)) takes {latency} ms, appended at t+{ready_ms} ms",
                 p.batches.len()
             ),
         );
@@ -291,7 +290,7 @@ impl Broker {
                 Ok(LeaderAppend { first: first_offset, last: last_offset, duplicate: true })
             }
             Validation::Append => {
-                if self.config.log_dir_capacity_bytes >= 0 || self.disk.health != DiskHealth::Healthy {
+                if self.disk_may_refuse() {
                     let bytes = crate::log::segment::batch_size(records);
                     // ReplicaManager.appendToLocalLog: an IOException becomes KafkaStorageException.
                     if !self.can_write_to_log_dir(bytes, &format!("appending records to {tp}"), out) {

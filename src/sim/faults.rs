@@ -22,6 +22,9 @@ use crate::errors::{CommandError, KafkaError};
 use crate::ids::{BrokerId, NodeId};
 use crate::protocol::Msg;
 
+/// The requests a process held open, by (client, request kind, correlation id).
+type HeldRequests = Vec<(NodeId, &'static str, u64)>;
+
 impl Sim {
     // --------------------------------------------------------------- brokers
 
@@ -30,16 +33,10 @@ impl Sim {
     /// it the machine loses power: unflushed records are gone and nothing answers.
     pub(super) fn crash_broker(&mut self, broker: BrokerId, keep_page_cache: bool) -> Result<(), CommandError> {
         self.broker_slot(broker, "broker")?;
-        let slot = self.brokers.get_mut(&broker).unwrap();
-        let Some(p) = slot.process.take() else {
+        let Some((held, lost)) = self.end_process(broker, !keep_page_cache) else {
             return Err(CommandError::new(KafkaError::BROKER_NOT_AVAILABLE, "broker", format!("broker {broker} is not running")));
         };
-        let Crashed { disk, held_requests: held, lost_unflushed: lost } = p.crash(!keep_page_cache, self.now_ms);
-        slot.idle_disk = Some(disk);
-        slot.crashed = true;
-        slot.paused = false;
-        slot.deferred.clear();
-        slot.incarnation += 1;
+        let slot = self.brokers.get_mut(&broker).unwrap();
         let what = if keep_page_cache {
             "crashes (process killed; the page cache survives; the OS resets its connections)".to_string()
         } else {
@@ -62,16 +59,23 @@ impl Sim {
     /// The process exits by itself (`Exit.halt(1)`, after its only log directory failed): as a
     /// kill -9, the OS keeps the page cache and resets the process's connections.
     pub(super) fn halt_broker(&mut self, broker: BrokerId, why: String) {
+        let Some((held, _)) = self.end_process(broker, false) else { return };
+        self.log_event(NodeId::Broker(broker), Category::Fault, format!("halts: {why}"));
+        self.reset_connections(NodeId::Broker(broker), held);
+    }
+
+    /// The broker's process dies (`Broker::crash`): its disk stays for the next start. Returns
+    /// the requests it held and the unflushed records a power loss took; None if it was not running.
+    fn end_process(&mut self, broker: BrokerId, power_loss: bool) -> Option<(HeldRequests, i64)> {
         let slot = self.brokers.get_mut(&broker).unwrap();
-        let Some(p) = slot.process.take() else { return };
-        let Crashed { disk, held_requests: held, .. } = p.crash(false, self.now_ms);
+        let p = slot.process.take()?;
+        let Crashed { disk, held_requests, lost_unflushed } = p.crash(power_loss, self.now_ms);
         slot.idle_disk = Some(disk);
         slot.crashed = true;
         slot.paused = false;
         slot.deferred.clear();
         slot.incarnation += 1;
-        self.log_event(NodeId::Broker(broker), Category::Fault, format!("halts: {why}"));
-        self.reset_connections(NodeId::Broker(broker), held);
+        Some((held_requests, lost_unflushed))
     }
 
     /// `disk_fault`: the broker's disk fills up or fails, or is mended: `full` (no space left:
